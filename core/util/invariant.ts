@@ -1,0 +1,21 @@
+// Assertions that are never compiled out (TigerStyle; etcd-raft's panics).
+//
+// A broken invariant means the code is wrong, not that the input was unusual:
+// the only safe response is to stop. Expected refusals (a proposal to a follower,
+// a read before a leader exists) are typed results, never invariant failures.
+
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+/** Throws InvariantError when `condition` is false. */
+export function invariant(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) {
+    throw new InvariantError(typeof message === 'string' ? message : message());
+  }
+}
+
+/** Marks a branch that a well-formed discriminated union can never reach. */
+export function unreachable(value: never, what: string): never {
+  throw new InvariantError(`unreachable ${what}: ${JSON.stringify(value)}`);
+}
