@@ -1,0 +1,148 @@
+// The values that cross the Raft core's boundary: log entries, messages, hard state,
+// snapshots, and the Storage read port. Everything here is plain data so that the
+// simulator can copy, hash and print it, and the network layer can encode it.
+
+/** A member's id. 0 is never a member (NONE). */
+export type NodeId = number;
+export const NONE: NodeId = 0;
+
+export type EntryType = 'normal' | 'confChange';
+
+export interface Entry {
+  readonly term: number;
+  readonly index: number;
+  readonly type: EntryType;
+  /** Opaque payload; an empty payload is the no-op a new leader appends. */
+  readonly data: Uint8Array;
+}
+
+/** Membership change, one server at a time (Raft thesis §4.1). */
+export type ConfChangeType = 'addVoter' | 'removeVoter' | 'addLearner';
+
+export interface ConfChange {
+  readonly type: ConfChangeType;
+  readonly nodeId: NodeId;
+}
+
+/** Which members vote and which only learn. The two sets are disjoint. */
+export interface ConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** State that must be durable before messages that depend on it are sent. */
+export interface HardState {
+  readonly term: number;
+  /** The candidate this member voted for in `term`, or NONE. */
+  readonly vote: NodeId;
+  readonly commit: number;
+}
+
+export const EMPTY_HARD_STATE: HardState = { term: 0, vote: NONE, commit: 0 };
+
+export interface SnapshotMetadata {
+  /** The last log index the snapshot covers, and its term. */
+  readonly index: number;
+  readonly term: number;
+  readonly confState: ConfState;
+}
+
+export interface Snapshot {
+  readonly metadata: SnapshotMetadata;
+  /** The application's state at `metadata.index`. Opaque to Raft. */
+  readonly data: Uint8Array;
+}
+
+export type MessageType =
+  // between members
+  | 'MsgApp' | 'MsgAppResp'
+  | 'MsgVote' | 'MsgVoteResp'
+  | 'MsgPreVote' | 'MsgPreVoteResp'
+  | 'MsgSnap'
+  | 'MsgHeartbeat' | 'MsgHeartbeatResp'
+  | 'MsgProp'
+  | 'MsgReadIndex' | 'MsgReadIndexResp'
+  | 'MsgTransferLeader' | 'MsgTimeoutNow';
+
+/**
+ * One message between members. A flat record (as in etcd's raftpb) so that it is
+ * trivially encodable; each type uses a subset of the fields:
+ *
+ *   MsgApp            index/logTerm = the entry before `entries`; commit
+ *   MsgAppResp        index = last index matched (or, on reject, the probed index);
+ *                     reject + rejectHint/logTerm = where the follower's log could match
+ *   MsgVote/PreVote   index/logTerm = the candidate's last entry; context 'transfer'
+ *                     marks a leader-transfer election
+ *   MsgHeartbeat      commit; context = the ReadIndex round it confirms ('' if none)
+ *   MsgSnap           snapshot
+ *   MsgProp           entries to propose (forwarded by a follower)
+ *   MsgReadIndex      context (forwarded by a follower); MsgReadIndexResp adds index
+ */
+export interface Message {
+  readonly type: MessageType;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly logTerm: number;
+  readonly index: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+  readonly reject: boolean;
+  readonly rejectHint: number;
+  readonly context: string;
+  readonly snapshot: Snapshot | null;
+}
+
+/** Builds a message with every field not given set to its zero value. */
+export function message(fields: Pick<Message, 'type' | 'from' | 'to'> & Partial<Message>): Message {
+  return {
+    term: 0,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    context: '',
+    snapshot: null,
+    ...fields,
+  };
+}
+
+/** A confirmed linearizable read: serve it once applied ≥ index. */
+export interface ReadState {
+  readonly index: number;
+  readonly context: string;
+}
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+/** Volatile state, for observers; never needs persisting. */
+export interface SoftState {
+  readonly lead: NodeId;
+  readonly role: Role;
+}
+
+/** Why Storage could not answer. The core treats anything else as fatal. */
+export type StorageError = 'compacted' | 'unavailable';
+
+/**
+ * The Storage read port (etcd's raft.Storage). The core only reads it; the driver
+ * writes to it after each Ready has been made durable.
+ */
+export interface Storage {
+  initialState(): { hardState: HardState; confState: ConfState };
+  /** Entries [lo, hi), at most maxSizeBytes (but at least one) — or why not. */
+  entries(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] | StorageError;
+  /** The term of entry i, for firstIndex-1 ≤ i ≤ lastIndex. */
+  term(index: number): number | StorageError;
+  firstIndex(): number;
+  lastIndex(): number;
+  /** The latest snapshot, or 'unavailable' if it is being made (the leader retries). */
+  snapshot(): Snapshot | 'unavailable';
+}
+
+export function entrySizeBytes(entry: Entry): number {
+  // A fixed overhead per entry approximates the framing of a real encoding.
+  return entry.data.byteLength + 16;
+}
