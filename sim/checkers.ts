@@ -1,0 +1,331 @@
+// Safety checkers that run beside the cluster, after every event (TigerBeetle's
+// StateChecker; the Raft paper's Figure 3 properties). Each check is incremental —
+// it looks at what the last event could have changed — so that checking after every
+// event stays cheap.
+//
+//   election safety      at most one leader per term; no member grants two votes in a term
+//   log matching         an (index, term) pair names one entry, with one predecessor term
+//   leader completeness  a new leader holds every entry committed before it
+//   state machine safety no two members apply different entries at one index
+//   durability           a member's commit index never goes back, not even across a crash
+//                        (for what was durable); no acknowledged proposal is ever lost
+//   linearizable reads   a ReadIndex read never returns an index below what was
+//                        committed when it was issued
+
+import type { Entry, Message, NodeId } from '../core/raft/types.js';
+import type { Status } from '../core/raft/rawNode.js';
+import { entryChecksum } from './disk.js';
+
+export type ViolationKind =
+  | 'electionSafety' | 'doubleVote' | 'logMatching' | 'leaderCompleteness' | 'stateMachineSafety'
+  | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception';
+
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly atMs: number;
+  readonly node: NodeId;
+  readonly detail: string;
+}
+
+/** What the checker remembers of one member between events. */
+interface NodeView {
+  running: boolean;
+  role: Status['role'];
+  term: number;
+  commit: number;
+  firstIndex: number;
+  lastIndex: number;
+  /** The entry object last verified at each index: an unchanged object needs no re-check. */
+  seen: (Entry | undefined)[];
+  lastApplied: number;
+  restoredSinceApply: boolean;
+}
+
+interface EntryRecord {
+  readonly checksum: number;
+  /** The term of the entry before it in some log that holds it (-1: not yet known). */
+  prevTerm: number;
+}
+
+/** Keys (index, term) pairs in one number; terms stay far below 2^20 in any run. */
+const TERM_SPACE = 1 << 20;
+
+export interface CheckerOptions {
+  readonly now: () => number;
+  /** Entries and status of a running member. */
+  readonly inspect: (id: NodeId) => { readonly status: Status; readonly log: () => readonly Entry[] } | null;
+  /** Stop at the first violation (the default): later ones are usually consequences. */
+  readonly stopAtFirst?: boolean;
+}
+
+export class SafetyChecker {
+  readonly violations: Violation[] = [];
+  /** Distinct (term, leader) pairs seen: the number of elections won. */
+  elections = 0;
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly voteOfTerm = new Map<number, NodeId>(); // key: term * 1024 + voter
+  private readonly entries = new Map<number, EntryRecord>();
+  /** Term of each committed index, learned from the first member to commit it (0: unknown). */
+  private readonly committedTerm: number[] = [0];
+  private committedMax = 0;
+  /** Per index: the term and checksum of the entry applied there first. */
+  private readonly appliedTerm: number[] = [];
+  private readonly appliedChecksum: number[] = [];
+  private appliedMaxValue = 0;
+  /** Per index of a non-empty entry: the state machine chain after applying it. */
+  private readonly chainAt: number[] = [];
+  private readonly views = new Map<NodeId, NodeView>();
+
+  constructor(private readonly options: CheckerOptions) {}
+
+  failed(): boolean {
+    return this.violations.length > 0 && this.options.stopAtFirst !== false;
+  }
+
+  /** The highest index applied anywhere (everything up to it is committed). */
+  get appliedMax(): number {
+    return this.appliedMaxValue;
+  }
+
+  report(kind: ViolationKind, node: NodeId, detail: string): void {
+    this.violations.push({ kind, atMs: this.options.now() / 1000, node, detail });
+  }
+
+  /** After every event that touched member `id`. `logMayChange` forces a log scan. */
+  afterEvent(id: NodeId, logMayChange: boolean): void {
+    const inspected = this.options.inspect(id);
+    if (inspected === null) return;
+    const status = inspected.status;
+    const view = this.viewOf(id);
+    const hs = status.hardState;
+    if (hs.commit < view.commit && view.running) {
+      this.report('commitRegressed', id, `commit index went back from ${view.commit} to ${hs.commit} while running`);
+    }
+    const becameLeader = status.role === 'leader' && (view.role !== 'leader' || view.term !== hs.term);
+    const logChanged = logMayChange || becameLeader || status.lastIndex !== view.lastIndex
+      || status.firstIndex !== view.firstIndex || hs.commit !== view.commit;
+    view.running = true;
+    view.role = status.role;
+    view.term = hs.term;
+    if (becameLeader) this.checkLeader(id, hs.term);
+    if (logChanged) {
+      const log = inspected.log();
+      this.checkLog(id, view, status, log);
+      if (hs.commit > view.commit) this.checkCommitted(id, view, status, log, hs.commit);
+      if (becameLeader) this.checkLeaderCompleteness(id, status, log);
+    }
+    view.commit = hs.commit;
+    view.firstIndex = status.firstIndex;
+    view.lastIndex = status.lastIndex;
+  }
+
+  /** Every message sent: a member never grants votes to two candidates in one term. */
+  onSend(message: Message): void {
+    if (message.type !== 'MsgVoteResp' || message.reject) return;
+    const key = message.term * 1024 + message.from;
+    const earlier = this.voteOfTerm.get(key);
+    if (earlier === undefined) {
+      this.voteOfTerm.set(key, message.to);
+    } else if (earlier !== message.to) {
+      this.report('doubleVote', message.from,
+        `granted votes in term ${message.term} to both ${earlier} and ${message.to}`);
+    }
+  }
+
+  onApplied(id: NodeId, entry: Entry): void {
+    const view = this.viewOf(id);
+    const i = entry.index;
+    if (view.lastApplied >= 0 && !view.restoredSinceApply && i !== view.lastApplied + 1) {
+      this.report('stateMachineSafety', id, `applied index ${i} after ${view.lastApplied}`);
+    }
+    view.lastApplied = i;
+    view.restoredSinceApply = false;
+    const checksum = entryChecksum(entry);
+    const term = this.appliedTerm[i];
+    if (term === undefined) {
+      this.appliedTerm[i] = entry.term;
+      this.appliedChecksum[i] = checksum;
+      if (i > this.appliedMaxValue) this.appliedMaxValue = i;
+    } else if (term !== entry.term || this.appliedChecksum[i] !== checksum) {
+      this.report('stateMachineSafety', id,
+        `applied entry ${i} of term ${entry.term}, but another member applied term ${term} there` +
+        (term === entry.term ? ' with different data' : ''));
+    }
+  }
+
+  /** The state machine's chain after applying the non-empty entry at `index`. */
+  onChain(id: NodeId, index: number, chain: number): void {
+    const expected = this.chainAt[index];
+    if (expected === undefined) {
+      this.chainAt[index] = chain;
+    } else if (expected !== chain) {
+      this.report('stateMachineSafety', id, `state machine diverged at index ${index} (history differs before it)`);
+    }
+  }
+
+  onRestore(id: NodeId, lastIndex: number, chain: number): void {
+    this.viewOf(id).restoredSinceApply = true;
+    if (lastIndex === 0) return;
+    const expected = this.chainAt[lastIndex];
+    if (expected !== undefined && expected !== chain) {
+      this.report('stateMachineSafety', id, `restored a snapshot whose state differs from index ${lastIndex}'s`);
+    }
+  }
+
+  /** Power loss: remember nothing volatile; the commit floor is what the disk kept. */
+  onCrash(id: NodeId, durableCommit: number): void {
+    const view = this.viewOf(id);
+    view.running = false;
+    view.role = 'follower';
+    view.commit = durableCommit;
+    view.seen = [];
+    view.lastApplied = -1;
+  }
+
+  /** A member started from its disk: its commit index must not be below the durable one. */
+  onRestart(id: NodeId, status: Status): void {
+    const view = this.viewOf(id);
+    if (status.hardState.commit < view.commit) {
+      this.report('commitRegressed', id,
+        `restarted with commit ${status.hardState.commit} below the durable ${view.commit}`);
+    }
+    view.running = true;
+    view.commit = status.hardState.commit;
+    view.lastApplied = -1;
+  }
+
+  onReadServed(id: NodeId, index: number, committedWhenIssued: number): void {
+    if (index < committedWhenIssued) {
+      this.report('staleRead', id, `ReadIndex read at index ${index}, but ${committedWhenIssued} was committed when it was issued`);
+    }
+  }
+
+  /** End of run: the final leader holds every acknowledged proposal where it still has a log. */
+  checkAcknowledged(id: NodeId, acknowledged: ReadonlyMap<number, number>, payloadIndexOf: (entry: Entry) => number): void {
+    const inspected = this.options.inspect(id);
+    if (inspected === null) return;
+    const log = inspected.log();
+    const first = inspected.status.firstIndex;
+    for (const [seq, index] of acknowledged) {
+      if (index < first || index > inspected.status.lastIndex) continue;
+      const entry = log[index - first];
+      if (entry === undefined || payloadIndexOf(entry) !== seq) {
+        this.report('lostAcknowledged', id, `proposal #${seq}, acknowledged at index ${index}, is not in the leader's log`);
+        return;
+      }
+    }
+    if (inspected.status.hardState.commit < this.appliedMaxValue) {
+      this.report('lostAcknowledged', id,
+        `the leader's commit ${inspected.status.hardState.commit} is below the highest applied index ${this.appliedMaxValue}`);
+    }
+  }
+
+  private viewOf(id: NodeId): NodeView {
+    let view = this.views.get(id);
+    if (view === undefined) {
+      view = {
+        running: false, role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0,
+        seen: [], lastApplied: -1, restoredSinceApply: false,
+      };
+      this.views.set(id, view);
+    }
+    return view;
+  }
+
+  private checkLeader(id: NodeId, term: number): void {
+    const leader = this.leaderOfTerm.get(term);
+    if (leader === undefined) {
+      this.leaderOfTerm.set(term, id);
+      this.elections++;
+    } else if (leader !== id) {
+      this.report('electionSafety', id, `two leaders in term ${term}: ${leader} and ${id}`);
+    }
+  }
+
+  /** Log matching, entry by entry, for entries this member did not hold at the last check. */
+  private checkLog(id: NodeId, view: NodeView, status: Status, log: readonly Entry[]): void {
+    const first = status.firstIndex;
+    const seen = view.seen;
+    let prevTerm = -1;
+    for (let k = 0; k < log.length; k++) {
+      const entry = log[k] as Entry;
+      const i = entry.index;
+      if (i !== first + k) {
+        this.report('logMatching', id, `log not contiguous: entry ${i} at position ${k} after first index ${first}`);
+        return;
+      }
+      if (seen[i] !== entry) {
+        if (entry.term < prevTerm || entry.term > status.hardState.term) {
+          this.report('logMatching', id,
+            `entry ${i} has term ${entry.term} after term ${prevTerm} (current term ${status.hardState.term})`);
+          return;
+        }
+        if (!this.recordEntry(id, entry, prevTerm)) return;
+        seen[i] = entry;
+      }
+      prevTerm = entry.term;
+    }
+    seen.length = Math.min(seen.length, first + log.length);
+  }
+
+  private recordEntry(id: NodeId, entry: Entry, prevTerm: number): boolean {
+    const key = entry.index * TERM_SPACE + entry.term;
+    const checksum = entryChecksum(entry);
+    const record = this.entries.get(key);
+    if (record === undefined) {
+      this.entries.set(key, { checksum, prevTerm });
+      return true;
+    }
+    if (record.checksum !== checksum) {
+      this.report('logMatching', id, `two different entries at index ${entry.index} in term ${entry.term}`);
+      return false;
+    }
+    if (prevTerm >= 0) {
+      if (record.prevTerm < 0) {
+        record.prevTerm = prevTerm;
+      } else if (record.prevTerm !== prevTerm) {
+        this.report('logMatching', id,
+          `entry ${entry.index} of term ${entry.term} follows term ${prevTerm} here but term ${record.prevTerm} elsewhere`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Newly committed entries agree with what anyone committed at those indexes. */
+  private checkCommitted(id: NodeId, view: NodeView, status: Status, log: readonly Entry[], commit: number): void {
+    const first = status.firstIndex;
+    const from = Math.max(view.commit + 1, first);
+    for (let i = from; i <= commit; i++) {
+      const entry = log[i - first];
+      if (entry === undefined) break; // committed beyond what this member holds: learned from the leader
+      const known = this.committedTerm[i];
+      if (known === undefined || known === 0) {
+        this.committedTerm[i] = entry.term;
+      } else if (known !== entry.term) {
+        this.report('stateMachineSafety', id, `committed entry ${i} of term ${entry.term}, but term ${known} was committed there`);
+        return;
+      }
+    }
+    if (commit > this.committedMax) this.committedMax = commit;
+  }
+
+  /** A new leader's log holds every entry committed so far (Raft §5.4). */
+  private checkLeaderCompleteness(id: NodeId, status: Status, log: readonly Entry[]): void {
+    const first = status.firstIndex;
+    if (status.lastIndex < this.committedMax) {
+      this.report('leaderCompleteness', id,
+        `leader of term ${status.hardState.term} ends at ${status.lastIndex}, but ${this.committedMax} is committed`);
+      return;
+    }
+    for (let i = first; i <= this.committedMax; i++) {
+      const known = this.committedTerm[i];
+      const entry = log[i - first];
+      if (known !== undefined && known !== 0 && entry !== undefined && entry.term !== known) {
+        this.report('leaderCompleteness', id,
+          `leader of term ${status.hardState.term} holds term ${entry.term} at committed index ${i} (term ${known})`);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// The simulator's command line: `npm run --silent sim -- --seed S ...` (see args.ts).
+// Exit codes: 0 every run passed, 1 some run found a violation or got stuck,
+// 2 bad options.
+
+import process from 'node:process';
+import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
+import type { CliOptions } from './args.js';
+import type { RunResult } from './run.js';
+import { passed, runSimulation } from './run.js';
+import { TraceFile } from './traceFile.js';
+
+function runOne(options: CliOptions, seed: number, trace: TraceFile | null): RunResult {
+  return runSimulation({
+    seed,
+    nodes: options.nodes,
+    timeMs: options.timeMs,
+    faults: options.faults,
+    bugs: plantedBugs(options.bugs),
+    livenessTimeoutMs: options.livenessMs,
+    ...(trace === null ? {} : { trace: trace.sink }),
+  });
+}
+
+function reproduce(options: CliOptions, seed: number): string {
+  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs });
+}
+
+function describe(result: RunResult): string {
+  const lines = [
+    `seed ${result.seed}: ${passed(result) ? 'ok' : 'FAILED'}  trace_hash ${result.trace_hash}`,
+    `  ${result.events} events in ${result.wall_ms} ms wall (${result.events_per_s} events/s), ${result.sim_ms} simulated ms`,
+    `  committed ${result.committed}/${result.proposed} proposals, ${result.elections} elections, ` +
+      `${result.crashes} crashes, ${result.reads_served} reads, liveness ${result.liveness}` +
+      (result.liveness_ms >= 0 ? ` (${result.liveness_ms} ms after healing)` : ''),
+  ];
+  for (const v of result.violations) lines.push(`  violation ${v.kind} at ${v.atMs} ms on node ${v.node}: ${v.detail}`);
+  if (result.stack !== undefined) lines.push(result.stack);
+  return lines.join('\n');
+}
+
+function single(options: CliOptions): number {
+  const trace = options.trace === null ? null : new TraceFile(options.trace);
+  const result = runOne(options, options.seedFirst, trace);
+  if (trace !== null) {
+    trace.writeLine({ kind: 'result', ...result, wall_ms: undefined, events_per_s: undefined });
+    trace.close();
+  }
+  if (options.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else {
+    process.stdout.write(`options ${JSON.stringify(result.options)}\n${describe(result)}\n`);
+    if (!passed(result)) process.stdout.write(`reproduce: ${reproduce(options, result.seed)}\n`);
+  }
+  return passed(result) ? 0 : 1;
+}
+
+function median(sorted: readonly number[]): number {
+  if (sorted.length === 0) return 0;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : Math.round(((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
+}
+
+function many(options: CliOptions): number {
+  const total = options.seedLast - options.seedFirst + 1;
+  const tty = process.stderr.isTTY;
+  const failing: RunResult[] = [];
+  const rates: number[] = [];
+  let violations = 0;
+  let stuck = 0;
+  let events = 0;
+  let simMs = 0;
+  let wallMs = 0;
+  for (let seed = options.seedFirst; seed <= options.seedLast; seed++) {
+    const result = runOne(options, seed, null);
+    rates.push(result.events_per_s);
+    events += result.events;
+    simMs += result.sim_ms;
+    wallMs += result.wall_ms;
+    if (result.violations.length > 0) violations++;
+    if (result.liveness === 'stuck') stuck++;
+    if (!passed(result)) failing.push(result);
+    if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
+    if (tty) {
+      const done = seed - options.seedFirst + 1;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${failing.length} failing `);
+    }
+  }
+  if (tty) process.stderr.write('\n');
+  rates.sort((a, b) => a - b);
+  const summary = {
+    summary: true,
+    seeds: total,
+    first: options.seedFirst,
+    last: options.seedLast,
+    passed: total - failing.length,
+    violations,
+    stuck,
+    events,
+    sim_ms: Math.round(simMs),
+    wall_ms: Math.round(wallMs),
+    events_per_s: { min: rates[0] ?? 0, median: median(rates), max: rates[rates.length - 1] ?? 0 },
+    sim_s_per_wall_s: wallMs > 0 ? Math.round((simMs / wallMs) * 10) / 10 : 0,
+    failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
+  };
+  if (options.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    const out = [
+      `${total} seeds (${options.seedFirst}..${options.seedLast}), ${options.nodes} nodes, ${options.timeMs} ms, faults ${options.faults}` +
+        (options.bugs.length > 0 ? `, bugs ${options.bugs.join(',')}` : ''),
+      `passed ${summary.passed}, with violations ${violations}, stuck ${stuck}`,
+      `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
+        `${summary.sim_s_per_wall_s} simulated s per wall s`,
+    ];
+    for (const r of failing) {
+      const why = r.violations[0] === undefined ? `liveness ${r.liveness}` : `${r.violations[0].kind}: ${r.violations[0].detail}`;
+      out.push(`seed ${r.seed} FAILED (${why})`, `  reproduce: ${reproduce(options, r.seed)}`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+  }
+  return failing.length === 0 ? 0 : 1;
+}
+
+function main(argv: readonly string[]): number {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`sim: ${parsed.error}\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.options.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  return parsed.options.range ? many(parsed.options) : single(parsed.options);
+}
+
+process.exitCode = main(process.argv.slice(2));

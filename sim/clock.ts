@@ -1,0 +1,35 @@
+// Per-member wall clocks (the Clock port): virtual time seen through a drift rate and
+// an offset that the nemesis may jump (TigerBeetle's TimeSim: linear drift plus steps).
+// The core never reads them for Raft; leases (a later issue) will, and that is where
+// skew must be survivable.
+
+import type { Clock } from '../core/node/ports.js';
+import type { Scheduler } from './scheduler.js';
+
+export class SimClock implements Clock {
+  private offsetMs: number;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    /** Parts per million the clock runs fast (+) or slow (−). */
+    readonly driftPpm: number,
+    initialOffsetMs: number,
+  ) {
+    this.offsetMs = initialOffsetMs;
+  }
+
+  nowMs(): number {
+    const virtualMs = this.scheduler.nowUs / 1000;
+    return virtualMs * (1 + this.driftPpm / 1e6) + this.offsetMs;
+  }
+
+  /** A step change (NTP correction, a VM migration): the clock leaps by `deltaMs`. */
+  jump(deltaMs: number): void {
+    this.offsetMs += deltaMs;
+  }
+
+  /** How long `intervalMs` of this clock's time lasts in virtual time (for tick timers). */
+  virtualUsFor(intervalMs: number): number {
+    return (intervalMs * 1000) / (1 + this.driftPpm / 1e6);
+  }
+}

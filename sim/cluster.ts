@@ -1,0 +1,263 @@
+// The simulated cluster: N members, each the shared NodeDriver bound to simulated
+// ports (disk, network, clock, the run's PRNG), plus the process faults the nemesis
+// calls — crash (power loss) and restart from disk, pause and resume — and the
+// per-member tick timers. After every event that touches a member, the safety
+// checker looks at it.
+
+import type { DriverConfig, DriverObserver } from '../core/node/driver.js';
+import { NodeDriver } from '../core/node/driver.js';
+import type { PlantedBugs } from '../core/raft/rawNode.js';
+import type { Entry, Message, NodeId } from '../core/raft/types.js';
+import { invariant } from '../core/util/invariant.js';
+import type { SafetyChecker } from './checkers.js';
+import { SimClock } from './clock.js';
+import type { DiskFaults } from './disk.js';
+import { SimDisk } from './disk.js';
+import type { SimNetwork } from './network.js';
+import type { SimRandom } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+import { SimStateMachine } from './stateMachine.js';
+import type { RaftOptions } from './swarm.js';
+
+export type MemberState = 'up' | 'paused' | 'down' | 'refused';
+
+export class Member {
+  state: MemberState = 'down';
+  driver: NodeDriver | null = null;
+  stateMachine: SimStateMachine | null = null;
+  /** Work that arrived while paused (messages, disk completions), run on resume in order. */
+  deferred: (() => void)[] = [];
+  /** Bumped at every crash: tick timers of an earlier incarnation stop. */
+  incarnation = 0;
+  /** Set once bit rot hit this member's disk (a later `corrupt` refusal is expected). */
+  rotted = false;
+  refusal = '';
+
+  constructor(readonly id: NodeId, readonly disk: SimDisk, readonly clock: SimClock) {}
+}
+
+/** A call, not a property test, so that the compiler does not narrow across callbacks that change it. */
+function isUp(member: Member): boolean {
+  return member.state === 'up';
+}
+
+export interface ClusterHooks {
+  onApplied(id: NodeId, entry: Entry): void;
+  onReadReady(id: NodeId, context: string, index: number): void;
+}
+
+export interface ClusterOptions {
+  readonly scheduler: Scheduler;
+  readonly random: SimRandom;
+  readonly network: SimNetwork;
+  readonly checker: SafetyChecker;
+  readonly nodeIds: readonly NodeId[];
+  readonly raft: RaftOptions;
+  readonly diskFaults: DiskFaults;
+  readonly clockDriftPpmMax: number;
+  readonly bugs: PlantedBugs;
+  readonly hooks: ClusterHooks;
+}
+
+export class Cluster {
+  readonly members = new Map<NodeId, Member>();
+  restarts = 0;
+  crashes = 0;
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly network: SimNetwork;
+  private readonly checker: SafetyChecker;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.scheduler = options.scheduler;
+    this.random = options.random;
+    this.network = options.network;
+    this.checker = options.checker;
+    for (const id of options.nodeIds) {
+      const drift = options.clockDriftPpmMax === 0 ? 0 : this.random.between(-options.clockDriftPpmMax, options.clockDriftPpmMax);
+      const clock = new SimClock(this.scheduler, drift, 0);
+      let member: Member | null = null;
+      const disk = new SimDisk({
+        id, scheduler: this.scheduler, random: this.random, faults: options.diskFaults,
+        gate: (run) => { if (member !== null) this.runOn(member, run, false); },
+      });
+      member = new Member(id, disk, clock);
+      this.members.set(id, member);
+    }
+  }
+
+  member(id: NodeId): Member {
+    const member = this.members.get(id);
+    invariant(member !== undefined, `no member ${id}`);
+    return member;
+  }
+
+  /** Starts every member on its (empty) disk. */
+  start(): void {
+    for (const member of this.members.values()) this.restart(member.id);
+  }
+
+  /** Called by the network for every message that arrives. */
+  deliver(message: Message): void {
+    const member = this.member(message.to);
+    if (member.state === 'down' || member.state === 'refused') return;
+    const logMayChange = message.type === 'MsgApp' || message.type === 'MsgSnap' || message.type === 'MsgProp';
+    this.runOn(member, () => { member.driver?.receive(message); }, logMayChange);
+  }
+
+  /** Runs work as member `id` (at once, or on resume if paused), then checks it. */
+  runOn(member: Member, work: () => void, logMayChange: boolean): void {
+    if (member.state === 'paused') {
+      member.deferred.push(() => { this.runOn(member, work, logMayChange); });
+      return;
+    }
+    if (member.state !== 'up') return;
+    work();
+    if (isUp(member)) this.checker.afterEvent(member.id, logMayChange);
+  }
+
+  /** The member's driver if it is up and not paused. */
+  running(id: NodeId): NodeDriver | null {
+    const member = this.member(id);
+    return member.state === 'up' ? member.driver : null;
+  }
+
+  /** Power loss: the process dies and the disk keeps only what was durable. */
+  crash(id: NodeId): void {
+    const member = this.member(id);
+    if (member.state === 'down' || member.state === 'refused') return;
+    this.crashes++;
+    member.driver?.stop();
+    member.driver = null;
+    member.stateMachine = null;
+    member.deferred = [];
+    member.incarnation++;
+    member.disk.crash();
+    member.state = 'down';
+    this.checker.onCrash(id, member.disk.durableHardState().commit);
+  }
+
+  /**
+   * Starts the member from its disk. A read error leaves it down (the nemesis or the
+   * liveness phase tries again); corruption it cannot repair leaves it refused for good.
+   */
+  restart(id: NodeId): boolean {
+    const member = this.member(id);
+    if (member.state !== 'down') return member.state !== 'refused';
+    const stateMachine = new SimStateMachine({
+      onChain: (index, chain) => { this.checker.onChain(id, index, chain); },
+      onRestore: (lastIndex, chain) => { this.checker.onRestore(id, lastIndex, chain); },
+    });
+    const observer: DriverObserver = {
+      onApplied: (entry) => { this.checker.onApplied(id, entry); this.options.hooks.onApplied(id, entry); },
+      onReadReady: (context, index) => { this.options.hooks.onReadReady(id, context, index); },
+      onFatal: (reason) => { this.onFatal(member, reason); },
+    };
+    const transport = this.network.transportFor(id);
+    const raft = this.options.raft;
+    const config: DriverConfig = {
+      id,
+      initialVoters: this.options.nodeIds,
+      electionTicks: raft.electionTicks,
+      heartbeatTicks: raft.heartbeatTicks,
+      snapshotEveryEntries: raft.snapshotEveryEntries,
+      bugs: this.options.bugs,
+    };
+    // The member is up while it starts: start may already send messages or write.
+    member.state = 'up';
+    member.stateMachine = stateMachine;
+    const started = NodeDriver.start(config, {
+      logStore: member.disk,
+      transport: { send: (message) => { this.checker.onSend(message); transport.send(message); } },
+      random: this.random,
+      stateMachine,
+    }, observer);
+    if (!(started instanceof NodeDriver)) {
+      member.state = started.kind === 'corrupt' ? 'refused' : 'down';
+      member.stateMachine = null;
+      member.refusal = started.detail;
+      member.disk.crash(); // nothing was written, but void any completion the attempt scheduled
+      if (started.kind === 'corrupt' && !member.rotted) {
+        this.checker.report('corruptionUnexplained', id, `refused to start without bit rot: ${started.detail}`);
+      }
+      return false;
+    }
+    member.driver = started;
+    this.restarts++;
+    this.checker.onRestart(id, started.status());
+    this.startTicks(member);
+    this.checker.afterEvent(id, true);
+    return true;
+  }
+
+  pause(id: NodeId): void {
+    const member = this.member(id);
+    if (member.state === 'up') member.state = 'paused';
+  }
+
+  /** Resumes a paused member with its stale state; what arrived meanwhile runs now. */
+  resume(id: NodeId): void {
+    const member = this.member(id);
+    if (member.state !== 'paused') return;
+    member.state = 'up';
+    const deferred = member.deferred;
+    member.deferred = [];
+    for (const work of deferred) work();
+  }
+
+  setDiskFaults(faults: DiskFaults): void {
+    for (const member of this.members.values()) {
+      member.disk.setFaults(faults);
+      member.disk.fillUntil(-1);
+    }
+  }
+
+  /** The current leader with the highest term among running members, or null. */
+  leader(): NodeDriver | null {
+    let best: NodeDriver | null = null;
+    let bestTerm = -1;
+    for (const member of this.members.values()) {
+      if (member.state !== 'up' || member.driver === null) continue;
+      const status = member.driver.status();
+      if (status.role === 'leader' && status.hardState.term > bestTerm) {
+        best = member.driver;
+        bestTerm = status.hardState.term;
+      }
+    }
+    return best;
+  }
+
+  /** Disk failure reported by the driver: the member stops; an operator restarts it later. */
+  private onFatal(member: Member, reason: string): void {
+    const incarnation = member.incarnation;
+    this.scheduler.after(0, {
+      kind: 'crash', node: member.id, a: 1, info: () => ({ reason }),
+      run: () => {
+        if (member.incarnation !== incarnation) return;
+        this.crash(member.id);
+        this.scheduler.after(1000 * (50 + this.random.exponential(200)), {
+          kind: 'restart', node: member.id, run: () => { this.restart(member.id); },
+        });
+      },
+    });
+  }
+
+  private startTicks(member: Member): void {
+    const incarnation = member.incarnation;
+    const intervalUs = Math.max(1, Math.round(member.clock.virtualUsFor(this.options.raft.tickMs)));
+    const tick = (): void => {
+      if (member.incarnation !== incarnation) return;
+      // A paused member's timer does not fire; it resumes counting where it stopped.
+      if (member.state === 'up') {
+        const driver = member.driver;
+        if (driver !== null) {
+          driver.tick();
+          if (isUp(member)) this.checker.afterEvent(member.id, false);
+        }
+      }
+      this.scheduler.after(intervalUs, { kind: 'tick', node: member.id, run: tick });
+    };
+    // Members boot at slightly different moments, as real processes do.
+    this.scheduler.after(this.random.intBelow(intervalUs), { kind: 'tick', node: member.id, run: tick });
+  }
+}

@@ -1,0 +1,170 @@
+// The nemesis: schedules the faults a seed's swarm options turned on. Each fault
+// class is its own chain of events at exponentially distributed intervals, so a class
+// that is off costs nothing, and one class's draws do not shift another's timing
+// more than the shared PRNG must. `stop()` ends every chain (the liveness phase).
+
+import type { NodeId } from '../core/raft/types.js';
+import type { Cluster } from './cluster.js';
+import type { SimNetwork } from './network.js';
+import type { SimRandom } from './prng.js';
+import type { EventKind, Scheduler } from './scheduler.js';
+import type { FaultOptions, PartitionMode, Recurring } from './swarm.js';
+
+export interface NemesisStats {
+  partitions: number;
+  clogs: number;
+  pauses: number;
+  diskFulls: number;
+  bitRots: number;
+  clockJumps: number;
+}
+
+export class Nemesis {
+  readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0 };
+  private active = false;
+  private partitioned = false;
+  private readonly ids: readonly NodeId[];
+  /** Bit rot hits one member only, so that a quorum of good disks always remains. */
+  private readonly rotVictim: NodeId;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly random: SimRandom,
+    private readonly cluster: Cluster,
+    private readonly network: SimNetwork,
+    private readonly faults: FaultOptions,
+  ) {
+    this.ids = [...cluster.members.keys()];
+    this.rotVictim = this.random.pick(this.ids);
+  }
+
+  start(): void {
+    this.active = true;
+    const f = this.faults;
+    this.every(f.partitions, 'partition', (durationUs) => { this.partition(durationUs); });
+    this.every(f.clogs, 'partition', (durationUs) => { this.clog(durationUs); });
+    this.every(f.crashes, 'crash', (durationUs) => { this.crash(durationUs); });
+    this.every(f.pauses, 'pause', (durationUs) => { this.pause(durationUs); });
+    this.every(f.diskFull, 'diskFault', (durationUs) => { this.diskFull(durationUs); });
+    if (this.ids.length >= 3) this.every(f.bitRot, 'diskFault', () => { this.bitRot(); });
+    this.every(f.clockJumps, 'clock', () => { this.clockJump(); });
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+
+  private every(recurring: Recurring, kind: EventKind, strike: (durationUs: number) => void): void {
+    if (recurring.meanIntervalMs <= 0) return;
+    const next = (): void => {
+      this.scheduler.after(1000 * this.random.exponential(recurring.meanIntervalMs), {
+        kind, node: 0,
+        run: () => {
+          if (!this.active) return;
+          strike(Math.floor(1000 * this.random.exponential(recurring.meanDurationMs)));
+          next();
+        },
+      });
+    };
+    next();
+  }
+
+  /** Runs `end` after `durationUs` unless the nemesis was stopped (then healing does it). */
+  private later(durationUs: number, kind: EventKind, node: NodeId, end: () => void): void {
+    this.scheduler.after(durationUs, { kind, node, run: () => { if (this.active) end(); } });
+  }
+
+  private partition(durationUs: number): void {
+    if (this.partitioned || this.ids.length < 2) return;
+    const modes = this.faults.partitions.modes;
+    const mode: PartitionMode = modes.length === 0 ? 'halves' : this.random.pick(modes);
+    let sideA: NodeId[];
+    if (mode === 'isolateLeader') {
+      const leader = this.cluster.leader();
+      sideA = [leader === null ? this.random.pick(this.ids) : leader.status().id];
+    } else if (mode === 'isolateOne') {
+      sideA = [this.random.pick(this.ids)];
+    } else {
+      const shuffled = this.random.shuffle(this.ids);
+      sideA = shuffled.slice(0, 1 + this.random.intBelow(this.ids.length - 1));
+    }
+    const sideB = this.ids.filter((id) => !sideA.includes(id));
+    if (this.random.chance(this.faults.partitions.asymmetricProbability)) {
+      // One direction only: e.g. an isolated member that can still send (TigerBeetle's
+      // livelock story) or still receive.
+      if (this.random.chance(0.5)) this.network.block(sideA, sideB); else this.network.block(sideB, sideA);
+    } else {
+      this.network.partition(sideA, sideB);
+    }
+    this.partitioned = true;
+    this.stats.partitions++;
+    this.scheduler.note('partition', 0, () => ({ mode, sideA, sideB }));
+    this.later(durationUs, 'heal', 0, () => {
+      this.network.heal();
+      this.partitioned = false;
+    });
+  }
+
+  private clog(durationUs: number): void {
+    if (this.ids.length < 2) return;
+    const from = this.random.pick(this.ids);
+    const others = this.ids.filter((id) => id !== from);
+    const to = this.random.pick(others);
+    this.network.clog(from, to, this.scheduler.nowUs + durationUs);
+    this.stats.clogs++;
+  }
+
+  private crash(durationUs: number): void {
+    const id = this.random.pick(this.ids);
+    const member = this.cluster.member(id);
+    if (member.state === 'down' || member.state === 'refused') return;
+    this.cluster.crash(id);
+    this.later(durationUs, 'restart', id, () => { this.restartUntilUp(id); });
+  }
+
+  /** Restarts a member; a transient read error means another try a little later. */
+  private restartUntilUp(id: NodeId): void {
+    if (this.cluster.restart(id)) return;
+    if (this.cluster.member(id).state !== 'down') return;
+    this.later(Math.floor(1000 * (10 + this.random.exponential(100))), 'restart', id, () => { this.restartUntilUp(id); });
+  }
+
+  private pause(durationUs: number): void {
+    const id = this.random.pick(this.ids);
+    if (this.cluster.member(id).state !== 'up') return;
+    this.cluster.pause(id);
+    this.stats.pauses++;
+    this.later(durationUs, 'resume', id, () => { this.cluster.resume(id); });
+  }
+
+  private diskFull(durationUs: number): void {
+    const id = this.random.pick(this.ids);
+    this.cluster.member(id).disk.fillUntil(this.scheduler.nowUs + durationUs);
+    this.stats.diskFulls++;
+  }
+
+  private bitRot(): void {
+    const member = this.cluster.member(this.rotVictim);
+    member.rotted = true;
+    const what = member.disk.rot();
+    this.stats.bitRots++;
+    this.scheduler.note('diskFault', member.id, () => ({ bitRot: what }));
+    // Rot is only seen at recovery; crash the member now and then so that it is.
+    if (this.random.chance(0.5)) {
+      this.later(Math.floor(1000 * this.random.exponential(100)), 'crash', member.id, () => {
+        if (member.state === 'up' || member.state === 'paused') {
+          this.cluster.crash(member.id);
+          this.later(Math.floor(1000 * this.random.exponential(200)), 'restart', member.id, () => { this.restartUntilUp(member.id); });
+        }
+      });
+    }
+  }
+
+  private clockJump(): void {
+    const id = this.random.pick(this.ids);
+    const deltaMs = Math.round((2 * this.random.float() - 1) * 10_000);
+    this.cluster.member(id).clock.jump(deltaMs);
+    this.stats.clockJumps++;
+    this.scheduler.note('clock', id, () => ({ jumpMs: deltaMs }));
+  }
+}

@@ -1,0 +1,194 @@
+// The simulated network between members: one link per ordered (from, to) pair.
+//
+// A message sent on a link is dropped if the link is partitioned (checked at send
+// time; what is already in flight still arrives, as on a real network), dropped with
+// the loss probability, and otherwise delivered after a latency drawn from the link's
+// distribution (a floor plus an exponential tail). Independent draws reorder messages
+// unless the link is FIFO. With the duplication probability a second copy arrives
+// later. A clogged link holds its messages until the clog ends, then lets them go in a
+// burst (FoundationDB's swizzle-clogging). Whether the target is up, paused or down is
+// the cluster's business: the network hands every arriving message to `deliver`.
+
+import type { Message, MessageType, NodeId } from '../core/raft/types.js';
+import type { Transport } from '../core/node/ports.js';
+import { invariant } from '../core/util/invariant.js';
+import type { SimRandom } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgSnap',
+  'MsgHeartbeat', 'MsgHeartbeatResp', 'MsgProp', 'MsgReadIndex', 'MsgReadIndexResp',
+  'MsgTransferLeader', 'MsgTimeoutNow',
+];
+const TYPE_CODE: ReadonlyMap<MessageType, number> = new Map(MESSAGE_TYPES.map((type, code) => [type, code]));
+
+export function messageTypeCode(type: MessageType): number {
+  return TYPE_CODE.get(type) ?? 255;
+}
+
+export interface NetworkFaults {
+  /** One-way latency: at least the minimum, plus an exponential tail with this mean. */
+  readonly latencyMsMin: number;
+  readonly latencyMsMean: number;
+  readonly lossProbability: number;
+  readonly duplicateProbability: number;
+  /** When false, every link is FIFO (like one TCP stream per pair). */
+  readonly reorder: boolean;
+}
+
+export const CALM_NETWORK: NetworkFaults = {
+  latencyMsMin: 0.5, latencyMsMean: 1, lossProbability: 0, duplicateProbability: 0, reorder: false,
+};
+
+export interface NetworkOptions {
+  readonly nodeIds: readonly NodeId[];
+  readonly faults: NetworkFaults;
+  /** Per-link latency factors are drawn in [1/spread, spread]; 1 makes all links alike. */
+  readonly linkLatencySpread: number;
+}
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+}
+
+export class SimNetwork {
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  private faults: NetworkFaults;
+  private readonly width: number;
+  private readonly blocked: Uint8Array;
+  private readonly latencyFactor: Float64Array;
+  private readonly clogUntilUs: Float64Array;
+  /** For FIFO links: the time the last message on the link arrives. */
+  private readonly lastArrivalUs: Float64Array;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly random: SimRandom,
+    options: NetworkOptions,
+    private readonly deliver: (message: Message) => void,
+  ) {
+    this.faults = options.faults;
+    this.width = Math.max(...options.nodeIds) + 1;
+    const links = this.width * this.width;
+    this.blocked = new Uint8Array(links);
+    this.latencyFactor = new Float64Array(links).fill(1);
+    this.clogUntilUs = new Float64Array(links);
+    this.lastArrivalUs = new Float64Array(links);
+    invariant(options.linkLatencySpread >= 1, 'linkLatencySpread must be ≥ 1');
+    if (options.linkLatencySpread > 1) {
+      const logSpread = Math.log(options.linkLatencySpread);
+      for (const from of options.nodeIds) {
+        for (const to of options.nodeIds) {
+          this.latencyFactor[from * this.width + to] = Math.exp((2 * random.float() - 1) * logSpread);
+        }
+      }
+    }
+  }
+
+  /** The port a member sends through. */
+  transportFor(id: NodeId): Transport {
+    return {
+      send: (message: Message): void => {
+        invariant(message.from === id, () => `node ${id} sent a message from ${message.from}`);
+        this.send(message);
+      },
+    };
+  }
+
+  setFaults(faults: NetworkFaults): void {
+    this.faults = faults;
+  }
+
+  send(message: Message): void {
+    invariant(message.to > 0 && message.to < this.width && message.to !== message.from,
+      () => `message to unknown or self member ${message.to} from ${message.from}`);
+    this.stats.sent++;
+    const link = message.from * this.width + message.to;
+    if (this.blocked[link] === 1 || this.random.chance(this.faults.lossProbability)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.schedule(message, link);
+    if (this.random.chance(this.faults.duplicateProbability)) {
+      this.stats.duplicated++;
+      this.schedule(message, link);
+    }
+  }
+
+  /** Blocks the links from every member of `from` to every member of `to` (one direction). */
+  block(from: readonly NodeId[], to: readonly NodeId[]): void {
+    for (const a of from) {
+      for (const b of to) {
+        if (a !== b) this.blocked[a * this.width + b] = 1;
+      }
+    }
+  }
+
+  /** A symmetric partition between two groups. */
+  partition(sideA: readonly NodeId[], sideB: readonly NodeId[]): void {
+    this.block(sideA, sideB);
+    this.block(sideB, sideA);
+  }
+
+  isBlocked(from: NodeId, to: NodeId): boolean {
+    return this.blocked[from * this.width + to] === 1;
+  }
+
+  /** Holds messages on the link from → to until `untilUs`. */
+  clog(from: NodeId, to: NodeId, untilUs: number): void {
+    const link = from * this.width + to;
+    this.clogUntilUs[link] = Math.max(this.clogUntilUs[link] ?? 0, untilUs);
+  }
+
+  /** Ends every partition and clog. */
+  heal(): void {
+    this.blocked.fill(0);
+    this.clogUntilUs.fill(0);
+  }
+
+  private schedule(message: Message, link: number): void {
+    const faults = this.faults;
+    const factor = this.latencyFactor[link] ?? 1;
+    const latencyUs = 1000 * factor * (faults.latencyMsMin + this.random.exponential(faults.latencyMsMean));
+    let arrivalUs = Math.floor(this.scheduler.nowUs + latencyUs);
+    arrivalUs = Math.max(arrivalUs, this.clogUntilUs[link] ?? 0);
+    if (!faults.reorder) {
+      arrivalUs = Math.max(arrivalUs, this.lastArrivalUs[link] ?? 0);
+      this.lastArrivalUs[link] = arrivalUs;
+    }
+    this.scheduler.at(arrivalUs, {
+      kind: 'deliver',
+      node: message.to,
+      a: messageTypeCode(message.type) | (message.from << 8),
+      b: message.index + message.term * 65536,
+      info: () => describeMessage(message),
+      run: () => {
+        this.stats.delivered++;
+        this.deliver(message);
+      },
+    });
+  }
+}
+
+/** A compact, JSON-friendly view of a message for traces. */
+export function describeMessage(message: Message): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    type: message.type, from: message.from, to: message.to, term: message.term,
+  };
+  if (message.index !== 0 || message.logTerm !== 0) {
+    view['index'] = message.index;
+    view['logTerm'] = message.logTerm;
+  }
+  if (message.entries.length > 0) view['entries'] = message.entries.length;
+  if (message.commit !== 0) view['commit'] = message.commit;
+  if (message.reject) {
+    view['reject'] = true;
+    view['rejectHint'] = message.rejectHint;
+  }
+  if (message.context !== '') view['context'] = message.context;
+  if (message.snapshot !== null) view['snapshotIndex'] = message.snapshot.metadata.index;
+  return view;
+}

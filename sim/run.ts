@@ -1,0 +1,194 @@
+// One simulation run: a seed, a cluster, two phases, a verdict.
+//
+//   1. Safety phase: the workload runs and the nemesis injects the faults the seed's
+//      swarm options turned on, for `timeMs` of simulated time. The checkers look at
+//      the cluster after every event; the first violation ends the run.
+//   2. Liveness phase: every fault heals (partitions and clogs end, the network and
+//      disks turn calm, paused members resume, crashed members restart). Within
+//      `livenessTimeoutMs` a leader must commit a proposal made after healing,
+//      otherwise the run is `stuck`.
+
+import { performance } from 'node:perf_hooks';
+import type { PlantedBugs } from '../core/raft/rawNode.js';
+import type { NodeId } from '../core/raft/types.js';
+import type { Violation } from './checkers.js';
+import { SafetyChecker } from './checkers.js';
+import { Cluster } from './cluster.js';
+import { CALM_DISK } from './disk.js';
+import { CALM_NETWORK, SimNetwork } from './network.js';
+import { Nemesis } from './nemesis.js';
+import { SimRandom } from './prng.js';
+import type { TraceSink } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
+import type { SwarmOptions } from './swarm.js';
+import { calmOptions, drawSwarm } from './swarm.js';
+import { proposalOf, Workload } from './workload.js';
+
+export type FaultMode = 'none' | 'swarm';
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly timeMs: number;
+  readonly faults: FaultMode;
+  readonly bugs?: PlantedBugs;
+  readonly livenessTimeoutMs?: number;
+  readonly trace?: TraceSink;
+}
+
+export type Liveness = 'ok' | 'stuck' | 'skipped';
+
+export interface RunResult {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly time_ms: number;
+  readonly faults: FaultMode;
+  readonly bugs: readonly string[];
+  /** What the seed drew: the run's whole configuration. */
+  readonly options: SwarmOptions;
+  readonly trace_hash: string;
+  readonly events: number;
+  readonly sim_ms: number;
+  readonly wall_ms: number;
+  readonly events_per_s: number;
+  /** Proposals acknowledged (applied by some member). */
+  readonly committed: number;
+  readonly proposed: number;
+  readonly elections: number;
+  readonly crashes: number;
+  readonly restarts: number;
+  readonly reads_served: number;
+  readonly violations: readonly Violation[];
+  /** `skipped` when a violation ended the run before the liveness phase. */
+  readonly liveness: Liveness;
+  /** Simulated time the liveness phase took to see progress (-1 if it did not). */
+  readonly liveness_ms: number;
+  /** The stack of an exception thrown inside the run, for humans (not part of a verdict). */
+  readonly stack?: string;
+}
+
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
+
+export function bugNames(bugs: PlantedBugs | undefined): string[] {
+  if (bugs === undefined) return [];
+  const names: string[] = [];
+  if (bugs.voteWithoutPersist === true) names.push('voteWithoutPersist');
+  if (bugs.commitOldTermByCounting === true) names.push('commitOldTermByCounting');
+  if (bugs.appendWithoutTruncate === true) names.push('appendWithoutTruncate');
+  return names;
+}
+
+export function runSimulation(options: RunOptions): RunResult {
+  const wallStart = performance.now();
+  const random = new SimRandom(options.seed);
+  const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
+  const scheduler = new Scheduler();
+  if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
+  const nodeIds: NodeId[] = [];
+  for (let id = 1; id <= options.nodes; id++) nodeIds.push(id);
+
+  let cluster: Cluster | null = null;
+  const checker = new SafetyChecker({
+    now: () => scheduler.nowUs,
+    inspect: (id) => {
+      const driver = cluster?.running(id) ?? null;
+      if (driver === null) return null;
+      return { status: driver.status(), log: () => driver.raft.logEntries() };
+    },
+  });
+  const network = new SimNetwork(scheduler, random, {
+    nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
+  }, (message) => { cluster?.deliver(message); });
+  let workload: Workload | null = null;
+  cluster = new Cluster({
+    scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
+    clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {},
+    hooks: {
+      onApplied: (id, entry) => { workload?.onApplied(id, entry); },
+      onReadReady: (id, context, index) => { workload?.onReadReady(id, context, index); },
+    },
+  });
+  workload = new Workload(scheduler, random, cluster, checker, swarm.workload);
+  const nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
+
+  let liveness: Liveness = 'skipped';
+  let livenessMs = -1;
+  let stack: string | undefined;
+  const runUntil = (untilUs: number, stop: () => boolean): void => {
+    try {
+      scheduler.run(untilUs, () => checker.failed() || stop());
+    } catch (error: unknown) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      checker.report('exception', 0, `${e.name}: ${e.message}`);
+      stack = e.stack;
+    }
+  };
+
+  scheduler.note('phase', 0, () => ({ phase: 'safety', seed: options.seed, options: swarm }));
+  runUntil(0, () => false);
+  if (!checker.failed()) {
+    try {
+      cluster.start();
+      workload.start();
+      nemesis.start();
+    } catch (error: unknown) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      checker.report('exception', 0, `${e.name}: ${e.message}`);
+      stack = e.stack;
+    }
+  }
+  if (!checker.failed()) runUntil(options.timeMs * 1000, () => false);
+  if (!checker.failed()) {
+    const healUs = scheduler.nowUs;
+    scheduler.note('phase', 0, () => ({ phase: 'liveness' }));
+    nemesis.stop();
+    network.heal();
+    network.setFaults(CALM_NETWORK);
+    cluster.setDiskFaults(CALM_DISK);
+    workload.markHeal();
+    for (const member of cluster.members.values()) {
+      if (member.state === 'paused') cluster.resume(member.id);
+      if (member.state === 'down') cluster.restart(member.id);
+    }
+    const w = workload;
+    runUntil(healUs + 1000 * (options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS), () => w.livenessMet);
+    if (!checker.failed()) {
+      liveness = workload.livenessMet ? 'ok' : 'stuck';
+      if (workload.livenessMet) {
+        livenessMs = (scheduler.nowUs - healUs) / 1000;
+        checker.checkAcknowledged(workload.livenessLeader, workload.acknowledged, proposalOf);
+        if (checker.failed()) liveness = 'skipped';
+      }
+    }
+  }
+
+  const wallMs = performance.now() - wallStart;
+  const result: RunResult = {
+    seed: options.seed,
+    nodes: options.nodes,
+    time_ms: options.timeMs,
+    faults: options.faults,
+    bugs: bugNames(options.bugs),
+    options: swarm,
+    trace_hash: scheduler.traceHash,
+    events: scheduler.events,
+    sim_ms: scheduler.nowUs / 1000,
+    wall_ms: Math.round(wallMs * 10) / 10,
+    events_per_s: wallMs > 0 ? Math.round(scheduler.events / (wallMs / 1000)) : 0,
+    committed: workload.acknowledged.size,
+    proposed: workload.proposed,
+    elections: checker.elections,
+    crashes: cluster.crashes,
+    restarts: cluster.restarts,
+    reads_served: workload.readsServed,
+    violations: checker.violations,
+    liveness,
+    liveness_ms: livenessMs,
+  };
+  return stack === undefined ? result : { ...result, stack };
+}
+
+/** True when the run found nothing wrong. */
+export function passed(result: RunResult): boolean {
+  return result.violations.length === 0 && result.liveness === 'ok';
+}

@@ -1,0 +1,160 @@
+// Swarm testing (TigerBeetle's options_swarm, FoundationDB's BUGGIFY knobs): each seed
+// draws which fault classes are on and how hard they hit, so that across seeds the
+// simulator explores calm runs, single-fault runs and storms alike. The drawn options
+// are plain data, printed at the start of a run: a seed is self-describing.
+
+import type { DiskFaults } from './disk.js';
+import { CALM_DISK } from './disk.js';
+import type { NetworkFaults } from './network.js';
+import { CALM_NETWORK } from './network.js';
+import type { SimRandom } from './prng.js';
+
+export type PartitionMode = 'halves' | 'isolateLeader' | 'isolateOne';
+export const PARTITION_MODES: readonly PartitionMode[] = ['halves', 'isolateLeader', 'isolateOne'];
+
+/** A fault that strikes at exponentially distributed intervals and lasts a while. 0 = off. */
+export interface Recurring {
+  readonly meanIntervalMs: number;
+  readonly meanDurationMs: number;
+}
+
+export const OFF: Recurring = { meanIntervalMs: 0, meanDurationMs: 0 };
+
+export interface FaultOptions {
+  readonly network: NetworkFaults;
+  readonly linkLatencySpread: number;
+  /** Clogs one link at a time (messages wait, then arrive in a burst). */
+  readonly clogs: Recurring;
+  readonly partitions: Recurring & {
+    readonly modes: readonly PartitionMode[];
+    /** Probability that a partition blocks only one direction. */
+    readonly asymmetricProbability: number;
+  };
+  /** Power loss of one member, restarted from its disk after the duration. */
+  readonly crashes: Recurring;
+  /** Stop-the-world stalls of one member (etcd #20418's class). */
+  readonly pauses: Recurring;
+  readonly disk: DiskFaults;
+  /** Periods during which one member's disk is full. */
+  readonly diskFull: Recurring;
+  /** Bit rot on one member's durable log (only one member: the others keep a quorum). */
+  readonly bitRot: Recurring;
+  readonly clockDriftPpmMax: number;
+  readonly clockJumps: Recurring;
+}
+
+export interface WorkloadOptions {
+  /** Mean time between client proposals. */
+  readonly proposalMeanIntervalMs: number;
+  readonly payloadBytesMax: number;
+  /** Probability that a client operation is a linearizable read (ReadIndex) instead. */
+  readonly readIndexProbability: number;
+}
+
+export interface RaftOptions {
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEveryEntries: number;
+}
+
+export interface SwarmOptions {
+  readonly faults: FaultOptions;
+  readonly workload: WorkloadOptions;
+  readonly raft: RaftOptions;
+}
+
+export const NO_FAULTS: FaultOptions = {
+  network: CALM_NETWORK,
+  linkLatencySpread: 1,
+  clogs: OFF,
+  partitions: { ...OFF, modes: [], asymmetricProbability: 0 },
+  crashes: OFF,
+  pauses: OFF,
+  disk: CALM_DISK,
+  diskFull: OFF,
+  bitRot: OFF,
+  clockDriftPpmMax: 0,
+  clockJumps: OFF,
+};
+
+const DEFAULT_RAFT: RaftOptions = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 1000 };
+
+/** Rounds for printing: options are shown as drawn, so keep them short. */
+function r3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function uniform(random: SimRandom, min: number, max: number): number {
+  return r3(min + random.float() * (max - min));
+}
+
+/** Draws a recurring fault that is on with probability `onProbability`. */
+function recurring(
+  random: SimRandom, onProbability: number, interval: readonly [number, number], duration: readonly [number, number],
+): Recurring {
+  if (!random.chance(onProbability)) return OFF;
+  return {
+    meanIntervalMs: Math.round(uniform(random, interval[0], interval[1])),
+    meanDurationMs: Math.round(uniform(random, duration[0], duration[1])),
+  };
+}
+
+/** The run options when faults are off: a calm cluster under a steady workload. */
+export function calmOptions(random: SimRandom): SwarmOptions {
+  return {
+    faults: NO_FAULTS,
+    workload: drawWorkload(random),
+    raft: DEFAULT_RAFT,
+  };
+}
+
+function drawWorkload(random: SimRandom): WorkloadOptions {
+  return {
+    proposalMeanIntervalMs: uniform(random, 2, 40),
+    payloadBytesMax: random.between(8, 64),
+    readIndexProbability: random.chance(0.5) ? uniform(random, 0, 0.3) : 0,
+  };
+}
+
+/** Draws one seed's fault profile. The draw order is part of every seed's meaning. */
+export function drawSwarm(random: SimRandom): SwarmOptions {
+  const network: NetworkFaults = {
+    latencyMsMin: uniform(random, 0, 3),
+    latencyMsMean: uniform(random, 0.5, 25),
+    lossProbability: random.chance(0.6) ? uniform(random, 0, 0.2) : 0,
+    duplicateProbability: random.chance(0.5) ? uniform(random, 0, 0.15) : 0,
+    reorder: random.chance(0.5),
+  };
+  const crashes = recurring(random, 0.7, [200, 3000], [20, 1500]);
+  const disk: DiskFaults = {
+    writeLatencyMsMin: uniform(random, 0, 2),
+    writeLatencyMsMean: uniform(random, 0.1, 15),
+    unsyncedSurvivalProbability: uniform(random, 0, 1),
+    tornWriteProbability: crashes === OFF ? 0 : uniform(random, 0, 1),
+    readErrorProbability: random.chance(0.3) ? uniform(random, 0, 0.3) : 0,
+    writeErrorProbability: random.chance(0.2) ? uniform(random, 0, 0.005) : 0,
+  };
+  const faults: FaultOptions = {
+    network,
+    linkLatencySpread: random.chance(0.5) ? uniform(random, 1, 3) : 1,
+    clogs: recurring(random, 0.4, [100, 2000], [20, 1500]),
+    partitions: {
+      ...recurring(random, 0.7, [100, 2500], [50, 2500]),
+      modes: PARTITION_MODES.filter(() => random.chance(0.6)),
+      asymmetricProbability: random.chance(0.5) ? uniform(random, 0, 1) : 0,
+    },
+    crashes,
+    pauses: recurring(random, 0.4, [300, 4000], [20, 1500]),
+    disk,
+    diskFull: recurring(random, 0.15, [1000, 8000], [50, 1000]),
+    bitRot: recurring(random, 0.15, [500, 5000], [0, 0]),
+    clockDriftPpmMax: random.chance(0.5) ? Math.round(uniform(random, 0, 500)) : 0,
+    clockJumps: recurring(random, 0.3, [500, 5000], [0, 0]),
+  };
+  return {
+    faults,
+    workload: drawWorkload(random),
+    raft: { ...DEFAULT_RAFT, snapshotEveryEntries: random.pick([50, 200, 1000, 10000]) },
+  };
+}

@@ -1,0 +1,115 @@
+// The clients: proposals with unique payloads sent to whoever leads, and occasional
+// linearizable reads (ReadIndex). A proposal counts as acknowledged once any member
+// applies it (a client would have been told "committed"); from then on it must never
+// be lost. In the liveness phase, the first proposal made after healing that gets
+// applied proves the cluster makes progress again.
+
+import type { Entry, NodeId } from '../core/raft/types.js';
+import type { Cluster } from './cluster.js';
+import type { SafetyChecker } from './checkers.js';
+import type { SimRandom } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+import type { WorkloadOptions } from './swarm.js';
+
+const PAYLOAD_TAG = 0x50; // 'P'
+const PAYLOAD_HEADER_BYTES = 5;
+
+/** The proposal number a payload carries, or -1 for entries that are not proposals. */
+export function proposalOf(entry: Entry): number {
+  const data = entry.data;
+  if (data.length < PAYLOAD_HEADER_BYTES || data[0] !== PAYLOAD_TAG) return -1;
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1, true);
+}
+
+export class Workload {
+  /** Acknowledged proposals: number → the index it was applied at. */
+  readonly acknowledged = new Map<number, number>();
+  proposed = 0;
+  refused = 0;
+  readsIssued = 0;
+  readsServed = 0;
+  /** Proposals numbered from here on were made after healing (liveness phase). */
+  private firstAfterHeal = Number.MAX_SAFE_INTEGER;
+  livenessMet = false;
+  livenessLeader: NodeId = 0;
+  private nextProposal = 1;
+  private nextRead = 1;
+  private running = false;
+  private readonly readsPending = new Map<string, number>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly random: SimRandom,
+    private readonly cluster: Cluster,
+    private readonly checker: SafetyChecker,
+    private readonly options: WorkloadOptions,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.scheduleNext();
+  }
+
+  /** From now on, a proposal that commits shows liveness. */
+  markHeal(): void {
+    this.firstAfterHeal = this.nextProposal;
+  }
+
+  onApplied(id: NodeId, entry: Entry): void {
+    const seq = proposalOf(entry);
+    if (seq < 0) return;
+    if (!this.acknowledged.has(seq)) this.acknowledged.set(seq, entry.index);
+    if (seq >= this.firstAfterHeal && !this.livenessMet && this.cluster.running(id)?.status().role === 'leader') {
+      this.livenessMet = true;
+      this.livenessLeader = id;
+    }
+  }
+
+  onReadReady(id: NodeId, context: string, index: number): void {
+    const committedWhenIssued = this.readsPending.get(context);
+    if (committedWhenIssued === undefined) return; // a duplicate release, or from another member
+    this.readsPending.delete(context);
+    this.readsServed++;
+    this.checker.onReadServed(id, index, committedWhenIssued);
+  }
+
+  private scheduleNext(): void {
+    const delayUs = 1000 * this.random.exponential(this.options.proposalMeanIntervalMs);
+    this.scheduler.after(delayUs, {
+      kind: 'propose', node: 0, a: this.nextProposal,
+      run: () => {
+        this.issue();
+        if (this.running) this.scheduleNext();
+      },
+    });
+  }
+
+  private issue(): void {
+    const leader = this.cluster.leader();
+    if (leader === null) return;
+    const id = leader.status().id;
+    const member = this.cluster.member(id);
+    if (this.random.chance(this.options.readIndexProbability)) {
+      const context = `r${this.nextRead++}`;
+      this.readsPending.set(context, this.checker.appliedMax);
+      this.readsIssued++;
+      this.cluster.runOn(member, () => { leader.readIndex(context); }, false);
+      return;
+    }
+    const seq = this.nextProposal++;
+    const data = this.payload(seq);
+    this.proposed++;
+    this.cluster.runOn(member, () => {
+      if (!leader.propose(data).ok) this.refused++;
+    }, true);
+  }
+
+  private payload(seq: number): Uint8Array {
+    const length = PAYLOAD_HEADER_BYTES + this.random.intBelow(this.options.payloadBytesMax);
+    const data = new Uint8Array(length);
+    data[0] = PAYLOAD_TAG;
+    new DataView(data.buffer).setUint32(1, seq, true);
+    for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) data[i] = (seq + i) & 0xff;
+    return data;
+  }
+}
