@@ -1,10 +1,18 @@
-/* eslint-disable @typescript-eslint/no-meaningless-void-operator -- temporary stub, replaced by the implementation */
-// PLANNED API — stub committed so that sim/ can be written against it in parallel.
+// The node driver: the loop that turns the Raft core's Readys into effects through
+// the ports — send, persist, apply, serve reads — and reports completions back.
+// The simulator and production run this same code; only the ports differ.
+//
+// One disk operation is outstanding at a time (a Ready's write, or a compaction);
+// the next Ready is taken when it completes. While a write is in flight the core
+// still ticks, steps and accepts proposals: they simply land in the next Ready.
 
-import type { Random } from '../util/random.js';
-import type { Accepted, PlantedBugs, RawNode, Status } from '../raft/rawNode.js';
+import { decodeConfChange } from '../raft/confchange.js';
+import { MemoryStorage } from '../raft/memoryStorage.js';
+import { RawNode, type Accepted, type PlantedBugs, type Ready, type Status } from '../raft/rawNode.js';
 import type { ConfChange, Entry, Message, NodeId } from '../raft/types.js';
-import type { LogStore, RecoveryFailure, Transport } from './ports.js';
+import { invariant } from '../util/invariant.js';
+import type { Random } from '../util/random.js';
+import type { LogStore, RecoveryFailure, Transport, WriteResult } from './ports.js';
 
 /** The application that committed entries are applied to (the etcd state machine, later). */
 export interface StateMachine {
@@ -24,6 +32,8 @@ export interface DriverConfig {
   readonly heartbeatTicks?: number;
   /** Make a snapshot and compact the log every this many applied entries. Default 10000. */
   readonly snapshotEveryEntries?: number;
+  /** Entries kept in memory behind a snapshot, for followers that lag a little. Default 500. */
+  readonly catchUpEntries?: number;
   readonly maxSizePerMsgBytes?: number;
   readonly maxInflightMsgs?: number;
   readonly preVote?: boolean;
@@ -49,19 +59,218 @@ export interface DriverObserver {
 }
 
 export class NodeDriver {
-  private constructor(readonly raft: RawNode) {}
-  /** Recovers from the log store and starts the member, or refuses with the reason. */
-  static start(config: DriverConfig, ports: DriverPorts, observer?: DriverObserver): NodeDriver | RecoveryFailure {
-    void config; void ports; void observer; throw new Error('planned');
+  readonly id: NodeId;
+  readonly raft: RawNode;
+  private readonly storage: MemoryStorage;
+  private readonly ports: DriverPorts;
+  private readonly observer: DriverObserver;
+  private readonly snapshotEveryEntries: number;
+  private readonly catchUpEntries: number;
+  /** A disk operation is in flight; no new Ready until it completes. */
+  private diskBusy = false;
+  private stopped = false;
+  private snapshotIndex: number;
+
+  private constructor(options: {
+    config: DriverConfig; ports: DriverPorts; observer: DriverObserver; storage: MemoryStorage; applied: number;
+  }) {
+    const { config, ports, storage } = options;
+    this.id = config.id;
+    this.ports = ports;
+    this.observer = options.observer;
+    this.storage = storage;
+    this.snapshotEveryEntries = config.snapshotEveryEntries ?? 10_000;
+    this.catchUpEntries = config.catchUpEntries ?? 500;
+    invariant(this.snapshotEveryEntries > 0, 'snapshotEveryEntries must be positive');
+    this.snapshotIndex = options.applied;
+    this.raft = new RawNode({
+      id: config.id,
+      storage,
+      random: ports.random,
+      applied: options.applied,
+      ...optional('electionTicks', config.electionTicks),
+      ...optional('heartbeatTicks', config.heartbeatTicks),
+      ...optional('maxSizePerMsgBytes', config.maxSizePerMsgBytes),
+      ...optional('maxInflightMsgs', config.maxInflightMsgs),
+      ...optional('preVote', config.preVote),
+      ...optional('checkQuorum', config.checkQuorum),
+      ...optional('bugs', config.bugs),
+    });
   }
+
+  /** Recovers from the log store and starts the member, or refuses with the reason. */
+  static start(config: DriverConfig, ports: DriverPorts, observer: DriverObserver = {}): NodeDriver | RecoveryFailure {
+    const recovered = ports.logStore.recover();
+    if ('kind' in recovered) return recovered;
+    const snapshot = recovered.snapshot;
+    const confState = snapshot?.metadata.confState ?? { voters: [...config.initialVoters], learners: [] };
+    const storage = new MemoryStorage(confState);
+    let applied = 0;
+    if (snapshot !== null) {
+      storage.applySnapshot(snapshot);
+      ports.stateMachine.restore(snapshot.data);
+      applied = snapshot.metadata.index;
+    }
+    storage.append(recovered.entries);
+    const last = storage.lastIndex();
+    const hardState = recovered.hardState;
+    if (hardState.commit > last) {
+      return { kind: 'corrupt', detail: `hard state commits ${hardState.commit} but the log ends at ${last}` };
+    }
+    // A snapshot is committed by definition, even if the hard state written with it is older.
+    storage.setHardState({ ...hardState, commit: Math.max(hardState.commit, applied) });
+    const driver = new NodeDriver({ config, ports, observer, storage, applied });
+    driver.pump();
+    return driver;
+  }
+
+  // ------------------------------------------------------------ inputs
+
   /** One logical tick (the host calls it every tick interval). */
-  tick(): void { throw new Error('planned'); }
-  receive(message: Message): void { void message; throw new Error('planned'); }
-  propose(data: Uint8Array): Accepted { void data; throw new Error('planned'); }
-  proposeConfChange(change: ConfChange): Accepted { void change; throw new Error('planned'); }
-  readIndex(context: string): Accepted { void context; throw new Error('planned'); }
-  transferLeader(to: NodeId): Accepted { void to; throw new Error('planned'); }
-  status(): Status { throw new Error('planned'); }
+  tick(): void {
+    if (this.stopped) return;
+    this.raft.tick();
+    this.pump();
+  }
+
+  receive(message: Message): void {
+    if (this.stopped) return;
+    this.raft.step(message);
+    this.pump();
+  }
+
+  propose(data: Uint8Array): Accepted {
+    return this.local(() => this.raft.propose(data));
+  }
+
+  proposeConfChange(change: ConfChange): Accepted {
+    return this.local(() => this.raft.proposeConfChange(change));
+  }
+
+  readIndex(context: string): Accepted {
+    return this.local(() => this.raft.readIndex(context));
+  }
+
+  transferLeader(to: NodeId): Accepted {
+    return this.local(() => this.raft.transferLeader(to));
+  }
+
+  status(): Status {
+    return this.raft.status();
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Power loss: the driver ignores every callback from now on. The host drops it. */
-  stop(): void { throw new Error('planned'); }
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private local(request: () => Accepted): Accepted {
+    if (this.stopped) return { ok: false, refusal: 'proposalDropped' };
+    const result = request();
+    this.pump();
+    return result;
+  }
+
+  // ------------------------------------------------------------ the loop
+
+  private pump(): void {
+    let rounds = 0;
+    while (!this.stopped && !this.diskBusy && this.raft.hasReady()) {
+      invariant(++rounds <= 10_000, 'the driver loop did not settle');
+      const ready = this.raft.ready();
+      this.sendAll(ready.messages);
+      if (ready.hardState === null && ready.entries.length === 0 && ready.snapshot === null) {
+        this.onDurable(ready); // nothing to persist
+        continue;
+      }
+      this.diskBusy = true;
+      this.ports.logStore.write(
+        { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot, mustSync: ready.mustSync },
+        (result) => { this.onWritten(ready, result); },
+      );
+    }
+  }
+
+  private onWritten(ready: Ready, result: WriteResult): void {
+    if (this.stopped) return;
+    invariant(this.diskBusy, 'a write completed that was not in flight');
+    this.diskBusy = false;
+    if (result.kind !== 'ok') {
+      this.fail(`write failed: ${result.kind}: ${result.detail}`);
+      return;
+    }
+    this.onDurable(ready);
+    this.pump();
+  }
+
+  /** The Ready's state is durable: release held messages, apply, advance. */
+  private onDurable(ready: Ready): void {
+    const storage = this.storage;
+    if (ready.snapshot !== null) storage.applySnapshot(ready.snapshot);
+    storage.append(ready.entries);
+    if (ready.hardState !== null) storage.setHardState(ready.hardState);
+    this.sendAll(this.raft.persisted(ready));
+    if (ready.snapshot !== null) {
+      this.ports.stateMachine.restore(ready.snapshot.data);
+      this.snapshotIndex = ready.snapshot.metadata.index;
+    }
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const read of ready.readStates) this.observer.onReadReady?.(read.context, read.index);
+    this.raft.advance(ready);
+    this.maybeCompact();
+  }
+
+  private apply(entry: Entry): void {
+    if (entry.type === 'confChange') {
+      const change = decodeConfChange(entry.data);
+      invariant(change !== null, () => `undecodable conf change at index ${entry.index}`);
+      this.raft.applyConfChange(change);
+    } else if (entry.data.byteLength > 0) {
+      this.ports.stateMachine.apply(entry);
+    }
+    this.observer.onApplied?.(entry);
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const m of messages) {
+      this.ports.transport.send(m);
+      // The transport gives no delivery receipt, so report a snapshot as sent at once:
+      // the leader then probes after it, and if the snapshot was lost the probe is
+      // rejected and a new one goes out (otherwise a lost MsgSnap would stall the follower).
+      if (m.type === 'MsgSnap') this.raft.reportSnapshot(m.to, true);
+    }
+  }
+
+  /** Every snapshotEveryEntries applied entries: snapshot the state machine, compact the log. */
+  private maybeCompact(): void {
+    const applied = this.raft.status().applied;
+    if (applied - this.snapshotIndex < this.snapshotEveryEntries) return;
+    const snapshot = this.storage.createSnapshot(applied, this.raft.status().confState, this.ports.stateMachine.snapshot());
+    this.snapshotIndex = applied;
+    this.diskBusy = true;
+    this.ports.logStore.compact(snapshot, (result) => {
+      if (this.stopped) return;
+      this.diskBusy = false;
+      if (result.kind !== 'ok') {
+        this.fail(`compaction failed: ${result.kind}: ${result.detail}`);
+        return;
+      }
+      // Keep a tail in memory so that slightly lagging followers need no snapshot.
+      this.storage.compact(Math.max(0, applied - this.catchUpEntries));
+      this.pump();
+    });
+  }
+
+  private fail(reason: string): void {
+    this.stopped = true;
+    this.observer.onFatal?.(reason);
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -1,21 +1,28 @@
-/* eslint-disable @typescript-eslint/no-meaningless-void-operator -- temporary stub, replaced by the implementation */
-// PLANNED API — stub committed so that sim/ can be written against it in parallel.
-// The implementation replaces these bodies; the signatures are the contract.
+// RawNode: the driver's whole view of the Raft core (etcd's RawNode, synchronous).
+//
+// The driver loop, in order:
+//   1. rd = ready()                  — what to do now
+//   2. send rd.messages              — may go at once (e.g. the leader's MsgApps)
+//   3. make rd.hardState, rd.entries, rd.snapshot durable
+//   4. held = persisted(rd); send held   — vote grants and append acks, which promise
+//                                          durable state, are only obtainable here
+//   5. apply rd.snapshot and rd.committedEntries, then serve rd.readStates
+//   6. advance(rd)
+// Between ready() and advance() the driver may still tick, step and propose.
+// The contract is asserted: a second ready() before advance(), advance() before
+// persisted(), or persisted() of a stale Ready throws.
 
+import { invariant } from '../util/invariant.js';
 import type { Random } from '../util/random.js';
+import { encodeConfChange } from './confchange.js';
+import { NO_BUGS, type PlantedBugs } from './plantedBugs.js';
+import { Raft, type Refusal } from './raft.js';
 import type {
   ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Role, Snapshot, SoftState, Storage,
 } from './types.js';
+import { message } from './types.js';
 
-/** Test-only switches that break the core in known ways (the simulator must catch each). */
-export interface PlantedBugs {
-  /** Send vote grants before the term/vote that justify them are durable. */
-  readonly voteWithoutPersist?: boolean;
-  /** Commit an old-term entry by counting replicas (violates Raft §5.4.2, Figure 8). */
-  readonly commitOldTermByCounting?: boolean;
-  /** Append entries without truncating a conflicting suffix first. */
-  readonly appendWithoutTruncate?: boolean;
-}
+export type { PlantedBugs, Refusal };
 
 export interface RaftConfig {
   readonly id: NodeId;
@@ -27,22 +34,18 @@ export interface RaftConfig {
   readonly heartbeatTicks?: number;
   /** The last index the application has applied (on restart). Default: storage's snapshot index. */
   readonly applied?: number;
+  /** Byte budget of one MsgApp (at least one entry is always sent). Default 1 MiB. */
   readonly maxSizePerMsgBytes?: number;
+  /** MsgApps in flight per follower in the replicate state. Default 256. */
   readonly maxInflightMsgs?: number;
-  readonly maxUncommittedEntriesBytes?: number;
+  /** Byte budget of committed entries handed out per Ready. Default 16 MiB. */
+  readonly maxCommittedSizePerReadyBytes?: number;
   /** Default true. */
   readonly preVote?: boolean;
   /** Default true. */
   readonly checkQuorum?: boolean;
   readonly bugs?: PlantedBugs;
 }
-
-/** An expected refusal: the request was not accepted and will not happen. */
-export type Refusal =
-  | 'proposalDropped'      // no leader known, or the leader is transferring leadership
-  | 'notLeader'            // the operation needs this member to be the leader
-  | 'confChangePending'    // a membership change is already in flight
-  | 'invalidConfChange';   // e.g. removing the last voter, adding an existing member
 
 export type Accepted = { readonly ok: true } | { readonly ok: false; readonly refusal: Refusal };
 
@@ -59,6 +62,7 @@ export interface Ready {
   readonly messages: readonly Message[];
   /** Reads to serve once the committed entries of this Ready are applied. */
   readonly readStates: readonly ReadState[];
+  /** Entries or term/vote changed: the write must be fsynced (a commit-only change need not). */
   readonly mustSync: boolean;
 }
 
@@ -73,24 +77,231 @@ export interface Status {
   readonly confState: ConfState;
 }
 
+/** The Ready handed out and not yet advanced, with what it holds back. */
+interface Outstanding {
+  readonly ready: Ready;
+  readonly heldMessages: readonly Message[];
+  readonly selfResponses: readonly Message[];
+  persisted: boolean;
+}
+
+const ACCEPTED: Accepted = { ok: true };
+
 export class RawNode {
-  constructor(config: RaftConfig) { void config; }
-  tick(): void { throw new Error('planned'); }
-  campaign(): void { throw new Error('planned'); }
-  step(message: Message): void { void message; throw new Error('planned'); }
-  propose(data: Uint8Array): Accepted { void data; throw new Error('planned'); }
-  proposeConfChange(change: ConfChange): Accepted { void change; throw new Error('planned'); }
-  applyConfChange(change: ConfChange): ConfState { void change; throw new Error('planned'); }
-  readIndex(context: string): Accepted { void context; throw new Error('planned'); }
-  transferLeader(to: NodeId): Accepted { void to; throw new Error('planned'); }
-  reportUnreachable(id: NodeId): void { void id; }
-  reportSnapshot(id: NodeId, ok: boolean): void { void id; void ok; }
-  hasReady(): boolean { throw new Error('planned'); }
-  ready(): Ready { throw new Error('planned'); }
-  /** The persist step is done: returns the messages held back until it was (vote grants, append acks). */
-  persisted(ready: Ready): readonly Message[] { void ready; throw new Error('planned'); }
-  advance(ready: Ready): void { void ready; throw new Error('planned'); }
-  status(): Status { throw new Error('planned'); }
+  readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  private outstanding: Outstanding | null = null;
+  private readonly maxCommittedSizePerReadyBytes: number;
+
+  constructor(config: RaftConfig) {
+    const electionTicks = config.electionTicks ?? 10;
+    const heartbeatTicks = config.heartbeatTicks ?? 1;
+    this.raft = new Raft({
+      id: config.id,
+      storage: config.storage,
+      random: config.random,
+      electionTicks,
+      heartbeatTicks,
+      applied: config.applied ?? 0,
+      maxSizePerMsgBytes: config.maxSizePerMsgBytes ?? 1024 * 1024,
+      maxInflightMsgs: config.maxInflightMsgs ?? 256,
+      preVote: config.preVote ?? true,
+      checkQuorum: config.checkQuorum ?? true,
+      bugs: config.bugs ?? NO_BUGS,
+    });
+    this.maxCommittedSizePerReadyBytes = config.maxCommittedSizePerReadyBytes ?? 16 * 1024 * 1024;
+    this.prevSoft = this.softState();
+    this.prevHard = this.raft.hardState();
+  }
+
+  // ------------------------------------------------------------ inputs
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (tests and leader hand-over). */
+  campaign(): void {
+    this.raft.hup(false);
+  }
+
+  /** Feeds a message from a peer. Local-only message types are rejected. */
+  step(m: Message): void {
+    invariant(m.to === this.raft.id, () => `message to ${m.to} stepped into ${this.raft.id}`);
+    if (m.term === 0 && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgVote')) {
+      invariant(false, () => `${m.type} from the network without a term`);
+    }
+    this.raft.step(m);
+  }
+
+  propose(data: Uint8Array): Accepted {
+    return this.stepLocal(message({
+      type: 'MsgProp', from: this.raft.id, to: this.raft.id, entries: [{ term: 0, index: 0, type: 'normal', data }],
+    }));
+  }
+
+  proposeConfChange(change: ConfChange): Accepted {
+    return this.stepLocal(message({
+      type: 'MsgProp', from: this.raft.id, to: this.raft.id,
+      entries: [{ term: 0, index: 0, type: 'confChange', data: encodeConfChange(change) }],
+    }));
+  }
+
+  /** The application applied a conf-change entry. Returns the new configuration. */
+  applyConfChange(change: ConfChange): ConfState {
+    return this.raft.applyConfChange(change);
+  }
+
+  /**
+   * Asks for a linearizable read. The answer comes back as a ReadState with the same
+   * context; the read may be served once the applied index reaches its index.
+   * The context must be unique among reads in flight.
+   */
+  readIndex(context: string): Accepted {
+    invariant(context !== '', 'a read needs a non-empty context');
+    return this.stepLocal(message({ type: 'MsgReadIndex', from: this.raft.id, to: this.raft.id, context }));
+  }
+
+  /** Asks the leader to hand leadership to `to` (thesis §3.10). */
+  transferLeader(to: NodeId): Accepted {
+    if (this.raft.role !== 'leader' && this.raft.lead === 0) return { ok: false, refusal: 'proposalDropped' };
+    return this.stepLocal(message({ type: 'MsgTransferLeader', from: to, to: this.raft.id }));
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.reportSnapshot(id, ok);
+  }
+
+  private stepLocal(m: Message): Accepted {
+    const refusal = this.raft.step(m);
+    return refusal === null ? ACCEPTED : { ok: false, refusal };
+  }
+
+  // ------------------------------------------------------------ outputs
+
+  hasReady(): boolean {
+    const r = this.raft;
+    if (this.outstanding !== null) return false;
+    if (!sameSoft(this.softState(), this.prevSoft)) return true;
+    if (!sameHard(r.hardState(), this.prevHard)) return true;
+    if (r.log.unstable.snapshot !== null || r.log.unstableEntries().length > 0) return true;
+    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.stepsOnPersist.length > 0) return true;
+    if (r.log.hasNextCommittedEntries()) return true;
+    return this.releasableReadCount(r.log.applied) > 0;
+  }
+
+  ready(): Ready {
+    invariant(this.outstanding === null, 'ready() called again before advance() of the previous Ready');
+    const r = this.raft;
+    const soft = this.softState();
+    const hard = r.hardState();
+    const entries = [...r.log.unstableEntries()];
+    const committedEntries = r.log.nextCommittedEntries(this.maxCommittedSizePerReadyBytes);
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    const snapshot = r.log.unstable.snapshot;
+    const appliedAfter = Math.max(lastCommitted?.index ?? 0, snapshot?.metadata.index ?? 0, r.log.applied);
+    const readCount = this.releasableReadCount(appliedAfter);
+    const hardChanged = !sameHard(hard, this.prevHard);
+    const ready: Ready = {
+      softState: sameSoft(soft, this.prevSoft) ? null : soft,
+      hardState: hardChanged ? hard : null,
+      entries,
+      snapshot,
+      committedEntries,
+      messages: r.msgs,
+      readStates: r.readStates.splice(0, readCount),
+      mustSync: entries.length > 0 || snapshot !== null || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+    };
+    this.outstanding = {
+      ready,
+      heldMessages: r.msgsAfterPersist,
+      selfResponses: r.stepsOnPersist,
+      persisted: false,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.stepsOnPersist = [];
+    this.prevSoft = soft;
+    if (hardChanged) this.prevHard = hard;
+    return ready;
+  }
+
+  /**
+   * The driver made `ready`'s hard state, entries and snapshot durable. Marks them
+   * stable, steps the self-addressed responses that waited for durability, and
+   * returns the messages that were held back until now. Call it even when the
+   * Ready had nothing to persist.
+   */
+  persisted(ready: Ready): readonly Message[] {
+    const o = this.outstanding;
+    invariant(o !== null && o.ready === ready, 'persisted() of a Ready that is not the outstanding one');
+    invariant(!o.persisted, 'persisted() called twice for one Ready');
+    o.persisted = true;
+    const r = this.raft;
+    if (ready.snapshot !== null) r.log.stableSnapTo(ready.snapshot.metadata.index);
+    const last = ready.entries[ready.entries.length - 1];
+    if (last !== undefined) r.log.stableTo(last.index, last.term);
+    for (const m of o.selfResponses) r.step(m);
+    return o.heldMessages;
+  }
+
+  /** The driver applied `ready`'s snapshot and committed entries. */
+  advance(ready: Ready): void {
+    const o = this.outstanding;
+    invariant(o !== null && o.ready === ready, 'advance() of a Ready that is not the outstanding one');
+    invariant(o.persisted, 'advance() before persisted(): held messages would never be sent');
+    const log = this.raft.log;
+    if (ready.snapshot !== null && ready.snapshot.metadata.index > log.applied) log.appliedTo(ready.snapshot.metadata.index);
+    const last = ready.committedEntries[ready.committedEntries.length - 1];
+    if (last !== undefined) log.appliedTo(last.index);
+    this.outstanding = null;
+  }
+
+  // ------------------------------------------------------------ inspection
+
+  status(): Status {
+    const r = this.raft;
+    return {
+      id: r.id,
+      role: r.role,
+      lead: r.lead,
+      hardState: r.hardState(),
+      applied: r.log.applied,
+      firstIndex: r.log.firstIndex(),
+      lastIndex: r.log.lastIndex(),
+      confState: r.confState(),
+    };
+  }
+
   /** Every entry this member holds (stable + unstable), for checkers and printing. */
-  logEntries(): readonly Entry[] { throw new Error('planned'); }
+  logEntries(): readonly Entry[] {
+    return this.raft.log.allEntries();
+  }
+
+  private softState(): SoftState {
+    return { lead: this.raft.lead, role: this.raft.role };
+  }
+
+  /** Read states are released in order, each once `applied` reaches its index. */
+  private releasableReadCount(applied: number): number {
+    let count = 0;
+    for (const rs of this.raft.readStates) {
+      if (rs.index > applied) break;
+      count++;
+    }
+    return count;
+  }
+}
+
+function sameSoft(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.role === b.role;
+}
+
+function sameHard(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }

@@ -1,0 +1,15 @@
+// Test-only switches that break the core in three known ways. The simulator's
+// planted-bug test turns each on and must find a safety violation within 100
+// seeds: that is how we know the simulator can catch what it claims to catch.
+// Production never sets them.
+
+export interface PlantedBugs {
+  /** Send vote grants before the term/vote that justify them are durable. */
+  readonly voteWithoutPersist?: boolean;
+  /** Commit an old-term entry by counting replicas (violates Raft §5.4.2, Figure 8). */
+  readonly commitOldTermByCounting?: boolean;
+  /** Append entries without truncating a conflicting suffix first. */
+  readonly appendWithoutTruncate?: boolean;
+}
+
+export const NO_BUGS: PlantedBugs = {};
