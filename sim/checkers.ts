@@ -4,6 +4,10 @@
 // event stays cheap.
 //
 //   election safety      at most one leader per term; no member grants two votes in a term
+//   persist before send  a vote grant or append ack leaves only once what it promises is
+//                        durable on the sender's disk (the simulator owns the disks)
+//   commit rule          a leader advances its commit index only to an entry of its own
+//                        term (Raft §5.4.2, the Figure 8 rule)
 //   log matching         an (index, term) pair names one entry, with one predecessor term
 //   leader completeness  a new leader holds every entry committed before it
 //   state machine safety no two members apply different entries at one index
@@ -18,7 +22,7 @@ import { entryChecksum } from './disk.js';
 
 export type ViolationKind =
   | 'electionSafety' | 'doubleVote' | 'logMatching' | 'leaderCompleteness' | 'stateMachineSafety'
-  | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception';
+  | 'persistBeforeSend' | 'commitRule' | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -56,6 +60,10 @@ export interface CheckerOptions {
   readonly inspect: (id: NodeId) => { readonly status: Status; readonly log: () => readonly Entry[] } | null;
   /** Stop at the first violation (the default): later ones are usually consequences. */
   readonly stopAtFirst?: boolean;
+  /** What member `id`'s disk holds durably now (null if unknown). */
+  readonly durable?: (id: NodeId) => { readonly term: number; readonly vote: NodeId; readonly lastIndex: number } | null;
+  /** Called when a member is seen to win an election. */
+  readonly onLeader?: (id: NodeId, term: number) => void;
 }
 
 export class SafetyChecker {
@@ -107,11 +115,17 @@ export class SafetyChecker {
     view.running = true;
     view.role = status.role;
     view.term = hs.term;
-    if (becameLeader) this.checkLeader(id, hs.term);
+    if (becameLeader) {
+      this.checkLeader(id, hs.term);
+      this.options.onLeader?.(id, hs.term);
+    }
     if (logChanged) {
       const log = inspected.log();
       this.checkLog(id, view, status, log);
-      if (hs.commit > view.commit) this.checkCommitted(id, view, status, log, hs.commit);
+      if (hs.commit > view.commit) {
+        if (status.role === 'leader' && !becameLeader) this.checkCommitRule(id, status, log);
+        this.checkCommitted(id, view, status, log, hs.commit);
+      }
       if (becameLeader) this.checkLeaderCompleteness(id, status, log);
     }
     view.commit = hs.commit;
@@ -121,7 +135,21 @@ export class SafetyChecker {
 
   /** Every message sent: a member never grants votes to two candidates in one term. */
   onSend(message: Message): void {
-    if (message.type !== 'MsgVoteResp' || message.reject) return;
+    if (message.reject) return;
+    if (message.type === 'MsgAppResp') {
+      const durable = this.options.durable?.(message.from) ?? null;
+      if (durable !== null && durable.lastIndex < message.index) {
+        this.report('persistBeforeSend', message.from,
+          `acknowledged index ${message.index} to ${message.to} in term ${message.term} with only ${durable.lastIndex} durable`);
+      }
+      return;
+    }
+    if (message.type !== 'MsgVoteResp') return;
+    const durable = this.options.durable?.(message.from) ?? null;
+    if (durable !== null && (durable.term !== message.term || durable.vote !== message.to)) {
+      this.report('persistBeforeSend', message.from,
+        `granted its vote in term ${message.term} to ${message.to} while its disk holds term ${durable.term}, vote ${durable.vote}`);
+    }
     const key = message.term * 1024 + message.from;
     const earlier = this.voteOfTerm.get(key);
     if (earlier === undefined) {
@@ -308,6 +336,15 @@ export class SafetyChecker {
       }
     }
     if (commit > this.committedMax) this.committedMax = commit;
+  }
+
+  /** A leader commits by counting replicas only entries of its current term (§5.4.2). */
+  private checkCommitRule(id: NodeId, status: Status, log: readonly Entry[]): void {
+    const entry = log[status.hardState.commit - status.firstIndex];
+    if (entry !== undefined && entry.term !== status.hardState.term) {
+      this.report('commitRule', id,
+        `leader of term ${status.hardState.term} advanced its commit index to ${entry.index}, an entry of term ${entry.term}`);
+    }
   }
 
   /** A new leader's log holds every entry committed so far (Raft §5.4). */

@@ -33,6 +33,11 @@ function describe(result: RunResult): string {
       `${result.crashes} crashes, ${result.reads_served} reads, liveness ${result.liveness}` +
       (result.liveness_ms >= 0 ? ` (${result.liveness_ms} ms after healing)` : ''),
   ];
+  if (!passed(result)) {
+    for (const m of result.members) {
+      lines.push(`  member ${m.id}: ${m.state} ${m.role} term ${m.term} commit ${m.commit} applied ${m.applied} last ${m.lastIndex}`);
+    }
+  }
   for (const v of result.violations) lines.push(`  violation ${v.kind} at ${v.atMs} ms on node ${v.node}: ${v.detail}`);
   if (result.stack !== undefined) lines.push(result.stack);
   return lines.join('\n');

@@ -43,6 +43,8 @@ function isUp(member: Member): boolean {
 
 export interface ClusterHooks {
   onApplied(id: NodeId, entry: Entry): void;
+  /** Every message a member sends (before the network decides its fate). */
+  onSend(message: Message): void;
   onReadReady(id: NodeId, context: string, index: number): void;
 }
 
@@ -161,6 +163,8 @@ export class Cluster {
       electionTicks: raft.electionTicks,
       heartbeatTicks: raft.heartbeatTicks,
       snapshotEveryEntries: raft.snapshotEveryEntries,
+      maxSizePerMsgBytes: raft.maxSizePerMsgBytes,
+      maxInflightMsgs: raft.maxInflightMsgs,
       bugs: this.options.bugs,
     };
     // The member is up while it starts: start may already send messages or write.
@@ -168,7 +172,13 @@ export class Cluster {
     member.stateMachine = stateMachine;
     const started = NodeDriver.start(config, {
       logStore: member.disk,
-      transport: { send: (message) => { this.checker.onSend(message); transport.send(message); } },
+      transport: {
+        send: (message) => {
+          this.checker.onSend(message);
+          this.options.hooks.onSend(message);
+          transport.send(message);
+        },
+      },
       random: this.random,
       stateMachine,
     }, observer);

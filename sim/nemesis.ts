@@ -3,7 +3,7 @@
 // that is off costs nothing, and one class's draws do not shift another's timing
 // more than the shared PRNG must. `stop()` ends every chain (the liveness phase).
 
-import type { NodeId } from '../core/raft/types.js';
+import type { Message, NodeId } from '../core/raft/types.js';
 import type { Cluster } from './cluster.js';
 import type { SimNetwork } from './network.js';
 import type { SimRandom } from './prng.js';
@@ -17,10 +17,11 @@ export interface NemesisStats {
   diskFulls: number;
   bitRots: number;
   clockJumps: number;
+  targetedCrashes: number;
 }
 
 export class Nemesis {
-  readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0 };
+  readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0 };
   private active = false;
   private partitioned = false;
   private readonly ids: readonly NodeId[];
@@ -52,6 +53,31 @@ export class Nemesis {
 
   stop(): void {
     this.active = false;
+  }
+
+  /** Every message sent: maybe crash a voter before its grant is durable. */
+  observeSend(message: Message): void {
+    if (!this.active || message.type !== 'MsgVoteResp' || message.reject) return;
+    if (this.random.chance(this.faults.crashAfterVoteProbability)) this.crashSoon(message.from, 0.2);
+  }
+
+  /** A member won an election: maybe crash it before its log is fully replicated. */
+  observeLeader(id: NodeId): void {
+    if (!this.active) return;
+    if (this.random.chance(this.faults.crashNewLeaderProbability)) this.crashSoon(id, 10);
+  }
+
+  /** A targeted crash shortly (mean `withinMs`), back after a short downtime. */
+  private crashSoon(id: NodeId, withinMs: number): void {
+    const member = this.cluster.member(id);
+    const incarnation = member.incarnation;
+    this.later(Math.floor(1000 * this.random.exponential(withinMs)), 'crash', id, () => {
+      if (member.incarnation !== incarnation) return;
+      this.cluster.crash(id);
+      this.stats.targetedCrashes++;
+      this.later(Math.floor(1000 * this.random.exponential(this.faults.targetedDowntimeMsMean)), 'restart', id,
+        () => { this.restartUntilUp(id); });
+    });
   }
 
   private every(recurring: Recurring, kind: EventKind, strike: (durationUs: number) => void): void {

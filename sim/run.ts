@@ -63,8 +63,20 @@ export interface RunResult {
   readonly liveness: Liveness;
   /** Simulated time the liveness phase took to see progress (-1 if it did not). */
   readonly liveness_ms: number;
+  /** Each member at the end: process state and Raft status. */
+  readonly members: readonly MemberSummary[];
   /** The stack of an exception thrown inside the run, for humans (not part of a verdict). */
   readonly stack?: string;
+}
+
+export interface MemberSummary {
+  readonly id: NodeId;
+  readonly state: string;
+  readonly role: string;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
 }
 
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
@@ -88,6 +100,7 @@ export function runSimulation(options: RunOptions): RunResult {
   for (let id = 1; id <= options.nodes; id++) nodeIds.push(id);
 
   let cluster: Cluster | null = null;
+  let nemesis: Nemesis | null = null;
   const checker = new SafetyChecker({
     now: () => scheduler.nowUs,
     inspect: (id) => {
@@ -95,6 +108,13 @@ export function runSimulation(options: RunOptions): RunResult {
       if (driver === null) return null;
       return { status: driver.status(), log: () => driver.raft.logEntries() };
     },
+    durable: (id) => {
+      const disk = cluster?.member(id).disk;
+      if (disk === undefined) return null;
+      const hs = disk.durableHardState();
+      return { term: hs.term, vote: hs.vote, lastIndex: disk.durableLastIndex() };
+    },
+    onLeader: (id) => { nemesis?.observeLeader(id); },
   });
   const network = new SimNetwork(scheduler, random, {
     nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
@@ -105,11 +125,12 @@ export function runSimulation(options: RunOptions): RunResult {
     clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {},
     hooks: {
       onApplied: (id, entry) => { workload?.onApplied(id, entry); },
+      onSend: (message) => { nemesis?.observeSend(message); },
       onReadReady: (id, context, index) => { workload?.onReadReady(id, context, index); },
     },
   });
   workload = new Workload(scheduler, random, cluster, checker, swarm.workload);
-  const nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
+  nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
 
   let liveness: Liveness = 'skipped';
   let livenessMs = -1;
@@ -184,6 +205,13 @@ export function runSimulation(options: RunOptions): RunResult {
     violations: checker.violations,
     liveness,
     liveness_ms: livenessMs,
+    members: [...cluster.members.values()].map((member) => {
+      const status = member.driver?.status();
+      return {
+        id: member.id, state: member.state, role: status?.role ?? '-', term: status?.hardState.term ?? -1,
+        commit: status?.hardState.commit ?? -1, applied: status?.applied ?? -1, lastIndex: status?.lastIndex ?? -1,
+      };
+    }),
   };
   return stack === undefined ? result : { ...result, stack };
 }

@@ -41,6 +41,15 @@ export interface FaultOptions {
   readonly bitRot: Recurring;
   readonly clockDriftPpmMax: number;
   readonly clockJumps: Recurring;
+  /**
+   * Crashes at the worst moments (FoundationDB's BUGGIFY: faults placed where bugs
+   * hide): right after a member grants a vote, before the vote can be durable; and
+   * right after a member wins an election, before its log is fully replicated. The
+   * victim comes back after a short downtime, so it can take part in the same term.
+   */
+  readonly crashAfterVoteProbability: number;
+  readonly crashNewLeaderProbability: number;
+  readonly targetedDowntimeMsMean: number;
 }
 
 export interface WorkloadOptions {
@@ -56,6 +65,9 @@ export interface RaftOptions {
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly snapshotEveryEntries: number;
+  /** Small values send one entry per MsgApp, which lets a follower hold half a batch. */
+  readonly maxSizePerMsgBytes: number;
+  readonly maxInflightMsgs: number;
 }
 
 export interface SwarmOptions {
@@ -76,9 +88,15 @@ export const NO_FAULTS: FaultOptions = {
   bitRot: OFF,
   clockDriftPpmMax: 0,
   clockJumps: OFF,
+  crashAfterVoteProbability: 0,
+  crashNewLeaderProbability: 0,
+  targetedDowntimeMsMean: 0,
 };
 
-const DEFAULT_RAFT: RaftOptions = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 1000 };
+const DEFAULT_RAFT: RaftOptions = {
+  tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 1000,
+  maxSizePerMsgBytes: 1024 * 1024, maxInflightMsgs: 256,
+};
 
 /** Rounds for printing: options are shown as drawn, so keep them short. */
 function r3(value: number): number {
@@ -151,10 +169,18 @@ export function drawSwarm(random: SimRandom): SwarmOptions {
     bitRot: recurring(random, 0.15, [500, 5000], [0, 0]),
     clockDriftPpmMax: random.chance(0.5) ? Math.round(uniform(random, 0, 500)) : 0,
     clockJumps: recurring(random, 0.3, [500, 5000], [0, 0]),
+    crashAfterVoteProbability: crashes !== OFF && random.chance(0.5) ? uniform(random, 0, 0.5) : 0,
+    crashNewLeaderProbability: crashes !== OFF && random.chance(0.5) ? uniform(random, 0, 0.5) : 0,
+    targetedDowntimeMsMean: uniform(random, 0.1, 20),
   };
   return {
     faults,
     workload: drawWorkload(random),
-    raft: { ...DEFAULT_RAFT, snapshotEveryEntries: random.pick([50, 200, 1000, 10000]) },
+    raft: {
+      ...DEFAULT_RAFT,
+      snapshotEveryEntries: random.pick([50, 200, 1000, 10000]),
+      maxSizePerMsgBytes: random.pick([1, 256, 4096, 1024 * 1024]),
+      maxInflightMsgs: random.pick([1, 4, 256]),
+    },
   };
 }
