@@ -31,6 +31,15 @@ export interface Violation {
   readonly detail: string;
 }
 
+/** The few fields of a member's Raft state the per-event checks read. */
+export interface RaftView {
+  readonly role: Status['role'];
+  readonly term: number;
+  readonly commit: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+}
+
 /** What the checker remembers of one member between events. */
 interface NodeView {
   running: boolean;
@@ -56,8 +65,11 @@ const TERM_SPACE = 1 << 20;
 
 export interface CheckerOptions {
   readonly now: () => number;
-  /** Entries and status of a running member. */
-  readonly inspect: (id: NodeId) => { readonly status: Status; readonly log: () => readonly Entry[] } | null;
+  /**
+   * Status and log of a running member: `log(lo)` gives its entries from index `lo`
+   * (≥ firstIndex) to its last. Asking for the tail only keeps checks cheap.
+   */
+  readonly inspect: (id: NodeId) => { readonly status: RaftView; readonly log: (lo: number) => readonly Entry[] } | null;
   /** Stop at the first violation (the default): later ones are usually consequences. */
   readonly stopAtFirst?: boolean;
   /** What member `id`'s disk holds durably now (null if unknown). */
@@ -105,7 +117,7 @@ export class SafetyChecker {
     if (inspected === null) return;
     const status = inspected.status;
     const view = this.viewOf(id);
-    const hs = status.hardState;
+    const hs = status;
     if (hs.commit < view.commit && view.running) {
       this.report('commitRegressed', id, `commit index went back from ${view.commit} to ${hs.commit} while running`);
     }
@@ -120,13 +132,16 @@ export class SafetyChecker {
       this.options.onLeader?.(id, hs.term);
     }
     if (logChanged) {
-      const log = inspected.log();
-      this.checkLog(id, view, status, log);
+      // Raft never changes a committed entry, so only the tail after the lower of the
+      // old and new commit index (plus the entry before it, for its term) can differ.
+      const from = Math.max(status.firstIndex, Math.min(view.commit, hs.commit));
+      const tail = inspected.log(from);
+      this.checkLog(id, view, status, tail, from);
       if (hs.commit > view.commit) {
-        if (status.role === 'leader' && !becameLeader) this.checkCommitRule(id, status, log);
-        this.checkCommitted(id, view, status, log, hs.commit);
+        if (status.role === 'leader' && !becameLeader) this.checkCommitRule(id, status, tail, from);
+        this.checkCommitted(id, view, status, tail, from, hs.commit);
       }
-      if (becameLeader) this.checkLeaderCompleteness(id, status, log);
+      if (becameLeader) this.checkLeaderCompleteness(id, status, inspected.log(status.firstIndex));
     }
     view.commit = hs.commit;
     view.firstIndex = status.firstIndex;
@@ -232,8 +247,8 @@ export class SafetyChecker {
   checkAcknowledged(id: NodeId, acknowledged: ReadonlyMap<number, number>, payloadIndexOf: (entry: Entry) => number): void {
     const inspected = this.options.inspect(id);
     if (inspected === null) return;
-    const log = inspected.log();
     const first = inspected.status.firstIndex;
+    const log = inspected.log(first);
     for (const [seq, index] of acknowledged) {
       if (index < first || index > inspected.status.lastIndex) continue;
       const entry = log[index - first];
@@ -242,9 +257,9 @@ export class SafetyChecker {
         return;
       }
     }
-    if (inspected.status.hardState.commit < this.appliedMaxValue) {
+    if (inspected.status.commit < this.appliedMaxValue) {
       this.report('lostAcknowledged', id,
-        `the leader's commit ${inspected.status.hardState.commit} is below the highest applied index ${this.appliedMaxValue}`);
+        `the leader's commit ${inspected.status.commit} is below the highest applied index ${this.appliedMaxValue}`);
     }
   }
 
@@ -271,8 +286,7 @@ export class SafetyChecker {
   }
 
   /** Log matching, entry by entry, for entries this member did not hold at the last check. */
-  private checkLog(id: NodeId, view: NodeView, status: Status, log: readonly Entry[]): void {
-    const first = status.firstIndex;
+  private checkLog(id: NodeId, view: NodeView, status: RaftView, log: readonly Entry[], first: number): void {
     const seen = view.seen;
     let prevTerm = -1;
     for (let k = 0; k < log.length; k++) {
@@ -283,9 +297,9 @@ export class SafetyChecker {
         return;
       }
       if (seen[i] !== entry) {
-        if (entry.term < prevTerm || entry.term > status.hardState.term) {
+        if (entry.term < prevTerm || entry.term > status.term) {
           this.report('logMatching', id,
-            `entry ${i} has term ${entry.term} after term ${prevTerm} (current term ${status.hardState.term})`);
+            `entry ${i} has term ${entry.term} after term ${prevTerm} (current term ${status.term})`);
           return;
         }
         if (!this.recordEntry(id, entry, prevTerm)) return;
@@ -321,8 +335,7 @@ export class SafetyChecker {
   }
 
   /** Newly committed entries agree with what anyone committed at those indexes. */
-  private checkCommitted(id: NodeId, view: NodeView, status: Status, log: readonly Entry[], commit: number): void {
-    const first = status.firstIndex;
+  private checkCommitted(id: NodeId, view: NodeView, status: RaftView, log: readonly Entry[], first: number, commit: number): void {
     const from = Math.max(view.commit + 1, first);
     for (let i = from; i <= commit; i++) {
       const entry = log[i - first];
@@ -339,20 +352,20 @@ export class SafetyChecker {
   }
 
   /** A leader commits by counting replicas only entries of its current term (§5.4.2). */
-  private checkCommitRule(id: NodeId, status: Status, log: readonly Entry[]): void {
-    const entry = log[status.hardState.commit - status.firstIndex];
-    if (entry !== undefined && entry.term !== status.hardState.term) {
+  private checkCommitRule(id: NodeId, status: RaftView, log: readonly Entry[], first: number): void {
+    const entry = log[status.commit - first];
+    if (entry !== undefined && entry.term !== status.term) {
       this.report('commitRule', id,
-        `leader of term ${status.hardState.term} advanced its commit index to ${entry.index}, an entry of term ${entry.term}`);
+        `leader of term ${status.term} advanced its commit index to ${entry.index}, an entry of term ${entry.term}`);
     }
   }
 
   /** A new leader's log holds every entry committed so far (Raft §5.4). */
-  private checkLeaderCompleteness(id: NodeId, status: Status, log: readonly Entry[]): void {
+  private checkLeaderCompleteness(id: NodeId, status: RaftView, log: readonly Entry[]): void {
     const first = status.firstIndex;
     if (status.lastIndex < this.committedMax) {
       this.report('leaderCompleteness', id,
-        `leader of term ${status.hardState.term} ends at ${status.lastIndex}, but ${this.committedMax} is committed`);
+        `leader of term ${status.term} ends at ${status.lastIndex}, but ${this.committedMax} is committed`);
       return;
     }
     for (let i = first; i <= this.committedMax; i++) {
@@ -360,7 +373,7 @@ export class SafetyChecker {
       const entry = log[i - first];
       if (known !== undefined && known !== 0 && entry !== undefined && entry.term !== known) {
         this.report('leaderCompleteness', id,
-          `leader of term ${status.hardState.term} holds term ${entry.term} at committed index ${i} (term ${known})`);
+          `leader of term ${status.term} holds term ${entry.term} at committed index ${i} (term ${known})`);
         return;
       }
     }

@@ -106,7 +106,15 @@ export function runSimulation(options: RunOptions): RunResult {
     inspect: (id) => {
       const driver = cluster?.running(id) ?? null;
       if (driver === null) return null;
-      return { status: driver.status(), log: () => driver.raft.logEntries() };
+      // Read straight from the core's fields: status() builds a full Status (with the
+      // configuration's arrays) and this runs after every event. RaftLog.slice is what
+      // logEntries() uses; asking for the tail keeps checks O(uncommitted entries).
+      const r = driver.raft.raft;
+      const lastIndex = r.log.lastIndex();
+      return {
+        status: { role: r.role, term: r.term, commit: r.log.committed, firstIndex: r.log.firstIndex(), lastIndex },
+        log: (lo: number) => r.log.slice(lo, lastIndex + 1, Number.POSITIVE_INFINITY),
+      };
     },
     durable: (id) => {
       const disk = cluster?.member(id).disk;

@@ -135,15 +135,14 @@ export class Scheduler {
   }
 
   /**
-   * Runs events in order until the queue is empty, the next event lies beyond
-   * `untilUs`, or `stop()` returns true after an event. Time ends at the last
-   * event run (or at `untilUs` when the queue ran past it).
+   * Runs events in order until the next event lies beyond `untilUs` (or there is
+   * none), then sets the time to `untilUs`; or until `stop()` returns true after an
+   * event, leaving the time at that event.
    */
   run(untilUs: number, stop: () => boolean = () => false): void {
     for (;;) {
       const top = this.heap[0];
-      if (top === undefined) break;
-      if (top.timeUs > untilUs) {
+      if (top === undefined || top.timeUs > untilUs) {
         this.nowUsValue = Math.max(this.nowUsValue, untilUs);
         break;
       }
