@@ -88,6 +88,11 @@ export class SafetyChecker {
   /** Term of each committed index, learned from the first member to commit it (0: unknown). */
   private readonly committedTerm: number[] = [0];
   private committedMax = 0;
+  /**
+   * The lowest current term of any member that saw each index committed: the entry was
+   * committed in that term or earlier, so every leader of a later term must hold it.
+   */
+  private readonly committedInTerm: number[] = [];
   /** Per index: the term and checksum of the entry applied there first. */
   private readonly appliedTerm: number[] = [];
   private readonly appliedChecksum: number[] = [];
@@ -155,13 +160,14 @@ export class SafetyChecker {
       const durable = this.options.durable?.(message.from) ?? null;
       if (durable !== null && durable.lastIndex < message.index) {
         this.report('persistBeforeSend', message.from,
-          `acknowledged index ${message.index} to ${message.to} in term ${message.term} with only ${durable.lastIndex} durable`);
+          `acknowledged index ${message.index} to ${message.to} in term ${message.term} with only ${durable.lastIndex} durable (disk in term ${durable.term})`);
       }
       return;
     }
     if (message.type !== 'MsgVoteResp') return;
     const durable = this.options.durable?.(message.from) ?? null;
-    if (durable !== null && (durable.term !== message.term || durable.vote !== message.to)) {
+    // A disk already in a later term is fine too: the member can never vote in this term again.
+    if (durable !== null && (durable.term < message.term || (durable.term === message.term && durable.vote !== message.to))) {
       this.report('persistBeforeSend', message.from,
         `granted its vote in term ${message.term} to ${message.to} while its disk holds term ${durable.term}, vote ${durable.vote}`);
     }
@@ -340,6 +346,8 @@ export class SafetyChecker {
     for (let i = from; i <= commit; i++) {
       const entry = log[i - first];
       if (entry === undefined) break; // committed beyond what this member holds: learned from the leader
+      const seenIn = this.committedInTerm[i];
+      if (seenIn === undefined || status.term < seenIn) this.committedInTerm[i] = status.term;
       const known = this.committedTerm[i];
       if (known === undefined || known === 0) {
         this.committedTerm[i] = entry.term;
@@ -360,20 +368,26 @@ export class SafetyChecker {
     }
   }
 
-  /** A new leader's log holds every entry committed so far (Raft §5.4). */
+  /**
+   * Leader completeness (Raft §5.4): a leader of term T holds every entry committed in
+   * an earlier term. (A stale leader of an old term — e.g. a candidate resumed after a
+   * pause — need not hold what later terms committed.)
+   */
   private checkLeaderCompleteness(id: NodeId, status: RaftView, log: readonly Entry[]): void {
     const first = status.firstIndex;
-    if (status.lastIndex < this.committedMax) {
-      this.report('leaderCompleteness', id,
-        `leader of term ${status.term} ends at ${status.lastIndex}, but ${this.committedMax} is committed`);
-      return;
-    }
-    for (let i = first; i <= this.committedMax; i++) {
+    for (let i = Math.max(first, 1); i <= this.committedMax; i++) {
+      const seenIn = this.committedInTerm[i];
       const known = this.committedTerm[i];
+      if (seenIn === undefined || seenIn >= status.term || known === undefined || known === 0) continue;
       const entry = log[i - first];
-      if (known !== undefined && known !== 0 && entry !== undefined && entry.term !== known) {
+      if (entry === undefined) {
         this.report('leaderCompleteness', id,
-          `leader of term ${status.term} holds term ${entry.term} at committed index ${i} (term ${known})`);
+          `leader of term ${status.term} ends at ${status.lastIndex}, but ${i} was committed in term ${seenIn} or earlier`);
+        return;
+      }
+      if (entry.term !== known) {
+        this.report('leaderCompleteness', id,
+          `leader of term ${status.term} holds term ${entry.term} at index ${i}, committed with term ${known} in term ${seenIn} or earlier`);
         return;
       }
     }
