@@ -17,9 +17,21 @@ import type {
   PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse,
 } from './types.js';
 
+/** One change a write made: watchers and the lessor consume these, in order. */
+export interface MvccEvent {
+  readonly type: 'put' | 'delete';
+  readonly revision: Rev;
+  /** For a delete: the tombstone (key and mod revision only). */
+  readonly kv: StoredKv;
+  /** The key's previous version, if it existed. */
+  readonly prevKv: StoredKv | null;
+}
+
 export interface MvccOptions {
   /** Whether a lease exists (puts with unknown leases fail). Default: only lease 0. */
   readonly leaseExists?: (id: number) => boolean;
+  /** Called once per modifying request, after it is stored, with its changes in order. */
+  readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -27,6 +39,7 @@ const EMPTY = new Uint8Array(0);
 /** The writes of one request, visible to the request's own later reads. */
 class WriteBatch {
   readonly puts = new Map<Rev, StoredKv>();
+  readonly events: MvccEvent[] = [];
   sub = 0;
   constructor(readonly main: number) {}
   nextRev(): Rev {
@@ -38,6 +51,7 @@ export class MvccStore {
   private readonly index = new TreeIndex();
   private readonly backend: MvccBackend;
   private readonly leaseExists: (id: number) => boolean;
+  private readonly onEvents: ((events: readonly MvccEvent[], mainRevision: number) => void) | null;
   /** The main revision of the last modifying request; 1 on an empty store (etcd's start). */
   private current = 1;
   /** -1 until the first compaction (so compacting 0 or 1 on a fresh store succeeds). */
@@ -47,6 +61,7 @@ export class MvccStore {
   constructor(backend: MvccBackend, options: MvccOptions = {}) {
     this.backend = backend;
     this.leaseExists = options.leaseExists ?? ((id) => id === 0);
+    this.onEvents = options.onEvents ?? null;
     const meta = backend.meta();
     this.appliedIndexValue = meta.appliedIndex;
     if (meta.compactRevision > 0) this.compacted = meta.compactRevision;
@@ -145,6 +160,7 @@ export class MvccStore {
     const meta: BackendMeta = { appliedIndex, compactRevision: Math.max(0, this.compacted) };
     this.backend.write({ puts: wrote ? [...batch.puts] : [], deletes, meta });
     this.appliedIndexValue = appliedIndex;
+    if (wrote && this.onEvents !== null) this.onEvents(batch.events, batch.main);
   }
 
   /** The revision reads see: the request's own if it has written, else the current one. */
@@ -219,6 +235,7 @@ export class MvccStore {
       tombstone: false,
     };
     batch.puts.set(r, stored);
+    batch.events.push({ type: 'put', revision: r, kv: stored, prevKv });
     this.index.getOrCreate(key).put(r);
     return { revision: batch.main, prevKv: request.prevKv === true && prevKv !== null ? toKeyValue(prevKv) : null };
   }
@@ -232,11 +249,13 @@ export class MvccStore {
       if (found !== null) victims.push({ key, prev: this.record(found.modified, batch) });
       return true;
     });
-    for (const { key } of victims) {
+    for (const { key, prev } of victims) {
       const r = batch.nextRev();
-      batch.puts.set(r, {
+      const tombstone: StoredKv = {
         key, value: EMPTY, createRevision: 0, modRevision: batch.main, version: 0, lease: 0, tombstone: true,
-      });
+      };
+      batch.puts.set(r, tombstone);
+      batch.events.push({ type: 'delete', revision: r, kv: tombstone, prevKv: prev });
       const keyIndex = this.index.get(key);
       invariant(keyIndex !== undefined, 'deleted key vanished from the index');
       keyIndex.tombstone(r);
