@@ -49,7 +49,7 @@ class WriteBatch {
 
 export class MvccStore {
   private readonly index = new TreeIndex();
-  private readonly backend: MvccBackend;
+  readonly backend: MvccBackend;
   private readonly leaseExists: (id: number) => boolean;
   private readonly onEvents: ((events: readonly MvccEvent[], mainRevision: number) => void) | null;
   /** The main revision of the last modifying request; 1 on an empty store (etcd's start). */
@@ -82,6 +82,13 @@ export class MvccStore {
   }
 
   // ------------------------------------------------------------------ reads
+
+  /** The key's stored version just before main revision `beforeMain` (prev_kv on replay). */
+  previous(key: Key, beforeMain: number): StoredKv | null {
+    if (beforeMain - 1 < this.compacted) return null;
+    const found = this.index.get(key)?.get(beforeMain - 1) ?? null;
+    return found === null ? null : this.record(found.modified, null);
+  }
 
   range(request: RangeRequest): RangeResponse | EtcdError {
     return this.rangeIn(request, null);
