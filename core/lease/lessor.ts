@@ -27,6 +27,13 @@ export interface Lease {
   expiryMs: number | null;
 }
 
+export interface LeaseImage {
+  readonly id: number;
+  readonly ttlSeconds: number;
+  readonly remainingMsAtCheckpoint: number | null;
+  readonly keys: readonly Key[];
+}
+
 export interface LessorOptions {
   /** etcd: ceil(1.5 × election timeout), 2 s with the defaults. */
   readonly minTtlSeconds: number;
@@ -168,6 +175,26 @@ export class Lessor {
       grantedTtlSeconds: lease.ttlSeconds,
       keys: [...lease.keys].sort(),
     };
+  }
+
+  /** The replicated state, for snapshots. */
+  exportLeases(): LeaseImage[] {
+    return this.ids().map((id) => {
+      const l = this.leases.get(id);
+      invariant(l !== undefined, 'lease vanished during export');
+      return { id, ttlSeconds: l.ttlSeconds, remainingMsAtCheckpoint: l.remainingMsAtCheckpoint, keys: [...l.keys].sort() };
+    });
+  }
+
+  /** Replaces the replicated state with a snapshot's (deadlines restart on promotion). */
+  importLeases(images: readonly LeaseImage[]): void {
+    this.leases.clear();
+    for (const image of images) {
+      this.leases.set(image.id, {
+        id: image.id, ttlSeconds: image.ttlSeconds, remainingMsAtCheckpoint: image.remainingMsAtCheckpoint,
+        keys: new Set(image.keys), expiryMs: null,
+      });
+    }
   }
 
   ids(): number[] {

@@ -92,4 +92,15 @@ export class MemoryBackend implements MvccBackend {
   recordCount(): number {
     return this.records.size;
   }
+
+  /** Every record, ascending, with the metadata: what a snapshot carries. */
+  dump(): { records: [Rev, StoredKv][]; meta: BackendMeta } {
+    return { records: this.order.map((r): [Rev, StoredKv] => [r, this.records.get(r) as StoredKv]), meta: this.metaValue };
+  }
+
+  static load(dump: { records: readonly (readonly [Rev, StoredKv])[]; meta: BackendMeta }): MemoryBackend {
+    const backend = new MemoryBackend();
+    backend.write({ puts: dump.records, deletes: [], meta: dump.meta });
+    return backend;
+  }
 }
