@@ -1,0 +1,55 @@
+// etcd's errors, as clients see them: a gRPC status code and an exact message text.
+// Clients (clientv3, etcdctl, the npm etcd3 client) match on the text, so the texts
+// here are etcd 3.4's, character for character.
+
+export type GrpcCode =
+  | 'InvalidArgument' | 'OutOfRange' | 'NotFound' | 'FailedPrecondition' | 'ResourceExhausted'
+  | 'Unavailable' | 'PermissionDenied' | 'Unauthenticated' | 'Canceled' | 'DataLoss';
+
+const ERRORS = {
+  emptyKey: ['InvalidArgument', 'etcdserver: key is not provided'],
+  keyNotFound: ['InvalidArgument', 'etcdserver: key not found'],
+  valueProvided: ['InvalidArgument', 'etcdserver: value is provided'],
+  leaseProvided: ['InvalidArgument', 'etcdserver: lease is provided'],
+  tooManyOps: ['InvalidArgument', 'etcdserver: too many operations in txn request'],
+  duplicateKey: ['InvalidArgument', 'etcdserver: duplicate key given in txn request'],
+  compacted: ['OutOfRange', 'etcdserver: mvcc: required revision has been compacted'],
+  futureRev: ['OutOfRange', 'etcdserver: mvcc: required revision is a future revision'],
+  noSpace: ['ResourceExhausted', 'etcdserver: mvcc: database space exceeded'],
+  leaseNotFound: ['NotFound', 'etcdserver: requested lease not found'],
+  leaseExist: ['FailedPrecondition', 'etcdserver: lease already exists'],
+  leaseTTLTooLarge: ['OutOfRange', 'etcdserver: too large lease TTL'],
+  requestTooLarge: ['InvalidArgument', 'etcdserver: request is too large'],
+  noLeader: ['Unavailable', 'etcdserver: no leader'],
+  notLeader: ['FailedPrecondition', 'etcdserver: not leader'],
+  leaderChanged: ['Unavailable', 'etcdserver: leader changed'],
+  timeout: ['Unavailable', 'etcdserver: request timed out'],
+  stopped: ['Unavailable', 'etcdserver: server stopped'],
+} as const satisfies Record<string, readonly [GrpcCode, string]>;
+
+export type EtcdErrorName = keyof typeof ERRORS;
+
+/** An error a client receives: etcd's name for it, its gRPC code and exact text. */
+export interface EtcdError {
+  readonly kind: 'etcdError';
+  readonly name: EtcdErrorName;
+  readonly code: GrpcCode;
+  readonly message: string;
+}
+
+const INSTANCES = new Map<EtcdErrorName, EtcdError>(
+  (Object.keys(ERRORS) as EtcdErrorName[]).map((name) => {
+    const [code, message] = ERRORS[name];
+    return [name, { kind: 'etcdError', name, code, message }];
+  }),
+);
+
+export function etcdError(name: EtcdErrorName): EtcdError {
+  const e = INSTANCES.get(name);
+  if (e === undefined) throw new Error(`unknown etcd error ${name}`);
+  return e;
+}
+
+export function isEtcdError(value: unknown): value is EtcdError {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'etcdError';
+}

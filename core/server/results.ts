@@ -1,0 +1,14 @@
+// What applying one request produced, handed to the member that proposed it.
+
+import type { EtcdError } from '../errors.js';
+import type { CompactionResponse, DeleteRangeResponse, PutResponse, TxnResponse } from '../mvcc/types.js';
+
+export type ApplyResult =
+  | { readonly kind: 'put'; readonly response: PutResponse }
+  | { readonly kind: 'deleteRange'; readonly response: DeleteRangeResponse }
+  | { readonly kind: 'txn'; readonly response: TxnResponse }
+  | { readonly kind: 'compact'; readonly response: CompactionResponse }
+  | { readonly kind: 'leaseGrant'; readonly id: number; readonly ttlSeconds: number; readonly revision: number }
+  | { readonly kind: 'leaseRevoke'; readonly revision: number }
+  | { readonly kind: 'leaseCheckpoint'; readonly revision: number }
+  | { readonly kind: 'error'; readonly error: EtcdError };

@@ -1,0 +1,313 @@
+// The etcd server core of one member: client requests in, etcd responses out, over
+// the shared node driver. Pure and callback-based: the host (simulator or gRPC layer)
+// calls tick() every tick interval and the request methods, and gets answers through
+// the callbacks it passed.
+//
+//   writes        validated, proposed through Raft, answered when applied here
+//   linearizable  reads: ReadIndex round, then served once applied ≥ read index
+//   serializable  reads: served at once from this member's applied state
+//   leases        grant/revoke through Raft; expiry and checkpoints decided by the
+//                 leader's clock and proposed through Raft; keep-alive on the leader
+
+import { NodeDriver, type DriverConfig } from '../node/driver.js';
+import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
+import type { NodeId } from '../raft/types.js';
+import type { Random } from '../util/random.js';
+import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
+import { minLeaseTtlSeconds, type TimeToLive } from '../lease/lessor.js';
+import type {
+  CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse,
+  RangeRequest, RangeResponse, TxnRequest, TxnResponse,
+} from '../mvcc/types.js';
+import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
+import { encodeEnvelope, type InternalRequest } from './requests.js';
+import type { ApplyResult } from './results.js';
+import { EtcdStateMachine } from './stateMachine.js';
+
+export interface ResponseHeader {
+  readonly clusterId: number;
+  readonly memberId: number;
+  readonly revision: number;
+  readonly raftTerm: number;
+}
+
+export type Reply<T> = (result: ({ readonly header: ResponseHeader } & T) | EtcdError) => void;
+
+export interface ServerConfig extends DriverConfig {
+  readonly clusterId: number;
+  /** The tick interval, ms (etcd's --heartbeat-interval). */
+  readonly tickMs: number;
+  /** Ticks a request may wait for its entry to apply before `request timed out`. */
+  readonly requestTimeoutTicks?: number;
+  /** How often the leader checkpoints remaining lease TTLs, ms. */
+  readonly leaseCheckpointIntervalMs?: number;
+}
+
+export interface ServerPorts {
+  readonly logStore: LogStore;
+  readonly transport: Transport;
+  readonly random: Random;
+  readonly clock: Clock;
+}
+
+interface Waiter {
+  readonly deadlineTick: number;
+  readonly settle: (result: ApplyResult | EtcdError) => void;
+}
+
+export class EtcdServer {
+  readonly driver: NodeDriver;
+  readonly machine: EtcdStateMachine;
+  private readonly config: ServerConfig;
+  private readonly clock: Clock;
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
+  private nextRequest = 1;
+  private ticks = 0;
+  private wasLeader = false;
+  private lastCheckpointMs = 0;
+  /** Leases whose revoke this leader proposed and has not seen applied. */
+  private readonly revoking = new Set<number>();
+
+  private constructor(config: ServerConfig, driver: NodeDriver, machine: EtcdStateMachine, clock: Clock) {
+    this.config = config;
+    this.driver = driver;
+    this.machine = machine;
+    this.clock = clock;
+  }
+
+  static start(config: ServerConfig, ports: ServerPorts): EtcdServer | RecoveryFailure {
+    const holder: { server: EtcdServer | null } = { server: null };
+    const machine = new EtcdStateMachine({
+      minLeaseTtlSeconds: minLeaseTtlSeconds((config.electionTicks ?? 10) * config.tickMs),
+      clock: ports.clock,
+      onResult: (requestId, result) => holder.server?.settle(requestId, result),
+    });
+    const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
+      onReadReady: (context) => holder.server?.serveRead(context),
+    });
+    if ('kind' in driver) return driver;
+    const server = new EtcdServer(config, driver, machine, ports.clock);
+    holder.server = server;
+    return server;
+  }
+
+  get memberId(): NodeId {
+    return this.config.id;
+  }
+
+  // ------------------------------------------------------------------ time
+
+  tick(): void {
+    this.ticks++;
+    this.driver.tick();
+    this.leaseDuties();
+    this.expireWaiters();
+  }
+
+  private leaseDuties(): void {
+    const isLeader = this.driver.status().role === 'leader';
+    const now = this.clock.nowMs();
+    const lessor = this.machine.lessor;
+    if (isLeader && !this.wasLeader) {
+      lessor.promote(now);
+      this.lastCheckpointMs = now;
+    }
+    if (!isLeader && this.wasLeader) {
+      lessor.demote();
+      this.revoking.clear();
+    }
+    this.wasLeader = isLeader;
+    if (!isLeader) return;
+    for (const id of lessor.expired(now)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); });
+    }
+    const interval = this.config.leaseCheckpointIntervalMs ?? 5 * 60 * 1000;
+    if (now - this.lastCheckpointMs >= interval) {
+      this.lastCheckpointMs = now;
+      const checkpoints = lessor.checkpoints(now);
+      if (checkpoints.length > 0) this.propose({ kind: 'leaseCheckpoint', checkpoints }, () => undefined);
+    }
+  }
+
+  private expireWaiters(): void {
+    for (const [id, w] of this.waiters) {
+      if (w.deadlineTick > this.ticks) continue;
+      this.waiters.delete(id);
+      w.settle(etcdError('timeout'));
+    }
+    for (const [id, r] of this.reads) {
+      if (r.deadlineTick > this.ticks) continue;
+      this.reads.delete(id);
+      r.settle(etcdError('timeout'));
+    }
+  }
+
+  // ------------------------------------------------------------------ KV
+
+  range(request: RangeRequest, reply: Reply<RangeResponse>): void {
+    const invalid = validateRange(request);
+    if (invalid !== null) {
+      reply(invalid);
+      return;
+    }
+    const serve = (): void => {
+      const result = this.machine.store.range(request);
+      reply('kind' in result ? result : { header: this.header(), ...result });
+    };
+    if (request.serializable === true) {
+      serve();
+      return;
+    }
+    this.linearizable(serve, (error) => { reply(error); });
+  }
+
+  put(request: PutRequest, reply: Reply<PutResponse>): void {
+    const invalid = validatePut(request);
+    if (invalid !== null) {
+      reply(invalid);
+      return;
+    }
+    this.propose({ kind: 'put', put: request }, (r) => {
+      reply(r.kind === 'put' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
+    });
+  }
+
+  deleteRange(request: DeleteRangeRequest, reply: Reply<DeleteRangeResponse>): void {
+    const invalid = validateDeleteRange(request);
+    if (invalid !== null) {
+      reply(invalid);
+      return;
+    }
+    this.propose({ kind: 'deleteRange', deleteRange: request }, (r) => {
+      reply(r.kind === 'deleteRange' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
+    });
+  }
+
+  txn(request: TxnRequest, reply: Reply<TxnResponse>): void {
+    const invalid = validateTxn(request);
+    if (invalid !== null) {
+      reply(invalid);
+      return;
+    }
+    this.propose({ kind: 'txn', txn: request }, (r) => {
+      reply(r.kind === 'txn' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
+    });
+  }
+
+  compact(request: CompactionRequest, reply: Reply<CompactionResponse>): void {
+    this.propose({ kind: 'compact', compact: request }, (r) => {
+      reply(r.kind === 'compact' ? { header: this.header(), ...r.response } : this.failure(r));
+    });
+  }
+
+  // ------------------------------------------------------------------ leases
+
+  leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
+    const ttl = this.machine.lessor.grantableTtl(request.ttlSeconds);
+    if (typeof ttl !== 'number') {
+      reply(ttl);
+      return;
+    }
+    // The id is chosen before Raft, so every member applies the same one (etcd's reqIDGen).
+    const id = request.id !== 0 ? request.id : this.allocateLeaseId();
+    this.propose({ kind: 'leaseGrant', id, ttlSeconds: ttl }, (r) => {
+      reply(r.kind === 'leaseGrant' ? { header: this.header(), id: r.id, ttlSeconds: r.ttlSeconds } : this.failure(r));
+    });
+  }
+
+  leaseRevoke(request: { id: number }, reply: Reply<object>): void {
+    this.propose({ kind: 'leaseRevoke', id: request.id }, (r) => {
+      reply(r.kind === 'leaseRevoke' ? { header: this.header(r.revision) } : this.failure(r));
+    });
+  }
+
+  /** Keep-alive is served by the leader (the gRPC layer forwards from followers). */
+  leaseKeepAlive(request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
+    if (this.driver.status().role !== 'leader') {
+      reply(etcdError('notLeader'));
+      return;
+    }
+    const header = this.header(); // etcd fills the header before renewing
+    const renewed = this.machine.lessor.renew(request.id, this.clock.nowMs());
+    if (renewed.checkpointNeeded) {
+      const checkpoint = { id: request.id, remainingMs: renewed.ttlSeconds * 1000 };
+      this.propose({ kind: 'leaseCheckpoint', checkpoints: [checkpoint] }, () => undefined);
+    }
+    reply({ header, id: request.id, ttlSeconds: renewed.ttlSeconds });
+  }
+
+  leaseTimeToLive(request: { id: number }, reply: Reply<TimeToLive>): void {
+    this.linearizable(() => {
+      reply({ header: this.header(), ...this.machine.lessor.timeToLive(request.id, this.clock.nowMs()) });
+    }, (error) => { reply(error); });
+  }
+
+  leaseLeases(reply: Reply<{ ids: number[] }>): void {
+    this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  header(revision?: number): ResponseHeader {
+    return {
+      clusterId: this.config.clusterId,
+      memberId: this.config.id,
+      revision: revision ?? this.machine.store.currentRevision(),
+      raftTerm: this.driver.status().hardState.term,
+    };
+  }
+
+  private failure(r: ApplyResult): EtcdError {
+    return r.kind === 'error' ? r.error : etcdError('stopped');
+  }
+
+  private allocateLeaseId(): number {
+    // member id in the high bits, a counter below: unique per member, positive, < 2^53.
+    return (this.config.id % 0x10000) * 2 ** 36 + (this.nextRequest++ % 2 ** 36) + 1;
+  }
+
+  private propose(request: InternalRequest, onResult: (result: ApplyResult) => void): void {
+    const requestId = `${this.config.id}-${this.nextRequest++}`;
+    const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request });
+    this.waiters.set(requestId, {
+      deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
+      settle: (result) => { onResult(isEtcdError(result) ? { kind: 'error', error: result } : result); },
+    });
+    const accepted = this.driver.propose(data);
+    if (!accepted.ok) {
+      this.waiters.delete(requestId);
+      onResult({ kind: 'error', error: etcdError('noLeader') });
+    }
+  }
+
+  private linearizable(serve: () => void, fail: (error: EtcdError) => void): void {
+    const context = `read-${this.config.id}-${this.nextRequest++}`;
+    this.reads.set(context, {
+      deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
+      serve,
+      settle: (result) => { if (isEtcdError(result)) fail(result); },
+    });
+    const accepted = this.driver.readIndex(context);
+    if (!accepted.ok) {
+      this.reads.delete(context);
+      fail(etcdError('noLeader'));
+    }
+  }
+
+  private settle(requestId: string, result: ApplyResult): void {
+    const waiter = this.waiters.get(requestId);
+    if (waiter === undefined) return; // proposed elsewhere, or timed out here
+    this.waiters.delete(requestId);
+    waiter.settle(result);
+  }
+
+  private serveRead(context: string): void {
+    const read = this.reads.get(context);
+    if (read === undefined) return;
+    this.reads.delete(context);
+    read.serve();
+  }
+}

@@ -1,0 +1,272 @@
+// Watches (etcd's watchableStore), pure. Each watcher remembers the next revision it
+// needs. While it keeps up ("synced"), live events from applied writes are buffered
+// for it; when its buffer is full, or it starts in the past, it is "unsynced" and
+// catches up by reading history from the backend in bounded steps. So a slow watcher
+// never loses an event: it falls back to history instead of dropping (a watcher
+// whose needed history was compacted away is canceled with the compact revision, as
+// etcd does).
+//
+// Guarantees kept (etcd's "watch guarantees"): events are ordered by revision, never
+// duplicated, never skipped, and all events of one revision travel in one response.
+
+import { invariant } from '../util/invariant.js';
+import type { MvccBackend, StoredKv } from '../mvcc/backend.js';
+import { fromKey, inRange, keyRange, toKey, type KeyRange } from '../mvcc/keys.js';
+import { rev, type Rev } from '../mvcc/revision.js';
+import type { MvccEvent } from '../mvcc/store.js';
+import type { KeyValue } from '../mvcc/types.js';
+
+export type WatchFilter = 'noPut' | 'noDelete';
+
+export interface WatchCreateRequest {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+  /** 0: from the next revision (current + 1). */
+  readonly startRevision?: number;
+  readonly filters?: readonly WatchFilter[];
+  readonly prevKv?: boolean;
+  readonly progressNotify?: boolean;
+}
+
+export interface WatchEvent {
+  readonly type: 'put' | 'delete';
+  readonly kv: KeyValue;
+  readonly prevKv: KeyValue | null;
+}
+
+export interface WatchResponse {
+  readonly watchId: number;
+  /** Header revision: for events, the store's revision; for progress, all events ≤ it were sent. */
+  readonly revision: number;
+  readonly created: boolean;
+  readonly canceled: boolean;
+  readonly compactRevision: number;
+  readonly events: readonly WatchEvent[];
+}
+
+/** What the hub needs from the store it watches. */
+export interface WatchedStore {
+  currentRevision(): number;
+  compactRevision(): number;
+  readonly backend: MvccBackend;
+  /** The key's version at a revision, for prev_kv on history replay. */
+  previous(key: string, beforeMainRevision: number): StoredKv | null;
+}
+
+export interface WatchHubOptions {
+  /** Events buffered per watcher before it falls back to catching up from history. */
+  readonly maxBufferedEvents?: number;
+  /** Revisions a catch-up step reads per watcher. */
+  readonly catchUpRevisionsPerStep?: number;
+}
+
+interface Watcher {
+  readonly id: number;
+  readonly range: KeyRange;
+  readonly filters: ReadonlySet<WatchFilter>;
+  readonly prevKv: boolean;
+  readonly progressNotify: boolean;
+  /** The next main revision this watcher needs; everything before is buffered or sent. */
+  nextRevision: number;
+  synced: boolean;
+  /** Events not yet handed out, whole revisions only. */
+  buffer: WatchEvent[];
+}
+
+interface Stream {
+  readonly watchers: Map<number, Watcher>;
+  nextWatchId: number;
+  /** Control responses (created, canceled, progress) waiting to go out, in order. */
+  readonly control: WatchResponse[];
+  /** A progress request arrived; answer once every watcher of the stream is synced. */
+  progressRequested: boolean;
+}
+
+const NO_EVENTS: readonly WatchEvent[] = [];
+
+export class WatchHub {
+  private readonly streams = new Map<number, Stream>();
+  private nextStreamId = 1;
+  private readonly store: WatchedStore;
+  private readonly maxBufferedEvents: number;
+  private readonly catchUpRevisionsPerStep: number;
+
+  constructor(store: WatchedStore, options: WatchHubOptions = {}) {
+    this.store = store;
+    this.maxBufferedEvents = options.maxBufferedEvents ?? 1024;
+    this.catchUpRevisionsPerStep = options.catchUpRevisionsPerStep ?? 256;
+    invariant(this.maxBufferedEvents > 0 && this.catchUpRevisionsPerStep > 0, 'watch limits must be positive');
+  }
+
+  openStream(): number {
+    const id = this.nextStreamId++;
+    this.streams.set(id, { watchers: new Map(), nextWatchId: 0, control: [], progressRequested: false });
+    return id;
+  }
+
+  closeStream(streamId: number): void {
+    this.streams.delete(streamId);
+  }
+
+  /** Creates a watcher; its `created` response (and any events) come out of `take`. */
+  watch(streamId: number, request: WatchCreateRequest): number {
+    const stream = this.stream(streamId);
+    const id = stream.nextWatchId++;
+    const current = this.store.currentRevision();
+    const start = (request.startRevision ?? 0) <= 0 ? current + 1 : (request.startRevision ?? 0);
+    const watcher: Watcher = {
+      id,
+      range: keyRange(toKey(request.key), toKey(request.rangeEnd ?? new Uint8Array(0))),
+      filters: new Set(request.filters ?? []),
+      prevKv: request.prevKv === true,
+      progressNotify: request.progressNotify === true,
+      nextRevision: start,
+      synced: start > current,
+      buffer: [],
+    };
+    stream.watchers.set(id, watcher);
+    stream.control.push(control(id, current, { created: true }));
+    return id;
+  }
+
+  cancel(streamId: number, watchId: number): boolean {
+    const stream = this.stream(streamId);
+    if (!stream.watchers.delete(watchId)) return false;
+    stream.control.push(control(watchId, this.store.currentRevision(), { canceled: true }));
+    return true;
+  }
+
+  /** A progress request (etcd 3.6 semantics): answered with watch id -1 once all are synced. */
+  requestProgress(streamId: number): void {
+    this.stream(streamId).progressRequested = true;
+  }
+
+  /** The MVCC store applied a write: hand its events to the synced watchers. */
+  onEvents(events: readonly MvccEvent[], mainRevision: number): void {
+    for (const stream of this.streams.values()) {
+      for (const w of stream.watchers.values()) {
+        if (!w.synced) continue;
+        invariant(w.nextRevision === mainRevision,
+          () => `synced watcher ${w.id} expected revision ${w.nextRevision}, got ${mainRevision}`);
+        const matching = this.matching(w, events.map((e) => ({ kv: e.kv, prevKv: e.prevKv, type: e.type })));
+        if (w.buffer.length + matching.length > this.maxBufferedEvents) {
+          // Too far behind: stop buffering and read this revision from history later.
+          w.synced = false;
+          continue;
+        }
+        w.buffer.push(...matching);
+        w.nextRevision = mainRevision + 1;
+      }
+    }
+  }
+
+  /**
+   * Responses ready for a stream: control responses first, then each watcher's buffered
+   * events (whole revisions) in one response per watcher, then a progress answer.
+   * Catches unsynced watchers up a bounded step first.
+   */
+  take(streamId: number): WatchResponse[] {
+    const stream = this.stream(streamId);
+    this.catchUp(stream);
+    const out = stream.control.splice(0);
+    const current = this.store.currentRevision();
+    for (const w of stream.watchers.values()) {
+      if (w.buffer.length === 0) continue;
+      out.push({ watchId: w.id, revision: current, created: false, canceled: false, compactRevision: 0, events: w.buffer });
+      w.buffer = [];
+    }
+    if (stream.progressRequested && [...stream.watchers.values()].every((w) => w.synced)) {
+      stream.progressRequested = false;
+      out.push(control(-1, current, {}));
+    }
+    return out;
+  }
+
+  /** Periodic progress notification for synced, idle watchers that asked for it. */
+  notifyProgress(): void {
+    const current = this.store.currentRevision();
+    for (const stream of this.streams.values()) {
+      for (const w of stream.watchers.values()) {
+        if (w.progressNotify && w.synced && w.buffer.length === 0) stream.control.push(control(w.id, current, {}));
+      }
+    }
+  }
+
+  private catchUp(stream: Stream): void {
+    const current = this.store.currentRevision();
+    const compacted = this.store.compactRevision();
+    for (const w of [...stream.watchers.values()]) {
+      if (w.synced) continue;
+      if (w.nextRevision < compacted) {
+        // The history it needs is gone: cancel, telling the client where history starts.
+        stream.watchers.delete(w.id);
+        stream.control.push(control(w.id, current, { canceled: true, compactRevision: compacted }));
+        continue;
+      }
+      if (w.buffer.length >= this.maxBufferedEvents) continue; // wait for the client to drain
+      const until = Math.min(current, w.nextRevision + this.catchUpRevisionsPerStep - 1);
+      const events: { kv: StoredKv; prevKv: StoredKv | null; type: 'put' | 'delete' }[] = [];
+      this.store.backend.scan(rev(w.nextRevision, 0), rev(until + 1, 0), (_r: Rev, kv) => {
+        if (inRange(w.range, kv.key)) {
+          const prevKv = w.prevKv ? this.store.previous(kv.key, kv.modRevision) : null;
+          events.push({ kv, prevKv, type: kv.tombstone ? 'delete' : 'put' });
+        }
+        return true;
+      });
+      w.buffer.push(...this.matching(w, events));
+      w.nextRevision = until + 1;
+      w.synced = w.nextRevision > current;
+    }
+  }
+
+  private matching(
+    w: Watcher,
+    events: readonly { kv: StoredKv; prevKv: StoredKv | null; type: 'put' | 'delete' }[],
+  ): WatchEvent[] {
+    const out: WatchEvent[] = [];
+    for (const e of events) {
+      if (!inRange(w.range, e.kv.key)) continue;
+      if (e.type === 'put' && w.filters.has('noPut')) continue;
+      if (e.type === 'delete' && w.filters.has('noDelete')) continue;
+      out.push({
+        type: e.type,
+        kv: e.type === 'delete' ? deletedKv(e.kv) : toKeyValue(e.kv),
+        prevKv: w.prevKv && e.prevKv !== null ? toKeyValue(e.prevKv) : null,
+      });
+    }
+    return out;
+  }
+
+  private stream(streamId: number): Stream {
+    const stream = this.streams.get(streamId);
+    invariant(stream !== undefined, () => `no watch stream ${streamId}`);
+    return stream;
+  }
+
+  /** For tests and metrics: how many watchers are catching up. */
+  unsyncedCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) for (const w of s.watchers.values()) if (!w.synced) n++;
+    return n;
+  }
+}
+
+function control(watchId: number, revision: number, flags: { created?: boolean; canceled?: boolean; compactRevision?: number }): WatchResponse {
+  return {
+    watchId, revision, created: flags.created === true, canceled: flags.canceled === true,
+    compactRevision: flags.compactRevision ?? 0, events: NO_EVENTS,
+  };
+}
+
+function toKeyValue(kv: StoredKv): KeyValue {
+  return {
+    key: fromKey(kv.key), createRevision: kv.createRevision, modRevision: kv.modRevision,
+    version: kv.version, value: kv.value, lease: kv.lease,
+  };
+}
+
+/** A DELETE event's kv carries only the key and the deletion revision (etcd). */
+function deletedKv(kv: StoredKv): KeyValue {
+  return { key: fromKey(kv.key), createRevision: 0, modRevision: kv.modRevision, version: 0, value: new Uint8Array(0), lease: 0 };
+}
+

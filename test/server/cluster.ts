@@ -1,0 +1,108 @@
+// A small cluster of EtcdServers over in-memory ports, for the server's own tests:
+// writes complete at once, the network delivers when told, the clock moves with ticks.
+
+import type { LogStore, LogWrite, RecoveredLog, WriteResult } from '../../core/node/ports.js';
+import type { Entry, HardState, Message, NodeId, Snapshot } from '../../core/raft/types.js';
+import { EMPTY_HARD_STATE } from '../../core/raft/types.js';
+import { EtcdServer } from '../../core/server/server.js';
+import { TestRandom } from '../raft/harness.js';
+
+export class InstantLogStore implements LogStore {
+  hardState: HardState = EMPTY_HARD_STATE;
+  snapshot: Snapshot | null = null;
+  entries: Entry[] = [];
+  write(request: LogWrite, done: (r: WriteResult) => void): void {
+    if (request.snapshot !== null) {
+      this.snapshot = request.snapshot;
+      this.entries = [];
+    }
+    const first = request.entries[0];
+    if (first !== undefined) this.entries = this.entries.filter((e) => e.index < first.index).concat(request.entries);
+    if (request.hardState !== null) this.hardState = request.hardState;
+    done({ kind: 'ok' });
+  }
+  compact(snapshot: Snapshot, done: (r: WriteResult) => void): void {
+    this.snapshot = snapshot;
+    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
+    done({ kind: 'ok' });
+  }
+  recover(): RecoveredLog {
+    return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries, truncatedTornTail: false };
+  }
+}
+
+export class ServerCluster {
+  readonly servers = new Map<NodeId, EtcdServer>();
+  readonly disks = new Map<NodeId, InstantLogStore>();
+  readonly down = new Set<NodeId>();
+  private queue: Message[] = [];
+  nowMs = 0;
+  readonly tickMs = 100;
+
+  constructor(readonly ids: readonly NodeId[], private readonly options: { leaseCheckpointIntervalMs?: number } = {}) {
+    for (const id of ids) {
+      this.disks.set(id, new InstantLogStore());
+      this.start(id);
+    }
+  }
+
+  start(id: NodeId): EtcdServer {
+    const disk = this.disks.get(id);
+    if (disk === undefined) throw new Error(`no disk for ${id}`);
+    const server = EtcdServer.start(
+      { id, initialVoters: this.ids, clusterId: 99, tickMs: this.tickMs, electionTicks: 10, heartbeatTicks: 1,
+        ...(this.options.leaseCheckpointIntervalMs === undefined ? {} : { leaseCheckpointIntervalMs: this.options.leaseCheckpointIntervalMs }) },
+      { logStore: disk, transport: { send: (m) => this.queue.push(m) }, random: new TestRandom(id), clock: { nowMs: () => this.nowMs } },
+    );
+    if ('kind' in server) throw new Error(server.detail);
+    this.servers.set(id, server);
+    this.down.delete(id);
+    return server;
+  }
+
+  crash(id: NodeId): void {
+    this.servers.get(id)?.driver.stop();
+    this.down.add(id);
+  }
+
+  get(id: NodeId): EtcdServer {
+    const s = this.servers.get(id);
+    if (s === undefined) throw new Error(`no server ${id}`);
+    return s;
+  }
+
+  deliver(): void {
+    for (let rounds = 0; this.queue.length > 0; rounds++) {
+      if (rounds > 10_000) throw new Error('network never quiet');
+      const batch = this.queue;
+      this.queue = [];
+      for (const m of batch) {
+        if (this.down.has(m.to) || this.down.has(m.from)) continue;
+        this.servers.get(m.to)?.driver.receive(m);
+      }
+    }
+  }
+
+  /** Advances time by `ticks` ticks, delivering messages after each. */
+  run(ticks: number): void {
+    for (let i = 0; i < ticks; i++) {
+      this.nowMs += this.tickMs;
+      for (const [id, s] of this.servers) if (!this.down.has(id)) s.tick();
+      this.deliver();
+    }
+  }
+
+  leader(): EtcdServer | undefined {
+    return [...this.servers.entries()].find(([id, s]) => !this.down.has(id) && s.driver.status().role === 'leader')?.[1];
+  }
+
+  /** Runs until there is a leader. */
+  elect(): EtcdServer {
+    for (let i = 0; i < 200; i++) {
+      const l = this.leader();
+      if (l !== undefined) return l;
+      this.run(1);
+    }
+    throw new Error('no leader elected');
+  }
+}
