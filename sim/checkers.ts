@@ -74,6 +74,12 @@ export interface CheckerOptions {
   readonly stopAtFirst?: boolean;
   /** What member `id`'s disk holds durably now (null if unknown). */
   readonly durable?: (id: NodeId) => { readonly term: number; readonly vote: NodeId; readonly lastIndex: number } | null;
+  /**
+   * The rule checks (persistBeforeSend, commitRule) catch a broken implementation at the
+   * step that breaks the rule; without them only consequences (two leaders, lost or
+   * diverging entries) are caught. Default on; off shows what the properties alone find.
+   */
+  readonly ruleChecks?: boolean;
   /** Called when a member is seen to win an election. */
   readonly onLeader?: (id: NodeId, term: number) => void;
 }
@@ -143,7 +149,7 @@ export class SafetyChecker {
       const tail = inspected.log(from);
       this.checkLog(id, view, status, tail, from);
       if (hs.commit > view.commit) {
-        if (status.role === 'leader' && !becameLeader) this.checkCommitRule(id, status, tail, from);
+        if (status.role === 'leader' && !becameLeader && this.options.ruleChecks !== false) this.checkCommitRule(id, status, tail, from);
         this.checkCommitted(id, view, status, tail, from, hs.commit);
       }
       if (becameLeader) this.checkLeaderCompleteness(id, status, inspected.log(status.firstIndex));
@@ -157,6 +163,7 @@ export class SafetyChecker {
   onSend(message: Message): void {
     if (message.reject) return;
     if (message.type === 'MsgAppResp') {
+      if (this.options.ruleChecks === false) return;
       const durable = this.options.durable?.(message.from) ?? null;
       if (durable !== null && durable.lastIndex < message.index) {
         this.report('persistBeforeSend', message.from,
@@ -165,7 +172,7 @@ export class SafetyChecker {
       return;
     }
     if (message.type !== 'MsgVoteResp') return;
-    const durable = this.options.durable?.(message.from) ?? null;
+    const durable = this.options.ruleChecks === false ? null : this.options.durable?.(message.from) ?? null;
     // A disk already in a later term is fine too: the member can never vote in this term again.
     if (durable !== null && (durable.term < message.term || (durable.term === message.term && durable.vote !== message.to))) {
       this.report('persistBeforeSend', message.from,

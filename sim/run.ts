@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly bugs?: PlantedBugs;
   readonly livenessTimeoutMs?: number;
   readonly trace?: TraceSink;
+  /** Rule checks (persistBeforeSend, commitRule) on (default) or off; see checkers.ts. */
+  readonly ruleChecks?: boolean;
 }
 
 export type Liveness = 'ok' | 'stuck' | 'skipped';
@@ -122,6 +124,7 @@ export function runSimulation(options: RunOptions): RunResult {
       const hs = disk.durableHardState();
       return { term: hs.term, vote: hs.vote, lastIndex: disk.durableLastIndex() };
     },
+    ruleChecks: options.ruleChecks !== false,
     onLeader: (id) => { nemesis?.observeLeader(id); },
   });
   const network = new SimNetwork(scheduler, random, {
