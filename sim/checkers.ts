@@ -66,10 +66,13 @@ const TERM_SPACE = 1 << 20;
 export interface CheckerOptions {
   readonly now: () => number;
   /**
-   * Status and log of a running member: `log(lo)` gives its entries from index `lo`
-   * (≥ firstIndex) to its last. Asking for the tail only keeps checks cheap.
+   * Status and log of a running member: `log(lo, hi)` gives its entries from index `lo`
+   * (≥ firstIndex) to `hi` (default: its last). Asking for slices keeps checks cheap.
    */
-  readonly inspect: (id: NodeId) => { readonly status: RaftView; readonly log: (lo: number) => readonly Entry[] } | null;
+  readonly inspect: (id: NodeId) => {
+    readonly status: RaftView;
+    readonly log: (lo: number, hi?: number) => readonly Entry[];
+  } | null;
   /** Stop at the first violation (the default): later ones are usually consequences. */
   readonly stopAtFirst?: boolean;
   /** What member `id`'s disk holds durably now (null if unknown). */
@@ -143,14 +146,22 @@ export class SafetyChecker {
       this.options.onLeader?.(id, hs.term);
     }
     if (logChanged) {
-      // Raft never changes a committed entry, so only the tail after the lower of the
-      // old and new commit index (plus the entry before it, for its term) can differ.
-      const from = Math.max(status.firstIndex, Math.min(view.commit, hs.commit));
-      const tail = inspected.log(from);
-      this.checkLog(id, view, status, tail, from);
+      // Raft never changes a committed entry, and only a message from a leader (or a
+      // restart) changes anything but the end of the log. So after MsgApp/MsgSnap the
+      // tail after the lower commit index (plus the entry before it, for its term) is
+      // read; after anything else, only what lies beyond the previous last entry.
+      const scanFrom = Math.max(status.firstIndex,
+        logMayChange ? Math.min(view.commit, hs.commit) : Math.min(view.lastIndex, status.lastIndex));
+      const tail = inspected.log(scanFrom);
+      this.checkLog(id, view, status, tail, scanFrom);
       if (hs.commit > view.commit) {
-        if (status.role === 'leader' && !becameLeader && this.options.ruleChecks !== false) this.checkCommitRule(id, status, tail, from);
-        this.checkCommitted(id, view, status, tail, from, hs.commit);
+        const commitFrom = Math.max(status.firstIndex, view.commit);
+        const committed = commitFrom >= scanFrom ? tail : inspected.log(commitFrom, hs.commit);
+        const first = commitFrom >= scanFrom ? scanFrom : commitFrom;
+        if (status.role === 'leader' && !becameLeader && this.options.ruleChecks !== false) {
+          this.checkCommitRule(id, status, committed, first);
+        }
+        this.checkCommitted(id, view, status, committed, first, hs.commit);
       }
       if (becameLeader) this.checkLeaderCompleteness(id, status, inspected.log(status.firstIndex));
     }
@@ -320,7 +331,7 @@ export class SafetyChecker {
       }
       prevTerm = entry.term;
     }
-    seen.length = Math.min(seen.length, first + log.length);
+    if (seen.length > first + log.length) seen.length = first + log.length;
   }
 
   private recordEntry(id: NodeId, entry: Entry, prevTerm: number): boolean {

@@ -164,7 +164,7 @@ export class SimNetwork {
       node: message.to,
       a: messageTypeCode(message.type) | (message.from << 8),
       b: message.index + message.term * 65536,
-      info: () => describeMessage(message),
+      ...(this.scheduler.tracing ? { info: () => describeMessage(message) } : {}),
       run: () => {
         this.stats.delivered++;
         this.deliver(message);

@@ -115,7 +115,7 @@ export function runSimulation(options: RunOptions): RunResult {
       const lastIndex = r.log.lastIndex();
       return {
         status: { role: r.role, term: r.term, commit: r.log.committed, firstIndex: r.log.firstIndex(), lastIndex },
-        log: (lo: number) => r.log.slice(lo, lastIndex + 1, Number.POSITIVE_INFINITY),
+        log: (lo: number, hi = lastIndex) => r.log.slice(lo, hi + 1, Number.POSITIVE_INFINITY),
       };
     },
     durable: (id) => {

@@ -46,13 +46,6 @@ export interface EventSpec {
   readonly run: () => void;
 }
 
-interface QueuedEvent {
-  readonly timeUs: number;
-  readonly seq: number;
-  readonly kindCode: number;
-  readonly spec: EventSpec;
-}
-
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -78,7 +71,13 @@ export function fnvBytes(hash: number, bytes: Uint8Array): number {
 export const FNV_INITIAL = FNV_OFFSET;
 
 export class Scheduler {
-  private readonly heap: QueuedEvent[] = [];
+  // The heap is kept in parallel arrays (times, sequence numbers, specs) so that
+  // scheduling allocates nothing beyond the caller's spec: this loop runs millions
+  // of times per second.
+  private times: Float64Array = new Float64Array(1024);
+  private seqs: Float64Array = new Float64Array(1024);
+  private specs: (EventSpec | undefined)[] = [];
+  private size = 0;
   private nowUsValue = 0;
   private nextSeq = 0;
   private executed = 0;
@@ -99,12 +98,17 @@ export class Scheduler {
   }
 
   get pending(): number {
-    return this.heap.length;
+    return this.size;
   }
 
   /** The running trace hash as 8 hex digits. */
   get traceHash(): string {
     return this.hash.toString(16).padStart(8, '0');
+  }
+
+  /** True when a trace sink is attached (callers may skip building trace detail). */
+  get tracing(): boolean {
+    return this.sink !== null;
   }
 
   setTraceSink(sink: TraceSink | null): void {
@@ -130,8 +134,7 @@ export class Scheduler {
   at(timeUs: number, spec: EventSpec): void {
     invariant(Number.isSafeInteger(timeUs), `event time must be an integer, got ${timeUs}`);
     invariant(timeUs >= this.nowUsValue, `event scheduled in the past: ${timeUs} < ${this.nowUsValue}`);
-    const event: QueuedEvent = { timeUs, seq: this.nextSeq++, kindCode: KIND_CODE.get(spec.kind) ?? 0, spec };
-    this.push(event);
+    this.push(timeUs, this.nextSeq++, spec);
   }
 
   /**
@@ -141,23 +144,26 @@ export class Scheduler {
    */
   run(untilUs: number, stop: () => boolean = () => false): void {
     for (;;) {
-      const top = this.heap[0];
-      if (top === undefined || top.timeUs > untilUs) {
+      if (this.size === 0 || (this.times[0] ?? 0) > untilUs) {
         this.nowUsValue = Math.max(this.nowUsValue, untilUs);
         break;
       }
+      const timeUs = this.times[0] ?? 0;
+      const seq = this.seqs[0] ?? 0;
+      const spec = this.specs[0];
+      invariant(spec !== undefined, 'scheduler heap lost an event');
       this.pop();
-      this.nowUsValue = top.timeUs;
+      this.nowUsValue = timeUs;
       this.executed++;
-      const spec = top.spec;
-      let h = fnvWord(this.hash, top.timeUs % 0x1_0000_0000);
-      h = fnvWord(h, top.kindCode);
+      const kindCode = KIND_CODE.get(spec.kind) ?? 0;
+      let h = fnvWord(this.hash, timeUs % 0x1_0000_0000);
+      h = fnvWord(h, kindCode);
       h = fnvWord(h, spec.node);
       h = fnvWord(h, spec.a ?? 0);
       this.hash = fnvWord(h, spec.b ?? 0);
       if (this.sink !== null) {
         this.sink({
-          seq: top.seq, timeUs: top.timeUs, kind: EVENT_KINDS[top.kindCode] ?? 'other', node: spec.node,
+          seq, timeUs, kind: spec.kind, node: spec.node,
           a: spec.a ?? 0, b: spec.b ?? 0, info: spec.info === undefined ? undefined : spec.info(),
         });
       }
@@ -166,41 +172,64 @@ export class Scheduler {
     }
   }
 
-  private static before(x: QueuedEvent, y: QueuedEvent): boolean {
-    return x.timeUs < y.timeUs || (x.timeUs === y.timeUs && x.seq < y.seq);
+  private before(i: number, time: number, seq: number): boolean {
+    const t = this.times[i] ?? 0;
+    return t < time || (t === time && (this.seqs[i] ?? 0) < seq);
   }
 
-  private push(event: QueuedEvent): void {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(event);
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
+
+  private push(time: number, seq: number, spec: EventSpec): void {
+    if (this.size === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    const specs = this.specs;
+    let i = this.size++;
     while (i > 0) {
-      const parentIndex = (i - 1) >> 1;
-      const parent = heap[parentIndex] as QueuedEvent;
-      if (!Scheduler.before(event, parent)) break;
-      heap[i] = parent;
-      i = parentIndex;
+      const parent = (i - 1) >> 1;
+      if (this.before(parent, time, seq)) break;
+      times[i] = times[parent] ?? 0;
+      seqs[i] = seqs[parent] ?? 0;
+      specs[i] = specs[parent];
+      i = parent;
     }
-    heap[i] = event;
+    times[i] = time;
+    seqs[i] = seq;
+    specs[i] = spec;
   }
 
   private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop();
-    if (last === undefined || heap.length === 0) return;
-    const n = heap.length;
+    const n = --this.size;
+    const times = this.times;
+    const seqs = this.seqs;
+    const specs = this.specs;
+    const time = times[n] ?? 0;
+    const seq = seqs[n] ?? 0;
+    const spec = specs[n];
+    specs[n] = undefined;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && Scheduler.before(heap[right] as QueuedEvent, heap[left] as QueuedEvent)) child = right;
-      const c = heap[child] as QueuedEvent;
-      if (!Scheduler.before(c, last)) break;
-      heap[i] = c;
+      if (right < n && this.before(right, times[left] ?? 0, seqs[left] ?? 0)) child = right;
+      if (!this.before(child, time, seq)) break;
+      times[i] = times[child] ?? 0;
+      seqs[i] = seqs[child] ?? 0;
+      specs[i] = specs[child];
       i = child;
     }
-    heap[i] = last;
+    times[i] = time;
+    seqs[i] = seq;
+    specs[i] = spec;
   }
 }
