@@ -44,7 +44,15 @@ function describe(result: RunResult): string {
 }
 
 function single(options: CliOptions): number {
-  const trace = options.trace === null ? null : new TraceFile(options.trace);
+  let trace: TraceFile | null = null;
+  if (options.trace !== null) {
+    try {
+      trace = new TraceFile(options.trace);
+    } catch (error: unknown) {
+      process.stderr.write(`sim: cannot write the trace file '${options.trace}': ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+  }
   const result = runOne(options, options.seedFirst, trace);
   if (trace !== null) {
     trace.writeLine({ kind: 'result', ...result, wall_ms: undefined, events_per_s: undefined });

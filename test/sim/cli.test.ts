@@ -44,6 +44,12 @@ test('the CLI exits 2 on bad options and says why', (t) => {
   t.regex(result.stderr, /usage:/);
 });
 
+test('an unwritable trace file is a bad option (exit 2)', (t) => {
+  const result = spawnSync(process.execPath, [CLI, '--seed', '1', '--trace', '/nonexistent-dir/trace.jsonl'], { encoding: 'utf8' });
+  t.is(result.status, 2);
+  t.regex(result.stderr, /cannot write the trace file/);
+});
+
 test('the reproduce command names every option that shapes the run', (t) => {
   t.is(reproduceCommand({ seed: 9, nodes: 5, timeMs: 10000, faults: 'swarm', bugs: ['voteWithoutPersist'] }),
     'npm run --silent sim -- --seed 9 --nodes 5 --time-ms 10000 --faults swarm --bug voteWithoutPersist');
