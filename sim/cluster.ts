@@ -104,6 +104,13 @@ export class Cluster {
     const member = this.member(message.to);
     if (member.state === 'down' || member.state === 'refused') return;
     const logMayChange = message.type === 'MsgApp' || message.type === 'MsgSnap' || message.type === 'MsgProp';
+    const driver = member.driver;
+    if (member.state === 'up' && driver !== null) {
+      // The common case without a closure: this runs for every message.
+      driver.receive(message);
+      if (isUp(member)) this.checker.afterEvent(member.id, logMayChange);
+      return;
+    }
     this.runOn(member, () => { member.driver?.receive(message); }, logMayChange);
   }
 

@@ -164,7 +164,7 @@ export class SimNetwork {
       node: message.to,
       a: messageTypeCode(message.type) | (message.from << 8),
       b: message.index + message.term * 65536,
-      ...(this.scheduler.tracing ? { info: () => describeMessage(message) } : {}),
+      info: this.scheduler.tracing ? (): unknown => describeMessage(message) : undefined,
       run: () => {
         this.stats.delivered++;
         this.deliver(message);

@@ -42,7 +42,7 @@ export interface EventSpec {
   readonly a?: number;
   readonly b?: number;
   /** Computed only when a trace sink is attached. */
-  readonly info?: () => unknown;
+  readonly info?: (() => unknown) | undefined;
   readonly run: () => void;
 }
 
