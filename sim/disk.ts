@@ -69,6 +69,10 @@ export interface DiskStats {
   lostOnCrash: number;
   tornWrites: number;
   failedWrites: number;
+  /** Recoveries that truncated a torn tail / failed to read / refused corruption. */
+  tornTruncated: number;
+  readErrors: number;
+  corruptDetected: number;
 }
 
 export interface SimDiskOptions {
@@ -105,7 +109,9 @@ function snapshotChecksum(snapshot: Snapshot | null): number {
 }
 
 export class SimDisk implements LogStore {
-  readonly stats: DiskStats = { writes: 0, syncs: 0, lostOnCrash: 0, tornWrites: 0, failedWrites: 0 };
+  readonly stats: DiskStats = {
+    writes: 0, syncs: 0, lostOnCrash: 0, tornWrites: 0, failedWrites: 0, tornTruncated: 0, readErrors: 0, corruptDetected: 0,
+  };
   private readonly durable: Durable = {
     hardState: EMPTY_HARD_STATE, hardStateChecksum: hardStateChecksum(EMPTY_HARD_STATE),
     snapshot: null, snapshotChecksum: 0, entries: [], tornTail: null,
@@ -151,8 +157,32 @@ export class SimDisk implements LogStore {
   recover(): RecoveredLog | RecoveryFailure {
     invariant(this.volatile.length === 0, `disk ${this.id}: recover() with writes in flight (crash first)`);
     if (this.random.chance(this.faults.readErrorProbability)) {
+      this.stats.readErrors++;
       return { kind: 'ioError', detail: `disk ${this.id}: read error during recovery` };
     }
+    const corrupt = this.verify();
+    if (corrupt !== null) {
+      this.stats.corruptDetected++;
+      return corrupt;
+    }
+    const d = this.durable;
+    let truncatedTornTail = false;
+    if (d.tornTail !== null) {
+      invariant(fnvBytes(FNV_INITIAL, d.tornTail.bytes) !== d.tornTail.checksum, 'a torn record must fail its checksum');
+      d.tornTail = null; // recovery truncates the WAL at the last good record
+      truncatedTornTail = true;
+      this.stats.tornTruncated++;
+    }
+    return {
+      hardState: d.hardState,
+      snapshot: d.snapshot,
+      entries: d.entries.map((stored) => stored.entry),
+      truncatedTornTail,
+    };
+  }
+
+  /** Checks every acknowledged record's checksum; a mismatch cannot be repaired. */
+  private verify(): RecoveryFailure | null {
     const d = this.durable;
     if (hardStateChecksum(d.hardState) !== d.hardStateChecksum) {
       return { kind: 'corrupt', detail: `disk ${this.id}: hard state checksum mismatch` };
@@ -165,18 +195,7 @@ export class SimDisk implements LogStore {
         return { kind: 'corrupt', detail: `disk ${this.id}: log entry ${stored.entry.index} checksum mismatch (not at the tail)` };
       }
     }
-    let truncatedTornTail = false;
-    if (d.tornTail !== null) {
-      invariant(fnvBytes(FNV_INITIAL, d.tornTail.bytes) !== d.tornTail.checksum, 'a torn record must fail its checksum');
-      d.tornTail = null; // recovery truncates the WAL at the last good record
-      truncatedTornTail = true;
-    }
-    return {
-      hardState: d.hardState,
-      snapshot: d.snapshot,
-      entries: d.entries.map((stored) => stored.entry),
-      truncatedTornTail,
-    };
+    return null;
   }
 
   /**

@@ -66,10 +66,31 @@ export interface RunResult {
   readonly liveness: Liveness;
   /** Simulated time the liveness phase took to see progress (-1 if it did not). */
   readonly liveness_ms: number;
+  /** How often each fault actually struck (a swarm that never fires tests nothing). */
+  readonly injected: Injected;
   /** Each member at the end: process state and Raft status. */
   readonly members: readonly MemberSummary[];
   /** The stack of an exception thrown inside the run, for humans (not part of a verdict). */
   readonly stack?: string;
+}
+
+export interface Injected {
+  readonly partitions: number;
+  readonly clogs: number;
+  readonly crashes: number;
+  readonly targetedCrashes: number;
+  readonly pauses: number;
+  readonly clockJumps: number;
+  readonly diskFulls: number;
+  readonly bitRots: number;
+  readonly messagesDropped: number;
+  readonly messagesDuplicated: number;
+  readonly unsyncedWritesLost: number;
+  readonly tornWrites: number;
+  readonly tornTailsTruncated: number;
+  readonly readErrors: number;
+  readonly writeFailures: number;
+  readonly corruptionRefusals: number;
 }
 
 export interface MemberSummary {
@@ -227,6 +248,7 @@ export function runSimulation(options: RunOptions): RunResult {
     violations: checker.violations,
     liveness,
     liveness_ms: livenessMs,
+    injected: injectedFaults(cluster, nemesis, network),
     members: [...cluster.members.values()].map((member) => {
       const status = member.driver?.status();
       return {
@@ -236,6 +258,31 @@ export function runSimulation(options: RunOptions): RunResult {
     }),
   };
   return stack === undefined ? result : { ...result, stack };
+}
+
+function injectedFaults(cluster: Cluster, nemesis: Nemesis, network: SimNetwork): Injected {
+  let unsyncedWritesLost = 0;
+  let tornWrites = 0;
+  let tornTailsTruncated = 0;
+  let readErrors = 0;
+  let writeFailures = 0;
+  let corruptionRefusals = 0;
+  for (const member of cluster.members.values()) {
+    const d = member.disk.stats;
+    unsyncedWritesLost += d.lostOnCrash;
+    tornWrites += d.tornWrites;
+    tornTailsTruncated += d.tornTruncated;
+    readErrors += d.readErrors;
+    writeFailures += d.failedWrites;
+    corruptionRefusals += d.corruptDetected;
+  }
+  const n = nemesis.stats;
+  return {
+    partitions: n.partitions, clogs: n.clogs, crashes: cluster.crashes, targetedCrashes: n.targetedCrashes,
+    pauses: n.pauses, clockJumps: n.clockJumps, diskFulls: n.diskFulls, bitRots: n.bitRots,
+    messagesDropped: network.stats.dropped, messagesDuplicated: network.stats.duplicated,
+    unsyncedWritesLost, tornWrites, tornTailsTruncated, readErrors, writeFailures, corruptionRefusals,
+  };
 }
 
 /** True when the run found nothing wrong. */
