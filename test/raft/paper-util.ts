@@ -1,0 +1,181 @@
+// Helpers shared by the paper tests (paper-*.test.ts): reading logs as term lists,
+// stepping single messages into a member and catching what it answers, and a
+// random-schedule runner that checks the five safety properties of Raft §5 (Figure 3).
+
+import { message, type Message, type MessageType, type NodeId } from '../../core/raft/types.js';
+import { Network, TestRandom, text, type TestNode } from './harness.js';
+
+/** The terms of a member's log, index 1 first (the paper's way of drawing logs). */
+export function terms(n: TestNode): number[] {
+  return n.node.logEntries().map((e) => e.term);
+}
+
+/** Steps one message into `to` (filling in zero fields), processes its Ready, and returns what it sent back. */
+export function stepAndCollect(net: Network, m: Pick<Message, 'type' | 'from' | 'to'> & Partial<Message>): Message[] {
+  const before = net.inFlight.length;
+  net.get(m.to).node.step(message(m));
+  net.processReady(m.to);
+  const sent = net.inFlight.slice(before);
+  net.inFlight = net.inFlight.slice(0, before);
+  return sent;
+}
+
+/** Removes (drops) in-flight messages matching `pred`; returns how many. */
+export function drop(net: Network, pred: (m: Message) => boolean): number {
+  const before = net.inFlight.length;
+  net.inFlight = net.inFlight.filter((m) => !pred(m));
+  return before - net.inFlight.length;
+}
+
+/** One round: every member processes its Ready, then in-flight messages not matching `dropIf` are delivered. */
+export function round(net: Network, dropIf: (m: Message) => boolean = () => false): void {
+  for (const id of net.nodes.keys()) net.processReady(id);
+  drop(net, dropIf);
+  net.deliver();
+  for (const id of net.nodes.keys()) net.processReady(id);
+}
+
+export function isType(type: MessageType): (m: Message) => boolean {
+  return (m) => m.type === type;
+}
+
+/** Ticks `id` (processing Readies and delivering messages) until it is leader, at most `maxTicks`. */
+export function tickUntilLeader(net: Network, id: NodeId, maxTicks = 200): number {
+  for (let ticks = 0; ticks < maxTicks; ticks++) {
+    if (net.get(id).node.raft.role === 'leader') return ticks;
+    net.get(id).node.tick();
+    net.stabilize();
+  }
+  throw new Error(`${id} did not become leader within ${maxTicks} ticks`);
+}
+
+// ------------------------------------------------------------------ safety runner
+
+/** What a random run observed: every violation of the five properties, as text. */
+export interface SafetyReport {
+  readonly electionSafety: string[];
+  readonly leaderAppendOnly: string[];
+  readonly logMatching: string[];
+  readonly leaderCompleteness: string[];
+  readonly stateMachineSafety: string[];
+  readonly leadersSeen: number;
+  readonly commitsSeen: number;
+}
+
+interface Observed {
+  readonly leaderOfTerm: Map<number, NodeId>;
+  /** index -> { term of the entry, lowest current term of a member that saw it committed } */
+  readonly committed: Map<number, { term: number; seenInTerm: number }>;
+  /** member -> (term it leads, its log as "term" list) at the previous step */
+  readonly leaderLogs: Map<NodeId, { term: number; log: number[] }>;
+  /** index -> the applied entry's "term/data" */
+  readonly applied: Map<number, string>;
+}
+
+function check(net: Network, seen: Observed, report: SafetyReport, step: number): void {
+  const nodes = [...net.nodes.values()];
+  for (const n of nodes) {
+    const r = n.node.raft;
+    const log = terms(n);
+    // Election safety: at most one leader per term.
+    if (r.role === 'leader') {
+      const other = seen.leaderOfTerm.get(r.term);
+      if (other === undefined) seen.leaderOfTerm.set(r.term, n.id);
+      else if (other !== n.id) report.electionSafety.push(`step ${step}: ${other} and ${n.id} both lead term ${r.term}`);
+      // Leader append-only: while it leads a term, its previous log is a prefix of its log.
+      const prev = seen.leaderLogs.get(n.id);
+      if (prev !== undefined && prev.term === r.term && !isPrefix(prev.log, log)) {
+        report.leaderAppendOnly.push(`step ${step}: leader ${n.id} went from [${prev.log.join(' ')}] to [${log.join(' ')}]`);
+      }
+      seen.leaderLogs.set(n.id, { term: r.term, log });
+    } else {
+      seen.leaderLogs.delete(n.id);
+    }
+    // Record what this member regards as committed.
+    for (let i = 1; i <= r.log.committed; i++) {
+      const t = log[i - 1];
+      if (t === undefined) continue;
+      const c = seen.committed.get(i);
+      if (c === undefined) seen.committed.set(i, { term: t, seenInTerm: r.term });
+      else if (r.term < c.seenInTerm) c.seenInTerm = r.term;
+    }
+    // State machine safety: no two members apply different entries at one index.
+    for (const e of n.applied) {
+      const key = `${e.term}/${text(e)}`;
+      const other = seen.applied.get(e.index);
+      if (other === undefined) seen.applied.set(e.index, key);
+      else if (other !== key) report.stateMachineSafety.push(`step ${step}: ${n.id} applied ${key} at ${e.index}, another applied ${other}`);
+    }
+  }
+  // Leader completeness: a leader of a term ≥ the one in which an entry was seen committed holds it.
+  for (const n of nodes) {
+    const r = n.node.raft;
+    if (r.role !== 'leader') continue;
+    const log = terms(n);
+    for (const [index, c] of seen.committed) {
+      if (r.term >= c.seenInTerm && log[index - 1] !== c.term) {
+        report.leaderCompleteness.push(`step ${step}: leader ${n.id} (term ${r.term}) lacks committed ${c.term}/${index}`);
+      }
+    }
+  }
+  // Log matching: if two logs hold an entry with the same index and term, they agree up to it.
+  for (let a = 0; a < nodes.length; a++) {
+    for (let b = a + 1; b < nodes.length; b++) {
+      const x = nodes[a];
+      const y = nodes[b];
+      if (x === undefined || y === undefined) continue;
+      const lx = terms(x);
+      const ly = terms(y);
+      for (let i = Math.min(lx.length, ly.length); i >= 1; i--) {
+        if (lx[i - 1] !== ly[i - 1]) continue;
+        if (!isPrefix(lx.slice(0, i), ly)) {
+          report.logMatching.push(`step ${step}: ${x.id} [${lx.join(' ')}] and ${y.id} [${ly.join(' ')}] match at ${i} but differ before`);
+        }
+        break;
+      }
+    }
+  }
+}
+
+function isPrefix(a: readonly number[], b: readonly number[]): boolean {
+  return a.length <= b.length && a.every((t, i) => b[i] === t);
+}
+
+/**
+ * Runs `steps` random actions on a cluster of `size` voters: ticks, Ready handling,
+ * delivery of single messages out of order, drops, duplicates, proposals, partitions,
+ * heals and restarts. Checks the five properties after every step.
+ */
+export function randomRun(options: { seed: number; size: number; steps: number; bugs?: { commitOldTermByCounting?: boolean } }): SafetyReport {
+  const voters = Array.from({ length: options.size }, (_, i) => i + 1);
+  const net = new Network({ voters, seed: options.seed, electionTicks: 5, ...(options.bugs === undefined ? {} : { bugs: options.bugs }) });
+  const rnd = new TestRandom(options.seed * 7919 + 1);
+  const pick = <T>(xs: readonly T[]): T | undefined => xs[rnd.intBelow(xs.length)];
+  const report: SafetyReport = {
+    electionSafety: [], leaderAppendOnly: [], logMatching: [], leaderCompleteness: [], stateMachineSafety: [],
+    leadersSeen: 0, commitsSeen: 0,
+  };
+  const seen: Observed = { leaderOfTerm: new Map(), committed: new Map(), leaderLogs: new Map(), applied: new Map() };
+  let proposals = 0;
+  for (let step = 0; step < options.steps; step++) {
+    const roll = rnd.intBelow(100);
+    const id = pick(voters) ?? 1;
+    if (roll < 20) net.get(id).node.tick();
+    else if (roll < 45) net.processReady(id);
+    else if (roll < 75) {
+      const m = pick(net.inFlight);
+      if (m !== undefined) net.deliver((x) => x === m);
+    } else if (roll < 80) {
+      const m = pick(net.inFlight);
+      if (m !== undefined) drop(net, (x) => x === m);
+    } else if (roll < 83) {
+      const m = pick(net.inFlight);
+      if (m !== undefined) net.inFlight.push(m);
+    } else if (roll < 93) net.propose(id, `v${++proposals}`);
+    else if (roll < 95) net.isolate(id);
+    else if (roll < 98) net.heal();
+    else net.restart(id);
+    check(net, seen, report, step);
+  }
+  return { ...report, leadersSeen: seen.leaderOfTerm.size, commitsSeen: seen.committed.size };
+}
