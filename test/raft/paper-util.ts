@@ -2,6 +2,7 @@
 // stepping single messages into a member and catching what it answers, and a
 // random-schedule runner that checks the five safety properties of Raft §5 (Figure 3).
 
+import type { PlantedBugs } from '../../core/raft/plantedBugs.js';
 import { message, type Message, type MessageType, type NodeId } from '../../core/raft/types.js';
 import { Network, TestRandom, text, type TestNode } from './harness.js';
 
@@ -146,7 +147,7 @@ function isPrefix(a: readonly number[], b: readonly number[]): boolean {
  * delivery of single messages out of order, drops, duplicates, proposals, partitions,
  * heals and restarts. Checks the five properties after every step.
  */
-export function randomRun(options: { seed: number; size: number; steps: number; bugs?: { commitOldTermByCounting?: boolean } }): SafetyReport {
+export function randomRun(options: { seed: number; size: number; steps: number; bugs?: PlantedBugs }): SafetyReport {
   const voters = Array.from({ length: options.size }, (_, i) => i + 1);
   const net = new Network({ voters, seed: options.seed, electionTicks: 5, ...(options.bugs === undefined ? {} : { bugs: options.bugs }) });
   const rnd = new TestRandom(options.seed * 7919 + 1);
@@ -158,22 +159,25 @@ export function randomRun(options: { seed: number; size: number; steps: number; 
   const seen: Observed = { leaderOfTerm: new Map(), committed: new Map(), leaderLogs: new Map(), applied: new Map() };
   let proposals = 0;
   for (let step = 0; step < options.steps; step++) {
-    const roll = rnd.intBelow(100);
+    const roll = rnd.intBelow(1000);
     const id = pick(voters) ?? 1;
-    if (roll < 20) net.get(id).node.tick();
-    else if (roll < 45) net.processReady(id);
-    else if (roll < 75) {
-      const m = pick(net.inFlight);
+    // Reordering is bounded: a message is picked among the four oldest in flight, so that
+    // a round trip takes a few ticks and leaders live long enough to commit.
+    const early = (): Message | undefined => pick(net.inFlight.slice(0, 4));
+    if (roll < 150) net.get(id).node.tick();
+    else if (roll < 450) net.processReady(id);
+    else if (roll < 900) {
+      const m = early();
       if (m !== undefined) net.deliver((x) => x === m);
-    } else if (roll < 80) {
-      const m = pick(net.inFlight);
+    } else if (roll < 920) {
+      const m = early();
       if (m !== undefined) drop(net, (x) => x === m);
-    } else if (roll < 83) {
-      const m = pick(net.inFlight);
+    } else if (roll < 935) {
+      const m = early();
       if (m !== undefined) net.inFlight.push(m);
-    } else if (roll < 93) net.propose(id, `v${++proposals}`);
-    else if (roll < 95) net.isolate(id);
-    else if (roll < 98) net.heal();
+    } else if (roll < 975) net.propose(id, `v${++proposals}`);
+    else if (roll < 980) net.isolate(id);
+    else if (roll < 995) net.heal();
     else net.restart(id);
     check(net, seen, report, step);
   }

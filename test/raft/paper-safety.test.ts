@@ -1,0 +1,53 @@
+// The five safety properties of the Raft paper (§5, Figure 3), each checked after every
+// step of random schedules: ticks, out-of-order delivery, drops, duplicates, proposals,
+// partitions and restarts on clusters of three to five members. (The fast-check
+// properties elsewhere explore more; these pin a few seeds and read as the paper does.)
+import test from 'ava';
+import { randomRun, type SafetyReport } from './paper-util.js';
+
+const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
+const runs: SafetyReport[] = SEEDS.map((seed) => randomRun({ seed, size: 3 + (seed % 3), steps: 3000 }));
+const all = (pick: (r: SafetyReport) => readonly string[]): string[] => runs.flatMap((r, i) => pick(r).map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
+
+test('the random schedules elect leaders and commit entries (the checks below are not vacuous)', (t) => {
+  t.true(runs.every((r) => r.leadersSeen >= 2), `leaders per run: ${runs.map((r) => r.leadersSeen).join(',')}`);
+  t.true(runs.every((r) => r.commitsSeen >= 5), `commits per run: ${runs.map((r) => r.commitsSeen).join(',')}`);
+});
+
+// Reference: §5.2, Figure 3 — Election Safety: "at most one leader can be elected in a given term."
+test('§5.2 election safety: at most one leader per term', (t) => {
+  t.deepEqual(all((r) => r.electionSafety), []);
+});
+
+// Reference: §5.3, Figure 3 — Leader Append-Only: "a leader never overwrites or deletes
+// entries in its log; it only appends new entries."
+test('§5.3 leader append-only: a leader never overwrites or deletes its entries', (t) => {
+  t.deepEqual(all((r) => r.leaderAppendOnly), []);
+});
+
+// Reference: §5.3, Figure 3 — Log Matching: "if two logs contain an entry with the same
+// index and term, then the logs are identical in all entries up through the given index."
+test('§5.3 log matching: logs agreeing on (index, term) agree on everything before', (t) => {
+  t.deepEqual(all((r) => r.logMatching), []);
+});
+
+// Reference: §5.4, Figure 3 — Leader Completeness: "if a log entry is committed in a given
+// term, then that entry will be present in the logs of the leaders for all higher-numbered terms."
+test('§5.4 leader completeness: every later leader holds every committed entry', (t) => {
+  t.deepEqual(all((r) => r.leaderCompleteness), []);
+});
+
+// Reference: §5.4.3, Figure 3 — State Machine Safety: "if a server has applied a log entry
+// at a given index to its state machine, no other server will ever apply a different log
+// entry for the same index."
+test('§5.4.3 state machine safety: no two servers apply different entries at one index', (t) => {
+  t.deepEqual(all((r) => r.stateMachineSafety), []);
+});
+
+// The checker itself: with the planted appendWithoutTruncate bug (a follower keeps
+// conflicting entries), the same schedules break log matching and state machine safety.
+test('the safety checks fail when followers append without truncating conflicts (planted bug)', (t) => {
+  const report = randomRun({ seed: 5, size: 5, steps: 3000, bugs: { appendWithoutTruncate: true } });
+  t.true(report.logMatching.length > 0);
+  t.true(report.stateMachineSafety.length > 0);
+});
