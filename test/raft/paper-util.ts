@@ -11,6 +11,12 @@ export function terms(n: TestNode): number[] {
   return n.node.logEntries().map((e) => e.term);
 }
 
+/** Like terms(), but position i - 1 is index i even after compaction (compacted: undefined). */
+function termsByIndex(n: TestNode): (number | undefined)[] {
+  const first = n.node.status().firstIndex;
+  return [...Array.from({ length: first - 1 }, (): number | undefined => undefined), ...terms(n)];
+}
+
 /** Steps one message into `to` (filling in zero fields), processes its Ready, and returns what it sent back. */
 export function stepAndCollect(net: Network, m: Pick<Message, 'type' | 'from' | 'to'> & Partial<Message>): Message[] {
   const before = net.inFlight.length;
@@ -61,6 +67,7 @@ export interface SafetyReport {
   readonly stateMachineSafety: string[];
   readonly leadersSeen: number;
   readonly commitsSeen: number;
+  readonly snapshotsSent: number;
 }
 
 interface Observed {
@@ -68,7 +75,7 @@ interface Observed {
   /** index -> { term of the entry, lowest current term of a member that saw it committed } */
   readonly committed: Map<number, { term: number; seenInTerm: number }>;
   /** member -> (term it leads, its log as "term" list) at the previous step */
-  readonly leaderLogs: Map<NodeId, { term: number; log: number[] }>;
+  readonly leaderLogs: Map<NodeId, { term: number; log: (number | undefined)[] }>;
   /** index -> the applied entry's "term/data" */
   readonly applied: Map<number, string>;
 }
@@ -77,7 +84,7 @@ function check(net: Network, seen: Observed, report: SafetyReport, step: number)
   const nodes = [...net.nodes.values()];
   for (const n of nodes) {
     const r = n.node.raft;
-    const log = terms(n);
+    const log = termsByIndex(n);
     // Election safety: at most one leader per term.
     if (r.role === 'leader') {
       const other = seen.leaderOfTerm.get(r.term);
@@ -86,7 +93,7 @@ function check(net: Network, seen: Observed, report: SafetyReport, step: number)
       // Leader append-only: while it leads a term, its previous log is a prefix of its log.
       const prev = seen.leaderLogs.get(n.id);
       if (prev !== undefined && prev.term === r.term && !isPrefix(prev.log, log)) {
-        report.leaderAppendOnly.push(`step ${step}: leader ${n.id} went from [${prev.log.join(' ')}] to [${log.join(' ')}]`);
+        report.leaderAppendOnly.push(`step ${step}: leader ${n.id} went from [${show(prev.log)}] to [${show(log)}]`);
       }
       seen.leaderLogs.set(n.id, { term: r.term, log });
     } else {
@@ -112,8 +119,10 @@ function check(net: Network, seen: Observed, report: SafetyReport, step: number)
   for (const n of nodes) {
     const r = n.node.raft;
     if (r.role !== 'leader') continue;
-    const log = terms(n);
+    const log = termsByIndex(n);
+    const first = n.node.status().firstIndex;
     for (const [index, c] of seen.committed) {
+      if (index < first) continue; // compacted: in the leader's snapshot
       if (r.term >= c.seenInTerm && log[index - 1] !== c.term) {
         report.leaderCompleteness.push(`step ${step}: leader ${n.id} (term ${r.term}) lacks committed ${c.term}/${index}`);
       }
@@ -125,12 +134,12 @@ function check(net: Network, seen: Observed, report: SafetyReport, step: number)
       const x = nodes[a];
       const y = nodes[b];
       if (x === undefined || y === undefined) continue;
-      const lx = terms(x);
-      const ly = terms(y);
+      const lx = termsByIndex(x);
+      const ly = termsByIndex(y);
       for (let i = Math.min(lx.length, ly.length); i >= 1; i--) {
-        if (lx[i - 1] !== ly[i - 1]) continue;
+        if (lx[i - 1] === undefined || lx[i - 1] !== ly[i - 1]) continue;
         if (!isPrefix(lx.slice(0, i), ly)) {
-          report.logMatching.push(`step ${step}: ${x.id} [${lx.join(' ')}] and ${y.id} [${ly.join(' ')}] match at ${i} but differ before`);
+          report.logMatching.push(`step ${step}: ${x.id} [${show(lx)}] and ${y.id} [${show(ly)}] match at ${i} but differ before`);
         }
         break;
       }
@@ -138,8 +147,21 @@ function check(net: Network, seen: Observed, report: SafetyReport, step: number)
   }
 }
 
-function isPrefix(a: readonly number[], b: readonly number[]): boolean {
-  return a.length <= b.length && a.every((t, i) => b[i] === t);
+/** a is a prefix of b, where both hold the entry (compacted positions are skipped). */
+/** The member snapshots its applied state and drops the log up to it (§7). */
+function compact(n: TestNode): void {
+  const applied = n.node.raft.log.applied;
+  if (applied < n.node.status().firstIndex + 2 || applied > n.storage.lastIndex()) return;
+  n.storage.createSnapshot(applied, n.node.status().confState, new TextEncoder().encode(`@${applied}`));
+  n.storage.compact(applied);
+}
+
+function isPrefix(a: readonly (number | undefined)[], b: readonly (number | undefined)[]): boolean {
+  return a.length <= b.length && a.every((t, i) => t === undefined || b[i] === undefined || b[i] === t);
+}
+
+function show(log: readonly (number | undefined)[]): string {
+  return log.map((t) => t ?? '_').join(' ');
 }
 
 /**
@@ -147,15 +169,17 @@ function isPrefix(a: readonly number[], b: readonly number[]): boolean {
  * delivery of single messages out of order, drops, duplicates, proposals, partitions,
  * heals and restarts. Checks the five properties after every step.
  */
-export function randomRun(options: { seed: number; size: number; steps: number; bugs?: PlantedBugs }): SafetyReport {
+export function randomRun(options: { seed: number; size: number; steps: number; bugs?: PlantedBugs; compact?: boolean }): SafetyReport {
   const voters = Array.from({ length: options.size }, (_, i) => i + 1);
   const net = new Network({ voters, seed: options.seed, electionTicks: 5, ...(options.bugs === undefined ? {} : { bugs: options.bugs }) });
   const rnd = new TestRandom(options.seed * 7919 + 1);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[rnd.intBelow(xs.length)];
   const report: SafetyReport = {
     electionSafety: [], leaderAppendOnly: [], logMatching: [], leaderCompleteness: [], stateMachineSafety: [],
-    leadersSeen: 0, commitsSeen: 0,
+    leadersSeen: 0, commitsSeen: 0, snapshotsSent: 0,
   };
+  let snapshotsSent = 0;
+  net.trace = [];
   const seen: Observed = { leaderOfTerm: new Map(), committed: new Map(), leaderLogs: new Map(), applied: new Map() };
   let proposals = 0;
   for (let step = 0; step < options.steps; step++) {
@@ -165,7 +189,10 @@ export function randomRun(options: { seed: number; size: number; steps: number; 
     // a round trip takes a few ticks and leaders live long enough to commit.
     const early = (): Message | undefined => pick(net.inFlight.slice(0, 4));
     if (roll < 150) net.get(id).node.tick();
-    else if (roll < 450) net.processReady(id);
+    else if (roll < 450) {
+      net.processReady(id);
+      if (options.compact === true && rnd.intBelow(20) === 0) compact(net.get(id));
+    }
     else if (roll < 900) {
       const m = early();
       if (m !== undefined) net.deliver((x) => x === m);
@@ -180,6 +207,8 @@ export function randomRun(options: { seed: number; size: number; steps: number; 
     else if (roll < 995) net.heal();
     else net.restart(id);
     check(net, seen, report, step);
+    snapshotsSent += net.trace.filter((m) => m.type === 'MsgSnap').length;
+    net.trace.length = 0;
   }
-  return { ...report, leadersSeen: seen.leaderOfTerm.size, commitsSeen: seen.committed.size };
+  return { ...report, leadersSeen: seen.leaderOfTerm.size, commitsSeen: seen.committed.size, snapshotsSent };
 }
