@@ -169,9 +169,26 @@ function show(log: readonly (number | undefined)[]): string {
  * delivery of single messages out of order, drops, duplicates, proposals, partitions,
  * heals and restarts. Checks the five properties after every step.
  */
-export function randomRun(options: { seed: number; size: number; steps: number; bugs?: PlantedBugs; compact?: boolean }): SafetyReport {
+export interface RandomRunOptions {
+  readonly seed: number;
+  readonly size: number;
+  readonly steps: number;
+  readonly bugs?: PlantedBugs;
+  /** Members now and then snapshot their applied state and compact their logs. */
+  readonly compact?: boolean;
+  /** Flow control: small windows and one entry per append exercise probe/replicate. */
+  readonly maxInflightMsgs?: number;
+  readonly maxSizePerMsgBytes?: number;
+}
+
+export function randomRun(options: RandomRunOptions): SafetyReport {
   const voters = Array.from({ length: options.size }, (_, i) => i + 1);
-  const net = new Network({ voters, seed: options.seed, electionTicks: 5, ...(options.bugs === undefined ? {} : { bugs: options.bugs }) });
+  const net = new Network({
+    voters, seed: options.seed, electionTicks: 5,
+    ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
+    ...(options.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: options.maxInflightMsgs }),
+    ...(options.maxSizePerMsgBytes === undefined ? {} : { maxSizePerMsgBytes: options.maxSizePerMsgBytes }),
+  });
   const rnd = new TestRandom(options.seed * 7919 + 1);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[rnd.intBelow(xs.length)];
   const report: SafetyReport = {
