@@ -65,3 +65,15 @@ test('§7 with log compaction and InstallSnapshot, the five properties still hol
   t.deepEqual(violations, []);
   t.true(compacted.reduce((sum, r) => sum + r.snapshotsSent, 0) >= 10, 'snapshots were actually sent');
 });
+
+// Reference: thesis §4.1 — single-server membership changes keep every majority of the
+// old configuration overlapping every majority of the new one, so the properties hold
+// while members are added, removed, demoted to learners and promoted back.
+test('§4.1 with random membership changes, the five properties still hold', (t) => {
+  const runs8 = SEEDS.slice(0, 8).map((seed) => randomRun({ seed, size: 3 + (seed % 3), steps: 3000, compact: true, confChanges: true }));
+  const violations = runs8.flatMap((r, i) => [
+    ...r.electionSafety, ...r.leaderAppendOnly, ...r.logMatching, ...r.leaderCompleteness, ...r.stateMachineSafety,
+  ].map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
+  t.deepEqual(violations, []);
+  t.true(runs8.reduce((sum, r) => sum + r.confChangesApplied, 0) >= 8, 'membership changes were actually applied');
+});

@@ -68,6 +68,8 @@ export interface SafetyReport {
   readonly leadersSeen: number;
   readonly commitsSeen: number;
   readonly snapshotsSent: number;
+  /** Membership changes applied by the member that applied most. */
+  readonly confChangesApplied: number;
 }
 
 interface Observed {
@@ -179,7 +181,11 @@ export interface RandomRunOptions {
   /** Flow control: small windows and one entry per append exercise probe/replicate. */
   readonly maxInflightMsgs?: number;
   readonly maxSizePerMsgBytes?: number;
+  /** Two spare members join, and random single-server membership changes are proposed. */
+  readonly confChanges?: boolean;
 }
+
+const CHANGE_TYPES = ['addVoter', 'removeVoter', 'addLearner'] as const;
 
 export function randomRun(options: RandomRunOptions): SafetyReport {
   const voters = Array.from({ length: options.size }, (_, i) => i + 1);
@@ -191,9 +197,16 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
   });
   const rnd = new TestRandom(options.seed * 7919 + 1);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[rnd.intBelow(xs.length)];
+  const members = [...voters];
+  if (options.confChanges === true) {
+    for (const spare of [options.size + 1, options.size + 2]) {
+      net.addNode(spare, { voters, learners: [] });
+      members.push(spare);
+    }
+  }
   const report: SafetyReport = {
     electionSafety: [], leaderAppendOnly: [], logMatching: [], leaderCompleteness: [], stateMachineSafety: [],
-    leadersSeen: 0, commitsSeen: 0, snapshotsSent: 0,
+    leadersSeen: 0, commitsSeen: 0, snapshotsSent: 0, confChangesApplied: 0,
   };
   let snapshotsSent = 0;
   net.trace = [];
@@ -201,7 +214,7 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
   let proposals = 0;
   for (let step = 0; step < options.steps; step++) {
     const roll = rnd.intBelow(1000);
-    const id = pick(voters) ?? 1;
+    const id = pick(members) ?? 1;
     // Reordering is bounded: a message is picked among the four oldest in flight, so that
     // a round trip takes a few ticks and leaders live long enough to commit.
     const early = (): Message | undefined => pick(net.inFlight.slice(0, 4));
@@ -219,7 +232,14 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
     } else if (roll < 935) {
       const m = early();
       if (m !== undefined) net.inFlight.push(m);
-    } else if (roll < 975) net.propose(id, `v${++proposals}`);
+    } else if (roll < 975) {
+      if (options.confChanges === true && rnd.intBelow(8) === 0) {
+        const type = pick(CHANGE_TYPES) ?? 'addVoter';
+        net.get(id).node.proposeConfChange({ type, nodeId: pick(members) ?? 1 });
+      } else {
+        net.propose(id, `v${++proposals}`);
+      }
+    }
     else if (roll < 980) net.isolate(id);
     else if (roll < 995) net.heal();
     else net.restart(id);
@@ -227,5 +247,6 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
     snapshotsSent += net.trace.filter((m) => m.type === 'MsgSnap').length;
     net.trace.length = 0;
   }
-  return { ...report, leadersSeen: seen.leaderOfTerm.size, commitsSeen: seen.committed.size, snapshotsSent };
+  const confChangesApplied = Math.max(...[...net.nodes.values()].map((n) => n.applied.filter((e) => e.type === 'confChange').length));
+  return { ...report, leadersSeen: seen.leaderOfTerm.size, commitsSeen: seen.committed.size, snapshotsSent, confChangesApplied };
 }
