@@ -17,7 +17,7 @@
 
 import { decodeConfChange } from '../../core/raft/confchange.js';
 import { MemoryStorage } from '../../core/raft/memoryStorage.js';
-import { RawNode, type Ready } from '../../core/raft/rawNode.js';
+import { RawNode, type PlantedBugs, type Ready } from '../../core/raft/rawNode.js';
 import type { ConfChange, Entry, HardState, Message, MessageType, NodeId } from '../../core/raft/types.js';
 import { TestRandom } from './harness.js';
 
@@ -100,6 +100,18 @@ function intList(s: string | undefined): number[] {
   const inner = s.replace(/^\(/, '').replace(/\)$/, '').trim();
   if (inner === '') return [];
   return inner.split(',').map((x) => int(x.trim(), 'list element'));
+}
+
+/** bugs=(a,b): planted bugs (core/raft/plantedBugs.ts) to switch on, for demonstrations. */
+function plantedBugs(s: string | undefined): PlantedBugs {
+  if (s === undefined) return {};
+  const names = s.replace(/^\(/, '').replace(/\)$/, '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const bugs: Record<string, boolean> = {};
+  for (const name of names) {
+    if (!BUG_NAMES.has(name)) throw new Error(`unknown planted bug ${name}`);
+    bugs[name] = true;
+  }
+  return bugs;
 }
 
 function bool(s: string | undefined, fallback: boolean): boolean {
@@ -196,7 +208,10 @@ interface NodeConfig {
   readonly electionTicks: number;
   readonly maxSizePerMsgBytes: number;
   readonly maxInflightMsgs: number;
+  readonly bugs: PlantedBugs;
 }
+
+const BUG_NAMES: ReadonlySet<string> = new Set<keyof PlantedBugs>(['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate']);
 
 const MSG_TYPES: ReadonlySet<string> = new Set<MessageType>([
   'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgSnap', 'MsgHeartbeat',
@@ -270,6 +285,7 @@ export class Env {
   /**
    * add-nodes N [voters=(..)] [learners=(..)] [prevote=true] [checkquorum=true]
    *   [election=10] [max-size=bytes] [inflight=n] [log=(terms)] [term=t] [vote=v] [commit=c]
+   *   [bugs=(commitOldTermByCounting,...)]
    * Adds N members with the next free ids. voters defaults to the ids added.
    * log=(1,1,4) preloads a durable log with entries of those terms (no data).
    */
@@ -285,6 +301,7 @@ export class Env {
       electionTicks: a.keys.has('election') ? int(a.keys.get('election'), 'election') : 10,
       maxSizePerMsgBytes: a.keys.has('max-size') ? int(a.keys.get('max-size'), 'max-size') : 1024 * 1024,
       maxInflightMsgs: a.keys.has('inflight') ? int(a.keys.get('inflight'), 'inflight') : 256,
+      bugs: plantedBugs(a.keys.get('bugs')),
     };
     const logTerms = intList(a.keys.get('log'));
     for (const id of added) {
@@ -306,7 +323,7 @@ export class Env {
     return new RawNode({
       id, storage, random: this.random, applied: storage.snapshot().metadata.index,
       preVote: c.preVote, checkQuorum: c.checkQuorum, electionTicks: c.electionTicks, heartbeatTicks: 1,
-      maxSizePerMsgBytes: c.maxSizePerMsgBytes, maxInflightMsgs: c.maxInflightMsgs,
+      maxSizePerMsgBytes: c.maxSizePerMsgBytes, maxInflightMsgs: c.maxInflightMsgs, bugs: c.bugs,
     });
   }
 
