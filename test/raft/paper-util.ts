@@ -2,7 +2,9 @@
 // stepping single messages into a member and catching what it answers, and a
 // random-schedule runner that checks the five safety properties of Raft §5 (Figure 3).
 
+import { decodeConfChange } from '../../core/raft/confchange.js';
 import type { PlantedBugs } from '../../core/raft/plantedBugs.js';
+import type { Ready } from '../../core/raft/rawNode.js';
 import { message, type Message, type MessageType, type NodeId } from '../../core/raft/types.js';
 import { Network, TestRandom, text, type TestNode } from './harness.js';
 
@@ -183,6 +185,43 @@ export interface RandomRunOptions {
   readonly maxSizePerMsgBytes?: number;
   /** Two spare members join, and random single-server membership changes are proposed. */
   readonly confChanges?: boolean;
+  /**
+   * Persisting takes time: a Ready is taken (its messages sent) and only later made
+   * durable, persisted() and advanced, while the member keeps ticking and stepping.
+   */
+  readonly asyncPersist?: boolean;
+}
+
+/** Takes a Ready and sends what may go at once; persisting comes later (finishReady). */
+function beginReady(net: Network, pending: Map<NodeId, Ready>, id: NodeId): void {
+  const n = net.get(id);
+  if (pending.has(id) || !n.node.hasReady()) return;
+  const rd = n.node.ready();
+  net.inFlight.push(...rd.messages);
+  pending.set(id, rd);
+}
+
+/** Makes the pending Ready durable, sends what it held back, applies, advances. */
+function finishReady(net: Network, pending: Map<NodeId, Ready>, id: NodeId): void {
+  const rd = pending.get(id);
+  if (rd === undefined) return;
+  pending.delete(id);
+  const n = net.get(id);
+  if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
+  n.storage.append(rd.entries);
+  if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
+  net.inFlight.push(...n.node.persisted(rd));
+  for (const entry of rd.committedEntries) {
+    if (entry.type === 'confChange') {
+      const change = decodeConfChange(entry.data);
+      if (change !== null) n.node.applyConfChange(change);
+      n.applied.push(entry);
+    } else if (entry.data.byteLength > 0) {
+      n.applied.push(entry);
+    }
+  }
+  for (const rs of rd.readStates) n.reads.set(rs.context, rs.index);
+  n.node.advance(rd);
 }
 
 const CHANGE_TYPES = ['addVoter', 'removeVoter', 'addLearner'] as const;
@@ -198,6 +237,7 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
   const rnd = new TestRandom(options.seed * 7919 + 1);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[rnd.intBelow(xs.length)];
   const members = [...voters];
+  const pending = new Map<NodeId, Ready>();
   if (options.confChanges === true) {
     for (const spare of [options.size + 1, options.size + 2]) {
       net.addNode(spare, { voters, learners: [] });
@@ -220,8 +260,10 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
     const early = (): Message | undefined => pick(net.inFlight.slice(0, 4));
     if (roll < 150) net.get(id).node.tick();
     else if (roll < 450) {
-      net.processReady(id);
-      if (options.compact === true && rnd.intBelow(20) === 0) compact(net.get(id));
+      if (options.asyncPersist !== true) net.processReady(id);
+      else if (rnd.intBelow(2) === 0) beginReady(net, pending, id);
+      else finishReady(net, pending, id);
+      if (options.compact === true && rnd.intBelow(20) === 0 && !pending.has(id)) compact(net.get(id));
     }
     else if (roll < 900) {
       const m = early();
@@ -242,7 +284,10 @@ export function randomRun(options: RandomRunOptions): SafetyReport {
     }
     else if (roll < 980) net.isolate(id);
     else if (roll < 995) net.heal();
-    else net.restart(id);
+    else {
+      pending.delete(id); // what was not yet durable is lost
+      net.restart(id);
+    }
     check(net, seen, report, step);
     snapshotsSent += net.trace.filter((m) => m.type === 'MsgSnap').length;
     net.trace.length = 0;
