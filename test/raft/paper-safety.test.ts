@@ -46,7 +46,8 @@ test('§5.4.3 state machine safety: no two servers apply different entries at on
   t.deepEqual(all((r) => r.stateMachineSafety), []);
 });
 
-// The checker itself: with the planted appendWithoutTruncate bug (a follower keeps
+// Reference: §5.3 (Figure 2, "delete the existing entry and all that follow it") — and a
+// check of the checker itself: with the planted appendWithoutTruncate bug (a follower keeps
 // conflicting entries), the same schedules break log matching and state machine safety.
 test('the safety checks fail when followers append without truncating conflicts (planted bug)', (t) => {
   const report = randomRun({ seed: 5, size: 5, steps: 3000, bugs: { appendWithoutTruncate: true } });

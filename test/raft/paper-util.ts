@@ -48,16 +48,6 @@ export function isType(type: MessageType): (m: Message) => boolean {
   return (m) => m.type === type;
 }
 
-/** Ticks `id` (processing Readies and delivering messages) until it is leader, at most `maxTicks`. */
-export function tickUntilLeader(net: Network, id: NodeId, maxTicks = 200): number {
-  for (let ticks = 0; ticks < maxTicks; ticks++) {
-    if (net.get(id).node.raft.role === 'leader') return ticks;
-    net.get(id).node.tick();
-    net.stabilize();
-  }
-  throw new Error(`${id} did not become leader within ${maxTicks} ticks`);
-}
-
 // ------------------------------------------------------------------ safety runner
 
 /** What a random run observed: every violation of the five properties, as text. */
