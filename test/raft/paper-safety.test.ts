@@ -93,3 +93,12 @@ test('§3.8 with slow, asynchronous persisting and crashes in between, the five 
   t.deepEqual(violations, []);
   t.true(slow.reduce((sum, r) => sum + r.commitsSeen, 0) >= 100, 'entries were committed');
 });
+
+// Reference: §5.2 with thesis §3.8 — and why votes must be durable before they are sent:
+// with the planted voteWithoutPersist bug, a member that grants a vote and crashes before
+// persisting it can grant another in the same term. The slow-persist schedule of seed 33
+// (a pinned seed: re-pick it if the core's use of randomness changes) finds two leaders.
+test('§5.2 the election-safety check fails when votes are sent before they are durable (planted bug)', (t) => {
+  const report = randomRun({ seed: 33, size: 3, steps: 5000, asyncPersist: true, bugs: { voteWithoutPersist: true } });
+  t.true(report.electionSafety.length > 0);
+});
