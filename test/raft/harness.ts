@@ -54,6 +54,8 @@ export class Network {
   private readonly cut = new Set<string>();
   private readonly random: TestRandom;
   private readonly options: NetworkOptions;
+  /** When set, every message queued for delivery is also recorded here (tests inspect it). */
+  trace: Message[] | null = null;
 
   constructor(options: NetworkOptions) {
     this.options = options;
@@ -102,6 +104,21 @@ export class Network {
     this.inFlight = this.inFlight.filter((m) => m.to !== id);
   }
 
+  /**
+   * Replaces a member's durable state with a log whose entry i+1 has term terms[i]
+   * (data "t<term>i<index>"), and the given hard state, then restarts it from there.
+   * For setting up the paper's figures (Figure 7's logs, Figure 8's).
+   */
+  load(id: NodeId, state: { readonly terms: readonly number[]; readonly term: number; readonly vote?: NodeId; readonly commit?: number }): void {
+    const n = this.get(id);
+    const entries: Entry[] = state.terms.map((term, i) => ({
+      term, index: i + 1, type: 'normal', data: new TextEncoder().encode(`t${term}i${i + 1}`),
+    }));
+    n.storage.append(entries);
+    n.storage.setHardState({ term: state.term, vote: state.vote ?? 0, commit: state.commit ?? 0 });
+    this.restart(id);
+  }
+
   /** Handles every Ready of one node, synchronously persisting, and queues its messages. */
   processReady(id: NodeId): boolean {
     const n = this.get(id);
@@ -133,6 +150,7 @@ export class Network {
   private queue(messages: readonly Message[]): void {
     for (const m of messages) {
       if (this.cut.has(`${m.from}-${m.to}`)) continue;
+      this.trace?.push(m);
       this.inFlight.push(m);
     }
   }
