@@ -178,28 +178,30 @@ export function runSimulation(options: RunOptions): RunResult {
   let liveness: Liveness = 'skipped';
   let livenessMs = -1;
   let stack: string | undefined;
-  const runUntil = (untilUs: number, stop: () => boolean): void => {
+  // An exception anywhere in the run (an invariant in the core or the simulator) is a
+  // finding like any violation: it is reported with its seed, never thrown past here.
+  const guarded = (work: () => void): void => {
     try {
-      scheduler.run(untilUs, () => checker.failed() || stop());
+      work();
     } catch (error: unknown) {
       const e = error instanceof Error ? error : new Error(String(error));
       checker.report('exception', 0, `${e.name}: ${e.message}`);
       stack = e.stack;
     }
   };
+  const runUntil = (untilUs: number, stop: () => boolean): void => {
+    guarded(() => { scheduler.run(untilUs, () => checker.failed() || stop()); });
+  };
 
   scheduler.note('phase', 0, () => ({ phase: 'safety', seed: options.seed, options: swarm }));
   runUntil(0, () => false);
   if (!checker.failed()) {
-    try {
-      cluster.start();
-      workload.start();
-      nemesis.start();
-    } catch (error: unknown) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      checker.report('exception', 0, `${e.name}: ${e.message}`);
-      stack = e.stack;
-    }
+    const [c, w, n] = [cluster, workload, nemesis];
+    guarded(() => {
+      c.start();
+      w.start();
+      n.start();
+    });
   }
   if (!checker.failed()) runUntil(options.timeMs * 1000, () => false);
   if (!checker.failed()) {
@@ -210,10 +212,13 @@ export function runSimulation(options: RunOptions): RunResult {
     network.setFaults(CALM_NETWORK);
     cluster.setDiskFaults(CALM_DISK);
     workload.markHeal();
-    for (const member of cluster.members.values()) {
-      if (member.state === 'paused') cluster.resume(member.id);
-      if (member.state === 'down') cluster.restart(member.id);
-    }
+    const c = cluster;
+    guarded(() => {
+      for (const member of c.members.values()) {
+        if (member.state === 'paused') c.resume(member.id);
+        if (member.state === 'down') c.restart(member.id);
+      }
+    });
     const w = workload;
     runUntil(healUs + 1000 * (options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS), () => w.livenessMet);
     if (!checker.failed()) {
