@@ -50,6 +50,8 @@ interface NodeView {
   lastIndex: number;
   /** The entry object last verified at each index: an unchanged object needs no re-check. */
   seen: (Entry | undefined)[];
+  /** Keys of entries this member made that no other member holds yet. */
+  owned: number[];
   lastApplied: number;
   restoredSinceApply: boolean;
 }
@@ -58,6 +60,10 @@ interface EntryRecord {
   readonly checksum: number;
   /** The term of the entry before it in some log that holds it (-1: not yet known). */
   prevTerm: number;
+  /** The member whose log held it first (the leader that made it). */
+  readonly owner: NodeId;
+  /** Another member's log held it too: it exists beyond its maker's memory. */
+  shared: boolean;
 }
 
 /** Keys (index, term) pairs in one number; terms stay far below 2^20 in any run. */
@@ -182,6 +188,19 @@ export class SafetyChecker {
       }
       return;
     }
+    if ((message.type === 'MsgApp' && message.entries.length > 0) || message.type === 'MsgSnap') {
+      // A leader hands out entries of its term only once that term is durable (etcd:
+      // no message before the latest HardState is persisted). Otherwise it can crash,
+      // come back in the previous term, win the same term again and give a second,
+      // different entry the same (index, term) as one a follower already holds.
+      if (this.options.ruleChecks === false) return;
+      const durable = this.options.durable?.(message.from) ?? null;
+      if (durable !== null && durable.term < message.term) {
+        this.report('persistBeforeSend', message.from,
+          `sent ${message.type} of term ${message.term} to ${message.to} while its disk holds term ${durable.term}`);
+      }
+      return;
+    }
     if (message.type !== 'MsgVoteResp') return;
     const durable = this.options.ruleChecks === false ? null : this.options.durable?.(message.from) ?? null;
     // A disk already in a later term is fine too: the member can never vote in this term again.
@@ -239,9 +258,22 @@ export class SafetyChecker {
     }
   }
 
-  /** Power loss: remember nothing volatile; the commit floor is what the disk kept. */
-  onCrash(id: NodeId, durableCommit: number): void {
+  /**
+   * Power loss: remember nothing volatile; the commit floor is what the disk kept.
+   * Entries that lived only in this member's memory (made by it, never durable, never
+   * in another log) vanish with it: a later, different entry at the same (index, term)
+   * contradicts nothing anyone holds. (Handing such an entry out before its term is
+   * durable is caught by persistBeforeSend.)
+   */
+  onCrash(id: NodeId, durableCommit: number, durableLastIndex: number): void {
     const view = this.viewOf(id);
+    const kept: number[] = [];
+    for (const key of view.owned) {
+      const record = this.entries.get(key);
+      if (record === undefined || record.shared || record.owner !== id) continue;
+      if (Math.floor(key / TERM_SPACE) > durableLastIndex) this.entries.delete(key); else kept.push(key);
+    }
+    view.owned = kept;
     view.running = false;
     view.role = 'follower';
     view.commit = durableCommit;
@@ -292,7 +324,7 @@ export class SafetyChecker {
     if (view === undefined) {
       view = {
         running: false, role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0,
-        seen: [], lastApplied: -1, restoredSinceApply: false,
+        seen: [], owned: [], lastApplied: -1, restoredSinceApply: false,
       };
       this.views.set(id, view);
     }
@@ -339,9 +371,11 @@ export class SafetyChecker {
     const checksum = entryChecksum(entry);
     const record = this.entries.get(key);
     if (record === undefined) {
-      this.entries.set(key, { checksum, prevTerm });
+      this.entries.set(key, { checksum, prevTerm, owner: id, shared: false });
+      this.viewOf(id).owned.push(key);
       return true;
     }
+    if (record.owner !== id && record.checksum === checksum) record.shared = true;
     if (record.checksum !== checksum) {
       this.report('logMatching', id, `two different entries at index ${entry.index} in term ${entry.term}`);
       return false;

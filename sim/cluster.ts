@@ -143,7 +143,7 @@ export class Cluster {
     member.incarnation++;
     member.disk.crash();
     member.state = 'down';
-    this.checker.onCrash(id, member.disk.durableHardState().commit);
+    this.checker.onCrash(id, member.disk.durableHardState().commit, member.disk.durableLastIndex());
   }
 
   /**
