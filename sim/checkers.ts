@@ -89,6 +89,8 @@ export interface CheckerOptions {
    * diverging entries) are caught. Default on; off shows what the properties alone find.
    */
   readonly ruleChecks?: boolean;
+  /** Called at each violation when stopping at the first (the run halts). */
+  readonly onViolation?: () => void;
   /** Called when a member is seen to win an election. */
   readonly onLeader?: (id: NodeId, term: number) => void;
 }
@@ -129,6 +131,7 @@ export class SafetyChecker {
 
   report(kind: ViolationKind, node: NodeId, detail: string): void {
     this.violations.push({ kind, atMs: this.options.now() / 1000, node, detail });
+    if (this.options.stopAtFirst !== false) this.options.onViolation?.();
   }
 
   /** After every event that touched member `id`. `logMayChange` forces a log scan. */

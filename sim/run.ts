@@ -157,6 +157,7 @@ export function runSimulation(options: RunOptions): RunResult {
       return { term: hs.term, vote: hs.vote, lastIndex: disk.durableLastIndex() };
     },
     ruleChecks: options.ruleChecks !== false,
+    onViolation: () => { scheduler.halt(); },
     onLeader: (id) => { nemesis?.observeLeader(id); },
   });
   const network = new SimNetwork(scheduler, random, {
@@ -172,7 +173,7 @@ export function runSimulation(options: RunOptions): RunResult {
       onReadReady: (id, context, index) => { workload?.onReadReady(id, context, index); },
     },
   });
-  workload = new Workload(scheduler, random, cluster, checker, swarm.workload);
+  workload = new Workload(scheduler, random, cluster, checker, swarm.workload, () => { scheduler.halt(); });
   nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
 
   let liveness: Liveness = 'skipped';
@@ -189,12 +190,12 @@ export function runSimulation(options: RunOptions): RunResult {
       stack = e.stack;
     }
   };
-  const runUntil = (untilUs: number, stop: () => boolean): void => {
-    guarded(() => { scheduler.run(untilUs, () => checker.failed() || stop()); });
+  const runUntil = (untilUs: number): void => {
+    guarded(() => { scheduler.run(untilUs); });
   };
 
   scheduler.note('phase', 0, () => ({ phase: 'safety', seed: options.seed, options: swarm }));
-  runUntil(0, () => false);
+  runUntil(0);
   if (!checker.failed()) {
     const [c, w, n] = [cluster, workload, nemesis];
     guarded(() => {
@@ -203,7 +204,7 @@ export function runSimulation(options: RunOptions): RunResult {
       n.start();
     });
   }
-  if (!checker.failed()) runUntil(options.timeMs * 1000, () => false);
+  if (!checker.failed()) runUntil(options.timeMs * 1000);
   if (!checker.failed()) {
     const healUs = scheduler.nowUs;
     scheduler.note('phase', 0, () => ({ phase: 'liveness' }));
@@ -219,8 +220,7 @@ export function runSimulation(options: RunOptions): RunResult {
         if (member.state === 'down') c.restart(member.id);
       }
     });
-    const w = workload;
-    runUntil(healUs + 1000 * (options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS), () => w.livenessMet);
+    runUntil(healUs + 1000 * (options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS));
     if (!checker.failed()) {
       liveness = workload.livenessMet ? 'ok' : 'stuck';
       if (workload.livenessMet) {

@@ -83,6 +83,7 @@ export class Scheduler {
   private executed = 0;
   private hash = FNV_OFFSET;
   private sink: TraceSink | null = null;
+  private halted = false;
 
   get nowUs(): number {
     return this.nowUsValue;
@@ -109,6 +110,16 @@ export class Scheduler {
   /** True when a trace sink is attached (callers may skip building trace detail). */
   get tracing(): boolean {
     return this.sink !== null;
+  }
+
+  /** A call, so that the compiler does not assume an event cannot have halted. */
+  private haltRequested(): boolean {
+    return this.halted;
+  }
+
+  /** Makes the running `run()` return after the current event (a verdict is in). */
+  halt(): void {
+    this.halted = true;
   }
 
   setTraceSink(sink: TraceSink | null): void {
@@ -139,10 +150,11 @@ export class Scheduler {
 
   /**
    * Runs events in order until the next event lies beyond `untilUs` (or there is
-   * none), then sets the time to `untilUs`; or until `stop()` returns true after an
-   * event, leaving the time at that event.
+   * none), then sets the time to `untilUs`; or until an event calls `halt()` (or
+   * `stop()` returns true after an event), leaving the time at that event.
    */
-  run(untilUs: number, stop: () => boolean = () => false): void {
+  run(untilUs: number, stop?: () => boolean): void {
+    this.halted = false;
     for (;;) {
       if (this.size === 0 || (this.times[0] ?? 0) > untilUs) {
         this.nowUsValue = Math.max(this.nowUsValue, untilUs);
@@ -168,7 +180,7 @@ export class Scheduler {
         });
       }
       spec.run();
-      if (stop()) break;
+      if (this.haltRequested() || (stop !== undefined && stop())) break;
     }
   }
 

@@ -43,6 +43,8 @@ export class Workload {
     private readonly cluster: Cluster,
     private readonly checker: SafetyChecker,
     private readonly options: WorkloadOptions,
+    /** Called once liveness is shown (the run can end). */
+    private readonly onLive: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -62,6 +64,7 @@ export class Workload {
     if (seq >= this.firstAfterHeal && !this.livenessMet && this.cluster.running(id)?.status().role === 'leader') {
       this.livenessMet = true;
       this.livenessLeader = id;
+      this.onLive();
     }
   }
 
