@@ -272,9 +272,11 @@ export class Cluster {
           if (isUp(member)) this.checker.afterEvent(member.id, false);
         }
       }
-      this.scheduler.after(intervalUs, { kind: 'tick', node: member.id, run: tick });
+      this.scheduler.after(intervalUs, spec);
     };
+    // One spec per incarnation, scheduled again and again: at most one is pending.
+    const spec = { kind: 'tick', node: member.id, run: tick } as const;
     // Members boot at slightly different moments, as real processes do.
-    this.scheduler.after(this.random.intBelow(intervalUs), { kind: 'tick', node: member.id, run: tick });
+    this.scheduler.after(this.random.intBelow(intervalUs), spec);
   }
 }

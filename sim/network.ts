@@ -13,7 +13,7 @@ import type { Message, MessageType, NodeId } from '../core/raft/types.js';
 import type { Transport } from '../core/node/ports.js';
 import { invariant } from '../core/util/invariant.js';
 import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { EventSpec, Scheduler } from './scheduler.js';
 
 export const MESSAGE_TYPES: readonly MessageType[] = [
   'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgSnap',
@@ -159,17 +159,37 @@ export class SimNetwork {
       arrivalUs = Math.max(arrivalUs, this.lastArrivalUs[link] ?? 0);
       this.lastArrivalUs[link] = arrivalUs;
     }
-    this.scheduler.at(arrivalUs, {
-      kind: 'deliver',
-      node: message.to,
-      a: messageTypeCode(message.type) | (message.from << 8),
-      b: message.index + message.term * 65536,
-      info: this.scheduler.tracing ? (): unknown => describeMessage(message) : undefined,
-      run: () => {
-        this.stats.delivered++;
-        this.deliver(message);
-      },
-    });
+    this.scheduler.at(arrivalUs, new Delivery(this, message, this.scheduler.tracing));
+  }
+
+  /** Called by a Delivery when its time has come. */
+  arrive(message: Message): void {
+    this.stats.delivered++;
+    this.deliver(message);
+  }
+}
+
+/**
+ * One message in flight, as the scheduler's event: a class rather than an object
+ * literal with a closure, so that each message costs one allocation (there are
+ * millions).
+ */
+class Delivery implements EventSpec {
+  readonly kind = 'deliver';
+  readonly node: number;
+  readonly a: number;
+  readonly b: number;
+  readonly info: (() => unknown) | undefined;
+
+  constructor(private readonly network: SimNetwork, private readonly message: Message, tracing: boolean) {
+    this.node = message.to;
+    this.a = messageTypeCode(message.type) | (message.from << 8);
+    this.b = message.index + message.term * 65536;
+    this.info = tracing ? (): unknown => describeMessage(message) : undefined;
+  }
+
+  run(): void {
+    this.network.arrive(this.message);
   }
 }
 
