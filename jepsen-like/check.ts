@@ -51,8 +51,9 @@ export function checkOperations<S, I, O>(
   parts.sort((a, b) => a.length - b.length);
 
   let unknownCause: 'timeout' | 'memory' | undefined;
+  const classes = new Map<string, number>();
   for (const part of parts) {
-    const searchOps = part.map((i) => toSearchOp(model, ops[i]));
+    const searchOps = part.map((i) => toSearchOp(model, ops[i], classes));
     const result = searchLinearization(searchOps, model, budget);
     if (result.verdict === 'illegal') {
       const idOf = (k: number): number => ops[part[k] ?? -1]?.id ?? -1;
@@ -69,13 +70,24 @@ export function checkOperations<S, I, O>(
     : { verdict: 'unknown', parts: parts.length, cause: unknownCause };
 }
 
-function toSearchOp<S, I, O>(model: Model<S, I, O>, op: Operation<I, O> | undefined): SearchOp<S> {
+function toSearchOp<S, I, O>(
+  model: Model<S, I, O>,
+  op: Operation<I, O> | undefined,
+  classes: Map<string, number>,
+): SearchOp<S> {
   if (op === undefined) throw new RangeError('partition index out of range');
   const { input, output } = op;
   if (op.outcome === 'ok' && output !== undefined) {
     return { call: op.call, ret: op.ret, definite: true, step: (s) => model.step(s, input, output) };
   }
-  return { call: op.call, ret: Infinity, definite: false, step: (s) => model.stepUnknown(s, input) };
+  // Inputs are plain data: equal JSON means an equal effect.
+  const key = JSON.stringify(input);
+  let symmetryClass = classes.get(key);
+  if (symmetryClass === undefined) {
+    symmetryClass = classes.size;
+    classes.set(key, symmetryClass);
+  }
+  return { call: op.call, ret: Infinity, definite: false, step: (s) => model.stepUnknown(s, input), symmetryClass };
 }
 
 export type { Verdict };

@@ -14,7 +14,8 @@
 //
 // Ops with an unknown outcome return at +Infinity and always step legally, so
 // once every definite op is linearized the rest can follow in any order: the
-// search stops there (Knossos does the same).
+// search stops there (Knossos does the same). For the same reason an unknown
+// op is never tried at a point where it would leave the state unchanged.
 
 export interface SearchOp<S> {
   readonly call: number;
@@ -24,6 +25,12 @@ export interface SearchOp<S> {
   readonly definite: boolean;
   /** The next state, or undefined when the op cannot linearize in `state`. Pure. */
   step(state: S): S | undefined;
+  /**
+   * Unknown ops with the same class have identical effects. Among them only
+   * the earliest-called one not yet linearized is tried: swapping two of them
+   * in a linearization changes nothing, so trying each is wasted work.
+   */
+  readonly symmetryClass?: number;
 }
 
 export interface StateSpace<S> {
@@ -48,11 +55,6 @@ export type SearchResult =
       readonly longest: readonly number[];
     }
   | { readonly verdict: 'unknown'; readonly cause: 'timeout' | 'memory' };
-
-interface CacheEntry<S> {
-  readonly bits: Uint32Array;
-  readonly state: S;
-}
 
 /** How many loop turns pass between two looks at the clock. */
 const CLOCK_STRIDE = 1024;
@@ -105,25 +107,49 @@ export function searchLinearization<S>(
     next[p] = e;
   };
 
+  // For each unknown op, the previous op (in call order) of its symmetry class.
+  const previousTwin = new Int32Array(n).fill(-1);
+  const lastOfClass = new Map<number, number>();
+  for (let i = 0; i < 2 * n; i++) {
+    const e = order[i] ?? 0;
+    const cls = (e & 1) === 0 ? ops[e >> 1]?.symmetryClass : undefined;
+    if (cls === undefined) continue;
+    previousTwin[e >> 1] = lastOfClass.get(cls) ?? -1;
+    lastOfClass.set(cls, e >> 1);
+  }
+
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
   const zobrist = zobristKeys(n);
   let bitsHash = 0;
 
-  const cache = new Map<number, CacheEntry<S>[]>();
+  // The cache, flat to spare the garbage collector: entry k keeps its bitset in
+  // pool[k*words ..], its state in states[k], and the next entry of its hash
+  // chain in chain[k]; heads maps a hash to the first entry of its chain.
+  const heads = new Map<number, number>();
+  const states: S[] = [];
+  let pool = new Uint32Array(words * 1024);
+  let chain = new Int32Array(1024);
   let cacheSize = 0;
   /** Adds (bits, state) to the cache; false if it was already there. */
   const remember = (state: S): boolean => {
     const key = (bitsHash ^ Math.imul(space.hash(state), 0x9e3779b1)) | 0;
-    const bucket = cache.get(key);
-    if (bucket !== undefined) {
-      for (const entry of bucket) {
-        if (sameBits(entry.bits, bits) && space.equal(entry.state, state)) return false;
-      }
-      bucket.push({ bits: bits.slice(), state });
-    } else {
-      cache.set(key, [{ bits: bits.slice(), state }]);
+    const first = heads.get(key) ?? -1;
+    for (let k = first; k !== -1; k = chain[k] ?? -1) {
+      if (sameBits(pool, k * words, bits) && space.equal(states[k] as S, state)) return false;
     }
+    if (cacheSize === chain.length) {
+      const biggerPool = new Uint32Array(pool.length * 2);
+      biggerPool.set(pool);
+      pool = biggerPool;
+      const biggerChain = new Int32Array(chain.length * 2);
+      biggerChain.set(chain);
+      chain = biggerChain;
+    }
+    pool.set(bits, cacheSize * words);
+    chain[cacheSize] = first;
+    states.push(state);
+    heads.set(key, cacheSize);
     cacheSize++;
     return true;
   };
@@ -143,8 +169,12 @@ export function searchLinearization<S>(
     if ((entry & 1) === 0) {
       const id = entry >> 1;
       const op = ops[id];
-      const after = op === undefined ? undefined : op.step(state);
-      if (op !== undefined && after !== undefined) {
+      const twin = previousTwin[id] ?? -1;
+      const twinPending = twin !== -1 && ((bits[twin >>> 5] ?? 0) & (1 << (twin & 31))) === 0;
+      const after = op === undefined || twinPending ? undefined : op.step(state);
+      // An unknown op that would not change the state here can just as well
+      // go at the very end (its return is at +Infinity): skip it.
+      if (op !== undefined && after !== undefined && (op.definite || !space.equal(after, state))) {
         const w = id >>> 5;
         const mask = 1 << (id & 31);
         bits[w] = (bits[w] ?? 0) | mask;
@@ -183,8 +213,8 @@ export function searchLinearization<S>(
   return { verdict: 'illegal', longest };
 }
 
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameBits(pool: Uint32Array, offset: number, bits: Uint32Array): boolean {
+  for (let i = 0; i < bits.length; i++) if (pool[offset + i] !== bits[i]) return false;
   return true;
 }
 
