@@ -68,6 +68,7 @@ export function searchLinearization<S>(
   let remainingDefinite = 0;
   for (const op of ops) if (op.definite) remainingDefinite++;
   if (remainingDefinite === 0) return { verdict: 'ok' };
+  if (budget.now() >= budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
 
   // Entry e: op e >> 1, a call when e is even. Sort by time, calls first on ties.
   const order = new Int32Array(2 * n);
@@ -163,7 +164,7 @@ export function searchLinearization<S>(
 
   while (entry !== -1) {
     if (++turns % CLOCK_STRIDE === 0) {
-      if (budget.now() > budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
+      if (budget.now() >= budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
       if (cacheSize > budget.maxCacheEntries) return { verdict: 'unknown', cause: 'memory' };
     }
     if ((entry & 1) === 0) {
