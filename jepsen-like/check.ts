@@ -24,6 +24,8 @@ export interface IllegalPart {
   readonly ops: readonly number[];
   /** Ids of the longest linearizable prefix of that part, in linearization order. */
   readonly longestPrefix: readonly number[];
+  /** What went wrong, when the checker can say it in words. */
+  readonly reason?: string;
 }
 
 export type CheckResult =

@@ -5,6 +5,9 @@
 import type { CheckOptions, CheckResult } from './check.js';
 import { checkOperations } from './check.js';
 import type { Operation } from './history.js';
+import { checkEtcdHistory } from './etcd/check.js';
+import { etcdModel } from './etcd/model.js';
+import { parseEtcdHistory } from './etcd/parse.js';
 import { etcdRegisterModel } from './models/etcd-register.js';
 import { kvAppendModel } from './models/kv-append.js';
 import { casRegisterModel, multiRegisterModel, mutexModel } from './models/knossos.js';
@@ -54,6 +57,20 @@ export const CHECKERS: Readonly<Record<string, Checker>> = {
   'knossos-cas-register': checkerFor(parseKnossosCasRegister, casRegisterModel(0)),
   'knossos-multi-register': checkerFor(parseKnossosMultiRegister, multiRegisterModel({ x: 0, y: 0 })),
   'knossos-mutex': checkerFor(parseKnossosMutex, mutexModel),
+  etcd: (text, options) => {
+    const history = parseEtcdHistory(text);
+    const { result } = checkEtcdHistory(history, options);
+    const ops = history.map((op) => ({
+      id: op.id,
+      process: op.process,
+      call: op.call,
+      ret: op.ret,
+      outcome: op.outcome,
+      line: op.line,
+      text: etcdModel.describeOperation(op.input, op.output),
+    }));
+    return { result, ops };
+  },
 };
 
 export function checkerNamed(name: string): Checker | undefined {
