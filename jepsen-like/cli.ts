@@ -4,7 +4,9 @@
 // usage or an unreadable / malformed file (reported on stderr with its line),
 // else 1 if any file is illegal, else 3 if any is unknown, else 0.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderReport } from './explain/report.js';
 import { checkerNamed, CHECKERS } from './checkers.js';
 import { HistoryFormatError } from './history.js';
 import type { Verdict } from './history.js';
@@ -79,10 +81,17 @@ function main(argv: readonly string[]): number {
       continue;
     }
     try {
-      const { result } = checker(text, { timeoutMs: args.timeoutMs });
+      const checked = checker(text, { timeoutMs: args.timeoutMs });
+      const { result } = checked;
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       process.stdout.write(`${JSON.stringify({ file, verdict: result.verdict, ms })}\n`);
       codes.push(EXIT[result.verdict]);
+      const explanation = args.reportDir === undefined ? undefined : checked.explain();
+      if (args.reportDir !== undefined && explanation !== undefined) {
+        mkdirSync(args.reportDir, { recursive: true });
+        const name = `${file.replace(/^[./]+/, '').replace(/[^A-Za-z0-9._-]+/g, '_')}.html`;
+        writeFileSync(path.join(args.reportDir, name), renderReport({ file, model: args.model, ops: checked.ops, ...explanation }));
+      }
     } catch (error: unknown) {
       if (!(error instanceof HistoryFormatError)) throw error;
       process.stderr.write(`check: ${file}:${error.line}: ${error.reason}\n`);

@@ -2,7 +2,7 @@
 // exit codes 0 (all ok), 1 (any illegal), 3 (any unknown), 2 (usage / malformed).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -65,4 +65,19 @@ test('an unreadable file and bad usage: exit 2', (t) => {
   t.is(run('--model', 'porcupine-register').code, 2);
   t.is(run('--model', 'porcupine-register', '--timeout-ms', 'soon', jepsen('005')).code, 2);
   t.is(run('--model', 'porcupine-register', '--frobnicate', jepsen('005')).code, 2);
+});
+
+test('--report writes an HTML explanation for each illegal file only', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-report-'));
+  const bad = path.join(fixtures, 'knossos/cas-register/bad/bad-analysis.edn');
+  const good = path.join(fixtures, 'knossos/cas-register/good/memstress3-0.edn');
+  const { code } = run('--model', 'knossos-cas-register', '--report', dir, bad, good);
+  t.is(code, 1);
+  const files = readdirSync(dir);
+  t.is(files.length, 1);
+  const html = readFileSync(path.join(dir, files[0] ?? ''), 'utf8');
+  t.true(html.startsWith('<!doctype html>'));
+  // Knossos names process 21's read of 2 as the op that cannot be linearized.
+  t.regex(html, /minimal failing window \(2 ops/);
+  t.regex(html, /<td>17<\/td><td>21<\/td><td>13<\/td><td>14<\/td><td>ok<\/td><td><code>read\(2\)<\/code>/);
 });
