@@ -23,7 +23,8 @@ import { responseMatches } from './types.js';
 type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
 
 export type FastPathResult =
-  | { readonly verdict: 'ok' }
+  /** The store after replaying the linearization, with its event log. */
+  | { readonly verdict: 'ok'; readonly store: MvccStore }
   | { readonly verdict: 'illegal'; readonly reason: string; readonly ops: readonly number[]; readonly prefix: readonly number[] }
   | { readonly verdict: 'inconclusive'; readonly reason: string };
 
@@ -143,7 +144,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   // Successful compactions of one bucket must have gone in increasing order.
   const compactTo = (p: Placed): number => (p.op.input.type === 'compact' ? p.op.input.revision : 0);
   placed.sort((a, b) => a.key - b.key || stirs(a) - stirs(b) || compactTo(a) - compactTo(b) || a.op.call - b.op.call);
-  const store = new MvccStore();
+  const store = new MvccStore(true);
   const prefix: number[] = [];
   for (const { op, key } of placed) {
     const response = store.apply(op.input);
@@ -162,7 +163,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
     }
     prefix.push(op.id);
   }
-  return { verdict: 'ok' };
+  return { verdict: 'ok', store };
 }
 
 function describeKey(key: number): string {

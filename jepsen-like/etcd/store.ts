@@ -11,8 +11,21 @@ interface Version {
   readonly kv: KeyValue | null;
 }
 
+/** One change, as a watch would report it. */
+export interface StoreEvent {
+  readonly type: 'put' | 'delete';
+  readonly revision: number;
+  /** For a delete: the key with its deletion's mod revision (etcd sends only these). */
+  readonly kv: KeyValue;
+  readonly prevKv: KeyValue | null;
+}
+
 export class MvccStore {
   revision = 0;
+  /** Every change in order, when constructed with recordEvents (the watch validator's ground truth). */
+  readonly events: StoreEvent[] = [];
+  constructor(private readonly recordEvents = false) {}
+
   /** etcd starts "before" revision 0, so compacting 0 or 1 on a fresh store succeeds. */
   compactRevision = -1;
   private readonly live = new Map<string, KeyValue>();
@@ -124,6 +137,7 @@ export class MvccStore {
     if (lease !== 0) this.leases.get(lease)?.add(request.key);
     this.live.set(request.key, kv);
     this.record(request.key, { revision: rev, kv });
+    if (this.recordEvents) this.events.push({ type: 'put', revision: rev, kv, prevKv: prev ?? null });
     this.revision = rev;
     const response: Record<string, Json> = { revision: rev };
     if (request.prevKv === true) response['prevKv'] = prev === undefined ? null : kvJson(prev);
@@ -149,6 +163,9 @@ export class MvccStore {
     if (kv.lease !== 0) this.leases.get(kv.lease)?.delete(key);
     this.live.delete(key);
     this.record(key, { revision: rev, kv: null });
+    if (this.recordEvents) {
+      this.events.push({ type: 'delete', revision: rev, kv: { key, value: '', createRevision: 0, modRevision: rev, version: 0, lease: 0 }, prevKv: kv });
+    }
   }
 
   private record(key: string, version: Version): void {
