@@ -32,6 +32,21 @@ interface Placed {
   readonly op: EtcdOp;
   /** 2r for the mutation at revision r, 2r+1 for an op in bucket r. */
   readonly key: number;
+  /** An error response placed late in its bucket: after compactions and lease grants. */
+  readonly late?: boolean;
+}
+
+/**
+ * Which end of its real-time window an error response (which carries no
+ * revision) is best placed at. The conditions behind the errors are monotone
+ * along the linearization: the revision and the compact revision only grow, and
+ * a lease exists only after its grant (lease revokes go to the search). So if
+ * the best end does not explain the error, no point does.
+ */
+function errorSide(error: Json): 'early' | 'late' | undefined {
+  if (error === 'futureRev' || error === 'leaseNotFound') return 'early';
+  if (error === 'compacted' || error === 'leaseExists') return 'late';
+  return undefined;
 }
 
 const inconclusive = (reason: string): FastPathResult => ({ verdict: 'inconclusive', reason });
@@ -42,11 +57,18 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   /** Buckets holding ops that change state without a revision (compact, lease grant). */
   const stirredBuckets = new Set<number>();
   let maxRevision = 0;
+  const floating: { op: EtcdOp; side: 'early' | 'late' }[] = [];
 
   for (const op of history) {
     if (op.outcome !== 'ok' || op.output === undefined) continue;
     const response = op.output;
-    if (response['error'] !== undefined) return inconclusive(`line ${op.line}: an error response has no revision to place it by`);
+    const error = response['error'];
+    if (error !== undefined) {
+      const side = errorSide(error);
+      if (side === undefined) return inconclusive(`line ${op.line}: unknown error ${JSON.stringify(error)}`);
+      floating.push({ op, side });
+      continue;
+    }
     const revision = response['revision'];
     if (typeof revision !== 'number') return inconclusive(`line ${op.line}: the response records no revision`);
     maxRevision = Math.max(maxRevision, revision);
@@ -71,7 +93,10 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   }
 
   // (a) Dense revisions: each gap needs an unknown op that a response names.
-  const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !MvccStore.isReadOnly(op.input));
+  const used = new Set<EtcdOp>();
+  /** Gaps no response names: filled by guesses, each verified by a full replay. */
+  const phantoms: number[] = [];
+  const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !MvccStore.isReadOnly(op.input)).sort((a, b) => a.call - b.call);
   const gaps: number[] = [];
   for (let r = 1; r <= maxRevision; r++) if (!mutationAt.has(r)) gaps.push(r);
   if (gaps.length > 0) {
@@ -86,10 +111,12 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
       };
     }
     const observed = observedWrites(history);
-    const used = new Set<EtcdOp>();
     for (const gap of gaps) {
       const seen = observed.get(gap);
-      if (seen === undefined) return inconclusive(`revision ${gap}: no response shows what was written there`);
+      if (seen === undefined) {
+        phantoms.push(gap); // guessed below, from the keys whose later versions show a missing write
+        continue;
+      }
       const candidates = unknownWriters.filter((op) => !used.has(op) && writesPair(op.input, seen.key, seen.value));
       const [filler, ...others] = candidates;
       if (filler === undefined || others.length > 0) {
@@ -98,6 +125,14 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
       used.add(filler);
       placed.push({ op: filler, key: 2 * gap });
     }
+  }
+
+  // Error responses go to the best end of their real-time window: after every
+  // op that returned before they were invoked, before every op invoked after
+  // they returned. An empty window shows up in the sweep below.
+  if (floating.length > 0) {
+    const unplaceable = placeFloating(placed, floating, maxRevision);
+    if (unplaceable !== undefined) return inconclusive(unplaceable);
   }
 
   // (b) Real time against revision order, in one sweep over calls and returns.
@@ -118,7 +153,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   // and lease grants (a read that succeeded at an old revision came before the
   // compaction), which is sound only if no such op returned before a read of
   // its bucket was invoked; otherwise leave it to the search.
-  const stirs = (p: Placed): number => (p.op.input.type === 'compact' || p.op.input.type === 'leaseGrant' ? 1 : 0);
+  const stirs = (p: Placed): number => (isStirring(p.op) ? 1 : 0);
   /** Could this read's answer depend on a compaction to `revision`? */
   const compactionSensitive = (request: EtcdRequest, revision: number): boolean => {
     const ranges = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
@@ -133,9 +168,12 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   }
   for (const inBucket of stirredOps.values()) {
     for (const c of inBucket) {
-      if (c.op.input.type !== 'compact') continue;
+      if (c.op.input.type !== 'compact' || !isStirring(c.op)) continue;
       const compactTo = c.op.input.revision;
-      const late = inBucket.find((p) => stirs(p) === 0 && p.op.call > c.op.ret && compactionSensitive(p.op.input, compactTo));
+      // (Error responses were placed around the compactions already.)
+      const late = inBucket.find(
+        (p) => stirs(p) === 0 && p.op.output?.['error'] === undefined && p.op.call > c.op.ret && compactionSensitive(p.op.input, compactTo),
+      );
       if (late !== undefined) {
         return inconclusive(`line ${late.op.line}: began after the compaction on line ${c.op.line} returned`);
       }
@@ -143,27 +181,228 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   }
   // Successful compactions of one bucket must have gone in increasing order.
   const compactTo = (p: Placed): number => (p.op.input.type === 'compact' ? p.op.input.revision : 0);
-  placed.sort((a, b) => a.key - b.key || stirs(a) - stirs(b) || compactTo(a) - compactTo(b) || a.op.call - b.op.call);
-  const store = new MvccStore(true);
-  const prefix: number[] = [];
-  for (const { op, key } of placed) {
-    const response = store.apply(op.input);
-    if (op.output === undefined) {
-      if (store.revision !== key / 2) return inconclusive(`line ${op.line}: the unknown op placed at revision ${key / 2} would not write it`);
-    } else if (!responseMatches(response, op.output) || ((key & 1) === 0 && store.revision !== key / 2)) {
-      if (stirredBuckets.has(key >> 1)) {
-        return inconclusive(`line ${op.line}: bucket ${key >> 1} holds compactions or lease grants; the store answers ${JSON.stringify(response)}`);
+  const phase = (p: Placed): number => (p.late === true ? 2 : stirs(p));
+  const order = (a: Placed, b: Placed): number => a.key - b.key || phase(a) - phase(b) || compactTo(a) - compactTo(b) || a.op.call - b.op.call;
+
+  type Replayed =
+    | { readonly kind: 'ok'; readonly store: MvccStore }
+    | { readonly kind: 'mismatch'; readonly at: Placed; readonly response: EtcdResponse; readonly prefix: readonly number[]; readonly store: MvccStore }
+    | { readonly kind: 'stuck'; readonly reason: string; readonly op?: EtcdOp };
+  const replay = (ops: readonly Placed[], open: readonly number[]): Replayed => {
+    const store = new MvccStore(true);
+    const prefix: number[] = [];
+    let nextOpen = 0;
+    for (const p of ops) {
+      const { op, key } = p;
+      while (nextOpen < open.length && 2 * (open[nextOpen] ?? 0) < key) {
+        store.skipRevision();
+        nextOpen++;
       }
-      return {
-        verdict: 'illegal',
-        reason: `line ${op.line}: at ${describeKey(key)} the store answers ${JSON.stringify(response)}`,
-        ops: [op.id],
-        prefix,
-      };
+      const response = store.apply(op.input);
+      if (op.output === undefined) {
+        if (store.revision !== key / 2) return { kind: 'stuck', reason: `line ${op.line}: the unknown op placed at revision ${key / 2} would not write it`, op };
+      } else if (!responseMatches(response, op.output) || ((key & 1) === 0 && store.revision !== key / 2)) {
+        if (stirredBuckets.has(key >> 1) || op.output['error'] !== undefined) {
+          return { kind: 'stuck', reason: `line ${op.line}: bucket ${key >> 1} holds compactions or lease grants; the store answers ${JSON.stringify(response)}` };
+        }
+        return { kind: 'mismatch', at: p, response, prefix, store };
+      }
+      prefix.push(op.id);
     }
-    prefix.push(op.id);
+    return { kind: 'ok', store };
+  };
+
+  // The latest key among ops returned before a time: an unknown op invoked then
+  // can only go at a revision at or after it.
+  const byReturn = placed.filter((p) => Number.isFinite(p.op.ret)).sort((a, b) => a.op.ret - b.op.ret);
+  const returnedMax: number[] = [];
+  let running = -Infinity;
+  for (const p of byReturn) returnedMax.push((running = Math.max(running, p.key)));
+  const fits = (op: EtcdOp, gap: number): boolean => {
+    const n = countBelow(byReturn, (p) => p.op.ret < op.call);
+    return n === 0 || (returnedMax[n - 1] ?? -Infinity) <= 2 * gap;
+  };
+  const writtenKeys = (request: EtcdRequest): string[] =>
+    request.type === 'put' ? [request.key] : request.type === 'txn' ? [...request.success, ...request.failure].flatMap((o) => (o.type === 'put' ? [o.key] : [])) : [];
+
+  placed.sort(order);
+  const guesses = new Map<number, Placed>();
+  const rejected = new Set<string>();
+  const candidate = (op: EtcdOp, gap: number): boolean => !used.has(op) && !rejected.has(`${gap}:${op.id}`) && fits(op, gap);
+  for (let attempt = 0; attempt <= 4 * phantoms.length + 8; attempt++) {
+    const open = phantoms.filter((g) => !guesses.has(g));
+    const all = guesses.size === 0 ? placed : [...placed, ...guesses.values()].sort(order);
+    const result = replay(all, open);
+    if (result.kind === 'stuck') {
+      // A guessed filler that would not write its revision (a txn taking its other branch): try another.
+      const wrong = [...guesses].find(([, p]) => p.op === result.op);
+      if (wrong === undefined) return inconclusive(result.reason);
+      guesses.delete(wrong[0]);
+      used.delete(wrong[1].op);
+      rejected.add(`${wrong[0]}:${wrong[1].op.id}`);
+      continue;
+    }
+    if (result.kind === 'mismatch') {
+      const { at, response, prefix } = result;
+      if (phantoms.length === 0) {
+        return { verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}`, ops: [at.op.id], prefix };
+      }
+      // A write nobody saw still shows in later versions: guess that an unknown
+      // write to a key this response mentions filled the latest open gap before it.
+      const keys = new Set([...mentionedKeys(at.op.output), ...writtenKeys(at.op.input)]);
+      // A range's count also shows keys it does not list: an absent key in the range may be the one.
+      const ranges = at.op.input.type === 'txn' ? [...at.op.input.success, ...at.op.input.failure] : [at.op.input];
+      const explains = (k: string): boolean =>
+        keys.has(k) ||
+        ranges.some((r) => r.type === 'range' && r.rangeEnd !== undefined && r.rangeEnd !== '' && k >= r.key && (r.rangeEnd === '\u0000' || k < r.rangeEnd) && result.store.get(k) === undefined);
+      let guessed = false;
+      for (let i = open.length - 1; i >= 0 && !guessed; i--) {
+        const gap = open[i] ?? 0;
+        if (2 * gap > at.key) continue;
+        // The most recently invoked candidate first: fillers are usually close to their gap.
+        const filler = unknownWriters.findLast((op) => candidate(op, gap) && writtenKeys(op.input).some(explains));
+        if (filler === undefined) continue;
+        used.add(filler);
+        guesses.set(gap, { op: filler, key: 2 * gap });
+        guessed = true;
+      }
+      if (!guessed) {
+        // Perhaps an earlier guess took the wrong key: withdraw the latest one and try again.
+        const last = [...guesses].pop();
+        if (last === undefined) {
+          return inconclusive(`line ${at.op.line}: no unknown write explains the answer ${JSON.stringify(response)} (unnamed revisions ${phantoms.slice(0, 5).join(', ')})`);
+        }
+        guesses.delete(last[0]);
+        used.delete(last[1].op);
+        rejected.add(`${last[0]}:${last[1].op.id}`);
+      }
+      continue;
+    }
+    if (open.length === 0) {
+      if (guesses.size > 0 && realTimeViolation([...placed, ...guesses.values()]) !== undefined) return inconclusive('a guessed filler breaks real-time order');
+      return { verdict: 'ok', store: result.store };
+    }
+    // The rest were never observed: any unknown write that fits will do; the next replay checks it.
+    for (const gap of open) {
+      const filler = unknownWriters.findLast((op) => candidate(op, gap) && writtenKeys(op.input).length > 0);
+      if (filler === undefined) return inconclusive(`revision ${gap}: no unknown write can have made it`);
+      used.add(filler);
+      guesses.set(gap, { op: filler, key: 2 * gap });
+    }
   }
-  return { verdict: 'ok', store };
+  return inconclusive('guessing the unnamed revisions did not converge');
+}
+
+/**
+ * Places the error responses. A position is idx = 2r + phase: bucket r, before
+ * (phase 0) or after (phase 1) the bucket's compactions and lease grants. Each
+ * error holds on a prefix or a suffix of positions (revision and compact
+ * revision only grow; a lease exists from its grant on), so with the window
+ * real time allows, each op gets an interval; errors ordered by real time among
+ * themselves take the least positions satisfying their bounds (the least
+ * solution exists iff any does). Returns a reason when none exists.
+ */
+function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 'early' | 'late' }[], maxRevision: number): string | undefined {
+  const isStir = (p: Placed): boolean => isStirring(p.op);
+  /** The least position an op may take if `p` returned before it was invoked. */
+  const after = (p: Placed): number => ((p.key & 1) === 0 ? p.key : isStir(p) ? p.key : p.key - 1);
+  /** The greatest position an op may take if `p` was invoked after it returned. */
+  const before = (p: Placed): number => ((p.key & 1) === 0 ? p.key - 1 : isStir(p) ? p.key - 1 : p.key);
+  const byReturn = placed.filter((p) => Number.isFinite(p.op.ret)).sort((a, b) => a.op.ret - b.op.ret);
+  const lowerBound: number[] = [];
+  let best = 0;
+  for (const p of byReturn) lowerBound.push((best = Math.max(best, after(p))));
+  const byCall = [...placed].sort((a, b) => a.op.call - b.op.call);
+  const upperBound: number[] = new Array<number>(byCall.length);
+  let least = 2 * maxRevision + 1;
+  for (let i = byCall.length - 1; i >= 0; i--) {
+    const p = byCall[i];
+    if (p !== undefined) least = Math.min(least, before(p));
+    upperBound[i] = least;
+  }
+
+  // The store's compact revision and leases as functions of the position.
+  const compactions: { idx: number; to: number }[] = [];
+  const grants = new Map<number, number>();
+  for (const p of placed) {
+    if (!isStirring(p.op)) continue;
+    if (p.op.input.type === 'compact') compactions.push({ idx: p.key, to: p.op.input.revision });
+    if (p.op.input.type === 'leaseGrant') grants.set(p.op.input.id, Math.min(p.key, grants.get(p.op.input.id) ?? Infinity));
+  }
+  compactions.sort((a, b) => a.idx - b.idx);
+  // Successful compactions go in increasing order, so the last one before idx is the value.
+  const compactAt = (idx: number): number => compactions[countBelow(compactions, (c) => c.idx <= idx) - 1]?.to ?? -1;
+  const holds = (op: EtcdOp, idx: number): boolean | undefined => {
+    const revision = idx >> 1;
+    const request = op.input;
+    const error = op.output?.['error'];
+    switch (request.type) {
+      case 'range': {
+        const at = request.revision ?? 0;
+        if (error === 'futureRev') return at > revision;
+        if (error === 'compacted') return at > 0 && at <= revision && at < compactAt(idx);
+        return undefined;
+      }
+      case 'compact':
+        if (error === 'compacted') return request.revision <= compactAt(idx);
+        if (error === 'futureRev') return request.revision > compactAt(idx) && request.revision > revision;
+        return undefined;
+      case 'put':
+        return error === 'leaseNotFound' && (request.lease ?? 0) !== 0 ? idx < (grants.get(request.lease ?? 0) ?? Infinity) : undefined;
+      case 'leaseGrant':
+        return error === 'leaseExists' ? idx >= (grants.get(request.id) ?? Infinity) : undefined;
+      default:
+        return undefined; // txn / revoke errors depend on more than the position
+    }
+  };
+
+  const sorted = [...floating].sort((a, b) => a.op.call - b.op.call);
+  const assigned: { op: EtcdOp; idx: number }[] = [];
+  for (const { op, side } of sorted) {
+    const n = countBelow(byReturn, (p) => p.op.ret < op.call);
+    let lo = n === 0 ? 0 : (lowerBound[n - 1] ?? 0);
+    const m = countBelow(byCall, (p) => p.op.call <= op.ret);
+    const hi = m >= byCall.length ? 2 * maxRevision + 1 : (upperBound[m] ?? 2 * maxRevision + 1);
+    for (const a of assigned) if (a.op.ret < op.call) lo = Math.max(lo, a.idx);
+    if (holds(op, lo) === undefined) return `line ${op.line}: cannot place the error ${JSON.stringify(op.output?.['error'])}`;
+    let idx = lo;
+    if (side === 'late') {
+      // The least valid position in [lo, hi]: validity is a suffix.
+      let a = lo;
+      let b = hi + 1;
+      while (a < b) {
+        const mid = (a + b) >> 1;
+        if (holds(op, mid) === true) b = mid;
+        else a = mid + 1;
+      }
+      idx = a;
+    }
+    if (idx > hi || holds(op, idx) !== true) return `line ${op.line}: no point in its real-time window explains the error`;
+    assigned.push({ op, idx });
+  }
+  for (const { op, idx } of assigned) {
+    const key = ((idx >> 1) << 1) + 1;
+    placed.push((idx & 1) === 1 ? { op, key, late: true } : { op, key });
+  }
+  return undefined;
+}
+
+/** The length of the prefix of `sorted` satisfying the (prefix-closed) predicate. */
+function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = sorted[mid];
+    if (x !== undefined && inPrefix(x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A successful compaction or lease grant: it changes state without a revision. */
+function isStirring(op: EtcdOp): boolean {
+  return (op.input.type === 'compact' || op.input.type === 'leaseGrant') && op.outcome === 'ok' && op.output?.['error'] === undefined;
 }
 
 function describeKey(key: number): string {
@@ -222,6 +461,15 @@ function observedWrites(history: readonly EtcdOp[]): Map<number, { key: string; 
   };
   for (const op of history) if (op.outcome === 'ok') visit(op.output);
   return seen;
+}
+
+/** Every key a response shows (kvs, prev_kv), for guessing unseen writers. */
+function mentionedKeys(x: Json | undefined): string[] {
+  if (x === null || x === undefined || typeof x !== 'object') return [];
+  if (Array.isArray(x)) return (x as readonly Json[]).flatMap(mentionedKeys);
+  const obj = x as { readonly [k: string]: Json };
+  const own = typeof obj['key'] === 'string' ? [obj['key']] : [];
+  return [...own, ...Object.values(obj).flatMap(mentionedKeys)];
 }
 
 function writesPair(request: EtcdRequest, key: string, value: string): boolean {

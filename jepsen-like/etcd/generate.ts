@@ -36,7 +36,8 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
     {
       weight: 5,
       writes: 'none',
-      plan: (s) => ({ type: 'range', key: key(), revision: Math.max(1, s.compactRevision, s.revision - below(20)) }),
+      // Now and then ahead of the store (future revision) or behind its compaction.
+      plan: (s) => ({ type: 'range', key: key(), revision: Math.max(1, s.revision + 2 - below(70)) }),
     },
     { weight: 30, writes: 'put', plan: () => put(key()) },
     { weight: 5, writes: 'delete', plan: () => ({ type: 'delete', key: key(), prevKv: true }) },
@@ -51,7 +52,8 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
     {
       weight: 1,
       writes: 'none',
-      plan: (s) => ({ type: 'compact', revision: Math.max(s.compactRevision + 1, s.revision - 50) }),
+      // Sometimes at or below the last compaction, or ahead of the store: an error.
+      plan: (s) => ({ type: 'compact', revision: Math.max(0, s.revision + 2 - 40 - below(20)) }),
     },
   ];
   const totalWeight = plans.reduce((sum, p) => sum + p.weight, 0);

@@ -86,6 +86,16 @@ export class MvccStore {
     }
   }
 
+  /** The live value of a key. */
+  get(key: string): KeyValue | undefined {
+    return this.live.get(key);
+  }
+
+  /** A revision whose writer is not known yet (the fast path's placeholder). */
+  skipRevision(): void {
+    this.revision++;
+  }
+
   /** True when the request cannot change the store (ranges). */
   static isReadOnly(request: EtcdRequest): boolean {
     return request.type === 'range';
