@@ -58,6 +58,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   const stirredBuckets = new Set<number>();
   let maxRevision = 0;
   const floating: { op: EtcdOp; side: 'early' | 'late' }[] = [];
+  const revokes: { op: EtcdOp; revision: number }[] = [];
 
   for (const op of history) {
     if (op.outcome !== 'ok' || op.output === undefined) continue;
@@ -72,6 +73,10 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
     const revision = response['revision'];
     if (typeof revision !== 'number') return inconclusive(`line ${op.line}: the response records no revision`);
     maxRevision = Math.max(maxRevision, revision);
+    if (op.input.type === 'leaseRevoke') {
+      revokes.push({ op, revision });
+      continue;
+    }
     const mutates = isMutation(op.input, response);
     if (mutates === undefined) return inconclusive(`line ${op.line}: cannot tell from the response whether it wrote`);
     if (mutates) {
@@ -92,6 +97,21 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
     }
   }
 
+  // A lease revoke writes iff the lease had keys, which its response does not
+  // say. Guess: it made its revision unless another op did. The replay checks
+  // the guess, and any failure then is only inconclusive.
+  const guessedRevoke = revokes.some(({ revision }) => !mutationAt.has(revision));
+  for (const { op, revision } of revokes) {
+    if (mutationAt.has(revision)) {
+      placed.push({ op, key: 2 * revision + 1 });
+    } else {
+      mutationAt.set(revision, op);
+      placed.push({ op, key: 2 * revision });
+    }
+  }
+  const proof = (result: FastPathResult): FastPathResult =>
+    guessedRevoke && result.verdict === 'illegal' ? inconclusive(`${result.reason} (but lease revokes were placed by guess)`) : result;
+
   // (a) Dense revisions: each gap needs an unknown op that a response names.
   const used = new Set<EtcdOp>();
   /** Gaps no response names: filled by guesses, each verified by a full replay. */
@@ -103,12 +123,12 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
     if (unknownWriters.length === 0) {
       const gap = gaps[0] ?? 0;
       const next = mutationAt.get(gap + 1) ?? [...mutationAt.values()][0];
-      return {
+      return proof({
         verdict: 'illegal',
         reason: `revision ${gap} was written by no operation (and none had an unknown outcome)`,
         ops: next === undefined ? [] : [next.id],
         prefix: [],
-      };
+      });
     }
     const observed = observedWrites(history);
     for (const gap of gaps) {
@@ -139,14 +159,14 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   const violation = realTimeViolation(placed);
   if (violation !== undefined) {
     const [before, after] = violation;
-    return {
+    return proof({
       verdict: 'illegal',
       reason:
         `line ${before.op.line} returned before line ${after.op.line} was invoked, ` +
         `but sits at ${describeKey(before.key)}, after ${describeKey(after.key)}`,
       ops: [before.op.id, after.op.id],
       prefix: [],
-    };
+    });
   }
 
   // (c) Replay in revision order. Within a bucket, reads go before compactions
@@ -245,7 +265,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
     if (result.kind === 'mismatch') {
       const { at, response, prefix } = result;
       if (phantoms.length === 0) {
-        return { verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}`, ops: [at.op.id], prefix };
+        return proof({ verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}`, ops: [at.op.id], prefix });
       }
       // A write nobody saw still shows in later versions: guess that an unknown
       // write to a key this response mentions filled the latest open gap before it.
@@ -303,6 +323,8 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
  * solution exists iff any does). Returns a reason when none exists.
  */
 function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 'early' | 'late' }[], maxRevision: number): string | undefined {
+  // With revokes, a lease's existence is no longer monotone along the linearization.
+  const revoked = placed.some((p) => p.op.input.type === 'leaseRevoke');
   const isStir = (p: Placed): boolean => isStirring(p.op);
   /** The least position an op may take if `p` returned before it was invoked. */
   const after = (p: Placed): number => ((p.key & 1) === 0 ? p.key : isStir(p) ? p.key : p.key - 1);
@@ -348,8 +370,10 @@ function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 
         if (error === 'futureRev') return request.revision > compactAt(idx) && request.revision > revision;
         return undefined;
       case 'put':
+        if (revoked) return undefined;
         return error === 'leaseNotFound' && (request.lease ?? 0) !== 0 ? idx < (grants.get(request.lease ?? 0) ?? Infinity) : undefined;
       case 'leaseGrant':
+        if (revoked) return undefined;
         return error === 'leaseExists' ? idx >= (grants.get(request.id) ?? Infinity) : undefined;
       default:
         return undefined; // txn / revoke errors depend on more than the position

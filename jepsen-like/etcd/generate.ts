@@ -19,6 +19,8 @@ export interface GenerateOptions {
   readonly seed: number;
   /** Whether unknown outcomes may hit deletes (which leave no value to trace). */
   readonly unknownDeletes?: boolean;
+  /** Whether to grant, use and revoke leases. */
+  readonly leases?: boolean;
 }
 
 type Plan = (store: MvccStore) => EtcdRequest;
@@ -56,6 +58,30 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
       plan: (s) => ({ type: 'compact', revision: Math.max(0, s.revision + 2 - 40 - below(20)) }),
     },
   ];
+  // Leases: ops on them never get an unknown outcome here (so the live set below stays exact).
+  if (options.leases === true) {
+    const live: number[] = [];
+    let nextLease = 1;
+    plans.push(
+      { weight: 1, writes: 'none', plan: () => ({ type: 'leaseGrant', id: (live.push(nextLease), nextLease++) }) },
+      {
+        weight: 3,
+        writes: 'none',
+        plan: () => {
+          const lease = live[below(live.length)];
+          return lease === undefined ? { type: 'range', key: key() } : { type: 'put', key: key(), value: `v${serial++}`, lease, prevKv: true };
+        },
+      },
+      {
+        weight: 1,
+        writes: 'none',
+        plan: () => {
+          const lease = live.splice(below(live.length), 1)[0];
+          return lease === undefined ? { type: 'range', key: key() } : { type: 'leaseRevoke', id: lease };
+        },
+      },
+    );
+  }
   const totalWeight = plans.reduce((sum, p) => sum + p.weight, 0);
   const pick = (): (typeof plans)[number] => {
     let w = below(totalWeight);

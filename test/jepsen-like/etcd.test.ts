@@ -131,7 +131,7 @@ test('fast path: an unknown put named by a later read fills its gap; an unnamed 
 test('generated etcd histories are ok; one corrupted read makes them illegal', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat(), (seed, pick) => {
-      const history = generateEtcdHistory({ ops: 300, clients: 8, keys: 6, unknownRate: 0.02, seed });
+      const history = generateEtcdHistory({ ops: 300, clients: 8, keys: 6, unknownRate: 0.02, seed, leases: seed % 2 === 0 });
       if (checkEtcdHistory(history, { timeoutMs: 10_000 }).result.verdict !== 'ok') return false;
       const reads = history.filter((o) => o.input.type === 'range' && o.outcome === 'ok' && o.output?.['error'] === undefined);
       const victim = reads[pick % reads.length];
@@ -181,7 +181,7 @@ test('the JSON-lines format round-trips, and malformed lines name their line', (
 test('differential: the fast path never contradicts the WGL search on mutated small histories', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat(5), fc.nat(), fc.nat(), (seed, kind, pick, other) => {
-      const history = generateEtcdHistory({ ops: 40, clients: 4, keys: 3, unknownRate: 0.06, seed, unknownDeletes: seed % 2 === 0 });
+      const history = generateEtcdHistory({ ops: 40, clients: 4, keys: 3, unknownRate: 0.06, seed, unknownDeletes: seed % 2 === 0, leases: seed % 3 === 0 });
       const i = pick % history.length;
       const victim = history[i];
       const donor = history[other % history.length];
