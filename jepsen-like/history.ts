@@ -38,8 +38,3 @@ export class HistoryFormatError extends Error {
     super(`line ${line}: ${reason}`);
   }
 }
-
-/** Closed-interval real-time precedence: a finished strictly before b began. */
-export function precedes(a: { readonly ret: number }, b: { readonly call: number }): boolean {
-  return a.ret < b.call;
-}

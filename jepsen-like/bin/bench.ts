@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkerNamed } from './checkers.js';
-import { etcdHistoryText, generateEtcdHistory } from './etcd/generate.js';
+import { checkerNamed } from '../checkers.js';
+import { etcdHistoryText, generateEtcdHistory } from '../etcd/generate.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 const root = path.join(process.cwd(), 'test/fixtures/histories');
