@@ -15,7 +15,10 @@ export interface EtcdCheckResult {
 }
 
 export function checkEtcdHistory(history: readonly Operation<EtcdRequest, EtcdResponse>[], options: CheckOptions = {}): EtcdCheckResult {
-  const fast = revisionDirectedCheck(history);
+  // One budget for both stages: the search gets what the fast path left.
+  const now = options.now ?? ((): number => performance.now());
+  const deadline = options.timeoutMs === undefined ? Infinity : now() + options.timeoutMs;
+  const fast = revisionDirectedCheck(history, { deadline, now });
   switch (fast.verdict) {
     case 'ok':
       return { result: { verdict: 'ok', parts: 1 }, method: 'fast path' };
@@ -25,6 +28,13 @@ export function checkEtcdHistory(history: readonly Operation<EtcdRequest, EtcdRe
         method: 'fast path',
       };
     case 'inconclusive':
-      return { result: checkOperations(etcdModel, history, options), method: `search (${fast.reason})` };
+      return {
+        result: checkOperations(etcdModel, history, {
+          ...options,
+          now,
+          ...(deadline === Infinity ? {} : { timeoutMs: Math.max(0, deadline - now()) }),
+        }),
+        method: `search (${fast.reason})`,
+      };
   }
 }

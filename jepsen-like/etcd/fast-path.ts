@@ -51,7 +51,13 @@ function errorSide(error: Json): 'early' | 'late' | undefined {
 
 const inconclusive = (reason: string): FastPathResult => ({ verdict: 'inconclusive', reason });
 
-export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResult {
+export interface FastPathBudget {
+  /** Absolute time in the units of now() after which guessing stops (inconclusive). */
+  readonly deadline: number;
+  readonly now: () => number;
+}
+
+export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastPathBudget): FastPathResult {
   const mutationAt = new Map<number, EtcdOp>();
   const placed: Placed[] = [];
   /** Buckets holding ops that change state without a revision (compact, lease grant). */
@@ -250,6 +256,8 @@ export function revisionDirectedCheck(history: readonly EtcdOp[]): FastPathResul
   const rejected = new Set<string>();
   const candidate = (op: EtcdOp, gap: number): boolean => !used.has(op) && !rejected.has(`${gap}:${op.id}`) && fits(op, gap);
   for (let attempt = 0; attempt <= 4 * phantoms.length + 8; attempt++) {
+    // Each attempt is a full replay: stay inside the caller's budget.
+    if (attempt > 0 && budget !== undefined && budget.now() >= budget.deadline) return inconclusive('out of time while guessing unnamed revisions');
     const open = phantoms.filter((g) => !guesses.has(g));
     const all = guesses.size === 0 ? placed : [...placed, ...guesses.values()].sort(order);
     const result = replay(all, open);

@@ -203,3 +203,15 @@ test('differential: the fast path never contradicts the WGL search on mutated sm
   );
   t.pass();
 });
+
+test('an etcd history the fast path cannot settle, with no budget left, is unknown', (t) => {
+  const deleted = [
+    op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
+    op(1, 2, 0, { type: 'delete', key: 'a' }, undefined),
+    op(2, 3, 4, { type: 'range', key: 'a' }, { revision: 2, kvs: [], count: 0 }),
+  ];
+  let clock = 0;
+  const result = checkEtcdHistory(deleted, { timeoutMs: 0, now: () => clock++ });
+  t.is(result.result.verdict, 'unknown');
+  t.regex(result.method, /^search/);
+});
