@@ -118,6 +118,8 @@ function parseRequest(x: unknown, line: number): EtcdRequest {
         ...optional('rangeEnd', optStr(x['rangeEnd'], '"rangeEnd"', line)),
         ...optional('revision', optNum(x['revision'], '"revision"', line)),
         ...optional('limit', optNum(x['limit'], '"limit"', line)),
+        ...optional('keysOnly', x['keysOnly'] === true ? true : undefined),
+        ...optional('countOnly', x['countOnly'] === true ? true : undefined),
       };
     case 'put':
       return {

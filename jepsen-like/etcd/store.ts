@@ -126,9 +126,11 @@ export class MvccStore {
         if (kv !== null) found.push(kv);
       }
     }
+    if (request.countOnly === true) return { revision: this.revision, kvs: [], count: found.length, more: false };
     const limit = request.limit ?? 0;
     const kvs = limit > 0 ? found.slice(0, limit) : found;
-    return { revision: this.revision, kvs: kvs.map(kvJson), count: found.length, more: kvs.length < found.length };
+    const shown = request.keysOnly === true ? kvs.map((kv) => ({ ...kv, value: '' })) : kvs;
+    return { revision: this.revision, kvs: shown.map(kvJson), count: found.length, more: kvs.length < found.length };
   }
 
   private put(request: PutRequest, rev: number): EtcdResponse {

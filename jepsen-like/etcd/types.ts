@@ -21,6 +21,10 @@ export interface RangeRequest {
   readonly revision?: number;
   /** <= 0 or absent = no limit. */
   readonly limit?: number;
+  /** Values come back empty. */
+  readonly keysOnly?: boolean;
+  /** Only the count comes back (no kvs). */
+  readonly countOnly?: boolean;
 }
 
 export interface PutRequest {

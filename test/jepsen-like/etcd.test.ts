@@ -27,6 +27,8 @@ test('store: revisions, versions, prev_kv, deletes, ranges at old revisions, com
   t.like(s.apply({ type: 'range', key: 'a', revision: 1 }), { kvs: [{ value: '1' }] });
   t.like(s.apply({ type: 'range', key: 'a', rangeEnd: '\u0000', limit: 1 }), { count: 2, more: true, kvs: [{ key: 'a' }] });
   t.like(s.apply({ type: 'range', key: '\u0000', rangeEnd: '\u0000' }), { count: 2 });
+  t.deepEqual(s.apply({ type: 'range', key: 'a', rangeEnd: 'c', countOnly: true }), { revision: 3, kvs: [], count: 2, more: false });
+  t.like(s.apply({ type: 'range', key: 'a', rangeEnd: 'c', keysOnly: true }), { kvs: [{ key: 'a', value: '' }, { key: 'b', value: '' }] });
   t.like(s.apply({ type: 'delete', key: 'a', rangeEnd: 'c', prevKv: true }), { revision: 4, deleted: 2, prevKvs: [{ key: 'a' }, { key: 'b' }] });
   t.like(s.apply({ type: 'put', key: 'a', value: '3' }), { revision: 5 });
   t.like(s.apply({ type: 'range', key: 'a' }), { kvs: [{ version: 1, createRevision: 5 }] });
