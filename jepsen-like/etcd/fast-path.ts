@@ -109,6 +109,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
   const guessedRevoke = revokes.some(({ revision }) => !mutationAt.has(revision));
   for (const { op, revision } of revokes) {
     if (mutationAt.has(revision)) {
+      stirredBuckets.add(revision);
       placed.push({ op, key: 2 * revision + 1 });
     } else {
       mutationAt.set(revision, op);
@@ -212,7 +213,14 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
 
   type Replayed =
     | { readonly kind: 'ok'; readonly store: MvccStore }
-    | { readonly kind: 'mismatch'; readonly at: Placed; readonly response: EtcdResponse; readonly prefix: readonly number[]; readonly store: MvccStore }
+    | {
+        readonly kind: 'mismatch';
+        readonly at: Placed;
+        readonly response: EtcdResponse;
+        readonly prefix: readonly number[];
+        readonly store: MvccStore;
+        readonly certain: boolean;
+      }
     | { readonly kind: 'stuck'; readonly reason: string; readonly op?: EtcdOp };
   const replay = (ops: readonly Placed[], open: readonly number[]): Replayed => {
     const store = new MvccStore(true);
@@ -228,10 +236,9 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
       if (op.output === undefined) {
         if (store.revision !== key / 2) return { kind: 'stuck', reason: `line ${op.line}: the unknown op placed at revision ${key / 2} would not write it`, op };
       } else if (!responseMatches(response, op.output) || ((key & 1) === 0 && store.revision !== key / 2)) {
-        if (stirredBuckets.has(key >> 1) || op.output['error'] !== undefined) {
-          return { kind: 'stuck', reason: `line ${op.line}: bucket ${key >> 1} holds compactions or lease grants; the store answers ${JSON.stringify(response)}` };
-        }
-        return { kind: 'mismatch', at: p, response, prefix, store };
+        // A mismatch there may come from the order chosen inside the bucket, or from an error's placement: no proof.
+        const certain = !stirredBuckets.has(key >> 1) && op.output['error'] === undefined;
+        return { kind: 'mismatch', at: p, response, prefix, store, certain };
       }
       prefix.push(op.id);
     }
@@ -273,22 +280,28 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
     if (result.kind === 'mismatch') {
       const { at, response, prefix } = result;
       if (phantoms.length === 0) {
+        if (!result.certain) {
+          return inconclusive(`line ${at.op.line}: in bucket ${at.key >> 1}, which holds compactions, lease changes or errors, the store answers ${JSON.stringify(response)}`);
+        }
         return proof({ verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}`, ops: [at.op.id], prefix });
       }
       // A write nobody saw still shows in later versions: guess that an unknown
       // write to a key this response mentions filled the latest open gap before it.
-      const keys = new Set([...mentionedKeys(at.op.output), ...writtenKeys(at.op.input)]);
+      const keys = new Set([...mentionedKeys(at.op.output), ...mentionedKeys(response), ...writtenKeys(at.op.input), ...touchedRanges(at.op.input).map((r) => r.key)]);
       // A range's count also shows keys it does not list: an absent key in the range may be the one.
       const ranges = at.op.input.type === 'txn' ? [...at.op.input.success, ...at.op.input.failure] : [at.op.input];
       const explains = (k: string): boolean =>
         keys.has(k) ||
-        ranges.some((r) => r.type === 'range' && r.rangeEnd !== undefined && r.rangeEnd !== '' && k >= r.key && (r.rangeEnd === '\u0000' || k < r.rangeEnd) && result.store.get(k) === undefined);
+        ranges.some((r) => r.type === 'range' && r.rangeEnd !== undefined && r.rangeEnd !== '' && k >= r.key && (r.rangeEnd === '\u0000' || k < r.rangeEnd));
       let guessed = false;
       for (let i = open.length - 1; i >= 0 && !guessed; i--) {
         const gap = open[i] ?? 0;
         if (2 * gap > at.key) continue;
         // The most recently invoked candidate first: fillers are usually close to their gap.
-        const filler = unknownWriters.findLast((op) => candidate(op, gap) && writtenKeys(op.input).some(explains));
+        // A missing write shows as a key, a version or a count; a missing delete as a key that should be gone.
+        const filler = unknownWriters.findLast(
+          (op) => candidate(op, gap) && (writtenKeys(op.input).some(explains) || deletedKeys(op.input).some(explains) || [...keys].some((k) => deletes(op.input, k))),
+        );
         if (filler === undefined) continue;
         used.add(filler);
         guesses.set(gap, { op: filler, key: 2 * gap });
@@ -360,8 +373,10 @@ function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 
     if (p.op.input.type === 'leaseGrant') grants.set(p.op.input.id, Math.min(p.key, grants.get(p.op.input.id) ?? Infinity));
   }
   compactions.sort((a, b) => a.idx - b.idx);
-  // Successful compactions go in increasing order, so the last one before idx is the value.
-  const compactAt = (idx: number): number => compactions[countBelow(compactions, (c) => c.idx <= idx) - 1]?.to ?? -1;
+  // Successful compactions go in increasing order (one bucket may hold several), so the value is the running maximum.
+  const compactMax: number[] = [];
+  for (const c of compactions) compactMax.push(Math.max(compactMax[compactMax.length - 1] ?? -1, c.to));
+  const compactAt = (idx: number): number => compactMax[countBelow(compactions, (c) => c.idx <= idx) - 1] ?? -1;
   const holds = (op: EtcdOp, idx: number): boolean | undefined => {
     const revision = idx >> 1;
     const request = op.input;
@@ -432,9 +447,10 @@ function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): numbe
   return lo;
 }
 
-/** A successful compaction or lease grant: it changes state without a revision. */
+/** A successful compaction or lease grant or revoke: it can change state without a revision. */
 function isStirring(op: EtcdOp): boolean {
-  return (op.input.type === 'compact' || op.input.type === 'leaseGrant') && op.outcome === 'ok' && op.output?.['error'] === undefined;
+  const { type } = op.input;
+  return (type === 'compact' || type === 'leaseGrant' || type === 'leaseRevoke') && op.outcome === 'ok' && op.output?.['error'] === undefined;
 }
 
 function describeKey(key: number): string {
@@ -493,6 +509,29 @@ function observedWrites(history: readonly EtcdOp[]): Map<number, { key: string; 
   };
   for (const op of history) if (op.outcome === 'ok') visit(op.output);
   return seen;
+}
+
+/** The ranges a request reads. */
+function touchedRanges(request: EtcdRequest): { key: string }[] {
+  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
+  return ops.flatMap((op) => (op.type === 'range' || op.type === 'delete' ? [{ key: op.key }] : []));
+}
+
+/** The first keys of the deletes a request (or a branch of a txn) makes. */
+function deletedKeys(request: EtcdRequest): string[] {
+  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
+  return ops.flatMap((op) => (op.type === 'delete' ? [op.key] : []));
+}
+
+/** Whether a request (or a branch of a txn) deletes `key`. */
+function deletes(request: EtcdRequest, key: string): boolean {
+  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
+  return ops.some((op) => {
+    if (op.type !== 'delete') return false;
+    const end = op.rangeEnd;
+    if (end === undefined || end === '') return op.key === key;
+    return (op.key === '\u0000' && end === '\u0000') || (key >= op.key && (end === '\u0000' || key < end));
+  });
 }
 
 /** Every key a response shows (kvs, prev_kv), for guessing unseen writers. */
