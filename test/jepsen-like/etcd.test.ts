@@ -102,7 +102,7 @@ test('fast path: duplicate revisions, gaps and wrong responses are illegal', (t)
   t.is(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 2)]).verdict, 'ok');
 });
 
-test('fast path: an unknown put named by a later read fills its gap; an unnamed one is guessed; a delete goes to the search', (t) => {
+test('fast path: unknown writes fill gaps (named by a read, or guessed); a txn error goes to the search', (t) => {
   const named = [
     op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
     op(1, 2, 0, { type: 'put', key: 'a', value: '2' }, undefined),
@@ -112,14 +112,20 @@ test('fast path: an unknown put named by a later read fills its gap; an unnamed 
   t.is(revisionDirectedCheck(named).verdict, 'ok');
   // Nobody saw revision 2: the fast path guesses a filler and verifies the guess by replay.
   t.is(revisionDirectedCheck(named.slice(0, 3)).verdict, 'ok');
-  // Only an unknown delete could fill it: the search decides.
+  // Only an unknown delete can fill it: guessed from the key that should be gone.
   const deleted = [
     op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
     op(1, 2, 0, { type: 'delete', key: 'a' }, undefined),
     op(2, 3, 4, { type: 'range', key: 'a' }, { revision: 2, kvs: [], count: 0 }),
   ];
-  t.is(revisionDirectedCheck(deleted).verdict, 'inconclusive');
-  const settled = checkEtcdHistory(deleted);
+  t.is(revisionDirectedCheck(deleted).verdict, 'ok');
+  // A txn's error depends on its branch, not just its place: the search decides.
+  const txnError = [
+    op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
+    op(1, 2, 3, { type: 'txn', compare: [], success: [{ type: 'put', key: 'b', value: '2', lease: 5 }], failure: [] }, { error: 'leaseNotFound' }),
+  ];
+  t.is(revisionDirectedCheck(txnError).verdict, 'inconclusive');
+  const settled = checkEtcdHistory(txnError);
   t.is(settled.result.verdict, 'ok');
   t.regex(settled.method, /^search/);
   // An error response has no revision: the search decides.
@@ -207,13 +213,12 @@ test('differential: the fast path never contradicts the WGL search on mutated sm
 });
 
 test('an etcd history the fast path cannot settle, with no budget left, is unknown', (t) => {
-  const deleted = [
+  const txnError = [
     op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
-    op(1, 2, 0, { type: 'delete', key: 'a' }, undefined),
-    op(2, 3, 4, { type: 'range', key: 'a' }, { revision: 2, kvs: [], count: 0 }),
+    op(1, 2, 3, { type: 'txn', compare: [], success: [{ type: 'put', key: 'b', value: '2', lease: 5 }], failure: [] }, { error: 'leaseNotFound' }),
   ];
   let clock = 0;
-  const result = checkEtcdHistory(deleted, { timeoutMs: 0, now: () => clock++ });
+  const result = checkEtcdHistory(txnError, { timeoutMs: 0, now: () => clock++ });
   t.is(result.result.verdict, 'unknown');
   t.regex(result.method, /^search/);
 });
