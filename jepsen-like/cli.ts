@@ -101,4 +101,10 @@ function main(argv: readonly string[]): number {
   return PRIORITY.find((code) => codes.includes(code)) ?? 0;
 }
 
+// A reader that stops early (`| head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 process.exitCode = main(process.argv.slice(2));
