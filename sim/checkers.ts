@@ -16,6 +16,7 @@
 //   linearizable reads   a ReadIndex read never returns an index below what was
 //                        committed when it was issued
 
+import type { RaftView as CoreRaftView } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
 import type { Status } from '../core/raft/rawNode.js';
 import { entryChecksum } from './disk.js';
@@ -32,13 +33,8 @@ export interface Violation {
 }
 
 /** The few fields of a member's Raft state the per-event checks read. */
-export interface RaftView {
-  readonly role: Status['role'];
-  readonly term: number;
-  readonly commit: number;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-}
+/** The core's cheap view of a member (RawNode.inspect). */
+export type RaftView = Readonly<CoreRaftView>;
 
 /** What the checker remembers of one member between events. */
 interface NodeView {

@@ -10,9 +10,9 @@
 
 import { performance } from 'node:perf_hooks';
 import type { PlantedBugs } from '../core/raft/rawNode.js';
-import type { Raft } from '../core/raft/raft.js';
+import type { RawNode, RaftView } from '../core/raft/rawNode.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
-import type { RaftView, Violation } from './checkers.js';
+import type { Violation } from './checkers.js';
 import { SafetyChecker } from './checkers.js';
 import { Cluster } from './cluster.js';
 import { CALM_DISK } from './disk.js';
@@ -125,29 +125,22 @@ export function runSimulation(options: RunOptions): RunResult {
 
   let cluster: Cluster | null = null;
   let nemesis: Nemesis | null = null;
-  let inspectedRaft: Raft | null = null;
-  const raftView: { -readonly [K in keyof RaftView]: RaftView[K] } = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
+  let inspectedNode: RawNode | null = null;
+  const raftView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
   const inspected = {
     status: raftView,
-    // RaftLog.slice is what logEntries() uses; asking for slices keeps checks
-    // O(uncommitted entries) instead of O(log).
+    // Slices keep checks O(uncommitted entries) instead of O(log).
     log: (lo: number, hi: number = raftView.lastIndex): readonly Entry[] =>
-      inspectedRaft === null ? [] : inspectedRaft.log.slice(lo, hi + 1, Number.POSITIVE_INFINITY),
+      inspectedNode === null ? [] : inspectedNode.entries(lo, hi),
   };
   const checker = new SafetyChecker({
     now: () => scheduler.nowUs,
     inspect: (id) => {
       const driver = cluster?.running(id) ?? null;
       if (driver === null) return null;
-      // Read straight from the core's fields into one reused view: status() builds a
-      // full Status (with the configuration's arrays) and this runs after every event.
-      const r = driver.raft.raft;
-      inspectedRaft = r;
-      raftView.role = r.role;
-      raftView.term = r.term;
-      raftView.commit = r.log.committed;
-      raftView.firstIndex = r.log.firstIndex();
-      raftView.lastIndex = r.log.lastIndex();
+      // One reused view: status() builds a full Status and this runs after every event.
+      inspectedNode = driver.raft;
+      driver.raft.inspect(raftView);
       return inspected;
     },
     durable: (id) => {

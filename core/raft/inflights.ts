@@ -50,6 +50,16 @@ export class Inflights {
     }
   }
 
+  /**
+   * Frees the oldest in-flight message. Used when a heartbeat response shows the
+   * follower is alive while the window is full: its MsgApps were probably lost, and
+   * without a free slot the leader would never send it anything again.
+   */
+  freeFirstOne(): void {
+    const oldest = this.lastIndexes[this.start];
+    if (oldest !== undefined) this.freeLE(oldest);
+  }
+
   reset(): void {
     this.lastIndexes.length = 0;
     this.sizesBytes.length = 0;

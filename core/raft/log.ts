@@ -64,10 +64,15 @@ export class RaftLog {
 
   /**
    * A follower appends the leader's entries that follow (index, logTerm), if its own
-   * log has that entry. Returns the index of the last new entry, or null on a mismatch.
+   * log has that entry. Returns the index of the last new entry and, if conflicting
+   * entries were discarded, the index from which they were; null on a mismatch.
    */
-  maybeAppend(index: number, logTerm: number, leaderCommit: number, entries: readonly Entry[]): number | null {
+  maybeAppend(
+    index: number, logTerm: number, leaderCommit: number, entries: readonly Entry[],
+  ): { lastNew: number; truncatedFrom: number | null } | null {
     if (!this.matchTerm(index, logTerm)) return null;
+    const lastBefore = this.lastIndex();
+    let truncatedFrom: number | null = null;
     const lastNew = index + entries.length;
     const conflict = this.bugs.appendWithoutTruncate === true
       ? this.firstBeyondLog(entries)
@@ -76,10 +81,11 @@ export class RaftLog {
       invariant(conflict > this.committed, () => `entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
       const from = entries[conflict - index - 1];
       invariant(from !== undefined && from.index === conflict, 'conflict index outside the appended entries');
+      if (conflict <= lastBefore) truncatedFrom = conflict;
       this.append(entries.slice(conflict - index - 1));
     }
     this.commitTo(Math.min(leaderCommit, lastNew));
-    return lastNew;
+    return { lastNew, truncatedFrom };
   }
 
   /** Appends entries after `entries[0].index - 1`, replacing any suffix from there on. */
@@ -227,7 +233,7 @@ export class RaftLog {
       const fromUnstable = this.unstable.slice(Math.max(lo, offset), hi);
       result = result.length > 0 ? result.concat(fromUnstable) : fromUnstable;
     }
-    return limitSize(result, maxSizeBytes);
+    return maxSizeBytes === Number.POSITIVE_INFINITY ? result : limitSize(result, maxSizeBytes);
   }
 
   /** Every entry held, stable and unstable (for checkers and printing). */

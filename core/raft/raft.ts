@@ -477,6 +477,10 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
+    // The follower is alive but the window is full: its MsgApps were likely lost.
+    // Free one slot so an append goes out; if the follower lacks the earlier ones it
+    // rejects, and the leader falls back to probing from what it has (etcd 3.5's rule).
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex() || pr.state === 'probe') this.sendAppend(m.from);
     if (m.context === '') return;
     const acks = this.readOnly.recvAck(m.from, m.context);
@@ -699,9 +703,10 @@ export class Raft {
       this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: this.log.committed }));
       return;
     }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== null) {
-      this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: lastNew }));
+    const appended = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (appended !== null) {
+      if (appended.truncatedFrom !== null) this.dropAcksFrom(appended.truncatedFrom);
+      this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: appended.lastNew }));
       return;
     }
     // Reject, with a hint: the last index ≤ m.index whose term is ≤ m.logTerm. Our
@@ -740,9 +745,28 @@ export class Raft {
       this.log.commitTo(index);
       return false;
     }
+    this.dropAcksFrom(this.log.committed + 1);
     this.log.restore(snapshot);
     this.applyConfState(confState);
     return true;
+  }
+
+  /**
+   * Entries from `index` on were discarded before they became durable (a newer
+   * leader's conflicting append, or a snapshot replacing the log). Acks still queued
+   * for them would promise entries this member will never have written: drop them.
+   * Acks already handed out in a Ready are truthful — their entries are being written
+   * by that Ready — and a newer leader overwriting them later is ordinary Raft.
+   *
+   *   L1 (term 1) sends entries 713..728; we queue "ack 728" behind a disk write.
+   *   L2 (term 2) sends a conflicting entry 713; we discard 713..728 from memory.
+   *   Without this, "ack 728" would reach L1 after our next write, and L1 could
+   *   count us toward a quorum for entries we never held (found by sim seed 54).
+   */
+  private dropAcksFrom(index: number): void {
+    this.msgsAfterPersist = this.msgsAfterPersist.filter(
+      (m) => !(m.type === 'MsgAppResp' && !m.reject && m.index >= index),
+    );
   }
 
   // ---------------------------------------------------------------- membership

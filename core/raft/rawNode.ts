@@ -77,6 +77,15 @@ export interface Status {
   readonly confState: ConfState;
 }
 
+/** A cheap view of a member for checkers that look after every event. */
+export interface RaftView {
+  role: Role;
+  term: number;
+  commit: number;
+  firstIndex: number;
+  lastIndex: number;
+}
+
 /** The Ready handed out and not yet advanced, with what it holds back. */
 interface Outstanding {
   readonly ready: Ready;
@@ -281,6 +290,22 @@ export class RawNode {
   /** Every entry this member holds (stable + unstable), for checkers and printing. */
   logEntries(): readonly Entry[] {
     return this.raft.log.allEntries();
+  }
+
+  /** Fills `view` in place (no allocation): for checkers that run after every event. */
+  inspect(view: RaftView): RaftView {
+    const r = this.raft;
+    view.role = r.role;
+    view.term = r.term;
+    view.commit = r.log.committed;
+    view.firstIndex = r.log.firstIndex();
+    view.lastIndex = r.log.lastIndex();
+    return view;
+  }
+
+  /** Entries lo..hi inclusive (within [firstIndex, lastIndex]), stable and unstable. */
+  entries(lo: number, hi: number): readonly Entry[] {
+    return this.raft.log.slice(lo, hi + 1, Number.POSITIVE_INFINITY);
   }
 
   private softState(): SoftState {

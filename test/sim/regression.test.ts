@@ -8,8 +8,8 @@ import type { FaultMode } from '../../sim/run.js';
 
 const PINS: readonly { seed: number; nodes: number; timeMs: number; faults: FaultMode; traceHash: string; events: number }[] = [
   { seed: 1, nodes: 3, timeMs: 2000, faults: 'none', traceHash: 'db64908a', events: 2737 },
-  { seed: 2, nodes: 5, timeMs: 3000, faults: 'swarm', traceHash: 'e1d8947c', events: 2642 },
-  { seed: 3, nodes: 3, timeMs: 3000, faults: 'swarm', traceHash: 'fc499574', events: 1667 },
+  { seed: 2, nodes: 5, timeMs: 3000, faults: 'swarm', traceHash: '04bd589d', events: 3321 },
+  { seed: 3, nodes: 3, timeMs: 3000, faults: 'swarm', traceHash: 'b095343d', events: 2133 },
 ];
 
 for (const pin of PINS) {
