@@ -2,44 +2,9 @@
 // itself, persists before it acknowledges, applies, snapshots and recovers.
 import test from 'ava';
 import { NodeDriver, type StateMachine } from '../../core/node/driver.js';
-import type { LogStore, LogWrite, RecoveredLog, WriteResult } from '../../core/node/ports.js';
-import type { Entry, HardState, Message, Snapshot } from '../../core/raft/types.js';
-import { EMPTY_HARD_STATE } from '../../core/raft/types.js';
+import type { Entry, Message } from '../../core/raft/types.js';
+import { MemoryLogStore } from '../support/memoryLogStore.js';
 import { TestRandom } from './harness.js';
-
-/** A log store whose writes complete when the test says so. */
-class ManualLogStore implements LogStore {
-  hardState: HardState = EMPTY_HARD_STATE;
-  snapshot: Snapshot | null = null;
-  entries: Entry[] = [];
-  pending: { request: LogWrite; done: (r: WriteResult) => void }[] = [];
-  write(request: LogWrite, done: (r: WriteResult) => void): void {
-    this.pending.push({ request, done });
-  }
-  compact(snapshot: Snapshot, done: (r: WriteResult) => void): void {
-    this.snapshot = snapshot;
-    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
-    done({ kind: 'ok' });
-  }
-  flush(): void {
-    while (this.pending.length > 0) {
-      const next = this.pending.shift();
-      if (next === undefined) break;
-      const { request, done } = next;
-      if (request.snapshot !== null) {
-        this.snapshot = request.snapshot;
-        this.entries = [];
-      }
-      const first = request.entries[0];
-      if (first !== undefined) this.entries = this.entries.filter((e) => e.index < first.index).concat(request.entries);
-      if (request.hardState !== null) this.hardState = request.hardState;
-      done({ kind: 'ok' });
-    }
-  }
-  recover(): RecoveredLog {
-    return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries, truncatedTornTail: false };
-  }
-}
 
 class ListMachine implements StateMachine {
   items: string[] = [];
@@ -54,7 +19,7 @@ class ListMachine implements StateMachine {
   }
 }
 
-function startSingle(disk: ManualLogStore, machine: ListMachine, sent: Message[]): NodeDriver {
+function startSingle(disk: MemoryLogStore, machine: ListMachine, sent: Message[]): NodeDriver {
   const driver = NodeDriver.start(
     { id: 1, initialVoters: [1], snapshotEveryEntries: 3, catchUpEntries: 0 },
     { logStore: disk, transport: { send: (m) => sent.push(m) }, random: new TestRandom(7), stateMachine: machine },
@@ -64,7 +29,7 @@ function startSingle(disk: ManualLogStore, machine: ListMachine, sent: Message[]
 }
 
 test('a single member commits only what is durable, snapshots, and recovers', (t) => {
-  const disk = new ManualLogStore();
+  const disk = new MemoryLogStore('manual');
   const machine = new ListMachine();
   const driver = startSingle(disk, machine, []);
   for (let i = 0; i < 30 && driver.status().role !== 'leader'; i++) {

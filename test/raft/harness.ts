@@ -4,7 +4,7 @@
 
 import { decodeConfChange } from '../../core/raft/confchange.js';
 import { MemoryStorage } from '../../core/raft/memoryStorage.js';
-import { RawNode, type PlantedBugs, type RaftConfig } from '../../core/raft/rawNode.js';
+import { RawNode, type PlantedBugs, type RaftConfig, type Ready } from '../../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../../core/raft/types.js';
 import type { Random } from '../../core/util/random.js';
 
@@ -128,23 +128,32 @@ export class Network {
       any = true;
       const rd = n.node.ready();
       this.queue(rd.messages);
-      if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
-      n.storage.append(rd.entries);
-      if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
-      this.queue(n.node.persisted(rd));
-      for (const entry of rd.committedEntries) {
-        if (entry.type === 'confChange') {
-          const change = decodeConfChange(entry.data);
-          if (change !== null) n.node.applyConfChange(change);
-          n.applied.push(entry);
-        } else if (entry.data.byteLength > 0) {
-          n.applied.push(entry);
-        }
-      }
-      for (const rs of rd.readStates) n.reads.set(rs.context, rs.index);
-      n.node.advance(rd);
+      this.queue(this.completeReady(n, rd));
     }
     return any;
+  }
+
+  /**
+   * Persists a Ready into the member's storage, applies it and advances; returns the
+   * messages that were held until persisting (the caller decides how to queue them).
+   */
+  completeReady(n: TestNode, rd: Ready): readonly Message[] {
+    if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
+    n.storage.append(rd.entries);
+    if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
+    const held = n.node.persisted(rd);
+    for (const entry of rd.committedEntries) {
+      if (entry.type === 'confChange') {
+        const change = decodeConfChange(entry.data);
+        if (change !== null) n.node.applyConfChange(change);
+        n.applied.push(entry);
+      } else if (entry.data.byteLength > 0) {
+        n.applied.push(entry);
+      }
+    }
+    for (const rs of rd.readStates) n.reads.set(rs.context, rs.index);
+    n.node.advance(rd);
+    return held;
   }
 
   private queue(messages: readonly Message[]): void {

@@ -2,7 +2,6 @@
 // stepping single messages into a member and catching what it answers, and a
 // random-schedule runner that checks the five safety properties of Raft §5 (Figure 3).
 
-import { decodeConfChange } from '../../core/raft/confchange.js';
 import type { PlantedBugs } from '../../core/raft/plantedBugs.js';
 import type { Ready } from '../../core/raft/rawNode.js';
 import { message, type Message, type MessageType, type NodeId } from '../../core/raft/types.js';
@@ -196,22 +195,7 @@ function finishReady(net: Network, pending: Map<NodeId, Ready>, id: NodeId): voi
   const rd = pending.get(id);
   if (rd === undefined) return;
   pending.delete(id);
-  const n = net.get(id);
-  if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
-  n.storage.append(rd.entries);
-  if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
-  net.inFlight.push(...n.node.persisted(rd));
-  for (const entry of rd.committedEntries) {
-    if (entry.type === 'confChange') {
-      const change = decodeConfChange(entry.data);
-      if (change !== null) n.node.applyConfChange(change);
-      n.applied.push(entry);
-    } else if (entry.data.byteLength > 0) {
-      n.applied.push(entry);
-    }
-  }
-  for (const rs of rd.readStates) n.reads.set(rs.context, rs.index);
-  n.node.advance(rd);
+  net.inFlight.push(...net.completeReady(net.get(id), rd));
 }
 
 const CHANGE_TYPES = ['addVoter', 'removeVoter', 'addLearner'] as const;

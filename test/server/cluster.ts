@@ -1,39 +1,14 @@
 // A small cluster of EtcdServers over in-memory ports, for the server's own tests:
 // writes complete at once, the network delivers when told, the clock moves with ticks.
 
-import type { LogStore, LogWrite, RecoveredLog, WriteResult } from '../../core/node/ports.js';
-import type { Entry, HardState, Message, NodeId, Snapshot } from '../../core/raft/types.js';
-import { EMPTY_HARD_STATE } from '../../core/raft/types.js';
+import type { Message, NodeId } from '../../core/raft/types.js';
+import { MemoryLogStore } from '../support/memoryLogStore.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { TestRandom } from '../raft/harness.js';
 
-export class InstantLogStore implements LogStore {
-  hardState: HardState = EMPTY_HARD_STATE;
-  snapshot: Snapshot | null = null;
-  entries: Entry[] = [];
-  write(request: LogWrite, done: (r: WriteResult) => void): void {
-    if (request.snapshot !== null) {
-      this.snapshot = request.snapshot;
-      this.entries = [];
-    }
-    const first = request.entries[0];
-    if (first !== undefined) this.entries = this.entries.filter((e) => e.index < first.index).concat(request.entries);
-    if (request.hardState !== null) this.hardState = request.hardState;
-    done({ kind: 'ok' });
-  }
-  compact(snapshot: Snapshot, done: (r: WriteResult) => void): void {
-    this.snapshot = snapshot;
-    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
-    done({ kind: 'ok' });
-  }
-  recover(): RecoveredLog {
-    return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries, truncatedTornTail: false };
-  }
-}
-
 export class ServerCluster {
   readonly servers = new Map<NodeId, EtcdServer>();
-  readonly disks = new Map<NodeId, InstantLogStore>();
+  readonly disks = new Map<NodeId, MemoryLogStore>();
   readonly down = new Set<NodeId>();
   private queue: Message[] = [];
   nowMs = 0;
@@ -41,7 +16,7 @@ export class ServerCluster {
 
   constructor(readonly ids: readonly NodeId[], private readonly options: { leaseCheckpointIntervalMs?: number } = {}) {
     for (const id of ids) {
-      this.disks.set(id, new InstantLogStore());
+      this.disks.set(id, new MemoryLogStore());
       this.start(id);
     }
   }

@@ -1,0 +1,52 @@
+// An in-memory LogStore for unit tests: writes complete at once ('instant') or when
+// the test calls flush() ('manual'). No faults: the simulator's SimDisk models those.
+
+import type { LogStore, LogWrite, RecoveredLog, WriteResult } from '../../core/node/ports.js';
+import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
+import { EMPTY_HARD_STATE } from '../../core/raft/types.js';
+
+export class MemoryLogStore implements LogStore {
+  hardState: HardState = EMPTY_HARD_STATE;
+  snapshot: Snapshot | null = null;
+  entries: Entry[] = [];
+  private readonly pending: { request: LogWrite; done: (r: WriteResult) => void }[] = [];
+
+  constructor(private readonly mode: 'instant' | 'manual' = 'instant') {}
+
+  write(request: LogWrite, done: (r: WriteResult) => void): void {
+    if (this.mode === 'manual') {
+      this.pending.push({ request, done });
+      return;
+    }
+    this.apply(request);
+    done({ kind: 'ok' });
+  }
+
+  /** Completes the writes held so far ('manual' mode), in order. */
+  flush(): void {
+    for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
+      this.apply(next.request);
+      next.done({ kind: 'ok' });
+    }
+  }
+
+  compact(snapshot: Snapshot, done: (r: WriteResult) => void): void {
+    this.snapshot = snapshot;
+    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
+    done({ kind: 'ok' });
+  }
+
+  recover(): RecoveredLog {
+    return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries, truncatedTornTail: false };
+  }
+
+  private apply(request: LogWrite): void {
+    if (request.snapshot !== null) {
+      this.snapshot = request.snapshot;
+      this.entries = [];
+    }
+    const first = request.entries[0];
+    if (first !== undefined) this.entries = this.entries.filter((e) => e.index < first.index).concat(request.entries);
+    if (request.hardState !== null) this.hardState = request.hardState;
+  }
+}
