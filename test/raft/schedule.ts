@@ -45,7 +45,7 @@ export const scenario = fc.record({
   preVote: fc.boolean(),
   /** 1 byte: one entry per MsgApp, so old-term entries are acknowledged on their own (Figure 8). */
   maxSizePerMsgBytes: fc.constantFrom(1, 1 << 20),
-  commands: fc.array(command, { minLength: 100, maxLength: 300 }),
+  commands: fc.array(command, { minLength: 100, maxLength: 300, size: 'max' }),
 });
 
 export function ids(size: number): NodeId[] {

@@ -45,7 +45,7 @@ interface Expectation { key: string; prefix: boolean; start: number; received: W
 const exercised = { events: 0, caughtUp: 0, canceled: 0 };
 
 test('watchers see exactly their history, slow or not', (t) => {
-  fc.assert(fc.property(fc.array(step, { minLength: 20, maxLength: 120 }), fc.integer({ min: 1, max: 4 }), (steps, bufferLimit) => {
+  fc.assert(fc.property(fc.array(step, { minLength: 20, maxLength: 120, size: 'max' }), fc.integer({ min: 1, max: 4 }), (steps, bufferLimit) => {
     const { store, hub, index } = setup(bufferLimit);
     const stream = hub.openStream();
     const watchers = new Map<number, Expectation>();
