@@ -216,6 +216,7 @@ export class Raft {
   private becomeLeader(): void {
     invariant(this.role === 'candidate', () => `invalid transition ${this.role} -> leader`);
     invariant(this.vote === this.id, 'a leader must have voted for itself');
+    invariant(voteResult(this.voters, this.votes) === 'won', 'a leader must hold a quorum of votes');
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
@@ -360,6 +361,9 @@ export class Raft {
       // does not discard it.
       this.send(message({ type: respType, from: this.id, to: m.from, term: m.term }));
       if (m.type === 'MsgVote') {
+        // One vote per term: a grant either repeats our vote or is our first this term.
+        invariant(m.term === this.term, 'a vote is granted only in our current term');
+        invariant(this.vote === NONE || this.vote === m.from, () => `second vote in term ${this.term}: ${this.vote} then ${m.from}`);
         this.electionElapsed = 0;
         this.vote = m.from;
       }
