@@ -26,7 +26,12 @@ const BYTES_TAG = '\u0000b:';
 
 /** JSON in which byte arrays survive: each becomes a tagged latin1 string. */
 export function encodeJson(value: unknown): Uint8Array {
-  const json = JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? BYTES_TAG + toKey(v) : v));
+  // The replacer reads the holder's original value: JSON.stringify calls toJSON first,
+  // and Node's Buffer (a Uint8Array) has one that turns it into {type, data}.
+  const json = JSON.stringify(value, function replacer(this: Record<string, unknown>, key: string, v: unknown): unknown {
+    const original = this[key];
+    return original instanceof Uint8Array ? BYTES_TAG + toKey(original) : v;
+  });
   return new TextEncoder().encode(json);
 }
 

@@ -10,6 +10,7 @@
 //                 leader's clock and proposed through Raft; keep-alive on the leader
 
 import { NodeDriver, type DriverConfig } from '../node/driver.js';
+import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
 import type { NodeId } from '../raft/types.js';
 import type { Random } from '../util/random.js';
@@ -61,6 +62,12 @@ export class EtcdServer {
   private readonly config: ServerConfig;
   private readonly clock: Clock;
   private readonly waiters = new Map<string, Waiter>();
+  /**
+   * Requests refused because no leader is known yet: retried every tick until they are
+   * accepted or their deadline passes (etcd holds proposals while there is no leader,
+   * and answers "request timed out" if none appears).
+   */
+  private readonly unsent = new Map<string, () => boolean>();
   private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
   private nextRequest = 1;
   private ticks = 0;
@@ -101,8 +108,15 @@ export class EtcdServer {
   tick(): void {
     this.ticks++;
     this.driver.tick();
+    this.retryUnsent();
     this.leaseDuties();
     this.expireWaiters();
+  }
+
+  private retryUnsent(): void {
+    for (const [id, attempt] of this.unsent) {
+      if (attempt()) this.unsent.delete(id);
+    }
   }
 
   private leaseDuties(): void {
@@ -136,11 +150,13 @@ export class EtcdServer {
     for (const [id, w] of this.waiters) {
       if (w.deadlineTick > this.ticks) continue;
       this.waiters.delete(id);
+      this.unsent.delete(id);
       w.settle(etcdError('timeout'));
     }
     for (const [id, r] of this.reads) {
       if (r.deadlineTick > this.ticks) continue;
       this.reads.delete(id);
+      this.unsent.delete(id);
       r.settle(etcdError('timeout'));
     }
   }
@@ -276,11 +292,25 @@ export class EtcdServer {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
       settle: (result) => { onResult(isEtcdError(result) ? { kind: 'error', error: result } : result); },
     });
-    const accepted = this.driver.propose(data);
-    if (!accepted.ok) {
-      this.waiters.delete(requestId);
-      onResult({ kind: 'error', error: etcdError('noLeader') });
+    this.submit(requestId, () => this.driver.propose(data));
+  }
+
+  /** Hands a request to Raft now, or — if no leader is known — on a later tick. */
+  private submit(id: string, attempt: () => Accepted): void {
+    const first = attempt();
+    if (first.ok) return;
+    if (first.refusal !== 'proposalDropped') {
+      this.failNow(id, first.refusal === 'confChangePending' ? 'timeout' : 'noLeader');
+      return;
     }
+    this.unsent.set(id, () => attempt().ok);
+  }
+
+  private failNow(id: string, error: 'noLeader' | 'timeout'): void {
+    const waiter = this.waiters.get(id) ?? this.reads.get(id);
+    this.waiters.delete(id);
+    this.reads.delete(id);
+    waiter?.settle(etcdError(error));
   }
 
   private linearizable(serve: () => void, fail: (error: EtcdError) => void): void {
@@ -290,11 +320,7 @@ export class EtcdServer {
       serve,
       settle: (result) => { if (isEtcdError(result)) fail(result); },
     });
-    const accepted = this.driver.readIndex(context);
-    if (!accepted.ok) {
-      this.reads.delete(context);
-      fail(etcdError('noLeader'));
-    }
+    this.submit(context, () => this.driver.readIndex(context));
   }
 
   private settle(requestId: string, result: ApplyResult): void {

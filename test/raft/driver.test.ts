@@ -3,7 +3,7 @@
 import test from 'ava';
 import { NodeDriver, type StateMachine } from '../../core/node/driver.js';
 import type { Entry, Message } from '../../core/raft/types.js';
-import { MemoryLogStore } from '../support/memoryLogStore.js';
+import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import { TestRandom } from './harness.js';
 
 class ListMachine implements StateMachine {

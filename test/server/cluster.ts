@@ -2,7 +2,7 @@
 // writes complete at once, the network delivers when told, the clock moves with ticks.
 
 import type { Message, NodeId } from '../../core/raft/types.js';
-import { MemoryLogStore } from '../support/memoryLogStore.js';
+import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { TestRandom } from '../raft/harness.js';
 

@@ -92,3 +92,12 @@ test('a restarted member re-applies its log exactly once', (t) => {
   const kv = ok(call(c, restarted.range.bind(restarted), { key: enc('k'), serializable: true })).kvs[0];
   t.is(kv?.version, 5, 'five puts, each applied once');
 });
+
+test('requests survive the entry codec when keys and values are Node Buffers (as gRPC decodes them)', (t) => {
+  const c = new ServerCluster([1]);
+  const leader = c.elect();
+  ok(call(c, leader.put.bind(leader), { key: Buffer.from('buf'), value: Buffer.from([0, 255, 7]) }));
+  const got = ok(call(c, leader.range.bind(leader), { key: Buffer.from('buf') }));
+  t.deepEqual([...(got.kvs[0]?.value ?? [])], [0, 255, 7]);
+  t.is(dec(got.kvs[0]?.key ?? enc('')), 'buf');
+});

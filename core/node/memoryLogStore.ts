@@ -1,9 +1,9 @@
-// An in-memory LogStore for unit tests: writes complete at once ('instant') or when
-// the test calls flush() ('manual'). No faults: the simulator's SimDisk models those.
+// An in-memory LogStore: writes complete at once ('instant') or when flush() is called
+// ('manual', for tests). Nothing survives the process: a volatile member, or a test double.
 
-import type { LogStore, LogWrite, RecoveredLog, WriteResult } from '../../core/node/ports.js';
-import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
-import { EMPTY_HARD_STATE } from '../../core/raft/types.js';
+import type { LogStore, LogWrite, RecoveredLog, WriteResult } from './ports.js';
+import type { Entry, HardState, Snapshot } from '../raft/types.js';
+import { EMPTY_HARD_STATE } from '../raft/types.js';
 
 export class MemoryLogStore implements LogStore {
   hardState: HardState = EMPTY_HARD_STATE;

@@ -1,0 +1,34 @@
+// Loads Tern's own .proto files (etcd's v3 API names and field numbers) for grpc-js.
+// Options: snake_case field names as on the wire, 64-bit integers as decimal strings
+// (member and cluster ids use all 64 bits), enums as their names, defaults filled in.
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+
+/** build/net/protos.js → net/proto/ (the .proto files are read from the source tree). */
+const PROTO_DIR = fileURLToPath(new URL('../../net/proto/', import.meta.url));
+
+export interface EtcdServices {
+  readonly kv: grpc.ServiceDefinition;
+  readonly maintenance: grpc.ServiceDefinition;
+}
+
+export function loadEtcdServices(): EtcdServices {
+  const definition = protoLoader.loadSync(['rpc.proto'], {
+    includeDirs: [PROTO_DIR],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const root = grpc.loadPackageDefinition(definition);
+  const pkg = root['etcdserverpb'] as grpc.GrpcObject;
+  const service = (name: string): grpc.ServiceDefinition => {
+    const ctor = pkg[name] as grpc.ServiceClientConstructor | undefined;
+    if (ctor === undefined) throw new Error(`rpc.proto has no service ${name}`);
+    return ctor.service;
+  };
+  return { kv: service('KV'), maintenance: service('Maintenance') };
+}

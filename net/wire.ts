@@ -1,0 +1,166 @@
+// Translation between etcd's wire messages (as proto-loader decodes them: snake_case,
+// int64 as strings, enums as names, bytes as Buffers) and the core's request types.
+
+import * as grpc from '@grpc/grpc-js';
+import type { EtcdError, GrpcCode } from '../core/errors.js';
+import type {
+  Compare, CompareResult, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
+  RangeResponse, RequestOp, ResponseOp, SortOrder, SortTarget, TxnRequest, TxnResponse,
+} from '../core/mvcc/types.js';
+import type { ResponseHeader } from '../core/server/server.js';
+
+/** A decoded wire message: fields by name, values as proto-loader gives them. */
+export type Wire = Record<string, unknown>;
+
+const EMPTY = new Uint8Array(0);
+
+export function bytes(value: unknown): Uint8Array {
+  return value instanceof Uint8Array ? value : EMPTY;
+}
+
+/** int64 fields arrive as decimal strings; every revision and id Tern uses fits in 2^53. */
+export function int(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value !== '') return Number(value);
+  return 0;
+}
+
+function bool(value: unknown): boolean {
+  return value === true;
+}
+
+function sub(value: unknown): Wire {
+  return typeof value === 'object' && value !== null ? (value as Wire) : {};
+}
+
+const SORT_ORDERS: Record<string, SortOrder> = { NONE: 'none', ASCEND: 'ascend', DESCEND: 'descend' };
+const SORT_TARGETS: Record<string, SortTarget> = { KEY: 'key', VERSION: 'version', CREATE: 'create', MOD: 'mod', VALUE: 'value' };
+const COMPARE_RESULTS: Record<string, CompareResult> = { EQUAL: 'equal', GREATER: 'greater', LESS: 'less', NOT_EQUAL: 'notEqual' };
+
+export function rangeRequest(w: Wire): RangeRequest {
+  return {
+    key: bytes(w['key']),
+    rangeEnd: bytes(w['range_end']),
+    limit: int(w['limit']),
+    revision: int(w['revision']),
+    sortOrder: SORT_ORDERS[String(w['sort_order'])] ?? 'none',
+    sortTarget: SORT_TARGETS[String(w['sort_target'])] ?? 'key',
+    serializable: bool(w['serializable']),
+    keysOnly: bool(w['keys_only']),
+    countOnly: bool(w['count_only']),
+    minModRevision: int(w['min_mod_revision']),
+    maxModRevision: int(w['max_mod_revision']),
+    minCreateRevision: int(w['min_create_revision']),
+    maxCreateRevision: int(w['max_create_revision']),
+  };
+}
+
+export function putRequest(w: Wire): PutRequest {
+  return {
+    key: bytes(w['key']), value: bytes(w['value']), lease: int(w['lease']), prevKv: bool(w['prev_kv']),
+    ignoreValue: bool(w['ignore_value']), ignoreLease: bool(w['ignore_lease']),
+  };
+}
+
+export function deleteRangeRequest(w: Wire): DeleteRangeRequest {
+  return { key: bytes(w['key']), rangeEnd: bytes(w['range_end']), prevKv: bool(w['prev_kv']) };
+}
+
+function compare(w: Wire): Compare {
+  const base = { result: COMPARE_RESULTS[String(w['result'])] ?? 'equal', key: bytes(w['key']), rangeEnd: bytes(w['range_end']) };
+  switch (String(w['target'])) {
+    case 'CREATE': return { ...base, target: 'create', createRevision: int(w['create_revision']) };
+    case 'MOD': return { ...base, target: 'mod', modRevision: int(w['mod_revision']) };
+    case 'VALUE': return { ...base, target: 'value', value: bytes(w['value']) };
+    case 'LEASE': return { ...base, target: 'lease', lease: int(w['lease']) };
+    default: return { ...base, target: 'version', version: int(w['version']) };
+  }
+}
+
+function requestOp(w: Wire): RequestOp {
+  switch (w['request']) {
+    case 'request_put': return { put: putRequest(sub(w['request_put'])) };
+    case 'request_delete_range': return { deleteRange: deleteRangeRequest(sub(w['request_delete_range'])) };
+    case 'request_txn': return { txn: txnRequest(sub(w['request_txn'])) };
+    // An empty RequestOp: etcd treats it as a range of the empty key (→ key not provided).
+    default: return { range: rangeRequest(sub(w['request_range'])) };
+  }
+}
+
+export function txnRequest(w: Wire): TxnRequest {
+  const list = (v: unknown): Wire[] => (Array.isArray(v) ? (v as Wire[]) : []);
+  return {
+    compare: list(w['compare']).map(compare),
+    success: list(w['success']).map(requestOp),
+    failure: list(w['failure']).map(requestOp),
+  };
+}
+
+// ------------------------------------------------------------------ responses
+
+/** etcd's member and cluster ids are uint64: the host maps the core's ids to them. */
+export interface WireIds {
+  readonly clusterId: string;
+  readonly memberId: string;
+}
+
+export function header(h: ResponseHeader, ids: WireIds): Wire {
+  return { cluster_id: ids.clusterId, member_id: ids.memberId, revision: String(h.revision), raft_term: String(h.raftTerm) };
+}
+
+/** Sub-responses inside a txn carry a header with only the revision (as etcd 3.4). */
+function revisionHeader(revision: number): Wire {
+  return { revision: String(revision) };
+}
+
+export function keyValue(kv: KeyValue): Wire {
+  return {
+    key: Buffer.from(kv.key), create_revision: String(kv.createRevision), mod_revision: String(kv.modRevision),
+    version: String(kv.version), value: Buffer.from(kv.value), lease: String(kv.lease),
+  };
+}
+
+export function rangeResponse(r: RangeResponse, head: Wire): Wire {
+  return { header: head, kvs: r.kvs.map(keyValue), more: r.more, count: String(r.count) };
+}
+
+export function putResponse(r: PutResponse, head: Wire): Wire {
+  return r.prevKv === null ? { header: head } : { header: head, prev_kv: keyValue(r.prevKv) };
+}
+
+export function deleteRangeResponse(r: DeleteRangeResponse, head: Wire): Wire {
+  return { header: head, deleted: String(r.deleted), prev_kvs: r.prevKvs.map(keyValue) };
+}
+
+function responseOp(op: ResponseOp): Wire {
+  if ('range' in op) return { response_range: rangeResponse(op.range, revisionHeader(op.range.revision)) };
+  if ('put' in op) return { response_put: putResponse(op.put, revisionHeader(op.put.revision)) };
+  if ('deleteRange' in op) {
+    return { response_delete_range: deleteRangeResponse(op.deleteRange, revisionHeader(op.deleteRange.revision)) };
+  }
+  return { response_txn: txnResponse(op.txn, revisionHeader(op.txn.revision)) };
+}
+
+export function txnResponse(r: TxnResponse, head: Wire): Wire {
+  return { header: head, succeeded: r.succeeded, responses: r.responses.map(responseOp) };
+}
+
+// ------------------------------------------------------------------ errors
+
+const CODES: Record<GrpcCode, grpc.status> = {
+  InvalidArgument: grpc.status.INVALID_ARGUMENT,
+  OutOfRange: grpc.status.OUT_OF_RANGE,
+  NotFound: grpc.status.NOT_FOUND,
+  FailedPrecondition: grpc.status.FAILED_PRECONDITION,
+  ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
+  Unavailable: grpc.status.UNAVAILABLE,
+  PermissionDenied: grpc.status.PERMISSION_DENIED,
+  Unauthenticated: grpc.status.UNAUTHENTICATED,
+  Canceled: grpc.status.CANCELLED,
+  DataLoss: grpc.status.DATA_LOSS,
+};
+
+/** etcd's error as a gRPC status: clients match on the message text. */
+export function grpcError(e: EtcdError): Partial<grpc.StatusObject> {
+  return { code: CODES[e.code], details: e.message };
+}

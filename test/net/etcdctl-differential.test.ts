@@ -1,0 +1,58 @@
+// Real etcdctl against real etcd 3.4 and against Tern, command by command: the output,
+// the error text and the exit code must be the same. Normalized: etcdctl's JSON
+// retry-warning log lines (timestamps, random client ids) and raft_term (etcd's
+// bootstrap entries put its first leader in term 2; no client depends on the number).
+import test from 'ava';
+import { etcdctl, startEtcd, startTern, type Outcome } from './processes.js';
+
+const SCRIPT: readonly { args: string[]; input?: string }[] = [
+  { args: ['put', 'foo', 'bar'] },
+  { args: ['get', 'foo'] },
+  { args: ['get', 'foo', '-w', 'json'] },
+  { args: ['put', 'foo', 'baz', '--prev-kv'] },
+  { args: ['get', 'foo', '--rev', '2', '-w', 'json'] },
+  { args: ['put', 'fop', '1'] },
+  { args: ['put', 'fo', '2'] },
+  { args: ['get', 'fo', '--prefix'] },
+  { args: ['get', 'fo', '--prefix', '--limit', '2', '-w', 'json'] },
+  { args: ['get', 'fo', '--prefix', '--sort-by', 'MODIFY', '--order', 'DESCEND', '--keys-only'] },
+  { args: ['get', 'fo', '--from-key', '--count-only', '-w', 'json'] },
+  { args: ['put', '', 'x'] },
+  { args: ['get', 'foo', '--rev', '100'] },
+  { args: ['txn'], input: 'version("foo") = "2"\n\nput foo qux\nget foo\n\nget fo\n\n' },
+  { args: ['txn', '-w', 'json'], input: 'value("missing") = ""\n\nput x 1\n\nput y 1\n\n' },
+  { args: ['txn'], input: '\nput a 1\nput a 2\n\n\n' },
+  { args: ['put', 'k', '--ignore-value'] },
+  { args: ['del', 'fo', '--prefix', '--prev-kv'] },
+  { args: ['del', 'nothing', '-w', 'json'] },
+  { args: ['compaction', '4'] },
+  { args: ['get', 'foo', '--rev', '3'] },
+  { args: ['compaction', '4'] },
+  { args: ['get', 'foo', '--rev', '4', '-w', 'json'] },
+  { args: ['endpoint', 'health'] },
+];
+
+function normalize(o: Outcome, endpoint: string): string {
+  const keep = (text: string): string => text.split('\n')
+    .filter((line) => !line.startsWith('{"level":'))
+    .join('\n')
+    .replaceAll(endpoint, 'ENDPOINT')
+    .replace(/"raft_term":\d+/g, '"raft_term":T')
+    .replace(/took = [0-9.]+[µm]?s/g, 'took = D');
+  return `exit ${o.code}\n${keep(o.stdout)}\n${keep(o.stderr)}`;
+}
+
+test('etcdctl cannot tell Tern from etcd on the KV API', async (t) => {
+  const etcd = await startEtcd();
+  const tern = await startTern();
+  try {
+    for (const step of SCRIPT) {
+      const fromEtcd = await etcdctl(etcd.endpoint, step.args, step.input);
+      const fromTern = await etcdctl(tern.endpoint, step.args, step.input);
+      t.is(normalize(fromTern, tern.endpoint), normalize(fromEtcd, etcd.endpoint), `etcdctl ${step.args.join(' ')}`);
+    }
+  } finally {
+    await etcd.stop();
+    t.is(await tern.stop(), 0, 'SIGTERM shuts Tern down cleanly (exit 0)');
+  }
+});

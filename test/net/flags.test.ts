@@ -1,0 +1,46 @@
+// The member binary's flags: etcd's names and defaults; bad flags exit 2 with a message.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { hostPort, parseFlags } from '../../net/flags.js';
+
+test('no flags: etcd\'s defaults', (t) => {
+  const parsed = parseFlags([]);
+  t.true(parsed.ok);
+  if (!parsed.ok) return;
+  t.deepEqual(parsed.flags.listenClientUrls, ['http://localhost:2379']);
+  t.is(parsed.flags.dataDir, 'default.tern');
+  t.is(parsed.flags.heartbeatMs, 100);
+  t.is(parsed.flags.electionMs, 1000);
+  t.is(hostPort('http://127.0.0.1:2379'), '127.0.0.1:2379');
+});
+
+test('both --flag value and --flag=value are accepted', (t) => {
+  const parsed = parseFlags(['--name', 'n1', '--heartbeat-interval=50', '--election-timeout', '500']);
+  t.true(parsed.ok && parsed.flags.name === 'n1' && parsed.flags.heartbeatMs === 50 && parsed.flags.electionMs === 500);
+});
+
+test('bad flags are refused with a reason', (t) => {
+  for (const [argv, fragment] of [
+    [['--nope', '1'], 'unknown flag --nope'],
+    [['--heartbeat-interval', 'x'], 'positive integer'],
+    [['--heartbeat-interval', '100', '--election-timeout', '200'], 'at least as 5 times'],
+    [['--listen-client-urls', 'unix:///tmp/s'], 'not an http://host:port URL'],
+    [['--name'], 'needs a value'],
+  ] as const) {
+    const parsed = parseFlags(argv);
+    t.false(parsed.ok);
+    if (!parsed.ok) t.true(parsed.error.includes(fragment), parsed.error);
+  }
+});
+
+test('the binary exits 2 on a bad flag', async (t) => {
+  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
+  const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, [bin, '--bogus'], (error, _stdout, stderr) => {
+      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+  t.is(result.code, 2);
+  t.true(result.stderr.includes('unknown flag --bogus'));
+});

@@ -1,0 +1,84 @@
+// Real processes for compatibility tests: a Tern member, a real etcd, and etcdctl.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+export interface Running {
+  readonly process: ChildProcess;
+  readonly endpoint: string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts a process and waits until its stderr shows `readyLine`. */
+function startAndWait(command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void): Promise<Running> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, 20_000);
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString();
+      if (!log.includes(readyLine)) return;
+      clearTimeout(timer);
+      resolve({
+        process: child,
+        endpoint,
+        stop: () => new Promise((done) => {
+          child.once('exit', (code) => { cleanup(); done(code); });
+          child.kill('SIGTERM');
+        }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); cleanup(); reject(new Error(`${command} exited ${String(code)}:\n${log}`)); });
+  });
+}
+
+export async function startTern(extraArgs: readonly string[] = []): Promise<Running> {
+  const port = await freePort();
+  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
+  return startAndWait(process.execPath, [bin, '--listen-client-urls', `http://127.0.0.1:${port}`, ...extraArgs],
+    'ready to serve client requests', `127.0.0.1:${port}`, () => undefined);
+}
+
+export async function startEtcd(): Promise<Running> {
+  const [client, peer] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-'));
+  return startAndWait('etcd', [
+    '--data-dir', path.join(dir, 'data'),
+    '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+  ], 'ready to serve client requests', `127.0.0.1:${client}`, () => { rmSync(dir, { recursive: true, force: true }); });
+}
+
+export interface Outcome {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+export function etcdctl(endpoint: string, args: readonly string[], input?: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = execFile('etcdctl', ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ stdout, stderr, code });
+      });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
