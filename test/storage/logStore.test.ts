@@ -242,11 +242,14 @@ test('LmdbLogStore agrees with the in-memory LogStore over random write/compact 
         const want = plain(model.recover());
         t.deepEqual(live, want);
         t.deepEqual(after, want);
+        // Now and then, from another process too (a process-level open of the same directory).
+        if (run % 10 === 1) t.deepEqual(recoverInChild(dir), want);
         return true;
       }),
       { numRuns: 30 },
     );
   });
   t.log(`${steps} writes and compactions`);
-  t.true(steps > 500);
+  // About 20 valid steps per run on average; far fewer means the generator went slack.
+  t.true(steps > 250);
 });
