@@ -168,7 +168,9 @@ export class LmdbLogStore implements LogStore {
     // The two-argument then: an exception thrown by `done` itself is not reported to
     // `done` as a failed write (it surfaces as an unhandled rejection instead).
     void committed
-      .then(() => (mustSync ? committed.flushed : undefined))
+      // An environment opened without separateFlushed (not by openLmdbEnv) has no
+      // per-write flush promise: the environment's, covering every write so far, serves.
+      .then(() => (mustSync ? committed.flushed ?? this.root.flushed : undefined))
       .then(() => { done({ kind: 'ok' }); }, (error: unknown) => { done(this.failed(error)); });
   }
 
