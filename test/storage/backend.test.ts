@@ -141,3 +141,15 @@ test('the log store and the backend share one environment; both survive a reopen
     await again.close();
   });
 });
+
+test('a batch LMDB refuses throws, and the backend refuses every call after it', async (t) => {
+  await withTempDir(async (dir) => {
+    const failures: string[] = [];
+    const backend = LmdbBackend.open(dir, { onError: (detail) => failures.push(detail) });
+    await backend.close();
+    const batch: BackendBatch = { puts: [], deletes: [], meta: { appliedIndex: 1, compactRevision: 0 } };
+    t.throws(() => { backend.write(batch); });
+    t.is(failures.length, 1);
+    t.throws(() => backend.meta(), { message: /a batch failed to commit/ });
+  });
+});

@@ -253,3 +253,13 @@ test('LmdbLogStore agrees with the in-memory LogStore over random write/compact 
   // About 20 valid steps per run on average; far fewer means the generator went slack.
   t.true(steps > 250);
 });
+
+test('a write that LMDB refuses completes with an ioError, and the store refuses writes after it', async (t) => {
+  await withTempDir(async (dir) => {
+    const store = LmdbLogStore.open(dir);
+    await store.close();
+    const first = await write(store, { entries: entries(1, 1, 1), hardState: hardState(1, 0) });
+    t.like(first, { kind: 'ioError' });
+    t.like(await compact(store, snapshot(1, 1)), { kind: 'ioError', detail: `an earlier write failed: ${'detail' in first ? first.detail : ''}` });
+  });
+});
