@@ -1,0 +1,155 @@
+// LmdbBackend on real LMDB against MemoryBackend (the reference): the same batches
+// give the same get/scan/meta, both before the batches commit (the overlay) and after
+// a reopen; and the MVCC store rebuilt over a reopened LmdbBackend answers as before.
+import test from 'ava';
+import fc from 'fast-check';
+import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
+import { MemoryBackend } from '../../core/mvcc/backend.js';
+import { rev, type Rev } from '../../core/mvcc/revision.js';
+import { MvccStore } from '../../core/mvcc/store.js';
+import { LmdbBackend } from '../../storage/lmdbBackend.js';
+import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
+import { openLmdbEnv } from '../../storage/lmdbEnv.js';
+import { entries, hardState, withTempDir, write } from './util.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function scanAll(b: MvccBackend, from: Rev, to: Rev, limit = Infinity): [Rev, StoredKv][] {
+  const out: [Rev, StoredKv][] = [];
+  b.scan(from, to, (r, kv) => {
+    out.push([r, kv]);
+    return out.length < limit;
+  });
+  return out;
+}
+
+/** A batch step: new revisions put, some existing ones deleted (compaction), meta advanced. */
+interface BatchPlan {
+  readonly puts: readonly { sub: number; key: string; value: number[]; tombstone: boolean; lease: number }[];
+  readonly deletePicks: readonly number[];
+  readonly compact: boolean;
+}
+
+const batchPlan: fc.Arbitrary<BatchPlan> = fc.record({
+  puts: fc.array(fc.record({
+    sub: fc.integer({ min: 0, max: 3 }),
+    key: fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 6 }),
+    value: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }),
+    tombstone: fc.boolean(),
+    lease: fc.integer({ min: -5, max: 1_000_000 }),
+  }), { maxLength: 4 }),
+  deletePicks: fc.array(fc.nat(), { maxLength: 3 }),
+  compact: fc.boolean(),
+});
+
+test('LmdbBackend answers like MemoryBackend for the same batches, before commit and after a reopen', async (t) => {
+  let batches = 0;
+  await withTempDir(async (root) => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(batchPlan, { minLength: 1, maxLength: 30, size: 'max' }), fc.array(fc.nat(), { minLength: 8, maxLength: 8 }), async (plans, probes) => {
+        const dir = `${root}/run-${run++}`;
+        const memory = new MemoryBackend();
+        let lmdb = LmdbBackend.open(dir);
+        let main = 2;
+        let applied = 0;
+        const probe = (i: number): number => probes[i % probes.length] ?? 0;
+        const check = (b: MvccBackend): unknown => {
+          const all = scanAll(b, 0, Number.MAX_SAFE_INTEGER);
+          const revs = all.map(([r]) => r);
+          const pick = (i: number): Rev => revs.length === 0 ? 0 : (revs[probe(i) % revs.length] ?? 0);
+          return {
+            all,
+            meta: b.meta(),
+            gets: [pick(0), pick(1), pick(1) + 1, rev(main + 5, 0)].map((r) => b.get(r) ?? null),
+            window: scanAll(b, pick(2), pick(3) + 1),
+            limited: scanAll(b, pick(4), Number.MAX_SAFE_INTEGER, 1 + (probe(5) % 3)),
+          };
+        };
+        for (const [i, plan] of plans.entries()) {
+          const existing = scanAll(memory, 0, Number.MAX_SAFE_INTEGER).map(([r]) => r);
+          const subs = [...new Set(plan.puts.map((p) => p.sub))].sort((a, b) => a - b);
+          const puts = subs.map((sub, n): [Rev, StoredKv] => {
+            const p = plan.puts.find((q) => q.sub === sub) ?? plan.puts[n];
+            if (p === undefined) throw new Error('unreachable');
+            return [rev(main, sub), { key: p.key, value: new Uint8Array(p.value), createRevision: main - 1, modRevision: main, version: 1 + sub, lease: p.lease, tombstone: p.tombstone }];
+          });
+          const deletes = [...new Set(plan.deletePicks.map((k) => existing[k % Math.max(1, existing.length)]).filter((r) => r !== undefined))];
+          if (puts.length > 0) main++;
+          applied += 1 + (i % 2);
+          const batch: BackendBatch = { puts, deletes, meta: { appliedIndex: applied, compactRevision: plan.compact ? main - 1 : memory.meta().compactRevision } };
+          memory.write(batch);
+          lmdb.write(batch);
+          // Straight after the write, before LMDB has committed it: the overlay answers.
+          t.deepEqual(check(lmdb), check(memory));
+          if (i % 5 === 4) await lmdb.root.committed;
+        }
+        await lmdb.close();
+        lmdb = LmdbBackend.open(dir);
+        t.deepEqual(check(lmdb), check(memory));
+        await lmdb.close();
+        batches += plans.length;
+        return true;
+      }),
+      { numRuns: 40 },
+    );
+  });
+  t.log(`${batches} batches`);
+  t.true(batches > 200);
+});
+
+test('the MVCC store rebuilt over a reopened LmdbBackend answers like before', async (t) => {
+  await withTempDir(async (dir) => {
+    let backend = LmdbBackend.open(dir);
+    const store = new MvccStore(backend);
+    let applied = 0;
+    for (let i = 0; i < 200; i++) {
+      const key = enc(`k${i % 17}`);
+      if (i % 11 === 10) store.deleteRange({ key: enc('k1'), rangeEnd: enc('k2') }, ++applied);
+      else if (i % 13 === 12) store.txn({ compare: [], success: [{ put: { key, value: enc(`t${i}`) } }, { put: { key: enc('z'), value: enc(`${i}`) } }], failure: [] }, ++applied);
+      else store.put({ key, value: enc(`v${i}`), lease: 0 }, ++applied);
+      if (i === 120) store.compact({ revision: 60 }, ++applied);
+    }
+    const ask = (s: MvccStore): unknown => ({
+      current: s.currentRevision(),
+      compacted: s.compactRevision(),
+      applied: s.appliedIndex(),
+      reads: [0, 60, 61, 100, 150, 199, 230].map((revision) => s.range({ key: enc('\0'), rangeEnd: enc('\0'), revision })),
+      one: s.range({ key: enc('k3') }),
+    });
+    const before = ask(store);
+    await backend.close();
+    backend = LmdbBackend.open(dir);
+    t.deepEqual(ask(new MvccStore(backend)), before);
+    await backend.close();
+  });
+});
+
+test('the log store and the backend share one environment; both survive a reopen', async (t) => {
+  await withTempDir(async (dir) => {
+    const root = openLmdbEnv(dir);
+    const log = LmdbLogStore.onEnv(root);
+    const backend = LmdbBackend.onEnv(root);
+    backend.write({ puts: [[rev(2, 0), { key: 'a', value: enc('x'), createRevision: 2, modRevision: 2, version: 1, lease: 0, tombstone: false }]], deletes: [], meta: { appliedIndex: 1, compactRevision: 0 } });
+    t.deepEqual(await write(log, { entries: entries(1, 2, 1), hardState: hardState(1, 1) }), { kind: 'ok' });
+    await root.close();
+    const again = openLmdbEnv(dir);
+    const b2 = LmdbBackend.onEnv(again);
+    t.deepEqual(b2.meta(), { appliedIndex: 1, compactRevision: 0 });
+    t.is(b2.get(rev(2, 0))?.key, 'a');
+    t.like(LmdbLogStore.onEnv(again).recover(), { hardState: hardState(1, 1) });
+    await again.close();
+  });
+});
+
+test('a batch LMDB refuses throws, and the backend refuses every call after it', async (t) => {
+  await withTempDir(async (dir) => {
+    const failures: string[] = [];
+    const backend = LmdbBackend.open(dir, { onError: (detail) => failures.push(detail) });
+    await backend.close();
+    const batch: BackendBatch = { puts: [], deletes: [], meta: { appliedIndex: 1, compactRevision: 0 } };
+    t.throws(() => { backend.write(batch); });
+    t.is(failures.length, 1);
+    t.throws(() => backend.meta(), { message: /a batch failed to commit/ });
+  });
+});
