@@ -1,7 +1,10 @@
 // The Tern member binary: `npm start -- <etcd flags>`. Serves etcd's KV and
-// Maintenance APIs on --listen-client-urls. This slice runs a single member whose
-// data lives in memory (persistence on LMDB and peers come next; see the README).
+// Maintenance APIs on --listen-client-urls. This slice runs a single member; its Raft
+// log lives in LMDB under --data-dir, so a restart resumes (peers come next).
 
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { hostPort, parseFlags } from '../flags.js';
 import { Member } from '../member.js';
 
@@ -12,7 +15,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const flags = parsed.flags;
+  // The Raft log, hard state and snapshots live in LMDB under --data-dir; the key-value
+  // state is rebuilt on start from the last snapshot plus the log after it.
+  const walDir = path.join(flags.dataDir, 'member', 'wal');
+  mkdirSync(walDir, { recursive: true });
+  const logStore = LmdbLogStore.open(walDir);
   const member = await Member.start({
+    logStore,
     name: flags.name,
     clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
     peerUrls: flags.initialAdvertisePeerUrls,
@@ -21,9 +30,9 @@ async function main(): Promise<void> {
     electionMs: flags.electionMs,
   });
   process.stderr.write(`tern: member ${flags.name} (id ${BigInt(member.ids.memberId).toString(16)}) `
-    + `serving clients on ${flags.listenClientUrls.join(',')}; data is volatile in this version (--data-dir ${flags.dataDir} is not used yet)\n`);
+    + `serving clients on ${flags.listenClientUrls.join(',')}, data in ${flags.dataDir}\n`);
   const stop = (): void => {
-    void member.stop().then(() => { process.exit(0); });
+    void member.stop().then(() => logStore.close()).then(() => { process.exit(0); });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -49,11 +49,23 @@ function startAndWait(command: string, args: readonly string[], readyLine: strin
   });
 }
 
-export async function startTern(extraArgs: readonly string[] = []): Promise<Running> {
+/** A temporary data directory; removed by `removeDataDir` (or when `startTern` owns it). */
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'tern-data-'));
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
+export async function startTern(options: { dataDir?: string } = {}): Promise<Running> {
   const port = await freePort();
   const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
-  return startAndWait(process.execPath, [bin, '--listen-client-urls', `http://127.0.0.1:${port}`, ...extraArgs],
-    'ready to serve client requests', `127.0.0.1:${port}`, () => undefined);
+  const dataDir = options.dataDir ?? tempDataDir();
+  const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
+  return startAndWait(process.execPath, [bin, '--listen-client-urls', `http://127.0.0.1:${port}`, '--data-dir', dataDir],
+    'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
 
 export async function startEtcd(): Promise<Running> {

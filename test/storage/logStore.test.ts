@@ -9,7 +9,7 @@ import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
 import { u64Key } from '../../storage/codec.js';
 import { openBinaryDb, openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { MemoryLogStore } from '../support/memoryLogStore.js';
+import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import { compact, entries, entry, hardState, plain, recoverInChild, snapshot, withTempDir, write } from './util.js';
 
 const OK = { kind: 'ok' };
