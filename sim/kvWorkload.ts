@@ -82,6 +82,7 @@ export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
 /** Lease TTL: far beyond any run, so no lease expires (the model has no expiry). */
 const LEASE_TTL_SECONDS = 24 * 3600;
 const FIRST_LEASE_ID = 1000;
+const BACKOFF_MEAN_MS = 100;
 
 type Reply = (result: ({ readonly header: ResponseHeader } & object) | EtcdError) => void;
 
@@ -98,6 +99,8 @@ interface KvCall {
   readonly response: (answer: { readonly header: ResponseHeader } & object) => EtcdResponse;
   /** A stale (serializable) get of this key: recorded as a read at the revision it reports. */
   readonly staleKey?: string;
+  /** Leases a put attaches keys to (not revoked while the put is in flight). */
+  readonly leases: readonly number[];
 }
 
 const str = (bytes: Uint8Array): string => toKey(bytes);
@@ -137,7 +140,10 @@ export class KvWorkload {
   private maxRevision = 0;
   private readonly lastMod = new Map<string, number>();
   private readonly lastVersion = new Map<string, number>();
+  /** Leases granted (ok) and not yet asked to be revoked: puts attach keys to these. */
   private readonly leases: number[] = [];
+  /** Puts in flight per lease: a lease is revoked only when none is. */
+  private readonly leaseUsers = new Map<number, number>();
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -184,9 +190,9 @@ export class KvWorkload {
     return lines.join('\n') + (lines.length > 0 ? '\n' : '');
   }
 
-  private scheduleNext(client: Client): void {
+  private scheduleNext(client: Client, backoffMeanMs = 0): void {
     if (!this.running) return;
-    const delayUs = 1000 * this.random.exponential(this.options.thinkMeanMs);
+    const delayUs = 1000 * this.random.exponential(this.options.thinkMeanMs + backoffMeanMs);
     this.scheduler.after(delayUs, { kind: 'client', node: 0, a: client.process, run: () => { this.issue(client); } });
   }
 
@@ -209,9 +215,12 @@ export class KvWorkload {
     this.records.push(record);
     const timeoutUs = 1000 * (this.options.timeoutMsMin + this.random.intBelow(this.options.timeoutMsMax - this.options.timeoutMsMin + 1));
     const complete = (): void => {
+      for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 1) - 1);
       if (record.outcome === 'unknown') client.process = this.nextProcess++;
-      this.scheduleNext(client);
+      // After an error a client backs off a little (as clientv3's retry interceptor does).
+      this.scheduleNext(client, record.outcome === 'fail' && record.ret === record.call ? BACKOFF_MEAN_MS : 0);
     };
+    for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 0) + 1);
     this.scheduler.after(timeoutUs, {
       kind: 'clientTimeout', node: member.id, a: record.process,
       run: () => {
@@ -299,14 +308,15 @@ export class KvWorkload {
     if (roll < 84) return this.cas();
     if (roll < 87) return this.leaseGrant();
     if (roll < 92) return this.put(this.key(), this.pickLease());
-    if (roll < 95) return this.leaseRevoke();
+    if (roll < 95) return this.leaseRevoke() ?? this.get(this.key(), false);
     if (roll < 97) return this.compact();
     return this.get(this.key(), false);
   }
 
+  /** A granted lease not being revoked, or 0 (none yet: a plain put). */
   private pickLease(): number {
-    if (this.leases.length === 0) return FIRST_LEASE_ID; // may not exist: "lease not found" is an answer too
-    return this.leases[this.random.intBelow(this.leases.length)] ?? FIRST_LEASE_ID;
+    if (this.leases.length === 0) return 0;
+    return this.leases[this.random.intBelow(this.leases.length)] ?? 0;
   }
 
   private get(key: string, serializable: boolean): KvCall {
@@ -314,6 +324,7 @@ export class KvWorkload {
       request: { type: 'range', key },
       ...(serializable ? { staleKey: key } : {}),
       readOnly: true,
+      leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey(key), ...(serializable ? { serializable: true } : {}) }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
@@ -328,6 +339,7 @@ export class KvWorkload {
     return {
       request: { type: 'range', key: 'k', rangeEnd: 'l', limit },
       readOnly: true,
+      leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey('k'), rangeEnd: fromKey('l'), limit }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
@@ -343,6 +355,7 @@ export class KvWorkload {
     return {
       request: { type: 'range', key, revision: rev(revision) },
       readOnly: true,
+      leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey(key), revision }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
@@ -356,6 +369,7 @@ export class KvWorkload {
     return {
       request: { type: 'put', key, value, prevKv: true, ...(lease !== 0 ? { lease } : {}) },
       readOnly: false,
+      leases: lease !== 0 ? [lease] : [],
       send: (m, reply) => {
         m.server?.put({ key: fromKey(key), value: fromKey(value), prevKv: true, ...(lease !== 0 ? { lease } : {}) }, reply);
       },
@@ -372,6 +386,7 @@ export class KvWorkload {
     return {
       request: { type: 'delete', key, prevKv: true },
       readOnly: false,
+      leases: [],
       send: (m, reply) => { m.server?.deleteRange({ key: fromKey(key), prevKv: true }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader; readonly deleted: number; readonly prevKvs: readonly CoreKeyValue[] };
@@ -426,6 +441,7 @@ export class KvWorkload {
     return {
       request: { type: 'txn', compare, success, failure },
       readOnly: false,
+      leases: [],
       send: (m, reply) => { m.server?.txn({ compare: coreCompare, success: coreSuccess, failure: coreFailure }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader; readonly succeeded: boolean; readonly responses: readonly ResponseOp[] };
@@ -446,18 +462,30 @@ export class KvWorkload {
 
   private leaseGrant(): KvCall {
     const id = this.nextLease++;
-    this.leases.push(id);
     return {
       request: { type: 'leaseGrant', id },
       readOnly: false,
+      leases: [],
       send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds: LEASE_TTL_SECONDS }, reply); },
-      response: (answer) => ({ revision: rev(answer.header.revision) }),
+      response: (answer) => {
+        this.leases.push(id);
+        return { revision: rev(answer.header.revision) };
+      },
     };
   }
 
-  private leaseRevoke(): KvCall {
-    const id = this.pickLease();
+  /**
+   * Revokes a granted lease no put is using right now, or null if there is none. (A
+   * put racing a revoke may get "lease not found", which the checker's fast path cannot
+   * place; the race is still possible through an earlier put that timed out.)
+   */
+  private leaseRevoke(): KvCall | null {
+    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0);
+    if (idle.length === 0) return null;
+    const id = idle[this.random.intBelow(idle.length)] ?? 0;
+    this.leases.splice(this.leases.indexOf(id), 1);
     return {
+      leases: [],
       request: { type: 'leaseRevoke', id },
       readOnly: false,
       send: (m, reply) => { m.server?.leaseRevoke({ id }, reply); },
@@ -473,6 +501,7 @@ export class KvWorkload {
     return {
       request: { type: 'compact', revision: rev(revision) },
       readOnly: false,
+      leases: [],
       send: (m, reply) => { m.server?.compact({ revision }, reply); },
       response: (answer) => ({ revision: rev(answer.header.revision) }),
     };
