@@ -83,11 +83,14 @@ export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
 const LEASE_TTL_SECONDS = 24 * 3600;
 const FIRST_LEASE_ID = 1000;
 const BACKOFF_MEAN_MS = 100;
+const SWITCH_PROBABILITY = 0.05;
 
 type Reply = (result: ({ readonly header: ResponseHeader } & object) | EtcdError) => void;
 
 interface Client {
   process: number;
+  /** The member this client talks to (its endpoint), 0 = none chosen yet. */
+  endpoint: NodeId;
 }
 
 interface KvCall {
@@ -142,6 +145,16 @@ export class KvWorkload {
   private readonly lastVersion = new Map<string, number>();
   /** Leases granted (ok) and not yet asked to be revoked: puts attach keys to these. */
   private readonly leases: number[] = [];
+  /**
+   * Compactions: the highest revision asked for (Tern's numbering), how many are in
+   * flight, and whether one ended unknown. Compactions ask for ever higher revisions,
+   * and while one might still take effect unseen, reads at a revision stay at or above
+   * it: a "compacted" answer is then always explained by a compaction the history shows
+   * (the checker's fast path places no unknown compaction; its search would have to).
+   */
+  private compactAsked = 1;
+  private compactsPending = 0;
+  private compactUnknown = false;
   /** Puts in flight per lease: a lease is revoked only when none is. */
   private readonly leaseUsers = new Map<number, number>();
 
@@ -158,7 +171,7 @@ export class KvWorkload {
   start(): void {
     this.running = true;
     for (let i = 0; i < this.options.clients; i++) {
-      const client: Client = { process: this.nextProcess++ };
+      const client: Client = { process: this.nextProcess++, endpoint: 0 };
       this.clients.push(client);
       this.scheduleNext(client);
     }
@@ -198,25 +211,38 @@ export class KvWorkload {
 
   private issue(client: Client): void {
     if (!this.running) return;
-    const candidates: Member[] = [];
-    for (const id of this.nodeIds) {
-      const member = this.cluster.member(id);
-      if (member.state === 'up' || member.state === 'paused') candidates.push(member);
+    // Like clientv3's balancer: stay on one endpoint; move to another after an error or a
+    // timeout, when it is down (connection refused), and now and then anyway.
+    const current = client.endpoint === 0 ? null : this.cluster.member(client.endpoint);
+    let member: Member | null = current;
+    if (current === null || current.state === 'down' || current.state === 'refused' || this.random.chance(SWITCH_PROBABILITY)) {
+      const candidates: Member[] = [];
+      for (const id of this.nodeIds) {
+        const m = this.cluster.member(id);
+        if ((m.state === 'up' || m.state === 'paused') && m !== current) candidates.push(m);
+      }
+      member = candidates.length === 0 ? current : (candidates[this.random.intBelow(candidates.length)] ?? null);
     }
-    const member = candidates.length === 0 ? null : (candidates[this.random.intBelow(candidates.length)] ?? null);
-    if (member === null) {
+    if (member === null || member.state === 'down' || member.state === 'refused') {
       this.scheduleNext(client);
       return;
     }
+    client.endpoint = member.id;
     const call = this.nextCall();
     const record: KvRecord = {
       process: client.process, call: this.scheduler.nowUs, ret: null, outcome: 'pending', request: call.request, member: member.id,
     };
     this.records.push(record);
     const timeoutUs = 1000 * (this.options.timeoutMsMin + this.random.intBelow(this.options.timeoutMsMax - this.options.timeoutMsMin + 1));
+    if (call.request.type === 'compact') this.compactsPending++;
     const complete = (): void => {
+      if (call.request.type === 'compact') {
+        this.compactsPending--;
+        if (record.outcome === 'unknown') this.compactUnknown = true;
+      }
       for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 1) - 1);
       if (record.outcome === 'unknown') client.process = this.nextProcess++;
+      if (record.outcome === 'unknown' || record.outcome === 'fail') client.endpoint = 0;
       // After an error a client backs off a little (as clientv3's retry interceptor does).
       this.scheduleNext(client, record.outcome === 'fail' && record.ret === record.call ? BACKOFF_MEAN_MS : 0);
     };
@@ -351,7 +377,8 @@ export class KvWorkload {
 
   private getAt(): KvCall {
     const key = this.key();
-    const revision = 2 + this.random.intBelow(Math.max(1, this.maxRevision + 1));
+    const lowest = this.compactsPending > 0 || this.compactUnknown ? Math.max(2, this.compactAsked) : 2;
+    const revision = lowest + this.random.intBelow(Math.max(1, this.maxRevision + 2 - lowest));
     return {
       request: { type: 'range', key, revision: rev(revision) },
       readOnly: true,
@@ -497,7 +524,8 @@ export class KvWorkload {
   }
 
   private compact(): KvCall {
-    const revision = Math.max(2, this.maxRevision - this.random.intBelow(10));
+    const revision = Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10));
+    this.compactAsked = revision;
     return {
       request: { type: 'compact', revision: rev(revision) },
       readOnly: false,
