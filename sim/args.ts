@@ -8,7 +8,7 @@
 
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import { parseSeed } from './prng.js';
-import type { FaultMode } from './run.js';
+import type { FaultMode, WorkloadMode } from './run.js';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from './run.js';
 
 export const BUG_NAMES = ['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate'] as const;
@@ -28,6 +28,9 @@ export interface CliOptions {
   readonly nodes: number;
   readonly timeMs: number;
   readonly faults: FaultMode;
+  readonly workload: WorkloadMode;
+  /** Where to write the KV history (JSON lines, docs/history-format.md); single seed only. */
+  readonly history: string | null;
   readonly json: boolean;
   readonly trace: string | null;
   readonly bugs: readonly BugName[];
@@ -43,6 +46,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --nodes N         cluster size, 1..${LIMITS.nodesMax} (default 3)
   --time-ms T       simulated milliseconds of the fault phase, 1..${LIMITS.timeMsMax} (default 10000)
   --faults MODE     none | swarm (default swarm: the seed draws which faults are on)
+  --workload W      none | kv (default none: Raft proposals only; kv: EtcdServers and KV clients)
+  --history FILE    write the KV clients' history as JSON lines (single seed, --workload kv)
   --json            print the result as one JSON object (the last line)
   --trace FILE      write the event trace as JSON lines (single seed only)
   --bug NAME        plant a bug in the core (${BUG_NAMES.join(', ')}); repeatable
@@ -64,6 +69,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
   let nodes = 3;
   let timeMs = 10_000;
   let faults: FaultMode = 'swarm';
+  let workload: WorkloadMode = 'none';
+  let history: string | null = null;
   let json = false;
   let trace: string | null = null;
   let livenessMs = DEFAULT_LIVENESS_TIMEOUT_MS;
@@ -73,7 +80,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
 
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
-    const takesValue = ['--seed', '--seeds', '--nodes', '--time-ms', '--faults', '--trace', '--bug', '--liveness-ms'].includes(flag);
+    const takesValue = ['--seed', '--seeds', '--nodes', '--time-ms', '--faults', '--trace', '--bug', '--liveness-ms', '--workload', '--history'].includes(flag);
     const value = argv[i + 1];
     if (takesValue) {
       if (value === undefined || value.startsWith('--')) return fail(`${flag} needs a value`);
@@ -127,6 +134,13 @@ export function parseArgs(argv: readonly string[]): Parsed {
       case '--trace':
         trace = value ?? null;
         break;
+      case '--workload':
+        if (value !== 'none' && value !== 'kv') return fail(`--workload must be 'none' or 'kv', got '${value ?? ''}'`);
+        workload = value;
+        break;
+      case '--history':
+        history = value ?? null;
+        break;
       case '--bug': {
         const bug = BUG_NAMES.find((name) => name === value);
         if (bug === undefined) return fail(`--bug must be one of ${BUG_NAMES.join(', ')}, got '${value ?? ''}'`);
@@ -145,11 +159,13 @@ export function parseArgs(argv: readonly string[]): Parsed {
     }
   }
   if (help) {
-    return { ok: true, options: { seedFirst: 0, seedLast: 0, range: false, nodes, timeMs, faults, json, trace, bugs, livenessMs, help } };
+    return { ok: true, options: { seedFirst: 0, seedLast: 0, range: false, nodes, timeMs, faults, workload, history, json, trace, bugs, livenessMs, help } };
   }
   if (seedFirst === null || seedLast === null) return fail('give --seed S or --seeds A..B');
   if (trace !== null && range) return fail('--trace writes one run: use it with --seed, not --seeds');
-  return { ok: true, options: { seedFirst, seedLast, range, nodes, timeMs, faults, json, trace, bugs, livenessMs, help } };
+  if (history !== null && range) return fail('--history writes one run: use it with --seed, not --seeds');
+  if (history !== null && workload !== 'kv') return fail('--history needs --workload kv');
+  return { ok: true, options: { seedFirst, seedLast, range, nodes, timeMs, faults, workload, history, json, trace, bugs, livenessMs, help } };
 }
 
 export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
@@ -163,10 +179,11 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
 /** The one command that reproduces a seed's run. */
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
-  readonly bugs: readonly string[]; readonly livenessMs?: number;
+  readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
+  if (options.workload !== undefined && options.workload !== 'none') parts.push('--workload', options.workload);
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {
     parts.push('--liveness-ms', String(options.livenessMs));

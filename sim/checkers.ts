@@ -23,7 +23,8 @@ import { entryChecksum } from './disk.js';
 
 export type ViolationKind =
   | 'electionSafety' | 'doubleVote' | 'logMatching' | 'leaderCompleteness' | 'stateMachineSafety'
-  | 'persistBeforeSend' | 'commitRule' | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception';
+  | 'persistBeforeSend' | 'commitRule' | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception'
+  | 'notLinearizable';
 
 export interface Violation {
   readonly kind: ViolationKind;

@@ -2,6 +2,7 @@
 // Exit codes: 0 every run passed, 1 some run found a violation or got stuck,
 // 2 bad options.
 
+import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
 import type { CliOptions } from './args.js';
@@ -10,6 +11,7 @@ import { passed, runSimulation } from './run.js';
 import { TraceFile } from './traceFile.js';
 
 function runOne(options: CliOptions, seed: number, trace: TraceFile | null): RunResult {
+  const historyFile = options.history;
   return runSimulation({
     seed,
     nodes: options.nodes,
@@ -17,12 +19,14 @@ function runOne(options: CliOptions, seed: number, trace: TraceFile | null): Run
     faults: options.faults,
     bugs: plantedBugs(options.bugs),
     livenessTimeoutMs: options.livenessMs,
+    workload: options.workload,
     ...(trace === null ? {} : { trace: trace.sink }),
+    ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
   });
 }
 
 function reproduce(options: CliOptions, seed: number): string {
-  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs });
+  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload });
 }
 
 function describe(result: RunResult): string {
@@ -33,6 +37,11 @@ function describe(result: RunResult): string {
       `${result.crashes} crashes, ${result.reads_served} reads, liveness ${result.liveness}` +
       (result.liveness_ms >= 0 ? ` (${result.liveness_ms} ms after healing)` : ''),
   ];
+  if (result.kv !== undefined) {
+    const kv = result.kv;
+    lines.push(`  kv: ${kv.ops_ok} ok, ${kv.ops_fail} failed, ${kv.ops_unknown} unknown ops; linearizable ${kv.linearizable} ` +
+      `(${kv.check_method}, ${kv.check_ms} ms)`);
+  }
   if (!passed(result)) {
     for (const m of result.members) {
       lines.push(`  member ${m.id}: ${m.state} ${m.role} term ${m.term} commit ${m.commit} applied ${m.applied} last ${m.lastIndex}`);
@@ -80,6 +89,9 @@ function many(options: CliOptions): number {
   const rates: number[] = [];
   let violations = 0;
   let stuck = 0;
+  const verdicts = { ok: 0, illegal: 0, unknown: 0 };
+  let opsOk = 0;
+  let opsUnknown = 0;
   let events = 0;
   let simMs = 0;
   let wallMs = 0;
@@ -91,6 +103,11 @@ function many(options: CliOptions): number {
     wallMs += result.wall_ms;
     if (result.violations.length > 0) violations++;
     if (result.liveness === 'stuck') stuck++;
+    if (result.kv !== undefined) {
+      verdicts[result.kv.linearizable]++;
+      opsOk += result.kv.ops_ok;
+      opsUnknown += result.kv.ops_unknown;
+    }
     if (!passed(result)) failing.push(result);
     if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
     if (tty) {
@@ -115,6 +132,7 @@ function many(options: CliOptions): number {
     wall_ms: Math.round(wallMs),
     events_per_s: { min: rates[0] ?? 0, median: median(rates), max: rates[rates.length - 1] ?? 0 },
     sim_s_per_wall_s: wallMs > 0 ? Math.round((simMs / wallMs) * 10) / 10 : 0,
+    ...(options.workload === 'kv' ? { linearizable: verdicts, ops_ok: opsOk, ops_unknown: opsUnknown } : {}),
     failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
   };
   if (options.json) {
@@ -124,6 +142,10 @@ function many(options: CliOptions): number {
       `${total} seeds (${options.seedFirst}..${options.seedLast}), ${options.nodes} nodes, ${options.timeMs} ms, faults ${options.faults}` +
         (options.bugs.length > 0 ? `, bugs ${options.bugs.join(',')}` : ''),
       `passed ${summary.passed}, with violations ${violations}, stuck ${stuck}`,
+      ...(options.workload === 'kv'
+        ? [`kv: linearizable ok ${verdicts.ok}, illegal ${verdicts.illegal}, unknown ${verdicts.unknown}; ` +
+          `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${opsUnknown} unknown`]
+        : []),
       `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
         `${summary.sim_s_per_wall_s} simulated s per wall s`,
     ];

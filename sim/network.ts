@@ -92,8 +92,11 @@ export class SimNetwork {
   transportFor(id: NodeId): Transport {
     return {
       send: (message: Message): void => {
-        invariant(message.from === id, () => `node ${id} sent a message from ${message.from}`);
-        this.send(message);
+        // A follower forwards a client's MsgProp / MsgReadIndex to its leader with the
+        // original sender kept (as etcd's raft does); the link is still this member's.
+        invariant(message.from === id || message.type === 'MsgProp' || message.type === 'MsgReadIndex',
+          () => `node ${id} sent a ${message.type} from ${message.from}`);
+        this.sendFrom(id, message);
       },
     };
   }
@@ -103,16 +106,24 @@ export class SimNetwork {
   }
 
   send(message: Message): void {
-    invariant(message.to > 0 && message.to < this.width && message.to !== message.from,
-      () => `message to unknown or self member ${message.to} from ${message.from}`);
+    this.sendFrom(message.from, message);
+  }
+
+  /** Sends over the link from `sender` (the message's `from` unless it is forwarded). */
+  private sendFrom(sender: NodeId, message: Message): void {
+    invariant(message.to > 0 && message.to < this.width && message.to !== sender,
+      () => `message to unknown or self member ${message.to} from ${sender}`);
     this.stats.sent++;
-    const link = message.from * this.width + message.to;
+    const link = sender * this.width + message.to;
     if (this.blocked[link] === 1 || this.random.chance(this.faults.lossProbability)) {
       this.stats.dropped++;
       return;
     }
     this.schedule(message, link);
-    if (this.random.chance(this.faults.duplicateProbability)) {
+    // A client's proposal is never duplicated: between etcd members it travels over a
+    // TCP stream, and a copy would be appended and applied twice (the KV workload saw
+    // a put applied at two revisions). The draw is made either way (same trace).
+    if (this.random.chance(this.faults.duplicateProbability) && message.type !== 'MsgProp') {
       this.stats.duplicated++;
       this.schedule(message, link);
     }

@@ -24,8 +24,14 @@ import { Scheduler } from './scheduler.js';
 import type { SwarmOptions } from './swarm.js';
 import { calmOptions, drawSwarm } from './swarm.js';
 import { proposalOf, Workload } from './workload.js';
+import type { KvWorkloadOptions } from './kvWorkload.js';
+import { drawKvOptions, KvWorkload } from './kvWorkload.js';
+import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
+import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
 
 export type FaultMode = 'none' | 'swarm';
+/** `none`: Raft proposals on bare drivers; `kv`: EtcdServer members and KV clients too. */
+export type WorkloadMode = 'none' | 'kv';
 
 export interface RunOptions {
   readonly seed: number;
@@ -37,6 +43,26 @@ export interface RunOptions {
   readonly trace?: TraceSink;
   /** Rule checks (persistBeforeSend, commitRule) on (default) or off; see checkers.ts. */
   readonly ruleChecks?: boolean;
+  /** Default `none`. */
+  readonly workload?: WorkloadMode;
+  /** With `kv`: receives the history as JSON lines (docs/history-format.md). */
+  readonly onHistory?: (text: string) => void;
+  /** With `kv`: the linearizability checker's wall-clock budget (default 30000 ms). */
+  readonly checkTimeoutMs?: number;
+}
+
+/** The KV workload's verdict (only with `--workload kv`). */
+export interface KvResult {
+  readonly kv_options: KvWorkloadOptions;
+  readonly ops_ok: number;
+  readonly ops_fail: number;
+  readonly ops_unknown: number;
+  /** Stale (serializable) gets answered: not in the checked history. */
+  readonly stale_reads: number;
+  readonly linearizable: 'ok' | 'illegal' | 'unknown';
+  /** How the checker decided: "fast path" or why it searched; or what was malformed. */
+  readonly check_method: string;
+  readonly check_ms: number;
 }
 
 export type Liveness = 'ok' | 'stuck' | 'skipped';
@@ -72,6 +98,8 @@ export interface RunResult {
   readonly members: readonly MemberSummary[];
   /** The stack of an exception thrown inside the run, for humans (not part of a verdict). */
   readonly stack?: string;
+  readonly workload?: WorkloadMode;
+  readonly kv?: KvResult;
 }
 
 export interface Injected {
@@ -118,6 +146,8 @@ export function runSimulation(options: RunOptions): RunResult {
   const wallStart = performance.now();
   const random = new SimRandom(options.seed);
   const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
+  const kvMode = options.workload === 'kv';
+  const kvOptions = kvMode ? drawKvOptions(random) : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];
@@ -159,7 +189,7 @@ export function runSimulation(options: RunOptions): RunResult {
   let workload: Workload | null = null;
   cluster = new Cluster({
     scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
-    clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {},
+    clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: kvMode,
     hooks: {
       onApplied: (id, entry) => { workload?.onApplied(id, entry); },
       onSend: (message) => { nemesis?.observeSend(message); },
@@ -168,6 +198,7 @@ export function runSimulation(options: RunOptions): RunResult {
   });
   workload = new Workload(scheduler, random, cluster, checker, swarm.workload, () => { scheduler.halt(); });
   nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
+  const kv = kvOptions === null ? null : new KvWorkload(scheduler, random, cluster, nodeIds, kvOptions);
 
   let liveness: Liveness = 'skipped';
   let livenessMs = -1;
@@ -194,6 +225,7 @@ export function runSimulation(options: RunOptions): RunResult {
     guarded(() => {
       c.start();
       w.start();
+      kv?.start();
       n.start();
     });
   }
@@ -224,6 +256,7 @@ export function runSimulation(options: RunOptions): RunResult {
     }
   }
 
+  const kvResult = kv === null ? null : checkKv(kv, checker, options);
   const wallMs = performance.now() - wallStart;
   const result: RunResult = {
     seed: options.seed,
@@ -255,7 +288,39 @@ export function runSimulation(options: RunOptions): RunResult {
       };
     }),
   };
-  return stack === undefined ? result : { ...result, stack };
+  const withKv = kvResult === null ? result : { ...result, workload: 'kv' as const, kv: kvResult };
+  return stack === undefined ? withKv : { ...withKv, stack };
+}
+
+/** Ends the KV workload, checks its history with the etcd model, reports an illegal one. */
+function checkKv(kv: KvWorkload, checker: SafetyChecker, options: RunOptions): KvResult {
+  kv.stop();
+  kv.finish();
+  const text = kv.historyText();
+  options.onHistory?.(text);
+  const started = performance.now();
+  let linearizable: KvResult['linearizable'];
+  let method: string;
+  try {
+    const checked = checkEtcdHistory(parseEtcdHistory(text), { timeoutMs: options.checkTimeoutMs ?? 30_000 });
+    linearizable = checked.result.verdict;
+    method = checked.method;
+    if (checked.result.verdict === 'illegal') {
+      const failing = checked.result.failing;
+      checker.report('notLinearizable', 0,
+        `the KV history is not linearizable (${method}): ${failing.reason ?? ''} ops ${failing.ops.slice(0, 10).join(',')}`);
+    }
+  } catch (error: unknown) {
+    // A malformed history is the recorder's bug: report it, never call it linearizable.
+    linearizable = 'unknown';
+    method = `malformed history: ${error instanceof Error ? error.message : String(error)}`;
+    checker.report('exception', 0, method);
+  }
+  return {
+    kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
+    stale_reads: kv.staleReads, linearizable, check_method: method,
+    check_ms: Math.round((performance.now() - started) * 10) / 10,
+  };
 }
 
 function injectedFaults(cluster: Cluster, nemesis: Nemesis, network: SimNetwork): Injected {

@@ -16,6 +16,8 @@ import { invariant } from '../core/util/invariant.js';
 export const EVENT_KINDS = [
   'tick', 'deliver', 'disk', 'propose', 'read', 'crash', 'restart', 'pause', 'resume',
   'partition', 'heal', 'clock', 'diskFault', 'phase', 'check', 'other',
+  // Appended (codes above unchanged): the KV workload's client requests and timeouts.
+  'client', 'clientTimeout',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 const KIND_CODE: ReadonlyMap<EventKind, number> = new Map(EVENT_KINDS.map((kind, code) => [kind, code]));

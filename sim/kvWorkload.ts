@@ -1,0 +1,537 @@
+// The KV workload (`--workload kv`): simulated etcd clients in front of the
+// EtcdServer members, modelled on etcd's robustness traffic — linearizable gets,
+// ranges with a limit, stale (serializable) gets, puts, deletes, multi-op txns,
+// compare-and-swap on mod_revision, leases (grant, put with lease, revoke) and
+// compaction. Each client is a history "process" doing one op at a time; every op is
+// recorded with its virtual invoke and complete times (µs) and an outcome in the
+// checker's format (docs/history-format.md):
+//
+//   ok       the server answered (a refusal decided at apply, e.g. "required revision
+//            has been compacted" or "requested lease not found", is an ok op whose
+//            response is that error);
+//   fail     it certainly did not happen: a read that errored or timed out (reads
+//            change nothing), a proposal the member refused to make ("no leader"),
+//            a request the member rejected before proposing, a member that is down
+//            (connection refused);
+//   unknown  a write whose answer never came before the client's deadline, or came
+//            as "request timed out" / "server stopped": it may still take effect.
+//            The process is retired; the client goes on under a new process id.
+//
+// Stale gets cannot be checked as linearizable reads of the latest state: they are
+// issued and answered, but not written to the history (counted as `stale_reads`).
+//
+// Revisions: a fresh etcd (and Tern) store is at revision 1 and the first write makes
+// revision 2; the checker's model starts at 0 and its first write makes 1. The history
+// therefore records every revision (headers, create/mod revisions, compare values,
+// range and compact revisions) as Tern's minus REVISION_OFFSET, and the clients never
+// ask for revision 1 (which would become the model's "latest", 0).
+
+import { isEtcdError, type EtcdError } from '../core/errors.js';
+import { fromKey, toKey } from '../core/mvcc/keys.js';
+import type {
+  Compare as CoreCompare, KeyValue as CoreKeyValue, RangeResponse, RequestOp as CoreRequestOp, ResponseOp,
+} from '../core/mvcc/types.js';
+import type { ResponseHeader } from '../core/server/server.js';
+import type { NodeId } from '../core/raft/types.js';
+import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
+import type { Cluster, Member } from './cluster.js';
+import type { SimRandom } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+
+export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
+
+/** Tern's revision r is the checker model's r - REVISION_OFFSET (see above). */
+export const REVISION_OFFSET = 1;
+
+function rev(revision: number): number {
+  return revision > 0 ? revision - REVISION_OFFSET : revision;
+}
+
+/** One line of the history file. */
+export interface KvRecord {
+  readonly process: number;
+  readonly call: number;
+  ret: number | null;
+  outcome: KvOutcome | 'pending';
+  /** A stale get's request is rewritten, once answered, to a read at the revision it reports. */
+  request: EtcdRequest;
+  response?: EtcdResponse;
+  /** The member asked (not part of the format; for humans reading the file). */
+  readonly member: NodeId;
+}
+
+export interface KvWorkloadOptions {
+  readonly clients: number;
+  readonly keys: number;
+  readonly thinkMeanMs: number;
+  readonly timeoutMsMin: number;
+  readonly timeoutMsMax: number;
+}
+
+/** Draws the KV workload's shape from the run's generator (only with `--workload kv`). */
+export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
+  return {
+    clients: 2 + random.intBelow(5),
+    keys: 3 + random.intBelow(8),
+    thinkMeanMs: Math.round(5 + random.float() * 45),
+    timeoutMsMin: 200,
+    timeoutMsMax: 200 + random.intBelow(1800),
+  };
+}
+
+/** Lease TTL: far beyond any run, so no lease expires (the model has no expiry). */
+const LEASE_TTL_SECONDS = 24 * 3600;
+const FIRST_LEASE_ID = 1000;
+const BACKOFF_MEAN_MS = 100;
+const SWITCH_PROBABILITY = 0.05;
+
+type Reply = (result: ({ readonly header: ResponseHeader } & object) | EtcdError) => void;
+
+interface Client {
+  process: number;
+  /** The member this client talks to (its endpoint), 0 = none chosen yet. */
+  endpoint: NodeId;
+}
+
+interface KvCall {
+  readonly request: EtcdRequest;
+  readonly readOnly: boolean;
+  /** Sends the request to the member's server; the reply arrives through `reply`. */
+  readonly send: (member: Member, reply: Reply) => void;
+  /** Turns an answer into the recorded response. */
+  readonly response: (answer: { readonly header: ResponseHeader } & object) => EtcdResponse;
+  /** A stale (serializable) get of this key: recorded as a read at the revision it reports. */
+  readonly staleKey?: string;
+  /** Leases a put attaches keys to (not revoked while the put is in flight). */
+  readonly leases: readonly number[];
+}
+
+const str = (bytes: Uint8Array): string => toKey(bytes);
+
+function kvJson(kv: CoreKeyValue): { [key: string]: Json } {
+  return {
+    key: str(kv.key), value: str(kv.value), createRevision: rev(kv.createRevision), modRevision: rev(kv.modRevision),
+    version: kv.version, lease: kv.lease,
+  };
+}
+
+function rangeJson(r: RangeResponse): { [key: string]: Json } {
+  return { kvs: r.kvs.map(kvJson), count: r.count, more: r.more };
+}
+
+/** Errors the state machine decides when it applies (or serves) a request: part of an ok answer. */
+const DECIDED_ERRORS = new Map<string, string>([
+  ['compacted', 'compacted'], ['futureRev', 'futureRev'], ['leaseNotFound', 'leaseNotFound'], ['leaseExist', 'leaseExists'],
+]);
+/** Errors after which a write may still take effect. */
+const UNCERTAIN_ERRORS = new Set(['timeout', 'stopped', 'leaderChanged', 'notLeader', 'noSpace']);
+
+export class KvWorkload {
+  readonly records: KvRecord[] = [];
+  ok = 0;
+  failed = 0;
+  unknown = 0;
+  /** Stale (serializable) gets answered; not in the checked history. */
+  staleReads = 0;
+  private readonly clients: Client[] = [];
+  private nextProcess = 0;
+  private nextValue = 1;
+  private nextLease = FIRST_LEASE_ID;
+  private running = false;
+  private readonly keyNames: string[] = [];
+  /** What clients learnt: the highest revision seen, each key's last mod revision and version. */
+  private maxRevision = 0;
+  private readonly lastMod = new Map<string, number>();
+  private readonly lastVersion = new Map<string, number>();
+  /** Leases granted (ok) and not yet asked to be revoked: puts attach keys to these. */
+  private readonly leases: number[] = [];
+  /**
+   * Compactions: the highest revision asked for (Tern's numbering), how many are in
+   * flight, and whether one ended unknown. Compactions ask for ever higher revisions,
+   * and while one might still take effect unseen, reads at a revision stay at or above
+   * it: a "compacted" answer is then always explained by a compaction the history shows
+   * (the checker's fast path places no unknown compaction; its search would have to).
+   */
+  private compactAsked = 1;
+  private compactsPending = 0;
+  private compactUnknown = false;
+  /** Puts in flight per lease: a lease is revoked only when none is. */
+  private readonly leaseUsers = new Map<number, number>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly random: SimRandom,
+    private readonly cluster: Cluster,
+    private readonly nodeIds: readonly NodeId[],
+    readonly options: KvWorkloadOptions,
+  ) {
+    for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
+  }
+
+  start(): void {
+    this.running = true;
+    for (let i = 0; i < this.options.clients; i++) {
+      const client: Client = { process: this.nextProcess++, endpoint: 0 };
+      this.clients.push(client);
+      this.scheduleNext(client);
+    }
+  }
+
+  /** No new ops from now on; what is pending stays pending until finish(). */
+  stop(): void {
+    this.running = false;
+  }
+
+  /** The run is over: an op still without an answer is unknown (a write) or failed (a read). */
+  finish(): void {
+    for (const record of this.records) {
+      if (record.outcome !== 'pending') continue;
+      this.settleUncertain(record, null);
+    }
+  }
+
+  /** The history as JSON lines (docs/history-format.md). */
+  historyText(): string {
+    const lines: string[] = [];
+    for (const r of this.records) {
+      if (r.outcome === 'pending' || r.outcome === 'stale') continue;
+      lines.push(JSON.stringify({
+        process: r.process, call: r.call, return: r.outcome === 'unknown' ? null : r.ret, outcome: r.outcome,
+        request: r.request, ...(r.response === undefined ? {} : { response: r.response }), member: r.member,
+      }));
+    }
+    return lines.join('\n') + (lines.length > 0 ? '\n' : '');
+  }
+
+  private scheduleNext(client: Client, backoffMeanMs = 0): void {
+    if (!this.running) return;
+    const delayUs = 1000 * this.random.exponential(this.options.thinkMeanMs + backoffMeanMs);
+    this.scheduler.after(delayUs, { kind: 'client', node: 0, a: client.process, run: () => { this.issue(client); } });
+  }
+
+  private issue(client: Client): void {
+    if (!this.running) return;
+    // Like clientv3's balancer: stay on one endpoint; move to another after an error or a
+    // timeout, when it is down (connection refused), and now and then anyway.
+    const current = client.endpoint === 0 ? null : this.cluster.member(client.endpoint);
+    let member: Member | null = current;
+    if (current === null || current.state === 'down' || current.state === 'refused' || this.random.chance(SWITCH_PROBABILITY)) {
+      const candidates: Member[] = [];
+      for (const id of this.nodeIds) {
+        const m = this.cluster.member(id);
+        if ((m.state === 'up' || m.state === 'paused') && m !== current) candidates.push(m);
+      }
+      member = candidates.length === 0 ? current : (candidates[this.random.intBelow(candidates.length)] ?? null);
+    }
+    if (member === null || member.state === 'down' || member.state === 'refused') {
+      this.scheduleNext(client);
+      return;
+    }
+    client.endpoint = member.id;
+    const call = this.nextCall();
+    const record: KvRecord = {
+      process: client.process, call: this.scheduler.nowUs, ret: null, outcome: 'pending', request: call.request, member: member.id,
+    };
+    this.records.push(record);
+    const timeoutUs = 1000 * (this.options.timeoutMsMin + this.random.intBelow(this.options.timeoutMsMax - this.options.timeoutMsMin + 1));
+    if (call.request.type === 'compact') this.compactsPending++;
+    const complete = (): void => {
+      if (call.request.type === 'compact') {
+        this.compactsPending--;
+        if (record.outcome === 'unknown') this.compactUnknown = true;
+      }
+      for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 1) - 1);
+      if (record.outcome === 'unknown') client.process = this.nextProcess++;
+      if (record.outcome === 'unknown' || record.outcome === 'fail') client.endpoint = 0;
+      // After an error a client backs off a little (as clientv3's retry interceptor does).
+      this.scheduleNext(client, record.outcome === 'fail' && record.ret === record.call ? BACKOFF_MEAN_MS : 0);
+    };
+    for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 0) + 1);
+    this.scheduler.after(timeoutUs, {
+      kind: 'clientTimeout', node: member.id, a: record.process,
+      run: () => {
+        if (record.outcome !== 'pending') return;
+        this.settleUncertain(record, null);
+        complete();
+      },
+    });
+    const reply: Reply = (answer) => {
+      if (record.outcome !== 'pending') return; // the client gave up already
+      if (isEtcdError(answer)) {
+        const decided = DECIDED_ERRORS.get(answer.name);
+        if (decided !== undefined) this.settle(record, 'ok', { error: decided });
+        else if (UNCERTAIN_ERRORS.has(answer.name)) this.settleUncertain(record, answer);
+        else this.settle(record, 'fail', undefined);
+      } else {
+        const response = call.response(answer);
+        const revision = answer.header.revision;
+        if (call.staleKey === undefined) {
+          this.settle(record, 'ok', response);
+        } else {
+          // Not checkable as a read of the latest state (see the top of this file):
+          // recorded as a read at the revision it reports, outcome "stale" (left out of
+          // the linearizability check).
+          record.request = { type: 'range', key: call.staleKey, revision: rev(revision) };
+          const { revision: _current, ...rest } = response;
+          this.staleReads++;
+          this.settle(record, 'stale', rest);
+        }
+      }
+      complete();
+    };
+    this.cluster.runOn(member, () => {
+      if (member.server !== null) call.send(member, reply);
+    }, !call.readOnly);
+  }
+
+  private settle(record: KvRecord, outcome: KvOutcome, response: EtcdResponse | undefined): void {
+    record.outcome = outcome;
+    record.ret = this.scheduler.nowUs;
+    if (response !== undefined) record.response = response;
+    if (outcome === 'ok') this.ok++;
+    else if (outcome === 'fail') this.failed++;
+    else if (outcome === 'unknown') this.unknown++;
+  }
+
+  /** No answer (or an uncertain one): a read failed harmlessly, a write may have happened. */
+  private settleUncertain(record: KvRecord, _error: EtcdError | null): void {
+    const readOnly = record.request.type === 'range';
+    this.settle(record, readOnly ? 'fail' : 'unknown', undefined);
+  }
+
+  private learn(revision: number, kvs: readonly CoreKeyValue[]): void {
+    if (revision > this.maxRevision) this.maxRevision = revision;
+    for (const kv of kvs) {
+      const key = str(kv.key);
+      this.lastMod.set(key, kv.modRevision);
+      this.lastVersion.set(key, kv.version);
+    }
+  }
+
+  private key(): string {
+    return this.keyNames[this.random.intBelow(this.keyNames.length)] ?? 'k0';
+  }
+
+  private twoKeys(): [string, string] {
+    const a = this.random.intBelow(this.keyNames.length);
+    const b = (a + 1 + this.random.intBelow(Math.max(1, this.keyNames.length - 1))) % this.keyNames.length;
+    return [this.keyNames[a] ?? 'k0', this.keyNames[b] ?? 'k1'];
+  }
+
+  private value(): string {
+    return `v${this.nextValue++}`;
+  }
+
+  private nextCall(): KvCall {
+    const roll = this.random.intBelow(100);
+    if (roll < 20) return this.get(this.key(), false);
+    if (roll < 27) return this.list();
+    if (roll < 35) return this.get(this.key(), true);
+    if (roll < 38) return this.getAt();
+    if (roll < 58) return this.put(this.key(), 0);
+    if (roll < 64) return this.del();
+    if (roll < 72) return this.multiTxn();
+    if (roll < 84) return this.cas();
+    if (roll < 87) return this.leaseGrant();
+    if (roll < 92) return this.put(this.key(), this.pickLease());
+    if (roll < 95) return this.leaseRevoke() ?? this.get(this.key(), false);
+    if (roll < 97) return this.compact();
+    return this.get(this.key(), false);
+  }
+
+  /** A granted lease not being revoked, or 0 (none yet: a plain put). */
+  private pickLease(): number {
+    if (this.leases.length === 0) return 0;
+    return this.leases[this.random.intBelow(this.leases.length)] ?? 0;
+  }
+
+  private get(key: string, serializable: boolean): KvCall {
+    return {
+      request: { type: 'range', key },
+      ...(serializable ? { staleKey: key } : {}),
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey(key), ...(serializable ? { serializable: true } : {}) }, reply); },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
+        this.learn(r.header.revision, r.kvs);
+        return { revision: rev(r.header.revision), ...rangeJson(r) };
+      },
+    };
+  }
+
+  private list(): KvCall {
+    const limit = 1 + this.random.intBelow(3);
+    return {
+      request: { type: 'range', key: 'k', rangeEnd: 'l', limit },
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey('k'), rangeEnd: fromKey('l'), limit }, reply); },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
+        this.learn(r.header.revision, r.kvs);
+        return { revision: rev(r.header.revision), ...rangeJson(r) };
+      },
+    };
+  }
+
+  private getAt(): KvCall {
+    const key = this.key();
+    const lowest = this.compactsPending > 0 || this.compactUnknown ? Math.max(2, this.compactAsked) : 2;
+    const revision = lowest + this.random.intBelow(Math.max(1, this.maxRevision + 2 - lowest));
+    return {
+      request: { type: 'range', key, revision: rev(revision) },
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey(key), revision }, reply); },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
+        return { revision: rev(r.header.revision), ...rangeJson(r) };
+      },
+    };
+  }
+
+  private put(key: string, lease: number): KvCall {
+    const value = this.value();
+    return {
+      request: { type: 'put', key, value, prevKv: true, ...(lease !== 0 ? { lease } : {}) },
+      readOnly: false,
+      leases: lease !== 0 ? [lease] : [],
+      send: (m, reply) => {
+        m.server?.put({ key: fromKey(key), value: fromKey(value), prevKv: true, ...(lease !== 0 ? { lease } : {}) }, reply);
+      },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader; readonly prevKv: CoreKeyValue | null };
+        this.learn(r.header.revision, []);
+        return { revision: rev(r.header.revision), prevKv: r.prevKv === null ? null : kvJson(r.prevKv) };
+      },
+    };
+  }
+
+  private del(): KvCall {
+    const key = this.key();
+    return {
+      request: { type: 'delete', key, prevKv: true },
+      readOnly: false,
+      leases: [],
+      send: (m, reply) => { m.server?.deleteRange({ key: fromKey(key), prevKv: true }, reply); },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader; readonly deleted: number; readonly prevKvs: readonly CoreKeyValue[] };
+        this.learn(r.header.revision, []);
+        return { revision: rev(r.header.revision), deleted: r.deleted, prevKvs: r.prevKvs.map(kvJson) };
+      },
+    };
+  }
+
+  /** A txn: if key a is at the version we last saw, write a and delete (or write) b; else read a. */
+  private multiTxn(): KvCall {
+    const [a, b] = this.twoKeys();
+    const version = this.lastVersion.get(a) ?? 0;
+    const va = this.value();
+    const deleteB = this.random.chance(0.5);
+    const vb = deleteB ? '' : this.value();
+    const success: RequestOp[] = [
+      { type: 'put', key: a, value: va, prevKv: true },
+      deleteB ? { type: 'delete', key: b, prevKv: true } : { type: 'put', key: b, value: vb, prevKv: true },
+      { type: 'range', key: 'k', rangeEnd: 'l' },
+    ];
+    const coreSuccess: CoreRequestOp[] = [
+      { put: { key: fromKey(a), value: fromKey(va), prevKv: true } },
+      deleteB ? { deleteRange: { key: fromKey(b), prevKv: true } } : { put: { key: fromKey(b), value: fromKey(vb), prevKv: true } },
+      { range: { key: fromKey('k'), rangeEnd: fromKey('l') } },
+    ];
+    return this.txn(
+      [{ key: a, target: 'version', result: '=', value: version }],
+      [{ key: fromKey(a), target: 'version', version, result: 'equal' }],
+      success, coreSuccess,
+      [{ type: 'range', key: a }], [{ range: { key: fromKey(a) } }],
+    );
+  }
+
+  /** Compare-and-swap on mod_revision: put if the key's mod revision is still the one we saw. */
+  private cas(): KvCall {
+    const key = this.key();
+    const mod = this.lastMod.get(key) ?? 0;
+    const value = this.value();
+    return this.txn(
+      [{ key, target: 'mod', result: '=', value: rev(mod) }],
+      [{ key: fromKey(key), target: 'mod', modRevision: mod, result: 'equal' }],
+      [{ type: 'put', key, value, prevKv: true }], [{ put: { key: fromKey(key), value: fromKey(value), prevKv: true } }],
+      [{ type: 'range', key }], [{ range: { key: fromKey(key) } }],
+    );
+  }
+
+  private txn(
+    compare: { key: string; target: 'version' | 'mod'; result: '='; value: number }[], coreCompare: CoreCompare[],
+    success: RequestOp[], coreSuccess: CoreRequestOp[], failure: RequestOp[], coreFailure: CoreRequestOp[],
+  ): KvCall {
+    return {
+      request: { type: 'txn', compare, success, failure },
+      readOnly: false,
+      leases: [],
+      send: (m, reply) => { m.server?.txn({ compare: coreCompare, success: coreSuccess, failure: coreFailure }, reply); },
+      response: (answer) => {
+        const r = answer as { readonly header: ResponseHeader; readonly succeeded: boolean; readonly responses: readonly ResponseOp[] };
+        this.learn(r.header.revision, []);
+        const responses = r.responses.map((op): Json => {
+          if ('range' in op) {
+            this.learn(0, op.range.kvs);
+            return rangeJson(op.range);
+          }
+          if ('put' in op) return { prevKv: op.put.prevKv === null ? null : kvJson(op.put.prevKv) };
+          if ('deleteRange' in op) return { deleted: op.deleteRange.deleted, prevKvs: op.deleteRange.prevKvs.map(kvJson) };
+          return {};
+        });
+        return { revision: rev(r.header.revision), succeeded: r.succeeded, responses };
+      },
+    };
+  }
+
+  private leaseGrant(): KvCall {
+    const id = this.nextLease++;
+    return {
+      request: { type: 'leaseGrant', id },
+      readOnly: false,
+      leases: [],
+      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds: LEASE_TTL_SECONDS }, reply); },
+      response: (answer) => {
+        this.leases.push(id);
+        return { revision: rev(answer.header.revision) };
+      },
+    };
+  }
+
+  /**
+   * Revokes a granted lease no put is using right now, or null if there is none. (A
+   * put racing a revoke may get "lease not found", which the checker's fast path cannot
+   * place; the race is still possible through an earlier put that timed out.)
+   */
+  private leaseRevoke(): KvCall | null {
+    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0);
+    if (idle.length === 0) return null;
+    const id = idle[this.random.intBelow(idle.length)] ?? 0;
+    this.leases.splice(this.leases.indexOf(id), 1);
+    return {
+      leases: [],
+      request: { type: 'leaseRevoke', id },
+      readOnly: false,
+      send: (m, reply) => { m.server?.leaseRevoke({ id }, reply); },
+      response: (answer) => {
+        this.learn(answer.header.revision, []);
+        return { revision: rev(answer.header.revision) };
+      },
+    };
+  }
+
+  private compact(): KvCall {
+    const revision = Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10));
+    this.compactAsked = revision;
+    return {
+      request: { type: 'compact', revision: rev(revision) },
+      readOnly: false,
+      leases: [],
+      send: (m, reply) => { m.server?.compact({ revision }, reply); },
+      response: (answer) => ({ revision: rev(answer.header.revision) }),
+    };
+  }
+}
