@@ -201,16 +201,12 @@ export class Cluster {
     let started: NodeDriver | RecoveryFailure;
     if (this.options.etcd === true) {
       member.stateMachine = null;
-      const server = EtcdServer.start({ ...config, clusterId: SIM_CLUSTER_ID, tickMs: raft.tickMs }, { ...ports, clock: member.clock });
-      if (server instanceof EtcdServer) {
-        attachObserver(server.driver, observer);
+      const server = EtcdServer.start({ ...config, clusterId: SIM_CLUSTER_ID, tickMs: raft.tickMs }, { ...ports, clock: member.clock }, {
+        ...observer,
         // The checker's applied-order check must know when a snapshot replaced the state.
-        const machine = server.machine;
-        const restore = machine.restore.bind(machine);
-        machine.restore = (data: Uint8Array): void => {
-          restore(data);
-          this.checker.onRestore(id, 0, 0);
-        };
+        onRestore: () => { this.checker.onRestore(id, 0, 0); },
+      });
+      if (server instanceof EtcdServer) {
         member.server = server;
         started = server.driver;
       } else {
@@ -312,19 +308,3 @@ export class Cluster {
   }
 }
 
-/**
- * EtcdServer.start takes no observer: it gives its driver one that serves reads. The
- * simulator's checkers need the applied entries and the fail-stop report too, so they
- * are added to that observer object, and its read hook also reports to ours. (A core
- * change would let EtcdServer.start forward an observer; until then this is the seam.)
- */
-function attachObserver(driver: NodeDriver, ours: DriverObserver): void {
-  const theirs = (driver as unknown as { observer: DriverObserver }).observer;
-  const serve: DriverObserver = { ...theirs };
-  theirs.onReadReady = (context, index): void => {
-    serve.onReadReady?.(context, index);
-    ours.onReadReady?.(context, index);
-  };
-  theirs.onApplied = (entry): void => { ours.onApplied?.(entry); };
-  theirs.onFatal = (reason): void => { ours.onFatal?.(reason); };
-}

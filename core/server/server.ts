@@ -9,7 +9,7 @@
 //   leases        grant/revoke through Raft; expiry and checkpoints decided by the
 //                 leader's clock and proposed through Raft; keep-alive on the leader
 
-import { NodeDriver, type DriverConfig } from '../node/driver.js';
+import { NodeDriver, type DriverConfig, type DriverObserver } from '../node/driver.js';
 import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
 import type { NodeId } from '../raft/types.js';
@@ -51,6 +51,11 @@ export interface ServerPorts {
   readonly clock: Clock;
 }
 
+/** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
+export interface ServerObserver extends DriverObserver {
+  onRestore?(): void;
+}
+
 interface Waiter {
   readonly deadlineTick: number;
   readonly settle: (result: ApplyResult | EtcdError) => void;
@@ -76,25 +81,37 @@ export class EtcdServer {
   /** Leases whose revoke this leader proposed and has not seen applied. */
   private readonly revoking = new Set<number>();
 
-  private constructor(config: ServerConfig, driver: NodeDriver, machine: EtcdStateMachine, clock: Clock) {
+  private readonly incarnation: string;
+
+  private constructor(config: ServerConfig, driver: NodeDriver, machine: EtcdStateMachine, clock: Clock, incarnation: string) {
     this.config = config;
     this.driver = driver;
     this.machine = machine;
     this.clock = clock;
+    this.incarnation = incarnation;
   }
 
-  static start(config: ServerConfig, ports: ServerPorts): EtcdServer | RecoveryFailure {
+  static start(config: ServerConfig, ports: ServerPorts, observer: ServerObserver = {}): EtcdServer | RecoveryFailure {
     const holder: { server: EtcdServer | null } = { server: null };
     const machine = new EtcdStateMachine({
       minLeaseTtlSeconds: minLeaseTtlSeconds((config.electionTicks ?? 10) * config.tickMs),
       clock: ports.clock,
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
+      onRestore: () => observer.onRestore?.(),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
-      onReadReady: (context) => holder.server?.serveRead(context),
+      onApplied: (entry) => observer.onApplied?.(entry),
+      onReadReady: (context, index) => {
+        holder.server?.serveRead(context);
+        observer.onReadReady?.(context, index);
+      },
+      onFatal: (reason) => observer.onFatal?.(reason),
     });
     if ('kind' in driver) return driver;
-    const server = new EtcdServer(config, driver, machine, ports.clock);
+    // Request ids must not repeat across restarts: an entry proposed by the previous
+    // incarnation may apply after this one started, and must not answer its requests.
+    const incarnation = `${ports.clock.nowMs().toString(36)}.${ports.random.intBelow(2 ** 31).toString(36)}`;
+    const server = new EtcdServer(config, driver, machine, ports.clock, incarnation);
     holder.server = server;
     return server;
   }
@@ -227,9 +244,8 @@ export class EtcdServer {
       reply(ttl);
       return;
     }
-    // The id is chosen before Raft, so every member applies the same one (etcd's reqIDGen).
-    const id = request.id !== 0 ? request.id : this.allocateLeaseId();
-    this.propose({ kind: 'leaseGrant', id, ttlSeconds: ttl }, (r) => {
+    // id 0: the state machine assigns one when the grant applies (unique per entry).
+    this.propose({ kind: 'leaseGrant', id: request.id, ttlSeconds: ttl }, (r) => {
       reply(r.kind === 'leaseGrant' ? { header: this.header(), id: r.id, ttlSeconds: r.ttlSeconds } : this.failure(r));
     });
   }
@@ -280,13 +296,8 @@ export class EtcdServer {
     return r.kind === 'error' ? r.error : etcdError('stopped');
   }
 
-  private allocateLeaseId(): number {
-    // member id in the high bits, a counter below: unique per member, positive, < 2^53.
-    return (this.config.id % 0x10000) * 2 ** 36 + (this.nextRequest++ % 2 ** 36) + 1;
-  }
-
   private propose(request: InternalRequest, onResult: (result: ApplyResult) => void): void {
-    const requestId = `${this.config.id}-${this.nextRequest++}`;
+    const requestId = `${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
     const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request });
     this.waiters.set(requestId, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
@@ -314,7 +325,7 @@ export class EtcdServer {
   }
 
   private linearizable(serve: () => void, fail: (error: EtcdError) => void): void {
-    const context = `read-${this.config.id}-${this.nextRequest++}`;
+    const context = `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
     this.reads.set(context, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
       serve,

@@ -24,7 +24,16 @@ export interface EtcdStateMachineOptions {
   readonly clock: Clock;
   /** Called on the member that applied a request, with its result (the proposer answers its client). */
   readonly onResult: (requestId: string, result: ApplyResult) => void;
+  /** The state was replaced by a snapshot's (watchers and observers start over). */
+  readonly onRestore?: () => void;
 }
+
+/**
+ * Leases granted with id 0 get AUTO_LEASE_ID_BASE + the index of their Raft entry:
+ * unique across the cluster and across restarts, the same on every member, and far
+ * from the small ids clients tend to pick themselves.
+ */
+export const AUTO_LEASE_ID_BASE = 2 ** 52;
 
 interface SnapshotImage {
   readonly records: [Rev, StoredKv][];
@@ -71,6 +80,7 @@ export class EtcdStateMachine implements StateMachine {
     this.store = this.newStore(MemoryBackend.load(image));
     // Watchers cannot follow a store replaced wholesale; their clients re-watch.
     this.hub = new WatchHub(this.store);
+    this.options.onRestore?.();
   }
 
   private backend(): MemoryBackend {
@@ -105,7 +115,8 @@ export class EtcdStateMachine implements StateMachine {
       case 'txn': return wrap(store.txn(request.txn, index), (r) => ({ kind: 'txn', response: r }));
       case 'compact': return wrap(store.compact(request.compact, index), (r) => ({ kind: 'compact', response: r }));
       case 'leaseGrant': {
-        const lease = this.lessor.grant(request.id, request.ttlSeconds, this.options.clock.nowMs());
+        const id = request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + index;
+        const lease = this.lessor.grant(id, request.ttlSeconds, this.options.clock.nowMs());
         store.skip(index);
         if (isEtcdError(lease)) return { kind: 'error', error: lease };
         return { kind: 'leaseGrant', id: lease.id, ttlSeconds: lease.ttlSeconds, revision: store.currentRevision() };
