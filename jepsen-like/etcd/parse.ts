@@ -64,9 +64,14 @@ function checkProcesses(ops: readonly Operation<EtcdRequest, EtcdResponse>[]): v
       const before = list[i - 1];
       const op = list[i];
       if (before === undefined || op === undefined) continue;
-      if (before.ret >= op.call) {
-        const why = before.outcome === 'unknown' ? 'was retired by its unknown outcome on line' : 'is still busy with the op on line';
-        throw new HistoryFormatError(op.line, `process ${String(op.process)} ${why} ${before.line}`);
+      // A process is sequential: its next call comes at or after its previous return
+      // (at the same instant is fine: clocks have a resolution). An unknown outcome
+      // retires the process for good.
+      if (before.outcome === 'unknown') {
+        throw new HistoryFormatError(op.line, `process ${String(op.process)} was retired by its unknown outcome on line ${before.line}`);
+      }
+      if (before.ret > op.call) {
+        throw new HistoryFormatError(op.line, `process ${String(op.process)} is still busy with the op on line ${before.line}`);
       }
     }
   }

@@ -2,7 +2,7 @@
 // exit codes 0 (all ok), 1 (any illegal), 3 (any unknown), 2 (usage / malformed).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -80,4 +80,16 @@ test('--report writes an HTML explanation for each illegal file only', (t) => {
   // Knossos names process 21's read of 2 as the op that cannot be linearized.
   t.regex(html, /minimal failing window \(2 ops/);
   t.regex(html, /<td>17<\/td><td>21<\/td><td>13<\/td><td>14<\/td><td>ok<\/td><td><code>read\(2\)<\/code>/);
+});
+
+test('a process may call again at the very instant its previous op returned', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-hist-'));
+  const file = path.join(dir, 'h.jsonl');
+  writeFileSync(file, [
+    '{"process":1,"call":10,"return":20,"outcome":"ok","request":{"type":"put","key":"k","value":"a"},"response":{"revision":1}}',
+    '{"process":1,"call":20,"return":30,"outcome":"ok","request":{"type":"range","key":"k"},"response":{"revision":1,"kvs":[{"key":"k","value":"a","createRevision":1,"modRevision":1,"version":1,"lease":0}],"count":1,"more":false}}',
+  ].join('\n') + '\n');
+  const result = run('--model', 'etcd', file);
+  rmSync(dir, { recursive: true, force: true });
+  t.is(result.code, 0, result.stderr);
 });
