@@ -126,10 +126,6 @@ export class Lessor {
     for (const lease of this.leases.values()) lease.expiryMs = null;
   }
 
-  isPrimary(): boolean {
-    return this.primary;
-  }
-
   /**
    * KeepAlive: renews on the leader. Unknown or expired → TTL 0 (not an error, as etcd).
    * `checkpointNeeded`: a checkpoint older than this renewal is on record; the caller

@@ -89,10 +89,6 @@ export class MemoryBackend implements MvccBackend {
     return this.metaValue;
   }
 
-  recordCount(): number {
-    return this.records.size;
-  }
-
   /** Every record, ascending, with the metadata: what a snapshot carries. */
   dump(): { records: [Rev, StoredKv][]; meta: BackendMeta } {
     return { records: this.order.map((r): [Rev, StoredKv] => [r, this.records.get(r) as StoredKv]), meta: this.metaValue };

@@ -33,13 +33,6 @@ export class KeyIndex {
     return this.generations.length === 0;
   }
 
-  /** The latest revision that wrote this key (put or tombstone). */
-  lastModified(): Rev {
-    const g = this.generations[this.generations.length - 1];
-    invariant(g !== undefined, 'lastModified of an empty key index');
-    return g.tombstone ?? lastOf(g.revs);
-  }
-
   put(r: Rev): void {
     const g = this.current();
     if (g === null) {

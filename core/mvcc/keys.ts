@@ -45,11 +45,3 @@ export function inRange(range: KeyRange, key: Key): boolean {
   return key >= range.from && (range.to === null || key < range.to);
 }
 
-/** The range_end that selects every key with this prefix ("a" → "b", "a\xff" → "b"). */
-export function prefixEnd(prefix: Key): Key {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    const c = prefix.charCodeAt(i);
-    if (c < 0xff) return prefix.slice(0, i) + String.fromCharCode(c + 1);
-  }
-  return '\0'; // all 0xff (or empty): no upper bound
-}

@@ -20,6 +20,3 @@ export function mainOf(r: Rev): number {
   return Math.floor(r / SUB_LIMIT);
 }
 
-export function subOf(r: Rev): number {
-  return r % SUB_LIMIT;
-}

@@ -159,10 +159,6 @@ export class NodeDriver {
     return this.raft.status();
   }
 
-  isStopped(): boolean {
-    return this.stopped;
-  }
-
   /** Power loss: the driver ignores every callback from now on. The host drops it. */
   stop(): void {
     this.stopped = true;
