@@ -24,6 +24,7 @@ import { validateDeleteRange, validatePut, validateRange, validateTxn } from '..
 import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 import { EtcdStateMachine } from './stateMachine.js';
+import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
 
 export interface ResponseHeader {
   readonly clusterId: number;
@@ -42,6 +43,8 @@ export interface ServerConfig extends DriverConfig {
   readonly requestTimeoutTicks?: number;
   /** How often the leader checkpoints remaining lease TTLs, ms. */
   readonly leaseCheckpointIntervalMs?: number;
+  /** How often watchers that asked for progress notifications get one, ms (etcd: 10 min). */
+  readonly watchProgressNotifyIntervalMs?: number;
 }
 
 export interface ServerPorts {
@@ -78,6 +81,8 @@ export class EtcdServer {
   private ticks = 0;
   private wasLeader = false;
   private lastCheckpointMs = 0;
+  private lastProgressNotifyMs: number;
+  private readonly watches: WatchStreams;
   /** Leases whose revoke this leader proposed and has not seen applied. */
   private readonly revoking = new Set<number>();
 
@@ -89,6 +94,8 @@ export class EtcdServer {
     this.machine = machine;
     this.clock = clock;
     this.incarnation = incarnation;
+    this.watches = new WatchStreams(() => machine.hub);
+    this.lastProgressNotifyMs = clock.nowMs();
   }
 
   static start(config: ServerConfig, ports: ServerPorts, observer: ServerObserver = {}): EtcdServer | RecoveryFailure {
@@ -100,7 +107,10 @@ export class EtcdServer {
       onRestore: () => observer.onRestore?.(),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
-      onApplied: (entry) => observer.onApplied?.(entry),
+      onApplied: (entry) => {
+        holder.server?.watches.flush();
+        observer.onApplied?.(entry);
+      },
       onReadReady: (context, index) => {
         holder.server?.serveRead(context);
         observer.onReadReady?.(context, index);
@@ -128,6 +138,17 @@ export class EtcdServer {
     this.retryUnsent();
     this.leaseDuties();
     this.expireWaiters();
+    this.watchDuties();
+  }
+
+  private watchDuties(): void {
+    const now = this.clock.nowMs();
+    if (now - this.lastProgressNotifyMs >= (this.config.watchProgressNotifyIntervalMs ?? 10 * 60 * 1000)) {
+      this.lastProgressNotifyMs = now;
+      this.watches.notifyProgress();
+    }
+    // Catching-up watchers advance a bounded step per flush.
+    this.watches.flush();
   }
 
   private retryUnsent(): void {
@@ -279,6 +300,16 @@ export class EtcdServer {
 
   leaseLeases(reply: Reply<{ ids: number[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
+  }
+
+  // ------------------------------------------------------------------ watches
+
+  /**
+   * Opens a watch stream on this member's store (watches are served locally, as in
+   * etcd: not linearizable, but ordered and complete from their start revision).
+   */
+  openWatchStream(sink: WatchSink): WatchStream {
+    return this.watches.open(sink);
   }
 
   // ------------------------------------------------------------------ internals

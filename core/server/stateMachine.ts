@@ -24,7 +24,7 @@ export interface EtcdStateMachineOptions {
   readonly clock: Clock;
   /** Called on the member that applied a request, with its result (the proposer answers its client). */
   readonly onResult: (requestId: string, result: ApplyResult) => void;
-  /** The state was replaced by a snapshot's (watchers and observers start over). */
+  /** The state was replaced by a snapshot's (observers start over; watchers catch up). */
   readonly onRestore?: () => void;
 }
 
@@ -44,7 +44,7 @@ interface SnapshotImage {
 export class EtcdStateMachine implements StateMachine {
   store: MvccStore;
   lessor: Lessor;
-  hub: WatchHub;
+  readonly hub: WatchHub;
   private readonly options: EtcdStateMachineOptions;
 
   constructor(options: EtcdStateMachineOptions) {
@@ -78,8 +78,8 @@ export class EtcdStateMachine implements StateMachine {
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
     this.store = this.newStore(MemoryBackend.load(image));
-    // Watchers cannot follow a store replaced wholesale; their clients re-watch.
-    this.hub = new WatchHub(this.store);
+    // Watchers keep their place and catch up from the new store's history.
+    this.hub.rebind(this.store);
     this.options.onRestore?.();
   }
 
