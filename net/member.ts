@@ -1,88 +1,227 @@
 // One Tern member on real ports: node timers tick the core, crypto draws the election
-// jitter, the wall clock times leases, grpc-js serves etcd's API. This is the
-// production counterpart of sim/cluster.ts: the same EtcdServer and NodeDriver.
+// jitter, the wall clock times leases, grpc-js serves etcd's API to clients and Tern's
+// Peer service to the other members. The production counterpart of sim/cluster.ts:
+// the same EtcdServer and NodeDriver, with messages carried by gRPC streams.
 
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
+import { etcdError } from '../core/errors.js';
+import { decodeConfChange } from '../core/raft/confchange.js';
 import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
-import { EtcdServer } from '../core/server/server.js';
-import { clusterId, memberId } from './ids.js';
+import type { Entry } from '../core/raft/types.js';
+import { EtcdServer, type Reply } from '../core/server/server.js';
+import { clusterHandlers } from './clusterService.js';
+import { hostPort } from './flags.js';
+import { PeerClients } from './peer/client.js';
+import { decodeContext, raftIdOf, type MemberRecord, type Membership } from './peer/membership.js';
+import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
+import { peerHandlers } from './peer/service.js';
+import { PeerTransport } from './peer/transport.js';
 import { loadEtcdServices } from './protos.js';
+import { Reconfigurer } from './reconfig.js';
 import { kvHandlers, maintenanceHandlers } from './services.js';
 
 export interface MemberOptions {
-  readonly name: string;
+  readonly membership: Membership;
   /** host:port pairs to serve clients on. */
   readonly clientAddresses: readonly string[];
-  readonly peerUrls: readonly string[];
+  /** host:port pairs to serve peers on (--listen-peer-urls). */
+  readonly peerAddresses: readonly string[];
+  /** This member's name and client URLs, as the others will list them. */
+  readonly name: string;
+  readonly advertiseClientUrls: readonly string[];
   readonly clusterToken: string;
   readonly heartbeatMs: number;
   readonly electionMs: number;
+  /** Applied entries between snapshots (--snapshot-count). */
+  readonly snapshotCount?: number;
   /** Where the Raft log lives; a volatile in-memory store if absent. */
   readonly logStore?: LogStore;
+  readonly log?: (line: string) => void;
+  /** This member was removed from the cluster (etcd then stops the member). */
+  readonly onRemoved?: () => void;
 }
 
-export class Member {
-  readonly ids: { readonly memberId: string; readonly clusterId: string };
-  private readonly server: EtcdServer;
-  private readonly grpcServer = new grpc.Server();
-  private readonly timer: NodeJS.Timeout;
+/** The leader's answer to a keep-alive, as EtcdServer.leaseKeepAlive gives it. */
+export type KeepAlive = (request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
 
-  private constructor(server: EtcdServer, ids: { memberId: string; clusterId: string }, heartbeatMs: number) {
+/** Attributes (names, client URLs) are re-exchanged with every peer this often. */
+const ATTRIBUTE_EXCHANGE_MS = 1000;
+
+export class Member {
+  readonly server: EtcdServer;
+  readonly membership: Membership;
+  readonly transport: PeerTransport;
+  readonly reconfig: Reconfigurer;
+  private readonly peers = new PeerClients();
+  private readonly clientServer = new grpc.Server();
+  private readonly peerServer = new grpc.Server(PEER_CHANNEL_OPTIONS);
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly options: MemberOptions;
+
+  private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer) {
+    this.options = options;
+    this.membership = options.membership;
     this.server = server;
-    this.ids = ids;
-    this.timer = setInterval(() => { server.tick(); }, heartbeatMs);
+    this.transport = transport;
+    this.reconfig = reconfig;
+  }
+
+  get ids(): { readonly memberId: string; readonly clusterId: string } {
+    return { memberId: this.membership.selfId.toString(), clusterId: this.membership.clusterId.toString() };
   }
 
   static async start(options: MemberOptions): Promise<Member> {
-    const member = memberId(options.peerUrls, options.clusterToken);
-    const ids = { memberId: member.toString(), clusterId: clusterId([member]).toString() };
+    const { membership } = options;
+    const log = options.log ?? ((): void => undefined);
+    const transport = new PeerTransport(membership, { log });
+    const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
+    const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
     const started = EtcdServer.start(
       {
-        // The core's Raft id: a single member is 1; multi-member id mapping comes with the peer transport.
-        id: 1, initialVoters: [1], clusterId: 0, tickMs: options.heartbeatMs,
-        heartbeatTicks: 1, electionTicks: Math.max(2, Math.round(options.electionMs / options.heartbeatMs)),
+        id: membership.selfRaftId, initialVoters: membership.voters(), clusterId: 0, tickMs: options.heartbeatMs,
+        heartbeatTicks: 1, electionTicks,
+        ...(options.snapshotCount === undefined ? {} : { snapshotEveryEntries: Math.max(1, options.snapshotCount) }),
       },
       {
         logStore: options.logStore ?? new MemoryLogStore(),
-        transport: { send: () => undefined }, // no peers yet
+        transport,
         random: { intBelow: (bound) => randomInt(bound) },
         clock: { nowMs: () => Date.now() },
       },
+      {
+        onApplied: (entry) => {
+          const change = confContext(entry);
+          if (change === null) return;
+          membership.apply(change); // also while replaying the log at start
+          holder.reconfig?.settle(change);
+        },
+      },
     );
     if ('kind' in started) throw new Error(`cannot start: ${started.kind}: ${started.detail}`);
+    const electionMs = options.electionMs;
+    const reconfig = new Reconfigurer({
+      driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
+    });
+    holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
-    // clock, so that a single member (or a cluster starting together) elects at once.
-    const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
+    // clock, so that a new cluster elects at once (pre-vote keeps a restarted member
+    // from disturbing a cluster that has a leader).
     for (let i = 0; i < electionTicks - 1; i++) started.tick();
-    const m = new Member(started, ids, options.heartbeatMs);
-    const services = loadEtcdServices();
-    m.grpcServer.addService(services.kv, kvHandlers(started, ids));
-    m.grpcServer.addService(services.maintenance, maintenanceHandlers(started, ids));
-    for (const address of options.clientAddresses) await m.bind(address);
+    const m = new Member(options, started, transport, reconfig);
+    m.timers.push(setInterval(() => { started.tick(); }, options.heartbeatMs));
+    membership.onChange(() => {
+      if (membership.get(membership.selfId) === undefined) options.onRemoved?.();
+    });
+    await m.serve();
+    m.exchangeAttributes();
+    m.timers.push(setInterval(() => { m.exchangeAttributes(); }, ATTRIBUTE_EXCHANGE_MS));
     return m;
   }
 
-  private bind(address: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.grpcServer.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-        if (error !== null) reject(error);
-        else resolve(port);
-      });
-    });
+  private async serve(): Promise<void> {
+    this.peerServer.addService(peerService().service, peerHandlers({
+      membership: this.membership,
+      deliver: (message) => { this.server.driver.receive(message); },
+      keepAlive: (id, reply) => {
+        this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
+      },
+      log: this.options.log ?? ((): void => undefined),
+    }));
+    const services = loadEtcdServices();
+    const ids = this.ids;
+    const etcdIdOf = (raftId: number): string => this.membership.etcdIdOf(raftId).toString();
+    this.clientServer.addService(services.kv, kvHandlers(this.server, ids));
+    this.clientServer.addService(services.maintenance, maintenanceHandlers(this.server, ids, etcdIdOf));
+    this.clientServer.addService(services.cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
+    for (const address of this.options.peerAddresses) await bind(this.peerServer, address);
+    for (const address of this.options.clientAddresses) await bind(this.clientServer, address);
   }
+
+  /** The record this member publishes about itself. */
+  private self(): MemberRecord {
+    const known = this.membership.get(this.membership.selfId);
+    return {
+      id: this.membership.selfId, name: this.options.name, peerUrls: known?.peerUrls ?? [],
+      clientUrls: this.options.advertiseClientUrls, isLearner: known?.isLearner ?? false,
+    };
+  }
+
+  /** Tells every peer our name and client URLs and learns theirs. */
+  private exchangeAttributes(): void {
+    const self = this.self();
+    this.membership.learnAttributes(self.id, self.name, self.clientUrls);
+    for (const peer of this.membership.list()) {
+      const address = peer.id === self.id ? null : hostPort(peer.peerUrls[0] ?? '');
+      if (address === null) continue;
+      this.peers.members(address, self, ATTRIBUTE_EXCHANGE_MS).then((view) => {
+        const theirs = view.members.find((m) => m.id === peer.id);
+        if (view.clusterId === this.membership.clusterId && theirs !== undefined) {
+          this.membership.learnAttributes(theirs.id, theirs.name, theirs.clientUrls);
+        }
+      }, () => undefined); // down: try again next round
+    }
+  }
+
+  /**
+   * Lease keep-alive, served by the leader (etcd's LeaseKeepAlive): on the leader, the
+   * server renews; on a follower, the request is forwarded to the leader over the peer
+   * service. The reply's header is this member's, as in etcd.
+   */
+  readonly leaseKeepAlive: KeepAlive = (request, reply) => {
+    const status = this.server.driver.status();
+    if (status.role === 'leader') {
+      this.server.leaseKeepAlive(request, reply);
+      return;
+    }
+    const leader = this.membership.byRaftId(status.lead);
+    const address = leader === undefined ? null : hostPort(leader.peerUrls[0] ?? '');
+    if (address === null) {
+      reply(etcdError('noLeader'));
+      return;
+    }
+    this.peers.keepAlive(address, request.id, 5000 + 2 * this.options.electionMs).then((result) => {
+      reply('kind' in result ? result : { header: this.server.header(), id: request.id, ttlSeconds: result.ttlSeconds });
+    }, () => { reply(etcdError('leaderChanged')); });
+  };
 
   isLeader(): boolean {
     return this.server.driver.status().role === 'leader';
   }
 
+  /** A leader is known: this member has joined a working cluster. */
+  hasLeader(): boolean {
+    return this.server.driver.status().lead !== 0;
+  }
+
+  /** The core's Raft id for an etcd member id (exported for tools and tests). */
+  static raftIdOf(etcdId: bigint): number {
+    return raftIdOf(etcdId);
+  }
+
   /** Stops serving and ticking; pending calls end with UNAVAILABLE. */
   stop(): Promise<void> {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     this.server.driver.stop();
-    return new Promise((resolve) => {
-      this.grpcServer.tryShutdown(() => { resolve(); });
-    });
+    this.transport.close();
+    this.peers.close();
+    const shutdown = (s: grpc.Server): Promise<void> => new Promise((resolve) => { s.tryShutdown(() => { resolve(); }); });
+    return Promise.all([shutdown(this.clientServer), shutdown(this.peerServer)]).then(() => undefined);
   }
+}
+
+function confContext(entry: Entry): ReturnType<typeof decodeContext> {
+  if (entry.type !== 'confChange') return null;
+  const change = decodeConfChange(entry.data);
+  return change === null ? null : decodeContext(change);
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error !== null) reject(error);
+      else resolve(port);
+    });
+  });
 }
