@@ -49,7 +49,7 @@ export class PeerTransport implements Transport {
       fromId: this.membership.selfId.toString(),
       queueLimit: this.options.queueLimit ?? 4096, // etcd's streamBufSize
       backoffMinMs: this.options.backoffMinMs ?? 50,
-      backoffMaxMs: this.options.backoffMaxMs ?? 1000,
+      backoffMaxMs: this.options.backoffMaxMs ?? 500,
       log: this.options.log,
     });
     this.senders.set(raftId, { address, sender });
