@@ -125,6 +125,11 @@ export interface RunningCluster {
 
 const READY = 'ready to serve client requests';
 
+/** A Tern binary with exactly these flags; `endpoint` is where its clients connect. */
+export function startTernProcess(args: readonly string[], endpoint: string): Promise<Running> {
+  return startAndWait(process.execPath, [path.join(process.cwd(), 'build/net/bin/tern.js'), ...args], READY, endpoint, () => undefined);
+}
+
 /**
  * n members on 127.0.0.1 with free ports, started together with etcd's flags
  * (`--initial-cluster`, token `etcd-cluster-1`, names infra1..n): a Tern binary or a
