@@ -34,6 +34,7 @@ export class Reconfigurer {
     const taken = new Set(membership.list().flatMap((m) => m.peerUrls));
     if (peerUrls.some((u) => taken.has(u))) return Promise.resolve(etcdError('peerURLExist'));
     if (isLearner && membership.learners().length >= MAX_LEARNERS) return Promise.resolve(etcdError('tooManyLearners'));
+    if (!isLearner && !readyToAddVoter(membership.list())) return Promise.resolve(etcdError('notEnoughStarted'));
     // etcd mixes the time into a runtime-added member's id (NewMember with `now`).
     const id = memberId(peerUrls, clusterToken + String(Math.floor(Date.now() / 1000)));
     if (membership.get(id) !== undefined) return Promise.resolve(etcdError('memberExist'));
@@ -44,6 +45,7 @@ export class Reconfigurer {
   remove(id: bigint): Promise<Outcome> {
     const member = this.options.membership.get(id);
     if (member === undefined) return Promise.resolve(etcdError('memberNotFound'));
+    if (!member.isLearner && !readyToRemoveVoter(this.options.membership.list(), id)) return Promise.resolve(etcdError('notEnoughStarted'));
     return this.propose('removeVoter', { op: 'remove', member });
   }
 
@@ -91,4 +93,25 @@ export class Reconfigurer {
       });
     });
   }
+}
+
+// etcd's --strict-reconfig-check (on by default): a change must not leave the voters
+// without a quorum of started members — "started" meaning the member has published
+// its name, i.e. has run at least once (a member added but never started has none).
+
+const started = (m: MemberRecord): boolean => m.name !== '';
+
+/** etcd's IsReadyToAddVoterMember. */
+function readyToAddVoter(members: readonly MemberRecord[]): boolean {
+  const voters = members.filter((m) => !m.isLearner);
+  const total = voters.length + 1; // with the new member
+  const up = voters.filter(started).length;
+  if (up === 1 && total === 2) return true; // growing a one-member cluster (etcd's exception)
+  return up >= Math.floor(total / 2) + 1;
+}
+
+/** etcd's IsReadyToRemoveVoterMember. */
+function readyToRemoveVoter(members: readonly MemberRecord[], id: bigint): boolean {
+  const rest = members.filter((m) => !m.isLearner && m.id !== id);
+  return rest.filter(started).length >= Math.floor(rest.length / 2) + 1;
 }

@@ -47,8 +47,16 @@ test('member add → the new member joins with --initial-cluster-state existing;
     const missing = await etcdctl(first, ['member', 'remove', '1234']);
     t.is(missing.code, 1);
     t.true(missing.stderr.includes('Error: etcdserver: member not found'));
-    const notLearner = await etcdctl(first, ['member', 'promote', /^([0-9a-f]+),/m.exec(list)?.[1] ?? '']);
-    t.true(notLearner.stderr.includes('Error: etcdserver: can only promote a learner member'));
+    const notLearner = await etcdctl(first, ['member', 'promote', /^([0-9a-f]+), started, infra1,/m.exec(list)?.[1] ?? '']);
+    t.true(notLearner.stderr.includes('Error: etcdserver: can only promote a learner member'), notLearner.stderr);
+
+    // --strict-reconfig-check: members added but never started do not count; a sixth
+    // voter with only three started is refused (quorum of six is four).
+    for (const ghost of ['ghost1', 'ghost2']) {
+      t.is((await etcdctl(first, ['member', 'add', ghost, `--peer-urls=http://127.0.0.1:${await freePort()}`])).code, 0);
+    }
+    const refused = await etcdctl(first, ['member', 'add', 'ghost3', `--peer-urls=http://127.0.0.1:${await freePort()}`]);
+    t.true(refused.stderr.includes('Error: etcdserver: re-configuration failed due to not enough started members'), refused.stderr);
   } finally {
     await cluster.stop();
   }
