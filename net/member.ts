@@ -200,16 +200,26 @@ export class Member {
     return raftIdOf(etcdId);
   }
 
-  /** Stops serving and ticking; pending calls end with UNAVAILABLE. */
+  /**
+   * Stops serving and ticking; pending calls end with UNAVAILABLE. Peer streams never
+   * end on their own (the other members keep theirs open), so the peer server is cut at
+   * once; clients get a grace period (long-lived watch streams would hold it forever).
+   */
   stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.server.driver.stop();
     this.transport.close();
     this.peers.close();
-    const shutdown = (s: grpc.Server): Promise<void> => new Promise((resolve) => { s.tryShutdown(() => { resolve(); }); });
-    return Promise.all([shutdown(this.clientServer), shutdown(this.peerServer)]).then(() => undefined);
+    this.peerServer.forceShutdown();
+    const client = this.clientServer;
+    return new Promise((resolve) => {
+      const force = setTimeout(() => { client.forceShutdown(); resolve(); }, CLIENT_SHUTDOWN_GRACE_MS);
+      client.tryShutdown(() => { clearTimeout(force); resolve(); });
+    });
   }
 }
+
+const CLIENT_SHUTDOWN_GRACE_MS = 2000;
 
 function confContext(entry: Entry): ReturnType<typeof decodeContext> {
   if (entry.type !== 'confChange') return null;

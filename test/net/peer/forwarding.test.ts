@@ -8,20 +8,34 @@ import { Member } from '../../../net/member.js';
 import { Membership, type MemberRecord } from '../../../net/peer/membership.js';
 import { freePort } from '../processes.js';
 
-async function startInProcess(n: number): Promise<Member[]> {
+interface Prepared { readonly start: (index: number) => Promise<Member> }
+
+/** n members' records; each member is started on demand (in-memory log stores). */
+async function prepare(n: number, snapshotCount?: number): Promise<Prepared> {
   const ports = await Promise.all(Array.from({ length: 2 * n }, () => freePort()));
   const records: MemberRecord[] = Array.from({ length: n }, (_, i) => {
     const peerUrl = `http://127.0.0.1:${ports[2 * i + 1] ?? 0}`;
     return { id: memberId([peerUrl], 'fwd'), name: `m${i + 1}`, peerUrls: [peerUrl], clientUrls: [], isLearner: false };
   });
   const cluster = clusterId(records.map((r) => r.id));
-  return Promise.all(records.map((r, i) => Member.start({
-    membership: new Membership(cluster, r.id, records, null),
-    clientAddresses: [`127.0.0.1:${ports[2 * i] ?? 0}`],
-    peerAddresses: [`127.0.0.1:${ports[2 * i + 1] ?? 0}`],
-    name: r.name, advertiseClientUrls: [`http://127.0.0.1:${ports[2 * i] ?? 0}`], clusterToken: 'fwd',
-    heartbeatMs: 20, electionMs: 200,
-  })));
+  return {
+    start: (i) => {
+      const r = records[i];
+      if (r === undefined) throw new Error(`no member ${i}`);
+      return Member.start({
+        membership: new Membership(cluster, r.id, records, null),
+        clientAddresses: [`127.0.0.1:${ports[2 * i] ?? 0}`],
+        peerAddresses: [`127.0.0.1:${ports[2 * i + 1] ?? 0}`],
+        name: r.name, advertiseClientUrls: [`http://127.0.0.1:${ports[2 * i] ?? 0}`], clusterToken: 'fwd',
+        heartbeatMs: 20, electionMs: 200, ...(snapshotCount === undefined ? {} : { snapshotCount }),
+      });
+    },
+  };
+}
+
+async function startInProcess(n: number): Promise<Member[]> {
+  const prepared = await prepare(n);
+  return Promise.all(Array.from({ length: n }, (_, i) => prepared.start(i)));
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -52,6 +66,35 @@ test('a follower forwards a lease keep-alive to the leader; the TTL is the leade
     t.is((forwarded as { header: { memberId: number } }).header.memberId, follower.membership.selfRaftId, 'the header is the answering member\'s');
     const sent = [...leader.transport.stats().values()].reduce((sum, s) => sum + s.sent, 0);
     t.true(sent > 0, 'the leader sent messages over its peer streams');
+  } finally {
+    await Promise.all(members.map((m) => m.stop()));
+  }
+});
+
+test('a member that starts after the log was compacted is sent a snapshot over its peer stream', async (t) => {
+  const prepared = await prepare(3, 20);
+  const members = [await prepared.start(0), await prepared.start(1)];
+  try {
+    await until(() => members.some((m) => m.isLeader()), 5000);
+    const leader = members.find((m) => m.isLeader());
+    if (leader === undefined) return t.fail('no leader');
+    // More entries than the leader keeps behind its snapshot (500): the late member's
+    // log cannot be caught up entry by entry.
+    const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+    for (let i = 0; i < 600; i++) {
+      await new Promise<void>((resolve, reject) => {
+        leader.server.put({ key: bytes(`k${i}`), value: bytes(`v${i}`) }, (r) => { if (isEtcdError(r)) reject(new Error(r.message)); else resolve(); });
+      });
+    }
+    const late = await prepared.start(2);
+    members.push(late);
+    const has = (key: string): boolean => {
+      const r = late.server.machine.store.range({ key: bytes(key) });
+      return !isEtcdError(r) && r.kvs.length === 1;
+    };
+    await until(() => has('k599'), 10_000);
+    t.true(has('k0'), 'the state came with the snapshot');
+    t.true(late.server.driver.status().applied >= 600);
   } finally {
     await Promise.all(members.map((m) => m.stop()));
   }
