@@ -42,6 +42,10 @@ test('a put on one member is read on the others (linearizable and serializable)'
     t.is((await etcdctl(follower, ['put', 'via-follower', 'yes'])).code, 0);
     t.is((await etcdctl(a ?? '', ['get', 'via-follower', '--print-value-only'])).stdout, 'yes\n');
     t.is((await etcdctl(follower, ['get', 'via-follower', '--print-value-only', '--consistency=s'])).stdout, 'yes\n');
+    // SIGTERM while the others keep their peer streams open: a clean, prompt exit.
+    const stoppedAt = Date.now();
+    t.is(await cluster.members[(leader + 1) % 3]?.running?.stop(), 0);
+    t.true(Date.now() - stoppedAt < 1500, `stopped in ${Date.now() - stoppedAt} ms`);
   } finally {
     await cluster.stop();
   }

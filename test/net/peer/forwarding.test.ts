@@ -6,6 +6,8 @@ import { isEtcdError } from '../../../core/errors.js';
 import { clusterId, memberId } from '../../../net/ids.js';
 import { Member } from '../../../net/member.js';
 import { Membership, type MemberRecord } from '../../../net/peer/membership.js';
+import { PeerSender } from '../../../net/peer/sender.js';
+import { message } from '../../../core/raft/types.js';
 import { freePort } from '../processes.js';
 
 interface Prepared { readonly start: (index: number) => Promise<Member> }
@@ -97,5 +99,25 @@ test('a member that starts after the log was compacted is sent a snapshot over i
     t.true(late.server.driver.status().applied >= 600);
   } finally {
     await Promise.all(members.map((m) => m.stop()));
+  }
+});
+
+test('a peer stream from another cluster is refused (cluster ID mismatch)', async (t) => {
+  const prepared = await prepare(3);
+  const member = await prepared.start(0);
+  const lines: string[] = [];
+  const peerUrl = member.membership.get(member.membership.selfId)?.peerUrls[0] ?? '';
+  const stranger = new PeerSender({
+    address: peerUrl.replace('http://', ''), clusterId: '12345', fromId: '1', queueLimit: 10, backoffMinMs: 10, backoffMaxMs: 10,
+    log: (line) => { lines.push(line); },
+  });
+  try {
+    stranger.send(message({ type: 'MsgHeartbeat', from: 1, to: member.membership.selfRaftId, term: 99 }));
+    await until(() => lines.length > 0, 5000);
+    t.regex(lines[0] ?? '', /cluster ID mismatch/);
+    t.is(member.server.driver.status().hardState.term < 99, true, 'the message never reached Raft');
+  } finally {
+    stranger.close();
+    await member.stop();
   }
 });
