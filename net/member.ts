@@ -5,16 +5,16 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
-import { etcdError } from '../core/errors.js';
 import { decodeConfChange } from '../core/raft/confchange.js';
 import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
 import type { Entry } from '../core/raft/types.js';
-import { EtcdServer, type Reply } from '../core/server/server.js';
+import { EtcdServer } from '../core/server/server.js';
 import { clusterHandlers } from './clusterService.js';
 import { hostPort } from './flags.js';
 import { PeerClients } from './peer/client.js';
-import { decodeContext, raftIdOf, type MemberRecord, type Membership } from './peer/membership.js';
+import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
+import { decodeContext, type MemberRecord, type Membership } from './peer/membership.js';
 import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
 import { peerHandlers } from './peer/service.js';
 import { PeerTransport } from './peer/transport.js';
@@ -43,8 +43,6 @@ export interface MemberOptions {
   readonly onRemoved?: () => void;
 }
 
-/** The leader's answer to a keep-alive, as EtcdServer.leaseKeepAlive gives it. */
-export type KeepAlive = (request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
 
 /** Attributes (names, client URLs) are re-exchanged with every peer this often. */
 const ATTRIBUTE_EXCHANGE_MS = 1000;
@@ -59,6 +57,13 @@ export class Member {
   private readonly peerServer = new grpc.Server(PEER_CHANNEL_OPTIONS);
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly options: MemberOptions;
+  /**
+   * Lease keep-alive and time-to-live from any member: drop-ins for EtcdServer's
+   * leaseKeepAlive / leaseTimeToLive (same signatures) that forward to the leader when
+   * this member is a follower. The Lease gRPC service should call these.
+   */
+  readonly leaseKeepAlive: KeepAlive;
+  readonly leaseTimeToLive: LeaseTimeToLive;
 
   private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer) {
     this.options = options;
@@ -66,6 +71,9 @@ export class Member {
     this.server = server;
     this.transport = transport;
     this.reconfig = reconfig;
+    const forwarded = leaderOnly({ server, membership: this.membership, peers: this.peers, timeoutMs: 5000 + 2 * options.electionMs });
+    this.leaseKeepAlive = forwarded.keepAlive;
+    this.leaseTimeToLive = forwarded.timeToLive;
   }
 
   get ids(): { readonly memberId: string; readonly clusterId: string } {
@@ -127,6 +135,7 @@ export class Member {
       keepAlive: (id, reply) => {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },
+      timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
       log: this.options.log ?? ((): void => undefined),
     }));
     const services = loadEtcdServices();
@@ -164,28 +173,6 @@ export class Member {
     }
   }
 
-  /**
-   * Lease keep-alive, served by the leader (etcd's LeaseKeepAlive): on the leader, the
-   * server renews; on a follower, the request is forwarded to the leader over the peer
-   * service. The reply's header is this member's, as in etcd.
-   */
-  readonly leaseKeepAlive: KeepAlive = (request, reply) => {
-    const status = this.server.driver.status();
-    if (status.role === 'leader') {
-      this.server.leaseKeepAlive(request, reply);
-      return;
-    }
-    const leader = this.membership.byRaftId(status.lead);
-    const address = leader === undefined ? null : hostPort(leader.peerUrls[0] ?? '');
-    if (address === null) {
-      reply(etcdError('noLeader'));
-      return;
-    }
-    this.peers.keepAlive(address, request.id, 5000 + 2 * this.options.electionMs).then((result) => {
-      reply('kind' in result ? result : { header: this.server.header(), id: request.id, ttlSeconds: result.ttlSeconds });
-    }, () => { reply(etcdError('leaderChanged')); });
-  };
-
   isLeader(): boolean {
     return this.server.driver.status().role === 'leader';
   }
@@ -193,11 +180,6 @@ export class Member {
   /** A leader is known: this member has joined a working cluster. */
   hasLeader(): boolean {
     return this.server.driver.status().lead !== 0;
-  }
-
-  /** The core's Raft id for an etcd member id (exported for tools and tests). */
-  static raftIdOf(etcdId: bigint): number {
-    return raftIdOf(etcdId);
   }
 
   /**

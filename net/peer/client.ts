@@ -3,6 +3,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { etcdError, type EtcdError, type EtcdErrorName } from '../../core/errors.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { WireObject } from './codec.js';
 import type { MemberRecord } from './membership.js';
 import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
@@ -29,6 +30,18 @@ export class PeerClients {
     const name = response['error_name'];
     if (typeof name === 'string' && name !== '') return etcdError(name as EtcdErrorName);
     return { ttlSeconds: Number(response['ttl']) };
+  }
+
+  /** Asks the leader at `address` for a lease's remaining TTL and keys. */
+  async timeToLive(address: string, id: number, timeoutMs: number): Promise<TimeToLive | EtcdError> {
+    const response = await this.unary(address, 'LeaseTimeToLive', { id: String(id) }, timeoutMs);
+    const name = response['error_name'];
+    if (typeof name === 'string' && name !== '') return etcdError(name as EtcdErrorName);
+    const keys = Array.isArray(response['keys']) ? (response['keys'] as unknown[]) : [];
+    return {
+      id, ttlSeconds: Number(response['ttl']), grantedTtlSeconds: Number(response['granted_ttl']),
+      keys: keys.filter((k): k is Buffer => Buffer.isBuffer(k)).map((k) => k.toString('latin1')),
+    };
   }
 
   close(): void {

@@ -3,6 +3,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdError } from '../../core/errors.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { Message } from '../../core/raft/types.js';
 import { DecodeError, decodeMessage, type WireObject } from './codec.js';
 import type { Membership } from './membership.js';
@@ -13,6 +14,7 @@ export interface PeerServiceDeps {
   deliver(message: Message): void;
   /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
   keepAlive(id: number, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
+  timeToLive(id: number, reply: (result: TimeToLive | EtcdError) => void): void;
   log(line: string): void;
 }
 
@@ -56,5 +58,18 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
       else callback(null, { id: String(id), ttl: String(result.ttlSeconds), error_name: '' });
     });
   };
-  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive };
+  const timeToLive: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const id = Number(call.request['id']);
+    deps.timeToLive(id, (result) => {
+      if ('kind' in result) {
+        callback(null, { id: String(id), ttl: '0', granted_ttl: '0', keys: [], error_name: result.name });
+        return;
+      }
+      callback(null, {
+        id: String(id), ttl: String(result.ttlSeconds), granted_ttl: String(result.grantedTtlSeconds),
+        keys: result.keys.map((k) => Buffer.from(k, 'latin1')), error_name: '', // keys are binary strings
+      });
+    });
+  };
+  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive };
 }

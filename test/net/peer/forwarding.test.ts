@@ -48,7 +48,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
-test('a follower forwards a lease keep-alive to the leader; the TTL is the leader\'s', async (t) => {
+test('a follower forwards lease keep-alive and time-to-live to the leader', async (t) => {
   const members = await startInProcess(3);
   try {
     await until(() => members.some((m) => m.isLeader()) && members.every((m) => m.hasLeader()), 5000);
@@ -66,6 +66,15 @@ test('a follower forwards a lease keep-alive to the leader; the TTL is the leade
     if (isEtcdError(forwarded)) return t.fail(forwarded.message);
     t.like(forwarded, { id: granted.id, ttlSeconds: 60 });
     t.is((forwarded as { header: { memberId: number } }).header.memberId, follower.membership.selfRaftId, 'the header is the answering member\'s');
+    // TimeToLive too: the remaining TTL is the leader's; the keys come as bytes.
+    await new Promise<void>((resolve) => {
+      leader.server.put({ key: new Uint8Array([0x6b, 0xff]), value: new Uint8Array([1]), lease: granted.id }, () => { resolve(); });
+    });
+    const ttl = await new Promise((resolve) => { follower.leaseTimeToLive({ id: granted.id }, resolve); });
+    if (isEtcdError(ttl)) return t.fail(ttl.message);
+    t.like(ttl, { id: granted.id, grantedTtlSeconds: 60, keys: ['k\u00ff'] });
+    const unknown = await new Promise((resolve) => { follower.leaseTimeToLive({ id: 424242 }, resolve); });
+    t.like(unknown, { ttlSeconds: -1 });
     const sent = [...leader.transport.stats().values()].reduce((sum, s) => sum + s.sent, 0);
     t.true(sent > 0, 'the leader sent messages over its peer streams');
   } finally {
