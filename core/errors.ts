@@ -25,6 +25,13 @@ const ERRORS = {
   leaderChanged: ['Unavailable', 'etcdserver: leader changed'],
   timeout: ['Unavailable', 'etcdserver: request timed out'],
   stopped: ['Unavailable', 'etcdserver: server stopped'],
+  memberExist: ['FailedPrecondition', 'etcdserver: member ID already exist'],
+  peerURLExist: ['FailedPrecondition', 'etcdserver: Peer URLs already exists'],
+  memberBadURLs: ['InvalidArgument', 'etcdserver: given member URLs are invalid'],
+  memberNotFound: ['NotFound', 'etcdserver: member not found'],
+  memberNotLearner: ['FailedPrecondition', 'etcdserver: can only promote a learner member'],
+  tooManyLearners: ['FailedPrecondition', 'etcdserver: too many learner members in cluster'],
+  notEnoughStarted: ['FailedPrecondition', 'etcdserver: re-configuration failed due to not enough started members'],
 } as const satisfies Record<string, readonly [GrpcCode, string]>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

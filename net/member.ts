@@ -1,88 +1,219 @@
 // One Tern member on real ports: node timers tick the core, crypto draws the election
-// jitter, the wall clock times leases, grpc-js serves etcd's API. This is the
-// production counterpart of sim/cluster.ts: the same EtcdServer and NodeDriver.
+// jitter, the wall clock times leases, grpc-js serves etcd's API to clients and Tern's
+// Peer service to the other members. The production counterpart of sim/cluster.ts:
+// the same EtcdServer and NodeDriver, with messages carried by gRPC streams.
 
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
+import { decodeConfChange } from '../core/raft/confchange.js';
 import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
+import type { Entry } from '../core/raft/types.js';
 import { EtcdServer } from '../core/server/server.js';
-import { clusterId, memberId } from './ids.js';
+import { clusterHandlers } from './clusterService.js';
+import { hostPort } from './flags.js';
+import { PeerClients } from './peer/client.js';
+import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
+import { decodeContext, type MemberRecord, type Membership } from './peer/membership.js';
+import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
+import { peerHandlers } from './peer/service.js';
+import { PeerTransport } from './peer/transport.js';
 import { loadEtcdServices } from './protos.js';
+import { Reconfigurer } from './reconfig.js';
 import { kvHandlers, maintenanceHandlers } from './services.js';
 
 export interface MemberOptions {
-  readonly name: string;
+  readonly membership: Membership;
   /** host:port pairs to serve clients on. */
   readonly clientAddresses: readonly string[];
-  readonly peerUrls: readonly string[];
+  /** host:port pairs to serve peers on (--listen-peer-urls). */
+  readonly peerAddresses: readonly string[];
+  /** This member's name and client URLs, as the others will list them. */
+  readonly name: string;
+  readonly advertiseClientUrls: readonly string[];
   readonly clusterToken: string;
   readonly heartbeatMs: number;
   readonly electionMs: number;
+  /** Applied entries between snapshots (--snapshot-count). */
+  readonly snapshotCount?: number;
   /** Where the Raft log lives; a volatile in-memory store if absent. */
   readonly logStore?: LogStore;
+  readonly log?: (line: string) => void;
+  /** This member was removed from the cluster (etcd then stops the member). */
+  readonly onRemoved?: () => void;
 }
 
-export class Member {
-  readonly ids: { readonly memberId: string; readonly clusterId: string };
-  private readonly server: EtcdServer;
-  private readonly grpcServer = new grpc.Server();
-  private readonly timer: NodeJS.Timeout;
 
-  private constructor(server: EtcdServer, ids: { memberId: string; clusterId: string }, heartbeatMs: number) {
+/** Attributes (names, client URLs) are re-exchanged with every peer this often. */
+const ATTRIBUTE_EXCHANGE_MS = 1000;
+
+export class Member {
+  readonly server: EtcdServer;
+  readonly membership: Membership;
+  readonly transport: PeerTransport;
+  readonly reconfig: Reconfigurer;
+  private readonly peers = new PeerClients();
+  private readonly clientServer = new grpc.Server();
+  private readonly peerServer = new grpc.Server(PEER_CHANNEL_OPTIONS);
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly options: MemberOptions;
+  /**
+   * Lease keep-alive and time-to-live from any member: drop-ins for EtcdServer's
+   * leaseKeepAlive / leaseTimeToLive (same signatures) that forward to the leader when
+   * this member is a follower. The Lease gRPC service should call these.
+   */
+  readonly leaseKeepAlive: KeepAlive;
+  readonly leaseTimeToLive: LeaseTimeToLive;
+
+  private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer) {
+    this.options = options;
+    this.membership = options.membership;
     this.server = server;
-    this.ids = ids;
-    this.timer = setInterval(() => { server.tick(); }, heartbeatMs);
+    this.transport = transport;
+    this.reconfig = reconfig;
+    const forwarded = leaderOnly({ server, membership: this.membership, peers: this.peers, timeoutMs: 5000 + 2 * options.electionMs });
+    this.leaseKeepAlive = forwarded.keepAlive;
+    this.leaseTimeToLive = forwarded.timeToLive;
+  }
+
+  get ids(): { readonly memberId: string; readonly clusterId: string } {
+    return { memberId: this.membership.selfId.toString(), clusterId: this.membership.clusterId.toString() };
   }
 
   static async start(options: MemberOptions): Promise<Member> {
-    const member = memberId(options.peerUrls, options.clusterToken);
-    const ids = { memberId: member.toString(), clusterId: clusterId([member]).toString() };
+    const { membership } = options;
+    const log = options.log ?? ((): void => undefined);
+    const transport = new PeerTransport(membership, { log });
+    const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
+    const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
     const started = EtcdServer.start(
       {
-        // The core's Raft id: a single member is 1; multi-member id mapping comes with the peer transport.
-        id: 1, initialVoters: [1], clusterId: 0, tickMs: options.heartbeatMs,
-        heartbeatTicks: 1, electionTicks: Math.max(2, Math.round(options.electionMs / options.heartbeatMs)),
+        id: membership.selfRaftId, initialVoters: membership.voters(), clusterId: 0, tickMs: options.heartbeatMs,
+        heartbeatTicks: 1, electionTicks,
+        ...(options.snapshotCount === undefined ? {} : { snapshotEveryEntries: Math.max(1, options.snapshotCount) }),
       },
       {
         logStore: options.logStore ?? new MemoryLogStore(),
-        transport: { send: () => undefined }, // no peers yet
+        transport,
         random: { intBelow: (bound) => randomInt(bound) },
         clock: { nowMs: () => Date.now() },
       },
+      {
+        onApplied: (entry) => {
+          const change = confContext(entry);
+          if (change === null) return;
+          membership.apply(change); // also while replaying the log at start
+          holder.reconfig?.settle(change);
+        },
+      },
     );
     if ('kind' in started) throw new Error(`cannot start: ${started.kind}: ${started.detail}`);
+    const electionMs = options.electionMs;
+    const reconfig = new Reconfigurer({
+      driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
+    });
+    holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
-    // clock, so that a single member (or a cluster starting together) elects at once.
-    const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
+    // clock, so that a new cluster elects at once (pre-vote keeps a restarted member
+    // from disturbing a cluster that has a leader).
     for (let i = 0; i < electionTicks - 1; i++) started.tick();
-    const m = new Member(started, ids, options.heartbeatMs);
-    const services = loadEtcdServices();
-    m.grpcServer.addService(services.kv, kvHandlers(started, ids));
-    m.grpcServer.addService(services.maintenance, maintenanceHandlers(started, ids));
-    for (const address of options.clientAddresses) await m.bind(address);
+    const m = new Member(options, started, transport, reconfig);
+    m.timers.push(setInterval(() => { started.tick(); }, options.heartbeatMs));
+    membership.onChange(() => {
+      if (membership.get(membership.selfId) === undefined) options.onRemoved?.();
+    });
+    await m.serve();
+    m.exchangeAttributes();
+    m.timers.push(setInterval(() => { m.exchangeAttributes(); }, ATTRIBUTE_EXCHANGE_MS));
     return m;
   }
 
-  private bind(address: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.grpcServer.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-        if (error !== null) reject(error);
-        else resolve(port);
-      });
-    });
+  private async serve(): Promise<void> {
+    this.peerServer.addService(peerService().service, peerHandlers({
+      membership: this.membership,
+      deliver: (message) => { this.server.driver.receive(message); },
+      keepAlive: (id, reply) => {
+        this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
+      },
+      timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
+      log: this.options.log ?? ((): void => undefined),
+    }));
+    const services = loadEtcdServices();
+    const ids = this.ids;
+    const etcdIdOf = (raftId: number): string => this.membership.etcdIdOf(raftId).toString();
+    this.clientServer.addService(services.kv, kvHandlers(this.server, ids));
+    this.clientServer.addService(services.maintenance, maintenanceHandlers(this.server, ids, etcdIdOf));
+    this.clientServer.addService(services.cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
+    for (const address of this.options.peerAddresses) await bind(this.peerServer, address);
+    for (const address of this.options.clientAddresses) await bind(this.clientServer, address);
+  }
+
+  /** The record this member publishes about itself. */
+  private self(): MemberRecord {
+    const known = this.membership.get(this.membership.selfId);
+    return {
+      id: this.membership.selfId, name: this.options.name, peerUrls: known?.peerUrls ?? [],
+      clientUrls: this.options.advertiseClientUrls, isLearner: known?.isLearner ?? false,
+    };
+  }
+
+  /** Tells every peer our name and client URLs and learns theirs. */
+  private exchangeAttributes(): void {
+    const self = this.self();
+    this.membership.learnAttributes(self.id, self.name, self.clientUrls);
+    for (const peer of this.membership.list()) {
+      const address = peer.id === self.id ? null : hostPort(peer.peerUrls[0] ?? '');
+      if (address === null) continue;
+      this.peers.members(address, self, ATTRIBUTE_EXCHANGE_MS).then((view) => {
+        const theirs = view.members.find((m) => m.id === peer.id);
+        if (view.clusterId === this.membership.clusterId && theirs !== undefined) {
+          this.membership.learnAttributes(theirs.id, theirs.name, theirs.clientUrls);
+        }
+      }, () => undefined); // down: try again next round
+    }
   }
 
   isLeader(): boolean {
     return this.server.driver.status().role === 'leader';
   }
 
-  /** Stops serving and ticking; pending calls end with UNAVAILABLE. */
+  /** A leader is known: this member has joined a working cluster. */
+  hasLeader(): boolean {
+    return this.server.driver.status().lead !== 0;
+  }
+
+  /**
+   * Stops serving and ticking; pending calls end with UNAVAILABLE. Peer streams never
+   * end on their own (the other members keep theirs open), so the peer server is cut at
+   * once; clients get a grace period (long-lived watch streams would hold it forever).
+   */
   stop(): Promise<void> {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     this.server.driver.stop();
+    this.transport.close();
+    this.peers.close();
+    this.peerServer.forceShutdown();
+    const client = this.clientServer;
     return new Promise((resolve) => {
-      this.grpcServer.tryShutdown(() => { resolve(); });
+      const force = setTimeout(() => { client.forceShutdown(); resolve(); }, CLIENT_SHUTDOWN_GRACE_MS);
+      client.tryShutdown(() => { clearTimeout(force); resolve(); });
     });
   }
+}
+
+const CLIENT_SHUTDOWN_GRACE_MS = 2000;
+
+function confContext(entry: Entry): ReturnType<typeof decodeContext> {
+  if (entry.type !== 'confChange') return null;
+  const change = decodeConfChange(entry.data);
+  return change === null ? null : decodeContext(change);
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error !== null) reject(error);
+      else resolve(port);
+    });
+  });
 }

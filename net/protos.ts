@@ -12,6 +12,7 @@ const PROTO_DIR = fileURLToPath(new URL('../../net/proto/', import.meta.url));
 export interface EtcdServices {
   readonly kv: grpc.ServiceDefinition;
   readonly maintenance: grpc.ServiceDefinition;
+  readonly cluster: grpc.ServiceDefinition;
 }
 
 export function loadEtcdServices(): EtcdServices {
@@ -30,5 +31,5 @@ export function loadEtcdServices(): EtcdServices {
     if (ctor === undefined) throw new Error(`rpc.proto has no service ${name}`);
     return ctor.service;
   };
-  return { kv: service('KV'), maintenance: service('Maintenance') };
+  return { kv: service('KV'), maintenance: service('Maintenance'), cluster: service('Cluster') };
 }

@@ -45,10 +45,13 @@ export function kvHandlers(server: EtcdServer, ids: WireIds): grpc.UntypedServic
   };
 }
 
-export function maintenanceHandlers(server: EtcdServer, ids: WireIds): grpc.UntypedServiceImplementation {
+/** `etcdIdOf` maps the core's Raft ids to etcd member ids (decimal), for Status.leader. */
+export function maintenanceHandlers(
+  server: EtcdServer, ids: WireIds, etcdIdOf: (raftId: number) => string = (id) => (id === server.memberId ? ids.memberId : String(id)),
+): grpc.UntypedServiceImplementation {
   const status: Handler = (_rpc, callback) => {
     const s = server.driver.status();
-    const leader = s.lead === 0 ? '0' : s.lead === server.memberId ? ids.memberId : String(s.lead);
+    const leader = s.lead === 0 ? '0' : etcdIdOf(s.lead);
     callback(null, {
       header: header(server.header(), ids),
       version: ETCD_VERSION,

@@ -40,20 +40,25 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfChange
 const TYPE_CODES: Record<ConfChangeType, number> = { addVoter: 1, removeVoter: 2, addLearner: 3 };
 const TYPES_BY_CODE: ReadonlyMap<number, ConfChangeType> = new Map([[1, 'addVoter'], [2, 'removeVoter'], [3, 'addLearner']]);
 
-/** Nine bytes: the type code, then the node id as a 64-bit float (exact for safe integers). */
+/**
+ * Nine bytes: the type code, then the node id as a 64-bit float (exact for safe
+ * integers); then the context, if any, to the end.
+ */
 export function encodeConfChange(change: ConfChange): Uint8Array {
-  const bytes = new Uint8Array(9);
+  const context = change.context ?? new Uint8Array(0);
+  const bytes = new Uint8Array(9 + context.byteLength);
   const view = new DataView(bytes.buffer);
   view.setUint8(0, TYPE_CODES[change.type]);
   view.setFloat64(1, change.nodeId);
+  bytes.set(context, 9);
   return bytes;
 }
 
 export function decodeConfChange(data: Uint8Array): ConfChange | null {
-  if (data.byteLength !== 9) return null;
+  if (data.byteLength < 9) return null;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const type = TYPES_BY_CODE.get(view.getUint8(0));
   const nodeId = view.getFloat64(1);
   if (type === undefined || !Number.isSafeInteger(nodeId)) return null;
-  return { type, nodeId };
+  return data.byteLength === 9 ? { type, nodeId } : { type, nodeId, context: data.slice(9) };
 }

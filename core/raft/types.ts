@@ -22,6 +22,11 @@ export type ConfChangeType = 'addVoter' | 'removeVoter' | 'addLearner';
 export interface ConfChange {
   readonly type: ConfChangeType;
   readonly nodeId: NodeId;
+  /**
+   * Opaque to Raft, carried in the entry for the application (etcd's ConfChange.Context:
+   * the member's name and peer URLs, so that every member learns how to reach it).
+   */
+  readonly context?: Uint8Array;
 }
 
 /** Which members vote and which only learn. The two sets are disjoint. */

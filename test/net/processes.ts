@@ -38,6 +38,10 @@ function startAndWait(command: string, args: readonly string[], readyLine: strin
         process: child,
         endpoint,
         stop: () => new Promise((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done(child.exitCode);
+            return;
+          }
           child.once('exit', (code) => { cleanup(); done(code); });
           child.kill('SIGTERM');
         }),
@@ -60,12 +64,15 @@ export function removeDataDir(dir: string): void {
 
 /** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
 export async function startTern(options: { dataDir?: string } = {}): Promise<Running> {
-  const port = await freePort();
+  const [port, peerPort] = [await freePort(), await freePort()];
   const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
-  return startAndWait(process.execPath, [bin, '--listen-client-urls', `http://127.0.0.1:${port}`, '--data-dir', dataDir],
-    'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
+  // Only the listening peer port is free-chosen: the advertised peer URL stays etcd's
+  // default, so the member and cluster ids equal a default etcd's.
+  return startAndWait(process.execPath, [
+    bin, '--listen-client-urls', `http://127.0.0.1:${port}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--data-dir', dataDir,
+  ], 'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
 
 export async function startEtcd(): Promise<Running> {
@@ -93,4 +100,103 @@ export function etcdctl(endpoint: string, args: readonly string[], input?: strin
       });
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+/** One member of a cluster started by `startTernCluster` or `startEtcdCluster`. */
+export interface ClusterMember {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  /** The running process, or null while killed. */
+  running: Running | null;
+}
+
+export interface RunningCluster {
+  readonly members: readonly ClusterMember[];
+  readonly endpoints: string;
+  /** SIGKILL: no clean shutdown, as a crash. */
+  kill(index: number): Promise<void>;
+  /** Starts a killed member again on its data dir (its flags unchanged, as etcd's docs say). */
+  restart(index: number): Promise<void>;
+  /** Stops every member and removes the data dirs. */
+  stop(): Promise<void>;
+}
+
+const READY = 'ready to serve client requests';
+
+/** A Tern binary with exactly these flags; `endpoint` is where its clients connect. */
+export function startTernProcess(args: readonly string[], endpoint: string): Promise<Running> {
+  return startAndWait(process.execPath, [path.join(process.cwd(), 'build/net/bin/tern.js'), ...args], READY, endpoint, () => undefined);
+}
+
+/**
+ * n members on 127.0.0.1 with free ports, started together with etcd's flags
+ * (`--initial-cluster`, token `etcd-cluster-1`, names infra1..n): a Tern binary or a
+ * real etcd, so the two can be compared.
+ */
+async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonly string[]): Promise<RunningCluster> {
+  const root = mkdtempSync(path.join(tmpdir(), `tern-${kind}-cluster-`));
+  const members: ClusterMember[] = [];
+  for (let i = 1; i <= n; i++) {
+    const [client, peer] = [await freePort(), await freePort()];
+    members.push({ name: `infra${i}`, endpoint: `127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: path.join(root, `infra${i}`), running: null });
+  }
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const launch = async (m: ClusterMember): Promise<void> => {
+    const args = [
+      '--name', m.name, '--data-dir', m.dataDir,
+      '--listen-client-urls', `http://${m.endpoint}`, '--advertise-client-urls', `http://${m.endpoint}`,
+      '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
+      '--initial-cluster-token', 'etcd-cluster-1', '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
+      ...extraArgs,
+    ];
+    const [command, argv] = kind === 'etcd' ? ['etcd', args] : [process.execPath, [path.join(process.cwd(), 'build/net/bin/tern.js'), ...args]];
+    m.running = await startAndWait(command, argv, READY, m.endpoint, () => undefined);
+  };
+  const cluster: RunningCluster = {
+    members,
+    endpoints: members.map((m) => m.endpoint).join(','),
+    kill: async (index) => {
+      const m = members[index];
+      const child = m?.running?.process;
+      if (m === undefined || child === undefined) return;
+      await new Promise((done) => { child.once('exit', done); child.kill('SIGKILL'); });
+      m.running = null;
+    },
+    restart: async (index) => {
+      const m = members[index];
+      if (m !== undefined) await launch(m);
+    },
+    stop: async () => {
+      await Promise.all(members.map((m) => m.running?.stop() ?? Promise.resolve(null)));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  // Wait for every launch before giving up on one: none may outlive a failed start.
+  const failed = (await Promise.allSettled(members.map(launch))).find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await cluster.stop();
+    throw failed.reason;
+  }
+  return cluster;
+}
+
+/** A free port may be taken by a parallel test between `freePort` and the bind: retry with new ports. */
+async function withPortRetry(start: () => Promise<RunningCluster>): Promise<RunningCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/EADDRINUSE|address already in use/.test(error.message)) throw error;
+    }
+  }
+}
+
+export function startTernCluster(n: number, extraArgs: readonly string[] = []): Promise<RunningCluster> {
+  return withPortRetry(() => startCluster('tern', n, extraArgs));
+}
+
+export function startEtcdCluster(n: number, extraArgs: readonly string[] = []): Promise<RunningCluster> {
+  return withPortRetry(() => startCluster('etcd', n, extraArgs));
 }

@@ -1,0 +1,133 @@
+// The stream of Raft messages from this member to one peer: a bounded queue, one
+// client-streaming call, reconnection with capped exponential backoff.
+//
+// Raft tolerates lost messages (it retransmits on heartbeats and probes), so the
+// sender never blocks the driver: beyond the queue bound, or while the peer is
+// unreachable, messages are dropped and counted. When the stream breaks, what is
+// queued is dropped too: it is stale by the time the peer is back.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Message } from '../../core/raft/types.js';
+import { encodeMessage, type WireObject } from './codec.js';
+import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
+
+export interface SenderOptions {
+  /** host:port of the peer's --listen-peer-urls. */
+  readonly address: string;
+  /** Sent as call metadata so the receiver can refuse a stranger's messages. */
+  readonly clusterId: string;
+  readonly fromId: string;
+  readonly queueLimit: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface SenderStats {
+  sent: number;
+  dropped: number;
+  connects: number;
+}
+
+type State = 'idle' | 'open' | 'backoff' | 'closed';
+
+export class PeerSender {
+  readonly stats: SenderStats = { sent: 0, dropped: 0, connects: 0 };
+  private readonly client: grpc.Client;
+  private queue: Message[] = [];
+  private state: State = 'idle';
+  private stream: grpc.ClientWritableStream<WireObject> | null = null;
+  /** grpc-js asked us to wait for 'drain' before writing more. */
+  private full = false;
+  private backoffMs: number;
+  private retry: NodeJS.Timeout | null = null;
+  /** Whether the current stream got the peer's headers (it is really connected). */
+  private reached = false;
+  /** The last failure logged: a peer that stays down is reported once, not per retry. */
+  private lastFailure = '';
+
+  constructor(private readonly options: SenderOptions) {
+    this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    this.backoffMs = options.backoffMinMs;
+  }
+
+  send(message: Message): void {
+    if (this.state === 'closed' || this.state === 'backoff' || this.queue.length >= this.options.queueLimit) {
+      this.stats.dropped++;
+      return;
+    }
+    this.queue.push(message);
+    if (this.state === 'idle') this.open();
+    this.flush();
+  }
+
+  close(): void {
+    this.state = 'closed';
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.stream?.end();
+    this.stream = null;
+    this.client.close();
+  }
+
+  private open(): void {
+    const definition = peerService().service['Stream'];
+    if (definition === undefined) throw new Error('peer.proto has no Stream method');
+    const metadata = new grpc.Metadata();
+    metadata.set('tern-cluster-id', this.options.clusterId);
+    metadata.set('tern-from', this.options.fromId);
+    this.reached = false;
+    const stream = this.client.makeClientStreamRequest<WireObject, WireObject>(
+      definition.path,
+      definition.requestSerialize as (value: WireObject) => Buffer,
+      definition.responseDeserialize as (bytes: Buffer) => WireObject,
+      metadata,
+      {},
+      (error) => { this.broken(stream, error); },
+    );
+    stream.on('metadata', () => {
+      this.reached = true;
+      this.stats.connects++;
+      this.backoffMs = this.options.backoffMinMs;
+    });
+    stream.on('error', () => undefined); // the callback above handles it
+    this.stream = stream;
+    this.full = false;
+    this.state = 'open';
+  }
+
+  private flush(): void {
+    const stream = this.stream;
+    if (this.state !== 'open' || stream === null) return;
+    while (!this.full && this.queue.length > 0) {
+      const message = this.queue.shift();
+      if (message === undefined) break;
+      this.stats.sent++;
+      if (!stream.write(encodeMessage(message))) {
+        this.full = true;
+        stream.once('drain', () => {
+          if (this.stream !== stream) return;
+          this.full = false;
+          this.flush();
+        });
+      }
+    }
+  }
+
+  /** The call ended (peer gone, restarted, refused us): drop the queue, retry later. */
+  private broken(stream: grpc.ClientWritableStream<WireObject>, error: grpc.ServiceError | null): void {
+    if (this.stream !== stream || this.state === 'closed') return;
+    this.stream = null;
+    this.stats.dropped += this.queue.length;
+    this.queue = [];
+    const failure = error?.details ?? 'closed';
+    if (this.reached || failure !== this.lastFailure) this.options.log(`peer stream to ${this.options.address} ended: ${failure}`);
+    this.lastFailure = failure;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.options.backoffMaxMs, this.backoffMs * 2);
+    this.state = 'backoff';
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.state === 'backoff') this.state = 'idle';
+    }, delay);
+  }
+}

@@ -1,0 +1,75 @@
+// The Peer service a member serves on --listen-peer-urls: incoming Raft streams,
+// the membership exchange, and leader-only work forwarded by followers.
+
+import * as grpc from '@grpc/grpc-js';
+import type { EtcdError } from '../../core/errors.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
+import type { Message } from '../../core/raft/types.js';
+import { DecodeError, decodeMessage, type WireObject } from './codec.js';
+import type { Membership } from './membership.js';
+import { memberFromWire, memberToWire } from './wireMembers.js';
+
+export interface PeerServiceDeps {
+  readonly membership: Membership;
+  deliver(message: Message): void;
+  /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
+  keepAlive(id: number, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
+  timeToLive(id: number, reply: (result: TimeToLive | EtcdError) => void): void;
+  log(line: string): void;
+}
+
+export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplementation {
+  const { membership } = deps;
+  const stream = (call: grpc.ServerReadableStream<WireObject, WireObject>, callback: grpc.sendUnaryData<WireObject>): void => {
+    const clusterId = call.metadata.get('tern-cluster-id')[0];
+    if (clusterId !== membership.clusterId.toString()) {
+      // etcd's peers refuse a stranger with "cluster ID mismatch" as well.
+      deps.log(`refused a peer stream from cluster ${String(clusterId)}: cluster ID mismatch`);
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: 'cluster ID mismatch' });
+      return;
+    }
+    call.sendMetadata(new grpc.Metadata()); // tells the sender it reached us
+    call.on('data', (wire: WireObject) => {
+      let message: Message;
+      try {
+        message = decodeMessage(wire);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        deps.log(`dropped an undecodable peer message: ${error.message}`);
+        return;
+      }
+      if (message.to === membership.selfRaftId) deps.deliver(message);
+    });
+    call.on('error', () => undefined); // the peer went away; its sender reconnects
+    call.on('end', () => { callback(null, {}); });
+  };
+  const members: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const self = call.request['self'];
+    if (typeof self === 'object' && self !== null) {
+      const caller = memberFromWire(self as WireObject);
+      membership.learnAttributes(caller.id, caller.name, caller.clientUrls);
+    }
+    callback(null, { cluster_id: membership.clusterId.toString(), members: membership.list().map(memberToWire) });
+  };
+  const keepAlive: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const id = Number(call.request['id']);
+    deps.keepAlive(id, (result) => {
+      if ('kind' in result) callback(null, { id: String(id), ttl: '0', error_name: result.name });
+      else callback(null, { id: String(id), ttl: String(result.ttlSeconds), error_name: '' });
+    });
+  };
+  const timeToLive: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const id = Number(call.request['id']);
+    deps.timeToLive(id, (result) => {
+      if ('kind' in result) {
+        callback(null, { id: String(id), ttl: '0', granted_ttl: '0', keys: [], error_name: result.name });
+        return;
+      }
+      callback(null, {
+        id: String(id), ttl: String(result.ttlSeconds), granted_ttl: String(result.grantedTtlSeconds),
+        keys: result.keys.map((k) => Buffer.from(k, 'latin1')), error_name: '', // keys are binary strings
+      });
+    });
+  };
+  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive };
+}

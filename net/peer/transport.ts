@@ -1,0 +1,72 @@
+// The Transport port over gRPC: routes each Raft message to the sender for its
+// destination, created from the member's peer URLs and replaced when they change.
+
+import type { Transport } from '../../core/node/ports.js';
+import type { Message, NodeId } from '../../core/raft/types.js';
+import { hostPort } from '../flags.js';
+import type { Membership } from './membership.js';
+import { PeerSender, type SenderStats } from './sender.js';
+
+export interface TransportOptions {
+  readonly queueLimit?: number;
+  readonly backoffMinMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly log: (line: string) => void;
+}
+
+export class PeerTransport implements Transport {
+  private readonly senders = new Map<NodeId, { readonly address: string; readonly sender: PeerSender }>();
+  /** Messages to a member this one does not know (yet): Raft will retry. */
+  unroutable = 0;
+
+  constructor(private readonly membership: Membership, private readonly options: TransportOptions) {
+    membership.onChange(() => { this.prune(); });
+  }
+
+  send(message: Message): void {
+    const sender = this.senderFor(message.to);
+    if (sender === null) this.unroutable++;
+    else sender.send(message);
+  }
+
+  stats(): Map<NodeId, SenderStats> {
+    return new Map([...this.senders].map(([id, s]) => [id, { ...s.sender.stats }]));
+  }
+
+  close(): void {
+    for (const { sender } of this.senders.values()) sender.close();
+    this.senders.clear();
+  }
+
+  private senderFor(raftId: NodeId): PeerSender | null {
+    const known = this.senders.get(raftId);
+    if (known !== undefined) return known.sender;
+    const address = this.addressOf(raftId);
+    if (address === null) return null;
+    const sender = new PeerSender({
+      address,
+      clusterId: this.membership.clusterId.toString(),
+      fromId: this.membership.selfId.toString(),
+      queueLimit: this.options.queueLimit ?? 4096, // etcd's streamBufSize
+      backoffMinMs: this.options.backoffMinMs ?? 50,
+      backoffMaxMs: this.options.backoffMaxMs ?? 500,
+      log: this.options.log,
+    });
+    this.senders.set(raftId, { address, sender });
+    return sender;
+  }
+
+  private addressOf(raftId: NodeId): string | null {
+    const url = this.membership.byRaftId(raftId)?.peerUrls[0];
+    return url === undefined ? null : hostPort(url);
+  }
+
+  /** Members removed or moved: close their senders (a new one is made on the next send). */
+  private prune(): void {
+    for (const [id, { address, sender }] of this.senders) {
+      if (this.addressOf(id) === address) continue;
+      sender.close();
+      this.senders.delete(id);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// The cluster flags: etcd's defaults, etcd's texts for values that do not parse (exit
+// 2) and for flags that do not fit together (exit 1, as etcd).
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { parseFlags } from '../../net/flags.js';
+
+test('cluster flags default as in etcd 3.4', (t) => {
+  const parsed = parseFlags([]);
+  if (!parsed.ok) return t.fail(parsed.error);
+  const f = parsed.flags;
+  t.deepEqual(f.initialCluster, [{ name: 'default', peerUrls: ['http://localhost:2380'] }]);
+  t.deepEqual(f.listenPeerUrls, ['http://localhost:2380']);
+  t.is(f.initialClusterState, 'new');
+  t.is(f.initialClusterToken, 'etcd-cluster');
+  t.is(f.snapshotCount, 100_000);
+  t.is(f.quotaBackendBytes, 0);
+  t.is(f.autoCompactionMode, 'periodic');
+  t.is(f.autoCompactionRetention, 0);
+  t.deepEqual(f.listenMetricsUrls, []);
+});
+
+test('a --name with the default --initial-cluster becomes a one-member cluster under that name (etcd\'s rule)', (t) => {
+  const parsed = parseFlags(['--name', 'n1']);
+  t.true(parsed.ok && parsed.flags.initialCluster[0]?.name === 'n1');
+});
+
+test('--initial-cluster groups URLs by name, keeps order; retention and counts parse', (t) => {
+  const parsed = parseFlags([
+    '--name', 'b', '--initial-advertise-peer-urls', 'http://127.0.0.1:2,http://127.0.0.1:3',
+    '--initial-cluster', 'a=http://127.0.0.1:1,b=http://127.0.0.1:3,b=http://127.0.0.1:2',
+    '--initial-cluster-state', 'existing', '--snapshot-count', '5000', '--quota-backend-bytes', '8589934592',
+    '--auto-compaction-retention', '1h30m', '--listen-metrics-urls', 'http://127.0.0.1:9000',
+  ]);
+  if (!parsed.ok) return t.fail(parsed.error);
+  t.deepEqual(parsed.flags.initialCluster, [
+    { name: 'a', peerUrls: ['http://127.0.0.1:1'] }, { name: 'b', peerUrls: ['http://127.0.0.1:3', 'http://127.0.0.1:2'] },
+  ]);
+  t.is(parsed.flags.initialClusterState, 'existing');
+  t.is(parsed.flags.snapshotCount, 5000);
+  t.is(parsed.flags.quotaBackendBytes, 8589934592);
+  t.is(parsed.flags.autoCompactionRetention, 90 * 60_000);
+  const revision = parseFlags(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']);
+  t.true(revision.ok && revision.flags.autoCompactionMode === 'revision' && revision.flags.autoCompactionRetention === 1000);
+  const hours = parseFlags(['--auto-compaction-retention', '2']);
+  t.true(hours.ok && hours.flags.autoCompactionRetention === 2 * 3_600_000, 'a bare number is hours');
+});
+
+test('values that do not parse: etcd\'s usage texts, exit 2', (t) => {
+  for (const [argv, text] of [
+    [['--initial-cluster-state', 'bogus'], 'invalid value "bogus" for flag -initial-cluster-state: invalid value'],
+    [['--snapshot-count', 'abc'], 'invalid value "abc" for flag -snapshot-count: parse error'],
+    [['--quota-backend-bytes', 'x'], 'invalid value "x" for flag -quota-backend-bytes: parse error'],
+    [['--listen-peer-urls', 'foo'], 'invalid value "foo" for flag -listen-peer-urls: URL scheme must be http, https, unix, or unixs: foo'],
+    [['--listen-metrics-urls', 'foo'], 'invalid value "foo" for flag -listen-metrics-urls: URL scheme must be http, https, unix, or unixs: foo'],
+  ] as const) {
+    const parsed = parseFlags(argv);
+    t.false(parsed.ok);
+    if (!parsed.ok) {
+      t.is(parsed.error, text);
+      t.is(parsed.exitCode, 2);
+    }
+  }
+});
+
+test('flags that do not fit together: etcd\'s texts, exit 1', (t) => {
+  for (const [argv, text] of [
+    [['--name', 'x', '--initial-cluster', 'y=http://localhost:2380'], 'couldn\'t find local name "x" in the initial cluster configuration'],
+    [['--initial-advertise-peer-urls', 'http://127.0.0.1:2390'],
+      '--initial-cluster has default=http://localhost:2380 but missing from --initial-advertise-peer-urls=http://127.0.0.1:2390 '
+      + '(resolved urls: "http://127.0.0.1:2390" != "http://localhost:2380")'],
+    [['--initial-cluster', 'foo'], 'error setting up initial cluster: URL scheme must be http, https, unix, or unixs: '],
+    [['--auto-compaction-mode', 'bogus'], 'unknown auto-compaction-mode "bogus". See \'etcd --help\'.'],
+    [['--auto-compaction-retention', 'abc'], 'error parsing CompactionRetention: time: invalid duration "abc"'],
+  ] as const) {
+    const parsed = parseFlags(argv);
+    t.false(parsed.ok);
+    if (!parsed.ok) {
+      t.is(parsed.error, text);
+      t.is(parsed.exitCode, 1);
+    }
+  }
+});
+
+function run(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], (error, _stdout, stderr) => {
+      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+}
+
+test('the binary exits with etcd\'s codes on bad cluster flags', async (t) => {
+  const usage = await run(['--snapshot-count', 'abc']);
+  t.is(usage.code, 2);
+  t.true(usage.stderr.includes('invalid value "abc" for flag -snapshot-count: parse error'));
+  const config = await run(['--name', 'x', '--initial-cluster', 'y=http://localhost:2380']);
+  t.is(config.code, 1);
+  t.true(config.stderr.includes('couldn\'t find local name "x" in the initial cluster configuration'));
+});
