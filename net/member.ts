@@ -9,6 +9,7 @@ import { decodeConfChange } from '../core/raft/confchange.js';
 import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
 import type { Entry } from '../core/raft/types.js';
+import type { AutoCompaction } from '../core/server/autoCompactor.js';
 import { EtcdServer } from '../core/server/server.js';
 import { clusterHandlers } from './clusterService.js';
 import { hostPort } from './flags.js';
@@ -36,6 +37,8 @@ export interface MemberOptions {
   readonly electionMs: number;
   /** Applied entries between snapshots (--snapshot-count). */
   readonly snapshotCount?: number;
+  /** --auto-compaction-mode/-retention; absent: off. */
+  readonly autoCompaction?: AutoCompaction;
   /** Where the Raft log lives; a volatile in-memory store if absent. */
   readonly logStore?: LogStore;
   readonly log?: (line: string) => void;
@@ -91,6 +94,7 @@ export class Member {
         id: membership.selfRaftId, initialVoters: membership.voters(), clusterId: 0, tickMs: options.heartbeatMs,
         heartbeatTicks: 1, electionTicks,
         ...(options.snapshotCount === undefined ? {} : { snapshotEveryEntries: Math.max(1, options.snapshotCount) }),
+        ...(options.autoCompaction === undefined ? {} : { autoCompaction: options.autoCompaction }),
       },
       {
         logStore: options.logStore ?? new MemoryLogStore(),

@@ -185,7 +185,8 @@ class Reader {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const key = this.string();
-          out[key] = this.value();
+          // defineProperty: assigning "__proto__" would set the prototype, not a field.
+          Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
         }
         return out;
       }

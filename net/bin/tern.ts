@@ -5,8 +5,9 @@
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { hostPort, parseFlags } from '../flags.js';
+import { hostPort, parseFlags, type Flags } from '../flags.js';
 import { Member } from '../member.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     heartbeatMs: flags.heartbeatMs,
     electionMs: flags.electionMs,
     snapshotCount: flags.snapshotCount,
+    ...autoCompaction(flags),
     log: say,
     onRemoved: () => {
       say('the member has been permanently removed from the cluster');
@@ -70,3 +72,11 @@ main().catch((error: unknown) => {
   say(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });
+
+/** etcd's auto-compaction flags as the core's setting (retention 0: off, etcd's default). */
+function autoCompaction(flags: Flags): { autoCompaction?: AutoCompaction } {
+  if (flags.autoCompactionRetention === 0) return {};
+  return flags.autoCompactionMode === 'periodic'
+    ? { autoCompaction: { mode: 'periodic', retentionMs: flags.autoCompactionRetention } }
+    : { autoCompaction: { mode: 'revision', retention: flags.autoCompactionRetention } };
+}

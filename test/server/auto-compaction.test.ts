@@ -1,24 +1,13 @@
-// Auto compaction as etcd configures it: the flag pair parses as etcd reads it, the
+// Auto compaction as etcd configures it: the
 // leader compacts on schedule (revision mode: latest − retention every 5 minutes;
 // periodic mode: history older than the retention, once per period), and the
 // compaction goes through Raft so every member compacts at the same revision.
 import test from 'ava';
-import { AutoCompactor, parseAutoCompaction } from '../../core/server/autoCompactor.js';
+import { AutoCompactor } from '../../core/server/autoCompactor.js';
 import { isEtcdError } from '../../core/errors.js';
 import { ServerCluster } from './cluster.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-test('the flags parse as etcd reads them', (t) => {
-  t.deepEqual(parseAutoCompaction('periodic', '1'), { mode: 'periodic', retentionMs: 3600_000 });
-  t.deepEqual(parseAutoCompaction('periodic', '1h30m'), { mode: 'periodic', retentionMs: 5400_000 });
-  t.deepEqual(parseAutoCompaction('periodic', '10s'), { mode: 'periodic', retentionMs: 10_000 });
-  t.deepEqual(parseAutoCompaction('revision', '1000'), { mode: 'revision', retention: 1000 });
-  t.is(parseAutoCompaction('periodic', '0'), null, '0 disables (etcd\'s default)');
-  t.is(typeof parseAutoCompaction('hourly', '1'), 'string');
-  t.is(typeof parseAutoCompaction('periodic', '1x'), 'string');
-  t.is(typeof parseAutoCompaction('revision', '-3'), 'string');
-});
 
 test('revision mode compacts to latest − retention every five minutes, on the leader only', (t) => {
   const c = new AutoCompactor({ mode: 'revision', retention: 100 });

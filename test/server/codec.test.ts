@@ -25,6 +25,13 @@ test('negative zero and non-integers keep their exact value', (t) => {
   for (const n of [-0, 0.1, -1e300, 2 ** 53, -(2 ** 53) - 2, Infinity, -Infinity]) t.is(decodeValue(encodeValue(n)), n);
 });
 
+test('a "__proto__" key is a field like any other', (t) => {
+  const value: unknown = JSON.parse('{"__proto__":{"a":1},"b":2}');
+  const decoded = decodeValue(encodeValue(value));
+  t.deepEqual(decoded, value);
+  t.is(Object.getPrototypeOf(decoded), Object.prototype);
+});
+
 test('undefined properties are left out, as JSON does', (t) => {
   t.deepEqual(decodeValue(encodeValue({ a: 1, b: undefined })), { a: 1 });
 });
