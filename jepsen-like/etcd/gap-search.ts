@@ -1,0 +1,292 @@
+// Which unknown write made each revision that no ok operation claims (a gap)?
+//
+// In any legal linearization the revisions are dense, so each gap was made by
+// exactly one op whose outcome is unknown, applied to the store as it was just
+// before that revision; every other unknown write either never happened or
+// happened after everything that was observed (its response is never checked,
+// so both are the same to the checker). Everything else is already fixed by
+// the revisions: the ok ops sit in replay order, and the gaps sit between them.
+// So the search is a depth-first walk over the gaps in revision order: at each
+// gap, try each unknown write that may fill it, replay the ok ops up to the
+// next gap, and back up on the first answer that disagrees. That walk is
+// complete: if it finds nothing, no choice of fillers explains the history.
+//
+// What keeps it small, each sound because it only refuses what every legal
+// linearization refuses:
+//   - a filler must fit real time (nothing that returned before its call may sit
+//     after its revision) and must write exactly its revision;
+//   - it must make the puts responses show at that revision (observations.ts)
+//     and must not write a key a response shows unchanged there;
+//   - interchangeable unknown writes (same request except for put values no
+//     response shows and no compare reads) are tried once per gap: the one
+//     invoked first. It fits every gap any of them fits, and trading two of them
+//     between gaps changes no answer.
+
+import type { Operation } from '../history.js';
+import type { Observations } from './observations.js';
+import { MvccStore } from './store.js';
+import type { EtcdRequest, EtcdResponse, RequestOp } from './types.js';
+import { responseMatches } from './types.js';
+
+type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
+
+/** An ok op at its place in the replay: key 2r = the write at r, 2r+1 = in the bucket after r. */
+export interface Slot {
+  readonly op: EtcdOp;
+  readonly key: number;
+}
+
+export interface GapSearchInput {
+  /** The ok ops in replay order. */
+  readonly slots: readonly Slot[];
+  /** The revisions no ok op claims, ascending. */
+  readonly gaps: readonly number[];
+  readonly unknownWriters: readonly EtcdOp[];
+  /** Whether real time lets `op` make revision `gap` (monotone: true for every later gap too). */
+  readonly fits: (op: EtcdOp, gap: number) => boolean;
+  /** Whether a wrong answer at this slot proves the fillers chosen so far wrong (no freedom left in its bucket). */
+  readonly certain: (slot: Slot) => boolean;
+  readonly observations: Observations;
+  readonly initialRevision: number;
+  /** Out of time: stop with "inconclusive". */
+  readonly expired: () => boolean;
+}
+
+export type GapSearchResult =
+  | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp> }
+  /** No choice of fillers explains the history; `at` is the furthest answer any choice reached. */
+  | { readonly kind: 'illegal'; readonly at: Slot; readonly response: EtcdResponse; readonly prefix: readonly number[] }
+  | { readonly kind: 'inconclusive'; readonly reason: string };
+
+interface Frame {
+  readonly level: number;
+  /** The store after the ok ops before gap `level`; cloned per candidate when there are several. */
+  readonly base: MvccStore;
+  readonly candidates: readonly EtcdOp[];
+  next: number;
+}
+
+export function searchGapFillers(input: GapSearchInput): GapSearchResult {
+  const { slots, gaps, observations } = input;
+  // segmentEnd[i]: the slots before gap i are slots[segmentEnd[i - 1] .. segmentEnd[i]).
+  const segmentEnd: number[] = [];
+  let cursor = 0;
+  for (const gap of gaps) {
+    while (cursor < slots.length && (slots[cursor]?.key ?? Infinity) < 2 * gap) cursor++;
+    segmentEnd.push(cursor);
+  }
+  segmentEnd.push(slots.length);
+
+  const classOf = interchangeable(input.unknownWriters, observations);
+  const used = new Set<EtcdOp>();
+  const path: EtcdOp[] = [];
+  let uncertainDeadEnd = false;
+  let furthest: { index: number; response: EtcdResponse; path: readonly EtcdOp[] } | undefined;
+
+  /** Replays the slots of segment `level` onto `store`; the index of the first wrong answer, if any. */
+  const replaySegment = (store: MvccStore, level: number): { index: number; response: EtcdResponse } | undefined => {
+    for (let i = level === 0 ? 0 : (segmentEnd[level - 1] ?? 0); i < (segmentEnd[level] ?? 0); i++) {
+      const slot = slots[i];
+      if (slot === undefined || slot.op.output === undefined) continue;
+      const response = store.apply(slot.op.input);
+      if (!responseMatches(response, slot.op.output) || ((slot.key & 1) === 0 && store.revision !== slot.key / 2)) return { index: i, response };
+    }
+    return undefined;
+  };
+  const deadEnd = (failure: { index: number; response: EtcdResponse }): void => {
+    const slot = slots[failure.index];
+    if (slot !== undefined && !input.certain(slot)) uncertainDeadEnd = true;
+    if (furthest === undefined || failure.index > furthest.index) furthest = { ...failure, path: [...path] };
+  };
+
+  /** Fillers worth trying at gap `level`: one per interchangeable class, most recently invoked first. */
+  const candidatesAt = (level: number): EtcdOp[] => {
+    const gap = gaps[level] ?? 0;
+    const required = observations.putsAt.get(gap) ?? [];
+    const firstOfClass = new Map<string, EtcdOp>();
+    for (const op of input.unknownWriters) {
+      if (used.has(op)) continue;
+      const cls = classOf.get(op) ?? '';
+      if (firstOfClass.has(cls)) continue;
+      firstOfClass.set(cls, op); // unknownWriters is sorted by call: the first unused one of its class
+    }
+    const out: EtcdOp[] = [];
+    for (const op of firstOfClass.values()) {
+      if (!input.fits(op, gap)) continue;
+      if (!required.every((r) => mayPut(op.input, r.key, r.value))) continue;
+      if (op.input.type === 'put' && observations.forbids(op.input.key, gap, false)) continue;
+      out.push(op);
+    }
+    return out.sort((a, b) => b.call - a.call);
+  };
+
+  const okPuts = okPutsByKey(slots);
+  /** Counting puts per revision needs one put per key per revision (etcd refuses duplicate keys in a txn). */
+  const countable = !input.unknownWriters.some((op) => putsOneKeyTwice(op.input)) && !slots.some((s) => putsOneKeyTwice(s.op.input));
+  /** How many gaps lie in (gaps[level], revision]. */
+  const gapsUpTo = (level: number, revision: number): number => countBelow(gaps, (g) => g <= revision) - (level + 1);
+
+  /** Whether the filler just applied at gap `level` did what the responses require there. */
+  const consistent = (store: MvccStore, level: number): boolean => {
+    const gap = gaps[level] ?? 0;
+    if (store.revision !== gap) return false;
+    for (const w of store.lastWrites) if (observations.forbids(w.key, gap, w.deleted)) return false;
+    for (const r of observations.putsAt.get(gap) ?? []) {
+      const kv = store.get(r.key);
+      if (kv === undefined || kv.modRevision !== gap || (r.value !== undefined && kv.value !== r.value)) return false;
+    }
+    // Look ahead: a key seen later, created at or before this revision, was alive
+    // now with that create revision, and its version must still be reachable with
+    // the ok puts and the gaps left before its sighted mod revision.
+    for (const key of observations.sightings.keys()) {
+      const seen = observations.nextSighting(key, gap);
+      if (seen === undefined || seen.createRevision > gap) continue;
+      const kv = store.get(key);
+      if (kv === undefined || kv.createRevision !== seen.createRevision) return false;
+      if (seen.modRevision <= gap) {
+        if (kv.modRevision !== seen.modRevision || kv.version !== seen.version) return false;
+      } else if (countable) {
+        const missing = seen.version - kv.version;
+        const certain = countBelow(okPuts.get(key) ?? [], (r) => r <= seen.modRevision) - countBelow(okPuts.get(key) ?? [], (r) => r <= gap);
+        if (missing < certain || missing > certain + gapsUpTo(level, seen.modRevision)) return false;
+      }
+    }
+    return true;
+  };
+
+  const start = new MvccStore({ initialRevision: input.initialRevision });
+  const first = replaySegment(start, 0);
+  if (first !== undefined) {
+    deadEnd(first);
+    return verdict();
+  }
+  if (gaps.length === 0) return { kind: 'ok', fillers: new Map() };
+  const stack: Frame[] = [{ level: 0, base: start, candidates: candidatesAt(0), next: 0 }];
+  let turns = 0;
+  while (stack.length > 0) {
+    if ((++turns & 63) === 0 && input.expired()) return { kind: 'inconclusive', reason: 'out of time while searching the fillers of unclaimed revisions' };
+    const frame = stack[stack.length - 1];
+    if (frame === undefined) break;
+    if (frame.next > 0) {
+      // Back from the previous candidate of this frame.
+      const undone = path.pop();
+      if (undone !== undefined) used.delete(undone);
+    }
+    const op = frame.candidates[frame.next++];
+    if (op === undefined) {
+      stack.pop();
+      continue;
+    }
+    const store = frame.candidates.length > 1 ? frame.base.clone() : frame.base;
+    store.apply(op.input);
+    path.push(op);
+    used.add(op);
+    if (!consistent(store, frame.level)) continue;
+    const level = frame.level + 1;
+    const failure = replaySegment(store, level);
+    if (failure !== undefined) {
+      deadEnd(failure);
+      continue;
+    }
+    if (level === gaps.length) {
+      const fillers = new Map<number, EtcdOp>();
+      path.forEach((filler, i) => fillers.set(gaps[i] ?? 0, filler));
+      return { kind: 'ok', fillers };
+    }
+    stack.push({ level, base: store, candidates: candidatesAt(level), next: 0 });
+  }
+  return verdict();
+
+  function verdict(): GapSearchResult {
+    if (uncertainDeadEnd) return { kind: 'inconclusive', reason: 'no choice of fillers explains the answers, but some answers sit in buckets whose order is a guess' };
+    if (furthest === undefined) return { kind: 'inconclusive', reason: `revision ${gaps[0] ?? 0}: no unknown write can have made it` };
+    const at = slots[furthest.index];
+    if (at === undefined) return { kind: 'inconclusive', reason: 'internal: lost the failing slot' };
+    const fillerIds = new Set(furthest.path.map((op) => op.id));
+    const prefix = [...slots.slice(0, furthest.index).map((s) => s.op.id), ...fillerIds];
+    return { kind: 'illegal', at, response: furthest.response, prefix };
+  }
+}
+
+/** The revisions of the ok ops' puts, per key, ascending. */
+function okPutsByKey(slots: readonly Slot[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const { op, key } of slots) {
+    if ((key & 1) === 1 || op.output === undefined) continue;
+    const request = op.input;
+    const branch = request.type === 'put' ? [request] : request.type === 'txn' ? (op.output['succeeded'] === true ? request.success : request.failure) : [];
+    for (const o of branch) {
+      if (o.type !== 'put') continue;
+      const list = out.get(o.key);
+      if (list === undefined) out.set(o.key, [key / 2]);
+      else list.push(key / 2);
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => a - b);
+  return out;
+}
+
+/** Whether a txn branch puts one key twice (the model then bumps its version twice in one revision). */
+function putsOneKeyTwice(request: EtcdRequest): boolean {
+  if (request.type !== 'txn') return false;
+  const twice = (ops: readonly RequestOp[]): boolean => {
+    const keys = ops.flatMap((o) => (o.type === 'put' ? [o.key] : []));
+    return new Set(keys).size !== keys.length;
+  };
+  return twice(request.success) || twice(request.failure);
+}
+
+/** The length of the prefix of `sorted` satisfying the (prefix-closed) predicate. */
+function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const x = sorted[mid];
+    if (x !== undefined && inPrefix(x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whether some branch of the request could put `value` (or anything, when undefined) at `key`. */
+function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
+  const puts = (op: RequestOp): boolean => op.type === 'put' && op.key === key && (value === undefined || op.value === value);
+  if (request.type === 'put') return puts(request);
+  if (request.type === 'txn') return request.success.some(puts) || request.failure.some(puts);
+  return false;
+}
+
+/**
+ * Classes of unknown writes that are interchangeable: the same request once the
+ * values of their puts are blanked, where no response shows such a value and no
+ * compare reads the key's value (so nothing could tell them apart), and without
+ * prev_kv (an unknown op's response is never checked).
+ */
+function interchangeable(ops: readonly EtcdOp[], observations: Observations): Map<EtcdOp, string> {
+  const anonymous = (key: string, value: string): boolean => !observations.valueCompared.has(key) && !observations.shown.has(`${key}\u0000${value}`);
+  const blank = (op: RequestOp): RequestOp => {
+    switch (op.type) {
+      case 'put': {
+        const { prevKv: _prevKv, ...rest } = op;
+        return anonymous(op.key, op.value) ? { ...rest, value: '' } : rest;
+      }
+      case 'delete': {
+        const { prevKv: _prevKv, ...rest } = op;
+        return rest;
+      }
+      case 'range':
+        return op;
+    }
+  };
+  const classes = new Map<EtcdOp, string>();
+  for (const op of ops) {
+    const request = op.input;
+    const canonical =
+      request.type === 'put' || request.type === 'delete' ? blank(request)
+      : request.type === 'txn' ? { ...request, success: request.success.map(blank), failure: request.failure.map(blank) }
+      : request;
+    classes.set(op, JSON.stringify(canonical));
+  }
+  return classes;
+}
