@@ -56,13 +56,15 @@ export class Observations {
     for (const op of history) {
       if (op.input.type === 'txn') for (const c of op.input.compare) if (c.target === 'value') this.valueCompared.add(c.key);
       if (op.outcome !== 'ok' || op.output === undefined) continue;
-      for (const { kv, at, valueShown } of liveKeyValues(op.input, op.output)) {
+      // Anything that looks like a key-value anywhere in a response makes its value not anonymous.
+      visitKeyValues(op.output, (key, value) => this.shown.add(`${key}\u0000${value}`));
+      for (const { kv, at, valueShown } of keyValuesShown(op.input, op.output)) {
         const { key, value, modRevision, createRevision } = kv;
         if (typeof key !== 'string' || typeof modRevision !== 'number' || typeof createRevision !== 'number') continue;
         const shownValue = valueShown && typeof value === 'string' ? value : undefined;
         this.require(modRevision, shownValue === undefined ? { key } : { key, value: shownValue });
         if (createRevision !== modRevision) this.require(createRevision, { key });
-        if (shownValue !== undefined) this.shown.add(`${key}\u0000${shownValue}`);
+        if (at === undefined) continue; // seen inside a txn between its writes: when exactly is unclear
         add(noWrite, key, modRevision, at);
         const version = kv['version'];
         if (typeof version === 'number') {
@@ -115,51 +117,58 @@ type Obj = { readonly [key: string]: Json };
 const isObj = (x: Json | undefined): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const objects = (x: Json | undefined): Obj[] => (Array.isArray(x) ? (x as readonly Json[]).filter(isObj) : []);
 
-/** The key-values a response shows live, each with the revision it was live at. */
-function liveKeyValues(request: EtcdRequest, response: EtcdResponse): { kv: Obj; at: number; valueShown: boolean }[] {
+/**
+ * The key-values a response shows, each with the revision it was live at when
+ * that is certain (undefined for a range inside a txn between its writes).
+ */
+function keyValuesShown(request: EtcdRequest, response: EtcdResponse): { kv: Obj; at: number | undefined; valueShown: boolean }[] {
   const p = response['revision'];
   if (typeof p !== 'number' || response['error'] !== undefined) return [];
-  const out: { kv: Obj; at: number; valueShown: boolean }[] = [];
-  const ofOp = (op: RequestOp, sub: Obj, current: number): void => {
+  const out: { kv: Obj; at: number | undefined; valueShown: boolean }[] = [];
+  /** `current`: the revision a latest read sees; `before`: the one a write's prev values show (undefined: unclear). */
+  const ofOp = (op: RequestOp, sub: Obj, current: number | undefined, before: number | undefined): void => {
     switch (op.type) {
       case 'range': {
         // A range at a past revision shows that revision; otherwise the current one.
-        const at = (op.revision ?? 0) > 0 ? (op.revision ?? 0) : current;
-        for (const kv of objects(sub['kvs'])) out.push({ kv, at, valueShown: op.keysOnly !== true });
+        const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? op.revision : undefined;
+        for (const kv of objects(sub['kvs'])) out.push({ kv, at: past ?? current, valueShown: op.keysOnly !== true });
         return;
       }
       case 'put': {
         const prev = sub['prevKv'];
-        if (isObj(prev)) out.push({ kv: prev, at: current - 1, valueShown: true });
+        if (isObj(prev)) out.push({ kv: prev, at: before, valueShown: true });
         return;
       }
       case 'delete':
         // prev_kvs are what the delete removed: live just before its revision.
-        if (typeof sub['deleted'] === 'number' && sub['deleted'] > 0) for (const kv of objects(sub['prevKvs'])) out.push({ kv, at: current - 1, valueShown: true });
+        for (const kv of objects(sub['prevKvs'])) out.push({ kv, at: before, valueShown: true });
         return;
     }
   };
   switch (request.type) {
     case 'range':
+      ofOp(request, response, p, undefined);
+      break;
     case 'put':
     case 'delete':
-      ofOp(request, response, p);
+      ofOp(request, response, p, p - 1);
       break;
     case 'txn': {
       const succeeded = response['succeeded'];
-      if (typeof succeeded !== 'boolean') break;
-      const branch = succeeded ? request.success : request.failure;
       const responses = response['responses'];
-      if (!Array.isArray(responses)) break;
-      // Ops before the txn's first write see the store before it: at p - 1 if it wrote, else at p.
+      if (typeof succeeded !== 'boolean' || !Array.isArray(responses)) break;
+      const branch = succeeded ? request.success : request.failure;
+      const isWrite = (o: RequestOp | undefined): boolean => o !== undefined && o.type !== 'range';
+      // Did the txn make revision p? Then ops before its first write see p - 1, ops after its last write see p.
       const wrote = branch.some((o) => o.type === 'put') || objects(responses).some((r) => typeof r['deleted'] === 'number' && r['deleted'] > 0);
       for (let i = 0; i < branch.length; i++) {
         const op = branch[i];
         const sub = (responses as readonly Json[])[i];
         if (op === undefined || !isObj(sub)) break;
-        if (op.type === 'range') ofOp(op, sub, wrote ? p - 1 : p);
-        else ofOp(op, sub, p); // a write's prev values: just before the txn's revision
-        if (op.type !== 'range') break; // later ops see this write: say nothing about them
+        const writesBefore = branch.slice(0, i).some(isWrite);
+        const writesAfter = branch.slice(i + 1).some(isWrite);
+        const current = !writesBefore ? (wrote ? p - 1 : p) : !writesAfter ? p : undefined;
+        ofOp(op, sub, current, writesBefore ? undefined : p - 1);
       }
       break;
     }
@@ -167,6 +176,19 @@ function liveKeyValues(request: EtcdRequest, response: EtcdResponse): { kv: Obj;
       break;
   }
   return out;
+}
+
+/** Calls `f` for every object with a string key and a string value anywhere in `x`. */
+function visitKeyValues(x: Json | undefined, f: (key: string, value: string) => void): void {
+  if (x === null || x === undefined || typeof x !== 'object') return;
+  if (Array.isArray(x)) {
+    for (const item of x as readonly Json[]) visitKeyValues(item, f);
+    return;
+  }
+  const obj = x as Obj;
+  const { key, value } = obj;
+  if (typeof key === 'string' && typeof value === 'string') f(key, value);
+  for (const v of Object.values(obj)) visitKeyValues(v, f);
 }
 
 function merge(list: [number, number][]): Intervals {
