@@ -245,11 +245,8 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
   switch (found.kind) {
     case 'inconclusive':
       return inconclusive(found.reason);
-    case 'illegal': {
-      const { at, response, prefix } = found;
-      const fillers = gaps.length === 0 ? '' : ` (whichever unknown writes made revisions ${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ', …' : ''})`;
-      return proof({ verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}${fillers}`, ops: [at.op.id], prefix });
-    }
+    case 'illegal':
+      return proof({ verdict: 'illegal', reason: found.reason, ops: found.ops, prefix: found.prefix });
     case 'ok':
       break;
   }

@@ -54,8 +54,8 @@ export interface GapSearchInput {
 
 export type GapSearchResult =
   | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp> }
-  /** No choice of fillers explains the history; `at` is the furthest answer any choice reached. */
-  | { readonly kind: 'illegal'; readonly at: Slot; readonly response: EtcdResponse; readonly prefix: readonly number[] }
+  /** No choice of fillers explains the history; `ops` are the culprits of the furthest any choice reached. */
+  | { readonly kind: 'illegal'; readonly reason: string; readonly ops: readonly number[]; readonly prefix: readonly number[] }
   | { readonly kind: 'inconclusive'; readonly reason: string };
 
 interface Frame {
@@ -82,6 +82,8 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const path: EtcdOp[] = [];
   let uncertainDeadEnd = false;
   let furthest: { index: number; response: EtcdResponse; path: readonly EtcdOp[] } | undefined;
+  /** The latest gap at which every candidate was refused before any replay (when no replay failed). */
+  let unfillable: number | undefined;
 
   /** Replays the slots of segment `level` onto `store`; the index of the first wrong answer, if any. */
   const replaySegment = (store: MvccStore, level: number): { index: number; response: EtcdResponse } | undefined => {
@@ -154,6 +156,9 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     return true;
   };
 
+  const impossible = unwritableValue(input);
+  if (impossible !== undefined) return impossible;
+
   const start = new MvccStore({ initialRevision: input.initialRevision });
   const first = replaySegment(start, 0);
   if (first !== undefined) {
@@ -175,6 +180,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     const op = frame.candidates[frame.next++];
     if (op === undefined) {
       stack.pop();
+      unfillable = Math.max(unfillable ?? -Infinity, gaps[frame.level] ?? 0);
       continue;
     }
     const store = frame.candidates.length > 1 ? frame.base.clone() : frame.base;
@@ -199,13 +205,64 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
 
   function verdict(): GapSearchResult {
     if (uncertainDeadEnd) return { kind: 'inconclusive', reason: 'no choice of fillers explains the answers, but some answers sit in buckets whose order is a guess' };
-    if (furthest === undefined) return { kind: 'inconclusive', reason: `revision ${gaps[0] ?? 0}: no unknown write can have made it` };
-    const at = slots[furthest.index];
-    if (at === undefined) return { kind: 'inconclusive', reason: 'internal: lost the failing slot' };
+    const at = furthest === undefined ? undefined : slots[furthest.index];
+    if (furthest === undefined || at === undefined) {
+      // Every choice died before replaying anything: no unknown write could make some revision.
+      const gap = unfillable ?? gaps[0] ?? 0;
+      const next = slots[countBelow(slots, (s) => s.key < 2 * gap)];
+      return {
+        kind: 'illegal',
+        reason: `revision ${gap}: no unknown write can have made it (none fits real time and what the responses show there)`,
+        ops: next === undefined ? [] : [next.op.id],
+        prefix: [],
+      };
+    }
     const fillerIds = new Set(furthest.path.map((op) => op.id));
     const prefix = [...slots.slice(0, furthest.index).map((s) => s.op.id), ...fillerIds];
-    return { kind: 'illegal', at, response: furthest.response, prefix };
+    const filled = gaps.length === 0 ? '' : ` (whichever unknown writes made revisions ${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ', …' : ''})`;
+    const where = (at.key & 1) === 0 ? `revision ${at.key / 2}` : `a read of revision ${at.key >> 1}`;
+    return { kind: 'illegal', reason: `line ${at.op.line}: at ${where} the store answers ${JSON.stringify(furthest.response)}${filled}`, ops: [at.op.id], prefix };
   }
+}
+
+/**
+ * A value some response shows written at a revision that no op there can have
+ * put: illegal whatever the order inside buckets, since the fact holds in every
+ * legal linearization.
+ */
+function unwritableValue(input: GapSearchInput): GapSearchResult | undefined {
+  const writerAt = new Map<number, EtcdOp>();
+  for (const { op, key } of input.slots) if ((key & 1) === 0) writerAt.set(key / 2, op);
+  const gapSet = new Set(input.gaps);
+  const [conflict] = input.observations.conflicts;
+  if (conflict !== undefined) {
+    const writer = writerAt.get(conflict.revision);
+    return {
+      kind: 'illegal',
+      reason: `responses show two different values of ${JSON.stringify(conflict.key)} written at revision ${conflict.revision}`,
+      ops: writer === undefined ? [] : [writer.id],
+      prefix: [],
+    };
+  }
+  for (const [revision, puts] of input.observations.putsAt) {
+    for (const { key, value } of puts) {
+      if (value === undefined) continue;
+      const writer = writerAt.get(revision);
+      const possible =
+        writer !== undefined ? mayPut(writer.input, key, value)
+        : gapSet.has(revision) ? input.unknownWriters.some((op) => mayPut(op.input, key, value))
+        : false;
+      if (possible) continue;
+      const next = input.slots.find((s) => s.key > 2 * revision);
+      return {
+        kind: 'illegal',
+        reason: `a response shows ${JSON.stringify(key)} = ${JSON.stringify(value)} written at revision ${revision}, which no operation there can have written`,
+        ops: writer !== undefined ? [writer.id] : next === undefined ? [] : [next.op.id],
+        prefix: [],
+      };
+    }
+  }
+  return undefined;
 }
 
 /** The revisions of the ok ops' puts, per key, ascending. */

@@ -39,6 +39,8 @@ export class Observations {
   readonly shown = new Set<string>();
   /** Keys some compare (of any op) reads the value of: their values are never anonymous. */
   readonly valueCompared = new Set<string>();
+  /** Keys two responses show written at one revision with different values (no legal linearization does that). */
+  readonly conflicts: { readonly revision: number; readonly key: string }[] = [];
   /** Each key's sightings, by revision. */
   readonly sightings = new Map<string, Sighting[]>();
   private readonly noWrite: Map<string, Intervals>;
@@ -108,8 +110,8 @@ export class Observations {
     }
     const same = list.find((p) => p.key === put.key);
     if (same === undefined) list.push(put);
-    else if (same.value === undefined && put.value !== undefined) list[list.indexOf(same)] = put;
-    // Two different values shown for one key at one revision: the replay finds the response that is wrong.
+    else if (same.value === undefined) list[list.indexOf(same)] = put;
+    else if (put.value !== undefined && put.value !== same.value) this.conflicts.push({ revision, key: put.key });
   }
 }
 
