@@ -125,34 +125,31 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
   }
 
   // A lease revoke writes iff the lease had keys, which its response does not
-  // say. Guess: it made its revision unless another op did. The replay checks
-  // the guess, and any failure then is only inconclusive.
-  const guessedRevoke = revokes.some(({ revision }) => !mutationAt.has(revision));
+  // say. It sits in the bucket of its revision; if no other ok op claims that
+  // revision, the gap search also tries it as the revision's writer.
+  const revokesAt = new Map<number, EtcdOp[]>();
   for (const { op, revision } of revokes) {
-    if (mutationAt.has(revision) || revision === initialRevision) {
-      stirredBuckets.add(revision);
-      placed.push({ op, key: 2 * revision + 1 });
-    } else {
-      mutationAt.set(revision, op);
-      placed.push({ op, key: 2 * revision });
-    }
+    stirredBuckets.add(revision);
+    placed.push({ op, key: 2 * revision + 1 });
+    if (mutationAt.has(revision) || revision === initialRevision) continue;
+    const list = revokesAt.get(revision);
+    if (list === undefined) revokesAt.set(revision, [op]);
+    else list.push(op);
   }
-  const proof = (result: FastPathResult): FastPathResult =>
-    guessedRevoke && result.verdict === 'illegal' ? inconclusive(`${result.reason} (but lease revokes were placed by guess)`) : result;
 
   // (a) Dense revisions: each revision no ok op claims (a gap) needs an unknown write.
   const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !MvccStore.isReadOnly(op.input)).sort((a, b) => a.call - b.call);
   const gaps: number[] = [];
   for (let r = initialRevision + 1; r <= maxRevision; r++) if (!mutationAt.has(r)) gaps.push(r);
-  if (gaps.length > 0 && unknownWriters.length === 0) {
+  if (gaps.length > 0 && unknownWriters.length === 0 && revokesAt.size === 0) {
     const gap = gaps[0] ?? 0;
     const next = mutationAt.get(gap + 1) ?? [...mutationAt.values()][0];
-    return proof({
+    return {
       verdict: 'illegal',
       reason: `revision ${gap} was written by no operation (and none had an unknown outcome)`,
       ops: next === undefined ? [] : [next.id],
       prefix: [],
-    });
+    };
   }
 
   // Error responses go to the best end of their real-time window: after every
@@ -167,14 +164,14 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
   const violation = realTimeViolation(placed);
   if (violation !== undefined) {
     const [before, after] = violation;
-    return proof({
+    return {
       verdict: 'illegal',
       reason:
         `line ${before.op.line} returned before line ${after.op.line} was invoked, ` +
         `but sits at ${describeKey(before.key)}, after ${describeKey(after.key)}`,
       ops: [before.op.id, after.op.id],
       prefix: [],
-    });
+    };
   }
 
   // (c) Replay in revision order. Within a bucket, reads go before compactions
@@ -236,6 +233,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
     slots: placed,
     gaps,
     unknownWriters,
+    optionalWriters: revokesAt,
     fits,
     certain,
     observations: new Observations(history),
@@ -246,16 +244,17 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
     case 'inconclusive':
       return inconclusive(found.reason);
     case 'illegal':
-      return proof({ verdict: 'illegal', reason: found.reason, ops: found.ops, prefix: found.prefix });
+      return { verdict: 'illegal', reason: found.reason, ops: found.ops, prefix: found.prefix };
     case 'ok':
       break;
   }
   // One last replay with the fillers in place records the store's event log (the watch validator's ground truth).
-  const all = [...placed, ...[...found.fillers].map(([gap, op]) => ({ op, key: 2 * gap }))].sort(order);
+  const filling = new Set(found.fillers.values());
+  const all = [...placed.filter((p) => !filling.has(p.op)), ...[...found.fillers].map(([gap, op]) => ({ op, key: 2 * gap }))].sort(order);
   const store = new MvccStore({ recordEvents: true, initialRevision });
   for (const { op, key } of all) {
     const response = store.apply(op.input);
-    const agrees = op.output === undefined ? store.revision === key / 2 : responseMatches(response, op.output) && ((key & 1) === 1 || store.revision === key / 2);
+    const agrees = (op.output === undefined || responseMatches(response, op.output)) && ((key & 1) === 1 || store.revision === key / 2);
     if (!agrees) return inconclusive(`internal: line ${op.line} disagrees on the final replay`);
   }
   return { verdict: 'ok', store };

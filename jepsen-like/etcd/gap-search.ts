@@ -42,6 +42,8 @@ export interface GapSearchInput {
   /** The revisions no ok op claims, ascending. */
   readonly gaps: readonly number[];
   readonly unknownWriters: readonly EtcdOp[];
+  /** Ok ops that may or may not have made a revision (lease revokes): tried as its writer, else replayed in its bucket. */
+  readonly optionalWriters: ReadonlyMap<number, readonly EtcdOp[]>;
   /** Whether real time lets `op` make revision `gap` (monotone: true for every later gap too). */
   readonly fits: (op: EtcdOp, gap: number) => boolean;
   /** Whether a wrong answer at this slot proves the fillers chosen so far wrong (no freedom left in its bucket). */
@@ -89,7 +91,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const replaySegment = (store: MvccStore, level: number): { index: number; response: EtcdResponse } | undefined => {
     for (let i = level === 0 ? 0 : (segmentEnd[level - 1] ?? 0); i < (segmentEnd[level] ?? 0); i++) {
       const slot = slots[i];
-      if (slot === undefined || slot.op.output === undefined) continue;
+      if (slot === undefined || slot.op.output === undefined || used.has(slot.op)) continue; // (a revoke that made a gap)
       const response = store.apply(slot.op.input);
       if (!responseMatches(response, slot.op.output) || ((slot.key & 1) === 0 && store.revision !== slot.key / 2)) return { index: i, response };
     }
@@ -113,13 +115,14 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       firstOfClass.set(cls, op); // unknownWriters is sorted by call: the first unused one of its class
     }
     const out: EtcdOp[] = [];
+    const optional = (input.optionalWriters.get(gap) ?? []).filter((op) => input.fits(op, gap));
     for (const op of firstOfClass.values()) {
       if (!input.fits(op, gap)) continue;
       if (!required.every((r) => mayPut(op.input, r.key, r.value))) continue;
       if (op.input.type === 'put' && observations.forbids(op.input.key, gap, false)) continue;
       out.push(op);
     }
-    return out.sort((a, b) => b.call - a.call);
+    return [...optional, ...out.sort((a, b) => b.call - a.call)];
   };
 
   const okPuts = okPutsByKey(slots);
@@ -184,9 +187,10 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       continue;
     }
     const store = frame.candidates.length > 1 ? frame.base.clone() : frame.base;
-    store.apply(op.input);
+    const response = store.apply(op.input);
     path.push(op);
     used.add(op);
+    if (op.output !== undefined && !responseMatches(response, op.output)) continue; // an ok revoke must still answer as recorded
     if (!consistent(store, frame.level)) continue;
     const level = frame.level + 1;
     const failure = replaySegment(store, level);
