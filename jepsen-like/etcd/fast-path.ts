@@ -292,23 +292,33 @@ function placeFloating(
 ): string | undefined {
   // With revokes, a lease's existence is no longer monotone along the linearization.
   const revoked = placed.some((p) => p.op.input.type === 'leaseRevoke');
-  const isStir = (p: Placed): boolean => isStirring(p.op);
+  // Only the state changes an error depends on split a bucket: compactions for
+  // revision errors, lease grants and revokes for lease errors. A position is
+  // then bounded by what real time forces, one pair of sweeps per kind.
+  type Kind = 'compaction' | 'lease';
+  const kindOf = (op: EtcdOp): Kind => (op.output?.['error'] === 'leaseNotFound' || op.output?.['error'] === 'leaseExists' ? 'lease' : 'compaction');
+  const stirsFor = (p: Placed, kind: Kind): boolean =>
+    isStirring(p.op) && (kind === 'compaction' ? p.op.input.type === 'compact' : p.op.input.type !== 'compact');
   /** The least position an op may take if `p` returned before it was invoked. */
-  const after = (p: Placed): number => ((p.key & 1) === 0 ? p.key : isStir(p) ? p.key : p.key - 1);
+  const after = (p: Placed, kind: Kind): number => ((p.key & 1) === 0 ? p.key : stirsFor(p, kind) ? p.key : p.key - 1);
   /** The greatest position an op may take if `p` was invoked after it returned. */
-  const before = (p: Placed): number => ((p.key & 1) === 0 ? p.key - 1 : isStir(p) ? p.key - 1 : p.key);
+  const before = (p: Placed, kind: Kind): number => ((p.key & 1) === 0 ? p.key - 1 : stirsFor(p, kind) ? p.key - 1 : p.key);
   const byReturn = placed.filter((p) => Number.isFinite(p.op.ret)).sort((a, b) => a.op.ret - b.op.ret);
-  const lowerBound: number[] = [];
-  let best = 0;
-  for (const p of byReturn) lowerBound.push((best = Math.max(best, after(p))));
   const byCall = [...placed].sort((a, b) => a.op.call - b.op.call);
-  const upperBound: number[] = new Array<number>(byCall.length);
-  let least = 2 * maxRevision + 1;
-  for (let i = byCall.length - 1; i >= 0; i--) {
-    const p = byCall[i];
-    if (p !== undefined) least = Math.min(least, before(p));
-    upperBound[i] = least;
-  }
+  const bounds = (kind: Kind): { lowerBound: number[]; upperBound: number[] } => {
+    const lowerBound: number[] = [];
+    let best = 0;
+    for (const p of byReturn) lowerBound.push((best = Math.max(best, after(p, kind))));
+    const upperBound: number[] = new Array<number>(byCall.length);
+    let least = 2 * maxRevision + 1;
+    for (let i = byCall.length - 1; i >= 0; i--) {
+      const p = byCall[i];
+      if (p !== undefined) least = Math.min(least, before(p, kind));
+      upperBound[i] = least;
+    }
+    return { lowerBound, upperBound };
+  };
+  const boundsOf: Record<Kind, { lowerBound: number[]; upperBound: number[] }> = { compaction: bounds('compaction'), lease: bounds('lease') };
 
   // The store's compact revision and leases as functions of the position.
   const compactions: { idx: number; to: number }[] = [];
@@ -352,6 +362,7 @@ function placeFloating(
   const sorted = [...floating].sort((a, b) => a.op.call - b.op.call);
   const assigned: { op: EtcdOp; idx: number }[] = [];
   for (const { op, side } of sorted) {
+    const { lowerBound, upperBound } = boundsOf[kindOf(op)];
     const n = countBelow(byReturn, (p) => p.op.ret < op.call);
     // Nothing goes before the empty store's revision.
     let lo = Math.max(2 * initialRevision, n === 0 ? 0 : (lowerBound[n - 1] ?? 0));
