@@ -103,8 +103,13 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     if (furthest === undefined || failure.index > furthest.index) furthest = { ...failure, path: [...path] };
   };
 
-  /** Fillers worth trying at gap `level`: one per interchangeable class, most recently invoked first. */
-  const candidatesAt = (level: number): EtcdOp[] => {
+  /**
+   * Fillers worth trying at gap `level` on `store`: one per interchangeable
+   * class; first those that serve the most pressing need the responses show (a
+   * key that must still be put, or deleted, by the earliest revision), then the
+   * most recently invoked. Only the order depends on this: every one is tried.
+   */
+  const candidatesAt = (level: number, store: MvccStore): EtcdOp[] => {
     const gap = gaps[level] ?? 0;
     const required = observations.putsAt.get(gap) ?? [];
     const firstOfClass = new Map<string, EtcdOp>();
@@ -122,10 +127,48 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       if (op.input.type === 'put' && observations.forbids(op.input.key, gap, false)) continue;
       out.push(op);
     }
-    return [...optional, ...out.sort((a, b) => b.call - a.call)];
+    const urgency = needs(store, gap);
+    const score = new Map(out.map((op) => [op, serves(op.input, urgency)]));
+    out.sort((a, b) => (score.get(a) ?? Infinity) - (score.get(b) ?? Infinity) || b.call - a.call);
+    return [...optional, ...out];
   };
 
+  /** Per key, the earliest revision by which it must be put again, or deleted, to meet the later reads. */
+  function needs(store: MvccStore, gap: number): { put: Map<string, number>; del: Map<string, number> } {
+    const put = new Map<string, number>();
+    const del = new Map<string, number>();
+    for (const key of new Set([...observations.sightings.keys(), ...observations.absences.keys()])) {
+      const kv = store.get(key);
+      if (kv !== undefined) {
+        const by = deleteBy(key, gap);
+        if (by !== Infinity) del.set(key, by);
+      }
+      const seen = observations.nextSighting(key, gap);
+      if (seen === undefined) continue;
+      if (seen.createRevision >= gap && (kv === undefined || del.has(key))) put.set(key, seen.createRevision);
+      else if (kv !== undefined && kv.createRevision === seen.createRevision && seen.modRevision >= gap) {
+        const certain = countBelow(okPuts.get(key) ?? [], (r) => r <= seen.modRevision) - countBelow(okPuts.get(key) ?? [], (r) => r < gap);
+        if (seen.version - kv.version > certain) put.set(key, seen.modRevision);
+      }
+    }
+    return { put, del };
+  }
+
   const okPuts = okPutsByKey(slots);
+  /** Revisions at which an ok op may have deleted something (deletes, txns, lease revokes). */
+  const okDeletes = slots
+    .filter((s) => s.op.input.type === 'delete' || s.op.input.type === 'leaseRevoke' || (s.op.input.type === 'txn' && [...s.op.input.success, ...s.op.input.failure].some((o) => o.type === 'delete')))
+    .map((s) => s.key >> 1)
+    .sort((a, b) => a - b);
+  /** Whether a delete of a live key can still happen in (gaps[level], deadline]. */
+  const deletable = (level: number, deadline: number): boolean =>
+    gapsUpTo(level, deadline) > 0 || countBelow(okDeletes, (r) => r <= deadline) > countBelow(okDeletes, (r) => r <= (gaps[level] ?? 0));
+  /** The revision by which a key live now must be deleted, if a later read shows it gone or re-created. */
+  const deleteBy = (key: string, revision: number): number => {
+    const seen = observations.nextSighting(key, revision);
+    const absent = observations.nextAbsence(key, revision) ?? Infinity;
+    return Math.min(absent, seen !== undefined && seen.createRevision > revision && seen.at < absent ? seen.createRevision - 1 : Infinity);
+  };
   /** Counting puts per revision needs one put per key per revision (etcd refuses duplicate keys in a txn). */
   const countable = !input.unknownWriters.some((op) => putsOneKeyTwice(op.input)) && !slots.some((s) => putsOneKeyTwice(s.op.input));
   /** How many gaps lie in (gaps[level], revision]. */
@@ -140,7 +183,13 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       const kv = store.get(r.key);
       if (kv === undefined || kv.modRevision !== gap || (r.value !== undefined && kv.value !== r.value)) return false;
     }
-    // Look ahead: a key seen later, created at or before this revision, was alive
+    // Look ahead: a key live now that a later read shows gone must still meet a delete.
+    for (const key of observations.absences.keys()) {
+      if (store.get(key) === undefined) continue;
+      const by = deleteBy(key, gap);
+      if (by !== Infinity && !deletable(level, by)) return false;
+    }
+    // A key seen later, created at or before this revision, was alive
     // now with that create revision, and its version must still be reachable with
     // the ok puts and the gaps left before its sighted mod revision.
     for (const key of observations.sightings.keys()) {
@@ -169,7 +218,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     return verdict();
   }
   if (gaps.length === 0) return { kind: 'ok', fillers: new Map() };
-  const stack: Frame[] = [{ level: 0, base: start, candidates: candidatesAt(0), next: 0 }];
+  const stack: Frame[] = [{ level: 0, base: start, candidates: candidatesAt(0, start), next: 0 }];
   let turns = 0;
   while (stack.length > 0) {
     if ((++turns & 63) === 0 && input.expired()) return { kind: 'inconclusive', reason: 'out of time while searching the fillers of unclaimed revisions' };
@@ -203,7 +252,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       path.forEach((filler, i) => fillers.set(gaps[i] ?? 0, filler));
       return { kind: 'ok', fillers };
     }
-    stack.push({ level, base: store, candidates: candidatesAt(level), next: 0 });
+    stack.push({ level, base: store, candidates: candidatesAt(level, store), next: 0 });
   }
   return verdict();
 
@@ -308,6 +357,20 @@ function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): numbe
     else hi = mid;
   }
   return lo;
+}
+
+/** The earliest deadline among the needs a request may serve (Infinity: none). */
+function serves(request: EtcdRequest, need: { put: ReadonlyMap<string, number>; del: ReadonlyMap<string, number> }): number {
+  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : request.type === 'put' || request.type === 'delete' ? [request] : [];
+  let best = Infinity;
+  for (const op of ops) {
+    if (op.type === 'put') best = Math.min(best, need.put.get(op.key) ?? Infinity);
+    if (op.type === 'delete') {
+      if (op.rangeEnd === undefined || op.rangeEnd === '') best = Math.min(best, need.del.get(op.key) ?? Infinity);
+      else for (const [key, by] of need.del) if (key >= op.key && (op.rangeEnd === '\u0000' || key < op.rangeEnd)) best = Math.min(best, by);
+    }
+  }
+  return best;
 }
 
 /** Whether some branch of the request could put `value` (or anything, when undefined) at `key`. */

@@ -43,6 +43,8 @@ export class Observations {
   readonly conflicts: { readonly revision: number; readonly key: string }[] = [];
   /** Each key's sightings, by revision. */
   readonly sightings = new Map<string, Sighting[]>();
+  /** Revisions at which a key was seen absent (a single-key read that found nothing), ascending. */
+  readonly absences = new Map<string, number[]>();
   private readonly noWrite: Map<string, Intervals>;
   private readonly noDelete: Map<string, Intervals>;
 
@@ -60,6 +62,11 @@ export class Observations {
       if (op.outcome !== 'ok' || op.output === undefined) continue;
       // Anything that looks like a key-value anywhere in a response makes its value not anonymous.
       visitKeyValues(op.output, (key, value) => this.shown.add(`${key}\u0000${value}`));
+      for (const { key, at } of absencesShown(op.input, op.output)) {
+        const list = this.absences.get(key);
+        if (list === undefined) this.absences.set(key, [at]);
+        else list.push(at);
+      }
       for (const { kv, at, valueShown } of keyValuesShown(op.input, op.output)) {
         const { key, value, modRevision, createRevision } = kv;
         if (typeof key !== 'string' || typeof modRevision !== 'number' || typeof createRevision !== 'number') continue;
@@ -79,6 +86,7 @@ export class Observations {
       }
     }
     for (const list of this.sightings.values()) list.sort((a, b) => a.at - b.at);
+    for (const list of this.absences.values()) list.sort((a, b) => a - b);
     this.noWrite = new Map([...noWrite].map(([k, v]) => [k, merge(v)]));
     this.noDelete = new Map([...noDelete].map(([k, v]) => [k, merge(v)]));
   }
@@ -97,6 +105,20 @@ export class Observations {
     while (a < b) {
       const mid = (a + b) >> 1;
       if ((list[mid]?.at ?? Infinity) < revision) a = mid + 1;
+      else b = mid;
+    }
+    return list[a];
+  }
+
+  /** The first revision at or after `revision` at which `key` was seen absent. */
+  nextAbsence(key: string, revision: number): number | undefined {
+    const list = this.absences.get(key);
+    if (list === undefined) return undefined;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if ((list[mid] ?? Infinity) < revision) a = mid + 1;
       else b = mid;
     }
     return list[a];
@@ -176,6 +198,35 @@ function keyValuesShown(request: EtcdRequest, response: EtcdResponse): { kv: Obj
     }
     default:
       break;
+  }
+  return out;
+}
+
+/** Single keys a read found absent, with the revision it read (top-level ranges and txn ranges before any write). */
+function absencesShown(request: EtcdRequest, response: EtcdResponse): { key: string; at: number }[] {
+  const p = response['revision'];
+  if (typeof p !== 'number' || response['error'] !== undefined) return [];
+  const absent = (op: RequestOp, sub: Obj, current: number): { key: string; at: number }[] => {
+    if (op.type !== 'range' || (op.rangeEnd !== undefined && op.rangeEnd !== '')) return [];
+    const found = op.countOnly === true ? sub['count'] !== 0 : !Array.isArray(sub['kvs']) || (sub['kvs'] as readonly Json[]).length > 0;
+    if (found) return [];
+    const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? (op.revision ?? 0) : undefined;
+    return [{ key: op.key, at: past ?? current }];
+  };
+  if (request.type === 'range') return absent(request, response, p);
+  if (request.type !== 'txn') return [];
+  const succeeded = response['succeeded'];
+  const responses = response['responses'];
+  if (typeof succeeded !== 'boolean' || !Array.isArray(responses)) return [];
+  const branch = succeeded ? request.success : request.failure;
+  const wrote = branch.some((o) => o.type === 'put') || objects(responses).some((r) => typeof r['deleted'] === 'number' && r['deleted'] > 0);
+  const out: { key: string; at: number }[] = [];
+  // Only ranges before the txn's first write: they read the store as it was before it.
+  for (let i = 0; i < branch.length && branch[i]?.type === 'range'; i++) {
+    const op = branch[i];
+    const sub = (responses as readonly Json[])[i];
+    if (op === undefined || !isObj(sub)) break;
+    out.push(...absent(op, sub, wrote ? p - 1 : p));
   }
   return out;
 }
