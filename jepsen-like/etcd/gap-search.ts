@@ -155,6 +155,86 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   }
 
   const okPuts = okPutsByKey(slots);
+  /** How many keys beyond one each unknown write may change at its revision (Infinity: unbounded). */
+  const extraKeys = new Map(input.unknownWriters.map((op) => [op, writeWidth(op.input) - 1]));
+  let extraUnused = 0;
+  /** Unused writes of unbounded width (and ok revokes that may make a gap): while any is left, the bound says nothing. */
+  let unboundedUnused = [...input.optionalWriters.values()].reduce((n, ops) => n + ops.length, 0);
+  for (const extra of extraKeys.values()) {
+    if (extra === Infinity) unboundedUnused++;
+    else extraUnused += extra;
+  }
+  const use = (op: EtcdOp): void => {
+    used.add(op);
+    const extra = extraKeys.get(op);
+    if (extra === Infinity || (extra === undefined && op.output !== undefined)) unboundedUnused--;
+    else extraUnused -= extra ?? 0;
+  };
+  const unuse = (op: EtcdOp): void => {
+    used.delete(op);
+    const extra = extraKeys.get(op);
+    if (extra === Infinity || (extra === undefined && op.output !== undefined)) unboundedUnused++;
+    else extraUnused += extra ?? 0;
+  };
+  const okPutsIn = (key: string, lo: number, hi: number): number =>
+    countBelow(okPuts.get(key) ?? [], (r) => r <= hi) - countBelow(okPuts.get(key) ?? [], (r) => r <= lo);
+  const gapSet = new Set(gaps);
+  /** For each gap whose writer a response names with a value: the writes that may have put it. */
+  const namedWriters: { gap: number; writers: readonly EtcdOp[] }[] = [];
+  for (const gap of gaps) {
+    const named = (observations.putsAt.get(gap) ?? []).filter((r) => r.value !== undefined);
+    if (named.length === 0) continue;
+    const pool = [...input.unknownWriters, ...(input.optionalWriters.get(gap) ?? [])];
+    namedWriters.push({ gap, writers: pool.filter((op) => named.every((r) => mayPut(op.input, r.key, r.value))) });
+  }
+  /**
+   * Whether every later gap a response names still has a writer that can make
+   * it: unused, and, for a compare-and-swap on a mod revision that is already
+   * past, only if the key still has that mod revision (mod revisions never come back).
+   */
+  const namedStillPossible = (store: MvccStore, level: number): boolean => {
+    const gap = gaps[level] ?? 0;
+    for (const { gap: later, writers } of namedWriters) {
+      if (later <= gap) continue;
+      if (!writers.some((op) => !used.has(op) && mayStillWrite(op.input, store))) return false;
+    }
+    return true;
+  };
+  /**
+   * Whether the puts and deletes later reads still need, each by its deadline,
+   * fit in the gaps left: by every deadline D, the needs due by D are at most
+   * the gaps up to D plus the extra keys the unused unknown writes could change
+   * at once (each gap gets one writer, which serves at most its width of needs).
+   */
+  const jointlyFeasible = (store: MvccStore, level: number): boolean => {
+    if (unboundedUnused > 0) return true;
+    const gap = gaps[level] ?? 0;
+    const due: { by: number; count: number }[] = [];
+    for (const key of new Set([...observations.sightings.keys(), ...observations.absences.keys()])) {
+      const kv = store.get(key);
+      if (kv !== undefined) {
+        const by = deleteBy(key, gap);
+        if (by !== Infinity && countBelow(okDeletes, (r) => r <= by) === countBelow(okDeletes, (r) => r <= gap)) due.push({ by, count: 1 });
+      }
+      const seen = observations.nextSighting(key, gap);
+      if (seen === undefined) continue;
+      if (seen.createRevision > gap) {
+        if (gapSet.has(seen.createRevision)) due.push({ by: seen.createRevision, count: 1 });
+        const more = seen.version - 1 - okPutsIn(key, seen.createRevision, seen.modRevision);
+        if (more > 0) due.push({ by: seen.modRevision, count: more });
+      } else if (kv !== undefined && kv.createRevision === seen.createRevision && seen.modRevision > gap) {
+        const more = seen.version - kv.version - okPutsIn(key, gap, seen.modRevision);
+        if (more > 0) due.push({ by: seen.modRevision, count: more });
+      }
+    }
+    due.sort((a, b) => a.by - b.by);
+    let total = 0;
+    for (const { by, count } of due) {
+      total += count;
+      if (total > gapsUpTo(level, by) + extraUnused) return false;
+    }
+    return true;
+  };
   /** Revisions at which an ok op may have deleted something (deletes, txns, lease revokes). */
   const okDeletes = slots
     .filter((s) => s.op.input.type === 'delete' || s.op.input.type === 'leaseRevoke' || (s.op.input.type === 'txn' && [...s.op.input.success, ...s.op.input.failure].some((o) => o.type === 'delete')))
@@ -227,7 +307,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     if (frame.next > 0) {
       // Back from the previous candidate of this frame.
       const undone = path.pop();
-      if (undone !== undefined) used.delete(undone);
+      if (undone !== undefined) unuse(undone);
     }
     const op = frame.candidates[frame.next++];
     if (op === undefined) {
@@ -238,9 +318,9 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     const store = frame.candidates.length > 1 ? frame.base.clone() : frame.base;
     const response = store.apply(op.input);
     path.push(op);
-    used.add(op);
+    use(op);
     if (op.output !== undefined && !responseMatches(response, op.output)) continue; // an ok revoke must still answer as recorded
-    if (!consistent(store, frame.level)) continue;
+    if (!consistent(store, frame.level) || !jointlyFeasible(store, frame.level) || !namedStillPossible(store, frame.level)) continue;
     const level = frame.level + 1;
     const failure = replaySegment(store, level);
     if (failure !== undefined) {
@@ -357,6 +437,36 @@ function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): numbe
     else hi = mid;
   }
   return lo;
+}
+
+/** Whether a request can still write in some future state of `store`: a txn needs a branch that writes and can still be taken. */
+function mayStillWrite(request: EtcdRequest, store: MvccStore): boolean {
+  if (request.type !== 'txn') return true;
+  const writes = (ops: readonly RequestOp[]): boolean => ops.some((o) => o.type !== 'range');
+  if (writes(request.failure)) return true;
+  if (!writes(request.success)) return false;
+  return request.compare.every((c) => {
+    // A key's mod revision only ever moves up to new revisions (or to 0, deleted): one already past cannot come back.
+    if (c.target !== 'mod' || c.result !== '=' || typeof c.value !== 'number' || c.value === 0 || c.value > store.revision) return true;
+    return store.get(c.key)?.modRevision === c.value;
+  });
+}
+
+/** How many keys a request may change at its revision, at most (Infinity: a range delete or a lease revoke). */
+function writeWidth(request: EtcdRequest): number {
+  const width = (ops: readonly RequestOp[]): number =>
+    ops.reduce((n, op) => (op.type === 'put' ? n + 1 : op.type === 'delete' ? (op.rangeEnd === undefined || op.rangeEnd === '' ? n + 1 : Infinity) : n), 0);
+  switch (request.type) {
+    case 'put':
+    case 'delete':
+      return width([request]);
+    case 'txn':
+      return Math.max(1, width(request.success), width(request.failure));
+    case 'leaseRevoke':
+      return Infinity;
+    default:
+      return 1;
+  }
 }
 
 /** The earliest deadline among the needs a request may serve (Infinity: none). */
