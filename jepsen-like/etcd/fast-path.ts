@@ -248,7 +248,8 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
     case 'ok':
       break;
   }
-  // One last replay with the fillers in place records the store's event log (the watch validator's ground truth).
+  if (found.store !== undefined) return { verdict: 'ok', store: found.store };
+  // The search branched: one last replay with the fillers in place records the store's event log (the watch validator's ground truth).
   const filling = new Set(found.fillers.values());
   const all = [...placed.filter((p) => !filling.has(p.op)), ...[...found.fillers].map(([gap, op]) => ({ op, key: 2 * gap }))].sort(order);
   const store = new MvccStore({ recordEvents: true, initialRevision });
@@ -318,7 +319,14 @@ function placeFloating(
     }
     return { lowerBound, upperBound };
   };
-  const boundsOf: Record<Kind, { lowerBound: number[]; upperBound: number[] }> = { compaction: bounds('compaction'), lease: bounds('lease') };
+  const computed = new Map<Kind, { lowerBound: number[]; upperBound: number[] }>();
+  const boundsOf = (kind: Kind): { lowerBound: number[]; upperBound: number[] } => {
+    const known = computed.get(kind);
+    if (known !== undefined) return known;
+    const fresh = bounds(kind);
+    computed.set(kind, fresh);
+    return fresh;
+  };
 
   // The store's compact revision and leases as functions of the position.
   const compactions: { idx: number; to: number }[] = [];
@@ -362,7 +370,7 @@ function placeFloating(
   const sorted = [...floating].sort((a, b) => a.op.call - b.op.call);
   const assigned: { op: EtcdOp; idx: number }[] = [];
   for (const { op, side } of sorted) {
-    const { lowerBound, upperBound } = boundsOf[kindOf(op)];
+    const { lowerBound, upperBound } = boundsOf(kindOf(op));
     const n = countBelow(byReturn, (p) => p.op.ret < op.call);
     // Nothing goes before the empty store's revision.
     let lo = Math.max(2 * initialRevision, n === 0 ? 0 : (lowerBound[n - 1] ?? 0));

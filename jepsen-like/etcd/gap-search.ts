@@ -55,7 +55,8 @@ export interface GapSearchInput {
 }
 
 export type GapSearchResult =
-  | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp> }
+  /** `store`: the replayed store with its complete event log, when the successful path never cloned it. */
+  | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp>; readonly store?: MvccStore }
   /** No choice of fillers explains the history; `ops` are the culprits of the furthest any choice reached. */
   | { readonly kind: 'illegal'; readonly reason: string; readonly ops: readonly number[]; readonly prefix: readonly number[] }
   | { readonly kind: 'inconclusive'; readonly reason: string };
@@ -70,6 +71,7 @@ interface Frame {
 
 export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const { slots, gaps, observations } = input;
+  const putters = mayPutIndex(input.unknownWriters);
   // segmentEnd[i]: the slots before gap i are slots[segmentEnd[i - 1] .. segmentEnd[i]).
   const segmentEnd: number[] = [];
   let cursor = 0;
@@ -112,8 +114,11 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const candidatesAt = (level: number, store: MvccStore): EtcdOp[] => {
     const gap = gaps[level] ?? 0;
     const required = observations.putsAt.get(gap) ?? [];
+    const named = required.find((r) => r.value !== undefined);
+    // A value a response names has few writers (one, with unique values): no need to look at the others.
+    const pool = named === undefined ? input.unknownWriters : (putters.get(pairKey(named.key, named.value ?? '')) ?? []);
     const firstOfClass = new Map<string, EtcdOp>();
-    for (const op of input.unknownWriters) {
+    for (const op of pool) {
       if (used.has(op)) continue;
       const cls = classOf.get(op) ?? '';
       if (firstOfClass.has(cls)) continue;
@@ -184,7 +189,8 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   for (const gap of gaps) {
     const named = (observations.putsAt.get(gap) ?? []).filter((r) => r.value !== undefined);
     if (named.length === 0) continue;
-    const pool = [...input.unknownWriters, ...(input.optionalWriters.get(gap) ?? [])];
+    const [first] = named;
+    const pool = [...(first === undefined ? [] : (putters.get(pairKey(first.key, first.value ?? '')) ?? [])), ...(input.optionalWriters.get(gap) ?? [])];
     namedWriters.push({ gap, writers: pool.filter((op) => named.every((r) => mayPut(op.input, r.key, r.value))) });
   }
   /**
@@ -207,7 +213,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
    * at once (each gap gets one writer, which serves at most its width of needs).
    */
   const jointlyFeasible = (store: MvccStore, level: number): boolean => {
-    if (unboundedUnused > 0) return true;
+    if (unboundedUnused > 0 || !countable) return true;
     const gap = gaps[level] ?? 0;
     const due: { by: number; count: number }[] = [];
     for (const key of new Set([...observations.sightings.keys(), ...observations.absences.keys()])) {
@@ -288,16 +294,17 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     return true;
   };
 
-  const impossible = unwritableValue(input);
+  const impossible = unwritableValue(input, putters);
   if (impossible !== undefined) return impossible;
 
-  const start = new MvccStore({ initialRevision: input.initialRevision });
+  // The event log survives only in the store replayed without branching (clones leave it out).
+  const start = new MvccStore({ initialRevision: input.initialRevision, recordEvents: true });
   const first = replaySegment(start, 0);
   if (first !== undefined) {
     deadEnd(first);
     return verdict();
   }
-  if (gaps.length === 0) return { kind: 'ok', fillers: new Map() };
+  if (gaps.length === 0) return { kind: 'ok', fillers: new Map(), store: start };
   const stack: Frame[] = [{ level: 0, base: start, candidates: candidatesAt(0, start), next: 0 }];
   let turns = 0;
   while (stack.length > 0) {
@@ -330,7 +337,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
     if (level === gaps.length) {
       const fillers = new Map<number, EtcdOp>();
       path.forEach((filler, i) => fillers.set(gaps[i] ?? 0, filler));
-      return { kind: 'ok', fillers };
+      return store === start ? { kind: 'ok', fillers, store } : { kind: 'ok', fillers };
     }
     stack.push({ level, base: store, candidates: candidatesAt(level, store), next: 0 });
   }
@@ -363,7 +370,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
  * put: illegal whatever the order inside buckets, since the fact holds in every
  * legal linearization.
  */
-function unwritableValue(input: GapSearchInput): GapSearchResult | undefined {
+function unwritableValue(input: GapSearchInput, putters: ReadonlyMap<string, readonly EtcdOp[]>): GapSearchResult | undefined {
   const writerAt = new Map<number, EtcdOp>();
   for (const { op, key } of input.slots) if ((key & 1) === 0) writerAt.set(key / 2, op);
   const gapSet = new Set(input.gaps);
@@ -383,7 +390,7 @@ function unwritableValue(input: GapSearchInput): GapSearchResult | undefined {
       const writer = writerAt.get(revision);
       const possible =
         writer !== undefined ? mayPut(writer.input, key, value)
-        : gapSet.has(revision) ? input.unknownWriters.some((op) => mayPut(op.input, key, value))
+        : gapSet.has(revision) ? (putters.get(pairKey(key, value))?.length ?? 0) > 0
         : false;
       if (possible) continue;
       const next = input.slots.find((s) => s.key > 2 * revision);
@@ -481,6 +488,23 @@ function serves(request: EtcdRequest, need: { put: ReadonlyMap<string, number>; 
     }
   }
   return best;
+}
+
+const pairKey = (key: string, value: string): string => `${key}\u0000${value}`;
+
+/** The ops that may put each (key, value), in the order given. */
+function mayPutIndex(ops: readonly EtcdOp[]): Map<string, EtcdOp[]> {
+  const index = new Map<string, EtcdOp[]>();
+  for (const op of ops) {
+    const request = op.input;
+    const puts = request.type === 'put' ? [request] : request.type === 'txn' ? [...request.success, ...request.failure] : [];
+    for (const put of new Set(puts.flatMap((o) => (o.type === 'put' ? [pairKey(o.key, o.value)] : [])))) {
+      const list = index.get(put);
+      if (list === undefined) index.set(put, [op]);
+      else list.push(op);
+    }
+  }
+  return index;
 }
 
 /** Whether some branch of the request could put `value` (or anything, when undefined) at `key`. */

@@ -60,8 +60,6 @@ export class Observations {
     for (const op of history) {
       if (op.input.type === 'txn') for (const c of op.input.compare) if (c.target === 'value') this.valueCompared.add(c.key);
       if (op.outcome !== 'ok' || op.output === undefined) continue;
-      // Anything that looks like a key-value anywhere in a response makes its value not anonymous.
-      visitKeyValues(op.output, (key, value) => this.shown.add(`${key}\u0000${value}`));
       for (const { key, at } of absencesShown(op.input, op.output)) {
         const list = this.absences.get(key);
         if (list === undefined) this.absences.set(key, [at]);
@@ -69,6 +67,8 @@ export class Observations {
       }
       for (const { kv, at, valueShown } of keyValuesShown(op.input, op.output)) {
         const { key, value, modRevision, createRevision } = kv;
+        // Every key-value a response shows makes its value not anonymous (keys-only adds "", harmlessly).
+        if (typeof key === 'string' && typeof value === 'string') this.shown.add(`${key}\u0000${value}`);
         if (typeof key !== 'string' || typeof modRevision !== 'number' || typeof createRevision !== 'number') continue;
         const shownValue = valueShown && typeof value === 'string' ? value : undefined;
         this.require(modRevision, shownValue === undefined ? { key } : { key, value: shownValue });
@@ -188,7 +188,7 @@ function keyValuesShown(request: EtcdRequest, response: EtcdResponse): { kv: Obj
       for (let i = 0; i < branch.length; i++) {
         const op = branch[i];
         const sub = (responses as readonly Json[])[i];
-        if (op === undefined || !isObj(sub)) break;
+        if (op === undefined || !isObj(sub)) continue;
         const writesBefore = branch.slice(0, i).some(isWrite);
         const writesAfter = branch.slice(i + 1).some(isWrite);
         const current = !writesBefore ? (wrote ? p - 1 : p) : !writesAfter ? p : undefined;
@@ -229,19 +229,6 @@ function absencesShown(request: EtcdRequest, response: EtcdResponse): { key: str
     out.push(...absent(op, sub, wrote ? p - 1 : p));
   }
   return out;
-}
-
-/** Calls `f` for every object with a string key and a string value anywhere in `x`. */
-function visitKeyValues(x: Json | undefined, f: (key: string, value: string) => void): void {
-  if (x === null || x === undefined || typeof x !== 'object') return;
-  if (Array.isArray(x)) {
-    for (const item of x as readonly Json[]) visitKeyValues(item, f);
-    return;
-  }
-  const obj = x as Obj;
-  const { key, value } = obj;
-  if (typeof key === 'string' && typeof value === 'string') f(key, value);
-  for (const v of Object.values(obj)) visitKeyValues(v, f);
 }
 
 function merge(list: [number, number][]): Intervals {
