@@ -184,6 +184,15 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const okPutsIn = (key: string, lo: number, hi: number): number =>
     countBelow(okPuts.get(key) ?? [], (r) => r <= hi) - countBelow(okPuts.get(key) ?? [], (r) => r <= lo);
   const gapSet = new Set(gaps);
+  /** Per key, the gaps whose writer a response shows put it (create or mod revision), ascending. */
+  const forcedPuts = new Map<string, number[]>();
+  for (const gap of gaps) {
+    for (const { key } of observations.putsAt.get(gap) ?? []) {
+      const list = forcedPuts.get(key);
+      if (list === undefined) forcedPuts.set(key, [gap]);
+      else list.push(gap);
+    }
+  }
   /** For each gap whose writer a response names with a value: the writes that may have put it. */
   const namedWriters: { gap: number; writers: readonly EtcdOp[] }[] = [];
   for (const gap of gaps) {
@@ -286,9 +295,11 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
       if (seen.modRevision <= gap) {
         if (kv.modRevision !== seen.modRevision || kv.version !== seen.version) return false;
       } else if (countable) {
+        // At least the ok puts and the gaps a response names as puts of the key; at most the ok puts and every gap left.
         const missing = seen.version - kv.version;
-        const certain = countBelow(okPuts.get(key) ?? [], (r) => r <= seen.modRevision) - countBelow(okPuts.get(key) ?? [], (r) => r <= gap);
-        if (missing < certain || missing > certain + gapsUpTo(level, seen.modRevision)) return false;
+        const certain = okPutsIn(key, gap, seen.modRevision);
+        const forced = countIn(forcedPuts.get(key) ?? [], gap, seen.modRevision);
+        if (missing < certain + forced || missing > certain + gapsUpTo(level, seen.modRevision)) return false;
       }
     }
     return true;
@@ -431,6 +442,11 @@ function putsOneKeyTwice(request: EtcdRequest): boolean {
     return new Set(keys).size !== keys.length;
   };
   return twice(request.success) || twice(request.failure);
+}
+
+/** How many of the ascending numbers lie in (lo, hi]. */
+function countIn(sorted: readonly number[], lo: number, hi: number): number {
+  return countBelow(sorted, (r) => r <= hi) - countBelow(sorted, (r) => r <= lo);
 }
 
 /** The length of the prefix of `sorted` satisfying the (prefix-closed) predicate. */
