@@ -21,10 +21,9 @@
 // issued and answered, but not written to the history (counted as `stale_reads`).
 //
 // Revisions: a fresh etcd (and Tern) store is at revision 1 and the first write makes
-// revision 2; the checker's model starts at 0 and its first write makes 1. The history
-// therefore records every revision (headers, create/mod revisions, compare values,
-// range and compact revisions) as Tern's minus REVISION_OFFSET, and the clients never
-// ask for revision 1 (which would become the model's "latest", 0).
+// revision 2; the checker's etcd model counts the same way, so the history records
+// Tern's revisions as they are (REVISION_OFFSET = 0; it was 1 while the model started
+// at 0).
 
 import { isEtcdError, type EtcdError } from '../core/errors.js';
 import { fromKey, toKey } from '../core/mvcc/keys.js';
@@ -40,8 +39,8 @@ import type { Scheduler } from './scheduler.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
 
-/** Tern's revision r is the checker model's r - REVISION_OFFSET (see above). */
-export const REVISION_OFFSET = 1;
+/** Tern's revision r is the checker model's r - REVISION_OFFSET (see above): the same numbering. */
+export const REVISION_OFFSET = 0;
 
 function rev(revision: number): number {
   return revision > 0 ? revision - REVISION_OFFSET : revision;

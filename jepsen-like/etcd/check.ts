@@ -5,7 +5,8 @@ import type { CheckOptions, CheckResult } from '../check.js';
 import { checkOperations } from '../check.js';
 import type { Operation } from '../history.js';
 import { revisionDirectedCheck } from './fast-path.js';
-import { etcdModel } from './model.js';
+import { etcdModelFrom } from './model.js';
+import { ETCD_INITIAL_REVISION } from './store.js';
 import type { EtcdRequest, EtcdResponse } from './types.js';
 
 export interface EtcdCheckResult {
@@ -14,11 +15,17 @@ export interface EtcdCheckResult {
   readonly method: string;
 }
 
-export function checkEtcdHistory(history: readonly Operation<EtcdRequest, EtcdResponse>[], options: CheckOptions = {}): EtcdCheckResult {
+export interface EtcdCheckOptions extends CheckOptions {
+  /** The revision of the empty store: etcd's (and Tern's) 1 by default, so the first write makes 2. */
+  readonly initialRevision?: number;
+}
+
+export function checkEtcdHistory(history: readonly Operation<EtcdRequest, EtcdResponse>[], options: EtcdCheckOptions = {}): EtcdCheckResult {
   // One budget for both stages: the search gets what the fast path left.
   const now = options.now ?? ((): number => performance.now());
   const deadline = options.timeoutMs === undefined ? Infinity : now() + options.timeoutMs;
-  const fast = revisionDirectedCheck(history, { deadline, now });
+  const initialRevision = options.initialRevision ?? ETCD_INITIAL_REVISION;
+  const fast = revisionDirectedCheck(history, { budget: { deadline, now }, initialRevision });
   switch (fast.verdict) {
     case 'ok':
       return { result: { verdict: 'ok', parts: 1 }, method: 'fast path' };
@@ -29,7 +36,7 @@ export function checkEtcdHistory(history: readonly Operation<EtcdRequest, EtcdRe
       };
     case 'inconclusive':
       return {
-        result: checkOperations(etcdModel, history, {
+        result: checkOperations(etcdModelFrom(initialRevision), history, {
           ...options,
           now,
           ...(deadline === Infinity ? {} : { timeoutMs: Math.max(0, deadline - now()) }),

@@ -4,19 +4,26 @@
 // linearization; every other ok op carries the revision it observed, which puts
 // it in the bucket between that mutation and the next, where read-only ops
 // commute. So for determinate histories linearizability reduces to:
-//   (a) the mutations' revisions are unique and dense (1..max),
+//   (a) the mutations' revisions are unique and dense (initial + 1 .. max),
 //   (b) real time agrees: A returned before B was invoked => key(A) <= key(B),
 //       with key = 2r for the mutation at r and 2r+1 for an op in bucket r,
 //   (c) replaying the mutations in revision order through the model reproduces
 //       every response.
-// That is O(n log n). Ops with an unknown outcome are placed only when a gap
-// in the revisions must be filled and a later response names the filler (its
-// key and value at that mod revision, unambiguously); unknown ops that fill no
-// gap are left out (they can linearize after everything). Whatever this cannot
-// decide soundly comes back "inconclusive" for the WGL search to settle.
+// That is O(n log n). A revision no ok op claims (a gap) was made by an op with
+// an unknown outcome: gap-search.ts finds which, walking the gaps in revision
+// order with facts from the responses (observations.ts) to refuse wrong
+// fillers early; unknown ops that fill no gap are left out (they can linearize
+// after everything). Whatever this cannot decide soundly comes back
+// "inconclusive" for the WGL search to settle.
+//
+// Revisions start at the empty store's (etcd's 1, so its first write makes 2;
+// FastPathOptions.initialRevision for histories counted otherwise).
 
 import type { Operation } from '../history.js';
-import { MvccStore } from './store.js';
+import type { Slot } from './gap-search.js';
+import { searchGapFillers } from './gap-search.js';
+import { Observations } from './observations.js';
+import { ETCD_INITIAL_REVISION, MvccStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, Json } from './types.js';
 import { responseMatches } from './types.js';
 
@@ -52,17 +59,25 @@ function errorSide(error: Json): 'early' | 'late' | undefined {
 const inconclusive = (reason: string): FastPathResult => ({ verdict: 'inconclusive', reason });
 
 export interface FastPathBudget {
-  /** Absolute time in the units of now() after which guessing stops (inconclusive). */
+  /** Absolute time in the units of now() after which the search stops (inconclusive). */
   readonly deadline: number;
   readonly now: () => number;
 }
 
-export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastPathBudget): FastPathResult {
+export interface FastPathOptions {
+  readonly budget?: FastPathBudget;
+  /** The revision of the empty store: etcd's 1 unless the history says otherwise. */
+  readonly initialRevision?: number;
+}
+
+export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastPathOptions = {}): FastPathResult {
+  const { budget } = options;
+  const initialRevision = options.initialRevision ?? ETCD_INITIAL_REVISION;
   const mutationAt = new Map<number, EtcdOp>();
   const placed: Placed[] = [];
   /** Buckets holding ops that change state without a revision (compact, lease grant). */
   const stirredBuckets = new Set<number>();
-  let maxRevision = 0;
+  let maxRevision = initialRevision;
   const floating: { op: EtcdOp; side: 'early' | 'late' }[] = [];
   const revokes: { op: EtcdOp; revision: number }[] = [];
 
@@ -78,6 +93,9 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
     }
     const revision = response['revision'];
     if (typeof revision !== 'number') return inconclusive(`line ${op.line}: the response records no revision`);
+    if (revision < initialRevision) {
+      return { verdict: 'illegal', reason: `line ${op.line}: revision ${revision} is below the empty store's ${initialRevision}`, ops: [op.id], prefix: [] };
+    }
     maxRevision = Math.max(maxRevision, revision);
     if (op.input.type === 'leaseRevoke') {
       revokes.push({ op, revision });
@@ -95,6 +113,9 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
           prefix: [],
         };
       }
+      if (revision === initialRevision) {
+        return { verdict: 'illegal', reason: `line ${op.line}: a write claims the empty store's revision ${revision}`, ops: [op.id], prefix: [] };
+      }
       mutationAt.set(revision, op);
       placed.push({ op, key: 2 * revision });
     } else {
@@ -104,61 +125,38 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
   }
 
   // A lease revoke writes iff the lease had keys, which its response does not
-  // say. Guess: it made its revision unless another op did. The replay checks
-  // the guess, and any failure then is only inconclusive.
-  const guessedRevoke = revokes.some(({ revision }) => !mutationAt.has(revision));
+  // say. It sits in the bucket of its revision; if no other ok op claims that
+  // revision, the gap search also tries it as the revision's writer.
+  const revokesAt = new Map<number, EtcdOp[]>();
   for (const { op, revision } of revokes) {
-    if (mutationAt.has(revision)) {
-      stirredBuckets.add(revision);
-      placed.push({ op, key: 2 * revision + 1 });
-    } else {
-      mutationAt.set(revision, op);
-      placed.push({ op, key: 2 * revision });
-    }
+    stirredBuckets.add(revision);
+    placed.push({ op, key: 2 * revision + 1 });
+    if (mutationAt.has(revision) || revision === initialRevision) continue;
+    const list = revokesAt.get(revision);
+    if (list === undefined) revokesAt.set(revision, [op]);
+    else list.push(op);
   }
-  const proof = (result: FastPathResult): FastPathResult =>
-    guessedRevoke && result.verdict === 'illegal' ? inconclusive(`${result.reason} (but lease revokes were placed by guess)`) : result;
 
-  // (a) Dense revisions: each gap needs an unknown op that a response names.
-  const used = new Set<EtcdOp>();
-  /** Gaps no response names: filled by guesses, each verified by a full replay. */
-  const phantoms: number[] = [];
+  // (a) Dense revisions: each revision no ok op claims (a gap) needs an unknown write.
   const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !MvccStore.isReadOnly(op.input)).sort((a, b) => a.call - b.call);
   const gaps: number[] = [];
-  for (let r = 1; r <= maxRevision; r++) if (!mutationAt.has(r)) gaps.push(r);
-  if (gaps.length > 0) {
-    if (unknownWriters.length === 0) {
-      const gap = gaps[0] ?? 0;
-      const next = mutationAt.get(gap + 1) ?? [...mutationAt.values()][0];
-      return proof({
-        verdict: 'illegal',
-        reason: `revision ${gap} was written by no operation (and none had an unknown outcome)`,
-        ops: next === undefined ? [] : [next.id],
-        prefix: [],
-      });
-    }
-    const observed = observedWrites(history);
-    for (const gap of gaps) {
-      const seen = observed.get(gap);
-      if (seen === undefined) {
-        phantoms.push(gap); // guessed below, from the keys whose later versions show a missing write
-        continue;
-      }
-      const candidates = unknownWriters.filter((op) => !used.has(op) && writesPair(op.input, seen.key, seen.value));
-      const [filler, ...others] = candidates;
-      if (filler === undefined || others.length > 0) {
-        return inconclusive(`revision ${gap}: ${candidates.length} unknown operations could have written it`);
-      }
-      used.add(filler);
-      placed.push({ op: filler, key: 2 * gap });
-    }
+  for (let r = initialRevision + 1; r <= maxRevision; r++) if (!mutationAt.has(r)) gaps.push(r);
+  if (gaps.length > 0 && unknownWriters.length === 0 && revokesAt.size === 0) {
+    const gap = gaps[0] ?? 0;
+    const next = mutationAt.get(gap + 1) ?? [...mutationAt.values()][0];
+    return {
+      verdict: 'illegal',
+      reason: `revision ${gap} was written by no operation (and none had an unknown outcome)`,
+      ops: next === undefined ? [] : [next.id],
+      prefix: [],
+    };
   }
 
   // Error responses go to the best end of their real-time window: after every
   // op that returned before they were invoked, before every op invoked after
   // they returned. An empty window shows up in the sweep below.
   if (floating.length > 0) {
-    const unplaceable = placeFloating(placed, floating, maxRevision);
+    const unplaceable = placeFloating(placed, floating, initialRevision, maxRevision);
     if (unplaceable !== undefined) return inconclusive(unplaceable);
   }
 
@@ -166,14 +164,14 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
   const violation = realTimeViolation(placed);
   if (violation !== undefined) {
     const [before, after] = violation;
-    return proof({
+    return {
       verdict: 'illegal',
       reason:
         `line ${before.op.line} returned before line ${after.op.line} was invoked, ` +
         `but sits at ${describeKey(before.key)}, after ${describeKey(after.key)}`,
       ops: [before.op.id, after.op.id],
       prefix: [],
-    });
+    };
   }
 
   // (c) Replay in revision order. Within a bucket, reads go before compactions
@@ -210,40 +208,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
   const compactTo = (p: Placed): number => (p.op.input.type === 'compact' ? p.op.input.revision : 0);
   const phase = (p: Placed): number => (p.late === true ? 2 : stirs(p));
   const order = (a: Placed, b: Placed): number => a.key - b.key || phase(a) - phase(b) || compactTo(a) - compactTo(b) || a.op.call - b.op.call;
-
-  type Replayed =
-    | { readonly kind: 'ok'; readonly store: MvccStore }
-    | {
-        readonly kind: 'mismatch';
-        readonly at: Placed;
-        readonly response: EtcdResponse;
-        readonly prefix: readonly number[];
-        readonly store: MvccStore;
-        readonly certain: boolean;
-      }
-    | { readonly kind: 'stuck'; readonly reason: string; readonly op?: EtcdOp };
-  const replay = (ops: readonly Placed[], open: readonly number[]): Replayed => {
-    const store = new MvccStore(true);
-    const prefix: number[] = [];
-    let nextOpen = 0;
-    for (const p of ops) {
-      const { op, key } = p;
-      while (nextOpen < open.length && 2 * (open[nextOpen] ?? 0) < key) {
-        store.skipRevision();
-        nextOpen++;
-      }
-      const response = store.apply(op.input);
-      if (op.output === undefined) {
-        if (store.revision !== key / 2) return { kind: 'stuck', reason: `line ${op.line}: the unknown op placed at revision ${key / 2} would not write it`, op };
-      } else if (!responseMatches(response, op.output) || ((key & 1) === 0 && store.revision !== key / 2)) {
-        // A mismatch there may come from the order chosen inside the bucket, or from an error's placement: no proof.
-        const certain = !stirredBuckets.has(key >> 1) && op.output['error'] === undefined;
-        return { kind: 'mismatch', at: p, response, prefix, store, certain };
-      }
-      prefix.push(op.id);
-    }
-    return { kind: 'ok', store };
-  };
+  placed.sort(order);
 
   // The latest key among ops returned before a time: an unknown op invoked then
   // can only go at a revision at or after it.
@@ -255,83 +220,60 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
     const n = countBelow(byReturn, (p) => p.op.ret < op.call);
     return n === 0 || (returnedMax[n - 1] ?? -Infinity) <= 2 * gap;
   };
-  const writtenKeys = (request: EtcdRequest): string[] =>
-    request.type === 'put' ? [request.key] : request.type === 'txn' ? [...request.success, ...request.failure].flatMap((o) => (o.type === 'put' ? [o.key] : [])) : [];
 
-  placed.sort(order);
-  const guesses = new Map<number, Placed>();
-  const rejected = new Set<string>();
-  const candidate = (op: EtcdOp, gap: number): boolean => !used.has(op) && !rejected.has(`${gap}:${op.id}`) && fits(op, gap);
-  for (let attempt = 0; attempt <= 4 * phantoms.length + 8; attempt++) {
-    // Each attempt is a full replay: stay inside the caller's budget.
-    if (attempt > 0 && budget !== undefined && budget.now() >= budget.deadline) return inconclusive('out of time while guessing unnamed revisions');
-    const open = phantoms.filter((g) => !guesses.has(g));
-    const all = guesses.size === 0 ? placed : [...placed, ...guesses.values()].sort(order);
-    const result = replay(all, open);
-    if (result.kind === 'stuck') {
-      // A guessed filler that would not write its revision (a txn taking its other branch): try another.
-      const wrong = [...guesses].find(([, p]) => p.op === result.op);
-      if (wrong === undefined) return inconclusive(result.reason);
-      guesses.delete(wrong[0]);
-      used.delete(wrong[1].op);
-      rejected.add(`${wrong[0]}:${wrong[1].op.id}`);
-      continue;
-    }
-    if (result.kind === 'mismatch') {
-      const { at, response, prefix } = result;
-      if (phantoms.length === 0) {
-        if (!result.certain) {
-          return inconclusive(`line ${at.op.line}: in bucket ${at.key >> 1}, which holds compactions, lease changes or errors, the store answers ${JSON.stringify(response)}`);
-        }
-        return proof({ verdict: 'illegal', reason: `line ${at.op.line}: at ${describeKey(at.key)} the store answers ${JSON.stringify(response)}`, ops: [at.op.id], prefix });
-      }
-      // A write nobody saw still shows in later versions: guess that an unknown
-      // write to a key this response mentions filled the latest open gap before it.
-      const keys = new Set([...mentionedKeys(at.op.output), ...mentionedKeys(response), ...writtenKeys(at.op.input), ...touchedRanges(at.op.input).map((r) => r.key)]);
-      // A range's count also shows keys it does not list: an absent key in the range may be the one.
-      const ranges = at.op.input.type === 'txn' ? [...at.op.input.success, ...at.op.input.failure] : [at.op.input];
-      const explains = (k: string): boolean =>
-        keys.has(k) ||
-        ranges.some((r) => r.type === 'range' && r.rangeEnd !== undefined && r.rangeEnd !== '' && k >= r.key && (r.rangeEnd === '\u0000' || k < r.rangeEnd));
-      let guessed = false;
-      for (let i = open.length - 1; i >= 0 && !guessed; i--) {
-        const gap = open[i] ?? 0;
-        if (2 * gap > at.key) continue;
-        // The most recently invoked candidate first: fillers are usually close to their gap.
-        // A missing write shows as a key, a version or a count; a missing delete as a key that should be gone.
-        const filler = unknownWriters.findLast(
-          (op) => candidate(op, gap) && (writtenKeys(op.input).some(explains) || deletedKeys(op.input).some(explains) || [...keys].some((k) => deletes(op.input, k))),
-        );
-        if (filler === undefined) continue;
-        used.add(filler);
-        guesses.set(gap, { op: filler, key: 2 * gap });
-        guessed = true;
-      }
-      if (!guessed) {
-        // Perhaps an earlier guess took the wrong key: withdraw the latest one and try again.
-        const last = [...guesses].pop();
-        if (last === undefined) {
-          return inconclusive(`line ${at.op.line}: no unknown write explains the answer ${JSON.stringify(response)} (unnamed revisions ${phantoms.slice(0, 5).join(', ')})`);
-        }
-        guesses.delete(last[0]);
-        used.delete(last[1].op);
-        rejected.add(`${last[0]}:${last[1].op.id}`);
-      }
-      continue;
-    }
-    if (open.length === 0) {
-      if (guesses.size > 0 && realTimeViolation([...placed, ...guesses.values()]) !== undefined) return inconclusive('a guessed filler breaks real-time order');
-      return { verdict: 'ok', store: result.store };
-    }
-    // The rest were never observed: any unknown write that fits will do; the next replay checks it.
-    for (const gap of open) {
-      const filler = unknownWriters.findLast((op) => candidate(op, gap) && writtenKeys(op.input).length > 0);
-      if (filler === undefined) return inconclusive(`revision ${gap}: no unknown write can have made it`);
-      used.add(filler);
-      guesses.set(gap, { op: filler, key: 2 * gap });
-    }
+  // A wrong answer proves the fillers wrong only where nothing else was guessed:
+  // not in a bucket whose order among compactions and lease changes is a guess,
+  // not at an error placed in its window, and not where a lease that an unknown
+  // grant or revoke may have changed (without a revision) matters.
+  const unsureLeases = new Set(history.flatMap((op) => (op.outcome === 'unknown' && (op.input.type === 'leaseGrant' || op.input.type === 'leaseRevoke') ? [op.input.id] : [])));
+  const certain = (slot: Slot): boolean =>
+    !stirredBuckets.has(slot.key >> 1) && slot.op.output?.['error'] === undefined && !leasesOf(slot.op.input).some((id) => unsureLeases.has(id));
+
+  const found = searchGapFillers({
+    slots: placed,
+    gaps,
+    unknownWriters,
+    optionalWriters: revokesAt,
+    fits,
+    certain,
+    observations: new Observations(history),
+    initialRevision,
+    expired: () => budget !== undefined && budget.now() >= budget.deadline,
+  });
+  switch (found.kind) {
+    case 'inconclusive':
+      return inconclusive(found.reason);
+    case 'illegal':
+      return { verdict: 'illegal', reason: found.reason, ops: found.ops, prefix: found.prefix };
+    case 'ok':
+      break;
   }
-  return inconclusive('guessing the unnamed revisions did not converge');
+  if (found.store !== undefined) return { verdict: 'ok', store: found.store };
+  // The search branched: one last replay with the fillers in place records the store's event log (the watch validator's ground truth).
+  const filling = new Set(found.fillers.values());
+  const all = [...placed.filter((p) => !filling.has(p.op)), ...[...found.fillers].map(([gap, op]) => ({ op, key: 2 * gap }))].sort(order);
+  const store = new MvccStore({ recordEvents: true, initialRevision });
+  for (const { op, key } of all) {
+    const response = store.apply(op.input);
+    const agrees = (op.output === undefined || responseMatches(response, op.output)) && ((key & 1) === 1 || store.revision === key / 2);
+    if (!agrees) return inconclusive(`internal: line ${op.line} disagrees on the final replay`);
+  }
+  return { verdict: 'ok', store };
+}
+
+/** The leases a request names. */
+function leasesOf(request: EtcdRequest): number[] {
+  switch (request.type) {
+    case 'put':
+      return (request.lease ?? 0) === 0 ? [] : [request.lease ?? 0];
+    case 'txn':
+      return [...request.success, ...request.failure].flatMap((op) => (op.type === 'put' && (op.lease ?? 0) !== 0 ? [op.lease ?? 0] : []));
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return [request.id];
+    default:
+      return [];
+  }
 }
 
 /**
@@ -343,26 +285,48 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], budget?: FastP
  * themselves take the least positions satisfying their bounds (the least
  * solution exists iff any does). Returns a reason when none exists.
  */
-function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 'early' | 'late' }[], maxRevision: number): string | undefined {
+function placeFloating(
+  placed: Placed[],
+  floating: readonly { op: EtcdOp; side: 'early' | 'late' }[],
+  initialRevision: number,
+  maxRevision: number,
+): string | undefined {
   // With revokes, a lease's existence is no longer monotone along the linearization.
   const revoked = placed.some((p) => p.op.input.type === 'leaseRevoke');
-  const isStir = (p: Placed): boolean => isStirring(p.op);
+  // Only the state changes an error depends on split a bucket: compactions for
+  // revision errors, lease grants and revokes for lease errors. A position is
+  // then bounded by what real time forces, one pair of sweeps per kind.
+  type Kind = 'compaction' | 'lease';
+  const kindOf = (op: EtcdOp): Kind => (op.output?.['error'] === 'leaseNotFound' || op.output?.['error'] === 'leaseExists' ? 'lease' : 'compaction');
+  const stirsFor = (p: Placed, kind: Kind): boolean =>
+    isStirring(p.op) && (kind === 'compaction' ? p.op.input.type === 'compact' : p.op.input.type !== 'compact');
   /** The least position an op may take if `p` returned before it was invoked. */
-  const after = (p: Placed): number => ((p.key & 1) === 0 ? p.key : isStir(p) ? p.key : p.key - 1);
+  const after = (p: Placed, kind: Kind): number => ((p.key & 1) === 0 ? p.key : stirsFor(p, kind) ? p.key : p.key - 1);
   /** The greatest position an op may take if `p` was invoked after it returned. */
-  const before = (p: Placed): number => ((p.key & 1) === 0 ? p.key - 1 : isStir(p) ? p.key - 1 : p.key);
+  const before = (p: Placed, kind: Kind): number => ((p.key & 1) === 0 ? p.key - 1 : stirsFor(p, kind) ? p.key - 1 : p.key);
   const byReturn = placed.filter((p) => Number.isFinite(p.op.ret)).sort((a, b) => a.op.ret - b.op.ret);
-  const lowerBound: number[] = [];
-  let best = 0;
-  for (const p of byReturn) lowerBound.push((best = Math.max(best, after(p))));
   const byCall = [...placed].sort((a, b) => a.op.call - b.op.call);
-  const upperBound: number[] = new Array<number>(byCall.length);
-  let least = 2 * maxRevision + 1;
-  for (let i = byCall.length - 1; i >= 0; i--) {
-    const p = byCall[i];
-    if (p !== undefined) least = Math.min(least, before(p));
-    upperBound[i] = least;
-  }
+  const bounds = (kind: Kind): { lowerBound: number[]; upperBound: number[] } => {
+    const lowerBound: number[] = [];
+    let best = 0;
+    for (const p of byReturn) lowerBound.push((best = Math.max(best, after(p, kind))));
+    const upperBound: number[] = new Array<number>(byCall.length);
+    let least = 2 * maxRevision + 1;
+    for (let i = byCall.length - 1; i >= 0; i--) {
+      const p = byCall[i];
+      if (p !== undefined) least = Math.min(least, before(p, kind));
+      upperBound[i] = least;
+    }
+    return { lowerBound, upperBound };
+  };
+  const computed = new Map<Kind, { lowerBound: number[]; upperBound: number[] }>();
+  const boundsOf = (kind: Kind): { lowerBound: number[]; upperBound: number[] } => {
+    const known = computed.get(kind);
+    if (known !== undefined) return known;
+    const fresh = bounds(kind);
+    computed.set(kind, fresh);
+    return fresh;
+  };
 
   // The store's compact revision and leases as functions of the position.
   const compactions: { idx: number; to: number }[] = [];
@@ -406,8 +370,10 @@ function placeFloating(placed: Placed[], floating: readonly { op: EtcdOp; side: 
   const sorted = [...floating].sort((a, b) => a.op.call - b.op.call);
   const assigned: { op: EtcdOp; idx: number }[] = [];
   for (const { op, side } of sorted) {
+    const { lowerBound, upperBound } = boundsOf(kindOf(op));
     const n = countBelow(byReturn, (p) => p.op.ret < op.call);
-    let lo = n === 0 ? 0 : (lowerBound[n - 1] ?? 0);
+    // Nothing goes before the empty store's revision.
+    let lo = Math.max(2 * initialRevision, n === 0 ? 0 : (lowerBound[n - 1] ?? 0));
     const m = countBelow(byCall, (p) => p.op.call <= op.ret);
     const hi = m >= byCall.length ? 2 * maxRevision + 1 : (upperBound[m] ?? 2 * maxRevision + 1);
     for (const a of assigned) if (a.op.ret < op.call) lo = Math.max(lo, a.idx);
@@ -493,63 +459,11 @@ function isMutation(request: EtcdRequest, response: EtcdResponse): boolean | und
   }
 }
 
-/** Every (key, value) that a response shows was written at a mod revision. */
-function observedWrites(history: readonly EtcdOp[]): Map<number, { key: string; value: string }> {
-  const seen = new Map<number, { key: string; value: string }>();
-  const visit = (x: Json | undefined): void => {
-    if (x === null || x === undefined || typeof x !== 'object') return;
-    if (Array.isArray(x)) {
-      for (const item of x as readonly Json[]) visit(item);
-      return;
-    }
-    const obj = x as { readonly [k: string]: Json };
-    const { key, value, modRevision } = obj;
-    if (typeof key === 'string' && typeof value === 'string' && typeof modRevision === 'number') seen.set(modRevision, { key, value });
-    for (const v of Object.values(obj)) visit(v);
-  };
-  for (const op of history) if (op.outcome === 'ok') visit(op.output);
-  return seen;
-}
 
-/** The ranges a request reads. */
-function touchedRanges(request: EtcdRequest): { key: string }[] {
-  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
-  return ops.flatMap((op) => (op.type === 'range' || op.type === 'delete' ? [{ key: op.key }] : []));
-}
 
-/** The first keys of the deletes a request (or a branch of a txn) makes. */
-function deletedKeys(request: EtcdRequest): string[] {
-  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
-  return ops.flatMap((op) => (op.type === 'delete' ? [op.key] : []));
-}
 
-/** Whether a request (or a branch of a txn) deletes `key`. */
-function deletes(request: EtcdRequest, key: string): boolean {
-  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : [request];
-  return ops.some((op) => {
-    if (op.type !== 'delete') return false;
-    const end = op.rangeEnd;
-    if (end === undefined || end === '') return op.key === key;
-    return (op.key === '\u0000' && end === '\u0000') || (key >= op.key && (end === '\u0000' || key < end));
-  });
-}
 
-/** Every key a response shows (kvs, prev_kv), for guessing unseen writers. */
-function mentionedKeys(x: Json | undefined): string[] {
-  if (x === null || x === undefined || typeof x !== 'object') return [];
-  if (Array.isArray(x)) return (x as readonly Json[]).flatMap(mentionedKeys);
-  const obj = x as { readonly [k: string]: Json };
-  const own = typeof obj['key'] === 'string' ? [obj['key']] : [];
-  return [...own, ...Object.values(obj).flatMap(mentionedKeys)];
-}
 
-function writesPair(request: EtcdRequest, key: string, value: string): boolean {
-  if (request.type === 'put') return request.key === key && request.value === value;
-  if (request.type === 'txn') {
-    return [...request.success, ...request.failure].some((op) => op.type === 'put' && op.key === key && op.value === value);
-  }
-  return false;
-}
 
 /** A pair (A, B) with A.ret < B.call but key(A) > key(B), if any. */
 function realTimeViolation(placed: readonly Placed[]): [Placed, Placed] | undefined {

@@ -27,6 +27,11 @@ export function applyTo(state: EtcdState, request: EtcdRequest): { state: EtcdSt
   return { state: stateOf(store), response };
 }
 
+/** The model whose empty store is at `initialRevision` (etcd's is 1). */
+export function etcdModelFrom(initialRevision: number): Model<EtcdState, EtcdRequest, EtcdResponse> {
+  return { ...etcdModel, init: () => stateOf(new MvccStore({ initialRevision })) };
+}
+
 export const etcdModel: Model<EtcdState, EtcdRequest, EtcdResponse> = {
   name: 'etcd',
   init: () => stateOf(new MvccStore()),

@@ -1,7 +1,7 @@
 // A sequential, multi-version etcd KV store: the specification the checker
 // replays histories through. Mutable for speed (the revision-directed fast path
-// replays 100,000 ops through one instance); clone() gives the WGL search its
-// immutable snapshots.
+// replays 100,000 ops through one instance); clone() gives the searches their
+// snapshots.
 
 import type { CompactRequest, Compare, DeleteRequest, EtcdRequest, EtcdResponse, Json, KeyValue, PutRequest, RangeRequest, RequestOp, TxnRequest } from './types.js';
 
@@ -20,20 +20,42 @@ export interface StoreEvent {
   readonly prevKv: KeyValue | null;
 }
 
+/** etcd's first revision: a fresh store is at 1 and its first write makes 2. */
+export const ETCD_INITIAL_REVISION = 1;
+
+export interface StoreOptions {
+  /** Keep every change in `events` (the watch validator's ground truth). */
+  readonly recordEvents?: boolean;
+  /** The revision of the empty store (default etcd's, 1; older histories used 0). */
+  readonly initialRevision?: number;
+}
+
+/** One key a write touched, in the order the writes were made. */
+export interface WrittenKey {
+  readonly key: string;
+  readonly deleted: boolean;
+}
+
 export class MvccStore {
-  revision = 0;
+  revision: number;
   /** Every change in order, when constructed with recordEvents (the watch validator's ground truth). */
   readonly events: StoreEvent[] = [];
-  constructor(private readonly recordEvents = false) {}
+  /** The keys the last apply() wrote (the fast path checks them against what later responses allow). */
+  lastWrites: WrittenKey[] = [];
+  private readonly recordEvents: boolean;
+  constructor(options: StoreOptions = {}) {
+    this.recordEvents = options.recordEvents ?? false;
+    this.revision = options.initialRevision ?? ETCD_INITIAL_REVISION;
+  }
 
-  /** etcd starts "before" revision 0, so compacting 0 or 1 on a fresh store succeeds. */
+  /** Nothing is compacted yet: etcd accepts compacting at any revision up to the current one. */
   compactRevision = -1;
   private readonly live = new Map<string, KeyValue>();
   private readonly history = new Map<string, Version[]>();
   private readonly leases = new Map<number, Set<string>>();
 
   clone(): MvccStore {
-    const copy = new MvccStore();
+    const copy = new MvccStore(); // without the event log: copies are for searching
     copy.revision = this.revision;
     copy.compactRevision = this.compactRevision;
     for (const [k, v] of this.live) copy.live.set(k, v);
@@ -57,6 +79,7 @@ export class MvccStore {
 
   /** Applies a request and returns the response etcd would give. */
   apply(request: EtcdRequest): EtcdResponse {
+    this.lastWrites = [];
     switch (request.type) {
       case 'range':
         return this.range(request);
@@ -181,6 +204,7 @@ export class MvccStore {
   }
 
   private record(key: string, version: Version): void {
+    this.lastWrites.push({ key, deleted: version.kv === null });
     const versions = this.history.get(key);
     if (versions === undefined) this.history.set(key, [version]);
     else if (versions[versions.length - 1]?.revision === version.revision) versions[versions.length - 1] = version;

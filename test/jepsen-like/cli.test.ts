@@ -86,8 +86,8 @@ test('a process may call again at the very instant its previous op returned', (t
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-hist-'));
   const file = path.join(dir, 'h.jsonl');
   writeFileSync(file, [
-    '{"process":1,"call":10,"return":20,"outcome":"ok","request":{"type":"put","key":"k","value":"a"},"response":{"revision":1}}',
-    '{"process":1,"call":20,"return":30,"outcome":"ok","request":{"type":"range","key":"k"},"response":{"revision":1,"kvs":[{"key":"k","value":"a","createRevision":1,"modRevision":1,"version":1,"lease":0}],"count":1,"more":false}}',
+    '{"process":1,"call":10,"return":20,"outcome":"ok","request":{"type":"put","key":"k","value":"a"},"response":{"revision":2}}',
+    '{"process":1,"call":20,"return":30,"outcome":"ok","request":{"type":"range","key":"k"},"response":{"revision":2,"kvs":[{"key":"k","value":"a","createRevision":2,"modRevision":2,"version":1,"lease":0}],"count":1,"more":false}}',
   ].join('\n') + '\n');
   const result = run('--model', 'etcd', file);
   rmSync(dir, { recursive: true, force: true });

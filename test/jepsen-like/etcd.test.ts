@@ -14,8 +14,12 @@ import { HistoryFormatError } from '../../jepsen-like/history.js';
 
 type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
 
+// The hand-written histories below count revisions from 0 (the empty store), as the
+// checker did before it took etcd's numbering; generated ones use etcd's (from 1).
+const FROM_ZERO = { initialRevision: 0 } as const;
+
 test('store: revisions, versions, prev_kv, deletes, ranges at old revisions, compaction', (t) => {
-  const s = new MvccStore();
+  const s = new MvccStore({ initialRevision: 0 });
   t.like(s.apply({ type: 'put', key: 'a', value: '1', prevKv: true }), { revision: 1, prevKv: null });
   t.like(s.apply({ type: 'put', key: 'a', value: '2', prevKv: true }), {
     revision: 2,
@@ -41,7 +45,7 @@ test('store: revisions, versions, prev_kv, deletes, ranges at old revisions, com
 });
 
 test('store: txn compares, one revision per txn, value compare on a missing key is false', (t) => {
-  const s = new MvccStore();
+  const s = new MvccStore({ initialRevision: 0 });
   const create = (k: string, v: string): EtcdRequest => ({
     type: 'txn',
     compare: [{ key: k, target: 'create', result: '=', value: 0 }],
@@ -63,7 +67,7 @@ test('store: txn compares, one revision per txn, value compare on a missing key 
 });
 
 test('store: leases attach keys, revoke deletes them at one revision, unknown leases are errors', (t) => {
-  const s = new MvccStore();
+  const s = new MvccStore({ initialRevision: 0 });
   t.deepEqual(s.apply({ type: 'put', key: 'a', value: '1', lease: 7 }), { error: 'leaseNotFound' });
   t.deepEqual(s.apply({ type: 'leaseGrant', id: 7 }), { revision: 0 });
   t.deepEqual(s.apply({ type: 'leaseGrant', id: 7 }), { error: 'leaseExists' });
@@ -86,20 +90,20 @@ test('fast path: a stale read is illegal', (t) => {
     op(1, 2, 3, { type: 'put', key: 'a', value: '2' }, { revision: 2 }),
     op(2, 4, 5, { type: 'range', key: 'a' }, { revision: 1, kvs: [{ key: 'a', value: '1' }] }),
   ];
-  const result = revisionDirectedCheck(history);
+  const result = revisionDirectedCheck(history, FROM_ZERO);
   t.is(result.verdict, 'illegal');
-  t.is(checkEtcdHistory(history).result.verdict, 'illegal');
+  t.is(checkEtcdHistory(history, FROM_ZERO).result.verdict, 'illegal');
 });
 
 test('fast path: duplicate revisions, gaps and wrong responses are illegal', (t) => {
   const put = (id: number, v: string, rev: number): EtcdOp => op(id, id * 10, id * 10 + 5, { type: 'put', key: 'a', value: v }, { revision: rev });
-  t.like(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 1)]), { verdict: 'illegal', ops: [0, 1] });
-  t.like(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 3)]), { verdict: 'illegal' });
-  t.like(revisionDirectedCheck([put(0, '1', 1), op(1, 20, 30, { type: 'range', key: 'a' }, { revision: 1, kvs: [{ value: '9' }] })]), {
+  t.like(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 1)], FROM_ZERO), { verdict: 'illegal', ops: [0, 1] });
+  t.like(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 3)], FROM_ZERO), { verdict: 'illegal' });
+  t.like(revisionDirectedCheck([put(0, '1', 1), op(1, 20, 30, { type: 'range', key: 'a' }, { revision: 1, kvs: [{ value: '9' }] })], FROM_ZERO), {
     verdict: 'illegal',
     ops: [1],
   });
-  t.is(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 2)]).verdict, 'ok');
+  t.is(revisionDirectedCheck([put(0, '1', 1), put(1, '2', 2)], FROM_ZERO).verdict, 'ok');
 });
 
 test('fast path: unknown writes fill gaps (named by a read, or guessed); a txn error goes to the search', (t) => {
@@ -109,23 +113,23 @@ test('fast path: unknown writes fill gaps (named by a read, or guessed); a txn e
     op(2, 3, 4, { type: 'put', key: 'b', value: '3' }, { revision: 3 }),
     op(3, 5, 6, { type: 'range', key: 'a' }, { revision: 3, kvs: [{ key: 'a', value: '2', modRevision: 2 }] }),
   ];
-  t.is(revisionDirectedCheck(named).verdict, 'ok');
+  t.is(revisionDirectedCheck(named, FROM_ZERO).verdict, 'ok');
   // Nobody saw revision 2: the fast path guesses a filler and verifies the guess by replay.
-  t.is(revisionDirectedCheck(named.slice(0, 3)).verdict, 'ok');
+  t.is(revisionDirectedCheck(named.slice(0, 3), FROM_ZERO).verdict, 'ok');
   // Only an unknown delete can fill it: guessed from the key that should be gone.
   const deleted = [
     op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
     op(1, 2, 0, { type: 'delete', key: 'a' }, undefined),
     op(2, 3, 4, { type: 'range', key: 'a' }, { revision: 2, kvs: [], count: 0 }),
   ];
-  t.is(revisionDirectedCheck(deleted).verdict, 'ok');
+  t.is(revisionDirectedCheck(deleted, FROM_ZERO).verdict, 'ok');
   // A txn's error depends on its branch, not just its place: the search decides.
   const txnError = [
     op(0, 0, 1, { type: 'put', key: 'a', value: '1' }, { revision: 1 }),
     op(1, 2, 3, { type: 'txn', compare: [], success: [{ type: 'put', key: 'b', value: '2', lease: 5 }], failure: [] }, { error: 'leaseNotFound' }),
   ];
-  t.is(revisionDirectedCheck(txnError).verdict, 'inconclusive');
-  const settled = checkEtcdHistory(txnError);
+  t.is(revisionDirectedCheck(txnError, FROM_ZERO).verdict, 'inconclusive');
+  const settled = checkEtcdHistory(txnError, FROM_ZERO);
   t.is(settled.result.verdict, 'ok');
   t.regex(settled.method, /^search/);
   // An error response has no revision: the search decides.
@@ -133,7 +137,7 @@ test('fast path: unknown writes fill gaps (named by a read, or guessed); a txn e
     op(0, 0, 1, { type: 'compact', revision: 0 }, { revision: 0 }),
     op(1, 2, 3, { type: 'compact', revision: 0 }, { error: 'compacted' }),
   ];
-  t.is(checkEtcdHistory(errored).result.verdict, 'ok');
+  t.is(checkEtcdHistory(errored, FROM_ZERO).result.verdict, 'ok');
 });
 
 test('generated etcd histories are ok; one corrupted read makes them illegal', (t) => {
@@ -218,7 +222,7 @@ test('an etcd history the fast path cannot settle, with no budget left, is unkno
     op(1, 2, 3, { type: 'txn', compare: [], success: [{ type: 'put', key: 'b', value: '2', lease: 5 }], failure: [] }, { error: 'leaseNotFound' }),
   ];
   let clock = 0;
-  const result = checkEtcdHistory(txnError, { timeoutMs: 0, now: () => clock++ });
+  const result = checkEtcdHistory(txnError, { ...FROM_ZERO, timeoutMs: 0, now: () => clock++ });
   t.is(result.result.verdict, 'unknown');
   t.regex(result.method, /^search/);
 });

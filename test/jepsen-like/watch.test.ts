@@ -9,7 +9,7 @@ import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream } from '..
 import { validateWatches } from '../../jepsen-like/watch/validate.js';
 
 function sampleLog(): StoreEvent[] {
-  const s = new MvccStore(true);
+  const s = new MvccStore({ recordEvents: true, initialRevision: 0 });
   s.apply({ type: 'put', key: 'a', value: '1' }); // 1
   s.apply({ type: 'put', key: 'b', value: '1' }); // 2
   s.apply({ type: 'txn', compare: [], success: [{ type: 'put', key: 'a', value: '2' }, { type: 'put', key: 'c', value: '1' }], failure: [] }); // 3

@@ -1,0 +1,258 @@
+// Facts about the writes at revisions, read off the ok responses. Each holds in
+// every legal linearization, because every response with a header revision
+// shows the store exactly as it was at a known revision: a key-value shown live
+// at revision `at` with create revision c and mod revision m means
+//   - the write at m put that key (with that value, unless keys-only hid it),
+//   - the write at c put that key (it created it),
+//   - nothing wrote the key in (m, at], and nothing deleted it in (c, at].
+// The gap search (gap-search.ts) uses them to refuse a filler at once instead of
+// discovering the contradiction many revisions later; the replay still checks
+// every response, so a fact that is missing costs time, never soundness.
+
+import type { Operation } from '../history.js';
+import type { EtcdRequest, EtcdResponse, Json, RequestOp } from './types.js';
+
+type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
+
+/** What the write at a revision must have put. */
+export interface RequiredPut {
+  readonly key: string;
+  /** Absent when the response that shows the write hid the value (keys only) or showed only the creation. */
+  readonly value?: string;
+}
+
+/** A key seen live at revision `at`: created at c, last put at m, put v times since c. */
+export interface Sighting {
+  readonly at: number;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+/** Disjoint, sorted half-open-on-the-left intervals (lo, hi] of revisions. */
+type Intervals = readonly (readonly [number, number])[];
+
+export class Observations {
+  /** For each revision, the puts its writer must have made. */
+  readonly putsAt = new Map<number, RequiredPut[]>();
+  /** `${key}\u0000${value}` for every key-value some response shows (such a value is not anonymous). */
+  readonly shown = new Set<string>();
+  /** Keys some compare (of any op) reads the value of: their values are never anonymous. */
+  readonly valueCompared = new Set<string>();
+  /** Keys two responses show written at one revision with different values (no legal linearization does that). */
+  readonly conflicts: { readonly revision: number; readonly key: string }[] = [];
+  /** Each key's sightings, by revision. */
+  readonly sightings = new Map<string, Sighting[]>();
+  /** Revisions at which a key was seen absent (a single-key read that found nothing), ascending. */
+  readonly absences = new Map<string, number[]>();
+  private readonly noWrite: Map<string, Intervals>;
+  private readonly noDelete: Map<string, Intervals>;
+
+  constructor(history: readonly EtcdOp[]) {
+    const noWrite = new Map<string, [number, number][]>();
+    const noDelete = new Map<string, [number, number][]>();
+    const add = (map: Map<string, [number, number][]>, key: string, lo: number, hi: number): void => {
+      if (hi <= lo) return;
+      const list = map.get(key);
+      if (list === undefined) map.set(key, [[lo, hi]]);
+      else list.push([lo, hi]);
+    };
+    for (const op of history) {
+      if (op.input.type === 'txn') for (const c of op.input.compare) if (c.target === 'value') this.valueCompared.add(c.key);
+      if (op.outcome !== 'ok' || op.output === undefined) continue;
+      for (const { key, at } of absencesShown(op.input, op.output)) {
+        const list = this.absences.get(key);
+        if (list === undefined) this.absences.set(key, [at]);
+        else list.push(at);
+      }
+      for (const { kv, at, valueShown } of keyValuesShown(op.input, op.output)) {
+        const { key, value, modRevision, createRevision } = kv;
+        // Every key-value a response shows makes its value not anonymous (keys-only adds "", harmlessly).
+        if (typeof key === 'string' && typeof value === 'string') this.shown.add(`${key}\u0000${value}`);
+        if (typeof key !== 'string' || typeof modRevision !== 'number' || typeof createRevision !== 'number') continue;
+        const shownValue = valueShown && typeof value === 'string' ? value : undefined;
+        this.require(modRevision, shownValue === undefined ? { key } : { key, value: shownValue });
+        if (createRevision !== modRevision) this.require(createRevision, { key });
+        if (at === undefined) continue; // seen inside a txn between its writes: when exactly is unclear
+        add(noWrite, key, modRevision, at);
+        const version = kv['version'];
+        if (typeof version === 'number') {
+          const list = this.sightings.get(key);
+          const sighting = { at, createRevision, modRevision, version };
+          if (list === undefined) this.sightings.set(key, [sighting]);
+          else list.push(sighting);
+        }
+        add(noDelete, key, createRevision, at);
+      }
+    }
+    for (const list of this.sightings.values()) list.sort((a, b) => a.at - b.at);
+    for (const list of this.absences.values()) list.sort((a, b) => a - b);
+    this.noWrite = new Map([...noWrite].map(([k, v]) => [k, merge(v)]));
+    this.noDelete = new Map([...noDelete].map(([k, v]) => [k, merge(v)]));
+  }
+
+  /** True when some response shows that `key` was not put (or deleted) at `revision`. */
+  forbids(key: string, revision: number, deleted: boolean): boolean {
+    return within(this.noWrite.get(key), revision) || (deleted && within(this.noDelete.get(key), revision));
+  }
+
+  /** The first sighting of `key` at or after `revision`. */
+  nextSighting(key: string, revision: number): Sighting | undefined {
+    const list = this.sightings.get(key);
+    if (list === undefined) return undefined;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if ((list[mid]?.at ?? Infinity) < revision) a = mid + 1;
+      else b = mid;
+    }
+    return list[a];
+  }
+
+  /** The first revision at or after `revision` at which `key` was seen absent. */
+  nextAbsence(key: string, revision: number): number | undefined {
+    const list = this.absences.get(key);
+    if (list === undefined) return undefined;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if ((list[mid] ?? Infinity) < revision) a = mid + 1;
+      else b = mid;
+    }
+    return list[a];
+  }
+
+  private require(revision: number, put: RequiredPut): void {
+    const list = this.putsAt.get(revision);
+    if (list === undefined) {
+      this.putsAt.set(revision, [put]);
+      return;
+    }
+    const same = list.find((p) => p.key === put.key);
+    if (same === undefined) list.push(put);
+    else if (same.value === undefined) list[list.indexOf(same)] = put;
+    else if (put.value !== undefined && put.value !== same.value) this.conflicts.push({ revision, key: put.key });
+  }
+}
+
+type Obj = { readonly [key: string]: Json };
+const isObj = (x: Json | undefined): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const objects = (x: Json | undefined): Obj[] => (Array.isArray(x) ? (x as readonly Json[]).filter(isObj) : []);
+
+/**
+ * The key-values a response shows, each with the revision it was live at when
+ * that is certain (undefined for a range inside a txn between its writes).
+ */
+function keyValuesShown(request: EtcdRequest, response: EtcdResponse): { kv: Obj; at: number | undefined; valueShown: boolean }[] {
+  const p = response['revision'];
+  if (typeof p !== 'number' || response['error'] !== undefined) return [];
+  const out: { kv: Obj; at: number | undefined; valueShown: boolean }[] = [];
+  /** `current`: the revision a latest read sees; `before`: the one a write's prev values show (undefined: unclear). */
+  const ofOp = (op: RequestOp, sub: Obj, current: number | undefined, before: number | undefined): void => {
+    switch (op.type) {
+      case 'range': {
+        // A range at a past revision shows that revision; otherwise the current one.
+        const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? op.revision : undefined;
+        for (const kv of objects(sub['kvs'])) out.push({ kv, at: past ?? current, valueShown: op.keysOnly !== true });
+        return;
+      }
+      case 'put': {
+        const prev = sub['prevKv'];
+        if (isObj(prev)) out.push({ kv: prev, at: before, valueShown: true });
+        return;
+      }
+      case 'delete':
+        // prev_kvs are what the delete removed: live just before its revision.
+        for (const kv of objects(sub['prevKvs'])) out.push({ kv, at: before, valueShown: true });
+        return;
+    }
+  };
+  switch (request.type) {
+    case 'range':
+      ofOp(request, response, p, undefined);
+      break;
+    case 'put':
+    case 'delete':
+      ofOp(request, response, p, p - 1);
+      break;
+    case 'txn': {
+      const succeeded = response['succeeded'];
+      const responses = response['responses'];
+      if (typeof succeeded !== 'boolean' || !Array.isArray(responses)) break;
+      const branch = succeeded ? request.success : request.failure;
+      const isWrite = (o: RequestOp | undefined): boolean => o !== undefined && o.type !== 'range';
+      // Did the txn make revision p? Then ops before its first write see p - 1, ops after its last write see p.
+      const wrote = branch.some((o) => o.type === 'put') || objects(responses).some((r) => typeof r['deleted'] === 'number' && r['deleted'] > 0);
+      for (let i = 0; i < branch.length; i++) {
+        const op = branch[i];
+        const sub = (responses as readonly Json[])[i];
+        if (op === undefined || !isObj(sub)) continue;
+        const writesBefore = branch.slice(0, i).some(isWrite);
+        const writesAfter = branch.slice(i + 1).some(isWrite);
+        const current = !writesBefore ? (wrote ? p - 1 : p) : !writesAfter ? p : undefined;
+        ofOp(op, sub, current, writesBefore ? undefined : p - 1);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+/** Single keys a read found absent, with the revision it read (top-level ranges and txn ranges before any write). */
+function absencesShown(request: EtcdRequest, response: EtcdResponse): { key: string; at: number }[] {
+  const p = response['revision'];
+  if (typeof p !== 'number' || response['error'] !== undefined) return [];
+  const absent = (op: RequestOp, sub: Obj, current: number): { key: string; at: number }[] => {
+    if (op.type !== 'range' || (op.rangeEnd !== undefined && op.rangeEnd !== '')) return [];
+    const found = op.countOnly === true ? sub['count'] !== 0 : !Array.isArray(sub['kvs']) || (sub['kvs'] as readonly Json[]).length > 0;
+    if (found) return [];
+    const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? (op.revision ?? 0) : undefined;
+    return [{ key: op.key, at: past ?? current }];
+  };
+  if (request.type === 'range') return absent(request, response, p);
+  if (request.type !== 'txn') return [];
+  const succeeded = response['succeeded'];
+  const responses = response['responses'];
+  if (typeof succeeded !== 'boolean' || !Array.isArray(responses)) return [];
+  const branch = succeeded ? request.success : request.failure;
+  const wrote = branch.some((o) => o.type === 'put') || objects(responses).some((r) => typeof r['deleted'] === 'number' && r['deleted'] > 0);
+  const out: { key: string; at: number }[] = [];
+  // Only ranges before the txn's first write: they read the store as it was before it.
+  for (let i = 0; i < branch.length && branch[i]?.type === 'range'; i++) {
+    const op = branch[i];
+    const sub = (responses as readonly Json[])[i];
+    if (op === undefined || !isObj(sub)) break;
+    out.push(...absent(op, sub, wrote ? p - 1 : p));
+  }
+  return out;
+}
+
+function merge(list: [number, number][]): Intervals {
+  list.sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [lo, hi] of list) {
+    const last = out[out.length - 1];
+    if (last !== undefined && lo <= last[1]) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out;
+}
+
+/** Whether `revision` lies in some (lo, hi]. */
+function within(intervals: Intervals | undefined, revision: number): boolean {
+  if (intervals === undefined) return false;
+  let a = 0;
+  let b = intervals.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if ((intervals[mid]?.[0] ?? Infinity) < revision) a = mid + 1;
+    else b = mid;
+  }
+  // intervals[a - 1] is the last one starting below `revision`.
+  const candidate = intervals[a - 1];
+  return candidate !== undefined && revision <= candidate[1];
+}
