@@ -10,13 +10,17 @@ export interface Flags {
   readonly initialClusterToken: string;
   readonly heartbeatMs: number;
   readonly electionMs: number;
+  /** Extra URLs serving /metrics and /health over HTTP (etcd's --listen-metrics-urls); none by default. */
+  readonly listenMetricsUrls: readonly string[];
+  /** etcd's --max-request-bytes: the largest request that may become a Raft proposal. */
+  readonly maxRequestBytes: number;
 }
 
 export type FlagsResult = { readonly ok: true; readonly flags: Flags } | { readonly ok: false; readonly error: string };
 
 const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'initial-advertise-peer-urls',
-  'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
+  'initial-cluster-token', 'heartbeat-interval', 'election-timeout', 'listen-metrics-urls', 'max-request-bytes',
 ]);
 
 export function parseFlags(argv: readonly string[]): FlagsResult {
@@ -50,6 +54,14 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
   for (const url of listenClientUrls) {
     if (hostPort(url) === null) return { ok: false, error: `--listen-client-urls: "${url}" is not an http://host:port URL` };
   }
+  const listenMetricsUrls = urls('listen-metrics-urls', '');
+  for (const url of listenMetricsUrls) {
+    if (hostPort(url) === null) return { ok: false, error: `--listen-metrics-urls: "${url}" is not an http://host:port URL` };
+  }
+  const maxRequestBytes = Number(values.get('max-request-bytes') ?? 1572864);
+  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes <= 0) {
+    return { ok: false, error: `--max-request-bytes must be a positive integer, got "${values.get('max-request-bytes') ?? ''}"` };
+  }
   return {
     ok: true,
     flags: {
@@ -61,6 +73,8 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
       initialClusterToken: values.get('initial-cluster-token') ?? 'etcd-cluster',
       heartbeatMs,
       electionMs,
+      listenMetricsUrls,
+      maxRequestBytes,
     },
   };
 }

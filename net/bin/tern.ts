@@ -1,12 +1,17 @@
 // The Tern member binary: `npm start -- <etcd flags>`. Serves etcd's KV and
-// Maintenance APIs on --listen-client-urls. This slice runs a single member; its Raft
-// log lives in LMDB under --data-dir, so a restart resumes (peers come next).
+// Maintenance APIs (gRPC) and /health, /version, /metrics (HTTP) on
+// --listen-client-urls. This slice runs a single member; its Raft log and its MVCC
+// records live in LMDB under --data-dir, so a restart resumes (peers come next).
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
+import { LmdbBackend } from '../../storage/lmdbBackend.js';
+import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { hostPort, parseFlags } from '../flags.js';
 import { Member } from '../member.js';
+import { MemberMetrics } from '../metrics.js';
 
 async function main(): Promise<void> {
   const parsed = parseFlags(process.argv.slice(2));
@@ -15,13 +20,37 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const flags = parsed.flags;
-  // The Raft log, hard state and snapshots live in LMDB under --data-dir; the key-value
-  // state is rebuilt on start from the last snapshot plus the log after it.
+  let lock: DataDirLock;
+  try {
+    lock = DataDirLock.acquire(flags.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    process.stderr.write(`tern: ${error.message}\n`);
+    process.exit(1);
+  }
+  // One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
+  // records with their applied index: the backend batch applied after a write and the
+  // next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
+  // the records are there already; the log after the last snapshot is only skipped through.
   const walDir = path.join(flags.dataDir, 'member', 'wal');
   mkdirSync(walDir, { recursive: true });
-  const logStore = LmdbLogStore.open(walDir);
+  const root = openLmdbEnv(walDir);
+  const metrics = new MemberMetrics();
+  const logStore = LmdbLogStore.onEnv(root);
+  const backend = LmdbBackend.onEnv(root, {
+    onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
+    onError: (detail) => {
+      process.stderr.write(`tern: the MVCC backend failed to commit, stopping: ${detail}\n`);
+      process.exit(1);
+    },
+  });
   const member = await Member.start({
     logStore,
+    backend,
+    metrics,
+    dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
+    maxRequestBytes: flags.maxRequestBytes,
+    metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     name: flags.name,
     clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
     peerUrls: flags.initialAdvertisePeerUrls,
@@ -32,7 +61,11 @@ async function main(): Promise<void> {
   process.stderr.write(`tern: member ${flags.name} (id ${BigInt(member.ids.memberId).toString(16)}) `
     + `serving clients on ${flags.listenClientUrls.join(',')}, data in ${flags.dataDir}\n`);
   const stop = (): void => {
-    void member.stop().then(() => logStore.close()).then(() => { process.exit(0); });
+    void member.stop()
+      .then(() => backend.close())
+      .then(() => logStore.close())
+      .then(() => root.close())
+      .then(() => { lock.release(); process.exit(0); });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -42,6 +75,15 @@ async function main(): Promise<void> {
     clearInterval(ready);
     process.stderr.write('tern: ready to serve client requests\n');
   }, 10);
+}
+
+/** The file's allocated size (LMDB's map file is sparse: its length is the map size). */
+function allocatedBytes(file: string): number {
+  try {
+    return statSync(file).blocks * 512;
+  } catch {
+    return 0;
+  }
 }
 
 main().catch((error: unknown) => {
