@@ -76,6 +76,7 @@ function sendError(response: ServerResponse, status: number, text: string): void
 function send(response: ServerResponse, status: number, contentType: string, body: string): void {
   for (const [name, value] of Object.entries(CORS)) response.setHeader(name, value);
   response.setHeader('Content-Type', contentType);
+  response.setHeader('Content-Length', Buffer.byteLength(body));
   response.writeHead(status);
   response.end(body);
 }

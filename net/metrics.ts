@@ -123,6 +123,8 @@ export class MemberMetrics {
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
+    // A leader elected since the last tick counts already.
+    if (this.sources !== null) this.observeLeader(this.sources.raft().lead);
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

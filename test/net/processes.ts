@@ -59,14 +59,15 @@ export function removeDataDir(dir: string): void {
 }
 
 /** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
-export async function startTern(options: { dataDir?: string } = {}): Promise<Running> {
+export async function startTern(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
   const port = await freePort();
-  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
-  return startAndWait(process.execPath, [bin, '--listen-client-urls', `http://127.0.0.1:${port}`, '--data-dir', dataDir],
-    'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
+  return startAndWait(process.execPath, [TERN_BIN, '--listen-client-urls', `http://127.0.0.1:${port}`, '--data-dir', dataDir,
+    ...(options.extraArgs ?? [])], 'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
+
+export const TERN_BIN = path.join(process.cwd(), 'build/net/bin/tern.js');
 
 export async function startEtcd(): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
