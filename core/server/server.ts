@@ -24,7 +24,9 @@ import type {
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
+import { AutoCompactor, type AutoCompaction } from './autoCompactor.js';
 import { EtcdStateMachine } from './stateMachine.js';
+import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
 
 export interface ResponseHeader {
   readonly clusterId: number;
@@ -43,6 +45,10 @@ export interface ServerConfig extends DriverConfig {
   readonly requestTimeoutTicks?: number;
   /** How often the leader checkpoints remaining lease TTLs, ms. */
   readonly leaseCheckpointIntervalMs?: number;
+  /** How often watchers that asked for progress notifications get one, ms (etcd: 10 min). */
+  readonly watchProgressNotifyIntervalMs?: number;
+  /** etcd's --auto-compaction-mode/-retention; absent: no auto compaction (etcd's default). */
+  readonly autoCompaction?: AutoCompaction;
 }
 
 export interface ServerPorts {
@@ -81,6 +87,9 @@ export class EtcdServer {
   private ticks = 0;
   private wasLeader = false;
   private lastCheckpointMs = 0;
+  private lastProgressNotifyMs: number;
+  private readonly watches: WatchStreams;
+  private readonly compactor: AutoCompactor | null;
   /** Leases whose revoke this leader proposed and has not seen applied. */
   private readonly revoking = new Set<number>();
 
@@ -92,6 +101,9 @@ export class EtcdServer {
     this.machine = machine;
     this.clock = clock;
     this.incarnation = incarnation;
+    this.watches = new WatchStreams(() => machine.hub);
+    this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
+    this.lastProgressNotifyMs = clock.nowMs();
   }
 
   static start(config: ServerConfig, ports: ServerPorts, observer: ServerObserver = {}): EtcdServer | RecoveryFailure {
@@ -104,7 +116,10 @@ export class EtcdServer {
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
-      onApplied: (entry) => observer.onApplied?.(entry),
+      onApplied: (entry) => {
+        holder.server?.watches.flush();
+        observer.onApplied?.(entry);
+      },
       onReadReady: (context, index) => {
         holder.server?.serveRead(context);
         observer.onReadReady?.(context, index);
@@ -137,6 +152,27 @@ export class EtcdServer {
     this.retryUnsent();
     this.leaseDuties();
     this.expireWaiters();
+    this.watchDuties();
+    this.compactionDuties();
+  }
+
+  private compactionDuties(): void {
+    if (this.compactor === null) return;
+    const store = this.machine.store;
+    const isLeader = this.driver.status().role === 'leader';
+    const target = this.compactor.onTick(this.clock.nowMs(), isLeader, store.currentRevision(), store.compactRevision());
+    // A refusal (already compacted by hand, say) changes nothing; the next period retries.
+    if (target !== null) this.propose({ kind: 'compact', compact: { revision: target } }, () => undefined);
+  }
+
+  private watchDuties(): void {
+    const now = this.clock.nowMs();
+    if (now - this.lastProgressNotifyMs >= (this.config.watchProgressNotifyIntervalMs ?? 10 * 60 * 1000)) {
+      this.lastProgressNotifyMs = now;
+      this.watches.notifyProgress();
+    }
+    // Catching-up watchers advance a bounded step per flush.
+    this.watches.flush();
   }
 
   private retryUnsent(): void {
@@ -288,6 +324,16 @@ export class EtcdServer {
 
   leaseLeases(reply: Reply<{ ids: number[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
+  }
+
+  // ------------------------------------------------------------------ watches
+
+  /**
+   * Opens a watch stream on this member's store (watches are served locally, as in
+   * etcd: not linearizable, but ordered and complete from their start revision).
+   */
+  openWatchStream(sink: WatchSink): WatchStream {
+    return this.watches.open(sink);
   }
 
   // ------------------------------------------------------------------ internals

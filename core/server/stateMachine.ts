@@ -20,7 +20,7 @@ import { fromKey, toKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { WatchHub } from '../watch/watchHub.js';
-import { decodeEnvelope, decodeJson, encodeJson, type InternalRequest } from './requests.js';
+import { decodeAny, decodeEnvelope, encodeBinary, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 
 export interface EtcdStateMachineOptions {
@@ -28,7 +28,7 @@ export interface EtcdStateMachineOptions {
   readonly clock: Clock;
   /** Called on the member that applied a request, with its result (the proposer answers its client). */
   readonly onResult: (requestId: string, result: ApplyResult) => void;
-  /** The state was replaced by a snapshot's (watchers and observers start over). */
+  /** The state was replaced by a snapshot's (observers start over; watchers catch up). */
   readonly onRestore?: () => void;
   /** Where MVCC records live; a fresh MemoryBackend if absent. A durable one may hold applied state already. */
   readonly backend?: MvccBackend;
@@ -53,7 +53,7 @@ const ALL_KEYS = new Uint8Array([0]);
 export class EtcdStateMachine implements StateMachine {
   store: MvccStore;
   lessor: Lessor;
-  hub: WatchHub;
+  readonly hub: WatchHub;
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };
   private readonly options: EtcdStateMachineOptions;
@@ -95,17 +95,17 @@ export class EtcdStateMachine implements StateMachine {
   snapshot(): Uint8Array {
     const dump = this.store.backend.dump();
     const image: SnapshotImage = { records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases() };
-    return encodeJson(image);
+    return encodeBinary(image);
   }
 
   restore(data: Uint8Array): void {
-    const image = decodeJson(data) as SnapshotImage | null;
+    const image = decodeAny(data) as SnapshotImage | null;
     if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
     this.store = this.newStore(this.installRecords(image));
-    // Watchers cannot follow a store replaced wholesale; their clients re-watch.
-    this.hub = new WatchHub(this.store);
+    // Watchers keep their place and catch up from the new store's history.
+    this.hub.rebind(this.store);
     this.options.onRestore?.();
   }
 

@@ -26,6 +26,8 @@ export interface WatchCreateRequest {
   readonly filters?: readonly WatchFilter[];
   readonly prevKv?: boolean;
   readonly progressNotify?: boolean;
+  /** A client-chosen id (etcd 3.4's watch_id); 0 or absent: the next free id. */
+  readonly watchId?: number;
 }
 
 export interface WatchEvent {
@@ -41,6 +43,8 @@ export interface WatchResponse {
   readonly created: boolean;
   readonly canceled: boolean;
   readonly compactRevision: number;
+  /** Why the server canceled the watcher, when it says (etcd 3.4's cancel_reason). */
+  readonly cancelReason?: string;
   readonly events: readonly WatchEvent[];
 }
 
@@ -71,6 +75,8 @@ interface Watcher {
   synced: boolean;
   /** Events not yet handed out, whole revisions only. */
   buffer: WatchEvent[];
+  /** Events went out since the last progress notification (etcd skips busy watchers). */
+  active: boolean;
 }
 
 interface Stream {
@@ -87,7 +93,7 @@ const NO_EVENTS: readonly WatchEvent[] = [];
 export class WatchHub {
   private readonly streams = new Map<number, Stream>();
   private nextStreamId = 1;
-  private readonly store: WatchedStore;
+  private store: WatchedStore;
   private readonly maxBufferedEvents: number;
   private readonly catchUpRevisionsPerStep: number;
 
@@ -108,12 +114,26 @@ export class WatchHub {
     this.streams.delete(streamId);
   }
 
-  /** Creates a watcher; its `created` response (and any events) come out of `take`. */
+  /**
+   * Creates a watcher; its `created` response (and any events) come out of `take`.
+   * Returns its id, or -1 when it was refused (the refusal is in `take` too).
+   */
   watch(streamId: number, request: WatchCreateRequest): number {
     const stream = this.stream(streamId);
-    const id = stream.nextWatchId++;
     const current = this.store.currentRevision();
-    const start = (request.startRevision ?? 0) <= 0 ? current + 1 : (request.startRevision ?? 0);
+    const asked = request.startRevision ?? 0;
+    if (asked < 0) {
+      // etcd: created and canceled at once, with no watcher id.
+      stream.control.push(control(-1, current, { created: true, canceled: true, cancelReason: COMPACTED_REASON }));
+      return -1;
+    }
+    const wanted = request.watchId ?? 0;
+    if (wanted > 0 && stream.watchers.has(wanted)) {
+      stream.control.push(control(wanted, current, { created: true, canceled: true, cancelReason: DUPLICATE_ID_REASON }));
+      return -1;
+    }
+    const id = wanted > 0 ? wanted : this.freeId(stream);
+    const start = asked === 0 ? current + 1 : asked;
     const watcher: Watcher = {
       id,
       range: keyRange(toKey(request.key), toKey(request.rangeEnd ?? new Uint8Array(0))),
@@ -123,10 +143,17 @@ export class WatchHub {
       nextRevision: start,
       synced: start > current,
       buffer: [],
+      active: false,
     };
     stream.watchers.set(id, watcher);
     stream.control.push(control(id, current, { created: true }));
     return id;
+  }
+
+  /** etcd's AutoWatchID: the lowest id from the stream's counter on that is not taken. */
+  private freeId(stream: Stream): number {
+    while (stream.watchers.has(stream.nextWatchId)) stream.nextWatchId++;
+    return stream.nextWatchId++;
   }
 
   cancel(streamId: number, watchId: number): boolean {
@@ -146,6 +173,8 @@ export class WatchHub {
     for (const stream of this.streams.values()) {
       for (const w of stream.watchers.values()) {
         if (!w.synced) continue;
+        // A watcher created for a future revision waits until the store reaches it.
+        if (mainRevision < w.nextRevision) continue;
         invariant(w.nextRevision === mainRevision,
           () => `synced watcher ${w.id} expected revision ${w.nextRevision}, got ${mainRevision}`);
         const matching = this.matching(w, events.map((e) => ({ kv: e.kv, prevKv: e.prevKv, type: e.type })));
@@ -157,6 +186,19 @@ export class WatchHub {
         w.buffer.push(...matching);
         w.nextRevision = mainRevision + 1;
       }
+    }
+  }
+
+  /**
+   * The store was replaced wholesale (a Raft snapshot was installed). Watchers keep
+   * their place: each catches up from the new store's history from the revision it
+   * needs next — or is canceled with the compact revision if that history is gone.
+   */
+  rebind(store: WatchedStore): void {
+    this.store = store;
+    const current = store.currentRevision();
+    for (const stream of this.streams.values()) {
+      for (const w of stream.watchers.values()) w.synced = w.nextRevision > current;
     }
   }
 
@@ -174,6 +216,7 @@ export class WatchHub {
       if (w.buffer.length === 0) continue;
       out.push({ watchId: w.id, revision: current, created: false, canceled: false, compactRevision: 0, events: w.buffer });
       w.buffer = [];
+      w.active = true;
     }
     if (stream.progressRequested && [...stream.watchers.values()].every((w) => w.synced)) {
       stream.progressRequested = false;
@@ -182,12 +225,17 @@ export class WatchHub {
     return out;
   }
 
-  /** Periodic progress notification for synced, idle watchers that asked for it. */
+  /**
+   * Periodic progress notification (the host calls it every progress interval): each
+   * watcher that asked for it, is synced and got no events since the last round hears
+   * the current revision under its own id.
+   */
   notifyProgress(): void {
     const current = this.store.currentRevision();
     for (const stream of this.streams.values()) {
       for (const w of stream.watchers.values()) {
-        if (w.progressNotify && w.synced && w.buffer.length === 0) stream.control.push(control(w.id, current, {}));
+        if (w.progressNotify && w.synced && w.buffer.length === 0 && !w.active) stream.control.push(control(w.id, current, {}));
+        w.active = false;
       }
     }
   }
@@ -251,11 +299,22 @@ export class WatchHub {
   }
 }
 
-function control(watchId: number, revision: number, flags: { created?: boolean; canceled?: boolean; compactRevision?: number }): WatchResponse {
-  return {
+const COMPACTED_REASON = 'etcdserver: mvcc: required revision has been compacted';
+const DUPLICATE_ID_REASON = 'mvcc: duplicate watch ID provided on the WatchStream';
+
+interface ControlFlags {
+  readonly created?: boolean;
+  readonly canceled?: boolean;
+  readonly compactRevision?: number;
+  readonly cancelReason?: string;
+}
+
+function control(watchId: number, revision: number, flags: ControlFlags): WatchResponse {
+  const response = {
     watchId, revision, created: flags.created === true, canceled: flags.canceled === true,
     compactRevision: flags.compactRevision ?? 0, events: NO_EVENTS,
   };
+  return flags.cancelReason === undefined ? response : { ...response, cancelReason: flags.cancelReason };
 }
 
 function toKeyValue(kv: StoredKv): KeyValue {

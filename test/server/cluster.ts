@@ -3,7 +3,7 @@
 
 import type { Message, NodeId } from '../../core/raft/types.js';
 import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
-import { EtcdServer } from '../../core/server/server.js';
+import { EtcdServer, type ServerConfig } from '../../core/server/server.js';
 import { TestRandom } from '../raft/harness.js';
 
 export class ServerCluster {
@@ -14,7 +14,8 @@ export class ServerCluster {
   nowMs = 0;
   readonly tickMs = 100;
 
-  constructor(readonly ids: readonly NodeId[], private readonly options: { leaseCheckpointIntervalMs?: number } = {}) {
+  /** `options`: server settings beyond the cluster's own (ids, timing). */
+  constructor(readonly ids: readonly NodeId[], private readonly options: Partial<Omit<ServerConfig, 'id' | 'initialVoters'>> = {}) {
     for (const id of ids) {
       this.disks.set(id, new MemoryLogStore());
       this.start(id);
@@ -25,8 +26,7 @@ export class ServerCluster {
     const disk = this.disks.get(id);
     if (disk === undefined) throw new Error(`no disk for ${id}`);
     const server = EtcdServer.start(
-      { id, initialVoters: this.ids, clusterId: 99, tickMs: this.tickMs, electionTicks: 10, heartbeatTicks: 1,
-        ...(this.options.leaseCheckpointIntervalMs === undefined ? {} : { leaseCheckpointIntervalMs: this.options.leaseCheckpointIntervalMs }) },
+      { clusterId: 99, tickMs: this.tickMs, electionTicks: 10, heartbeatTicks: 1, ...this.options, id, initialVoters: this.ids },
       { logStore: disk, transport: { send: (m) => this.queue.push(m) }, random: new TestRandom(id), clock: { nowMs: () => this.nowMs } },
     );
     if ('kind' in server) throw new Error(server.detail);

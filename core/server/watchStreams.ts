@@ -1,0 +1,97 @@
+// Watch streams over the member's watch hub: what a host (a gRPC Watch stream, a
+// simulated watch client) opens to watch keys. The hub is pull-based; this module
+// pushes: after every applied entry, every tick and every request on a stream, each
+// stream's ready responses go to its sink, in order.
+
+import type { WatchCreateRequest, WatchHub, WatchResponse } from '../watch/watchHub.js';
+
+/** Receives a stream's responses, in order. Must not call back into the stream synchronously. */
+export type WatchSink = (responses: readonly WatchResponse[]) => void;
+
+export interface WatchStream {
+  /** Creates a watcher; its `created` response (or refusal) and events arrive at the sink. */
+  watch(request: WatchCreateRequest): void;
+  /** Cancels a watcher; a `canceled` response follows only if it existed (as etcd). */
+  cancel(watchId: number): void;
+  /** Asks for a progress response (watch id -1) once every watcher of the stream is synced. */
+  requestProgress(): void;
+  /** Closes the stream: no more responses. */
+  close(): void;
+}
+
+export class WatchStreams {
+  private readonly hub: () => WatchHub;
+  private readonly sinks = new Map<number, WatchSink>();
+  private flushing = false;
+  private flushAgain = false;
+
+  /** `hub` is read on every use: the state machine owns it. */
+  constructor(hub: () => WatchHub) {
+    this.hub = hub;
+  }
+
+  open(sink: WatchSink): WatchStream {
+    const id = this.hub().openStream();
+    this.sinks.set(id, sink);
+    const live = (): boolean => this.sinks.has(id);
+    return {
+      watch: (request) => {
+        if (!live()) return;
+        this.hub().watch(id, request);
+        this.flush();
+      },
+      cancel: (watchId) => {
+        if (!live()) return;
+        this.hub().cancel(id, watchId);
+        this.flush();
+      },
+      requestProgress: () => {
+        if (!live()) return;
+        this.hub().requestProgress(id);
+        this.flush();
+      },
+      close: () => {
+        if (!this.sinks.delete(id)) return;
+        this.hub().closeStream(id);
+      },
+    };
+  }
+
+  get size(): number {
+    return this.sinks.size;
+  }
+
+  /** Periodic progress notifications for the watchers that asked for them. */
+  notifyProgress(): void {
+    if (this.sinks.size === 0) return;
+    this.hub().notifyProgress();
+    this.flush();
+  }
+
+  /** A sink flushed while we were flushing (read through a call: TypeScript narrows fields). */
+  private reentered(): boolean {
+    return this.flushAgain;
+  }
+
+  /** Hands every stream's ready responses to its sink (re-entrant calls run after). */
+  flush(): void {
+    if (this.sinks.size === 0) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        for (const [id, sink] of [...this.sinks]) {
+          if (!this.sinks.has(id)) continue; // closed by an earlier sink
+          const responses = this.hub().take(id);
+          if (responses.length > 0) sink(responses);
+        }
+      } while (this.reentered());
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
