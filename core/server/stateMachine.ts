@@ -103,20 +103,22 @@ export class EtcdStateMachine implements StateMachine {
     if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
-    this.store = this.newStore(this.installRecords(image));
+    this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);
     this.options.onRestore?.();
   }
 
   /**
-   * The backend with a snapshot's records — unless it already holds a later state: a
-   * durable backend opened on restart is usually ahead of the last snapshot, and is kept.
+   * A store over the snapshot's records — unless the backend already holds a later
+   * state: a durable backend opened on restart is usually ahead of the last snapshot,
+   * and the store over it is kept as it is (no second index rebuild).
    */
-  private installRecords(image: SnapshotImage): MvccBackend {
-    if (image.meta.appliedIndex > this.backendStore.meta().appliedIndex) this.backendStore.replaceAll(image);
+  private storeFor(image: SnapshotImage): MvccStore {
     if (image.meta.appliedIndex >= this.resumedAt) this.resumedAt = 0; // nothing left to replay
-    return this.backendStore;
+    if (image.meta.appliedIndex <= this.backendStore.meta().appliedIndex) return this.store;
+    this.backendStore.replaceAll(image);
+    return this.newStore(this.backendStore);
   }
 
   /**
