@@ -2,6 +2,7 @@
 // /metrics answer as real etcd's do (compared side by side), gRPC keeps working on the
 // same port, and the metrics move with the traffic.
 import test from 'ava';
+import { httpEndpoints } from '../../net/httpEndpoints.js';
 import { etcdctl, freePort, startEtcd, startTern, type Running } from './processes.js';
 
 interface Answer {
@@ -101,5 +102,21 @@ test('--listen-metrics-urls serves /metrics and /health only', async (t) => {
     t.is((await get(endpoint, '/version')).status, 404);
   } finally {
     await tern.stop();
+  }
+});
+
+test('/health without a leader: 503 and etcd 3.4\'s body (observed on a member whose peer was stopped)', async (t) => {
+  const server = httpEndpoints({ healthy: () => Promise.resolve(false), metrics: () => Promise.resolve({ contentType: 'text/plain', body: '' }) });
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  try {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    t.is(response.status, 503);
+    t.is(await response.text(), '{"health":"false"}\n');
+    t.is(response.headers.get('x-content-type-options'), 'nosniff');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => { server.close(resolve); });
   }
 });
