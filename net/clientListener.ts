@@ -60,7 +60,9 @@ export class ClientListener {
   private sniff(socket: Socket): void {
     this.sockets.add(socket);
     const chunks: Buffer[] = [];
-    socket.setTimeout(SNIFF_TIMEOUT_MS, () => { socket.destroy(); });
+    const onTimeout = (): void => { socket.destroy(); };
+    socket.setTimeout(SNIFF_TIMEOUT_MS);
+    socket.once('timeout', onTimeout);
     const onReadable = (): void => {
       for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) chunks.push(chunk);
       const head = Buffer.concat(chunks);
@@ -68,6 +70,8 @@ export class ClientListener {
       if (protocol === null) return; // a prefix of the preface so far: wait for more
       socket.off('readable', onReadable);
       socket.off('end', onEnd);
+      // The new owner keeps its own timeouts (HTTP keep-alive); ours must not fire on them.
+      socket.off('timeout', onTimeout);
       socket.setTimeout(0);
       this.sockets.delete(socket);
       socket.unshift(head);
