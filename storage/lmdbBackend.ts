@@ -23,7 +23,10 @@ const META_KEY = Buffer.from('meta');
 export interface LmdbBackendOptions {
   /** Called when a batch failed to commit; the backend then refuses every call. */
   readonly onError?: (detail: string) => void;
-  /** Called with each batch's time from write() to its commit, in seconds (etcd_disk_backend_commit_duration_seconds). */
+  /**
+   * Called once per LMDB transaction with the time from its first batch's write() to its
+   * commit, in seconds (etcd_disk_backend_commit_duration_seconds counts commits, not batches).
+   */
   readonly onCommit?: (seconds: number) => void;
 }
 
@@ -53,6 +56,7 @@ export class LmdbBackend implements MvccBackend {
   private replacing: number | null = null;
   private readonly onError: ((detail: string) => void) | null;
   private readonly onCommit: ((seconds: number) => void) | null;
+  private timedCommit: CommitPromise | null = null;
 
   /** Opens (creating if needed) the backend in its own LMDB environment in `dir`. */
   static open(dir: string, options: LmdbBackendOptions = {}): LmdbBackend {
@@ -145,10 +149,15 @@ export class LmdbBackend implements MvccBackend {
       this.fail(error);
       throw error;
     }
+    // lmdb-js hands every batch of one transaction the same promise: time it once.
+    if (this.onCommit !== null && committed !== this.timedCommit) {
+      this.timedCommit = committed;
+      const onCommit = this.onCommit;
+      void committed.then(() => { onCommit((performance.now() - startedMs) / 1000); }, () => undefined);
+    }
     void committed.then(() => {
       // Reads after this point must see the committed transaction, not an older snapshot.
       this.root.resetReadTxn();
-      this.onCommit?.((performance.now() - startedMs) / 1000);
       settle();
     }, (error: unknown) => { this.fail(error); });
   }

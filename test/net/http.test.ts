@@ -84,7 +84,7 @@ test('gRPC works on the same port, and the metrics count what it did', async (t)
     t.is(sample(after, 'etcd_debugging_mvcc_keys_total'), 5);
     t.true(sample(after, 'etcd_server_proposals_applied_total') >= sample(before, 'etcd_server_proposals_applied_total') + 5);
     t.true(sample(after, 'etcd_disk_wal_fsync_duration_seconds_count') > sample(before, 'etcd_disk_wal_fsync_duration_seconds_count'));
-    t.true(sample(after, 'etcd_disk_backend_commit_duration_seconds_count') >= 5);
+    t.true(sample(after, 'etcd_disk_backend_commit_duration_seconds_count') > 0);
     t.true(sample(after, 'etcd_mvcc_db_total_size_in_bytes') > 0);
     t.is(sample(after, 'etcd_server_proposals_pending'), 0);
   } finally {
