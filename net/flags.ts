@@ -38,7 +38,10 @@ export interface Flags {
    * etcd). Revision mode: the number of revisions to keep.
    */
   readonly autoCompactionRetention: number;
+  /** Extra URLs serving /metrics and /health over HTTP (etcd's --listen-metrics-urls); none by default. */
   readonly listenMetricsUrls: readonly string[];
+  /** etcd's --max-request-bytes: the largest request that may become a Raft proposal. */
+  readonly maxRequestBytes: number;
 }
 
 export type FlagsResult =
@@ -49,6 +52,7 @@ const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
   'initial-cluster', 'initial-cluster-state', 'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
   'snapshot-count', 'quota-backend-bytes', 'auto-compaction-mode', 'auto-compaction-retention', 'listen-metrics-urls',
+  'max-request-bytes',
 ]);
 
 const DEFAULT_NAME = 'default';
@@ -127,7 +131,15 @@ function interpret(values: Map<string, string>): Flags {
     autoCompactionMode: mode,
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
+    maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
   };
+}
+
+/** A positive integer flag. */
+function positive(values: Map<string, string>, flag: string, fallback: number): number {
+  const n = unsigned(values, flag, fallback);
+  if (n === 0) throw usage(flag, values.get(flag) ?? '', 'must be positive');
+  return n;
 }
 
 /** A non-negative integer flag (etcd's uint64/int64 flags: Go's "parse error" on junk). */

@@ -5,14 +5,20 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { MvccBackend } from '../core/mvcc/backend.js';
 import { decodeConfChange } from '../core/raft/confchange.js';
 import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
 import type { Entry } from '../core/raft/types.js';
 import type { AutoCompaction } from '../core/server/autoCompactor.js';
 import { EtcdServer } from '../core/server/server.js';
+import { ClientListener } from './clientListener.js';
 import { clusterHandlers } from './clusterService.js';
 import { hostPort } from './flags.js';
+import { grpcMetricsInterceptor } from './grpcMetrics.js';
+import { httpEndpoints, type HttpSources } from './httpEndpoints.js';
+import { MemberMetrics } from './metrics.js';
 import { PeerClients } from './peer/client.js';
 import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
 import { decodeContext, type MemberRecord, type Membership } from './peer/membership.js';
@@ -21,7 +27,9 @@ import { peerHandlers } from './peer/service.js';
 import { PeerTransport } from './peer/transport.js';
 import { loadEtcdServices } from './protos.js';
 import { Reconfigurer } from './reconfig.js';
+import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES, limitRequestSize } from './requestLimit.js';
 import { kvHandlers, maintenanceHandlers } from './services.js';
+import { timedLogStore } from './timedLogStore.js';
 
 export interface MemberOptions {
   readonly membership: Membership;
@@ -44,6 +52,16 @@ export interface MemberOptions {
   readonly log?: (line: string) => void;
   /** This member was removed from the cluster (etcd then stops the member). */
   readonly onRemoved?: () => void;
+  /** Where the MVCC records live; in memory (rebuilt from the log on start) if absent. */
+  readonly backend?: MvccBackend;
+  /** host:port pairs serving only /metrics and /health (etcd's --listen-metrics-urls). */
+  readonly metricsAddresses?: readonly string[];
+  /** etcd's --max-request-bytes (default 1.5 MiB). */
+  readonly maxRequestBytes?: number;
+  /** The metrics the storage adapters already feed; a fresh set if absent. */
+  readonly metrics?: MemberMetrics;
+  /** Bytes the database takes on disk (etcd_mvcc_db_total_size_in_bytes). */
+  readonly dbSizeBytes?: () => number;
 }
 
 
@@ -56,7 +74,10 @@ export class Member {
   readonly transport: PeerTransport;
   readonly reconfig: Reconfigurer;
   private readonly peers = new PeerClients();
-  private readonly clientServer = new grpc.Server();
+  readonly metrics: MemberMetrics;
+  private readonly clientServer: grpc.Server;
+  /** The client ports (gRPC and HTTP/1.1 sniffed apart) and the metrics ports. */
+  private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly peerServer = new grpc.Server(PEER_CHANNEL_OPTIONS);
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly options: MemberOptions;
@@ -68,8 +89,13 @@ export class Member {
   readonly leaseKeepAlive: KeepAlive;
   readonly leaseTimeToLive: LeaseTimeToLive;
 
-  private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer) {
+  private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer, metrics: MemberMetrics) {
     this.options = options;
+    this.metrics = metrics;
+    this.clientServer = new grpc.Server({
+      interceptors: [grpcMetricsInterceptor(metrics)],
+      'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
+    });
     this.membership = options.membership;
     this.server = server;
     this.transport = transport;
@@ -89,6 +115,8 @@ export class Member {
     const transport = new PeerTransport(membership, { log });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
     const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
+    const metrics = options.metrics ?? new MemberMetrics();
+    const logStore = timedLogStore(options.logStore ?? new MemoryLogStore(), (s) => { metrics.walFsyncSeconds.observe(s); });
     const started = EtcdServer.start(
       {
         id: membership.selfRaftId, initialVoters: membership.voters(), clusterId: 0, tickMs: options.heartbeatMs,
@@ -97,10 +125,11 @@ export class Member {
         ...(options.autoCompaction === undefined ? {} : { autoCompaction: options.autoCompaction }),
       },
       {
-        logStore: options.logStore ?? new MemoryLogStore(),
+        logStore,
         transport,
         random: { intBelow: (bound) => randomInt(bound) },
         clock: { nowMs: () => Date.now() },
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
       },
       {
         onApplied: (entry) => {
@@ -121,8 +150,12 @@ export class Member {
     // clock, so that a new cluster elects at once (pre-vote keeps a restarted member
     // from disturbing a cluster that has a leader).
     for (let i = 0; i < electionTicks - 1; i++) started.tick();
-    const m = new Member(options, started, transport, reconfig);
-    m.timers.push(setInterval(() => { started.tick(); }, options.heartbeatMs));
+    const m = new Member(options, started, transport, reconfig, metrics);
+    metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
+    m.timers.push(setInterval(() => {
+      started.tick();
+      metrics.observeLeader(started.driver.status().lead);
+    }, options.heartbeatMs));
     membership.onChange(() => {
       if (membership.get(membership.selfId) === undefined) options.onRemoved?.();
     });
@@ -145,12 +178,28 @@ export class Member {
     const services = loadEtcdServices();
     const ids = this.ids;
     const etcdIdOf = (raftId: number): string => this.membership.etcdIdOf(raftId).toString();
-    this.clientServer.addService(services.kv, kvHandlers(this.server, ids));
+    const limit = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.clientServer.addService(...limitRequestSize(services.kv, kvHandlers(this.server, ids), limit));
     this.clientServer.addService(services.maintenance, maintenanceHandlers(this.server, ids, etcdIdOf));
     this.clientServer.addService(services.cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
     for (const address of this.options.peerAddresses) await bind(this.peerServer, address);
-    for (const address of this.options.clientAddresses) await bind(this.clientServer, address);
+    // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
+    const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };
+    const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const clientHttp = httpEndpoints(http, 'client');
+    this.listeners.push(closable(clientHttp));
+    for (const address of this.options.clientAddresses) {
+      const listener = new ClientListener({ grpc: injector, http: clientHttp });
+      this.listeners.push(listener);
+      await listener.listen(...splitHostPort(address));
+    }
+    for (const address of this.options.metricsAddresses ?? []) {
+      const server = httpEndpoints(http, 'metrics');
+      this.listeners.push(closable(server));
+      await listenHttp(server, address);
+    }
   }
+
 
   /** The record this member publishes about itself. */
   private self(): MemberRecord {
@@ -177,6 +226,39 @@ export class Member {
     }
   }
 
+  private metricSources(dbSizeBytes: () => number): Parameters<MemberMetrics['bind']>[0] {
+    const server = this.server;
+    return {
+      raft: () => {
+        const s = server.driver.status();
+        return { lead: s.lead, isLeader: s.role === 'leader', committedIndex: s.hardState.commit, appliedIndex: s.applied };
+      },
+      pendingProposals: () => server.pendingProposals(),
+      keysTotal: () => {
+        const all = new Uint8Array([0]);
+        const r = server.machine.store.range({ key: all, rangeEnd: all, countOnly: true, serializable: true });
+        return 'count' in r ? r.count : 0;
+      },
+      dbTotalSizeBytes: dbSizeBytes,
+      applyCounts: () => server.machine.applyCounts,
+    };
+  }
+
+  /**
+   * etcd 3.4's /health: unhealthy at once without a leader; otherwise healthy if a
+   * request through Raft (here a linearizable read) completes within a second.
+   */
+  private healthy(): Promise<boolean> {
+    if (this.server.driver.status().lead === 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { resolve(false); }, 1000);
+      this.server.range({ key: new TextEncoder().encode('health') }, (result) => {
+        clearTimeout(timer);
+        resolve(!('kind' in result));
+      });
+    });
+  }
+
   isLeader(): boolean {
     return this.server.driver.status().role === 'leader';
   }
@@ -191,17 +273,20 @@ export class Member {
    * end on their own (the other members keep theirs open), so the peer server is cut at
    * once; clients get a grace period (long-lived watch streams would hold it forever).
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.server.driver.stop();
     this.transport.close();
     this.peers.close();
     this.peerServer.forceShutdown();
+    // A listener's close waits for its sockets, the gRPC ones included: end those in parallel.
+    const listenersClosed = Promise.all(this.listeners.map((l) => l.close()));
     const client = this.clientServer;
-    return new Promise((resolve) => {
+    await new Promise<void>((resolve) => {
       const force = setTimeout(() => { client.forceShutdown(); resolve(); }, CLIENT_SHUTDOWN_GRACE_MS);
       client.tryShutdown(() => { clearTimeout(force); resolve(); });
     });
+    await listenersClosed;
   }
 }
 
@@ -220,4 +305,29 @@ function bind(server: grpc.Server, address: string): Promise<number> {
       else resolve(port);
     });
   });
+}
+
+/** "127.0.0.1:2379" → ["127.0.0.1", 2379]; "[::1]:2379" → ["::1", 2379]. */
+function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))];
+}
+
+function listenHttp(server: HttpServer, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(splitHostPort(address)[1], splitHostPort(address)[0], () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closable(server: HttpServer): { close(): Promise<void> } {
+  return {
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => { resolve(); });
+    }),
+  };
 }

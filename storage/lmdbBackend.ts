@@ -12,7 +12,7 @@
 // records and meta of a batch commit together or not at all — and order: a later batch
 // never survives an earlier one.
 
-import type { BackendBatch, BackendMeta, MvccBackend, StoredKv } from '../core/mvcc/backend.js';
+import type { BackendBatch, BackendDump, BackendMeta, MvccBackend, StoredKv } from '../core/mvcc/backend.js';
 import type { Rev } from '../core/mvcc/revision.js';
 import { decodeBackendMeta, decodeStoredKv, encodeBackendMeta, encodeStoredKv, readU64Key, u64Key } from './codec.js';
 import type { BinaryDb, CommitPromise, LmdbRoot } from './lmdbEnv.js';
@@ -23,7 +23,15 @@ const META_KEY = Buffer.from('meta');
 export interface LmdbBackendOptions {
   /** Called when a batch failed to commit; the backend then refuses every call. */
   readonly onError?: (detail: string) => void;
+  /**
+   * Called once per LMDB transaction with the time from its first batch's write() to its
+   * commit, in seconds (etcd_disk_backend_commit_duration_seconds counts commits, not batches).
+   */
+  readonly onCommit?: (seconds: number) => void;
 }
+
+/** Every revision there is (revisions are below 2^53). */
+const MAX_REV = Number.MAX_SAFE_INTEGER;
 
 interface Pending {
   /** The batch that wrote it: only that batch's commit may drop it from the overlay. */
@@ -41,7 +49,14 @@ export class LmdbBackend implements MvccBackend {
   /** The largest revision ever written (writes only append larger ones, as in MemoryBackend). */
   private maxRev = -1;
   private failure: string | null = null;
+  /**
+   * The batch of a replaceAll() not yet committed: until it is, the stored records are
+   * stale as a whole, and reads consult the overlay alone.
+   */
+  private replacing: number | null = null;
   private readonly onError: ((detail: string) => void) | null;
+  private readonly onCommit: ((seconds: number) => void) | null;
+  private timedCommit: CommitPromise | null = null;
 
   /** Opens (creating if needed) the backend in its own LMDB environment in `dir`. */
   static open(dir: string, options: LmdbBackendOptions = {}): LmdbBackend {
@@ -55,6 +70,7 @@ export class LmdbBackend implements MvccBackend {
 
   private constructor(readonly root: LmdbRoot, private readonly ownsRoot: boolean, options: LmdbBackendOptions) {
     this.onError = options.onError ?? null;
+    this.onCommit = options.onCommit ?? null;
     this.records = openBinaryDb(root, 'mvcc');
     this.metaDb = openBinaryDb(root, 'mvcc-meta');
     // The port has no failure channel for reading at open: a corrupt store throws here,
@@ -82,23 +98,67 @@ export class LmdbBackend implements MvccBackend {
     }
     for (const r of batch.deletes) this.pending.set(r, { seq, kv: null });
     this.metaValue = batch.meta;
+    this.commit(puts, deletes, meta, () => {
+      for (const [r] of batch.puts) this.settle(r, seq);
+      for (const r of batch.deletes) this.settle(r, seq);
+    });
+  }
 
+  /**
+   * Deletes every stored record and writes the dump's, in one transaction. The records
+   * to delete are the committed ones plus those of batches not yet committed (they
+   * commit before this one: lmdb-js keeps the order of writes).
+   */
+  replaceAll(dump: BackendDump): void {
+    this.check();
+    const puts = dump.records.map(([r, kv]): [Buffer, Buffer] => [u64Key(r), encodeStoredKv(kv)]);
+    const meta = encodeBackendMeta(dump.meta);
+    const stale = new Set<Rev>(this.pending.keys());
+    if (this.replacing === null) for (const key of this.records.getKeys()) stale.add(readU64Key(key));
+    const deletes = [...stale].map((r) => u64Key(r));
+
+    const seq = ++this.seq;
+    this.pending.clear();
+    for (const [r, kv] of dump.records) this.pending.set(r, { seq, kv });
+    this.replacing = seq;
+    this.maxRev = dump.records.reduce((max, [r]) => Math.max(max, r), -1);
+    this.metaValue = dump.meta;
+    this.commit(puts, deletes, meta, () => {
+      if (this.replacing === seq) this.replacing = null;
+      for (const [r] of dump.records) this.settle(r, seq);
+    });
+  }
+
+  dump(): BackendDump {
+    const records: [Rev, StoredKv][] = [];
+    this.scan(0, MAX_REV, (r, kv) => { records.push([r, kv]); return true; });
+    return { records, meta: this.meta() };
+  }
+
+  private commit(puts: readonly [Buffer, Buffer][], deletes: readonly Buffer[], meta: Buffer, settle: () => void): void {
+    const startedMs = performance.now();
     let committed: CommitPromise;
     try {
       committed = this.root.batch(() => {
-        for (const [k, v] of puts) void this.records.put(k, v);
+        // Deletes first: a replaceAll deletes revisions it then writes again.
         for (const k of deletes) void this.records.remove(k);
+        for (const [k, v] of puts) void this.records.put(k, v);
         void this.metaDb.put(META_KEY, meta);
       });
     } catch (error) {
       this.fail(error);
       throw error;
     }
+    // lmdb-js hands every batch of one transaction the same promise: time it once.
+    if (this.onCommit !== null && committed !== this.timedCommit) {
+      this.timedCommit = committed;
+      const onCommit = this.onCommit;
+      void committed.then(() => { onCommit((performance.now() - startedMs) / 1000); }, () => undefined);
+    }
     void committed.then(() => {
       // Reads after this point must see the committed transaction, not an older snapshot.
       this.root.resetReadTxn();
-      for (const [r] of batch.puts) this.settle(r, seq);
-      for (const r of batch.deletes) this.settle(r, seq);
+      settle();
     }, (error: unknown) => { this.fail(error); });
   }
 
@@ -106,6 +166,7 @@ export class LmdbBackend implements MvccBackend {
     this.check();
     const p = this.pending.get(revision);
     if (p !== undefined) return p.kv ?? undefined;
+    if (this.replacing !== null) return undefined;
     const value = this.records.get(u64Key(revision));
     return value === undefined ? undefined : decodeStoredKv(revision, value);
   }
@@ -115,7 +176,8 @@ export class LmdbBackend implements MvccBackend {
     if (from >= to) return;
     const overlay = [...this.pending.entries()].filter(([r]) => r >= from && r < to).sort((a, b) => a[0] - b[0]);
     let o = 0;
-    for (const { key, value } of this.records.getRange({ start: u64Key(from), end: u64Key(to) })) {
+    const stored = this.replacing === null ? this.records.getRange({ start: u64Key(from), end: u64Key(to) }) : [];
+    for (const { key, value } of stored) {
       const r = readU64Key(key);
       for (let next = overlay[o]; next !== undefined && next[0] < r; next = overlay[++o]) {
         if (next[1].kv !== null && !visit(next[0], next[1].kv)) return;
@@ -147,7 +209,7 @@ export class LmdbBackend implements MvccBackend {
   private exists(r: Rev): boolean {
     const p = this.pending.get(r);
     if (p !== undefined) return p.kv !== null;
-    return this.records.doesExist(u64Key(r));
+    return this.replacing === null && this.records.doesExist(u64Key(r));
   }
 
   private settle(r: Rev, seq: number): void {

@@ -7,8 +7,10 @@
 // sees a whole write or none of it.
 //
 // Durability: `done` is called when lmdb-js reports the transaction flushed (synced),
-// not merely committed. Writes with mustSync=false are acknowledged on commit (etcd
-// skips the fsync for a commit-index-only change too); a later synced write covers them.
+// not merely committed. Writes with mustSync=false (a commit-index-only change; etcd
+// skips the fsync for it too) are acknowledged at once, in a microtask: lmdb-js keeps
+// the order of writes, so a later synced write covers them, and the backend batch the
+// driver applies on that acknowledgement shares their transaction.
 // Group commit: lmdb-js puts every write issued in one event turn into one transaction,
 // so when the MVCC backend shares this environment, the batch the driver applied and
 // the log write it issues right after go to disk in one sync. A Ready with many entries
@@ -38,6 +40,11 @@ export class LmdbLogStore implements LogStore {
   private last = 0;
   /** Set when the stored log could not be read at open; recover() reports it. */
   private openProblem: string | null = null;
+  /**
+   * The hard state of a write acknowledged before its commit (mustSync=false), until a
+   * later write supersedes it: recover() in this process reports it as written.
+   */
+  private unsyncedHardState: HardState | null = null;
   /** Set when a write failed: the store refuses further writes (the member stops anyway). */
   private broken: string | null = null;
 
@@ -83,11 +90,15 @@ export class LmdbLogStore implements LogStore {
       if (entry.index !== expect) throw new Error(`raft log: entries not contiguous (${entry.index} after ${expect - 1})`);
       expect++;
     }
+    const hardState = request.hardState;
+    if (hardState !== null) this.unsyncedHardState = request.mustSync ? null : hardState;
     this.commit(() => {
       if (request.snapshot !== null) this.installSnapshot(request.snapshot);
       if (request.entries.length > 0) this.append(request.entries);
-      if (request.hardState !== null) this.putHardState(request.hardState);
-    }, request.mustSync, done);
+      if (hardState !== null) this.putHardState(hardState);
+    }, request.mustSync, done, () => {
+      if (this.unsyncedHardState === hardState) this.unsyncedHardState = null;
+    });
   }
 
   compact(snapshot: Snapshot, done: (result: WriteResult) => void): void {
@@ -104,7 +115,7 @@ export class LmdbLogStore implements LogStore {
     if (this.openProblem !== null) return { kind: 'corrupt', detail: `raft log: ${this.openProblem}` };
     try {
       const hsBuf = this.state.get(HARD_STATE_KEY);
-      const hardState: HardState = hsBuf === undefined ? EMPTY_HARD_STATE : decodeHardState(hsBuf);
+      const hardState: HardState = this.unsyncedHardState ?? (hsBuf === undefined ? EMPTY_HARD_STATE : decodeHardState(hsBuf));
       const snapBuf = this.state.get(SNAPSHOT_KEY);
       const snapshot = snapBuf === undefined ? null : decodeSnapshot(snapBuf);
       const base = snapshot?.metadata.index ?? 0;
@@ -153,7 +164,7 @@ export class LmdbLogStore implements LogStore {
    * Runs `ops` (asynchronous lmdb-js puts and removes) as one transaction and calls
    * `done` once it is synced (or, without mustSync, committed), or has failed.
    */
-  private commit(ops: () => void, mustSync: boolean, done: (result: WriteResult) => void): void {
+  private commit(ops: () => void, mustSync: boolean, done: (result: WriteResult) => void, committedHook?: () => void): void {
     if (this.broken !== null) {
       done({ kind: 'ioError', detail: `an earlier write failed: ${this.broken}` });
       return;
@@ -165,12 +176,25 @@ export class LmdbLogStore implements LogStore {
       done(this.failed(error));
       return;
     }
+    if (!mustSync) {
+      // Nothing to wait for: the write needs no sync (a commit index only — etcd does
+      // not fsync it either), and lmdb-js commits writes in the order they were issued,
+      // so every later write, synced or not, lands after it. Waiting for the commit
+      // would cost a round trip to LMDB's writer thread on every proposal's path.
+      // A failed commit marks the store broken; the next write reports it.
+      // The acknowledgement comes in a microtask, still in this event turn: the backend
+      // batch the driver then applies joins this write's transaction (lmdb-js commits
+      // what one turn wrote together), so the commit index and its effects cost one sync.
+      void committed.then(() => { committedHook?.(); }, (error: unknown) => { this.failed(error); });
+      queueMicrotask(() => { done(this.broken === null ? { kind: 'ok' } : { kind: 'ioError', detail: this.broken }); });
+      return;
+    }
     // The two-argument then: an exception thrown by `done` itself is not reported to
     // `done` as a failed write (it surfaces as an unhandled rejection instead).
     void committed
       // An environment opened without separateFlushed (not by openLmdbEnv) has no
       // per-write flush promise: the environment's, covering every write so far, serves.
-      .then(() => (mustSync ? committed.flushed ?? this.root.flushed : undefined))
+      .then(() => committed.flushed ?? this.root.flushed)
       .then(() => { done({ kind: 'ok' }); }, (error: unknown) => { done(this.failed(error)); });
   }
 

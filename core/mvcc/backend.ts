@@ -34,6 +34,12 @@ export interface BackendBatch {
   readonly meta: BackendMeta;
 }
 
+/** Every record, ascending, with the metadata: what a Raft snapshot of the store carries. */
+export interface BackendDump {
+  readonly records: readonly (readonly [Rev, StoredKv])[];
+  readonly meta: BackendMeta;
+}
+
 export interface MvccBackend {
   /** Applies a batch atomically. Durability is the adapter's business (group commit). */
   write(batch: BackendBatch): void;
@@ -41,6 +47,10 @@ export interface MvccBackend {
   /** Records with from ≤ revision < to, ascending (watch catch-up, index rebuild). */
   scan(from: Rev, to: Rev, visit: (revision: Rev, kv: StoredKv) => boolean): void;
   meta(): BackendMeta;
+  /** The whole contents, for a snapshot. */
+  dump(): BackendDump;
+  /** Replaces the whole contents with a snapshot's, atomically (installing a snapshot). */
+  replaceAll(dump: BackendDump): void;
 }
 
 export class MemoryBackend implements MvccBackend {
@@ -89,14 +99,20 @@ export class MemoryBackend implements MvccBackend {
     return this.metaValue;
   }
 
-  /** Every record, ascending, with the metadata: what a snapshot carries. */
   dump(): { records: [Rev, StoredKv][]; meta: BackendMeta } {
     return { records: this.order.map((r): [Rev, StoredKv] => [r, this.records.get(r) as StoredKv]), meta: this.metaValue };
   }
 
-  static load(dump: { records: readonly (readonly [Rev, StoredKv])[]; meta: BackendMeta }): MemoryBackend {
+  replaceAll(dump: BackendDump): void {
+    this.records.clear();
+    this.order = [];
+    this.metaValue = { appliedIndex: 0, compactRevision: 0 };
+    this.write({ puts: dump.records, deletes: [], meta: dump.meta });
+  }
+
+  static load(dump: BackendDump): MemoryBackend {
     const backend = new MemoryBackend();
-    backend.write({ puts: dump.records, deletes: [], meta: dump.meta });
+    backend.replaceAll(dump);
     return backend;
   }
 }

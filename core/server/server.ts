@@ -12,6 +12,7 @@
 import { NodeDriver, type DriverConfig, type DriverObserver } from '../node/driver.js';
 import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
+import type { MvccBackend } from '../mvcc/backend.js';
 import type { NodeId } from '../raft/types.js';
 import type { Random } from '../util/random.js';
 import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
@@ -55,6 +56,8 @@ export interface ServerPorts {
   readonly transport: Transport;
   readonly random: Random;
   readonly clock: Clock;
+  /** Where MVCC records live (a durable backend in production); in memory if absent. */
+  readonly backend?: MvccBackend;
 }
 
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
@@ -110,6 +113,7 @@ export class EtcdServer {
       clock: ports.clock,
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
       onRestore: () => observer.onRestore?.(),
+      ...(ports.backend === undefined ? {} : { backend: ports.backend }),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
@@ -133,6 +137,11 @@ export class EtcdServer {
 
   get memberId(): NodeId {
     return this.config.id;
+  }
+
+  /** Proposals waiting for their entry to apply (etcd's proposals_pending). */
+  pendingProposals(): number {
+    return this.waiters.size;
   }
 
   // ------------------------------------------------------------------ time

@@ -5,14 +5,18 @@
 // Exactly once: MVCC stores the index of the last entry it applied with the data
 // (backend meta); an entry at or below it is skipped, so a restart that replays the
 // log from the last snapshot never applies an entry twice.
+//
+// Where the data lives is injected: the simulator and tests keep MVCC in a
+// MemoryBackend (rebuilt from snapshot + log on restart); a production member keeps it
+// in LMDB, so a restart resumes from the stored data and only skips through the log.
 
 import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { Entry } from '../raft/types.js';
 import { isEtcdError, type EtcdError } from '../errors.js';
 import { Lessor, type LeaseImage } from '../lease/lessor.js';
-import { MemoryBackend, type BackendMeta, type StoredKv } from '../mvcc/backend.js';
-import { fromKey } from '../mvcc/keys.js';
+import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
+import { fromKey, toKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { WatchHub } from '../watch/watchHub.js';
@@ -26,6 +30,8 @@ export interface EtcdStateMachineOptions {
   readonly onResult: (requestId: string, result: ApplyResult) => void;
   /** The state was replaced by a snapshot's (observers start over; watchers catch up). */
   readonly onRestore?: () => void;
+  /** Where MVCC records live; a fresh MemoryBackend if absent. A durable one may hold applied state already. */
+  readonly backend?: MvccBackend;
 }
 
 /**
@@ -36,26 +42,46 @@ export interface EtcdStateMachineOptions {
 export const AUTO_LEASE_ID_BASE = 2 ** 52;
 
 interface SnapshotImage {
-  readonly records: [Rev, StoredKv][];
+  readonly records: readonly (readonly [Rev, StoredKv])[];
   readonly meta: BackendMeta;
   readonly leases: LeaseImage[];
 }
+
+/** key = range_end = "\0": every key. */
+const ALL_KEYS = new Uint8Array([0]);
 
 export class EtcdStateMachine implements StateMachine {
   store: MvccStore;
   lessor: Lessor;
   readonly hub: WatchHub;
+  /** Committed entries executed / skipped as already in the backend, since construction. */
+  readonly applyCounts = { executed: 0, skipped: 0 };
   private readonly options: EtcdStateMachineOptions;
+  private readonly backendStore: MvccBackend;
+  /**
+   * The applied index a durable backend held when this process opened it (0: none).
+   * Entries up to it are not executed again, but the lessor is not stored with the
+   * records: it comes from the last snapshot, and the lease requests after the snapshot
+   * are replayed on it alone (see replayLeases).
+   */
+  private resumedAt: number;
 
   constructor(options: EtcdStateMachineOptions) {
     this.options = options;
     this.lessor = new Lessor({ minTtlSeconds: options.minLeaseTtlSeconds });
-    this.store = this.newStore(new MemoryBackend());
+    this.backendStore = options.backend ?? new MemoryBackend();
+    this.store = this.newStore(this.backendStore);
     this.hub = new WatchHub(this.store);
+    this.resumedAt = this.store.appliedIndex();
   }
 
   apply(entry: Entry): void {
-    if (entry.index <= this.store.appliedIndex()) return; // already applied before a restart
+    if (entry.index <= this.store.appliedIndex()) { // already applied before a restart
+      this.applyCounts.skipped++;
+      if (entry.index <= this.resumedAt) this.replayLeases(entry);
+      return;
+    }
+    this.applyCounts.executed++;
     const envelope = decodeEnvelope(entry.data);
     if (envelope === null) {
       // Not ours (or corrupt): apply nothing, but record that the index was seen.
@@ -67,7 +93,7 @@ export class EtcdStateMachine implements StateMachine {
   }
 
   snapshot(): Uint8Array {
-    const dump = this.backend().dump();
+    const dump = this.store.backend.dump();
     const image: SnapshotImage = { records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases() };
     return encodeBinary(image);
   }
@@ -77,19 +103,51 @@ export class EtcdStateMachine implements StateMachine {
     if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
-    this.store = this.newStore(MemoryBackend.load(image));
+    this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);
     this.options.onRestore?.();
   }
 
-  private backend(): MemoryBackend {
-    const backend = this.store.backend;
-    if (!(backend instanceof MemoryBackend)) throw new Error('snapshots of this backend are made by its adapter');
-    return backend;
+  /**
+   * A store over the snapshot's records — unless the backend already holds a later
+   * state: a durable backend opened on restart is usually ahead of the last snapshot,
+   * and the store over it is kept as it is (no second index rebuild).
+   */
+  private storeFor(image: SnapshotImage): MvccStore {
+    if (image.meta.appliedIndex >= this.resumedAt) this.resumedAt = 0; // nothing left to replay
+    if (image.meta.appliedIndex <= this.backendStore.meta().appliedIndex) return this.store;
+    this.backendStore.replaceAll(image);
+    return this.newStore(this.backendStore);
   }
 
-  private newStore(backend: MemoryBackend): MvccStore {
+  /**
+   * An entry the backend already holds, between the last snapshot and the index the
+   * backend was opened at: only its effect on the lessor is redone. Once the replay
+   * reaches that index, the lessor's key sets are rebuilt from the stored keys (the
+   * puts that attached them were not executed again).
+   */
+  private replayLeases(entry: Entry): void {
+    const request = decodeEnvelope(entry.data)?.request;
+    const now = this.options.clock.nowMs();
+    if (request?.kind === 'leaseGrant') {
+      this.lessor.grant(request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + entry.index, request.ttlSeconds, now);
+    } else if (request?.kind === 'leaseRevoke') {
+      this.lessor.revoke(request.id);
+    } else if (request?.kind === 'leaseCheckpoint') {
+      for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
+    }
+    if (entry.index < this.resumedAt) return;
+    this.resumedAt = 0;
+    this.lessor.importLeases(this.lessor.exportLeases().map((lease) => ({ ...lease, keys: [] })));
+    const all = this.store.range({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
+    if (isEtcdError(all)) return;
+    for (const kv of all.kvs) {
+      if (this.lessor.exists(kv.lease)) this.lessor.attach(kv.lease, toKey(kv.key));
+    }
+  }
+
+  private newStore(backend: MvccBackend): MvccStore {
     return new MvccStore(backend, {
       leaseExists: (id) => id === 0 || this.lessor.exists(id),
       onEvents: (events, main) => {

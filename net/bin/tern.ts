@@ -1,14 +1,19 @@
-// The Tern member binary: `npm start -- <etcd flags>`. Serves etcd's KV, Maintenance
-// and Cluster APIs on --listen-client-urls and Tern's peer protocol on
-// --listen-peer-urls. The Raft log lives in LMDB under --data-dir, the membership
-// record beside it, so a restart resumes.
+// The Tern member binary: `npm start -- <etcd flags>`. Serves etcd's KV, Watch, Lease,
+// Cluster, Maintenance and Auth APIs (gRPC) and /health, /version, /metrics (HTTP) on
+// --listen-client-urls, and Tern's peer protocol on --listen-peer-urls. The Raft log
+// and the MVCC records live in LMDB under --data-dir, the membership record beside
+// them, so a restart resumes.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
+import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
+import { LmdbBackend } from '../../storage/lmdbBackend.js';
+import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { hostPort, parseFlags, type Flags } from '../flags.js';
 import { Member } from '../member.js';
+import { MemberMetrics } from '../metrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 
 const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); };
@@ -20,25 +25,54 @@ async function main(): Promise<void> {
     process.exit(parsed.exitCode);
   }
   const flags = parsed.flags;
+  let lock: DataDirLock;
+  try {
+    lock = DataDirLock.acquire(flags.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    say(error.message);
+    process.exit(1);
+  }
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = path.join(memberDir, 'wal');
   mkdirSync(walDir, { recursive: true });
   const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'));
   if (!boot.ok) {
     say(boot.error);
+    lock.release();
     process.exit(1);
   }
-  // The Raft log, hard state and snapshots live in LMDB under --data-dir; the key-value
-  // state is rebuilt on start from the last snapshot plus the log after it.
-  const logStore = LmdbLogStore.open(walDir);
+  // One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
+  // records with their applied index: the backend batch applied after a write and the
+  // next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
+  // the records are there already; the log after the last snapshot is only skipped through.
+  const root = openLmdbEnv(walDir);
+  const metrics = new MemberMetrics();
+  const logStore = LmdbLogStore.onEnv(root);
+  const backend = LmdbBackend.onEnv(root, {
+    onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
+    onError: (detail) => {
+      say(`the MVCC backend failed to commit, stopping: ${detail}`);
+      process.exit(1);
+    },
+  });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    void member.stop().then(() => logStore.close()).then(() => { process.exit(0); });
+    void member.stop()
+      .then(() => backend.close())
+      .then(() => logStore.close())
+      .then(() => root.close())
+      .then(() => { lock.release(); process.exit(0); });
   };
   const member: Member = await Member.start({
     logStore,
+    backend,
+    metrics,
+    dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
+    maxRequestBytes: flags.maxRequestBytes,
+    metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership: boot.membership,
     name: flags.name,
     clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
@@ -68,11 +102,6 @@ async function main(): Promise<void> {
   }, 10);
 }
 
-main().catch((error: unknown) => {
-  say(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
-
 /** etcd's auto-compaction flags as the core's setting (retention 0: off, etcd's default). */
 function autoCompaction(flags: Flags): { autoCompaction?: AutoCompaction } {
   if (flags.autoCompactionRetention === 0) return {};
@@ -80,3 +109,17 @@ function autoCompaction(flags: Flags): { autoCompaction?: AutoCompaction } {
     ? { autoCompaction: { mode: 'periodic', retentionMs: flags.autoCompactionRetention } }
     : { autoCompaction: { mode: 'revision', retention: flags.autoCompactionRetention } };
 }
+
+/** The file's allocated size (LMDB's map file is sparse: its length is the map size). */
+function allocatedBytes(file: string): number {
+  try {
+    return statSync(file).blocks * 512;
+  } catch {
+    return 0;
+  }
+}
+
+main().catch((error: unknown) => {
+  say(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -12,6 +12,8 @@ test('no flags: etcd\'s defaults', (t) => {
   t.is(parsed.flags.dataDir, 'default.tern');
   t.is(parsed.flags.heartbeatMs, 100);
   t.is(parsed.flags.electionMs, 1000);
+  t.deepEqual(parsed.flags.listenMetricsUrls, []);
+  t.is(parsed.flags.maxRequestBytes, 1572864);
   t.is(hostPort('http://127.0.0.1:2379'), '127.0.0.1:2379');
 });
 
@@ -27,6 +29,9 @@ test('bad flags are refused with a reason', (t) => {
     [['--heartbeat-interval', '100', '--election-timeout', '200'], 'at least as 5 times'],
     [['--listen-client-urls', 'unix:///tmp/s'], 'not an http://host:port URL'],
     [['--name'], 'needs a value'],
+    [['--listen-metrics-urls', 'x'], 'URL scheme must be http'],
+    [['--max-request-bytes', '-1'], 'invalid value "-1" for flag -max-request-bytes: parse error'],
+    [['--max-request-bytes', '0'], 'must be positive'],
   ] as const) {
     const parsed = parseFlags(argv);
     t.false(parsed.ok);

@@ -62,18 +62,22 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+export const TERN_BIN = path.join(process.cwd(), 'build/net/bin/tern.js');
+
 /** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
-export async function startTern(options: { dataDir?: string } = {}): Promise<Running> {
+export async function startTern(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
   const [port, peerPort] = [await freePort(), await freePort()];
-  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
   // Only the listening peer port is free-chosen: the advertised peer URL stays etcd's
   // default, so the member and cluster ids equal a default etcd's.
   return startAndWait(process.execPath, [
-    bin, '--listen-client-urls', `http://127.0.0.1:${port}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--data-dir', dataDir,
+    TERN_BIN, '--listen-client-urls', `http://127.0.0.1:${port}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--data-dir', dataDir,
+    ...(options.extraArgs ?? []),
   ], 'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
+
+
 
 export async function startEtcd(): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
@@ -127,7 +131,7 @@ const READY = 'ready to serve client requests';
 
 /** A Tern binary with exactly these flags; `endpoint` is where its clients connect. */
 export function startTernProcess(args: readonly string[], endpoint: string): Promise<Running> {
-  return startAndWait(process.execPath, [path.join(process.cwd(), 'build/net/bin/tern.js'), ...args], READY, endpoint, () => undefined);
+  return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined);
 }
 
 /**
@@ -151,7 +155,7 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
       '--initial-cluster-token', 'etcd-cluster-1', '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
       ...extraArgs,
     ];
-    const [command, argv] = kind === 'etcd' ? ['etcd', args] : [process.execPath, [path.join(process.cwd(), 'build/net/bin/tern.js'), ...args]];
+    const [command, argv] = kind === 'etcd' ? ['etcd', args] : [process.execPath, [TERN_BIN, ...args]];
     m.running = await startAndWait(command, argv, READY, m.endpoint, () => undefined);
   };
   const cluster: RunningCluster = {

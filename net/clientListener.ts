@@ -1,0 +1,101 @@
+// One listening socket for both of etcd's client protocols, as etcd's cmux does: gRPC
+// (HTTP/2 with prior knowledge) and HTTP/1.1 (/health, /version, /metrics) on the same
+// --listen-client-urls port.
+//
+// Every HTTP/2 connection opens with the fixed client preface "PRI * HTTP/2.0\r\n\r\n
+// SM\r\n\r\n" (RFC 9113 §3.4); no HTTP/1 request can start that way. So the listener
+// reads until the bytes received either diverge from the preface or match it whole,
+// puts them back (socket.unshift) and hands the socket to grpc-js's connection
+// injector or to a node:http server, which then read them as if first.
+
+import type * as grpc from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** A client that sends nothing within this time is dropped (a bound on half-open sockets). */
+const SNIFF_TIMEOUT_MS = 10_000;
+
+export type Protocol = 'grpc' | 'http';
+
+/** 'grpc' / 'http' once the bytes decide it; null while they are still a prefix of the preface. */
+export function classify(head: Buffer): Protocol | null {
+  const n = Math.min(head.length, HTTP2_PREFACE.length);
+  if (head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n))) return n === HTTP2_PREFACE.length ? 'grpc' : null;
+  return 'http';
+}
+
+export interface ClientListenerOptions {
+  readonly grpc: grpc.ConnectionInjector;
+  readonly http: HttpServer;
+}
+
+/** A TCP server that sorts connections between grpc-js and node:http. */
+export class ClientListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: ClientListenerOptions) {
+    this.server = createServer({ pauseOnConnect: true }, (socket) => { this.sniff(socket); });
+  }
+
+  /** Listens on host:port; resolves with the bound port (port 0 picks one). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => { this.server.close(() => { resolve(); }); });
+  }
+
+  private sniff(socket: Socket): void {
+    this.sockets.add(socket);
+    const chunks: Buffer[] = [];
+    const onTimeout = (): void => { socket.destroy(); };
+    socket.setTimeout(SNIFF_TIMEOUT_MS);
+    socket.once('timeout', onTimeout);
+    const onReadable = (): void => {
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) chunks.push(chunk);
+      const head = Buffer.concat(chunks);
+      const protocol = classify(head);
+      if (protocol === null) return; // a prefix of the preface so far: wait for more
+      socket.off('readable', onReadable);
+      socket.off('end', onEnd);
+      // The new owner keeps its own timeouts (HTTP keep-alive); ours must not fire on them.
+      socket.off('timeout', onTimeout);
+      socket.setTimeout(0);
+      this.sockets.delete(socket);
+      socket.unshift(head);
+      this.handOver(protocol, socket);
+    };
+    const onEnd = (): void => {
+      this.sockets.delete(socket);
+      socket.destroy();
+    };
+    socket.on('readable', onReadable);
+    socket.once('end', onEnd);
+    socket.once('error', () => { this.sockets.delete(socket); });
+  }
+
+  private handOver(protocol: Protocol, socket: Socket): void {
+    if (protocol === 'grpc') {
+      // node's HTTP/2 session reads the socket's handle directly, and takes the bytes
+      // already buffered (ours, unshifted) on the next tick: the socket must not flow
+      // before, or they would be emitted to no one.
+      this.options.grpc.injectConnection(socket);
+      return;
+    }
+    this.options.http.emit('connection', socket);
+    // pauseOnConnect: the HTTP parser listens for 'data' now; let the bytes flow.
+    socket.resume();
+  }
+}

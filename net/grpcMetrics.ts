@@ -1,0 +1,49 @@
+// grpc_server_started_total / grpc_server_handled_total as go-grpc-prometheus counts
+// them for etcd: one "started" when a call arrives, one "handled" with the status code
+// name when it ends, labelled by type, service and method. A grpc-js server
+// interceptor, so it counts every service, including those added later.
+//
+// It also counts etcd_server_proposals_failed_total: etcd increments it when a proposal
+// is not applied in time or is dropped for lack of a leader, which reaches the client
+// as one of the texts below.
+
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcType, MemberMetrics } from './metrics.js';
+
+/** grpc-go's code names ("OK", "InvalidArgument", ...), as go-grpc-prometheus prints them. */
+const CODE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'OK'], [1, 'Canceled'], [2, 'Unknown'], [3, 'InvalidArgument'], [4, 'DeadlineExceeded'], [5, 'NotFound'],
+  [6, 'AlreadyExists'], [7, 'PermissionDenied'], [8, 'ResourceExhausted'], [9, 'FailedPrecondition'], [10, 'Aborted'],
+  [11, 'OutOfRange'], [12, 'Unimplemented'], [13, 'Internal'], [14, 'Unavailable'], [15, 'DataLoss'], [16, 'Unauthenticated'],
+]);
+
+const FAILED_PROPOSAL_TEXTS = new Set([
+  'etcdserver: request timed out', 'etcdserver: no leader', 'etcdserver: server stopped',
+]);
+
+export function grpcType(method: { readonly requestStream: boolean; readonly responseStream: boolean }): GrpcType {
+  if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
+  return method.responseStream ? 'server_stream' : 'unary';
+}
+
+/** "/etcdserverpb.KV/Put" → service "etcdserverpb.KV", method "Put". */
+export function splitPath(path: string): { service: string; method: string } {
+  const slash = path.lastIndexOf('/');
+  return { service: path.slice(1, slash), method: path.slice(slash + 1) };
+}
+
+export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInterceptor {
+  return (descriptor, call) => {
+    const { service, method } = splitPath(descriptor.path);
+    const labels = { grpc_type: grpcType(descriptor), grpc_service: service, grpc_method: method };
+    metrics.grpcStarted.inc(labels);
+    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
+      .withSendStatus((status, next) => {
+        const code = status.code;
+        metrics.grpcHandled.inc({ ...labels, grpc_code: CODE_NAMES.get(code) ?? 'Unknown' });
+        if (FAILED_PROPOSAL_TEXTS.has(status.details)) metrics.proposalsFailed.inc();
+        next(status);
+      })
+      .build());
+  };
+}
