@@ -45,6 +45,8 @@ function describe(result: RunResult): string {
     const kv = result.kv;
     lines.push(`  kv: ${kv.ops_ok} ok, ${kv.ops_fail} failed, ${kv.ops_unknown} unknown ops; linearizable ${kv.linearizable} ` +
       `(${kv.check_method}, ${kv.check_ms} ms)`);
+    lines.push(`  serializable reads: ${kv.serializable} (${kv.stale_reads} checked)`);
+    for (const d of kv.serializable_detail) lines.push(`    ${d}`);
     lines.push(`  watch: ${kv.watch} (${kv.watch_streams} streams, ${kv.watch_events} events, ${kv.watch_progress} progress notifications)`);
     for (const d of kv.watch_detail) lines.push(`    ${d}`);
   }

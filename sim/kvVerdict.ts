@@ -11,6 +11,7 @@ import type { KvWorkload, KvWorkloadOptions } from './kvWorkload.js';
 import type { RunOptions } from './run.js';
 import type { RecordedStream, WatchWorkload, WatchWorkloadOptions } from './watchWorkload.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
+import { checkStaleReads } from './staleReads.js';
 import type { WatchTruth } from './watchTruth.js';
 
 /** The KV workload's verdict (only with `--workload kv`). */
@@ -19,8 +20,11 @@ export interface KvResult {
   readonly ops_ok: number;
   readonly ops_fail: number;
   readonly ops_unknown: number;
-  /** Stale (serializable) gets answered: not in the checked history. */
+  /** Stale (serializable) gets answered: not in the linearizability check, checked by staleReads.ts. */
   readonly stale_reads: number;
+  /** `ok`, or which rule a serializable get broke: `state` (not the committed state at its revision) or `monotonic`. */
+  readonly serializable: 'ok' | 'state' | 'monotonic';
+  readonly serializable_detail: readonly string[];
   readonly linearizable: 'ok' | 'illegal' | 'unknown';
   /** How the checker decided: "fast path" or why it searched; or what was malformed. */
   readonly check_method: string;
@@ -63,7 +67,7 @@ export function checkKv({ kv, watches, truth, checker, options }: KvVerdictInput
   const checkMs = Math.round((performance.now() - started) * 10) / 10;
   return {
     kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
-    stale_reads: kv.staleReads, linearizable, check_method: method, check_ms: checkMs,
+    stale_reads: kv.staleReads, ...checkSerializable(kv, truth, checker), linearizable, check_method: method, check_ms: checkMs,
     ...checkWatches(watches, truth, checker),
   };
 }
@@ -83,6 +87,15 @@ function checkHistory(text: string, checker: SafetyChecker, timeoutMs: number): 
     checker.report('exception', 0, method);
     return { linearizable: 'unknown', method };
   }
+}
+
+function checkSerializable(kv: KvWorkload, truth: WatchTruth, checker: SafetyChecker): Pick<KvResult, 'serializable' | 'serializable_detail'> {
+  const wrong = checkStaleReads(truth.log(), kv.staleReadRecords());
+  const problems = [...wrong, ...kv.staleRegressions];
+  const first = problems[0];
+  if (first === undefined) return { serializable: 'ok', serializable_detail: [] };
+  checker.report('serializableRead', 0, first);
+  return { serializable: wrong.length > 0 ? 'state' : 'monotonic', serializable_detail: problems.slice(0, 5) };
 }
 
 type WatchVerdict = Pick<KvResult, 'watch_options' | 'watch' | 'watch_streams' | 'watch_events' | 'watch_progress' | 'watch_detail'>;

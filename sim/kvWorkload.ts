@@ -19,6 +19,9 @@
 //
 // Stale gets cannot be checked as linearizable reads of the latest state: they are
 // issued and answered, but not written to the history (counted as `stale_reads`).
+// They are checked by weaker rules instead (staleReads.ts): the state they return is
+// the committed state at the revision they report, and a client staying on one member
+// never sees that member's revision go back (checked here, as answers arrive).
 //
 // Revisions: a fresh etcd (and Tern) store is at revision 1 and the first write makes
 // revision 2; the checker's model starts at 0 and its first write makes 1. The history
@@ -31,12 +34,13 @@ import { fromKey, toKey } from '../core/mvcc/keys.js';
 import type {
   Compare as CoreCompare, KeyValue as CoreKeyValue, RangeResponse, RequestOp as CoreRequestOp, ResponseOp,
 } from '../core/mvcc/types.js';
-import type { ResponseHeader } from '../core/server/server.js';
+import type { EtcdServer, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
 import type { Cluster, Member } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
+import type { StaleRead } from './staleReads.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
 
@@ -91,6 +95,9 @@ interface Client {
   process: number;
   /** The member this client talks to (its endpoint), 0 = none chosen yet. */
   endpoint: NodeId;
+  /** The server (member incarnation) that answered last, and the highest header revision it reported. */
+  seenServer: EtcdServer | null;
+  seenRevision: number;
 }
 
 interface KvCall {
@@ -133,6 +140,8 @@ export class KvWorkload {
   unknown = 0;
   /** Stale (serializable) gets answered; not in the checked history. */
   staleReads = 0;
+  /** Serializable reads that saw their member's revision go back (the monotonic rule). */
+  readonly staleRegressions: string[] = [];
   private readonly clients: Client[] = [];
   private nextProcess = 0;
   private nextValue = 1;
@@ -171,7 +180,7 @@ export class KvWorkload {
   start(): void {
     this.running = true;
     for (let i = 0; i < this.options.clients; i++) {
-      const client: Client = { process: this.nextProcess++, endpoint: 0 };
+      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0 };
       this.clients.push(client);
       this.scheduleNext(client);
     }
@@ -255,8 +264,10 @@ export class KvWorkload {
         complete();
       },
     });
+    let servedBy: EtcdServer | null = null;
     const reply: Reply = (answer) => {
       if (record.outcome !== 'pending') return; // the client gave up already
+      if (!isEtcdError(answer)) this.observeRevision(client, servedBy, record, call.staleKey !== undefined, answer.header.revision);
       if (isEtcdError(answer)) {
         const decided = DECIDED_ERRORS.get(answer.name);
         if (decided !== undefined) this.settle(record, 'ok', { error: decided });
@@ -280,8 +291,36 @@ export class KvWorkload {
       complete();
     };
     this.cluster.runOn(member, () => {
+      servedBy = member.server;
       if (member.server !== null) call.send(member, reply);
     }, !call.readOnly);
+  }
+
+  /**
+   * The monotonic rule for serializable reads: one server's store only moves forward, so
+   * a stale get must report at least every revision that server reported to this client.
+   */
+  private observeRevision(client: Client, server: EtcdServer | null, record: KvRecord, stale: boolean, revision: number): void {
+    if (server === null) return;
+    if (client.seenServer !== server) {
+      client.seenServer = server;
+      client.seenRevision = 0;
+    }
+    if (stale && revision < client.seenRevision) {
+      this.staleRegressions.push(`process ${record.process} on member ${record.member} at ${record.call} µs: serializable get ` +
+        `at revision ${rev(revision)} after the same member reported ${rev(client.seenRevision)}`);
+    }
+    client.seenRevision = Math.max(client.seenRevision, revision);
+  }
+
+  /** The answered serializable gets, for the state rule (staleReads.ts). */
+  staleReadRecords(): StaleRead[] {
+    const reads: StaleRead[] = [];
+    for (const r of this.records) {
+      if (r.outcome !== 'stale' || r.request.type !== 'range' || r.response === undefined) continue;
+      reads.push({ process: r.process, member: r.member, call: r.call, key: r.request.key, revision: r.request.revision ?? 0, response: r.response });
+    }
+    return reads;
   }
 
   private settle(record: KvRecord, outcome: KvOutcome, response: EtcdResponse | undefined): void {
