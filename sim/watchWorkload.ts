@@ -90,6 +90,8 @@ const PROGRESS_REQUEST_PROBABILITY = 0.3;
 
 export class WatchWorkload {
   readonly streams: RecordedStream[] = [];
+  /** The highest compact revision (Tern's) a member had when it sent a stream responses. */
+  private compactRevisionSeen = 0;
   private readonly clients: WatchClient[] = [];
   private running = false;
 
@@ -142,7 +144,7 @@ export class WatchWorkload {
   }
 
   validate(): WatchViolation[] {
-    return validateWatches(this.truth.log(), this.judged());
+    return validateWatches(this.truth.log(), this.judged(), { compactRevision: modelRevision(this.compactRevisionSeen) });
   }
 
   private openStream(client: WatchClient): void {
@@ -183,6 +185,8 @@ export class WatchWorkload {
 
   /** A member sent responses: they reach the client after the link's delay, in order. */
   private send(client: WatchClient, open: Open, responses: readonly CoreResponse[]): void {
+    // A compaction may have removed an event's prev_kv before the member read it (etcd too).
+    this.compactRevisionSeen = Math.max(this.compactRevisionSeen, open.server.machine.store.compactRevision());
     // Converted now: what the member sent, whatever happens to its buffers later.
     const converted = responses.map((r) => this.convert(r, client.spec.prevKv));
     const now = this.scheduler.nowUs;
