@@ -22,6 +22,9 @@ export interface KvResult {
   readonly ops_unknown: number;
   /** Stale (serializable) gets answered: not in the linearizability check, checked by staleReads.ts. */
   readonly stale_reads: number;
+  /** Short leases the leader revoked on expiry (server ops in the history), and keep-alives sent. */
+  readonly lease_expiries: number;
+  readonly keep_alives: number;
   /** `ok`, or which rule a serializable get broke: `state` (not the committed state at its revision) or `monotonic`. */
   readonly serializable: 'ok' | 'state' | 'monotonic';
   readonly serializable_detail: readonly string[];
@@ -67,7 +70,7 @@ export function checkKv({ kv, watches, truth, checker, options }: KvVerdictInput
   const checkMs = Math.round((performance.now() - started) * 10) / 10;
   return {
     kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
-    stale_reads: kv.staleReads, ...checkSerializable(kv, truth, checker), linearizable, check_method: method, check_ms: checkMs,
+    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives, ...checkSerializable(kv, truth, checker), linearizable, check_method: method, check_ms: checkMs,
     ...checkWatches(watches, truth, checker),
   };
 }

@@ -41,6 +41,7 @@ import type { Cluster, Member } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
+import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
 
@@ -83,8 +84,12 @@ export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
   };
 }
 
-/** Lease TTL: far beyond any run, so no lease expires (the model has no expiry). */
+/**
+ * Long leases outlive any run: clients revoke them. Short ones (leaseKeeper.ts) expire
+ * unless kept alive; their expiry is written into the history as a server op.
+ */
 const LEASE_TTL_SECONDS = 24 * 3600;
+const SHORT_LEASE_PROBABILITY = 0.5;
 const FIRST_LEASE_ID = 1000;
 const BACKOFF_MEAN_MS = 100;
 const SWITCH_PROBABILITY = 0.05;
@@ -166,6 +171,8 @@ export class KvWorkload {
   private compactUnknown = false;
   /** Puts in flight per lease: a lease is revoked only when none is. */
   private readonly leaseUsers = new Map<number, number>();
+  /** Short leases: keep-alives and expiry. */
+  readonly keeper: LeaseKeeper;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -175,6 +182,12 @@ export class KvWorkload {
     readonly options: KvWorkloadOptions,
   ) {
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
+    this.keeper = new LeaseKeeper(scheduler, random, cluster, nodeIds, (op) => { this.recordServerOp(op); });
+  }
+
+  /** An op the cluster made on its own (a lease expiry): ok, under a process of its own. */
+  private recordServerOp(op: ServerOp): void {
+    this.records.push({ process: this.nextProcess++, call: op.call, ret: op.ret, outcome: 'ok', request: op.request, response: op.response, member: op.member });
   }
 
   start(): void {
@@ -380,8 +393,9 @@ export class KvWorkload {
 
   /** A granted lease not being revoked, or 0 (none yet: a plain put). */
   private pickLease(): number {
-    if (this.leases.length === 0) return 0;
-    return this.leases[this.random.intBelow(this.leases.length)] ?? 0;
+    const usable = this.leases.filter((id) => this.keeper.usable(id));
+    if (usable.length === 0) return 0;
+    return usable[this.random.intBelow(usable.length)] ?? 0;
   }
 
   private get(key: string, serializable: boolean): KvCall {
@@ -528,13 +542,18 @@ export class KvWorkload {
 
   private leaseGrant(): KvCall {
     const id = this.nextLease++;
+    const short = this.random.chance(SHORT_LEASE_PROBABILITY);
+    const ttlSeconds = short ? this.keeper.drawTtlSeconds() : LEASE_TTL_SECONDS;
+    if (short) this.keeper.granting(id);
     return {
       request: { type: 'leaseGrant', id },
       readOnly: false,
       leases: [],
-      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds: LEASE_TTL_SECONDS }, reply); },
+      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds }, reply); },
       response: (answer) => {
         this.leases.push(id);
+        const granted = answer as { readonly header: ResponseHeader; readonly ttlSeconds: number };
+        if (short) this.keeper.granted(id, granted.ttlSeconds);
         return { revision: rev(answer.header.revision) };
       },
     };
@@ -546,7 +565,8 @@ export class KvWorkload {
    * place; the race is still possible through an earlier put that timed out.)
    */
   private leaseRevoke(): KvCall | null {
-    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0);
+    // Short leases are left to expire (or be kept alive): a client revoke would race the expiry.
+    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0 && !this.keeper.isShort(id));
     if (idle.length === 0) return null;
     const id = idle[this.random.intBelow(idle.length)] ?? 0;
     this.leases.splice(this.leases.indexOf(id), 1);

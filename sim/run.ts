@@ -184,11 +184,15 @@ export function runSimulation(options: RunOptions): RunResult {
     nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
   }, (message) => { cluster?.deliver(message); });
   let workload: Workload | null = null;
+  let kv: KvWorkload | null = null;
   cluster = new Cluster({
     scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
     clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: kvMode,
     hooks: {
-      onApplied: (id, entry) => { workload?.onApplied(id, entry); },
+      onApplied: (id, entry) => {
+        workload?.onApplied(id, entry);
+        if (kv !== null && cluster !== null) kv.keeper.onApplied(cluster.member(id), entry);
+      },
       onSend: (message) => { nemesis?.observeSend(message); },
       onReadReady: (id, context, index) => { workload?.onReadReady(id, context, index); },
       onServer: (_id, server) => { truth?.tap(server); },
@@ -196,7 +200,7 @@ export function runSimulation(options: RunOptions): RunResult {
   });
   workload = new Workload(scheduler, random, cluster, checker, swarm.workload, () => { scheduler.halt(); });
   nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
-  const kv = kvOptions === null ? null : new KvWorkload(scheduler, random, cluster, nodeIds, kvOptions);
+  kv = kvOptions === null ? null : new KvWorkload(scheduler, random, cluster, nodeIds, kvOptions);
   const watches = watchOptions === null || truth === null || kvOptions === null
     ? null : new WatchWorkload(scheduler, random, cluster, nodeIds, truth, watchOptions, kvOptions.keys);
 
