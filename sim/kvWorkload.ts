@@ -63,6 +63,8 @@ export interface KvRecord {
   response?: EtcdResponse;
   /** The member asked (not part of the format; for humans reading the file). */
   readonly member: NodeId;
+  /** For an op the cluster made on its own (not part of the format): what it was. */
+  readonly note?: string;
 }
 
 export interface KvWorkloadOptions {
@@ -187,7 +189,10 @@ export class KvWorkload {
 
   /** An op the cluster made on its own (a lease expiry): ok, under a process of its own. */
   private recordServerOp(op: ServerOp): void {
-    this.records.push({ process: this.nextProcess++, call: op.call, ret: op.ret, outcome: 'ok', request: op.request, response: op.response, member: op.member });
+    this.records.push({
+      process: this.nextProcess++, call: op.call, ret: op.ret, outcome: 'ok', request: op.request, response: op.response,
+      member: op.member, note: op.note,
+    });
   }
 
   start(): void {
@@ -220,6 +225,7 @@ export class KvWorkload {
       lines.push(JSON.stringify({
         process: r.process, call: r.call, return: r.outcome === 'unknown' ? null : r.ret, outcome: r.outcome,
         request: r.request, ...(r.response === undefined ? {} : { response: r.response }), member: r.member,
+        ...(r.note === undefined ? {} : { note: r.note }),
       }));
     }
     return lines.join('\n') + (lines.length > 0 ? '\n' : '');

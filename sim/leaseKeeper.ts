@@ -28,6 +28,8 @@ export interface ServerOp {
   readonly request: EtcdRequest;
   readonly response: EtcdResponse;
   readonly member: NodeId;
+  /** What made it (kept in the history file for readers). */
+  readonly note: string;
 }
 
 interface ShortLease {
@@ -98,7 +100,7 @@ export class LeaseKeeper {
     this.pending--;
     this.expiries++;
     this.record({
-      call: lease.grantCallUs, ret: this.scheduler.nowUs, member: member.id,
+      call: lease.grantCallUs, ret: this.scheduler.nowUs, member: member.id, note: 'lease expiry',
       request: { type: 'leaseRevoke', id },
       response: { revision: modelRevision(member.server.machine.store.currentRevision()) },
     });
