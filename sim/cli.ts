@@ -100,6 +100,8 @@ function many(options: CliOptions): number {
   let stuck = 0;
   const verdicts = { ok: 0, illegal: 0, unknown: 0 };
   const watchVerdicts = new Map<string, number>();
+  const serializableVerdicts = new Map<string, number>();
+  let expiries = 0;
   let opsOk = 0;
   let opsUnknown = 0;
   let events = 0;
@@ -116,6 +118,8 @@ function many(options: CliOptions): number {
     if (result.kv !== undefined) {
       verdicts[result.kv.linearizable]++;
       watchVerdicts.set(result.kv.watch, (watchVerdicts.get(result.kv.watch) ?? 0) + 1);
+      serializableVerdicts.set(result.kv.serializable, (serializableVerdicts.get(result.kv.serializable) ?? 0) + 1);
+      expiries += result.kv.lease_expiries;
       opsOk += result.kv.ops_ok;
       opsUnknown += result.kv.ops_unknown;
     }
@@ -144,7 +148,10 @@ function many(options: CliOptions): number {
     events_per_s: { min: rates[0] ?? 0, median: median(rates), max: rates[rates.length - 1] ?? 0 },
     sim_s_per_wall_s: wallMs > 0 ? Math.round((simMs / wallMs) * 10) / 10 : 0,
     ...(options.workload === 'kv'
-      ? { linearizable: verdicts, watch: Object.fromEntries(watchVerdicts), ops_ok: opsOk, ops_unknown: opsUnknown }
+      ? {
+        linearizable: verdicts, watch: Object.fromEntries(watchVerdicts), serializable: Object.fromEntries(serializableVerdicts),
+        ops_ok: opsOk, ops_unknown: opsUnknown, lease_expiries: expiries,
+      }
       : {}),
     failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
   };
@@ -158,7 +165,8 @@ function many(options: CliOptions): number {
       ...(options.workload === 'kv'
         ? [`kv: linearizable ok ${verdicts.ok}, illegal ${verdicts.illegal}, unknown ${verdicts.unknown}; ` +
           `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${opsUnknown} unknown`,
-          `watch: ${[...watchVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}`]
+          `watch: ${[...watchVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ` +
+          `serializable reads: ${[...serializableVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ${expiries} lease expiries`]
         : []),
       `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
         `${summary.sim_s_per_wall_s} simulated s per wall s`,

@@ -72,3 +72,11 @@ test('the ground truth is in revision order and not empty', (t) => {
     t.true(revisions.length > 0);
   }
 });
+
+test('the same seed records the same watch streams', (t) => {
+  const again = watchRun(2);
+  const first = runs[1];
+  if (first === undefined) return t.fail();
+  t.is(JSON.stringify(again.record.streams), JSON.stringify(first.record.streams));
+  t.is(again.result.trace_hash, first.result.trace_hash);
+});
