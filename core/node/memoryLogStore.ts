@@ -46,7 +46,13 @@ export class MemoryLogStore implements LogStore {
       this.entries = [];
     }
     const first = request.entries[0];
-    if (first !== undefined) this.entries = this.entries.filter((e) => e.index < first.index).concat(request.entries);
+    if (first !== undefined) {
+      // Entries from first.index on replace what the log held there (a new leader's
+      // suffix); the common case appends, in place.
+      const keep = this.entries.findLastIndex((e) => e.index < first.index) + 1;
+      this.entries.length = keep;
+      for (const e of request.entries) this.entries.push(e);
+    }
     if (request.hardState !== null) this.hardState = request.hardState;
   }
 }

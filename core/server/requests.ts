@@ -1,8 +1,7 @@
 // What a Raft entry carries for the etcd state machine: one internal request with
-// the id its proposer waits on. Encoded as JSON with byte fields as latin1 strings
-// (tagged), which is compact enough for the simulator and easy to read in traces.
+// the id its proposer waits on, encoded with the binary codec behind a version byte.
 
-import { fromKey, toKey } from '../mvcc/keys.js';
+import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../mvcc/types.js';
 
 export type InternalRequest =
@@ -22,35 +21,34 @@ export interface Envelope {
   readonly request: InternalRequest;
 }
 
-const BYTES_TAG = '\u0000b:';
+/** First byte of every encoded entry and snapshot: the format's version. */
+const BINARY_ENVELOPE = 0xb1;
 
-/** JSON in which byte arrays survive: each becomes a tagged latin1 string. */
-export function encodeJson(value: unknown): Uint8Array {
-  // The replacer reads the holder's original value: JSON.stringify calls toJSON first,
-  // and Node's Buffer (a Uint8Array) has one that turns it into {type, data}.
-  const json = JSON.stringify(value, function replacer(this: Record<string, unknown>, key: string, v: unknown): unknown {
-    const original = this[key];
-    return original instanceof Uint8Array ? BYTES_TAG + toKey(original) : v;
-  });
-  return new TextEncoder().encode(json);
+/** Encodes any state-machine value (snapshot images) in the binary format. */
+export function encodeBinary(value: unknown): Uint8Array {
+  return encodeValue(value, [BINARY_ENVELOPE]);
 }
 
-/** The inverse of encodeJson; null if the bytes are not such JSON. The caller checks the shape. */
-export function decodeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data), (_key, v: unknown) =>
-      typeof v === 'string' && v.startsWith(BYTES_TAG) ? fromKey(v.slice(BYTES_TAG.length)) : v) as unknown;
-  } catch {
-    return null;
-  }
+/** Decodes what encodeBinary wrote; null if it is not that. */
+export function decodeAny(data: Uint8Array): unknown {
+  return data[0] === BINARY_ENVELOPE ? decodeBinary(data) : null;
 }
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
-  return encodeJson(envelope);
+  return encodeValue(envelope, [BINARY_ENVELOPE]);
+}
+
+function decodeBinary(data: Uint8Array): unknown {
+  try {
+    return decodeValue(data, 1);
+  } catch (error) {
+    if (error instanceof CodecError) return null;
+    throw error;
+  }
 }
 
 export function decodeEnvelope(data: Uint8Array): Envelope | null {
-  const value = decodeJson(data);
+  const value = decodeAny(data);
   if (typeof value !== 'object' || value === null) return null;
   const candidate = value as Partial<Envelope>;
   if (typeof candidate.requestId !== 'string' || typeof candidate.request !== 'object') return null;

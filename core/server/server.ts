@@ -23,6 +23,7 @@ import type {
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
+import { AutoCompactor, type AutoCompaction } from './autoCompactor.js';
 import { EtcdStateMachine } from './stateMachine.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
 
@@ -45,6 +46,8 @@ export interface ServerConfig extends DriverConfig {
   readonly leaseCheckpointIntervalMs?: number;
   /** How often watchers that asked for progress notifications get one, ms (etcd: 10 min). */
   readonly watchProgressNotifyIntervalMs?: number;
+  /** etcd's --auto-compaction-mode/-retention; absent: no auto compaction (etcd's default). */
+  readonly autoCompaction?: AutoCompaction;
 }
 
 export interface ServerPorts {
@@ -83,6 +86,7 @@ export class EtcdServer {
   private lastCheckpointMs = 0;
   private lastProgressNotifyMs: number;
   private readonly watches: WatchStreams;
+  private readonly compactor: AutoCompactor | null;
   /** Leases whose revoke this leader proposed and has not seen applied. */
   private readonly revoking = new Set<number>();
 
@@ -95,6 +99,7 @@ export class EtcdServer {
     this.clock = clock;
     this.incarnation = incarnation;
     this.watches = new WatchStreams(() => machine.hub);
+    this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
     this.lastProgressNotifyMs = clock.nowMs();
   }
 
@@ -139,6 +144,16 @@ export class EtcdServer {
     this.leaseDuties();
     this.expireWaiters();
     this.watchDuties();
+    this.compactionDuties();
+  }
+
+  private compactionDuties(): void {
+    if (this.compactor === null) return;
+    const store = this.machine.store;
+    const isLeader = this.driver.status().role === 'leader';
+    const target = this.compactor.onTick(this.clock.nowMs(), isLeader, store.currentRevision(), store.compactRevision());
+    // A refusal (already compacted by hand, say) changes nothing; the next period retries.
+    if (target !== null) this.propose({ kind: 'compact', compact: { revision: target } }, () => undefined);
   }
 
   private watchDuties(): void {

@@ -16,7 +16,7 @@ import { fromKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { WatchHub } from '../watch/watchHub.js';
-import { decodeEnvelope, decodeJson, encodeJson, type InternalRequest } from './requests.js';
+import { decodeAny, decodeEnvelope, encodeBinary, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 
 export interface EtcdStateMachineOptions {
@@ -69,11 +69,11 @@ export class EtcdStateMachine implements StateMachine {
   snapshot(): Uint8Array {
     const dump = this.backend().dump();
     const image: SnapshotImage = { records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases() };
-    return encodeJson(image);
+    return encodeBinary(image);
   }
 
   restore(data: Uint8Array): void {
-    const image = decodeJson(data) as SnapshotImage | null;
+    const image = decodeAny(data) as SnapshotImage | null;
     if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);

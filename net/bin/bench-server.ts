@@ -1,0 +1,75 @@
+// `npm run bench:server`: real etcd and Tern side by side on loopback, driven by the
+// same load generator (ours: worker threads over grpc-js) in one run. Each case runs
+// against etcd, then Tern, on a fresh cluster of each; the table prints ops/s, p50/p99
+// and server CPU per operation, and Tern ÷ etcd.
+//
+//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,range-l,range-s]
+
+import { runLoad, type LoadOptions, type LoadResult } from './loadgen/run.js';
+import { cpuSeconds, startCluster, type ServerKind } from './loadgen/servers.js';
+
+interface Case {
+  readonly name: string;
+  readonly load: Omit<LoadOptions, 'endpoints' | 'durationMs'>;
+  /** Keys to write before measuring (ranges read existing keys). */
+  readonly prefill: boolean;
+}
+
+const CASES: readonly Case[] = [
+  { name: 'put1', load: { mode: 'put', clients: 1, conns: 1, workers: 1, total: 1e9 }, prefill: false },
+  { name: 'put16', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false },
+  { name: 'put256', load: { mode: 'put', clients: 256, conns: 8, workers: 1, total: 1e9 }, prefill: false },
+  { name: 'range-l', load: { mode: 'range-l', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
+  { name: 'range-s', load: { mode: 'range-s', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
+];
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+interface Measured extends LoadResult {
+  readonly serverUsPerOp: number;
+}
+
+async function measure(kind: ServerKind, members: number, c: Case, seconds: number, port: number): Promise<Measured> {
+  const cluster = await startCluster(kind, members, port);
+  try {
+    if (c.prefill) {
+      await runLoad({ mode: 'put', endpoints: cluster.endpoints, clients: 16, conns: 4, workers: 1, total: c.load.keySpace ?? 1000,
+        durationMs: 60_000, keySpace: c.load.keySpace ?? 1000, sequentialKeys: true });
+    }
+    const cpuBefore = cluster.pids.reduce((s, p) => s + cpuSeconds(p), 0);
+    const result = await runLoad({ ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000 });
+    const cpu = cluster.pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
+    return { ...result, serverUsPerOp: result.ops === 0 ? 0 : (cpu * 1e6) / result.ops };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const members = arg('members', '1,3').split(',').map(Number);
+  const seconds = Number(arg('seconds', '5'));
+  const wanted = new Set(arg('cases', CASES.map((c) => c.name).join(',')).split(','));
+  process.stdout.write('| members | case | etcd ops/s | p50 | p99 | µs CPU/op | Tern ops/s | p50 | p99 | µs CPU/op | Tern ÷ etcd |\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
+  let port = 23800;
+  for (const m of members) {
+    for (const c of CASES.filter((x) => wanted.has(x.name))) {
+      const etcd = await measure('etcd', m, c, seconds, port += 100);
+      const tern = await measure('tern', m, c, seconds, port += 100);
+      const errors = etcd.errors + tern.errors > 0 ? ` (errors: etcd ${etcd.errors}, Tern ${tern.errors}: ${[...etcd.errorSamples, ...tern.errorSamples][0] ?? ''})` : '';
+      process.stdout.write(`| ${m} | ${c.name} | ${fmt(etcd.opsPerSecond)} | ${fmt(etcd.p50Ms, 2)} | ${fmt(etcd.p99Ms, 2)} | ${fmt(etcd.serverUsPerOp)} `
+        + `| ${fmt(tern.opsPerSecond)} | ${fmt(tern.p50Ms, 2)} | ${fmt(tern.p99Ms, 2)} | ${fmt(tern.serverUsPerOp)} `
+        + `| ${fmt(tern.opsPerSecond / etcd.opsPerSecond, 2)}${errors} |\n`);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:server: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+// What the coordinator hands each load-generator worker, and what comes back.
+
+export type LoadMode = 'put' | 'range-l' | 'range-s';
+
+export interface WorkerTask {
+  readonly mode: LoadMode;
+  readonly endpoints: readonly string[];
+  readonly clients: number;
+  readonly conns: number;
+  /** Stop after this many operations (this worker's share) or at the deadline. */
+  readonly total: number;
+  readonly durationMs: number;
+  readonly keySize: number;
+  readonly keySpace: number;
+  readonly sequentialKeys: boolean;
+  readonly value: Uint8Array;
+}
+
+export interface WorkerResult {
+  readonly latencies: Float64Array;
+  readonly errors: number;
+  readonly errorSamples: readonly string[];
+  readonly seconds: number;
+}

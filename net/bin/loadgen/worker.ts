@@ -1,0 +1,88 @@
+// One load-generator worker thread: it owns its gRPC connections and a set of closed-
+// loop clients (one request in flight each), runs them until the deadline or its share
+// of the total, and posts back every operation's latency. Speaks etcd's v3 API through
+// Tern's own .proto files, so the same worker drives real etcd and Tern.
+
+import * as grpc from '@grpc/grpc-js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadEtcdServices } from '../../protos.js';
+import type { WorkerResult, WorkerTask } from './task.js';
+
+type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => void;
+
+function kvClient(endpoint: string): grpc.Client & Record<string, UnaryMethod> {
+  const Kv = grpc.makeGenericClientConstructor(loadEtcdServices().kv, 'KV');
+  return new Kv(endpoint, grpc.credentials.createInsecure(), {
+    // Separate HTTP/2 connections per client object (grpc-js would share one otherwise).
+    'grpc.use_local_subchannel_pool': 1,
+  }) as unknown as grpc.Client & Record<string, UnaryMethod>;
+}
+
+/** etcd's benchmark key layout: the key index as a zig-zag varint, padded to keySize bytes. */
+function keyBytes(index: number, keySize: number): Buffer {
+  const key = Buffer.alloc(keySize);
+  let v = index * 2;
+  let i = 0;
+  while (v >= 0x80 && i < keySize) {
+    key[i++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  if (i < keySize) key[i] = v;
+  return key;
+}
+
+function request(task: WorkerTask, n: number): { method: string; body: object } {
+  const index = task.sequentialKeys ? n % task.keySpace : Math.floor(Math.random() * task.keySpace);
+  const key = keyBytes(index, task.keySize);
+  if (task.mode === 'put') return { method: 'Put', body: { key, value: task.value } };
+  return { method: 'Range', body: { key, serializable: task.mode === 'range-s' } };
+}
+
+async function run(task: WorkerTask): Promise<WorkerResult> {
+  const conns = Array.from({ length: task.conns }, (_, i) => kvClient(task.endpoints[i % task.endpoints.length] ?? ''));
+  await Promise.all(conns.map((c) => new Promise<void>((resolve, reject) => {
+    c.waitForReady(Date.now() + 10_000, (error) => { if (error) reject(error); else resolve(); });
+  })));
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const errorSamples: string[] = [];
+  const deadline = Date.now() + task.durationMs;
+  const started = performance.now();
+  const client = (conn: grpc.Client & Record<string, UnaryMethod>): Promise<void> => new Promise((done) => {
+    const next = (): void => {
+      if (issued >= task.total || Date.now() >= deadline) {
+        done();
+        return;
+      }
+      const { method, body } = request(task, issued++);
+      const t0 = performance.now();
+      const call = conn[method];
+      if (call === undefined) throw new Error(`no method ${method}`);
+      call.call(conn, body, { deadline: Date.now() + 10_000 }, (error) => {
+        if (error === null) latencies.push(performance.now() - t0);
+        else {
+          errors++;
+          if (errorSamples.length < 3) errorSamples.push(error.message);
+        }
+        next();
+      });
+    };
+    next();
+  });
+  await Promise.all(Array.from({ length: task.clients }, (_, i) => {
+    const conn = conns[i % conns.length];
+    if (conn === undefined) throw new Error('no connections');
+    return client(conn);
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of conns) c.close();
+  return { latencies: Float64Array.from(latencies), errors, errorSamples, seconds };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('the load-generator worker must run in a worker thread');
+run(workerData as WorkerTask).then(
+  (result) => { port.postMessage(result); },
+  (error: unknown) => { throw error; },
+);
