@@ -10,7 +10,8 @@
 // from the revision after the last one its stream vouched for (its last event or
 // progress notification; for a watch from "now", the created response's header), as
 // clientv3 resumes. A watch canceled for compaction is re-opened from the compact
-// revision, as a client that accepts the gap does.
+// revision, as a client that accepts the gap does. Now and then a client also starts
+// over from a random past revision (a re-list), which is what meets compaction.
 //
 // Every stream is recorded in the watch validator's format (jepsen-like/watch), with
 // the model's revisions, and judged at the end against the committed changes
@@ -87,6 +88,12 @@ interface WatchClient {
 
 const REOPEN_MEAN_MS = 50;
 const PROGRESS_REQUEST_PROBABILITY = 0.3;
+/**
+ * At a health check, how often a client drops its watch and watches again from a random
+ * past revision (as a Kubernetes reflector re-lists): old start revisions are what meet
+ * compaction, so this is what exercises the compaction cancel.
+ */
+const RESTART_FROM_PAST_PROBABILITY = 0.03;
 
 export class WatchWorkload {
   readonly streams: RecordedStream[] = [];
@@ -260,6 +267,13 @@ export class WatchWorkload {
     open.leaderlessChecks = open.server.driver.status().lead === 0 ? open.leaderlessChecks + 1 : 0;
     if (open.leaderlessChecks >= 2) {
       this.close(client, 'no leader');
+      this.scheduleReopen(client);
+      return;
+    }
+    if (this.random.chance(RESTART_FROM_PAST_PROBABILITY)) {
+      const last = ternRevision(this.truth.lastRevision());
+      this.close(client, 'restarted from the past');
+      client.nextStart = last >= 2 ? 2 + this.random.intBelow(last - 1) : 0;
       this.scheduleReopen(client);
       return;
     }

@@ -35,6 +35,7 @@ test('the slice is not vacuous: events, progress, resumed streams, prev_kv, brok
   t.true(streams.some((s) => s.request.prevKv === true && s.responses.some((r) => r.events.some((e) => e.prevKv !== undefined && e.prevKv !== null))),
     'no prev_kv delivered');
   t.true(streams.some((s) => s.closeReason === 'member crashed'), 'no stream broke on a crash');
+  t.true(streams.some((s) => s.responses.some((r) => r.canceled === true && (r.compactRevision ?? 0) > 0)), 'no compaction cancel');
 });
 
 /** The first judged stream with at least `n` event responses, with its run's ground truth. */
