@@ -65,6 +65,8 @@ export interface KvRecord {
   readonly member: NodeId;
   /** For an op the cluster made on its own (not part of the format): what it was. */
   readonly note?: string;
+  /** An expiry that wrote nothing: left out unless a put saw this lease gone (leaseKeeper.ts). */
+  readonly silentLease?: number;
 }
 
 export interface KvWorkloadOptions {
@@ -191,7 +193,7 @@ export class KvWorkload {
   private recordServerOp(op: ServerOp): void {
     this.records.push({
       process: this.nextProcess++, call: op.call, ret: op.ret, outcome: 'ok', request: op.request, response: op.response,
-      member: op.member, note: op.note,
+      member: op.member, note: op.note, ...(op.silentLease === undefined ? {} : { silentLease: op.silentLease }),
     });
   }
 
@@ -219,9 +221,15 @@ export class KvWorkload {
 
   /** The history as JSON lines (docs/history-format.md). */
   historyText(): string {
+    // Leases some put found gone: their expiries stay in, even those that wrote nothing.
+    const seenGone = new Set<number>();
+    for (const r of this.records) {
+      if (r.outcome === 'ok' && r.request.type === 'put' && r.response?.['error'] === 'leaseNotFound') seenGone.add(r.request.lease ?? 0);
+    }
     const lines: string[] = [];
     for (const r of this.records) {
       if (r.outcome === 'pending' || r.outcome === 'stale') continue;
+      if (r.silentLease !== undefined && !seenGone.has(r.silentLease)) continue;
       lines.push(JSON.stringify({
         process: r.process, call: r.call, return: r.outcome === 'unknown' ? null : r.ret, outcome: r.outcome,
         request: r.request, ...(r.response === undefined ? {} : { response: r.response }), member: r.member,

@@ -11,8 +11,15 @@
 // the revision the store is at right after it. A lease is revoked by the first revoke
 // entry of it in log order — the first one any member applies — so later ones (a new
 // leader proposing again) are ignored. Clients never revoke these leases themselves.
+//
+// An expiry that deleted no keys is left out of the history unless a put saw it ("lease
+// not found" for that lease): nothing else can observe it (no key carries the lease,
+// clients neither re-grant nor revoke it), so the real execution still linearizes the
+// rest, and the checker's fast path, which must guess whether a revoke wrote (its
+// response does not say), no longer guesses wrong for it.
 
 import type { Entry, NodeId } from '../core/raft/types.js';
+import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
 import { decodeEnvelope } from '../core/server/requests.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
@@ -30,6 +37,12 @@ export interface ServerOp {
   readonly member: NodeId;
   /** What made it (kept in the history file for readers). */
   readonly note: string;
+  /**
+   * Set when the op wrote nothing (an expiry of a lease without keys): it may be left out
+   * of the history unless some op saw its effect (a put answered "lease not found" for
+   * this lease). See historyText in kvWorkload.ts.
+   */
+  readonly silentLease?: number;
 }
 
 interface ShortLease {
@@ -45,6 +58,8 @@ interface ShortLease {
 
 export class LeaseKeeper {
   private readonly leases = new Map<number, ShortLease>();
+  /** Each server's store revision after the last entry it applied (to tell whether a revoke wrote). */
+  private readonly revisionAfter = new Map<EtcdServer, number>();
   private pending = 0;
   expiries = 0;
   keepAlives = 0;
@@ -90,7 +105,12 @@ export class LeaseKeeper {
 
   /** Every entry a member applied: the first applied revoke of a short lease is its expiry. */
   onApplied(member: Member, entry: Entry): void {
-    if (this.pending === 0 || member.server === null) return;
+    const server = member.server;
+    if (server === null) return;
+    const before = this.revisionAfter.get(server);
+    const after = server.machine.store.currentRevision();
+    this.revisionAfter.set(server, after);
+    if (this.pending === 0) return;
     const envelope = decodeEnvelope(entry.data);
     if (envelope?.request.kind !== 'leaseRevoke') return;
     const id = envelope.request.id;
@@ -99,10 +119,13 @@ export class LeaseKeeper {
     lease.expired = true;
     this.pending--;
     this.expiries++;
+    // It wrote iff the store moved (unknown after a start or a snapshot: then it counts as written).
+    const wrote = before === undefined || after !== before;
     this.record({
       call: lease.grantCallUs, ret: this.scheduler.nowUs, member: member.id, note: 'lease expiry',
       request: { type: 'leaseRevoke', id },
-      response: { revision: modelRevision(member.server.machine.store.currentRevision()) },
+      response: { revision: modelRevision(after) },
+      ...(wrote ? {} : { silentLease: id }),
     });
   }
 
