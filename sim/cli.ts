@@ -45,7 +45,7 @@ function describe(result: RunResult): string {
     const kv = result.kv;
     lines.push(`  kv: ${kv.ops_ok} ok, ${kv.ops_fail} failed, ${kv.ops_unknown} unknown ops; linearizable ${kv.linearizable} ` +
       `(${kv.check_method}, ${kv.check_ms} ms)`);
-    lines.push(`  leases: ${kv.lease_expiries} expired (recorded as server ops), ${kv.keep_alives} keep-alives`);
+    lines.push(`  leases: ${kv.lease_expiries} expired (server ops in the history unless unobservable), ${kv.keep_alives} keep-alives`);
     lines.push(`  serializable reads: ${kv.serializable} (${kv.stale_reads} checked)`);
     for (const d of kv.serializable_detail) lines.push(`    ${d}`);
     lines.push(`  watch: ${kv.watch} (${kv.watch_streams} streams, ${kv.watch_events} events, ${kv.watch_progress} progress notifications)`);
