@@ -31,6 +31,8 @@ export interface CliOptions {
   readonly workload: WorkloadMode;
   /** Where to write the KV history (JSON lines, docs/history-format.md); single seed only. */
   readonly history: string | null;
+  /** Where to write the watch streams (JSON lines, one stream a line); single seed, kv only. */
+  readonly watches: string | null;
   readonly json: boolean;
   readonly trace: string | null;
   readonly bugs: readonly BugName[];
@@ -46,8 +48,9 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --nodes N         cluster size, 1..${LIMITS.nodesMax} (default 3)
   --time-ms T       simulated milliseconds of the fault phase, 1..${LIMITS.timeMsMax} (default 10000)
   --faults MODE     none | swarm (default swarm: the seed draws which faults are on)
-  --workload W      none | kv (default none: Raft proposals only; kv: EtcdServers and KV clients)
+  --workload W      kv | none (default kv: EtcdServers, KV and watch clients; none: Raft proposals only)
   --history FILE    write the KV clients' history as JSON lines (single seed, --workload kv)
+  --watches FILE    write the watch streams as JSON lines, one stream a line (single seed, --workload kv)
   --json            print the result as one JSON object (the last line)
   --trace FILE      write the event trace as JSON lines (single seed only)
   --bug NAME        plant a bug in the core (${BUG_NAMES.join(', ')}); repeatable
@@ -69,8 +72,9 @@ export function parseArgs(argv: readonly string[]): Parsed {
   let nodes = 3;
   let timeMs = 10_000;
   let faults: FaultMode = 'swarm';
-  let workload: WorkloadMode = 'none';
+  let workload: WorkloadMode = 'kv';
   let history: string | null = null;
+  let watches: string | null = null;
   let json = false;
   let trace: string | null = null;
   let livenessMs = DEFAULT_LIVENESS_TIMEOUT_MS;
@@ -80,7 +84,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
 
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
-    const takesValue = ['--seed', '--seeds', '--nodes', '--time-ms', '--faults', '--trace', '--bug', '--liveness-ms', '--workload', '--history'].includes(flag);
+    const takesValue = ['--seed', '--seeds', '--nodes', '--time-ms', '--faults', '--trace', '--bug', '--liveness-ms', '--workload', '--history', '--watches'].includes(flag);
     const value = argv[i + 1];
     if (takesValue) {
       if (value === undefined || value.startsWith('--')) return fail(`${flag} needs a value`);
@@ -141,6 +145,9 @@ export function parseArgs(argv: readonly string[]): Parsed {
       case '--history':
         history = value ?? null;
         break;
+      case '--watches':
+        watches = value ?? null;
+        break;
       case '--bug': {
         const bug = BUG_NAMES.find((name) => name === value);
         if (bug === undefined) return fail(`--bug must be one of ${BUG_NAMES.join(', ')}, got '${value ?? ''}'`);
@@ -159,13 +166,15 @@ export function parseArgs(argv: readonly string[]): Parsed {
     }
   }
   if (help) {
-    return { ok: true, options: { seedFirst: 0, seedLast: 0, range: false, nodes, timeMs, faults, workload, history, json, trace, bugs, livenessMs, help } };
+    return { ok: true, options: { seedFirst: 0, seedLast: 0, range: false, nodes, timeMs, faults, workload, history, watches, json, trace, bugs, livenessMs, help } };
   }
   if (seedFirst === null || seedLast === null) return fail('give --seed S or --seeds A..B');
   if (trace !== null && range) return fail('--trace writes one run: use it with --seed, not --seeds');
   if (history !== null && range) return fail('--history writes one run: use it with --seed, not --seeds');
   if (history !== null && workload !== 'kv') return fail('--history needs --workload kv');
-  return { ok: true, options: { seedFirst, seedLast, range, nodes, timeMs, faults, workload, history, json, trace, bugs, livenessMs, help } };
+  if (watches !== null && range) return fail('--watches writes one run: use it with --seed, not --seeds');
+  if (watches !== null && workload !== 'kv') return fail('--watches needs --workload kv');
+  return { ok: true, options: { seedFirst, seedLast, range, nodes, timeMs, faults, workload, history, watches, json, trace, bugs, livenessMs, help } };
 }
 
 export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
@@ -183,7 +192,9 @@ export function reproduceCommand(options: {
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
-  if (options.workload !== undefined && options.workload !== 'none') parts.push('--workload', options.workload);
+  // kv is the command line's default; runSimulation's (and so an absent one here) is none.
+  const workload = options.workload ?? 'none';
+  if (workload !== 'kv') parts.push('--workload', workload);
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {
     parts.push('--liveness-ms', String(options.livenessMs));

@@ -24,7 +24,7 @@ import { entryChecksum } from './disk.js';
 export type ViolationKind =
   | 'electionSafety' | 'doubleVote' | 'logMatching' | 'leaderCompleteness' | 'stateMachineSafety'
   | 'persistBeforeSend' | 'commitRule' | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception'
-  | 'notLinearizable';
+  | 'notLinearizable' | 'watchBroken' | 'serializableRead';
 
 export interface Violation {
   readonly kind: ViolationKind;

@@ -6,12 +6,13 @@ import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
 import type { CliOptions } from './args.js';
-import type { RunResult } from './run.js';
+import type { RunResult, WatchRecord } from './run.js';
 import { passed, runSimulation } from './run.js';
 import { TraceFile } from './traceFile.js';
 
 function runOne(options: CliOptions, seed: number, trace: TraceFile | null): RunResult {
   const historyFile = options.history;
+  const watchesFile = options.watches;
   return runSimulation({
     seed,
     nodes: options.nodes,
@@ -22,6 +23,9 @@ function runOne(options: CliOptions, seed: number, trace: TraceFile | null): Run
     workload: options.workload,
     ...(trace === null ? {} : { trace: trace.sink }),
     ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
+    ...(watchesFile === null ? {} : {
+      onWatches: ({ streams }: WatchRecord): void => { writeFileSync(watchesFile, streams.map((s) => JSON.stringify(s) + '\n').join('')); },
+    }),
   });
 }
 
@@ -41,6 +45,11 @@ function describe(result: RunResult): string {
     const kv = result.kv;
     lines.push(`  kv: ${kv.ops_ok} ok, ${kv.ops_fail} failed, ${kv.ops_unknown} unknown ops; linearizable ${kv.linearizable} ` +
       `(${kv.check_method}, ${kv.check_ms} ms)`);
+    lines.push(`  leases: ${kv.lease_expiries} expired (server ops in the history unless unobservable), ${kv.keep_alives} keep-alives`);
+    lines.push(`  serializable reads: ${kv.serializable} (${kv.stale_reads} checked)`);
+    for (const d of kv.serializable_detail) lines.push(`    ${d}`);
+    lines.push(`  watch: ${kv.watch} (${kv.watch_streams} streams, ${kv.watch_events} events, ${kv.watch_progress} progress notifications)`);
+    for (const d of kv.watch_detail) lines.push(`    ${d}`);
   }
   if (!passed(result)) {
     for (const m of result.members) {
@@ -90,6 +99,9 @@ function many(options: CliOptions): number {
   let violations = 0;
   let stuck = 0;
   const verdicts = { ok: 0, illegal: 0, unknown: 0 };
+  const watchVerdicts = new Map<string, number>();
+  const serializableVerdicts = new Map<string, number>();
+  let expiries = 0;
   let opsOk = 0;
   let opsUnknown = 0;
   let events = 0;
@@ -105,6 +117,9 @@ function many(options: CliOptions): number {
     if (result.liveness === 'stuck') stuck++;
     if (result.kv !== undefined) {
       verdicts[result.kv.linearizable]++;
+      watchVerdicts.set(result.kv.watch, (watchVerdicts.get(result.kv.watch) ?? 0) + 1);
+      serializableVerdicts.set(result.kv.serializable, (serializableVerdicts.get(result.kv.serializable) ?? 0) + 1);
+      expiries += result.kv.lease_expiries;
       opsOk += result.kv.ops_ok;
       opsUnknown += result.kv.ops_unknown;
     }
@@ -132,7 +147,12 @@ function many(options: CliOptions): number {
     wall_ms: Math.round(wallMs),
     events_per_s: { min: rates[0] ?? 0, median: median(rates), max: rates[rates.length - 1] ?? 0 },
     sim_s_per_wall_s: wallMs > 0 ? Math.round((simMs / wallMs) * 10) / 10 : 0,
-    ...(options.workload === 'kv' ? { linearizable: verdicts, ops_ok: opsOk, ops_unknown: opsUnknown } : {}),
+    ...(options.workload === 'kv'
+      ? {
+        linearizable: verdicts, watch: Object.fromEntries(watchVerdicts), serializable: Object.fromEntries(serializableVerdicts),
+        ops_ok: opsOk, ops_unknown: opsUnknown, lease_expiries: expiries,
+      }
+      : {}),
     failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
   };
   if (options.json) {
@@ -144,7 +164,9 @@ function many(options: CliOptions): number {
       `passed ${summary.passed}, with violations ${violations}, stuck ${stuck}`,
       ...(options.workload === 'kv'
         ? [`kv: linearizable ok ${verdicts.ok}, illegal ${verdicts.illegal}, unknown ${verdicts.unknown}; ` +
-          `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${opsUnknown} unknown`]
+          `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${opsUnknown} unknown`,
+          `watch: ${[...watchVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ` +
+          `serializable reads: ${[...serializableVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ${expiries} lease expiries`]
         : []),
       `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
         `${summary.sim_s_per_wall_s} simulated s per wall s`,

@@ -50,6 +50,8 @@ export interface ClusterHooks {
   /** Every message a member sends (before the network decides its fate). */
   onSend(message: Message): void;
   onReadReady(id: NodeId, context: string, index: number): void;
+  /** With `etcd`: a member started an EtcdServer (before it applies anything). */
+  onServer?(id: NodeId, server: EtcdServer): void;
 }
 
 export interface ClusterOptions {
@@ -69,6 +71,8 @@ export interface ClusterOptions {
 
 /** The cluster id every simulated EtcdServer reports in its response headers. */
 export const SIM_CLUSTER_ID = 0x7e51;
+/** How often simulated EtcdServers send watchers their progress notifications, ms. */
+export const WATCH_PROGRESS_NOTIFY_MS = 500;
 
 export class Cluster {
   readonly members = new Map<NodeId, Member>();
@@ -201,13 +205,19 @@ export class Cluster {
     let started: NodeDriver | RecoveryFailure;
     if (this.options.etcd === true) {
       member.stateMachine = null;
-      const server = EtcdServer.start({ ...config, clusterId: SIM_CLUSTER_ID, tickMs: raft.tickMs }, { ...ports, clock: member.clock }, {
+      const serverConfig = {
+        ...config, clusterId: SIM_CLUSTER_ID, tickMs: raft.tickMs,
+        // etcd's default is 10 minutes; a 10 s run would never see one.
+        watchProgressNotifyIntervalMs: WATCH_PROGRESS_NOTIFY_MS,
+      };
+      const server = EtcdServer.start(serverConfig, { ...ports, clock: member.clock }, {
         ...observer,
         // The checker's applied-order check must know when a snapshot replaced the state.
         onRestore: () => { this.checker.onRestore(id, 0, 0); },
       });
       if (server instanceof EtcdServer) {
         member.server = server;
+        this.options.hooks.onServer?.(id, server);
         started = server.driver;
       } else {
         started = server;

@@ -19,6 +19,9 @@
 //
 // Stale gets cannot be checked as linearizable reads of the latest state: they are
 // issued and answered, but not written to the history (counted as `stale_reads`).
+// They are checked by weaker rules instead (staleReads.ts): the state they return is
+// the committed state at the revision they report, and a client staying on one member
+// never sees that member's revision go back (checked here, as answers arrive).
 //
 // Revisions: a fresh etcd (and Tern) store is at revision 1 and the first write makes
 // revision 2; the checker's etcd model counts the same way, so the history records
@@ -30,12 +33,14 @@ import { fromKey, toKey } from '../core/mvcc/keys.js';
 import type {
   Compare as CoreCompare, KeyValue as CoreKeyValue, RangeResponse, RequestOp as CoreRequestOp, ResponseOp,
 } from '../core/mvcc/types.js';
-import type { ResponseHeader } from '../core/server/server.js';
+import type { EtcdServer, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
 import type { Cluster, Member } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
+import type { StaleRead } from './staleReads.js';
+import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
 
@@ -57,6 +62,10 @@ export interface KvRecord {
   response?: EtcdResponse;
   /** The member asked (not part of the format; for humans reading the file). */
   readonly member: NodeId;
+  /** For an op the cluster made on its own (not part of the format): what it was. */
+  readonly note?: string;
+  /** An expiry that wrote nothing: left out unless a put saw this lease gone (leaseKeeper.ts). */
+  readonly silentLease?: number;
 }
 
 export interface KvWorkloadOptions {
@@ -78,8 +87,12 @@ export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
   };
 }
 
-/** Lease TTL: far beyond any run, so no lease expires (the model has no expiry). */
+/**
+ * Long leases outlive any run: clients revoke them. Short ones (leaseKeeper.ts) expire
+ * unless kept alive; their expiry is written into the history as a server op.
+ */
 const LEASE_TTL_SECONDS = 24 * 3600;
+const SHORT_LEASE_PROBABILITY = 0.5;
 const FIRST_LEASE_ID = 1000;
 const BACKOFF_MEAN_MS = 100;
 const SWITCH_PROBABILITY = 0.05;
@@ -90,6 +103,9 @@ interface Client {
   process: number;
   /** The member this client talks to (its endpoint), 0 = none chosen yet. */
   endpoint: NodeId;
+  /** The server (member incarnation) that answered last, and the highest header revision it reported. */
+  seenServer: EtcdServer | null;
+  seenRevision: number;
 }
 
 interface KvCall {
@@ -132,6 +148,8 @@ export class KvWorkload {
   unknown = 0;
   /** Stale (serializable) gets answered; not in the checked history. */
   staleReads = 0;
+  /** Serializable reads that saw their member's revision go back (the monotonic rule). */
+  readonly staleRegressions: string[] = [];
   private readonly clients: Client[] = [];
   private nextProcess = 0;
   private nextValue = 1;
@@ -156,6 +174,8 @@ export class KvWorkload {
   private compactUnknown = false;
   /** Puts in flight per lease: a lease is revoked only when none is. */
   private readonly leaseUsers = new Map<number, number>();
+  /** Short leases: keep-alives and expiry. */
+  readonly keeper: LeaseKeeper;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -165,12 +185,21 @@ export class KvWorkload {
     readonly options: KvWorkloadOptions,
   ) {
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
+    this.keeper = new LeaseKeeper(scheduler, random, cluster, nodeIds, (op) => { this.recordServerOp(op); });
+  }
+
+  /** An op the cluster made on its own (a lease expiry): ok, under a process of its own. */
+  private recordServerOp(op: ServerOp): void {
+    this.records.push({
+      process: this.nextProcess++, call: op.call, ret: op.ret, outcome: 'ok', request: op.request, response: op.response,
+      member: op.member, note: op.note, ...(op.silentLease === undefined ? {} : { silentLease: op.silentLease }),
+    });
   }
 
   start(): void {
     this.running = true;
     for (let i = 0; i < this.options.clients; i++) {
-      const client: Client = { process: this.nextProcess++, endpoint: 0 };
+      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0 };
       this.clients.push(client);
       this.scheduleNext(client);
     }
@@ -191,12 +220,19 @@ export class KvWorkload {
 
   /** The history as JSON lines (docs/history-format.md). */
   historyText(): string {
+    // Leases some put found gone: their expiries stay in, even those that wrote nothing.
+    const seenGone = new Set<number>();
+    for (const r of this.records) {
+      if (r.outcome === 'ok' && r.request.type === 'put' && r.response?.['error'] === 'leaseNotFound') seenGone.add(r.request.lease ?? 0);
+    }
     const lines: string[] = [];
     for (const r of this.records) {
       if (r.outcome === 'pending' || r.outcome === 'stale') continue;
+      if (r.silentLease !== undefined && !seenGone.has(r.silentLease)) continue;
       lines.push(JSON.stringify({
         process: r.process, call: r.call, return: r.outcome === 'unknown' ? null : r.ret, outcome: r.outcome,
         request: r.request, ...(r.response === undefined ? {} : { response: r.response }), member: r.member,
+        ...(r.note === undefined ? {} : { note: r.note }),
       }));
     }
     return lines.join('\n') + (lines.length > 0 ? '\n' : '');
@@ -254,8 +290,10 @@ export class KvWorkload {
         complete();
       },
     });
+    let servedBy: EtcdServer | null = null;
     const reply: Reply = (answer) => {
       if (record.outcome !== 'pending') return; // the client gave up already
+      if (!isEtcdError(answer)) this.observeRevision(client, servedBy, record, call.staleKey !== undefined, answer.header.revision);
       if (isEtcdError(answer)) {
         const decided = DECIDED_ERRORS.get(answer.name);
         if (decided !== undefined) this.settle(record, 'ok', { error: decided });
@@ -279,8 +317,36 @@ export class KvWorkload {
       complete();
     };
     this.cluster.runOn(member, () => {
+      servedBy = member.server;
       if (member.server !== null) call.send(member, reply);
     }, !call.readOnly);
+  }
+
+  /**
+   * The monotonic rule for serializable reads: one server's store only moves forward, so
+   * a stale get must report at least every revision that server reported to this client.
+   */
+  private observeRevision(client: Client, server: EtcdServer | null, record: KvRecord, stale: boolean, revision: number): void {
+    if (server === null) return;
+    if (client.seenServer !== server) {
+      client.seenServer = server;
+      client.seenRevision = 0;
+    }
+    if (stale && revision < client.seenRevision) {
+      this.staleRegressions.push(`process ${record.process} on member ${record.member} at ${record.call} µs: serializable get ` +
+        `at revision ${rev(revision)} after the same member reported ${rev(client.seenRevision)}`);
+    }
+    client.seenRevision = Math.max(client.seenRevision, revision);
+  }
+
+  /** The answered serializable gets, for the state rule (staleReads.ts). */
+  staleReadRecords(): StaleRead[] {
+    const reads: StaleRead[] = [];
+    for (const r of this.records) {
+      if (r.outcome !== 'stale' || r.request.type !== 'range' || r.response === undefined) continue;
+      reads.push({ process: r.process, member: r.member, call: r.call, key: r.request.key, revision: r.request.revision ?? 0, response: r.response });
+    }
+    return reads;
   }
 
   private settle(record: KvRecord, outcome: KvOutcome, response: EtcdResponse | undefined): void {
@@ -340,8 +406,9 @@ export class KvWorkload {
 
   /** A granted lease not being revoked, or 0 (none yet: a plain put). */
   private pickLease(): number {
-    if (this.leases.length === 0) return 0;
-    return this.leases[this.random.intBelow(this.leases.length)] ?? 0;
+    const usable = this.leases.filter((id) => this.keeper.usable(id));
+    if (usable.length === 0) return 0;
+    return usable[this.random.intBelow(usable.length)] ?? 0;
   }
 
   private get(key: string, serializable: boolean): KvCall {
@@ -488,13 +555,18 @@ export class KvWorkload {
 
   private leaseGrant(): KvCall {
     const id = this.nextLease++;
+    const short = this.random.chance(SHORT_LEASE_PROBABILITY);
+    const ttlSeconds = short ? this.keeper.drawTtlSeconds() : LEASE_TTL_SECONDS;
+    if (short) this.keeper.granting(id);
     return {
       request: { type: 'leaseGrant', id },
       readOnly: false,
       leases: [],
-      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds: LEASE_TTL_SECONDS }, reply); },
+      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds }, reply); },
       response: (answer) => {
         this.leases.push(id);
+        const granted = answer as { readonly header: ResponseHeader; readonly ttlSeconds: number };
+        if (short) this.keeper.granted(id, granted.ttlSeconds);
         return { revision: rev(answer.header.revision) };
       },
     };
@@ -506,7 +578,8 @@ export class KvWorkload {
    * place; the race is still possible through an earlier put that timed out.)
    */
   private leaseRevoke(): KvCall | null {
-    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0);
+    // Short leases are left to expire (or be kept alive): a client revoke would race the expiry.
+    const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0 && !this.keeper.isShort(id));
     if (idle.length === 0) return null;
     const id = idle[this.random.intBelow(idle.length)] ?? 0;
     this.leases.splice(this.leases.indexOf(id), 1);

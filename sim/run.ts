@@ -24,10 +24,10 @@ import { Scheduler } from './scheduler.js';
 import type { SwarmOptions } from './swarm.js';
 import { calmOptions, drawSwarm } from './swarm.js';
 import { proposalOf, Workload } from './workload.js';
-import type { KvWorkloadOptions } from './kvWorkload.js';
 import { drawKvOptions, KvWorkload } from './kvWorkload.js';
-import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
-import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
+import { checkKv, type KvResult, type WatchRecord } from './kvVerdict.js';
+import { drawWatchOptions, WatchWorkload } from './watchWorkload.js';
+import { WatchTruth } from './watchTruth.js';
 
 export type FaultMode = 'none' | 'swarm';
 /** `none`: Raft proposals on bare drivers; `kv`: EtcdServer members and KV clients too. */
@@ -47,22 +47,10 @@ export interface RunOptions {
   readonly workload?: WorkloadMode;
   /** With `kv`: receives the history as JSON lines (docs/history-format.md). */
   readonly onHistory?: (text: string) => void;
+  /** With `kv`: receives the recorded watch streams and the committed changes they are judged against. */
+  readonly onWatches?: (record: WatchRecord) => void;
   /** With `kv`: the linearizability checker's wall-clock budget (default 30000 ms). */
   readonly checkTimeoutMs?: number;
-}
-
-/** The KV workload's verdict (only with `--workload kv`). */
-export interface KvResult {
-  readonly kv_options: KvWorkloadOptions;
-  readonly ops_ok: number;
-  readonly ops_fail: number;
-  readonly ops_unknown: number;
-  /** Stale (serializable) gets answered: not in the checked history. */
-  readonly stale_reads: number;
-  readonly linearizable: 'ok' | 'illegal' | 'unknown';
-  /** How the checker decided: "fast path" or why it searched; or what was malformed. */
-  readonly check_method: string;
-  readonly check_ms: number;
 }
 
 export type Liveness = 'ok' | 'stuck' | 'skipped';
@@ -99,8 +87,15 @@ export interface RunResult {
   /** The stack of an exception thrown inside the run, for humans (not part of a verdict). */
   readonly stack?: string;
   readonly workload?: WorkloadMode;
+  /** With `kv`, the headline verdicts (details in `kv`). */
+  readonly ops_ok?: number;
+  readonly ops_unknown?: number;
+  readonly linearizable?: KvResult['linearizable'];
+  readonly watch?: KvResult['watch'];
   readonly kv?: KvResult;
 }
+
+export type { KvResult, WatchRecord } from './kvVerdict.js';
 
 export interface Injected {
   readonly partitions: number;
@@ -148,6 +143,8 @@ export function runSimulation(options: RunOptions): RunResult {
   const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
   const kvMode = options.workload === 'kv';
   const kvOptions = kvMode ? drawKvOptions(random) : null;
+  const watchOptions = kvMode ? drawWatchOptions(random) : null;
+  const truth = kvMode ? new WatchTruth() : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];
@@ -187,18 +184,25 @@ export function runSimulation(options: RunOptions): RunResult {
     nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
   }, (message) => { cluster?.deliver(message); });
   let workload: Workload | null = null;
+  let kv: KvWorkload | null = null;
   cluster = new Cluster({
     scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
     clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: kvMode,
     hooks: {
-      onApplied: (id, entry) => { workload?.onApplied(id, entry); },
+      onApplied: (id, entry) => {
+        workload?.onApplied(id, entry);
+        if (kv !== null && cluster !== null) kv.keeper.onApplied(cluster.member(id), entry);
+      },
       onSend: (message) => { nemesis?.observeSend(message); },
       onReadReady: (id, context, index) => { workload?.onReadReady(id, context, index); },
+      onServer: (_id, server) => { truth?.tap(server); },
     },
   });
   workload = new Workload(scheduler, random, cluster, checker, swarm.workload, () => { scheduler.halt(); });
   nemesis = new Nemesis(scheduler, random, cluster, network, swarm.faults);
-  const kv = kvOptions === null ? null : new KvWorkload(scheduler, random, cluster, nodeIds, kvOptions);
+  kv = kvOptions === null ? null : new KvWorkload(scheduler, random, cluster, nodeIds, kvOptions);
+  const watches = watchOptions === null || truth === null || kvOptions === null
+    ? null : new WatchWorkload(scheduler, random, cluster, nodeIds, truth, watchOptions, kvOptions.keys);
 
   let liveness: Liveness = 'skipped';
   let livenessMs = -1;
@@ -226,6 +230,7 @@ export function runSimulation(options: RunOptions): RunResult {
       c.start();
       w.start();
       kv?.start();
+      watches?.start();
       n.start();
     });
   }
@@ -256,7 +261,7 @@ export function runSimulation(options: RunOptions): RunResult {
     }
   }
 
-  const kvResult = kv === null ? null : checkKv(kv, checker, options);
+  const kvResult = kv === null || watches === null || truth === null ? null : checkKv({ kv, watches, truth, checker, options });
   const wallMs = performance.now() - wallStart;
   const result: RunResult = {
     seed: options.seed,
@@ -288,39 +293,11 @@ export function runSimulation(options: RunOptions): RunResult {
       };
     }),
   };
-  const withKv = kvResult === null ? result : { ...result, workload: 'kv' as const, kv: kvResult };
-  return stack === undefined ? withKv : { ...withKv, stack };
-}
-
-/** Ends the KV workload, checks its history with the etcd model, reports an illegal one. */
-function checkKv(kv: KvWorkload, checker: SafetyChecker, options: RunOptions): KvResult {
-  kv.stop();
-  kv.finish();
-  const text = kv.historyText();
-  options.onHistory?.(text);
-  const started = performance.now();
-  let linearizable: KvResult['linearizable'];
-  let method: string;
-  try {
-    const checked = checkEtcdHistory(parseEtcdHistory(text), { timeoutMs: options.checkTimeoutMs ?? 30_000 });
-    linearizable = checked.result.verdict;
-    method = checked.method;
-    if (checked.result.verdict === 'illegal') {
-      const failing = checked.result.failing;
-      checker.report('notLinearizable', 0,
-        `the KV history is not linearizable (${method}): ${failing.reason ?? ''} ops ${failing.ops.slice(0, 10).join(',')}`);
-    }
-  } catch (error: unknown) {
-    // A malformed history is the recorder's bug: report it, never call it linearizable.
-    linearizable = 'unknown';
-    method = `malformed history: ${error instanceof Error ? error.message : String(error)}`;
-    checker.report('exception', 0, method);
-  }
-  return {
-    kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
-    stale_reads: kv.staleReads, linearizable, check_method: method,
-    check_ms: Math.round((performance.now() - started) * 10) / 10,
+  const withKv = kvResult === null ? result : {
+    ...result, workload: 'kv' as const, ops_ok: kvResult.ops_ok, ops_unknown: kvResult.ops_unknown,
+    linearizable: kvResult.linearizable, watch: kvResult.watch, kv: kvResult,
   };
+  return stack === undefined ? withKv : { ...withKv, stack };
 }
 
 function injectedFaults(cluster: Cluster, nemesis: Nemesis, network: SimNetwork): Injected {

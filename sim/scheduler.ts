@@ -18,6 +18,8 @@ export const EVENT_KINDS = [
   'partition', 'heal', 'clock', 'diskFault', 'phase', 'check', 'other',
   // Appended (codes above unchanged): the KV workload's client requests and timeouts.
   'client', 'clientTimeout',
+  // Appended: watch clients (stream opens, health checks, progress requests) and deliveries.
+  'watch', 'watchDeliver',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 const KIND_CODE: ReadonlyMap<EventKind, number> = new Map(EVENT_KINDS.map((kind, code) => [kind, code]));

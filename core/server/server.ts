@@ -303,7 +303,10 @@ export class EtcdServer {
 
   /** Keep-alive is served by the leader (the gRPC layer forwards from followers). */
   leaseKeepAlive(request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
-    if (this.driver.status().role !== 'leader') {
+    // A member that just won an election is leader before its next tick promotes its
+    // lessor (leaseDuties): until then it cannot renew (etcd's ErrNotPrimary), and the
+    // client retries. Found by the simulator (seed 19, --nodes 5).
+    if (this.driver.status().role !== 'leader' || !this.wasLeader) {
       reply(etcdError('notLeader'));
       return;
     }

@@ -83,6 +83,18 @@ test('wrong contents, prev_kv, isCreate, filters and compaction cancels are caug
   t.deepEqual(kinds(log, stream([{ revision: 0, events: [], canceled: true, compactRevision: 3 }], { request: { ...request, startRevision: 2 } })), []);
 });
 
+test('a prev_kv compacted away may be missing, only at or below the compact revision', (t) => {
+  const log = sampleLog();
+  const responses = honest(log, request, 3);
+  // Revision 3 rewrote a (prev: a@1); revision 4 deleted it (prev: a@3).
+  const dropPrev = (revision: number): WatchResponse[] => responses.map((r) => r.revision !== revision ? r
+    : { ...r, events: r.events.map((e) => e.kv.key === 'a' ? { ...e, prevKv: null } : e) });
+  const s = (rs: readonly WatchResponse[]): WatchStream => stream(rs, { request: { ...request, startRevision: 3 } });
+  t.deepEqual(validateWatches(log, [s(dropPrev(3))], { compactRevision: 3 }), []);
+  t.deepEqual(validateWatches(log, [s(dropPrev(4))], { compactRevision: 3 }).map((v) => v.property), ['contents']);
+  t.deepEqual(validateWatches(log, [s(dropPrev(3))]).map((v) => v.property), ['contents'], 'no compaction: prev_kv is owed');
+});
+
 test('honest watches over generated histories pass; dropping one event fails', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 100_000 }), fc.nat(), (seed, pick) => {

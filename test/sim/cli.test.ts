@@ -52,7 +52,9 @@ test('an unwritable trace file is a bad option (exit 2)', (t) => {
 
 test('the reproduce command names every option that shapes the run', (t) => {
   t.is(reproduceCommand({ seed: 9, nodes: 5, timeMs: 10000, faults: 'swarm', bugs: ['voteWithoutPersist'] }),
-    'npm run --silent sim -- --seed 9 --nodes 5 --time-ms 10000 --faults swarm --bug voteWithoutPersist');
+    'npm run --silent sim -- --seed 9 --nodes 5 --time-ms 10000 --faults swarm --workload none --bug voteWithoutPersist');
+  t.is(reproduceCommand({ seed: 9, nodes: 3, timeMs: 500, faults: 'none', bugs: [], workload: 'kv' }),
+    'npm run --silent sim -- --seed 9 --nodes 3 --time-ms 500 --faults none', 'kv is the default: not named');
 });
 
 test('--seeds runs a range, summarizes, and exits 0 when all pass', (t) => {

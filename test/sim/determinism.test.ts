@@ -31,7 +31,7 @@ test('the same seed gives the same run twice in one process', (t) => {
 
 test('the same seed gives the same trace hash across processes', (t) => {
   const run = (): RunResult => {
-    const out = execFileSync(process.execPath, [CLI, '--seed', '7', '--nodes', '3', '--time-ms', '2000', '--json'], {
+    const out = execFileSync(process.execPath, [CLI, '--seed', '7', '--nodes', '3', '--time-ms', '2000', '--workload', 'none', '--json'], {
       encoding: 'utf8',
     });
     const last = out.trim().split('\n').pop() ?? '';

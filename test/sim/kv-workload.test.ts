@@ -57,7 +57,7 @@ test('the same seed gives the same KV run (trace hash and history)', (t) => {
   t.not(kvRun(12).trace_hash, a.trace_hash);
 });
 
-test('--workload none (the default) is the Raft-only run: no kv result, same trace', (t) => {
+test('--workload none (runSimulation\'s default) is the Raft-only run: no kv result, same trace', (t) => {
   const implicit = runSimulation({ seed: 5, nodes: 3, timeMs: 2000, faults: 'swarm' });
   const explicit = runSimulation({ seed: 5, nodes: 3, timeMs: 2000, faults: 'swarm', workload: 'none' });
   t.is(implicit.trace_hash, explicit.trace_hash);
@@ -106,12 +106,18 @@ test('the CLI writes the history with --history; the check CLI agrees', (t) => {
 test('--workload and --history are parsed and checked', (t) => {
   const ok = parseArgs(['--seed', '1', '--workload', 'kv', '--history', 'h.jsonl']);
   t.true(ok.ok && ok.options.workload === 'kv' && ok.options.history === 'h.jsonl');
-  const none = parseArgs(['--seed', '1']);
+  const implicit = parseArgs(['--seed', '1']);
+  t.true(implicit.ok && implicit.options.workload === 'kv', 'kv is the command line\'s default');
+  const none = parseArgs(['--seed', '1', '--workload', 'none']);
   t.true(none.ok && none.options.workload === 'none');
   const bad = parseArgs(['--seed', '1', '--workload', 'etcd']);
   t.false(bad.ok);
   const range = parseArgs(['--seeds', '1..3', '--workload', 'kv', '--history', 'h.jsonl']);
   t.false(range.ok);
-  const withoutKv = parseArgs(['--seed', '1', '--history', 'h.jsonl']);
+  const withoutKv = parseArgs(['--seed', '1', '--workload', 'none', '--history', 'h.jsonl']);
   t.false(withoutKv.ok);
+  const watches = parseArgs(['--seed', '1', '--watches', 'w.jsonl']);
+  t.true(watches.ok && watches.options.watches === 'w.jsonl');
+  t.false(parseArgs(['--seeds', '1..2', '--watches', 'w.jsonl']).ok);
+  t.false(parseArgs(['--seed', '1', '--workload', 'none', '--watches', 'w.jsonl']).ok);
 });

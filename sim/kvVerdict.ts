@@ -1,0 +1,131 @@
+// The KV workload's verdicts at the end of a run: the clients' history checked for
+// linearizability by the etcd model (exactly as `npm run check -- --model etcd` would),
+// and the watch streams checked by the watch validator against the committed changes.
+
+import { performance } from 'node:perf_hooks';
+import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
+import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
+import type { WatchProperty } from '../jepsen-like/watch/validate.js';
+import type { SafetyChecker } from './checkers.js';
+import type { KvWorkload, KvWorkloadOptions } from './kvWorkload.js';
+import type { RunOptions } from './run.js';
+import type { RecordedStream, WatchWorkload, WatchWorkloadOptions } from './watchWorkload.js';
+import type { StoreEvent } from '../jepsen-like/etcd/store.js';
+import { checkStaleReads } from './staleReads.js';
+import type { WatchTruth } from './watchTruth.js';
+
+/** The KV workload's verdict (only with `--workload kv`). */
+export interface KvResult {
+  readonly kv_options: KvWorkloadOptions;
+  readonly ops_ok: number;
+  readonly ops_fail: number;
+  readonly ops_unknown: number;
+  /** Stale (serializable) gets answered: not in the linearizability check, checked by staleReads.ts. */
+  readonly stale_reads: number;
+  /** Short leases the leader revoked on expiry (server ops in the history), and keep-alives sent. */
+  readonly lease_expiries: number;
+  readonly keep_alives: number;
+  /** `ok`, or which rule a serializable get broke: `state` (not the committed state at its revision) or `monotonic`. */
+  readonly serializable: 'ok' | 'state' | 'monotonic';
+  readonly serializable_detail: readonly string[];
+  readonly linearizable: 'ok' | 'illegal' | 'unknown';
+  /** How the checker decided: "fast path" or why it searched; or what was malformed. */
+  readonly check_method: string;
+  readonly check_ms: number;
+  readonly watch_options: WatchWorkloadOptions;
+  /** `ok`, the first broken watch guarantee, or `divergent` (members applied a revision differently). */
+  readonly watch: 'ok' | WatchProperty | 'divergent';
+  /** Streams judged (created), events and progress notifications they delivered. */
+  readonly watch_streams: number;
+  readonly watch_events: number;
+  readonly watch_progress: number;
+  /** The first violations, for humans. */
+  readonly watch_detail: readonly string[];
+}
+
+/** What the watch verdict judged: every stream (judged or not) and the committed changes. */
+export interface WatchRecord {
+  readonly streams: readonly RecordedStream[];
+  readonly truth: readonly StoreEvent[];
+}
+
+export interface KvVerdictInput {
+  readonly kv: KvWorkload;
+  readonly watches: WatchWorkload;
+  readonly truth: WatchTruth;
+  readonly checker: SafetyChecker;
+  readonly options: RunOptions;
+}
+
+/** Ends the KV and watch workloads, checks both, reports what is broken as violations. */
+export function checkKv({ kv, watches, truth, checker, options }: KvVerdictInput): KvResult {
+  kv.stop();
+  kv.finish();
+  watches.stop();
+  const text = kv.historyText();
+  options.onHistory?.(text);
+  options.onWatches?.({ streams: watches.streams, truth: truth.log() });
+  const started = performance.now();
+  const { linearizable, method } = checkHistory(text, checker, options.checkTimeoutMs ?? 30_000);
+  const checkMs = Math.round((performance.now() - started) * 10) / 10;
+  return {
+    kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
+    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives, ...checkSerializable(kv, truth, checker), linearizable, check_method: method, check_ms: checkMs,
+    ...checkWatches(watches, truth, checker),
+  };
+}
+
+function checkHistory(text: string, checker: SafetyChecker, timeoutMs: number): { linearizable: KvResult['linearizable']; method: string } {
+  try {
+    const checked = checkEtcdHistory(parseEtcdHistory(text), { timeoutMs });
+    if (checked.result.verdict === 'illegal') {
+      const failing = checked.result.failing;
+      checker.report('notLinearizable', 0,
+        `the KV history is not linearizable (${checked.method}): ${failing.reason ?? ''} ops ${failing.ops.slice(0, 10).join(',')}`);
+    }
+    return { linearizable: checked.result.verdict, method: checked.method };
+  } catch (error: unknown) {
+    // A malformed history is the recorder's bug: report it, never call it linearizable.
+    const method = `malformed history: ${error instanceof Error ? error.message : String(error)}`;
+    checker.report('exception', 0, method);
+    return { linearizable: 'unknown', method };
+  }
+}
+
+function checkSerializable(kv: KvWorkload, truth: WatchTruth, checker: SafetyChecker): Pick<KvResult, 'serializable' | 'serializable_detail'> {
+  const wrong = checkStaleReads(truth.log(), kv.staleReadRecords());
+  const problems = [...wrong, ...kv.staleRegressions];
+  const first = problems[0];
+  if (first === undefined) return { serializable: 'ok', serializable_detail: [] };
+  checker.report('serializableRead', 0, first);
+  return { serializable: wrong.length > 0 ? 'state' : 'monotonic', serializable_detail: problems.slice(0, 5) };
+}
+
+type WatchVerdict = Pick<KvResult, 'watch_options' | 'watch' | 'watch_streams' | 'watch_events' | 'watch_progress' | 'watch_detail'>;
+
+function checkWatches(watches: WatchWorkload, truth: WatchTruth, checker: SafetyChecker): WatchVerdict {
+  const judged = watches.judged();
+  let events = 0;
+  let progress = 0;
+  for (const s of judged) {
+    for (const r of s.responses) {
+      events += r.events.length;
+      if (r.progress === true) progress++;
+    }
+  }
+  const counts = { watch_options: watches.options, watch_streams: judged.length, watch_events: events, watch_progress: progress };
+  if (truth.divergence !== null) {
+    checker.report('watchBroken', 0, `the members' stores diverged: ${truth.divergence}`);
+    return { ...counts, watch: 'divergent', watch_detail: [truth.divergence] };
+  }
+  const violations = watches.validate();
+  const first = violations[0];
+  if (first === undefined) return { ...counts, watch: 'ok', watch_detail: [] };
+  const detail = violations.slice(0, 5).map((v) => {
+    const s = judged[v.stream];
+    const where = s === undefined ? '' : ` (client ${s.client} on member ${s.member}, opened at ${s.openedUs} µs)`;
+    return `${v.property}: stream ${v.stream}${where}, response ${v.response}: ${v.message}`;
+  });
+  checker.report('watchBroken', 0, `watch guarantee broken: ${detail[0] ?? first.property}`);
+  return { ...counts, watch: first.property, watch_detail: detail };
+}

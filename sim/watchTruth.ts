@@ -1,0 +1,86 @@
+// The ground truth the watch streams are judged against: every change the cluster
+// committed, in revision order, as the members' MVCC stores applied it.
+//
+// Every applied write goes through a member's MVCC store, which hands its events to the
+// member's watch hub; the simulator listens there on every server it starts. A revision
+// is recorded from the first member that applies it; every later application (another
+// member, or the same member replaying after a restart) must produce the same events,
+// else the members' states diverged (reported). A revision only ever installed through
+// a snapshot was applied by the snapshot's maker first, so nothing committed is missed,
+// and the log is not cut by compaction (it never forgets).
+//
+// Revisions are the checker model's (Tern's minus REVISION_OFFSET), as in the history.
+
+import { toKey } from '../core/mvcc/keys.js';
+import type { StoredKv } from '../core/mvcc/backend.js';
+import type { MvccEvent } from '../core/mvcc/store.js';
+import type { EtcdServer } from '../core/server/server.js';
+import type { StoreEvent } from '../jepsen-like/etcd/store.js';
+import type { KeyValue } from '../jepsen-like/etcd/types.js';
+import { modelRevision } from './revisions.js';
+
+export function modelKv(kv: StoredKv): KeyValue {
+  return {
+    key: kv.key, value: toKey(kv.value), createRevision: modelRevision(kv.createRevision),
+    modRevision: modelRevision(kv.modRevision), version: kv.version, lease: kv.lease,
+  };
+}
+
+/** A core MVCC event as the checker's store would log it. */
+export function modelEvent(event: MvccEvent, mainRevision: number): StoreEvent {
+  const revision = modelRevision(mainRevision);
+  const prevKv = event.prevKv === null ? null : modelKv(event.prevKv);
+  if (event.type === 'put') return { type: 'put', revision, kv: modelKv(event.kv), prevKv };
+  // etcd's DELETE event carries only the key and the deletion's revision.
+  return { type: 'delete', revision, kv: { key: event.kv.key, value: '', createRevision: 0, modRevision: revision, version: 0, lease: 0 }, prevKv };
+}
+
+export class WatchTruth {
+  /** Events per model revision, in the order the store made them. */
+  private readonly byRevision = new Map<number, { events: StoreEvent[]; text: string }>();
+  /** The first disagreement between two applications of one revision, if any. */
+  divergence: string | null = null;
+
+  /**
+   * Listens to a freshly started server's store. The hook sits on the watch hub's
+   * `onEvents` (what the state machine calls for every applied write): the core has no
+   * observer for applied MVCC events, and the simulator must not change what it does.
+   */
+  tap(server: EtcdServer): void {
+    const hub = server.machine.hub;
+    const deliver = hub.onEvents.bind(hub);
+    hub.onEvents = (events, mainRevision): void => {
+      this.record(server.memberId, events, mainRevision);
+      deliver(events, mainRevision);
+    };
+  }
+
+  private record(member: number, events: readonly MvccEvent[], mainRevision: number): void {
+    const converted = events.map((e) => modelEvent(e, mainRevision));
+    const text = JSON.stringify(converted);
+    const revision = modelRevision(mainRevision);
+    const known = this.byRevision.get(revision);
+    if (known === undefined) {
+      this.byRevision.set(revision, { events: converted, text });
+      return;
+    }
+    if (known.text !== text && this.divergence === null) {
+      this.divergence = `member ${member} applied revision ${revision} as ${text}, another member as ${known.text}`;
+    }
+  }
+
+  /** Every committed change, in revision order. */
+  log(): StoreEvent[] {
+    const revisions = [...this.byRevision.keys()].sort((a, b) => a - b);
+    const out: StoreEvent[] = [];
+    for (const r of revisions) out.push(...(this.byRevision.get(r)?.events ?? []));
+    return out;
+  }
+
+  /** The highest revision any member applied (model numbering), 0 if none. */
+  lastRevision(): number {
+    let last = 0;
+    for (const r of this.byRevision.keys()) last = Math.max(last, r);
+    return last;
+  }
+}
