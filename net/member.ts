@@ -8,8 +8,7 @@ import { MemoryLogStore } from '../core/node/memoryLogStore.js';
 import type { LogStore } from '../core/node/ports.js';
 import { EtcdServer } from '../core/server/server.js';
 import { clusterId, memberId } from './ids.js';
-import { loadEtcdServices } from './protos.js';
-import { kvHandlers, maintenanceHandlers } from './services.js';
+import { addEtcdServices, singleMemberContext } from './services.js';
 
 export interface MemberOptions {
   readonly name: string;
@@ -57,9 +56,7 @@ export class Member {
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
     for (let i = 0; i < electionTicks - 1; i++) started.tick();
     const m = new Member(started, ids, options.heartbeatMs);
-    const services = loadEtcdServices();
-    m.grpcServer.addService(services.kv, kvHandlers(started, ids));
-    m.grpcServer.addService(services.maintenance, maintenanceHandlers(started, ids));
+    addEtcdServices(m.grpcServer, singleMemberContext(started, ids));
     for (const address of options.clientAddresses) await m.bind(address);
     return m;
   }

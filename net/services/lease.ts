@@ -1,0 +1,74 @@
+// etcd's Lease service: grant and revoke go through Raft; keep-alive is a stream of
+// renewals served by the leader; time-to-live and the lease list are linearizable reads.
+
+import type * as grpc from '@grpc/grpc-js';
+import { isEtcdError, type EtcdError } from '../../core/errors.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
+import { fromKey } from '../../core/mvcc/keys.js';
+import type { ResponseHeader } from '../../core/server/server.js';
+import { grpcError, int, type Wire } from '../wire.js';
+import { failStream, unary, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
+
+type Headed<T = object> = { readonly header: ResponseHeader } & T;
+
+export function leaseHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
+  const { server } = context;
+  const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
+
+  const leaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+    let open = true;
+    const close = (): void => { open = false; };
+    call.on('data', (request: Wire) => {
+      const id = int(request['ID']);
+      keepAlive(id, (result) => {
+        if (!open) return;
+        if (isEtcdError(result)) {
+          open = false;
+          failStream(call, result);
+          return;
+        }
+        // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
+        call.write({ header: wireHeader(context, result.header), ID: String(result.id), TTL: String(result.ttlSeconds) });
+      });
+    });
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('cancelled', close);
+    call.on('error', close);
+  };
+
+  const timeToLive: UnaryHandler = (rpc, callback) => {
+    server.leaseTimeToLive({ id: int(rpc.request['ID']) }, (r: Headed<TimeToLive> | EtcdError) => {
+      if (isEtcdError(r)) {
+        callback(grpcError(r));
+        return;
+      }
+      callback(null, {
+        header: wireHeader(context, r.header),
+        ID: String(r.id),
+        TTL: String(r.ttlSeconds),
+        grantedTTL: String(r.grantedTtlSeconds),
+        keys: rpc.request['keys'] === true ? r.keys.map((k) => Buffer.from(fromKey(k))) : [],
+      });
+    });
+  };
+
+  return {
+    LeaseGrant: unary<Headed<{ id: number; ttlSeconds: number }>>(
+      (w, reply) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply); },
+      (r) => ({ header: wireHeader(context, r.header), ID: String(r.id), TTL: String(r.ttlSeconds), error: '' }),
+    ),
+    LeaseRevoke: unary<Headed>(
+      (w, reply) => { server.leaseRevoke({ id: int(w['ID']) }, reply); },
+      (r) => ({ header: wireHeader(context, r.header) }),
+    ),
+    LeaseKeepAlive: leaseKeepAlive,
+    LeaseTimeToLive: timeToLive,
+    LeaseLeases: unary<Headed<{ ids: number[] }>>(
+      (_w, reply) => { server.leaseLeases(reply); },
+      (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: String(id) })) }),
+    ),
+  };
+}
