@@ -94,3 +94,60 @@ export function etcdctl(endpoint: string, args: readonly string[], input?: strin
     if (input !== undefined) child.stdin?.end(input);
   });
 }
+
+/** A long-running etcdctl (watch, elect, watch -i): its output so far, and a way to stop it. */
+export interface EtcdctlChild {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Writes a line to its stdin (interactive commands). */
+  send(line: string): void;
+  /** Resolves once `done(stdout)` holds, or after `timeoutMs` (then the caller's comparison shows what came). */
+  waitFor(done: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code (null when it died by the signal). */
+  stop(): Promise<number | null>;
+  /** Resolves with the exit code when it exits by itself. */
+  exited(): Promise<number | null>;
+}
+
+export function spawnEtcdctl(endpoint: string, args: readonly string[]): EtcdctlChild {
+  const child = spawn('etcdctl', ['--endpoints', endpoint, ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let exitCode: number | null | undefined;
+  const exitWaiters: ((code: number | null) => void)[] = [];
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); for (const l of listeners) l(); });
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  child.once('exit', (code) => {
+    exitCode = code;
+    for (const w of exitWaiters.splice(0)) w(code);
+    for (const l of listeners) l();
+  });
+  const exited = (): Promise<number | null> => new Promise((resolve) => {
+    if (exitCode !== undefined) resolve(exitCode);
+    else exitWaiters.push(resolve);
+  });
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    send: (line) => { child.stdin.write(`${line}\n`); },
+    waitFor: (done, timeoutMs = 5_000) => new Promise((resolve) => {
+      const check = (): void => {
+        if (!done(out) && exitCode === undefined) return;
+        listeners.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => { listeners.delete(check); resolve(); }, timeoutMs);
+      listeners.add(check);
+      check();
+    }),
+    stop: () => {
+      if (exitCode === undefined) child.kill('SIGTERM');
+      return exited();
+    },
+    exited,
+  };
+}
