@@ -10,6 +10,9 @@ import { EtcdServer } from '../core/server/server.js';
 import { clusterId, memberId } from './ids.js';
 import { addEtcdServices, singleMemberContext } from './services.js';
 
+/** How long stop() lets calls in flight finish before canceling what is left. */
+const STOP_GRACE_MS = 500;
+
 export interface MemberOptions {
   readonly name: string;
   /** host:port pairs to serve clients on. */
@@ -79,7 +82,13 @@ export class Member {
     clearInterval(this.timer);
     this.server.driver.stop();
     return new Promise((resolve) => {
-      this.grpcServer.tryShutdown(() => { resolve(); });
+      // Watch and keep-alive streams stay open until their clients end them, so a
+      // graceful shutdown alone could wait forever: after a grace period, cancel them.
+      const force = setTimeout(() => { this.grpcServer.forceShutdown(); }, STOP_GRACE_MS);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
     });
   }
 }
