@@ -283,6 +283,8 @@ export class EtcdServer {
       reply(etcdError('notLeader'));
       return;
     }
+    // Elected since the last tick: start the lessor's clocks now, not at the next tick.
+    if (!this.wasLeader) this.leaseDuties();
     const header = this.header(); // etcd fills the header before renewing
     const renewed = this.machine.lessor.renew(request.id, this.clock.nowMs());
     if (renewed.checkpointNeeded) {
@@ -310,6 +312,11 @@ export class EtcdServer {
    */
   openWatchStream(sink: WatchSink): WatchStream {
     return this.watches.open(sink);
+  }
+
+  /** Watch streams open now (a host checks that a client's departure closed its stream). */
+  get openWatchStreams(): number {
+    return this.watches.size;
   }
 
   // ------------------------------------------------------------------ internals
