@@ -59,7 +59,7 @@ export class Member {
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
     for (let i = 0; i < electionTicks - 1; i++) started.tick();
     const m = new Member(started, ids, options.heartbeatMs);
-    addEtcdServices(m.grpcServer, singleMemberContext(started, ids));
+    addEtcdServices(m.grpcServer, singleMemberContext(started, ids, options.electionMs));
     for (const address of options.clientAddresses) await m.bind(address);
     return m;
   }

@@ -7,6 +7,7 @@ import { authHandlers } from './services/auth.js';
 import type { ServiceContext } from './services/context.js';
 import { healthHandlers } from './services/health.js';
 import { kvHandlers } from './services/kv.js';
+import { LeaderMonitor } from './services/leaderMonitor.js';
 import { leaseHandlers } from './services/lease.js';
 import { maintenanceHandlers } from './services/maintenance.js';
 import { watchHandlers } from './services/watch.js';
@@ -15,9 +16,10 @@ export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './servic
 
 export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext): void {
   const services = loadEtcdServices();
+  const monitor = new LeaderMonitor(context.server, context.electionMs ?? 1000);
   grpcServer.addService(services.kv, kvHandlers(context));
-  grpcServer.addService(services.watch, watchHandlers(context));
-  grpcServer.addService(services.lease, leaseHandlers(context));
+  grpcServer.addService(services.watch, watchHandlers(context, monitor));
+  grpcServer.addService(services.lease, leaseHandlers(context, monitor));
   grpcServer.addService(services.maintenance, maintenanceHandlers(context));
   grpcServer.addService(services.auth, authHandlers(context));
   grpcServer.addService(services.health, healthHandlers(context));

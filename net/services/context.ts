@@ -23,13 +23,16 @@ export interface ServiceContext {
    * renewals to the leader here. Default: the local server (right for one member).
    */
   readonly leaseKeepAlive?: (id: number, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
+  /** The election timeout, ms: streams that require a leader end after 3 without one. */
+  readonly electionMs?: number;
 }
 
 /** A single member: its only core id maps to the member's etcd id. */
-export function singleMemberContext(server: EtcdServer, ids: WireIds): ServiceContext {
+export function singleMemberContext(server: EtcdServer, ids: WireIds, electionMs?: number): ServiceContext {
   return {
     server,
     ids,
+    ...(electionMs === undefined ? {} : { electionMs }),
     coreIdOf: (wireId) => (wireId === ids.memberId ? server.memberId : null),
     wireIdOf: (id) => (id === server.memberId ? ids.memberId : String(id)),
   };

@@ -2,28 +2,42 @@
 // renewals served by the leader; time-to-live and the lease list are linearizable reads.
 
 import type * as grpc from '@grpc/grpc-js';
-import { isEtcdError, type EtcdError } from '../../core/errors.js';
+import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import type { ResponseHeader } from '../../core/server/server.js';
 import { grpcError, int, type Wire } from '../wire.js';
-import { failStream, unary, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
+import {
+  failStream, hasLeader, requiresLeader, unary, wireHeader, type ServiceContext, type UnaryHandler,
+} from './context.js';
+import type { LeaderMonitor } from './leaderMonitor.js';
 
 type Headed<T = object> = { readonly header: ResponseHeader } & T;
 
-export function leaseHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
+export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
   const { server } = context;
   const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
 
   const leaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+    if (requiresLeader(call) && !hasLeader(server)) {
+      failStream(call, etcdError('noLeader'));
+      return;
+    }
     let open = true;
-    const close = (): void => { open = false; };
+    const release = requiresLeader(call) ? monitor.track(() => {
+      close();
+      failStream(call, etcdError('noLeader'));
+    }) : (): void => undefined;
+    const close = (): void => {
+      open = false;
+      release();
+    };
     call.on('data', (request: Wire) => {
       const id = int(request['ID']);
       keepAlive(id, (result) => {
         if (!open) return;
         if (isEtcdError(result)) {
-          open = false;
+          close();
           failStream(call, result);
           return;
         }

@@ -8,8 +8,9 @@ import { etcdError } from '../../core/errors.js';
 import { watchCreateRequest, watchResponse } from '../wireWatch.js';
 import { int, type Wire } from '../wire.js';
 import { failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
+import type { LeaderMonitor } from './leaderMonitor.js';
 
-export function watchHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
+export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
   const { server } = context;
   const head = (revision: number): Wire => wireHeader(context, server.header(revision));
   const watch: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
@@ -22,10 +23,15 @@ export function watchHandlers(context: ServiceContext): grpc.UntypedServiceImple
       if (!open) return;
       for (const r of responses) call.write(watchResponse(r, head));
     });
+    const release = requiresLeader(call) ? monitor.track(() => {
+      close();
+      failStream(call, etcdError('noLeader'));
+    }) : (): void => undefined;
     const close = (): void => {
       if (!open) return;
       open = false;
       stream.close();
+      release();
     };
     call.on('data', (request: Wire) => {
       if (!open) return;

@@ -8,6 +8,7 @@ import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { loadEtcdServices } from '../../net/protos.js';
 import { addEtcdServices, singleMemberContext } from '../../net/services.js';
+import { LeaderMonitor } from '../../net/services/leaderMonitor.js';
 import type { Wire } from '../../net/wire.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -204,4 +205,20 @@ test('hash of the whole store, alarms raised and cleared, unsupported auth write
   } finally {
     await s.stop();
   }
+});
+
+test('streams that require a leader are canceled after 3 election timeouts without one (etcd monitorLeader)', async (t) => {
+  const status = { lead: 1 };
+  const fake = { driver: { status: () => status } } as unknown as EtcdServer;
+  const monitor = new LeaderMonitor(fake, 20);
+  let canceled = 0;
+  const release = monitor.track(() => { canceled++; });
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(canceled, 0, 'a leader is known: nothing happens');
+  status.lead = 0;
+  await new Promise((r) => setTimeout(r, 30));
+  t.is(canceled, 0, 'one election timeout without a leader is tolerated');
+  for (let i = 0; i < 200 && canceled === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.true(canceled >= 1);
+  release();
 });
