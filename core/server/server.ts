@@ -310,8 +310,8 @@ export class EtcdServer {
    * Opens a watch stream on this member's store (watches are served locally, as in
    * etcd: not linearizable, but ordered and complete from their start revision).
    */
-  openWatchStream(sink: WatchSink): WatchStream {
-    return this.watches.open(sink);
+  openWatchStream(sink: WatchSink, ready?: () => boolean): WatchStream {
+    return this.watches.open(sink, ready);
   }
 
   /** Watch streams open now (a host checks that a client's departure closed its stream). */

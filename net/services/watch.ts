@@ -19,10 +19,12 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       return;
     }
     let open = true;
+    // Backpressure: while grpc-js holds unsent responses, take no more from the hub.
     const stream = server.openWatchStream((responses) => {
       if (!open) return;
       for (const r of responses) call.write(watchResponse(r, head));
-    });
+    }, () => !call.writableNeedDrain);
+    call.on('drain', () => { stream.resume(); });
     const release = requiresLeader(call) ? monitor.track(() => {
       close();
       failStream(call, etcdError('noLeader'));

@@ -222,3 +222,26 @@ test('streams that require a leader are canceled after 3 election timeouts witho
   t.true(canceled >= 1);
   release();
 });
+
+test('a watcher whose client stops reading falls back to history and then delivers every event in order', async (t) => {
+  const s = await serve();
+  try {
+    const w = bidi(s.client('watch'), 'Watch');
+    w.call.write({ create_request: { key: Buffer.from('slow/'), range_end: Buffer.from('slow0') } });
+    await w.next(1);
+    w.call.pause(); // the client reads nothing: HTTP/2 flow control backs up to the server
+    const value = 'v'.repeat(2048);
+    const total = 1500;
+    await Promise.all(Array.from({ length: total }, (_, i) => new Promise<void>((resolve) => {
+      s.server.put({ key: Buffer.from(`slow/${String(i).padStart(5, '0')}`), value: Buffer.from(value) }, () => { resolve(); });
+    })));
+    t.true(s.server.machine.hub.unsyncedCount() > 0, 'the watcher stopped buffering and will catch up from history');
+    w.call.resume();
+    const deadline = Date.now() + 20_000;
+    const keys = (): string[] => w.received.slice(1).flatMap((r) => (r['events'] as Wire[]).map((e) => String((e['kv'] as Wire)['key'])));
+    while (keys().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.deepEqual(keys(), Array.from({ length: total }, (_, i) => `slow/${String(i).padStart(5, '0')}`));
+  } finally {
+    await s.stop();
+  }
+});
