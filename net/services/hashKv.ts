@@ -93,6 +93,12 @@ export function marshalKeyValue(kv: StoredKv): Uint8Array {
 }
 
 /** A non-negative integer below 2^53 as a protobuf varint. */
+export function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  varint(out, value);
+  return out;
+}
+
 function varint(out: number[], value: number): void {
   let v = value;
   while (v >= 0x80) {

@@ -1,33 +1,55 @@
-// The image Maintenance.Snapshot streams: Tern's own format (the MVCC records, the
-// backend metadata and the leases, as the state machine's snapshot JSON), padded with
-// spaces to a multiple of 512 bytes and followed by the SHA-256 of everything before
-// it — the framing `etcdctl snapshot save` checks (size % 512 == 32). It is not a bbolt
-// file, so `etcdctl snapshot status/restore` cannot read it.
+// The image Maintenance.Snapshot streams: a bbolt file laid out as etcd 3.4's backend
+// (buckets `key`: revision → mvccpb.KeyValue, `meta`: consistent_index and compaction
+// marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion; the others empty),
+// followed by the SHA-256 of the file — the framing `etcdctl snapshot save` checks
+// (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
 
 import { createHash } from 'node:crypto';
-import type { BackendMeta, StoredKv } from '../../core/mvcc/backend.js';
-import type { Rev } from '../../core/mvcc/revision.js';
-import { encodeJson } from '../../core/server/requests.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
+import { writeBbolt, type KeyValues } from '../bbolt.js';
+import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
+import { rev } from '../../core/mvcc/revision.js';
 
-const MAGIC = 'tern-snapshot-v1';
-
-/** The image's data part (padded) and its SHA-256 trailer. */
+/** The image's data part and its SHA-256 trailer. */
 export interface SnapshotImage {
   readonly data: Buffer;
   readonly sha256: Buffer;
 }
 
+/** The cluster version etcd 3.4 records (and reports as `etcdcluster`). */
+const CLUSTER_VERSION = '3.4.0';
+
 export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
-  const records: [Rev, StoredKv][] = [];
+  const keys: [Uint8Array, Uint8Array][] = [];
   machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
-    records.push([r, kv]);
+    keys.push([revBytes(r, kv.tombstone), marshalKeyValue(kv)]);
     return true;
   });
-  const meta: BackendMeta = machine.store.backend.meta();
-  const json = Buffer.from(encodeJson({ format: MAGIC, meta, records, leases: machine.lessor.exportLeases() }));
-  // JSON allows trailing whitespace, so the padding does not change what the image says.
-  const data = Buffer.alloc(Math.ceil(json.length / 512) * 512, 0x20);
-  json.copy(data);
+  const meta: [Uint8Array, Uint8Array][] = [[Buffer.from('consistent_index'), u64(machine.store.appliedIndex())]];
+  const compacted = machine.store.compactRevision();
+  if (compacted > 0) {
+    meta.push([Buffer.from('finishedCompactRev'), revBytes(rev(compacted, 0), false)]);
+    meta.push([Buffer.from('scheduledCompactRev'), revBytes(rev(compacted, 0), false)]);
+  }
+  // leasepb.Lease: ID = 1, TTL = 2, RemainingTTL = 3 (int64s; zero fields omitted).
+  const leases: [Uint8Array, Uint8Array][] = machine.lessor.exportLeases().map((l) => {
+    const remaining = l.remainingMsAtCheckpoint === null ? 0 : Math.ceil(l.remainingMsAtCheckpoint / 1000);
+    const fields = [[1, l.id], [2, l.ttlSeconds], [3, remaining]].filter(([, v]) => v !== 0);
+    return [u64(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
+  });
+  const empty: KeyValues = [];
+  const buckets = new Map<string, KeyValues>([
+    ['key', keys], ['meta', meta], ['lease', leases],
+    ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
+    ['members', empty], ['members_removed', empty], ['alarm', empty],
+    ['auth', empty], ['authRoles', empty], ['authUsers', empty],
+  ]);
+  const data = writeBbolt(buckets);
   return { data, sha256: createHash('sha256').update(data).digest() };
+}
+
+function u64(value: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(BigInt(value));
+  return out;
 }

@@ -68,11 +68,12 @@ export async function startTern(options: { dataDir?: string } = {}): Promise<Run
     'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
 
-export async function startEtcd(): Promise<Running> {
+/** Starts real etcd; on `dataDir` if given (e.g. made by `etcdctl snapshot restore`), else a fresh one. */
+export async function startEtcd(options: { dataDir?: string } = {}): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-'));
   return startAndWait('etcd', [
-    '--data-dir', path.join(dir, 'data'),
+    '--data-dir', options.dataDir ?? path.join(dir, 'data'),
     '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`,
   ], 'ready to serve client requests', `127.0.0.1:${client}`, () => { rmSync(dir, { recursive: true, force: true }); });
