@@ -6,7 +6,7 @@ import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import type { ResponseHeader } from '../../core/server/server.js';
-import { grpcError, int, type Wire } from '../wire.js';
+import { grpcError, int, text, type Wire } from '../wire.js';
 import {
   failStream, hasLeader, requiresLeader, unary, wireHeader, type ServiceContext, type UnaryHandler,
 } from './context.js';
@@ -33,7 +33,8 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       release();
     };
     call.on('data', (request: Wire) => {
-      const id = int(request['ID']);
+      const wireId = text(request['ID'], '0');
+      const id = int(wireId);
       keepAlive(id, (result) => {
         if (!open) return;
         if (isEtcdError(result)) {
@@ -42,7 +43,7 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
           return;
         }
         // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
-        call.write({ header: wireHeader(context, result.header), ID: String(result.id), TTL: String(result.ttlSeconds) });
+        call.write({ header: wireHeader(context, result.header), ID: wireId, TTL: String(result.ttlSeconds) });
       });
     });
     call.on('end', () => {
@@ -61,7 +62,7 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       }
       callback(null, {
         header: wireHeader(context, r.header),
-        ID: String(r.id),
+        ID: text(rpc.request['ID'], String(r.id)), // as asked: ids beyond 2^53 do not survive a number
         TTL: String(r.ttlSeconds),
         grantedTTL: String(r.grantedTtlSeconds),
         keys: rpc.request['keys'] === true ? r.keys.map((k) => Buffer.from(fromKey(k))) : [],

@@ -65,6 +65,8 @@ const SCRIPT: readonly Step[] = [
   run('lease', 'grant', '9000000001'),
   run('lease', 'revoke', '1234'),
   run('lease', 'timetolive', '1234'),
+  run('lease', 'timetolive', '7fffffffffffffff'),
+  run('lease', 'keep-alive', '--once', '20000000000001'),
   run('lease', 'keep-alive', '--once', '1234'),
   run('put', 'k', 'v', '--lease', '1234'),
   // Lock and election (clientv3/concurrency: leases, txns, ranges, watches).
