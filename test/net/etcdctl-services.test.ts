@@ -27,7 +27,9 @@ type Step =
     readonly until: (stdout: string) => boolean; readonly exits?: boolean;
   }
   /** A campaigner, then an observer: both hold until stopped. */
-  | { readonly kind: 'elect' };
+  | { readonly kind: 'elect' }
+  /** A lock holder and a waiter: the waiter gets the lock only once the holder is gone. */
+  | { readonly kind: 'contend' };
 
 const run = (...args: string[]): Step => ({ kind: 'run', args });
 const lines = (n: number) => (out: string): boolean => out.split('\n').filter((l) => l !== '').length >= n;
@@ -72,6 +74,9 @@ const SCRIPT: readonly Step[] = [
   // Lock and election (clientv3/concurrency: leases, txns, ranges, watches).
   run('lock', 'mylock', '--', 'sh', '-c', 'echo held $ETCD_LOCK_KEY $ETCD_LOCK_REV'),
   { kind: 'elect' },
+  { kind: 'contend' },
+  run('lease', 'grant', '60'),
+  { kind: 'child', args: ['lease', 'keep-alive', '$LEASE'], until: lines(1) },
   // Maintenance.
   run('alarm', 'list'),
   run('alarm', 'disarm'),
@@ -113,7 +118,7 @@ function normalize(text: string, side: Side): string {
   // Lease ids: hex (grants, lock/elect keys) and decimal (JSON). Member ids are equal
   // on both sides (computed as etcd does), so only ids other than the member's go.
   out = out.replace(/\b(?!8e9e05c52164694d)[0-9a-f]{16}\b/g, 'LEASE')
-    .replace(/(mylock|myelection)\/[0-9a-f]+/g, '$1/LEASE'); // lock/elect keys: %x, no padding
+    .replace(/(mylock|myelection|contended)\/[0-9a-f]+/g, '$1/LEASE'); // lock/elect keys: %x, no padding
   if (side.lease !== '') out = out.replaceAll(BigInt(`0x${side.lease}`).toString(), 'LEASE');
   return out;
 }
@@ -148,6 +153,16 @@ async function perform(step: Step, side: Side): Promise<string> {
       await campaigner.stop();
       return `campaign:\n${normalize(campaigner.stdout(), side)}\nobserve:\n${normalize(observer.stdout(), side)}`;
     }
+    case 'contend': {
+      const holder = spawnEtcdctl(endpoint, ['lock', 'contended']);
+      await holder.waitFor(lines(1));
+      const waiter = spawnEtcdctl(endpoint, ['lock', 'contended', '--', 'echo', 'got it']);
+      await new Promise((r) => setTimeout(r, 300));
+      const whileHeld = waiter.stdout();
+      await holder.stop();
+      const code = await waiter.exited();
+      return `while held: ${JSON.stringify(whileHeld)}\nholder:\n${normalize(holder.stdout(), side)}\nwaiter (exit ${String(code)}):\n${normalize(waiter.stdout(), side)}`;
+    }
   }
 }
 
@@ -161,10 +176,11 @@ test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenan
   const tern = side('tern', ternServer);
   try {
     for (const step of SCRIPT) {
-      const label = step.kind === 'elect' ? 'elect' : step.args.join(' ');
+      const label = step.kind === 'elect' || step.kind === 'contend' ? step.kind : step.args.join(' ');
       const [fromEtcd, fromTern] = await Promise.all([perform(step, etcd), perform(step, tern)]);
       t.is(fromTern, fromEtcd, `etcdctl ${label}`);
       t.false(fromEtcd.startsWith('TIMED OUT'), `etcd's output for ${label} arrived`);
+      if (step.kind === 'contend') t.true(fromEtcd.includes('while held: ""') && fromEtcd.includes('got it'), fromEtcd);
     }
     // Tern's snapshot is a bbolt file laid out as etcd's backend: etcdctl reads it...
     const snap = path.join(tern.dir, 'snap.db');
