@@ -29,7 +29,7 @@ export function watchCreateRequest(w: Wire): WatchCreateRequest {
  * A watcher canceled because its history was compacted carries no header revision in
  * etcd 3.4 (only compact_revision), so Tern sends 0 there as well.
  */
-export function watchResponse(r: WatchResponse, head: (revision: number) => Wire): Wire {
+export function watchResponse(r: WatchResponse & { readonly fragment?: boolean }, head: (revision: number) => Wire): Wire {
   const compactedAway = r.canceled && r.compactRevision > 0;
   return {
     header: head(compactedAway ? 0 : r.revision),
@@ -38,7 +38,7 @@ export function watchResponse(r: WatchResponse, head: (revision: number) => Wire
     canceled: r.canceled,
     compact_revision: String(r.compactRevision),
     cancel_reason: r.cancelReason ?? '',
-    fragment: false,
+    fragment: r.fragment === true,
     events: r.events.map((e) => {
       const event: Wire = { type: e.type === 'put' ? 'PUT' : 'DELETE', kv: keyValue(e.kv) };
       if (e.prevKv !== null) event['prev_kv'] = keyValue(e.prevKv);

@@ -245,3 +245,28 @@ test('a watcher whose client stops reading falls back to history and then delive
     await s.stop();
   }
 });
+
+test('a watcher that asked for fragments gets a large revision split; others get it whole', async (t) => {
+  const s = await serve();
+  try {
+    const w = bidi(s.client('watch'), 'Watch');
+    w.call.write({ create_request: { key: Buffer.from('big/'), range_end: Buffer.from('big0'), prev_kv: true, fragment: true } });
+    w.call.write({ create_request: { key: Buffer.from('big/'), range_end: Buffer.from('big0'), prev_kv: true } });
+    await w.next(2);
+    const value = Buffer.alloc(700 * 1024, 1);
+    for (const k of ['big/1', 'big/2', 'big/3']) await put(s, k, value.toString());
+    await w.next(8);
+    // One revision deleting all three (2.1 MB of prev_kv): split for watcher 0 only.
+    await unaryCall(s.client('kv'), 'DeleteRange', { key: Buffer.from('big/'), range_end: Buffer.from('big0') });
+    const deadline = Date.now() + 10_000;
+    const deletes = (id: string): Wire[] => w.received.filter((r) => r['watch_id'] === id && (r['events'] as Wire[]).some((e) => e['type'] === 'DELETE'));
+    while ((deletes('0').length < 2 || deletes('1').length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const split = deletes('0');
+    t.true(split.length >= 2);
+    t.deepEqual(split.map((r) => r['fragment']), [...split.slice(1).map(() => true), false]);
+    t.is(split.flatMap((r) => r['events'] as Wire[]).length, 3);
+    t.deepEqual(deletes('1').map((r) => [(r['events'] as Wire[]).length, r['fragment']]), [[3, false]]);
+  } finally {
+    await s.stop();
+  }
+});
