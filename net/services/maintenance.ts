@@ -8,7 +8,7 @@ import { grpcError, int, text, type Wire } from '../wire.js';
 import { Crc32c } from '../crc32c.js';
 import { immediate, wireHeader, ETCD_VERSION, type ServiceContext } from './context.js';
 import { hashKv, marshalKeyValue, revBytes } from './hashKv.js';
-import { snapshotImage } from './snapshotImage.js';
+import { snapshotImage, snapshotSize } from './snapshotImage.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;
@@ -26,7 +26,8 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
 
   const status: grpc.handleUnaryCall<Wire, Wire> = (_rpc, callback) => {
     const s = server.driver.status();
-    const size = String(dbSizeEstimate(context));
+    // etcd reports its bbolt file's size; Tern, the size of the bbolt file a snapshot would be.
+    const size = String(snapshotSize(server.machine));
     callback(null, {
       header: head(),
       version: ETCD_VERSION,
@@ -143,16 +144,3 @@ function isVoter(context: ServiceContext, id: NodeId): boolean {
   return conf.voters.includes(id) || conf.learners.includes(id);
 }
 
-/**
- * What the member's data would take on disk: each stored revision's etcd encoding
- * (bbolt key and marshalled KeyValue). etcd reports its bbolt file size; this is the
- * same order of magnitude without a file to measure.
- */
-function dbSizeEstimate(context: ServiceContext): number {
-  let size = 0;
-  context.server.machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
-    size += revBytes(r, kv.tombstone).length + marshalKeyValue(kv).length;
-    return true;
-  });
-  return size;
-}

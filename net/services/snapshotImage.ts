@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
-import { writeBbolt, type KeyValues } from '../bbolt.js';
+import { bboltSize, writeBbolt, type KeyValues } from '../bbolt.js';
 import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
 import { rev } from '../../core/mvcc/revision.js';
 
@@ -20,6 +20,17 @@ export interface SnapshotImage {
 const CLUSTER_VERSION = '3.4.0';
 
 export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
+  const data = writeBbolt(backendBuckets(machine));
+  return { data, sha256: createHash('sha256').update(data).digest() };
+}
+
+/** The size of the image's data part: what etcd reports as its db size (the bbolt file). */
+export function snapshotSize(machine: EtcdStateMachine): number {
+  return bboltSize(backendBuckets(machine));
+}
+
+/** The member's state as etcd's backend buckets. */
+function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
   const keys: [Uint8Array, Uint8Array][] = [];
   machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
     keys.push([revBytes(r, kv.tombstone), marshalKeyValue(kv)]);
@@ -38,14 +49,12 @@ export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
     return [u64(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
   });
   const empty: KeyValues = [];
-  const buckets = new Map<string, KeyValues>([
+  return new Map<string, KeyValues>([
     ['key', keys], ['meta', meta], ['lease', leases],
     ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
     ['members', empty], ['members_removed', empty], ['alarm', empty],
     ['auth', empty], ['authRoles', empty], ['authUsers', empty],
   ]);
-  const data = writeBbolt(buckets);
-  return { data, sha256: createHash('sha256').update(data).digest() };
 }
 
 function u64(value: number): Buffer {
