@@ -35,8 +35,9 @@ export function hashKv(store: HashableStore, atRevision: number): HashKvResult |
   const compacted = store.compactRevision();
   if (atRevision > 0 && atRevision <= compacted) return etcdError('compacted');
   if (atRevision > current) return etcdError('futureRev');
-  const at = atRevision > 0 ? atRevision : current;
-  const upper = revision(at + 1, 0);
+  // Only 0 means "now"; etcd hashes nothing for a negative revision (an empty range).
+  const at = atRevision === 0 ? current : atRevision;
+  const upper = revision(Math.max(0, at + 1), 0);
 
   // kvindex.Keep(at): each key's latest revision ≤ at, if that is not a tombstone.
   const latest = new Map<string, { r: Rev; tombstone: boolean }>();
