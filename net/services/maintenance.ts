@@ -5,10 +5,9 @@ import type * as grpc from '@grpc/grpc-js';
 import { etcdError, isEtcdError } from '../../core/errors.js';
 import type { NodeId } from '../../core/raft/types.js';
 import { grpcError, int, text, type Wire } from '../wire.js';
-import { Crc32c } from '../crc32c.js';
 import { immediate, wireHeader, ETCD_VERSION, type ServiceContext } from './context.js';
-import { hashKv, marshalKeyValue, revBytes } from './hashKv.js';
-import { snapshotImage, snapshotSize } from './snapshotImage.js';
+import { hashKv } from './hashKv.js';
+import { backendHash, snapshotImage, snapshotSize } from './snapshotImage.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;
@@ -42,15 +41,7 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
     });
   };
 
-  const hash = immediate(() => {
-    // The whole state, every stored revision (etcd hashes its whole bbolt file).
-    const crc = new Crc32c();
-    server.machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
-      crc.update(revBytes(r, kv.tombstone)).update(marshalKeyValue(kv));
-      return true;
-    });
-    return { header: head(), hash: crc.value() };
-  });
+  const hash = immediate(() => ({ header: head(), hash: backendHash(server.machine) }));
 
   const hashKV = immediate((request) => {
     const result = hashKv(server.machine.store, int(request['revision']));

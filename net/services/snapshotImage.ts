@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
 import { bboltSize, writeBbolt, type KeyValues } from '../bbolt.js';
+import { Crc32c } from '../crc32c.js';
 import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
 import { rev } from '../../core/mvcc/revision.js';
 
@@ -27,6 +28,25 @@ export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
 /** The size of the image's data part: what etcd reports as its db size (the bbolt file). */
 export function snapshotSize(machine: EtcdStateMachine): number {
   return bboltSize(backendBuckets(machine));
+}
+
+/**
+ * etcd's backend.Hash over the same buckets: crc32c of each bucket's name, then its keys
+ * and values in order, buckets in name order, leaving out meta/consistent_index (which
+ * differs between members that hold the same data).
+ */
+export function backendHash(machine: EtcdStateMachine): number {
+  const crc = new Crc32c();
+  const buckets = backendBuckets(machine);
+  for (const name of [...buckets.keys()].sort()) {
+    crc.update(Buffer.from(name));
+    const entries = [...(buckets.get(name) ?? [])].sort((a, b) => Buffer.compare(a[0], b[0]));
+    for (const [k, v] of entries) {
+      if (name === 'meta' && Buffer.from(k).toString() === 'consistent_index') continue;
+      crc.update(k).update(v);
+    }
+  }
+  return crc.value();
 }
 
 /** The member's state as etcd's backend buckets. */
