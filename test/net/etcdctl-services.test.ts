@@ -188,6 +188,7 @@ test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenan
       const [fromEtcd, fromTern] = await Promise.all([perform(step, etcd), perform(step, tern)]);
       t.is(fromTern, fromEtcd, `etcdctl ${label}`);
       t.false(fromEtcd.startsWith('TIMED OUT'), `etcd's output for ${label} arrived`);
+      t.false(fromEtcd.includes('unknown flag'), `etcdctl knows every flag of ${label}`);
       if (step.kind === 'contend') t.true(fromEtcd.includes('while held: ""') && fromEtcd.includes('got it'), fromEtcd);
     }
     // Tern's snapshot is a bbolt file laid out as etcd's backend: etcdctl reads it...
