@@ -58,9 +58,9 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
-export async function startTern(options: { dataDir?: string } = {}): Promise<Running> {
-  const port = await freePort();
+/** Starts a Tern member (on `port` if given: a restart keeps its address). With no `dataDir`, it gets a temporary one, removed when it stops. */
+export async function startTern(options: { dataDir?: string; port?: number } = {}): Promise<Running> {
+  const port = options.port ?? await freePort();
   const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
