@@ -32,6 +32,14 @@ const ERRORS = {
   memberNotLearner: ['FailedPrecondition', 'etcdserver: can only promote a learner member'],
   tooManyLearners: ['FailedPrecondition', 'etcdserver: too many learner members in cluster'],
   notEnoughStarted: ['FailedPrecondition', 'etcdserver: re-configuration failed due to not enough started members'],
+  badLeaderTransferee: ['FailedPrecondition', 'etcdserver: bad leader transferee'],
+  timeoutLeaderTransfer: ['Unavailable', 'etcdserver: request timed out, leader transfer took too long'],
+  authNotEnabled: ['FailedPrecondition', 'etcdserver: authentication is not enabled'],
+  rootUserNotExist: ['FailedPrecondition', 'etcdserver: root user does not exist'],
+  userEmpty: ['InvalidArgument', 'etcdserver: user name is empty'],
+  userNotFound: ['FailedPrecondition', 'etcdserver: user name not found'],
+  roleEmpty: ['InvalidArgument', 'etcdserver: role name is empty'],
+  roleNotFound: ['FailedPrecondition', 'etcdserver: role name not found'],
 } as const satisfies Record<string, readonly [GrpcCode, string]>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

@@ -21,14 +21,14 @@ import { httpEndpoints, type HttpSources } from './httpEndpoints.js';
 import { MemberMetrics } from './metrics.js';
 import { PeerClients } from './peer/client.js';
 import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
-import { decodeContext, type MemberRecord, type Membership } from './peer/membership.js';
+import { decodeContext, raftIdOf, type MemberRecord, type Membership } from './peer/membership.js';
 import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
 import { peerHandlers } from './peer/service.js';
 import { PeerTransport } from './peer/transport.js';
 import { loadEtcdServices } from './protos.js';
+import { addEtcdServices, type ServiceContext } from './services.js';
 import { Reconfigurer } from './reconfig.js';
-import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES, limitRequestSize } from './requestLimit.js';
-import { kvHandlers, maintenanceHandlers } from './services.js';
+import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from './requestLimit.js';
 import { timedLogStore } from './timedLogStore.js';
 
 export interface MemberOptions {
@@ -175,13 +175,21 @@ export class Member {
       timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
       log: this.options.log ?? ((): void => undefined),
     }));
-    const services = loadEtcdServices();
-    const ids = this.ids;
-    const etcdIdOf = (raftId: number): string => this.membership.etcdIdOf(raftId).toString();
-    const limit = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    this.clientServer.addService(...limitRequestSize(services.kv, kvHandlers(this.server, ids), limit));
-    this.clientServer.addService(services.maintenance, maintenanceHandlers(this.server, ids, etcdIdOf));
-    this.clientServer.addService(services.cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
+    const context: ServiceContext = {
+      server: this.server,
+      ids: this.ids,
+      electionMs: this.options.electionMs,
+      coreIdOf: (wireId) => {
+        const raftId = /^\d+$/.test(wireId) ? raftIdOf(BigInt(wireId)) : null;
+        return raftId !== null && this.membership.byRaftId(raftId) !== undefined ? raftId : null;
+      },
+      wireIdOf: (raftId) => this.membership.etcdIdOf(raftId).toString(),
+      // Only the leader renews leases and knows their time to live: followers forward.
+      leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
+      leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },
+    };
+    addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+    this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
     for (const address of this.options.peerAddresses) await bind(this.peerServer, address);
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
     const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };

@@ -11,12 +11,17 @@ const PROTO_DIR = fileURLToPath(new URL('../../net/proto/', import.meta.url));
 
 export interface EtcdServices {
   readonly kv: grpc.ServiceDefinition;
+  readonly watch: grpc.ServiceDefinition;
+  readonly lease: grpc.ServiceDefinition;
   readonly maintenance: grpc.ServiceDefinition;
   readonly cluster: grpc.ServiceDefinition;
+  readonly auth: grpc.ServiceDefinition;
+  /** grpc.health.v1.Health */
+  readonly health: grpc.ServiceDefinition;
 }
 
 export function loadEtcdServices(): EtcdServices {
-  const definition = protoLoader.loadSync(['rpc.proto'], {
+  const definition = protoLoader.loadSync(['rpc.proto', 'health.proto'], {
     includeDirs: [PROTO_DIR],
     keepCase: true,
     longs: String,
@@ -25,11 +30,20 @@ export function loadEtcdServices(): EtcdServices {
     oneofs: true,
   });
   const root = grpc.loadPackageDefinition(definition);
-  const pkg = root['etcdserverpb'] as grpc.GrpcObject;
-  const service = (name: string): grpc.ServiceDefinition => {
-    const ctor = pkg[name] as grpc.ServiceClientConstructor | undefined;
-    if (ctor === undefined) throw new Error(`rpc.proto has no service ${name}`);
+  const service = (path: string): grpc.ServiceDefinition => {
+    let node: unknown = root;
+    for (const part of path.split('.')) node = (node as grpc.GrpcObject | undefined)?.[part];
+    const ctor = node as grpc.ServiceClientConstructor | undefined;
+    if (ctor === undefined) throw new Error(`the protos have no service ${path}`);
     return ctor.service;
   };
-  return { kv: service('KV'), maintenance: service('Maintenance'), cluster: service('Cluster') };
+  return {
+    kv: service('etcdserverpb.KV'),
+    watch: service('etcdserverpb.Watch'),
+    lease: service('etcdserverpb.Lease'),
+    maintenance: service('etcdserverpb.Maintenance'),
+    auth: service('etcdserverpb.Auth'),
+    health: service('grpc.health.v1.Health'),
+    cluster: service('etcdserverpb.Cluster'),
+  };
 }

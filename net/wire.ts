@@ -25,6 +25,11 @@ export function int(value: unknown): number {
   return 0;
 }
 
+/** A string field (enum names and 64-bit ids arrive as strings too). */
+export function text(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
 function bool(value: unknown): boolean {
   return value === true;
 }

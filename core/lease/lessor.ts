@@ -41,7 +41,7 @@ export interface LessorOptions {
 
 export interface TimeToLive {
   readonly id: number;
-  /** Seconds left (rounded up); -1 for an unknown lease. */
+  /** Whole seconds left (truncated, as etcd's int64(Remaining().Seconds())); -1 for an unknown lease. */
   readonly ttlSeconds: number;
   readonly grantedTtlSeconds: number;
   readonly keys: readonly Key[];
@@ -167,7 +167,7 @@ export class Lessor {
       : (lease.remainingMsAtCheckpoint ?? lease.ttlSeconds * 1000);
     return {
       id,
-      ttlSeconds: Math.max(0, Math.ceil(remainingMs / 1000)),
+      ttlSeconds: Math.max(0, Math.floor(remainingMs / 1000)),
       grantedTtlSeconds: lease.ttlSeconds,
       keys: [...lease.keys].sort(),
     };

@@ -303,13 +303,14 @@ export class EtcdServer {
 
   /** Keep-alive is served by the leader (the gRPC layer forwards from followers). */
   leaseKeepAlive(request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
-    // A member that just won an election is leader before its next tick promotes its
-    // lessor (leaseDuties): until then it cannot renew (etcd's ErrNotPrimary), and the
-    // client retries. Found by the simulator (seed 19, --nodes 5).
-    if (this.driver.status().role !== 'leader' || !this.wasLeader) {
+    if (this.driver.status().role !== 'leader') {
       reply(etcdError('notLeader'));
       return;
     }
+    // A member that just won an election is leader before its next tick promotes its
+    // lessor (leaseDuties): promote it now, or renew would find a lessor that is not
+    // primary (found by the simulator, seed 19 --nodes 5).
+    if (!this.wasLeader) this.leaseDuties();
     const header = this.header(); // etcd fills the header before renewing
     const renewed = this.machine.lessor.renew(request.id, this.clock.nowMs());
     if (renewed.checkpointNeeded) {
@@ -335,8 +336,13 @@ export class EtcdServer {
    * Opens a watch stream on this member's store (watches are served locally, as in
    * etcd: not linearizable, but ordered and complete from their start revision).
    */
-  openWatchStream(sink: WatchSink): WatchStream {
-    return this.watches.open(sink);
+  openWatchStream(sink: WatchSink, ready?: () => boolean): WatchStream {
+    return this.watches.open(sink, ready);
+  }
+
+  /** Watch streams open now (a host checks that a client's departure closed its stream). */
+  get openWatchStreams(): number {
+    return this.watches.size;
   }
 
   // ------------------------------------------------------------------ internals

@@ -15,6 +15,8 @@ export interface WatchStream {
   cancel(watchId: number): void;
   /** Asks for a progress response (watch id -1) once every watcher of the stream is synced. */
   requestProgress(): void;
+  /** The host can take responses again (after `ready` said no): hands over what waits. */
+  resume(): void;
   /** Closes the stream: no more responses. */
   close(): void;
 }
@@ -22,6 +24,7 @@ export interface WatchStream {
 export class WatchStreams {
   private readonly hub: () => WatchHub;
   private readonly sinks = new Map<number, WatchSink>();
+  private readonly readiness = new Map<number, () => boolean>();
   private flushing = false;
   private flushAgain = false;
 
@@ -30,9 +33,15 @@ export class WatchStreams {
     this.hub = hub;
   }
 
-  open(sink: WatchSink): WatchStream {
+  /**
+   * `ready`: whether the host can take responses now. While it says no, the stream's
+   * responses stay in the hub, whose per-watcher bound turns a slow client's watchers
+   * into catching-up ones (read from history later) instead of growing a send buffer.
+   */
+  open(sink: WatchSink, ready: () => boolean = () => true): WatchStream {
     const id = this.hub().openStream();
     this.sinks.set(id, sink);
+    this.readiness.set(id, ready);
     const live = (): boolean => this.sinks.has(id);
     return {
       watch: (request) => {
@@ -50,8 +59,12 @@ export class WatchStreams {
         this.hub().requestProgress(id);
         this.flush();
       },
+      resume: () => {
+        if (live()) this.flush();
+      },
       close: () => {
         if (!this.sinks.delete(id)) return;
+        this.readiness.delete(id);
         this.hub().closeStream(id);
       },
     };
@@ -86,6 +99,7 @@ export class WatchStreams {
         this.flushAgain = false;
         for (const [id, sink] of [...this.sinks]) {
           if (!this.sinks.has(id)) continue; // closed by an earlier sink
+          if (this.readiness.get(id)?.() === false) continue; // the host is not taking any
           const responses = this.hub().take(id);
           if (responses.length > 0) sink(responses);
         }

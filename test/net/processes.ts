@@ -64,9 +64,9 @@ export function removeDataDir(dir: string): void {
 
 export const TERN_BIN = path.join(process.cwd(), 'build/net/bin/tern.js');
 
-/** Starts a Tern member. With no `dataDir`, it gets a temporary one, removed when it stops. */
-export async function startTern(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
-  const [port, peerPort] = [await freePort(), await freePort()];
+/** Starts a Tern member (on `port` if given: a restart keeps its address). With no `dataDir`, it gets a temporary one, removed when it stops. */
+export async function startTern(options: { dataDir?: string; port?: number; extraArgs?: readonly string[] } = {}): Promise<Running> {
+  const [port, peerPort] = [options.port ?? await freePort(), await freePort()];
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
   // Only the listening peer port is free-chosen: the advertised peer URL stays etcd's
@@ -77,13 +77,12 @@ export async function startTern(options: { dataDir?: string; extraArgs?: readonl
   ], 'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
 
-
-
-export async function startEtcd(): Promise<Running> {
+/** Starts real etcd; on `dataDir` if given (e.g. made by `etcdctl snapshot restore`), else a fresh one. */
+export async function startEtcd(options: { dataDir?: string } = {}): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-'));
   return startAndWait('etcd', [
-    '--data-dir', path.join(dir, 'data'),
+    '--data-dir', options.dataDir ?? path.join(dir, 'data'),
     '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`,
   ], 'ready to serve client requests', `127.0.0.1:${client}`, () => { rmSync(dir, { recursive: true, force: true }); });
@@ -203,4 +202,61 @@ export function startTernCluster(n: number, extraArgs: readonly string[] = []): 
 
 export function startEtcdCluster(n: number, extraArgs: readonly string[] = []): Promise<RunningCluster> {
   return withPortRetry(() => startCluster('etcd', n, extraArgs));
+}
+
+/** A long-running etcdctl (watch, elect, watch -i): its output so far, and a way to stop it. */
+export interface EtcdctlChild {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Writes a line to its stdin (interactive commands). */
+  send(line: string): void;
+  /** Resolves once `done(stdout)` holds, or after `timeoutMs` (then the caller's comparison shows what came). */
+  waitFor(done: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code (null when it died by the signal). */
+  stop(): Promise<number | null>;
+  /** Resolves with the exit code when it exits by itself. */
+  exited(): Promise<number | null>;
+}
+
+export function spawnEtcdctl(endpoint: string, args: readonly string[]): EtcdctlChild {
+  const child = spawn('etcdctl', ['--endpoints', endpoint, ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let exitCode: number | null | undefined;
+  const exitWaiters: ((code: number | null) => void)[] = [];
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); for (const l of listeners) l(); });
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  child.once('exit', (code) => {
+    exitCode = code;
+    for (const w of exitWaiters.splice(0)) w(code);
+    for (const l of listeners) l();
+  });
+  const exited = (): Promise<number | null> => new Promise((resolve) => {
+    if (exitCode !== undefined) resolve(exitCode);
+    else exitWaiters.push(resolve);
+  });
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    send: (line) => { child.stdin.write(`${line}\n`); },
+    waitFor: (done, timeoutMs = 5_000) => new Promise((resolve) => {
+      const check = (): void => {
+        if (!done(out) && exitCode === undefined) return;
+        listeners.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => { listeners.delete(check); resolve(); }, timeoutMs);
+      listeners.add(check);
+      check();
+    }),
+    stop: () => {
+      if (exitCode === undefined) child.kill('SIGTERM');
+      return exited();
+    },
+    exited,
+  };
 }

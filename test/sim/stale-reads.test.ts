@@ -6,7 +6,7 @@ import { runSimulation } from '../../sim/run.js';
 import { checkStaleReads, type StaleRead } from '../../sim/staleReads.js';
 
 function log(): MvccStore['events'] {
-  const s = new MvccStore(true);
+  const s = new MvccStore({ recordEvents: true, initialRevision: 0 });
   s.apply({ type: 'put', key: 'a', value: 'x' }); // 1
   s.apply({ type: 'put', key: 'b', value: 'y' }); // 2
   s.apply({ type: 'put', key: 'a', value: 'z' }); // 3

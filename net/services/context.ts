@@ -1,0 +1,88 @@
+// What every service handler needs: the member's core server and the mapping between
+// the core's ids and etcd's 64-bit wire ids, plus adapters shared by the handlers.
+
+import * as grpc from '@grpc/grpc-js';
+import type { EtcdError } from '../../core/errors.js';
+import { isEtcdError } from '../../core/errors.js';
+import type { NodeId } from '../../core/raft/types.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
+import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
+import { grpcError, header, type Wire, type WireIds } from '../wire.js';
+
+/** The etcd version Tern answers as (clients and tools check it). */
+export const ETCD_VERSION = '3.4.23';
+
+export interface ServiceContext {
+  readonly server: EtcdServer;
+  readonly ids: WireIds;
+  /** The core's Raft id of the member etcd calls `wireId` (decimal uint64); null if none. */
+  readonly coreIdOf: (wireId: string) => NodeId | null;
+  /** etcd's id (decimal uint64) of the member the core calls `id`. */
+  readonly wireIdOf: (id: NodeId) => string;
+  /**
+   * Renews a lease. Only the leader renews; a multi-member host forwards a follower's
+   * renewals to the leader here. Default: the local server (right for one member).
+   */
+  readonly leaseKeepAlive?: (id: number, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
+  /** A lease's time to live: only the leader knows it; a follower forwards here. Default: the local server. */
+  readonly leaseTimeToLive?: (id: number, reply: Reply<TimeToLive>) => void;
+  /** The election timeout, ms: streams that require a leader end after 3 without one. */
+  readonly electionMs?: number;
+}
+
+/** A single member: its only core id maps to the member's etcd id. */
+export function singleMemberContext(server: EtcdServer, ids: WireIds, electionMs?: number): ServiceContext {
+  return {
+    server,
+    ids,
+    ...(electionMs === undefined ? {} : { electionMs }),
+    coreIdOf: (wireId) => (wireId === ids.memberId ? server.memberId : null),
+    wireIdOf: (id) => (id === server.memberId ? ids.memberId : String(id)),
+  };
+}
+
+export type UnaryHandler = grpc.handleUnaryCall<Wire, Wire>;
+
+export function wireHeader(context: ServiceContext, h: ResponseHeader): Wire {
+  return header(h, context.ids);
+}
+
+/** Adapts a core call with a callback reply to a grpc-js unary handler. */
+export function unary<T extends { header: ResponseHeader }>(
+  call: (request: Wire, reply: (result: T | EtcdError) => void) => void,
+  encode: (result: T) => Wire,
+): UnaryHandler {
+  return (rpc, callback) => {
+    call(rpc.request, (result) => {
+      if (isEtcdError(result)) callback(grpcError(result));
+      else callback(null, encode(result));
+    });
+  };
+}
+
+/** A unary handler that answers at once (no core round trip). */
+export function immediate(answer: (request: Wire) => Wire | EtcdError): UnaryHandler {
+  return (rpc, callback) => {
+    const result = answer(rpc.request);
+    if (isEtcdError(result)) callback(grpcError(result));
+    else callback(null, result);
+  };
+}
+
+/**
+ * clientv3's WithRequireLeader (etcdctl watch, lease keep-alive) sets `hasleader`:
+ * such a stream must fail at once with `no leader` while the member knows none.
+ */
+export function requiresLeader(call: grpc.ServerDuplexStream<Wire, Wire>): boolean {
+  return call.metadata.get('hasleader').some((v) => v.toString() === 'true');
+}
+
+export function hasLeader(server: EtcdServer): boolean {
+  return server.driver.status().lead !== 0;
+}
+
+/** Ends a stream with an etcd error as its gRPC status. */
+export function failStream(call: grpc.ServerDuplexStream<Wire, Wire> | grpc.ServerWritableStream<Wire, Wire>, e: EtcdError): void {
+  const status = grpcError(e);
+  call.emit('error', { code: status.code ?? grpc.status.UNKNOWN, details: status.details ?? e.message, metadata: new grpc.Metadata() });
+}

@@ -1,0 +1,90 @@
+// etcd's Lease service: grant and revoke go through Raft; keep-alive is a stream of
+// renewals served by the leader; time-to-live and the lease list are linearizable reads.
+
+import type * as grpc from '@grpc/grpc-js';
+import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
+import type { TimeToLive } from '../../core/lease/lessor.js';
+import { fromKey } from '../../core/mvcc/keys.js';
+import type { ResponseHeader } from '../../core/server/server.js';
+import { grpcError, int, text, type Wire } from '../wire.js';
+import {
+  failStream, hasLeader, requiresLeader, unary, wireHeader, type ServiceContext, type UnaryHandler,
+} from './context.js';
+import type { LeaderMonitor } from './leaderMonitor.js';
+
+type Headed<T = object> = { readonly header: ResponseHeader } & T;
+
+export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
+  const { server } = context;
+  const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
+
+  const leaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+    if (requiresLeader(call) && !hasLeader(server)) {
+      failStream(call, etcdError('noLeader'));
+      return;
+    }
+    let open = true;
+    const release = requiresLeader(call) ? monitor.track(() => {
+      close();
+      failStream(call, etcdError('noLeader'));
+    }) : (): void => undefined;
+    const close = (): void => {
+      open = false;
+      release();
+    };
+    call.on('data', (request: Wire) => {
+      const wireId = text(request['ID'], '0');
+      const id = int(wireId);
+      keepAlive(id, (result) => {
+        if (!open) return;
+        if (isEtcdError(result)) {
+          close();
+          failStream(call, result);
+          return;
+        }
+        // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
+        call.write({ header: wireHeader(context, result.header), ID: wireId, TTL: String(result.ttlSeconds) });
+      });
+    });
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('cancelled', close);
+    call.on('error', close);
+  };
+
+  const askTimeToLive = context.leaseTimeToLive ?? ((id, reply): void => { server.leaseTimeToLive({ id }, reply); });
+  const timeToLive: UnaryHandler = (rpc, callback) => {
+    askTimeToLive(int(rpc.request['ID']), (r: Headed<TimeToLive> | EtcdError) => {
+      if (isEtcdError(r)) {
+        callback(grpcError(r));
+        return;
+      }
+      callback(null, {
+        header: wireHeader(context, r.header),
+        ID: text(rpc.request['ID'], String(r.id)), // as asked: ids beyond 2^53 do not survive a number
+        TTL: String(r.ttlSeconds),
+        grantedTTL: String(r.grantedTtlSeconds),
+        keys: rpc.request['keys'] === true ? r.keys.map((k) => Buffer.from(fromKey(k))) : [],
+      });
+    });
+  };
+
+  return {
+    LeaseGrant: unary<Headed<{ id: number; ttlSeconds: number }>>(
+      (w, reply) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply); },
+      (r) => ({ header: wireHeader(context, r.header), ID: String(r.id), TTL: String(r.ttlSeconds), error: '' }),
+    ),
+    LeaseRevoke: unary<Headed>(
+      (w, reply) => { server.leaseRevoke({ id: int(w['ID']) }, reply); },
+      (r) => ({ header: wireHeader(context, r.header) }),
+    ),
+    LeaseKeepAlive: leaseKeepAlive,
+    LeaseTimeToLive: timeToLive,
+    LeaseLeases: unary<Headed<{ ids: number[] }>>(
+      (_w, reply) => { server.leaseLeases(reply); },
+      (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: String(id) })) }),
+    ),
+  };
+}

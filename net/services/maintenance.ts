@@ -1,0 +1,137 @@
+// etcd's Maintenance service: Status, Hash, HashKV, Snapshot, Defragment, Alarm and
+// MoveLeader.
+
+import type * as grpc from '@grpc/grpc-js';
+import { etcdError, isEtcdError } from '../../core/errors.js';
+import type { NodeId } from '../../core/raft/types.js';
+import { grpcError, int, text, type Wire } from '../wire.js';
+import { immediate, wireHeader, ETCD_VERSION, type ServiceContext } from './context.js';
+import { hashKv } from './hashKv.js';
+import { backendHash, snapshotImage, snapshotSize } from './snapshotImage.js';
+
+/** etcd's snapshot send buffer: the image goes out in chunks of this size. */
+const SNAPSHOT_CHUNK = 32 * 1024;
+/** How long MoveLeader waits for the target to take over (etcd: a few election timeouts). */
+const MOVE_LEADER_TIMEOUT_MS = 5_000;
+
+export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
+  const { server } = context;
+  const head = (revision?: number): Wire => wireHeader(context, server.header(revision));
+  /**
+   * Alarms raised on this member (etcd replicates them; Tern has no quota to raise
+   * NOSPACE and no corruption check, so only an explicit ACTIVATE puts one here).
+   */
+  const alarms = new Map<string, Wire>();
+
+  const status: grpc.handleUnaryCall<Wire, Wire> = (_rpc, callback) => {
+    const s = server.driver.status();
+    // etcd reports its bbolt file's size; Tern, the size of the bbolt file a snapshot would be.
+    const size = String(snapshotSize(server.machine));
+    callback(null, {
+      header: head(),
+      version: ETCD_VERSION,
+      dbSize: size,
+      leader: s.lead === 0 ? '0' : context.wireIdOf(s.lead),
+      raftIndex: String(s.hardState.commit),
+      raftTerm: String(s.hardState.term),
+      raftAppliedIndex: String(s.applied),
+      errors: s.lead === 0 ? ['etcdserver: no leader'] : [],
+      dbSizeInUse: size,
+      isLearner: s.confState.learners.includes(server.memberId),
+    });
+  };
+
+  const hash = immediate(() => ({ header: head(), hash: backendHash(server.machine) }));
+
+  const hashKV = immediate((request) => {
+    const result = hashKv(server.machine.store, int(request['revision']));
+    if (isEtcdError(result)) return result;
+    return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
+  });
+
+  const snapshot: grpc.handleServerStreamingCall<Wire, Wire> = (call) => {
+    const image = snapshotImage(server.machine);
+    // As etcd 3.4: no header; remaining_bytes counts down the data; then the checksum.
+    for (let sent = 0; sent < image.data.length; sent += SNAPSHOT_CHUNK) {
+      const blob = image.data.subarray(sent, sent + SNAPSHOT_CHUNK);
+      call.write({ remaining_bytes: String(image.data.length - sent - blob.length), blob });
+    }
+    call.write({ remaining_bytes: '0', blob: image.sha256 });
+    call.end();
+  };
+
+  // Tern's backend has no free pages to return: defragmenting is a successful no-op.
+  const defragment = immediate(() => ({ header: head() }));
+
+  const alarm = immediate((request) => {
+    const member = text(request['memberID'], '0');
+    const type = text(request['alarm'], 'NONE');
+    switch (text(request['action'])) {
+      case 'ACTIVATE': {
+        if (type === 'NONE') return { header: head(), alarms: [] };
+        const raised = { memberID: member, alarm: type };
+        alarms.set(`${member}/${type}`, raised);
+        return { header: head(), alarms: [raised] };
+      }
+      case 'DEACTIVATE': {
+        const key = `${member}/${type}`;
+        const cleared = alarms.get(key);
+        alarms.delete(key);
+        return { header: head(), alarms: cleared === undefined ? [] : [cleared] };
+      }
+      default: {
+        // GET: type NONE lists every alarm; a type lists the alarms of that type.
+        const listed = [...alarms.values()].filter((a) => type === 'NONE' || a['alarm'] === type);
+        return { header: head(), alarms: listed };
+      }
+    }
+  });
+
+  const moveLeader: grpc.handleUnaryCall<Wire, Wire> = (rpc, callback) => {
+    const fail = (name: Parameters<typeof etcdError>[0]): void => {
+      callback(grpcError(etcdError(name)));
+    };
+    const status = server.driver.status();
+    if (status.role !== 'leader') {
+      fail('notLeader');
+      return;
+    }
+    const target = context.coreIdOf(text(rpc.request['targetID'], '0'));
+    if (target === null || !isVoter(context, target)) {
+      fail('badLeaderTransferee');
+      return;
+    }
+    if (target === server.memberId) {
+      callback(null, { header: head() });
+      return;
+    }
+    server.driver.transferLeader(target);
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const now = server.driver.status();
+      if (now.lead === target) {
+        clearInterval(poll);
+        callback(null, { header: head() });
+      } else if (Date.now() - started > MOVE_LEADER_TIMEOUT_MS) {
+        clearInterval(poll);
+        fail('timeoutLeaderTransfer');
+      }
+    }, 10);
+  };
+
+  return {
+    Status: status,
+    Hash: hash,
+    HashKV: hashKV,
+    Snapshot: snapshot,
+    Defragment: defragment,
+    Alarm: alarm,
+    MoveLeader: moveLeader,
+  };
+}
+
+function isVoter(context: ServiceContext, id: NodeId): boolean {
+  const conf = context.server.driver.status().confState;
+  return conf.voters.includes(id) || conf.learners.includes(id);
+}
+

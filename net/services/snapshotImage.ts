@@ -1,0 +1,84 @@
+// The image Maintenance.Snapshot streams: a bbolt file laid out as etcd 3.4's backend
+// (buckets `key`: revision → mvccpb.KeyValue, `meta`: consistent_index and compaction
+// marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion; the others empty),
+// followed by the SHA-256 of the file — the framing `etcdctl snapshot save` checks
+// (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
+
+import { createHash } from 'node:crypto';
+import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
+import { bboltSize, writeBbolt, type KeyValues } from '../bbolt.js';
+import { Crc32c } from '../crc32c.js';
+import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
+import { rev } from '../../core/mvcc/revision.js';
+
+/** The image's data part and its SHA-256 trailer. */
+export interface SnapshotImage {
+  readonly data: Buffer;
+  readonly sha256: Buffer;
+}
+
+/** The cluster version etcd 3.4 records (and reports as `etcdcluster`). */
+const CLUSTER_VERSION = '3.4.0';
+
+export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
+  const data = writeBbolt(backendBuckets(machine));
+  return { data, sha256: createHash('sha256').update(data).digest() };
+}
+
+/** The size of the image's data part: what etcd reports as its db size (the bbolt file). */
+export function snapshotSize(machine: EtcdStateMachine): number {
+  return bboltSize(backendBuckets(machine));
+}
+
+/**
+ * etcd's backend.Hash over the same buckets: crc32c of each bucket's name, then its keys
+ * and values in order, buckets in name order, leaving out meta/consistent_index (which
+ * differs between members that hold the same data).
+ */
+export function backendHash(machine: EtcdStateMachine): number {
+  const crc = new Crc32c();
+  const buckets = backendBuckets(machine);
+  for (const name of [...buckets.keys()].sort()) {
+    crc.update(Buffer.from(name));
+    const entries = [...(buckets.get(name) ?? [])].sort((a, b) => Buffer.compare(a[0], b[0]));
+    for (const [k, v] of entries) {
+      if (name === 'meta' && Buffer.from(k).toString() === 'consistent_index') continue;
+      crc.update(k).update(v);
+    }
+  }
+  return crc.value();
+}
+
+/** The member's state as etcd's backend buckets. */
+function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
+  const keys: [Uint8Array, Uint8Array][] = [];
+  machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
+    keys.push([revBytes(r, kv.tombstone), marshalKeyValue(kv)]);
+    return true;
+  });
+  const meta: [Uint8Array, Uint8Array][] = [[Buffer.from('consistent_index'), u64(machine.store.appliedIndex())]];
+  const compacted = machine.store.compactRevision();
+  if (compacted > 0) {
+    meta.push([Buffer.from('finishedCompactRev'), revBytes(rev(compacted, 0), false)]);
+    meta.push([Buffer.from('scheduledCompactRev'), revBytes(rev(compacted, 0), false)]);
+  }
+  // leasepb.Lease: ID = 1, TTL = 2, RemainingTTL = 3 (int64s; zero fields omitted).
+  const leases: [Uint8Array, Uint8Array][] = machine.lessor.exportLeases().map((l) => {
+    const remaining = l.remainingMsAtCheckpoint === null ? 0 : Math.ceil(l.remainingMsAtCheckpoint / 1000);
+    const fields = [[1, l.id], [2, l.ttlSeconds], [3, remaining]].filter(([, v]) => v !== 0);
+    return [u64(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
+  });
+  const empty: KeyValues = [];
+  return new Map<string, KeyValues>([
+    ['key', keys], ['meta', meta], ['lease', leases],
+    ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
+    ['members', empty], ['members_removed', empty], ['alarm', empty],
+    ['auth', empty], ['authRoles', empty], ['authUsers', empty],
+  ]);
+}
+
+function u64(value: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(BigInt(value));
+  return out;
+}

@@ -1,0 +1,124 @@
+// etcd's Watch service: one bidirectional stream multiplexes many watchers. Each gRPC
+// stream opens one core watch stream; requests (create, cancel, progress) go to it and
+// its responses come back in order through the sink. The stream's end — by the client
+// or by cancellation — closes the core stream, so no watcher outlives its client.
+
+import type * as grpc from '@grpc/grpc-js';
+import { etcdError } from '../../core/errors.js';
+import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
+import { watchCreateRequest, watchResponse } from '../wireWatch.js';
+import { int, type Wire } from '../wire.js';
+import { failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
+import type { LeaderMonitor } from './leaderMonitor.js';
+
+export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
+  const { server } = context;
+  const head = (revision: number): Wire => wireHeader(context, server.header(revision));
+  const watch: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+    if (requiresLeader(call) && !hasLeader(server)) {
+      failStream(call, etcdError('noLeader'));
+      return;
+    }
+    let open = true;
+    const fragments = new FragmentChoices();
+    // Backpressure: while grpc-js holds unsent responses, take no more from the hub.
+    const stream = server.openWatchStream((responses) => {
+      if (!open) return;
+      for (const r of responses) {
+        const fragment = fragments.seen(r);
+        for (const part of fragment ? fragmentResponse(r) : [r]) call.write(watchResponse(part, head));
+      }
+    }, () => !call.writableNeedDrain);
+    call.on('drain', () => { stream.resume(); });
+    const release = requiresLeader(call) ? monitor.track(() => {
+      close();
+      failStream(call, etcdError('noLeader'));
+    }) : (): void => undefined;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      stream.close();
+      release();
+    };
+    call.on('data', (request: Wire) => {
+      if (!open) return;
+      switch (request['request_union']) {
+        case 'create_request': {
+          const create = sub(request['create_request']);
+          fragments.asked(create['fragment'] === true);
+          stream.watch(watchCreateRequest(create));
+          break;
+        }
+        case 'cancel_request': stream.cancel(int(sub(request['cancel_request'])['watch_id'])); break;
+        case 'progress_request': stream.requestProgress(); break;
+        default: break; // an empty request: etcd ignores it
+      }
+    });
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('cancelled', close);
+    call.on('error', close);
+    call.on('close', close);
+  };
+  return { Watch: watch };
+}
+
+/**
+ * Which watchers asked for fragments. Creates are answered in order, so each created
+ * (or refused) response takes the next create's choice.
+ */
+class FragmentChoices {
+  private readonly pending: boolean[] = [];
+  private readonly chosen = new Set<number>();
+
+  asked(fragment: boolean): void {
+    this.pending.push(fragment);
+  }
+
+  /** Records what a response says about its watcher; whether its events may be fragmented. */
+  seen(r: WatchResponse): boolean {
+    if (r.created) {
+      const fragment = this.pending.shift() ?? false;
+      if (fragment && !r.canceled) this.chosen.add(r.watchId);
+    } else if (r.canceled) {
+      this.chosen.delete(r.watchId);
+    }
+    return this.chosen.has(r.watchId);
+  }
+}
+
+/** A response, or one part of a split one. */
+type Fragment = WatchResponse & { readonly fragment?: boolean };
+
+/** etcd's --max-request-bytes default: larger event responses are split for watchers that asked. */
+const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/**
+ * etcd's sendFragments: a response over the limit with 2+ events goes out as several,
+ * each as large as the limit allows (at least one event), `fragment` set on all but the
+ * last. Sizes count keys and values, which dominate the encoded size.
+ */
+export function fragmentResponse(r: WatchResponse, limit = MAX_REQUEST_BYTES): Fragment[] {
+  const size = (e: WatchEvent): number => e.kv.key.length + e.kv.value.length + (e.prevKv === null ? 0 : e.prevKv.key.length + e.prevKv.value.length) + 32;
+  if (r.events.length < 2 || r.events.reduce((n, e) => n + size(e), 0) < limit) return [r];
+  const parts: Fragment[] = [];
+  let current: WatchEvent[] = [];
+  let bytes = 0;
+  for (const e of r.events) {
+    if (current.length > 0 && bytes + size(e) >= limit) {
+      parts.push({ ...r, events: current, fragment: true });
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += size(e);
+  }
+  parts.push({ ...r, events: current });
+  return parts;
+}
+
+function sub(value: unknown): Wire {
+  return typeof value === 'object' && value !== null ? (value as Wire) : {};
+}
