@@ -25,8 +25,7 @@
 //
 // Revisions: a fresh etcd (and Tern) store is at revision 1 and the first write makes
 // revision 2; the checker's etcd model counts the same way, so the history records
-// Tern's revisions as they are (REVISION_OFFSET = 0; it was 1 while the model started
-// at 0).
+// Tern's revisions as they are.
 
 import { isEtcdError, type EtcdError } from '../core/errors.js';
 import { fromKey, toKey } from '../core/mvcc/keys.js';
@@ -43,13 +42,6 @@ import type { StaleRead } from './staleReads.js';
 import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
-
-/** Tern's revision r is the checker model's r - REVISION_OFFSET (see above): the same numbering. */
-export const REVISION_OFFSET = 0;
-
-function rev(revision: number): number {
-  return revision > 0 ? revision - REVISION_OFFSET : revision;
-}
 
 /** One line of the history file. */
 export interface KvRecord {
@@ -125,7 +117,7 @@ const str = (bytes: Uint8Array): string => toKey(bytes);
 
 function kvJson(kv: CoreKeyValue): { [key: string]: Json } {
   return {
-    key: str(kv.key), value: str(kv.value), createRevision: rev(kv.createRevision), modRevision: rev(kv.modRevision),
+    key: str(kv.key), value: str(kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision,
     version: kv.version, lease: kv.lease,
   };
 }
@@ -308,7 +300,7 @@ export class KvWorkload {
           // Not checkable as a read of the latest state (see the top of this file):
           // recorded as a read at the revision it reports, outcome "stale" (left out of
           // the linearizability check).
-          record.request = { type: 'range', key: call.staleKey, revision: rev(revision) };
+          record.request = { type: 'range', key: call.staleKey, revision: revision };
           const { revision: _current, ...rest } = response;
           this.staleReads++;
           this.settle(record, 'stale', rest);
@@ -334,7 +326,7 @@ export class KvWorkload {
     }
     if (stale && revision < client.seenRevision) {
       this.staleRegressions.push(`process ${record.process} on member ${record.member} at ${record.call} µs: serializable get ` +
-        `at revision ${rev(revision)} after the same member reported ${rev(client.seenRevision)}`);
+        `at revision ${revision} after the same member reported ${client.seenRevision}`);
     }
     client.seenRevision = Math.max(client.seenRevision, revision);
   }
@@ -421,7 +413,7 @@ export class KvWorkload {
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
         this.learn(r.header.revision, r.kvs);
-        return { revision: rev(r.header.revision), ...rangeJson(r) };
+        return { revision: r.header.revision, ...rangeJson(r) };
       },
     };
   }
@@ -436,7 +428,7 @@ export class KvWorkload {
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
         this.learn(r.header.revision, r.kvs);
-        return { revision: rev(r.header.revision), ...rangeJson(r) };
+        return { revision: r.header.revision, ...rangeJson(r) };
       },
     };
   }
@@ -446,13 +438,13 @@ export class KvWorkload {
     const lowest = this.compactsPending > 0 || this.compactUnknown ? Math.max(2, this.compactAsked) : 2;
     const revision = lowest + this.random.intBelow(Math.max(1, this.maxRevision + 2 - lowest));
     return {
-      request: { type: 'range', key, revision: rev(revision) },
+      request: { type: 'range', key, revision: revision },
       readOnly: true,
       leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey(key), revision }, reply); },
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader } & RangeResponse;
-        return { revision: rev(r.header.revision), ...rangeJson(r) };
+        return { revision: r.header.revision, ...rangeJson(r) };
       },
     };
   }
@@ -469,7 +461,7 @@ export class KvWorkload {
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader; readonly prevKv: CoreKeyValue | null };
         this.learn(r.header.revision, []);
-        return { revision: rev(r.header.revision), prevKv: r.prevKv === null ? null : kvJson(r.prevKv) };
+        return { revision: r.header.revision, prevKv: r.prevKv === null ? null : kvJson(r.prevKv) };
       },
     };
   }
@@ -484,7 +476,7 @@ export class KvWorkload {
       response: (answer) => {
         const r = answer as { readonly header: ResponseHeader; readonly deleted: number; readonly prevKvs: readonly CoreKeyValue[] };
         this.learn(r.header.revision, []);
-        return { revision: rev(r.header.revision), deleted: r.deleted, prevKvs: r.prevKvs.map(kvJson) };
+        return { revision: r.header.revision, deleted: r.deleted, prevKvs: r.prevKvs.map(kvJson) };
       },
     };
   }
@@ -520,7 +512,7 @@ export class KvWorkload {
     const mod = this.lastMod.get(key) ?? 0;
     const value = this.value();
     return this.txn(
-      [{ key, target: 'mod', result: '=', value: rev(mod) }],
+      [{ key, target: 'mod', result: '=', value: mod }],
       [{ key: fromKey(key), target: 'mod', modRevision: mod, result: 'equal' }],
       [{ type: 'put', key, value, prevKv: true }], [{ put: { key: fromKey(key), value: fromKey(value), prevKv: true } }],
       [{ type: 'range', key }], [{ range: { key: fromKey(key) } }],
@@ -548,7 +540,7 @@ export class KvWorkload {
           if ('deleteRange' in op) return { deleted: op.deleteRange.deleted, prevKvs: op.deleteRange.prevKvs.map(kvJson) };
           return {};
         });
-        return { revision: rev(r.header.revision), succeeded: r.succeeded, responses };
+        return { revision: r.header.revision, succeeded: r.succeeded, responses };
       },
     };
   }
@@ -567,7 +559,7 @@ export class KvWorkload {
         this.leases.push(id);
         const granted = answer as { readonly header: ResponseHeader; readonly ttlSeconds: number };
         if (short) this.keeper.granted(id, granted.ttlSeconds);
-        return { revision: rev(answer.header.revision) };
+        return { revision: answer.header.revision };
       },
     };
   }
@@ -590,7 +582,7 @@ export class KvWorkload {
       send: (m, reply) => { m.server?.leaseRevoke({ id }, reply); },
       response: (answer) => {
         this.learn(answer.header.revision, []);
-        return { revision: rev(answer.header.revision) };
+        return { revision: answer.header.revision };
       },
     };
   }
@@ -599,11 +591,11 @@ export class KvWorkload {
     const revision = Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10));
     this.compactAsked = revision;
     return {
-      request: { type: 'compact', revision: rev(revision) },
+      request: { type: 'compact', revision: revision },
       readOnly: false,
       leases: [],
       send: (m, reply) => { m.server?.compact({ revision }, reply); },
-      response: (answer) => ({ revision: rev(answer.header.revision) }),
+      response: (answer) => ({ revision: answer.header.revision }),
     };
   }
 }

@@ -25,7 +25,6 @@ import { decodeEnvelope } from '../core/server/requests.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
 import type { Cluster, Member } from './cluster.js';
 import type { SimRandom } from './prng.js';
-import { modelRevision } from './revisions.js';
 import type { Scheduler } from './scheduler.js';
 
 /** An op the cluster made on its own, for the history. */
@@ -124,7 +123,7 @@ export class LeaseKeeper {
     this.record({
       call: lease.grantCallUs, ret: this.scheduler.nowUs, member: member.id, note: 'lease expiry',
       request: { type: 'leaseRevoke', id },
-      response: { revision: modelRevision(after) },
+      response: { revision: after },
       ...(wrote ? {} : { silentLease: id }),
     });
   }

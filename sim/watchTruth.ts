@@ -9,7 +9,7 @@
 // a snapshot was applied by the snapshot's maker first, so nothing committed is missed,
 // and the log is not cut by compaction (it never forgets).
 //
-// Revisions are the checker model's (Tern's minus REVISION_OFFSET), as in the history.
+// Revisions are Tern's, which the checker model numbers the same way.
 
 import { toKey } from '../core/mvcc/keys.js';
 import type { StoredKv } from '../core/mvcc/backend.js';
@@ -17,18 +17,17 @@ import type { MvccEvent } from '../core/mvcc/store.js';
 import type { EtcdServer } from '../core/server/server.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
-import { modelRevision } from './revisions.js';
 
 export function modelKv(kv: StoredKv): KeyValue {
   return {
-    key: kv.key, value: toKey(kv.value), createRevision: modelRevision(kv.createRevision),
-    modRevision: modelRevision(kv.modRevision), version: kv.version, lease: kv.lease,
+    key: kv.key, value: toKey(kv.value), createRevision: kv.createRevision,
+    modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
   };
 }
 
 /** A core MVCC event as the checker's store would log it. */
 export function modelEvent(event: MvccEvent, mainRevision: number): StoreEvent {
-  const revision = modelRevision(mainRevision);
+  const revision = mainRevision;
   const prevKv = event.prevKv === null ? null : modelKv(event.prevKv);
   if (event.type === 'put') return { type: 'put', revision, kv: modelKv(event.kv), prevKv };
   // etcd's DELETE event carries only the key and the deletion's revision.
@@ -58,7 +57,7 @@ export class WatchTruth {
   private record(member: number, events: readonly MvccEvent[], mainRevision: number): void {
     const converted = events.map((e) => modelEvent(e, mainRevision));
     const text = JSON.stringify(converted);
-    const revision = modelRevision(mainRevision);
+    const revision = mainRevision;
     const known = this.byRevision.get(revision);
     if (known === undefined) {
       this.byRevision.set(revision, { events: converted, text });

@@ -28,7 +28,6 @@ import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream, WatchViol
 import { validateWatches } from '../jepsen-like/watch/validate.js';
 import type { Cluster, Member } from './cluster.js';
 import type { SimRandom } from './prng.js';
-import { modelRevision, ternRevision } from './revisions.js';
 import type { Scheduler } from './scheduler.js';
 import type { WatchTruth } from './watchTruth.js';
 
@@ -130,7 +129,7 @@ export class WatchWorkload {
       this.scheduler.after(1000 * this.random.exponential(200), {
         kind: 'watch', node: 0, a: client.id,
         run: () => {
-          const last = ternRevision(this.truth.lastRevision());
+          const last = this.truth.lastRevision();
           if (fromPast && last >= 2) client.nextStart = 2 + this.random.intBelow(last - 1);
           this.openStream(client);
         },
@@ -151,7 +150,7 @@ export class WatchWorkload {
   }
 
   validate(): WatchViolation[] {
-    return validateWatches(this.truth.log(), this.judged(), { compactRevision: modelRevision(this.compactRevisionSeen) });
+    return validateWatches(this.truth.log(), this.judged(), { compactRevision: this.compactRevisionSeen });
   }
 
   private openStream(client: WatchClient): void {
@@ -170,7 +169,7 @@ export class WatchWorkload {
     const { spec } = client;
     const request: WatchRequest = {
       key: spec.key, ...(spec.rangeEnd === '' ? {} : { rangeEnd: spec.rangeEnd }),
-      ...(client.nextStart > 0 ? { startRevision: modelRevision(client.nextStart) } : {}),
+      ...(client.nextStart > 0 ? { startRevision: client.nextStart } : {}),
       ...(spec.prevKv ? { prevKv: true } : {}),
     };
     const record: RecordedStream = {
@@ -210,12 +209,12 @@ export class WatchWorkload {
     for (const r of responses) {
       if (r.created && !r.canceled) {
         record.created = true;
-        record.createdRevision = modelRevision(r.revision);
+        record.createdRevision = r.revision;
         if (client.nextStart === 0) client.nextStart = r.revision + 1;
         continue;
       }
       if (r.canceled) {
-        if (record.created) record.responses.push({ revision: modelRevision(r.revision), events: [], canceled: true, compactRevision: modelRevision(r.compactRevision) });
+        if (record.created) record.responses.push({ revision: r.revision, events: [], canceled: true, compactRevision: r.compactRevision });
         // Compacted: the client accepts the gap and watches again from the compact revision.
         if (r.compactRevision > 0) client.nextStart = Math.max(client.nextStart, r.compactRevision);
         this.close(client, r.compactRevision > 0 ? `canceled: compacted at ${r.compactRevision}` : 'canceled');
@@ -223,13 +222,13 @@ export class WatchWorkload {
         return;
       }
       if (r.events.length === 0) {
-        record.responses.push({ revision: modelRevision(r.revision), events: [], progress: true });
+        record.responses.push({ revision: r.revision, events: [], progress: true });
         client.nextStart = Math.max(client.nextStart, r.revision + 1);
         continue;
       }
-      record.responses.push({ revision: modelRevision(r.revision), events: r.events });
+      record.responses.push({ revision: r.revision, events: r.events });
       const last = r.events[r.events.length - 1]?.kv.modRevision ?? 0;
-      client.nextStart = Math.max(client.nextStart, ternRevision(last) + 1);
+      client.nextStart = Math.max(client.nextStart, last + 1);
     }
   }
 
@@ -271,7 +270,7 @@ export class WatchWorkload {
       return;
     }
     if (this.random.chance(RESTART_FROM_PAST_PROBABILITY)) {
-      const last = ternRevision(this.truth.lastRevision());
+      const last = this.truth.lastRevision();
       this.close(client, 'restarted from the past');
       client.nextStart = last >= 2 ? 2 + this.random.intBelow(last - 1) : 0;
       this.scheduleReopen(client);
@@ -307,7 +306,7 @@ interface Received {
 
 function modelKv(kv: CoreKeyValue): KeyValue {
   return {
-    key: toKey(kv.key), value: toKey(kv.value), createRevision: modelRevision(kv.createRevision),
-    modRevision: modelRevision(kv.modRevision), version: kv.version, lease: kv.lease,
+    key: toKey(kv.key), value: toKey(kv.value), createRevision: kv.createRevision,
+    modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
   };
 }

@@ -71,6 +71,11 @@ function send(client: grpc.Client, method: Method, body: Buffer): Promise<Answer
       }
     });
     call.on('error', (e: grpc.ServiceError) => { if (!settled) { settled = true; finish(e); } });
+    call.on('status', (status: grpc.StatusObject) => {
+      if (settled || status.code !== grpc.status.OK) return; // errors arrive as 'error'
+      settled = true;
+      resolve({ code: 'ok' });
+    });
     call.write(body);
     // Let the server answer a good request before the client half-closes.
     setTimeout(() => { call.end(); }, 200);

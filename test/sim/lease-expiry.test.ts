@@ -35,10 +35,11 @@ test('expiries happen, are recorded as server ops, and the histories stay linear
 test('the recorded expiry is what explains a key vanishing (the model has no expiry of its own)', (t) => {
   const op = (process: number, call: number, ret: number, request: object, response: object): string =>
     JSON.stringify({ process, call, return: ret, outcome: 'ok', request, response });
-  const grant = op(0, 0, 1, { type: 'leaseGrant', id: 7 }, { revision: 0 });
-  const put = op(0, 2, 3, { type: 'put', key: 'k', value: 'v', lease: 7 }, { revision: 1 });
-  const expiry = op(1, 0, 5, { type: 'leaseRevoke', id: 7 }, { revision: 2 });
-  const get = op(0, 6, 7, { type: 'range', key: 'k' }, { revision: 2, kvs: [], count: 0 });
+  // etcd's numbering: the empty store is at revision 1.
+  const grant = op(0, 0, 1, { type: 'leaseGrant', id: 7 }, { revision: 1 });
+  const put = op(0, 2, 3, { type: 'put', key: 'k', value: 'v', lease: 7 }, { revision: 2 });
+  const expiry = op(1, 0, 5, { type: 'leaseRevoke', id: 7 }, { revision: 3 });
+  const get = op(0, 6, 7, { type: 'range', key: 'k' }, { revision: 3, kvs: [], count: 0 });
   t.is(checkEtcdHistory(parseEtcdHistory([grant, put, expiry, get].join('\n'))).result.verdict, 'ok');
   t.is(checkEtcdHistory(parseEtcdHistory([grant, put, get].join('\n'))).result.verdict, 'illegal');
 });
