@@ -21,6 +21,8 @@ const CASES: readonly Case[] = [
   { name: 'put256', load: { mode: 'put', clients: 256, conns: 8, workers: 1, total: 1e9 }, prefill: false },
   { name: 'range-l', load: { mode: 'range-l', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
   { name: 'range-s', load: { mode: 'range-s', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
+  // 100 watchers on 4 streams, 2000 puts at 500/s: an op is one event delivered to one watcher.
+  { name: 'watch', load: { mode: 'watch', clients: 100, conns: 4, workers: 1, total: 2000, rate: 500 }, prefill: false },
 ];
 
 function arg(name: string, fallback: string): string {

@@ -17,6 +17,8 @@ export interface LoadOptions {
   readonly valueSize?: number;
   readonly keySpace?: number;
   readonly sequentialKeys?: boolean;
+  /** watch: puts per second. */
+  readonly rate?: number;
 }
 
 export interface LoadResult {
@@ -46,7 +48,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const task: WorkerTask = {
       mode: options.mode, endpoints: options.endpoints, clients: clients[i] ?? 1, conns: c, total: totals[i] ?? 0,
       durationMs: options.durationMs, keySize: options.keySize ?? 8, keySpace: options.keySpace ?? 10_000,
-      sequentialKeys: options.sequentialKeys ?? false, value,
+      sequentialKeys: options.sequentialKeys ?? false, value, rate: options.rate ?? 0,
     };
     return new Promise<WorkerResult>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: task });

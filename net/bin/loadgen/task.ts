@@ -1,6 +1,6 @@
 // What the coordinator hands each load-generator worker, and what comes back.
 
-export type LoadMode = 'put' | 'range-l' | 'range-s';
+export type LoadMode = 'put' | 'range-l' | 'range-s' | 'watch';
 
 export interface WorkerTask {
   readonly mode: LoadMode;
@@ -14,6 +14,8 @@ export interface WorkerTask {
   readonly keySpace: number;
   readonly sequentialKeys: boolean;
   readonly value: Uint8Array;
+  /** watch: puts per second (the other modes run closed-loop). */
+  readonly rate: number;
 }
 
 export interface WorkerResult {

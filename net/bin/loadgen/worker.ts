@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadEtcdServices } from '../../protos.js';
 import type { WorkerResult, WorkerTask } from './task.js';
+import { runWatchLoad } from './watchLoad.js';
 
 type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => void;
 
@@ -82,7 +83,8 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
 
 const port = parentPort;
 if (port === null) throw new Error('the load-generator worker must run in a worker thread');
-run(workerData as WorkerTask).then(
+const task = workerData as WorkerTask;
+(task.mode === 'watch' ? runWatchLoad(task) : run(task)).then(
   (result) => { port.postMessage(result); },
   (error: unknown) => { throw error; },
 );
