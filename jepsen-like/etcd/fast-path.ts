@@ -22,6 +22,7 @@
 import type { Operation } from '../history.js';
 import type { Slot } from './gap-search.js';
 import { searchGapFillers } from './gap-search.js';
+import { countBelow } from './sorted.js';
 import { Observations } from './observations.js';
 import { ETCD_INITIAL_REVISION, MvccStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, Json } from './types.js';
@@ -400,18 +401,6 @@ function placeFloating(
   return undefined;
 }
 
-/** The length of the prefix of `sorted` satisfying the (prefix-closed) predicate. */
-function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const x = sorted[mid];
-    if (x !== undefined && inPrefix(x)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** A successful compaction or lease grant or revoke: it can change state without a revision. */
 function isStirring(op: EtcdOp): boolean {

@@ -24,6 +24,7 @@
 
 import type { Operation } from '../history.js';
 import type { Observations } from './observations.js';
+import { countBelow } from './sorted.js';
 import { MvccStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, RequestOp } from './types.js';
 import { responseMatches } from './types.js';
@@ -449,18 +450,6 @@ function countIn(sorted: readonly number[], lo: number, hi: number): number {
   return countBelow(sorted, (r) => r <= hi) - countBelow(sorted, (r) => r <= lo);
 }
 
-/** The length of the prefix of `sorted` satisfying the (prefix-closed) predicate. */
-function countBelow<T>(sorted: readonly T[], inPrefix: (x: T) => boolean): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const x = sorted[mid];
-    if (x !== undefined && inPrefix(x)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Whether a request can still write in some future state of `store`: a txn needs a branch that writes and can still be taken. */
 function mayStillWrite(request: EtcdRequest, store: MvccStore): boolean {

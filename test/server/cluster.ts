@@ -3,7 +3,8 @@
 
 import type { Message, NodeId } from '../../core/raft/types.js';
 import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
-import { EtcdServer, type ServerConfig } from '../../core/server/server.js';
+import { isEtcdError, type EtcdError } from '../../core/errors.js';
+import { EtcdServer, type Reply, type ServerConfig } from '../../core/server/server.js';
 import { TestRandom } from '../raft/harness.js';
 
 export class ServerCluster {
@@ -80,4 +81,22 @@ export class ServerCluster {
     }
     throw new Error('no leader elected');
   }
+}
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Calls a server method and runs the cluster until its reply arrives. */
+export function call<Req, T>(cluster: ServerCluster, method: (request: Req, reply: Reply<T>) => void, request: Req): Parameters<Reply<T>>[0] {
+  let result: Parameters<Reply<T>>[0] | undefined;
+  method(request, (r) => { result = r; });
+  for (let i = 0; i < 100 && result === undefined; i++) cluster.run(1);
+  if (result === undefined) throw new Error('no reply');
+  return result;
+}
+
+/** The answer, or the test fails with the etcd error's text. */
+export function ok<T>(result: T | EtcdError): T {
+  if (isEtcdError(result)) throw new Error(result.message);
+  return result;
 }

@@ -2,26 +2,9 @@
 // member, linearizable and serializable reads, etcd's response header, leases that
 // expire by the leader's clock, and exactly-once apply across a restart.
 import test from 'ava';
-import { isEtcdError, type EtcdError } from '../../core/errors.js';
-import type { Reply } from '../../core/server/server.js';
-import { ServerCluster } from './cluster.js';
+import { isEtcdError } from '../../core/errors.js';
+import { call, dec, enc, ok, ServerCluster } from './cluster.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-/** Calls a server method and runs the cluster until its reply arrives. */
-function call<Req, T>(cluster: ServerCluster, method: (request: Req, reply: Reply<T>) => void, request: Req): Parameters<Reply<T>>[0] {
-  let result: Parameters<Reply<T>>[0] | undefined;
-  method(request, (r) => { result = r; });
-  for (let i = 0; i < 100 && result === undefined; i++) cluster.run(1);
-  if (result === undefined) throw new Error('no reply');
-  return result;
-}
-
-function ok<T>(result: T | EtcdError): T {
-  if (isEtcdError(result)) throw new Error(result.message);
-  return result;
-}
 
 test('a write through a follower is visible to a linearizable read on another member, with etcd headers', (t) => {
   const c = new ServerCluster([1, 2, 3]);

@@ -2,26 +2,10 @@
 // refusing bad creates as etcd does, notifying progress on the server's timer, and
 // keeping their place when a snapshot replaces a lagging member's store.
 import test from 'ava';
-import { isEtcdError, type EtcdError } from '../../core/errors.js';
-import type { EtcdServer, Reply } from '../../core/server/server.js';
+import type { EtcdServer } from '../../core/server/server.js';
 import type { WatchResponse } from '../../core/watch/watchHub.js';
-import { ServerCluster } from './cluster.js';
+import { call, dec, enc, ok, ServerCluster } from './cluster.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-function call<Req, T>(cluster: ServerCluster, method: (request: Req, reply: Reply<T>) => void, request: Req): Parameters<Reply<T>>[0] {
-  let result: Parameters<Reply<T>>[0] | undefined;
-  method(request, (r) => { result = r; });
-  for (let i = 0; i < 100 && result === undefined; i++) cluster.run(1);
-  if (result === undefined) throw new Error('no reply');
-  return result;
-}
-
-function ok<T>(result: T | EtcdError): T {
-  if (isEtcdError(result)) throw new Error(result.message);
-  return result;
-}
 
 function put(c: ServerCluster, via: EtcdServer, key: string, value: string): number {
   return ok(call(c, via.put.bind(via), { key: enc(key), value: enc(value) })).header.revision;
