@@ -5,8 +5,8 @@
 // Normalized: etcdctl's JSON log lines (timestamps, client ids, sizes), raft_term, the
 // snapshot path, and lease ids (etcd draws random ones; each side's ids, learned from
 // its own `lease grant` output or from lock/elect keys, become LEASE).
-import test from 'ava';
-import { etcdctl, spawnEtcdctl, startEtcd, startTern, type Outcome, type Running } from './processes.js';
+import test, { type ExecutionContext } from 'ava';
+import { etcdctl, spawnEtcdctl, startEtcd, startEtcdCluster, startTern, startTernCluster, type Outcome, type Running, type RunningCluster } from './processes.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -122,6 +122,7 @@ function normalize(text: string, side: Side): string {
     .replaceAll(side.server.endpoint, 'ENDPOINT')
     .replaceAll(side.dir, 'DIR')
     .replace(/"raft_term":\d+/g, '"raft_term":T')
+    .replace(/"(cluster_id|member_id)":\d+/g, '"$1":ID')
     .replace(/took = [0-9.]+[µm]?s/g, 'took = D');
   // Lease ids: hex (grants, lock/elect keys) and decimal (JSON). Member ids are equal
   // on both sides (computed as etcd does), so only ids other than the member's go.
@@ -180,6 +181,40 @@ function side(name: string, server: Running): Side {
 
 test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenance and disabled auth', async (t) => {
   const [etcdServer, ternServer] = await Promise.all([startEtcd(), startTern()]);
+  try {
+    await compareServices(t, etcdServer, ternServer);
+  } finally {
+    await etcdServer.stop();
+    t.is(await ternServer.stop(), 0);
+  }
+});
+
+test('the same on three-member clusters, through the leader', async (t) => {
+  const [etcdCluster, ternCluster] = await Promise.all([startEtcdCluster(3), startTernCluster(3)]);
+  try {
+    // Through each cluster's leader: move-leader answers differently on a follower, and
+    // which member leads is up to the election.
+    const [etcdServer, ternServer] = [await leaderOf(etcdCluster), await leaderOf(ternCluster)];
+    if (etcdServer === null || ternServer === null) throw new Error('no leader');
+    await compareServices(t, etcdServer, ternServer);
+  } finally {
+    await Promise.all([etcdCluster.stop(), ternCluster.stop()]);
+  }
+});
+
+/** The running member that says it is the leader (etcdctl endpoint status). */
+async function leaderOf(cluster: RunningCluster): Promise<Running | null> {
+  for (const m of cluster.members) {
+    const status = await etcdctl(m.endpoint, ['endpoint', 'status', '-w', 'json']);
+    // As text: uint64 ids do not survive JSON.parse's numbers.
+    const self = /"member_id":(\d+)/.exec(status.stdout)?.[1];
+    const leader = /"leader":(\d+)/.exec(status.stdout)?.[1];
+    if (self !== undefined && self === leader) return m.running;
+  }
+  return null;
+}
+
+async function compareServices(t: ExecutionContext, etcdServer: Running, ternServer: Running): Promise<void> {
   const etcd = side('etcd', etcdServer);
   const tern = side('tern', ternServer);
   try {
@@ -214,8 +249,6 @@ test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenan
       await fromSnapshot.stop();
     }
   } finally {
-    await etcdServer.stop();
-    t.is(await ternServer.stop(), 0);
     for (const s of [etcd, tern]) rmSync(s.dir, { recursive: true, force: true });
   }
-});
+}
