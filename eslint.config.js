@@ -34,7 +34,7 @@ const forbiddenImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['build/**', 'node_modules/**', 'coverage/**', 'test/fixtures/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['build/**', 'build.next/**', 'build.old/**', 'node_modules/**', 'coverage/**', 'test/fixtures/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -148,8 +148,12 @@ export class Member {
     holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
     // clock, so that a new cluster elects at once (pre-vote keeps a restarted member
-    // from disturbing a cluster that has a leader).
-    for (let i = 0; i < electionTicks - 1; i++) started.tick();
+    // from disturbing a cluster that has a leader). A sole voter has nobody to disturb
+    // and nobody to wait for: it runs past the longest randomized timeout (2e - 1 ticks)
+    // and so elects itself now rather than up to a second later.
+    const soleVoter = membership.voters().length === 1 && membership.voters()[0] === membership.selfRaftId;
+    const advanceTicks = soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
+    for (let i = 0; i < advanceTicks; i++) started.tick();
     const m = new Member(options, started, transport, reconfig, metrics);
     metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
     m.timers.push(setInterval(() => {
@@ -169,6 +173,7 @@ export class Member {
     this.peerServer.addService(peerService().service, peerHandlers({
       membership: this.membership,
       deliver: (message) => { this.server.driver.receive(message); },
+      peerSeen: (memberId) => { this.transport.peerSeen(raftIdOf(memberId)); },
       keepAlive: (id, reply) => {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },

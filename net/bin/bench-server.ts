@@ -3,7 +3,10 @@
 // against etcd, then Tern, on a fresh cluster of each; the table prints ops/s, p50/p99
 // and server CPU per operation, and Tern ÷ etcd.
 //
-//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,range-l,range-s]
+// A second table gives the time from exec to "ready to serve client requests": a fresh
+// cluster's start, and a SIGKILLed member's restart on its data dir (median of 5).
+//
+//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,range-l,range-s,watch,start]
 
 import { runLoad, type LoadOptions, type LoadResult } from './loadgen/run.js';
 import { cpuSeconds, startCluster, type ServerKind } from './loadgen/servers.js';
@@ -41,9 +44,9 @@ async function measure(kind: ServerKind, members: number, c: Case, seconds: numb
       await runLoad({ mode: 'put', endpoints: cluster.endpoints, clients: 16, conns: 4, workers: 1, total: c.load.keySpace ?? 1000,
         durationMs: 60_000, keySpace: c.load.keySpace ?? 1000, sequentialKeys: true });
     }
-    const cpuBefore = cluster.pids.reduce((s, p) => s + cpuSeconds(p), 0);
+    const cpuBefore = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0);
     const result = await runLoad({ ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000 });
-    const cpu = cluster.pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
+    const cpu = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
     return { ...result, serverUsPerOp: result.ops === 0 ? 0 : (cpu * 1e6) / result.ops };
   } finally {
     await cluster.stop();
@@ -52,15 +55,48 @@ async function measure(kind: ServerKind, members: number, c: Case, seconds: numb
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+const RESTARTS = 5;
+
+interface StartTimes { readonly startMs: number; readonly restartMsMedian: number }
+
+/** A fresh cluster's start, then RESTARTS kill-and-restarts of its last member (each after a pause). */
+async function startTimes(kind: ServerKind, members: number, port: number): Promise<StartTimes> {
+  const cluster = await startCluster(kind, members, port);
+  try {
+    const restarts: number[] = [];
+    for (let n = 0; n < RESTARTS; n++) {
+      await new Promise((done) => setTimeout(done, 1000));
+      restarts.push(await cluster.killAndRestart(members - 1));
+    }
+    restarts.sort((a, b) => a - b);
+    return { startMs: cluster.startMs, restartMsMedian: restarts[Math.floor(restarts.length / 2)] ?? 0 };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function printStartTimes(members: readonly number[], port: number): Promise<void> {
+  process.stdout.write('\n| members | etcd start ms | etcd restart ms (median) | Tern start ms | Tern restart ms (median) |\n|---|---|---|---|---|\n');
+  for (const m of members) {
+    const etcd = await startTimes('etcd', m, port += 100);
+    const tern = await startTimes('tern', m, port += 100);
+    process.stdout.write(`| ${m} | ${fmt(etcd.startMs)} | ${fmt(etcd.restartMsMedian)} | ${fmt(tern.startMs)} | ${fmt(tern.restartMsMedian)} |\n`);
+  }
+}
+
+
 async function main(): Promise<void> {
   const members = arg('members', '1,3').split(',').map(Number);
   const seconds = Number(arg('seconds', '5'));
-  const wanted = new Set(arg('cases', CASES.map((c) => c.name).join(',')).split(','));
-  process.stdout.write('| members | case | etcd ops/s | p50 | p99 | µs CPU/op | Tern ops/s | p50 | p99 | µs CPU/op | Tern ÷ etcd |\n');
-  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
+  const wanted = new Set(arg('cases', [...CASES.map((c) => c.name), 'start'].join(',')).split(','));
+  const loadCases = CASES.filter((x) => wanted.has(x.name));
+  if (loadCases.length > 0) {
+    process.stdout.write('| members | case | etcd ops/s | p50 | p99 | µs CPU/op | Tern ops/s | p50 | p99 | µs CPU/op | Tern ÷ etcd |\n');
+    process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
+  }
   let port = 23800;
   for (const m of members) {
-    for (const c of CASES.filter((x) => wanted.has(x.name))) {
+    for (const c of loadCases) {
       const etcd = await measure('etcd', m, c, seconds, port += 100);
       const tern = await measure('tern', m, c, seconds, port += 100);
       const errors = etcd.errors + tern.errors > 0 ? ` (errors: etcd ${etcd.errors}, Tern ${tern.errors}: ${[...etcd.errorSamples, ...tern.errorSamples][0] ?? ''})` : '';
@@ -69,6 +105,7 @@ async function main(): Promise<void> {
         + `| ${fmt(tern.opsPerSecond / etcd.opsPerSecond, 2)}${errors} |\n`);
     }
   }
+  if (wanted.has('start')) await printStartTimes(members, port);
 }
 
 main().catch((error: unknown) => {

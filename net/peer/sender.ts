@@ -61,6 +61,20 @@ export class PeerSender {
     this.flush();
   }
 
+  /**
+   * The peer has just shown it is up (it called us): end a backoff at once instead of
+   * waiting it out, so a restarted member hears its leader within a heartbeat. Without
+   * this, a member down for a second waits out the grown backoff (up to backoffMaxMs)
+   * before the leader's heartbeats reach it again.
+   */
+  reconnectNow(): void {
+    this.backoffMs = this.options.backoffMinMs;
+    if (this.state !== 'backoff') return;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
+    this.state = 'idle';
+  }
+
   close(): void {
     this.state = 'closed';
     if (this.retry !== null) clearTimeout(this.retry);

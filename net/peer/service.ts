@@ -12,6 +12,8 @@ import { memberFromWire, memberToWire } from './wireMembers.js';
 export interface PeerServiceDeps {
   readonly membership: Membership;
   deliver(message: Message): void;
+  /** A peer (by etcd member id) reached this member: it is up. */
+  peerSeen(memberId: bigint): void;
   /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
   keepAlive(id: number, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
   timeToLive(id: number, reply: (result: TimeToLive | EtcdError) => void): void;
@@ -29,6 +31,8 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
       return;
     }
     call.sendMetadata(new grpc.Metadata()); // tells the sender it reached us
+    const from = call.metadata.get('tern-from')[0];
+    if (typeof from === 'string' && /^\d+$/.test(from)) deps.peerSeen(BigInt(from));
     call.on('data', (wire: WireObject) => {
       let message: Message;
       try {
@@ -48,6 +52,7 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
     if (typeof self === 'object' && self !== null) {
       const caller = memberFromWire(self as WireObject);
       membership.learnAttributes(caller.id, caller.name, caller.clientUrls);
+      deps.peerSeen(caller.id);
     }
     callback(null, { cluster_id: membership.clusterId.toString(), members: membership.list().map(memberToWire) });
   };

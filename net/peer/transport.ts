@@ -29,6 +29,11 @@ export class PeerTransport implements Transport {
     else sender.send(message);
   }
 
+  /** A peer called this member (it is up): retry its stream now rather than after a backoff. */
+  peerSeen(raftId: NodeId): void {
+    this.senders.get(raftId)?.sender.reconnectNow();
+  }
+
   stats(): Map<NodeId, SenderStats> {
     return new Map([...this.senders].map(([id, s]) => [id, { ...s.sender.stats }]));
   }

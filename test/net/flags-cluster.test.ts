@@ -1,9 +1,8 @@
 // The cluster flags: etcd's defaults, etcd's texts for values that do not parse (exit
 // 2) and for flags that do not fit together (exit 1, as etcd).
-import test from 'ava';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
 import { parseFlags } from '../../net/flags.js';
+import { runTernToExit as run } from './processes.js';
 
 test('cluster flags default as in etcd 3.4', (t) => {
   const parsed = parseFlags([]);
@@ -46,25 +45,30 @@ test('--initial-cluster groups URLs by name, keeps order; retention and counts p
   t.true(hours.ok && hours.flags.autoCompactionRetention === 2 * 3_600_000, 'a bare number is hours');
 });
 
+/** Each argv is refused by parseFlags with exactly its text and exit code. */
+function assertRefusals(t: ExecutionContext, exitCode: 1 | 2, cases: readonly (readonly [readonly string[], string])[]): void {
+  for (const [argv, text] of cases) {
+    const parsed = parseFlags(argv);
+    t.false(parsed.ok);
+    if (!parsed.ok) {
+      t.is(parsed.error, text);
+      t.is(parsed.exitCode, exitCode);
+    }
+  }
+}
+
 test('values that do not parse: etcd\'s usage texts, exit 2', (t) => {
-  for (const [argv, text] of [
+  assertRefusals(t, 2, [
     [['--initial-cluster-state', 'bogus'], 'invalid value "bogus" for flag -initial-cluster-state: invalid value'],
     [['--snapshot-count', 'abc'], 'invalid value "abc" for flag -snapshot-count: parse error'],
     [['--quota-backend-bytes', 'x'], 'invalid value "x" for flag -quota-backend-bytes: parse error'],
     [['--listen-peer-urls', 'foo'], 'invalid value "foo" for flag -listen-peer-urls: URL scheme must be http, https, unix, or unixs: foo'],
     [['--listen-metrics-urls', 'foo'], 'invalid value "foo" for flag -listen-metrics-urls: URL scheme must be http, https, unix, or unixs: foo'],
-  ] as const) {
-    const parsed = parseFlags(argv);
-    t.false(parsed.ok);
-    if (!parsed.ok) {
-      t.is(parsed.error, text);
-      t.is(parsed.exitCode, 2);
-    }
-  }
+  ]);
 });
 
 test('flags that do not fit together: etcd\'s texts, exit 1', (t) => {
-  for (const [argv, text] of [
+  assertRefusals(t, 1, [
     [['--name', 'x', '--initial-cluster', 'y=http://localhost:2380'], 'couldn\'t find local name "x" in the initial cluster configuration'],
     [['--initial-advertise-peer-urls', 'http://127.0.0.1:2390'],
       '--initial-cluster has default=http://localhost:2380 but missing from --initial-advertise-peer-urls=http://127.0.0.1:2390 '
@@ -72,24 +76,8 @@ test('flags that do not fit together: etcd\'s texts, exit 1', (t) => {
     [['--initial-cluster', 'foo'], 'error setting up initial cluster: URL scheme must be http, https, unix, or unixs: '],
     [['--auto-compaction-mode', 'bogus'], 'unknown auto-compaction-mode "bogus". See \'etcd --help\'.'],
     [['--auto-compaction-retention', 'abc'], 'error parsing CompactionRetention: time: invalid duration "abc"'],
-  ] as const) {
-    const parsed = parseFlags(argv);
-    t.false(parsed.ok);
-    if (!parsed.ok) {
-      t.is(parsed.error, text);
-      t.is(parsed.exitCode, 1);
-    }
-  }
+  ]);
 });
-
-function run(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], (error, _stdout, stderr) => {
-      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
-    });
-  });
-}
 
 test('the binary exits with etcd\'s codes on bad cluster flags', async (t) => {
   const usage = await run(['--snapshot-count', 'abc']);

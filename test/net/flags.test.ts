@@ -1,8 +1,7 @@
 // The member binary's flags: etcd's names and defaults; bad flags exit 2 with a message.
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { hostPort, parseFlags } from '../../net/flags.js';
+import { runTernToExit } from './processes.js';
 
 test('no flags: etcd\'s defaults', (t) => {
   const parsed = parseFlags([]);
@@ -40,12 +39,7 @@ test('bad flags are refused with a reason', (t) => {
 });
 
 test('the binary exits 2 on a bad flag', async (t) => {
-  const bin = path.join(process.cwd(), 'build/net/bin/tern.js');
-  const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, [bin, '--bogus'], (error, _stdout, stderr) => {
-      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
-    });
-  });
+  const result = await runTernToExit(['--bogus']);
   t.is(result.code, 2);
   t.true(result.stderr.includes('unknown flag --bogus'));
 });

@@ -62,7 +62,17 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export const TERN_BIN = path.join(process.cwd(), 'build/net/bin/tern.js');
+/** The package's `tern` bin (net/bin/tern.mjs): what an operator, npx and etcd's e2e suite exec. */
+export const TERN_BIN = path.join(process.cwd(), 'net/bin/tern.mjs');
+
+/** Runs the bin to its exit (for flags it refuses): its exit code and stderr. */
+export function runTernToExit(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TERN_BIN, ...args], (error, _stdout, stderr) => {
+      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+}
 
 /** Starts a Tern member (on `port` if given: a restart keeps its address). With no `dataDir`, it gets a temporary one, removed when it stops. */
 export async function startTern(options: { dataDir?: string; port?: number; extraArgs?: readonly string[] } = {}): Promise<Running> {

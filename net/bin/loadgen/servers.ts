@@ -12,11 +12,50 @@ export type ServerKind = 'etcd' | 'tern';
 export interface RunningCluster {
   readonly kind: ServerKind;
   readonly endpoints: readonly string[];
-  readonly pids: readonly number[];
+  /** The members' current pids (a restart changes one). */
+  pids(): readonly number[];
+  /** Exec of every member to the last one's "ready to serve client requests", in ms. */
+  readonly startMs: number;
+  /** SIGKILLs member i, starts it again on its data dir with its flags: exec to ready, in ms. */
+  killAndRestart(i: number): Promise<number>;
   stop(): Promise<void>;
 }
 
-const TERN_BIN = fileURLToPath(new URL('../tern.js', import.meta.url));
+// The package's bin, as an operator runs it (it starts the compiled member without building).
+const TERN_BIN = fileURLToPath(new URL('../../../../net/bin/tern.mjs', import.meta.url));
+const READY_WAIT_MS = 30_000;
+
+/** Spawns one member and resolves once it says it is ready (rejects if it exits first). */
+function spawnReady(kind: ServerKind, name: string, flags: readonly string[]): { child: ChildProcess; ready: Promise<void> } {
+  const child = kind === 'etcd'
+    ? spawn('etcd', flags, { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(process.execPath, [TERN_BIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ready = new Promise<void>((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => { reject(new Error(`${kind} ${name} not ready after 30 s:\n${log.slice(-2000)}`)); }, READY_WAIT_MS);
+    const onExit = (code: number | null): void => { clearTimeout(timer); reject(new Error(`${kind} ${name} exited ${String(code)}:\n${log.slice(-2000)}`)); };
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (log.length < 100_000) log += chunk.toString();
+      if (!log.includes('ready to serve client requests')) return;
+      clearTimeout(timer);
+      child.removeListener('exit', onExit);
+      resolve();
+    });
+    child.once('exit', onExit);
+  });
+  return { child, ready };
+}
+
+function stopChild(c: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) {
+      resolve();
+      return;
+    }
+    c.once('exit', () => { resolve(); });
+    c.kill(signal);
+  });
+}
 
 /** Ports: member i uses base + 10·i (client) and base + 10·i + 1 (peer). */
 export async function startCluster(kind: ServerKind, members: number, basePort: number): Promise<RunningCluster> {
@@ -25,53 +64,41 @@ export async function startCluster(kind: ServerKind, members: number, basePort: 
   const peer = (i: number): string => `http://127.0.0.1:${basePort + 10 * i + 1}`;
   const client = (i: number): string => `http://127.0.0.1:${basePort + 10 * i}`;
   const initialCluster = names.map((n, i) => `${n}=${peer(i)}`).join(',');
-  const children: ChildProcess[] = [];
-  const ready = names.map((name, i) => {
-    const flags = [
-      '--name', name, '--data-dir', path.join(dir, name),
-      '--listen-client-urls', client(i), '--advertise-client-urls', client(i),
-      '--listen-peer-urls', peer(i), '--initial-advertise-peer-urls', peer(i),
-      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`,
-    ];
-    const child = kind === 'etcd'
-      ? spawn('etcd', flags, { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(process.execPath, [TERN_BIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(child);
-    return new Promise<void>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => { reject(new Error(`${kind} ${name} not ready after 30 s:\n${log.slice(-2000)}`)); }, 30_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        if (log.length < 100_000) log += chunk.toString();
-        if (log.includes('ready to serve client requests')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${kind} ${name} exited ${String(code)}:\n${log.slice(-2000)}`)); });
-    });
-  });
+  const flagsOf = (i: number): string[] => [
+    '--name', names[i] ?? '', '--data-dir', path.join(dir, names[i] ?? ''),
+    '--listen-client-urls', client(i), '--advertise-client-urls', client(i),
+    '--listen-peer-urls', peer(i), '--initial-advertise-peer-urls', peer(i),
+    '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`,
+  ];
+  const began = performance.now();
+  const spawned = names.map((name, i) => spawnReady(kind, name, flagsOf(i)));
+  const children = spawned.map((s) => s.child);
   const stop = async (): Promise<void> => {
-    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) {
-        resolve();
-        return;
-      }
-      c.once('exit', () => { resolve(); });
-      c.kill('SIGTERM');
-    })));
+    await Promise.all(children.map((c) => stopChild(c, 'SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(ready);
+    await Promise.all(spawned.map((s) => s.ready));
   } catch (error) {
     await stop();
     throw error;
   }
-  for (const c of children) c.removeAllListeners('exit');
+  const startMs = performance.now() - began;
   return {
     kind,
     endpoints: names.map((_, i) => client(i).slice('http://'.length)),
-    pids: children.map((c) => c.pid ?? 0),
+    pids: () => children.map((c) => c.pid ?? 0),
+    startMs,
+    killAndRestart: async (i) => {
+      const old = children[i];
+      if (old === undefined) throw new Error(`no member ${i}`);
+      await stopChild(old, 'SIGKILL');
+      const restarted = performance.now();
+      const again = spawnReady(kind, names[i] ?? '', flagsOf(i));
+      children[i] = again.child;
+      await again.ready;
+      return performance.now() - restarted;
+    },
     stop,
   };
 }
