@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
 import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
 import type { WatchProperty } from '../jepsen-like/watch/validate.js';
-import type { SafetyChecker } from './checkers.js';
+import type { SafetyChecker } from './safetyChecker.js';
 import type { KvWorkload, KvWorkloadOptions } from './kvWorkload.js';
 import type { RunOptions } from './run.js';
 import type { RecordedStream, WatchWorkload, WatchWorkloadOptions } from './watchWorkload.js';

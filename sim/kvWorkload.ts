@@ -35,7 +35,7 @@ import type {
 import type { EtcdServer, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
@@ -104,7 +104,7 @@ interface KvCall {
   readonly request: EtcdRequest;
   readonly readOnly: boolean;
   /** Sends the request to the member's server; the reply arrives through `reply`. */
-  readonly send: (member: Member, reply: Reply) => void;
+  readonly send: (member: SimMember, reply: Reply) => void;
   /** Turns an answer into the recorded response. */
   readonly response: (answer: { readonly header: ResponseHeader } & object) => EtcdResponse;
   /** A stale (serializable) get of this key: recorded as a read at the revision it reports. */
@@ -241,9 +241,9 @@ export class KvWorkload {
     // Like clientv3's balancer: stay on one endpoint; move to another after an error or a
     // timeout, when it is down (connection refused), and now and then anyway.
     const current = client.endpoint === 0 ? null : this.cluster.member(client.endpoint);
-    let member: Member | null = current;
+    let member: SimMember | null = current;
     if (current === null || current.state === 'down' || current.state === 'refused' || this.random.chance(SWITCH_PROBABILITY)) {
-      const candidates: Member[] = [];
+      const candidates: SimMember[] = [];
       for (const id of this.nodeIds) {
         const m = this.cluster.member(id);
         if ((m.state === 'up' || m.state === 'paused') && m !== current) candidates.push(m);

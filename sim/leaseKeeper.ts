@@ -23,7 +23,7 @@ import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
 import { decodeEnvelope } from '../core/server/requests.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -103,7 +103,7 @@ export class LeaseKeeper {
   }
 
   /** Every entry a member applied: the first applied revoke of a short lease is its expiry. */
-  onApplied(member: Member, entry: Entry): void {
+  onApplied(member: SimMember, entry: Entry): void {
     const server = member.server;
     if (server === null) return;
     const before = this.revisionAfter.get(server);
@@ -143,7 +143,7 @@ export class LeaseKeeper {
 
   /** Keep-alives go to the leader (etcd's followers forward them there). */
   private keepAlive(id: number, lease: ShortLease): void {
-    let leader: Member | null = null;
+    let leader: SimMember | null = null;
     let term = -1;
     for (const nodeId of this.nodeIds) {
       const m = this.cluster.member(nodeId);

@@ -26,7 +26,7 @@ import type { WatchResponse as CoreResponse } from '../core/watch/watchHub.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
 import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream, WatchViolation } from '../jepsen-like/watch/validate.js';
 import { validateWatches } from '../jepsen-like/watch/validate.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { WatchTruth } from './watchTruth.js';
@@ -68,7 +68,7 @@ interface WatchSpec {
 }
 
 interface Open {
-  readonly member: Member;
+  readonly member: SimMember;
   readonly server: EtcdServer;
   readonly stream: ServerStream;
   readonly record: RecordedStream;
@@ -155,7 +155,7 @@ export class WatchWorkload {
 
   private openStream(client: WatchClient): void {
     if (!this.running || client.open !== null) return;
-    const candidates: Member[] = [];
+    const candidates: SimMember[] = [];
     for (const id of this.nodeIds) {
       const m = this.cluster.member(id);
       if (m.state === 'up' && m.server !== null) candidates.push(m);

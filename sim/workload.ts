@@ -6,7 +6,7 @@
 
 import type { Entry, NodeId } from '../core/raft/types.js';
 import type { Cluster } from './cluster.js';
-import type { SafetyChecker } from './checkers.js';
+import type { SafetyChecker } from './safetyChecker.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkloadOptions } from './swarm.js';
