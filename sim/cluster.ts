@@ -37,7 +37,12 @@ export class SimMember {
   rotted = false;
   refusal = '';
 
-  constructor(readonly id: NodeId, readonly disk: SimDisk, readonly clock: SimClock) {}
+  readonly disk: SimDisk;
+
+  /** `makeDisk` gets the member itself: the disk's completions run as this member. */
+  constructor(readonly id: NodeId, readonly clock: SimClock, makeDisk: (member: SimMember) => SimDisk) {
+    this.disk = makeDisk(this);
+  }
 }
 
 /** A call, not a property test, so that the compiler does not narrow across callbacks that change it. */
@@ -74,8 +79,17 @@ export const SIM_CLUSTER_ID = 0x7e51;
 /** How often simulated EtcdServers send watchers their progress notifications, ms. */
 export const WATCH_PROGRESS_NOTIFY_MS = 500;
 
+/** What every client workload and fault injector is built from. */
+export interface SimParts {
+  readonly scheduler: Scheduler;
+  readonly random: SimRandom;
+  readonly cluster: Cluster;
+}
+
 export class Cluster {
   readonly members = new Map<NodeId, SimMember>();
+  /** The members' ids, in the order they were made (the order every client scans them in). */
+  readonly ids: readonly NodeId[];
   restarts = 0;
   crashes = 0;
   private readonly scheduler: Scheduler;
@@ -88,15 +102,14 @@ export class Cluster {
     this.random = options.random;
     this.network = options.network;
     this.checker = options.checker;
+    this.ids = [...options.nodeIds];
     for (const id of options.nodeIds) {
       const drift = options.clockDriftPpmMax === 0 ? 0 : this.random.between(-options.clockDriftPpmMax, options.clockDriftPpmMax);
-      const clock = new SimClock(this.scheduler, drift, 0);
-      let member: SimMember | null = null;
-      const disk = new SimDisk({
+      const clock = new SimClock({ scheduler: this.scheduler, driftPpm: drift });
+      const member = new SimMember(id, clock, (self) => new SimDisk({
         id, scheduler: this.scheduler, random: this.random, faults: options.diskFaults,
-        gate: (run) => { if (member !== null) this.runOn(member, run, false); },
-      });
-      member = new SimMember(id, disk, clock);
+        gate: (run) => { this.runOn(self, run, false); },
+      }));
       this.members.set(id, member);
     }
   }

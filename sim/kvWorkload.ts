@@ -35,7 +35,7 @@ import type {
 import type { EtcdServer, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
-import type { Cluster, SimMember } from './cluster.js';
+import type { Cluster, SimMember, SimParts } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
@@ -133,6 +133,11 @@ const DECIDED_ERRORS = new Map<string, string>([
 /** Errors after which a write may still take effect. */
 const UNCERTAIN_ERRORS = new Set(['timeout', 'stopped', 'leaderChanged', 'notLeader', 'noSpace']);
 
+export interface KvWorkloadSetup extends SimParts {
+  /** The shape the seed drew (drawKvOptions). */
+  readonly options: KvWorkloadOptions;
+}
+
 export class KvWorkload {
   readonly records: KvRecord[] = [];
   ok = 0;
@@ -169,15 +174,19 @@ export class KvWorkload {
   /** Short leases: keep-alives and expiry. */
   readonly keeper: LeaseKeeper;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly nodeIds: readonly NodeId[],
-    readonly options: KvWorkloadOptions,
-  ) {
+  readonly options: KvWorkloadOptions;
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+
+  constructor(setup: KvWorkloadSetup) {
+    const { scheduler, random, cluster, options } = setup;
+    this.scheduler = scheduler;
+    this.random = random;
+    this.cluster = cluster;
+    this.options = options;
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
-    this.keeper = new LeaseKeeper(scheduler, random, cluster, nodeIds, (op) => { this.recordServerOp(op); });
+    this.keeper = new LeaseKeeper({ scheduler, random, cluster, record: (op) => { this.recordServerOp(op); } });
   }
 
   /** An op the cluster made on its own (a lease expiry): ok, under a process of its own. */
@@ -244,7 +253,7 @@ export class KvWorkload {
     let member: SimMember | null = current;
     if (current === null || current.state === 'down' || current.state === 'refused' || this.random.chance(SWITCH_PROBABILITY)) {
       const candidates: SimMember[] = [];
-      for (const id of this.nodeIds) {
+      for (const id of this.cluster.ids) {
         const m = this.cluster.member(id);
         if ((m.state === 'up' || m.state === 'paused') && m !== current) candidates.push(m);
       }
