@@ -8,8 +8,8 @@
 
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import { parseSeed } from './prng.js';
-import type { FaultMode, WorkloadMode } from './run.js';
-import { DEFAULT_LIVENESS_TIMEOUT_MS } from './run.js';
+import type { FaultMode, WorkloadMode } from './runOptions.js';
+import { DEFAULT_LIVENESS_TIMEOUT_MS } from './runOptions.js';
 
 export const BUG_NAMES = ['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate'] as const;
 export type BugName = (typeof BUG_NAMES)[number];

@@ -6,16 +6,24 @@
 import type { Clock } from '../core/node/ports.js';
 import type { Scheduler } from './scheduler.js';
 
+export interface SimClockOptions {
+  readonly scheduler: Scheduler;
+  readonly driftPpm: number;
+  /** Where the clock starts, relative to virtual time (default 0). */
+  readonly offsetMs?: number;
+}
+
 export class SimClock implements Clock {
   private offsetMs: number;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    /** Parts per million the clock runs fast (+) or slow (−). */
-    readonly driftPpm: number,
-    initialOffsetMs: number,
-  ) {
-    this.offsetMs = initialOffsetMs;
+  private readonly scheduler: Scheduler;
+  /** Parts per million the clock runs fast (+) or slow (−). */
+  readonly driftPpm: number;
+
+  constructor(options: SimClockOptions) {
+    this.scheduler = options.scheduler;
+    this.driftPpm = options.driftPpm;
+    this.offsetMs = options.offsetMs ?? 0;
   }
 
   nowMs(): number {

@@ -11,24 +11,24 @@ import { EtcdServer } from '../core/server/server.js';
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
 import { invariant } from '../core/util/invariant.js';
-import type { SafetyChecker } from './checkers.js';
+import type { SafetyChecker } from './safetyChecker.js';
 import { SimClock } from './clock.js';
 import type { DiskFaults } from './disk.js';
 import { SimDisk } from './disk.js';
 import type { SimNetwork } from './network.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
-import { SimStateMachine } from './stateMachine.js';
-import type { RaftOptions } from './swarm.js';
+import { HashChainMachine } from './hashChainMachine.js';
+import type { SwarmRaftOptions } from './swarm.js';
 
 export type MemberState = 'up' | 'paused' | 'down' | 'refused';
 
-export class Member {
+export class SimMember {
   state: MemberState = 'down';
   driver: NodeDriver | null = null;
   /** With the KV workload: the etcd server whose driver `driver` is. */
   server: EtcdServer | null = null;
-  stateMachine: SimStateMachine | null = null;
+  stateMachine: HashChainMachine | null = null;
   /** Work that arrived while paused (messages, disk completions), run on resume in order. */
   deferred: (() => void)[] = [];
   /** Bumped at every crash: tick timers of an earlier incarnation stop. */
@@ -37,11 +37,16 @@ export class Member {
   rotted = false;
   refusal = '';
 
-  constructor(readonly id: NodeId, readonly disk: SimDisk, readonly clock: SimClock) {}
+  readonly disk: SimDisk;
+
+  /** `makeDisk` gets the member itself: the disk's completions run as this member. */
+  constructor(readonly id: NodeId, readonly clock: SimClock, makeDisk: (member: SimMember) => SimDisk) {
+    this.disk = makeDisk(this);
+  }
 }
 
 /** A call, not a property test, so that the compiler does not narrow across callbacks that change it. */
-function isUp(member: Member): boolean {
+function isUp(member: SimMember): boolean {
   return member.state === 'up';
 }
 
@@ -60,7 +65,7 @@ export interface ClusterOptions {
   readonly network: SimNetwork;
   readonly checker: SafetyChecker;
   readonly nodeIds: readonly NodeId[];
-  readonly raft: RaftOptions;
+  readonly raft: SwarmRaftOptions;
   readonly diskFaults: DiskFaults;
   readonly clockDriftPpmMax: number;
   readonly bugs: PlantedBugs;
@@ -74,8 +79,17 @@ export const SIM_CLUSTER_ID = 0x7e51;
 /** How often simulated EtcdServers send watchers their progress notifications, ms. */
 export const WATCH_PROGRESS_NOTIFY_MS = 500;
 
+/** What every client workload and fault injector is built from. */
+export interface SimParts {
+  readonly scheduler: Scheduler;
+  readonly random: SimRandom;
+  readonly cluster: Cluster;
+}
+
 export class Cluster {
-  readonly members = new Map<NodeId, Member>();
+  readonly members = new Map<NodeId, SimMember>();
+  /** The members' ids, in the order they were made (the order every client scans them in). */
+  readonly ids: readonly NodeId[];
   restarts = 0;
   crashes = 0;
   private readonly scheduler: Scheduler;
@@ -88,20 +102,19 @@ export class Cluster {
     this.random = options.random;
     this.network = options.network;
     this.checker = options.checker;
+    this.ids = [...options.nodeIds];
     for (const id of options.nodeIds) {
       const drift = options.clockDriftPpmMax === 0 ? 0 : this.random.between(-options.clockDriftPpmMax, options.clockDriftPpmMax);
-      const clock = new SimClock(this.scheduler, drift, 0);
-      let member: Member | null = null;
-      const disk = new SimDisk({
+      const clock = new SimClock({ scheduler: this.scheduler, driftPpm: drift });
+      const member = new SimMember(id, clock, (self) => new SimDisk({
         id, scheduler: this.scheduler, random: this.random, faults: options.diskFaults,
-        gate: (run) => { if (member !== null) this.runOn(member, run, false); },
-      });
-      member = new Member(id, disk, clock);
+        gate: (run) => { this.runOn(self, run, false); },
+      }));
       this.members.set(id, member);
     }
   }
 
-  member(id: NodeId): Member {
+  member(id: NodeId): SimMember {
     const member = this.members.get(id);
     invariant(member !== undefined, `no member ${id}`);
     return member;
@@ -128,7 +141,7 @@ export class Cluster {
   }
 
   /** Runs work as member `id` (at once, or on resume if paused), then checks it. */
-  runOn(member: Member, work: () => void, logMayChange: boolean): void {
+  runOn(member: SimMember, work: () => void, logMayChange: boolean): void {
     if (member.state === 'paused') {
       member.deferred.push(() => { this.runOn(member, work, logMayChange); });
       return;
@@ -167,7 +180,7 @@ export class Cluster {
   restart(id: NodeId): boolean {
     const member = this.member(id);
     if (member.state !== 'down') return member.state !== 'refused';
-    const stateMachine = new SimStateMachine({
+    const stateMachine = new HashChainMachine({
       onChain: (index, chain) => { this.checker.onChain(id, index, chain); },
       onRestore: (lastIndex, chain) => { this.checker.onRestore(id, lastIndex, chain); },
     });
@@ -282,7 +295,7 @@ export class Cluster {
   }
 
   /** Disk failure reported by the driver: the member stops; an operator restarts it later. */
-  private onFatal(member: Member, reason: string): void {
+  private onFatal(member: SimMember, reason: string): void {
     const incarnation = member.incarnation;
     this.scheduler.after(0, {
       kind: 'crash', node: member.id, a: 1, info: () => ({ reason }),
@@ -296,7 +309,7 @@ export class Cluster {
     });
   }
 
-  private startTicks(member: Member): void {
+  private startTicks(member: SimMember): void {
     const incarnation = member.incarnation;
     const intervalUs = Math.max(1, Math.round(member.clock.virtualUsFor(this.options.raft.tickMs)));
     const tick = (): void => {

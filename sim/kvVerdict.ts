@@ -6,9 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
 import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
 import type { WatchProperty } from '../jepsen-like/watch/validate.js';
-import type { SafetyChecker } from './checkers.js';
+import type { SafetyChecker } from './safetyChecker.js';
 import type { KvWorkload, KvWorkloadOptions } from './kvWorkload.js';
-import type { RunOptions } from './run.js';
 import type { RecordedStream, WatchWorkload, WatchWorkloadOptions } from './watchWorkload.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import { checkStaleReads } from './staleReads.js';
@@ -49,33 +48,50 @@ export interface WatchRecord {
   readonly truth: readonly StoreEvent[];
 }
 
-export interface KvVerdictInput {
+/** Where the verdict's raw material goes besides the result (the run's options carry these). */
+export interface KvReporting {
+  /** With `kv`: receives the history as JSON lines (docs/history-format.md). */
+  readonly onHistory?: (text: string) => void;
+  /** With `kv`: receives the recorded watch streams and the committed changes they are judged against. */
+  readonly onWatches?: (record: WatchRecord) => void;
+  /** With `kv`: the linearizability checker's wall-clock budget (default CHECK_TIMEOUT_MS). */
+  readonly checkTimeoutMs?: number;
+}
+
+export const CHECK_TIMEOUT_MS = 30_000;
+
+/** The KV side of a run's world: the clients, the watch clients, the committed changes. */
+export interface KvClients {
   readonly kv: KvWorkload;
   readonly watches: WatchWorkload;
+  /** Fed by every member's store: what the watch streams are judged against. */
   readonly truth: WatchTruth;
-  readonly checker: SafetyChecker;
-  readonly options: RunOptions;
 }
 
 /** Ends the KV and watch workloads, checks both, reports what is broken as violations. */
-export function checkKv({ kv, watches, truth, checker, options }: KvVerdictInput): KvResult {
+export function checkKv(clients: KvClients, verdict: { readonly checker: SafetyChecker; readonly reporting: KvReporting }): KvResult {
+  const { kv, watches, truth } = clients;
+  const { checker, reporting } = verdict;
   kv.stop();
   kv.finish();
   watches.stop();
   const text = kv.historyText();
-  options.onHistory?.(text);
-  options.onWatches?.({ streams: watches.streams, truth: truth.log() });
+  reporting.onHistory?.(text);
+  reporting.onWatches?.({ streams: watches.streams, truth: truth.log() });
   const started = performance.now();
-  const { linearizable, method } = checkHistory(text, checker, options.checkTimeoutMs ?? 30_000);
+  const { linearizable, method } = checkHistory(text, { checker, timeoutMs: reporting.checkTimeoutMs ?? CHECK_TIMEOUT_MS });
   const checkMs = Math.round((performance.now() - started) * 10) / 10;
   return {
     kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
-    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives, ...checkSerializable(kv, truth, checker), linearizable, check_method: method, check_ms: checkMs,
-    ...checkWatches(watches, truth, checker),
+    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives,
+    ...checkSerializable(clients, checker), linearizable, check_method: method, check_ms: checkMs,
+    ...checkWatches(clients, checker),
   };
 }
 
-function checkHistory(text: string, checker: SafetyChecker, timeoutMs: number): { linearizable: KvResult['linearizable']; method: string } {
+function checkHistory(text: string, { checker, timeoutMs }: { readonly checker: SafetyChecker; readonly timeoutMs: number }): {
+  linearizable: KvResult['linearizable']; method: string;
+} {
   try {
     const checked = checkEtcdHistory(parseEtcdHistory(text), { timeoutMs });
     if (checked.result.verdict === 'illegal') {
@@ -92,7 +108,7 @@ function checkHistory(text: string, checker: SafetyChecker, timeoutMs: number): 
   }
 }
 
-function checkSerializable(kv: KvWorkload, truth: WatchTruth, checker: SafetyChecker): Pick<KvResult, 'serializable' | 'serializable_detail'> {
+function checkSerializable({ kv, truth }: KvClients, checker: SafetyChecker): Pick<KvResult, 'serializable' | 'serializable_detail'> {
   const wrong = checkStaleReads(truth.log(), kv.staleReadRecords());
   const problems = [...wrong, ...kv.staleRegressions];
   const first = problems[0];
@@ -103,7 +119,7 @@ function checkSerializable(kv: KvWorkload, truth: WatchTruth, checker: SafetyChe
 
 type WatchVerdict = Pick<KvResult, 'watch_options' | 'watch' | 'watch_streams' | 'watch_events' | 'watch_progress' | 'watch_detail'>;
 
-function checkWatches(watches: WatchWorkload, truth: WatchTruth, checker: SafetyChecker): WatchVerdict {
+function checkWatches({ watches, truth }: KvClients, checker: SafetyChecker): WatchVerdict {
   const judged = watches.judged();
   let events = 0;
   let progress = 0;

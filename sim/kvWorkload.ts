@@ -30,12 +30,13 @@
 import { isEtcdError, type EtcdError } from '../core/errors.js';
 import { fromKey, toKey } from '../core/mvcc/keys.js';
 import type {
-  Compare as CoreCompare, KeyValue as CoreKeyValue, RangeResponse, RequestOp as CoreRequestOp, ResponseOp,
+  CompactionResponse, Compare as CoreCompare, DeleteRangeResponse, KeyValue as CoreKeyValue, PutResponse, RangeResponse,
+  RequestOp as CoreRequestOp, TxnResponse,
 } from '../core/mvcc/types.js';
-import type { EtcdServer, ResponseHeader } from '../core/server/server.js';
+import type { EtcdServer, Reply, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember, SimParts } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
@@ -89,7 +90,14 @@ const FIRST_LEASE_ID = 1000;
 const BACKOFF_MEAN_MS = 100;
 const SWITCH_PROBABILITY = 0.05;
 
-type Reply = (result: ({ readonly header: ResponseHeader } & object) | EtcdError) => void;
+/** A server's answer to a request whose response body is `T`. */
+type Answer<T> = { readonly header: ResponseHeader } & T;
+
+/** Who sends a call, to which member. */
+interface CallTarget {
+  readonly client: Client;
+  readonly member: SimMember;
+}
 
 interface Client {
   process: number;
@@ -100,13 +108,14 @@ interface Client {
   seenRevision: number;
 }
 
-interface KvCall {
+/** One client request, typed by the body `T` of the server's answer. */
+interface KvCall<T> {
   readonly request: EtcdRequest;
   readonly readOnly: boolean;
   /** Sends the request to the member's server; the reply arrives through `reply`. */
-  readonly send: (member: Member, reply: Reply) => void;
+  readonly send: (member: SimMember, reply: Reply<T>) => void;
   /** Turns an answer into the recorded response. */
-  readonly response: (answer: { readonly header: ResponseHeader } & object) => EtcdResponse;
+  readonly response: (answer: Answer<T>) => EtcdResponse;
   /** A stale (serializable) get of this key: recorded as a read at the revision it reports. */
   readonly staleKey?: string;
   /** Leases a put attaches keys to (not revoked while the put is in flight). */
@@ -132,6 +141,11 @@ const DECIDED_ERRORS = new Map<string, string>([
 ]);
 /** Errors after which a write may still take effect. */
 const UNCERTAIN_ERRORS = new Set(['timeout', 'stopped', 'leaderChanged', 'notLeader', 'noSpace']);
+
+export interface KvWorkloadSetup extends SimParts {
+  /** The shape the seed drew (drawKvOptions). */
+  readonly options: KvWorkloadOptions;
+}
 
 export class KvWorkload {
   readonly records: KvRecord[] = [];
@@ -169,15 +183,19 @@ export class KvWorkload {
   /** Short leases: keep-alives and expiry. */
   readonly keeper: LeaseKeeper;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly nodeIds: readonly NodeId[],
-    readonly options: KvWorkloadOptions,
-  ) {
+  readonly options: KvWorkloadOptions;
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+
+  constructor(setup: KvWorkloadSetup) {
+    const { scheduler, random, cluster, options } = setup;
+    this.scheduler = scheduler;
+    this.random = random;
+    this.cluster = cluster;
+    this.options = options;
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
-    this.keeper = new LeaseKeeper(scheduler, random, cluster, nodeIds, (op) => { this.recordServerOp(op); });
+    this.keeper = new LeaseKeeper({ scheduler, random, cluster, record: (op) => { this.recordServerOp(op); } });
   }
 
   /** An op the cluster made on its own (a lease expiry): ok, under a process of its own. */
@@ -241,10 +259,10 @@ export class KvWorkload {
     // Like clientv3's balancer: stay on one endpoint; move to another after an error or a
     // timeout, when it is down (connection refused), and now and then anyway.
     const current = client.endpoint === 0 ? null : this.cluster.member(client.endpoint);
-    let member: Member | null = current;
+    let member: SimMember | null = current;
     if (current === null || current.state === 'down' || current.state === 'refused' || this.random.chance(SWITCH_PROBABILITY)) {
-      const candidates: Member[] = [];
-      for (const id of this.nodeIds) {
+      const candidates: SimMember[] = [];
+      for (const id of this.cluster.ids) {
         const m = this.cluster.member(id);
         if ((m.state === 'up' || m.state === 'paused') && m !== current) candidates.push(m);
       }
@@ -255,7 +273,11 @@ export class KvWorkload {
       return;
     }
     client.endpoint = member.id;
-    const call = this.nextCall();
+    this.issueNext({ client, member });
+  }
+
+  /** Sends `call` from the client to the member, records it, and settles it on the answer or the deadline. */
+  private dispatch<T>({ client, member }: CallTarget, call: KvCall<T>): void {
     const record: KvRecord = {
       process: client.process, call: this.scheduler.nowUs, ret: null, outcome: 'pending', request: call.request, member: member.id,
     };
@@ -283,7 +305,7 @@ export class KvWorkload {
       },
     });
     let servedBy: EtcdServer | null = null;
-    const reply: Reply = (answer) => {
+    const reply: Reply<T> = (answer) => {
       if (record.outcome !== 'pending') return; // the client gave up already
       if (!isEtcdError(answer)) this.observeRevision(client, servedBy, record, call.staleKey !== undefined, answer.header.revision);
       if (isEtcdError(answer)) {
@@ -379,21 +401,26 @@ export class KvWorkload {
     return `v${this.nextValue++}`;
   }
 
-  private nextCall(): KvCall {
+  /** Draws the client's next request and starts it (each kind has its own answer type). */
+  private issueNext(target: CallTarget): void {
     const roll = this.random.intBelow(100);
-    if (roll < 20) return this.get(this.key(), false);
-    if (roll < 27) return this.list();
-    if (roll < 35) return this.get(this.key(), true);
-    if (roll < 38) return this.getAt();
-    if (roll < 58) return this.put(this.key(), 0);
-    if (roll < 64) return this.del();
-    if (roll < 72) return this.multiTxn();
-    if (roll < 84) return this.cas();
-    if (roll < 87) return this.leaseGrant();
-    if (roll < 92) return this.put(this.key(), this.pickLease());
-    if (roll < 95) return this.leaseRevoke() ?? this.get(this.key(), false);
-    if (roll < 97) return this.compact();
-    return this.get(this.key(), false);
+    if (roll < 20) { this.dispatch(target, this.get(this.key(), false)); return; }
+    if (roll < 27) { this.dispatch(target, this.list()); return; }
+    if (roll < 35) { this.dispatch(target, this.get(this.key(), true)); return; }
+    if (roll < 38) { this.dispatch(target, this.getAt()); return; }
+    if (roll < 58) { this.dispatch(target, this.put(this.key(), 0)); return; }
+    if (roll < 64) { this.dispatch(target, this.del()); return; }
+    if (roll < 72) { this.dispatch(target, this.multiTxn()); return; }
+    if (roll < 84) { this.dispatch(target, this.cas()); return; }
+    if (roll < 87) { this.dispatch(target, this.leaseGrant()); return; }
+    if (roll < 92) { this.dispatch(target, this.put(this.key(), this.pickLease())); return; }
+    if (roll < 95) {
+      const revoke = this.leaseRevoke();
+      if (revoke === null) this.dispatch(target, this.get(this.key(), false)); else this.dispatch(target, revoke);
+      return;
+    }
+    if (roll < 97) { this.dispatch(target, this.compact()); return; }
+    this.dispatch(target, this.get(this.key(), false));
   }
 
   /** A granted lease not being revoked, or 0 (none yet: a plain put). */
@@ -403,37 +430,35 @@ export class KvWorkload {
     return usable[this.random.intBelow(usable.length)] ?? 0;
   }
 
-  private get(key: string, serializable: boolean): KvCall {
+  private get(key: string, serializable: boolean): KvCall<RangeResponse> {
     return {
       request: { type: 'range', key },
       ...(serializable ? { staleKey: key } : {}),
       readOnly: true,
       leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey(key), ...(serializable ? { serializable: true } : {}) }, reply); },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
+      response: (r) => {
         this.learn(r.header.revision, r.kvs);
         return { revision: r.header.revision, ...rangeJson(r) };
       },
     };
   }
 
-  private list(): KvCall {
+  private list(): KvCall<RangeResponse> {
     const limit = 1 + this.random.intBelow(3);
     return {
       request: { type: 'range', key: 'k', rangeEnd: 'l', limit },
       readOnly: true,
       leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey('k'), rangeEnd: fromKey('l'), limit }, reply); },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
+      response: (r) => {
         this.learn(r.header.revision, r.kvs);
         return { revision: r.header.revision, ...rangeJson(r) };
       },
     };
   }
 
-  private getAt(): KvCall {
+  private getAt(): KvCall<RangeResponse> {
     const key = this.key();
     const lowest = this.compactsPending > 0 || this.compactUnknown ? Math.max(2, this.compactAsked) : 2;
     const revision = lowest + this.random.intBelow(Math.max(1, this.maxRevision + 2 - lowest));
@@ -442,14 +467,11 @@ export class KvWorkload {
       readOnly: true,
       leases: [],
       send: (m, reply) => { m.server?.range({ key: fromKey(key), revision }, reply); },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader } & RangeResponse;
-        return { revision: r.header.revision, ...rangeJson(r) };
-      },
+      response: (r) => ({ revision: r.header.revision, ...rangeJson(r) }),
     };
   }
 
-  private put(key: string, lease: number): KvCall {
+  private put(key: string, lease: number): KvCall<PutResponse> {
     const value = this.value();
     return {
       request: { type: 'put', key, value, prevKv: true, ...(lease !== 0 ? { lease } : {}) },
@@ -458,23 +480,21 @@ export class KvWorkload {
       send: (m, reply) => {
         m.server?.put({ key: fromKey(key), value: fromKey(value), prevKv: true, ...(lease !== 0 ? { lease } : {}) }, reply);
       },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader; readonly prevKv: CoreKeyValue | null };
+      response: (r) => {
         this.learn(r.header.revision, []);
         return { revision: r.header.revision, prevKv: r.prevKv === null ? null : kvJson(r.prevKv) };
       },
     };
   }
 
-  private del(): KvCall {
+  private del(): KvCall<DeleteRangeResponse> {
     const key = this.key();
     return {
       request: { type: 'delete', key, prevKv: true },
       readOnly: false,
       leases: [],
       send: (m, reply) => { m.server?.deleteRange({ key: fromKey(key), prevKv: true }, reply); },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader; readonly deleted: number; readonly prevKvs: readonly CoreKeyValue[] };
+      response: (r) => {
         this.learn(r.header.revision, []);
         return { revision: r.header.revision, deleted: r.deleted, prevKvs: r.prevKvs.map(kvJson) };
       },
@@ -482,7 +502,7 @@ export class KvWorkload {
   }
 
   /** A txn: if key a is at the version we last saw, write a and delete (or write) b; else read a. */
-  private multiTxn(): KvCall {
+  private multiTxn(): KvCall<TxnResponse> {
     const [a, b] = this.twoKeys();
     const version = this.lastVersion.get(a) ?? 0;
     const va = this.value();
@@ -507,7 +527,7 @@ export class KvWorkload {
   }
 
   /** Compare-and-swap on mod_revision: put if the key's mod revision is still the one we saw. */
-  private cas(): KvCall {
+  private cas(): KvCall<TxnResponse> {
     const key = this.key();
     const mod = this.lastMod.get(key) ?? 0;
     const value = this.value();
@@ -522,14 +542,13 @@ export class KvWorkload {
   private txn(
     compare: { key: string; target: 'version' | 'mod'; result: '='; value: number }[], coreCompare: CoreCompare[],
     success: RequestOp[], coreSuccess: CoreRequestOp[], failure: RequestOp[], coreFailure: CoreRequestOp[],
-  ): KvCall {
+  ): KvCall<TxnResponse> {
     return {
       request: { type: 'txn', compare, success, failure },
       readOnly: false,
       leases: [],
       send: (m, reply) => { m.server?.txn({ compare: coreCompare, success: coreSuccess, failure: coreFailure }, reply); },
-      response: (answer) => {
-        const r = answer as { readonly header: ResponseHeader; readonly succeeded: boolean; readonly responses: readonly ResponseOp[] };
+      response: (r) => {
         this.learn(r.header.revision, []);
         const responses = r.responses.map((op): Json => {
           if ('range' in op) {
@@ -545,7 +564,7 @@ export class KvWorkload {
     };
   }
 
-  private leaseGrant(): KvCall {
+  private leaseGrant(): KvCall<{ readonly ttlSeconds: number }> {
     const id = this.nextLease++;
     const short = this.random.chance(SHORT_LEASE_PROBABILITY);
     const ttlSeconds = short ? this.keeper.drawTtlSeconds() : LEASE_TTL_SECONDS;
@@ -555,11 +574,10 @@ export class KvWorkload {
       readOnly: false,
       leases: [],
       send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds }, reply); },
-      response: (answer) => {
+      response: (granted) => {
         this.leases.push(id);
-        const granted = answer as { readonly header: ResponseHeader; readonly ttlSeconds: number };
         if (short) this.keeper.granted(id, granted.ttlSeconds);
-        return { revision: answer.header.revision };
+        return { revision: granted.header.revision };
       },
     };
   }
@@ -569,7 +587,7 @@ export class KvWorkload {
    * put racing a revoke may get "lease not found", which the checker's fast path cannot
    * place; the race is still possible through an earlier put that timed out.)
    */
-  private leaseRevoke(): KvCall | null {
+  private leaseRevoke(): KvCall<object> | null {
     // Short leases are left to expire (or be kept alive): a client revoke would race the expiry.
     const idle = this.leases.filter((id) => (this.leaseUsers.get(id) ?? 0) === 0 && !this.keeper.isShort(id));
     if (idle.length === 0) return null;
@@ -587,7 +605,7 @@ export class KvWorkload {
     };
   }
 
-  private compact(): KvCall {
+  private compact(): KvCall<CompactionResponse> {
     const revision = Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10));
     this.compactAsked = revision;
     return {

@@ -23,7 +23,7 @@ import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
 import { decodeEnvelope } from '../core/server/requests.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember, SimParts } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -55,6 +55,11 @@ interface ShortLease {
   expired: boolean;
 }
 
+export interface LeaseKeeperSetup extends SimParts {
+  /** Writes an expiry into the history. */
+  readonly record: (op: ServerOp) => void;
+}
+
 export class LeaseKeeper {
   private readonly leases = new Map<number, ShortLease>();
   /** Each server's store revision after the last entry it applied (to tell whether a revoke wrote). */
@@ -63,13 +68,17 @@ export class LeaseKeeper {
   expiries = 0;
   keepAlives = 0;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly nodeIds: readonly NodeId[],
-    private readonly record: (op: ServerOp) => void,
-  ) {}
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+  private readonly record: (op: ServerOp) => void;
+
+  constructor(setup: LeaseKeeperSetup) {
+    this.scheduler = setup.scheduler;
+    this.random = setup.random;
+    this.cluster = setup.cluster;
+    this.record = setup.record;
+  }
 
   /** A TTL for a new short lease, seconds (the server raises it to its minimum). */
   drawTtlSeconds(): number {
@@ -103,7 +112,7 @@ export class LeaseKeeper {
   }
 
   /** Every entry a member applied: the first applied revoke of a short lease is its expiry. */
-  onApplied(member: Member, entry: Entry): void {
+  onApplied(member: SimMember, entry: Entry): void {
     const server = member.server;
     if (server === null) return;
     const before = this.revisionAfter.get(server);
@@ -143,9 +152,9 @@ export class LeaseKeeper {
 
   /** Keep-alives go to the leader (etcd's followers forward them there). */
   private keepAlive(id: number, lease: ShortLease): void {
-    let leader: Member | null = null;
+    let leader: SimMember | null = null;
     let term = -1;
-    for (const nodeId of this.nodeIds) {
+    for (const nodeId of this.cluster.ids) {
       const m = this.cluster.member(nodeId);
       const status = m.state === 'up' ? m.server?.driver.status() : undefined;
       if (status?.role === 'leader' && status.hardState.term > term) {

@@ -4,7 +4,7 @@
 // more than the shared PRNG must. `stop()` ends every chain (the liveness phase).
 
 import type { Message, NodeId } from '../core/raft/types.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, SimParts } from './cluster.js';
 import type { SimNetwork } from './network.js';
 import type { SimRandom } from './prng.js';
 import type { EventKind, Scheduler } from './scheduler.js';
@@ -20,6 +20,12 @@ export interface NemesisStats {
   targetedCrashes: number;
 }
 
+export interface NemesisSetup extends SimParts {
+  readonly network: SimNetwork;
+  /** Which faults the seed turned on, and how hard they hit (swarm.ts). */
+  readonly faults: FaultOptions;
+}
+
 export class Nemesis {
   readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0 };
   private active = false;
@@ -28,14 +34,19 @@ export class Nemesis {
   /** Bit rot hits one member only, so that a quorum of good disks always remains. */
   private readonly rotVictim: NodeId;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly network: SimNetwork,
-    private readonly faults: FaultOptions,
-  ) {
-    this.ids = [...cluster.members.keys()];
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+  private readonly network: SimNetwork;
+  private readonly faults: FaultOptions;
+
+  constructor(setup: NemesisSetup) {
+    this.scheduler = setup.scheduler;
+    this.random = setup.random;
+    this.cluster = setup.cluster;
+    this.network = setup.network;
+    this.faults = setup.faults;
+    this.ids = setup.cluster.ids;
     this.rotVictim = this.random.pick(this.ids);
   }
 

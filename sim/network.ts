@@ -41,6 +41,10 @@ export const CALM_NETWORK: NetworkFaults = {
 };
 
 export interface NetworkOptions {
+  readonly scheduler: Scheduler;
+  readonly random: SimRandom;
+  /** Every message that arrives (not dropped) goes here. */
+  readonly deliver: (message: Message) => void;
   readonly nodeIds: readonly NodeId[];
   readonly faults: NetworkFaults;
   /** Per-link latency factors are drawn in [1/spread, spread]; 1 makes all links alike. */
@@ -64,12 +68,15 @@ export class SimNetwork {
   /** For FIFO links: the time the last message on the link arrives. */
   private readonly lastArrivalUs: Float64Array;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    options: NetworkOptions,
-    private readonly deliver: (message: Message) => void,
-  ) {
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly deliver: (message: Message) => void;
+
+  constructor(options: NetworkOptions) {
+    this.scheduler = options.scheduler;
+    this.random = options.random;
+    this.deliver = options.deliver;
+    const random = options.random;
     this.faults = options.faults;
     this.width = Math.max(...options.nodeIds) + 1;
     const links = this.width * this.width;

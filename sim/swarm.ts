@@ -60,7 +60,7 @@ export interface WorkloadOptions {
   readonly readIndexProbability: number;
 }
 
-export interface RaftOptions {
+export interface SwarmRaftOptions {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -73,7 +73,7 @@ export interface RaftOptions {
 export interface SwarmOptions {
   readonly faults: FaultOptions;
   readonly workload: WorkloadOptions;
-  readonly raft: RaftOptions;
+  readonly raft: SwarmRaftOptions;
 }
 
 export const NO_FAULTS: FaultOptions = {
@@ -93,7 +93,7 @@ export const NO_FAULTS: FaultOptions = {
   targetedDowntimeMsMean: 0,
 };
 
-const DEFAULT_RAFT: RaftOptions = {
+const DEFAULT_RAFT: SwarmRaftOptions = {
   tickMs: 10, electionTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 1000,
   maxSizePerMsgBytes: 1024 * 1024, maxInflightMsgs: 256,
 };

@@ -26,7 +26,7 @@ import type { WatchResponse as CoreResponse } from '../core/watch/watchHub.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
 import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream, WatchViolation } from '../jepsen-like/watch/validate.js';
 import { validateWatches } from '../jepsen-like/watch/validate.js';
-import type { Cluster, Member } from './cluster.js';
+import type { Cluster, SimMember, SimParts } from './cluster.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { WatchTruth } from './watchTruth.js';
@@ -68,7 +68,7 @@ interface WatchSpec {
 }
 
 interface Open {
-  readonly member: Member;
+  readonly member: SimMember;
   readonly server: EtcdServer;
   readonly stream: ServerStream;
   readonly record: RecordedStream;
@@ -94,6 +94,15 @@ const PROGRESS_REQUEST_PROBABILITY = 0.3;
  */
 const RESTART_FROM_PAST_PROBABILITY = 0.03;
 
+export interface WatchWorkloadSetup extends SimParts {
+  /** The committed changes the streams are judged against (fed by the members' stores). */
+  readonly truth: WatchTruth;
+  /** The shape the seed drew (drawWatchOptions). */
+  readonly options: WatchWorkloadOptions;
+  /** How many keys the KV workload writes (k0, k1, …): what the watches cover. */
+  readonly keyCount: number;
+}
+
 export class WatchWorkload {
   readonly streams: RecordedStream[] = [];
   /** The highest compact revision (Tern's) a member had when it sent a stream responses. */
@@ -101,16 +110,21 @@ export class WatchWorkload {
   private readonly clients: WatchClient[] = [];
   private running = false;
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly nodeIds: readonly NodeId[],
-    private readonly truth: WatchTruth,
-    readonly options: WatchWorkloadOptions,
-    keyCount: number,
-  ) {
-    for (let i = 0; i < options.clients; i++) this.clients.push({ id: i, spec: this.drawSpec(keyCount), nextStart: 0, open: null });
+  readonly options: WatchWorkloadOptions;
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+  private readonly truth: WatchTruth;
+
+  constructor(setup: WatchWorkloadSetup) {
+    this.scheduler = setup.scheduler;
+    this.random = setup.random;
+    this.cluster = setup.cluster;
+    this.truth = setup.truth;
+    this.options = setup.options;
+    for (let i = 0; i < setup.options.clients; i++) {
+      this.clients.push({ id: i, spec: this.drawSpec(setup.keyCount), nextStart: 0, open: null });
+    }
   }
 
   private drawSpec(keyCount: number): WatchSpec {
@@ -155,8 +169,8 @@ export class WatchWorkload {
 
   private openStream(client: WatchClient): void {
     if (!this.running || client.open !== null) return;
-    const candidates: Member[] = [];
-    for (const id of this.nodeIds) {
+    const candidates: SimMember[] = [];
+    for (const id of this.cluster.ids) {
       const m = this.cluster.member(id);
       if (m.state === 'up' && m.server !== null) candidates.push(m);
     }

@@ -5,8 +5,8 @@
 // applied proves the cluster makes progress again.
 
 import type { Entry, NodeId } from '../core/raft/types.js';
-import type { Cluster } from './cluster.js';
-import type { SafetyChecker } from './checkers.js';
+import type { Cluster, SimParts } from './cluster.js';
+import type { SafetyChecker } from './safetyChecker.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkloadOptions } from './swarm.js';
@@ -19,6 +19,14 @@ export function proposalOf(entry: Entry): number {
   const data = entry.data;
   if (data.length < PAYLOAD_HEADER_BYTES || data[0] !== PAYLOAD_TAG) return -1;
   return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1, true);
+}
+
+export interface WorkloadSetup extends SimParts {
+  readonly checker: SafetyChecker;
+  /** The shape the seed drew (swarm.ts). */
+  readonly options: WorkloadOptions;
+  /** Called once liveness is shown (the run can end). */
+  readonly onLive?: () => void;
 }
 
 export class Workload {
@@ -37,15 +45,21 @@ export class Workload {
   private running = false;
   private readonly readsPending = new Map<string, number>();
 
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly random: SimRandom,
-    private readonly cluster: Cluster,
-    private readonly checker: SafetyChecker,
-    private readonly options: WorkloadOptions,
-    /** Called once liveness is shown (the run can end). */
-    private readonly onLive: () => void = () => undefined,
-  ) {}
+  private readonly scheduler: Scheduler;
+  private readonly random: SimRandom;
+  private readonly cluster: Cluster;
+  private readonly checker: SafetyChecker;
+  private readonly options: WorkloadOptions;
+  private readonly onLive: () => void;
+
+  constructor(setup: WorkloadSetup) {
+    this.scheduler = setup.scheduler;
+    this.random = setup.random;
+    this.cluster = setup.cluster;
+    this.checker = setup.checker;
+    this.options = setup.options;
+    this.onLive = setup.onLive ?? ((): void => undefined);
+  }
 
   start(): void {
     this.running = true;

@@ -9,9 +9,10 @@ import { Scheduler } from '../../sim/scheduler.js';
 function world(faults: Partial<NetworkFaults> = {}): { scheduler: Scheduler; network: SimNetwork; arrived: [number, Message][] } {
   const scheduler = new Scheduler();
   const arrived: [number, Message][] = [];
-  const network = new SimNetwork(scheduler, new SimRandom(1), {
-    nodeIds: [1, 2, 3], faults: { ...CALM_NETWORK, ...faults }, linkLatencySpread: 1,
-  }, (m) => { arrived.push([scheduler.nowUs, m]); });
+  const network = new SimNetwork({
+    scheduler, random: new SimRandom(1), nodeIds: [1, 2, 3], faults: { ...CALM_NETWORK, ...faults }, linkLatencySpread: 1,
+    deliver: (m) => { arrived.push([scheduler.nowUs, m]); },
+  });
   return { scheduler, network, arrived };
 }
 

@@ -16,9 +16,8 @@
 //   linearizable reads   a ReadIndex read never returns an index below what was
 //                        committed when it was issued
 
-import type { RaftView as CoreRaftView } from '../core/raft/rawNode.js';
+import type { RaftView, Status } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
-import type { Status } from '../core/raft/rawNode.js';
 import { entryChecksum } from './disk.js';
 
 export type ViolationKind =
@@ -32,10 +31,6 @@ export interface Violation {
   readonly node: NodeId;
   readonly detail: string;
 }
-
-/** The few fields of a member's Raft state the per-event checks read. */
-/** The core's cheap view of a member (RawNode.inspect). */
-export type RaftView = Readonly<CoreRaftView>;
 
 /** What the checker remembers of one member between events. */
 interface NodeView {
@@ -73,7 +68,8 @@ export interface CheckerOptions {
    * (≥ firstIndex) to `hi` (default: its last). Asking for slices keeps checks cheap.
    */
   readonly inspect: (id: NodeId) => {
-    readonly status: RaftView;
+    /** The core's cheap view of the member (RawNode.inspect); the checker only reads it. */
+    readonly status: Readonly<RaftView>;
     readonly log: (lo: number, hi?: number) => readonly Entry[];
   } | null;
   /** Stop at the first violation (the default): later ones are usually consequences. */
@@ -342,7 +338,7 @@ export class SafetyChecker {
   }
 
   /** Log matching, entry by entry, for entries this member did not hold at the last check. */
-  private checkLog(id: NodeId, view: NodeView, status: RaftView, log: readonly Entry[], first: number): void {
+  private checkLog(id: NodeId, view: NodeView, status: Readonly<RaftView>, log: readonly Entry[], first: number): void {
     const seen = view.seen;
     let prevTerm = -1;
     for (let k = 0; k < log.length; k++) {
@@ -393,7 +389,7 @@ export class SafetyChecker {
   }
 
   /** Newly committed entries agree with what anyone committed at those indexes. */
-  private checkCommitted(id: NodeId, view: NodeView, status: RaftView, log: readonly Entry[], first: number, commit: number): void {
+  private checkCommitted(id: NodeId, view: NodeView, status: Readonly<RaftView>, log: readonly Entry[], first: number, commit: number): void {
     const from = Math.max(view.commit + 1, first);
     for (let i = from; i <= commit; i++) {
       const entry = log[i - first];
@@ -412,7 +408,7 @@ export class SafetyChecker {
   }
 
   /** A leader commits by counting replicas only entries of its current term (§5.4.2). */
-  private checkCommitRule(id: NodeId, status: RaftView, log: readonly Entry[], first: number): void {
+  private checkCommitRule(id: NodeId, status: Readonly<RaftView>, log: readonly Entry[], first: number): void {
     const entry = log[status.commit - first];
     if (entry !== undefined && entry.term !== status.term) {
       this.report('commitRule', id,
@@ -425,7 +421,7 @@ export class SafetyChecker {
    * an earlier term. (A stale leader of an old term — e.g. a candidate resumed after a
    * pause — need not hold what later terms committed.)
    */
-  private checkLeaderCompleteness(id: NodeId, status: RaftView, log: readonly Entry[]): void {
+  private checkLeaderCompleteness(id: NodeId, status: Readonly<RaftView>, log: readonly Entry[]): void {
     const first = status.firstIndex;
     for (let i = Math.max(first, 1); i <= this.committedMax; i++) {
       const seenIn = this.committedInTerm[i];

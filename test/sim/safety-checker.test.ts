@@ -3,11 +3,11 @@
 import test from 'ava';
 import type { Entry, Message, NodeId } from '../../core/raft/types.js';
 import { message } from '../../core/raft/types.js';
-import type { RaftView } from '../../sim/checkers.js';
-import { SafetyChecker } from '../../sim/checkers.js';
+import type { RaftView } from '../../core/raft/rawNode.js';
+import { SafetyChecker } from '../../sim/safetyChecker.js';
 
 interface Fake {
-  view: { -readonly [K in keyof RaftView]: RaftView[K] };
+  view: RaftView;
   log: Entry[];
   durable: { term: number; vote: NodeId; lastIndex: number };
 }

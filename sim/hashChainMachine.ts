@@ -8,7 +8,7 @@ import type { Entry } from '../core/raft/types.js';
 import { invariant } from '../core/util/invariant.js';
 import { FNV_INITIAL, fnvBytes, fnvNumber } from './scheduler.js';
 
-export interface StateMachineHooks {
+export interface HashChainHooks {
   /** After a non-empty entry is applied: the chain value now. */
   onChain(index: number, chain: number): void;
   /** After a snapshot is restored: the last non-empty index it covers and its chain. */
@@ -17,13 +17,13 @@ export interface StateMachineHooks {
 
 const SNAPSHOT_BYTES = 16;
 
-export class SimStateMachine implements StateMachine {
+export class HashChainMachine implements StateMachine {
   /** The index of the last non-empty entry applied (0 if none). */
   lastIndex = 0;
   chain = FNV_INITIAL;
   applied = 0;
 
-  constructor(private readonly hooks: StateMachineHooks) {}
+  constructor(private readonly hooks: HashChainHooks) {}
 
   apply(entry: Entry): void {
     invariant(entry.index > this.lastIndex,

@@ -1,0 +1,27 @@
+// What one simulation run is asked to do (runSimulation's input), apart from the run
+// itself so that the modules the run is built from can read it without importing run.ts.
+
+import type { PlantedBugs } from '../core/raft/rawNode.js';
+import type { KvReporting } from './kvVerdict.js';
+import type { TraceSink } from './scheduler.js';
+
+export type FaultMode = 'none' | 'swarm';
+/** `none`: Raft proposals on bare drivers; `kv`: EtcdServer members and KV clients too. */
+export type WorkloadMode = 'none' | 'kv';
+
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
+
+export interface RunOptions extends KvReporting {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly timeMs: number;
+  readonly faults: FaultMode;
+  readonly bugs?: PlantedBugs;
+  /** Default DEFAULT_LIVENESS_TIMEOUT_MS. */
+  readonly livenessTimeoutMs?: number;
+  readonly trace?: TraceSink;
+  /** Rule checks (persistBeforeSend, commitRule) on (default) or off; see safetyChecker.ts. */
+  readonly ruleChecks?: boolean;
+  /** Default `none`. */
+  readonly workload?: WorkloadMode;
+}

@@ -1,0 +1,136 @@
+// The world of one simulation run, built once and whole before anything runs
+// (TigerBeetle builds its simulator's world the same way): the seed's draws, virtual
+// time, the checker, the network, the cluster and its disks, then the workloads and
+// the nemesis, each given at construction what it needs.
+//
+// A few parts call parts built after them (the network delivers to the cluster, the
+// checker inspects its members, the cluster tells the workloads what was applied).
+// Those callbacks go through the finished `world`: they only run once the run starts,
+// when every part exists. Until `buildWorld` returns, `world` is in its temporal dead
+// zone, so a callback fired during construction would throw, never be dropped.
+
+import type { NodeDriver } from '../core/node/driver.js';
+import type { RaftView, RawNode } from '../core/raft/rawNode.js';
+import type { Entry, NodeId } from '../core/raft/types.js';
+import { Cluster } from './cluster.js';
+import type { SimParts } from './cluster.js';
+import type { SimDisk } from './disk.js';
+import type { KvClients } from './kvVerdict.js';
+import { drawKvOptions, KvWorkload } from './kvWorkload.js';
+import type { KvWorkloadOptions } from './kvWorkload.js';
+import { Nemesis } from './nemesis.js';
+import { SimNetwork } from './network.js';
+import { SimRandom } from './prng.js';
+import type { RunOptions } from './runOptions.js';
+import type { CheckerOptions } from './safetyChecker.js';
+import { SafetyChecker } from './safetyChecker.js';
+import { Scheduler } from './scheduler.js';
+import type { SwarmOptions } from './swarm.js';
+import { calmOptions, drawSwarm } from './swarm.js';
+import { WatchTruth } from './watchTruth.js';
+import { drawWatchOptions, WatchWorkload } from './watchWorkload.js';
+import type { WatchWorkloadOptions } from './watchWorkload.js';
+import { Workload } from './workload.js';
+
+export interface SimWorld {
+  readonly scheduler: Scheduler;
+  readonly random: SimRandom;
+  /** What the seed drew: the run's whole configuration. */
+  readonly swarm: SwarmOptions;
+  readonly checker: SafetyChecker;
+  readonly network: SimNetwork;
+  readonly cluster: Cluster;
+  /** Raft proposals and ReadIndex reads; its first commit after healing shows liveness. */
+  readonly workload: Workload;
+  readonly nemesis: Nemesis;
+  /** With the KV workload only. */
+  readonly kv: KvClients | null;
+}
+
+/** With the KV workload: the shapes the seed drew and the ground truth the members feed. */
+interface KvDraws {
+  readonly kv: KvWorkloadOptions;
+  readonly watch: WatchWorkloadOptions;
+  readonly truth: WatchTruth;
+}
+
+export function buildWorld(options: RunOptions): SimWorld {
+  const random = new SimRandom(options.seed);
+  // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
+  const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
+  const draws: KvDraws | null = options.workload === 'kv'
+    ? { kv: drawKvOptions(random), watch: drawWatchOptions(random), truth: new WatchTruth() }
+    : null;
+  const scheduler = new Scheduler();
+  if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
+  const nodeIds: NodeId[] = [];
+  for (let id = 1; id <= options.nodes; id++) nodeIds.push(id);
+
+  const checker = new SafetyChecker({
+    now: () => scheduler.nowUs,
+    inspect: memberInspector((id) => world.cluster.running(id)),
+    durable: (id) => durableOf(world.cluster.member(id).disk),
+    ruleChecks: options.ruleChecks !== false,
+    onViolation: () => { scheduler.halt(); },
+    onLeader: (id) => { world.nemesis.observeLeader(id); },
+  });
+  const network = new SimNetwork({
+    scheduler, random, nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
+    deliver: (message) => { world.cluster.deliver(message); },
+  });
+  const cluster = new Cluster({
+    scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
+    clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: draws !== null,
+    hooks: {
+      onApplied: (id, entry) => { onApplied(world, id, entry); },
+      onSend: (message) => { world.nemesis.observeSend(message); },
+      onReadReady: (id, context, index) => { world.workload.onReadReady(id, context, index); },
+      onServer: (_id, server) => { draws?.truth.tap(server); },
+    },
+  });
+  const parts: SimParts = { scheduler, random, cluster };
+  const workload = new Workload({ ...parts, checker, options: swarm.workload, onLive: () => { scheduler.halt(); } });
+  const nemesis = new Nemesis({ ...parts, network, faults: swarm.faults });
+  const kv = draws === null ? null : kvClients(parts, draws);
+  const world: SimWorld = { scheduler, random, swarm, checker, network, cluster, workload, nemesis, kv };
+  return world;
+}
+
+/** Built in this order: the watch clients draw their specs from the shared generator. */
+function kvClients(parts: SimParts, draws: KvDraws): KvClients {
+  const kv = new KvWorkload({ ...parts, options: draws.kv });
+  const watches = new WatchWorkload({ ...parts, truth: draws.truth, options: draws.watch, keyCount: draws.kv.keys });
+  return { kv, watches, truth: draws.truth };
+}
+
+function onApplied(world: SimWorld, id: NodeId, entry: Entry): void {
+  world.workload.onApplied(id, entry);
+  world.kv?.kv.keeper.onApplied(world.cluster.member(id), entry);
+}
+
+function durableOf(disk: SimDisk): ReturnType<NonNullable<CheckerOptions['durable']>> {
+  const hs = disk.durableHardState();
+  return { term: hs.term, vote: hs.vote, lastIndex: disk.durableLastIndex() };
+}
+
+/**
+ * The checker's look at a running member. One view object is reused: status() builds a
+ * full Status, and this runs after every event.
+ */
+function memberInspector(running: (id: NodeId) => NodeDriver | null): CheckerOptions['inspect'] {
+  let inspectedNode: RawNode | null = null;
+  const raftView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
+  const inspected = {
+    status: raftView,
+    // Slices keep checks O(uncommitted entries) instead of O(log).
+    log: (lo: number, hi: number = raftView.lastIndex): readonly Entry[] =>
+      inspectedNode === null ? [] : inspectedNode.entries(lo, hi),
+  };
+  return (id) => {
+    const driver = running(id);
+    if (driver === null) return null;
+    inspectedNode = driver.raft;
+    driver.raft.inspect(raftView);
+    return inspected;
+  };
+}
