@@ -24,7 +24,7 @@ import type { Slot } from './gap-search.js';
 import { searchGapFillers } from './gap-search.js';
 import { countBelow } from './sorted.js';
 import { Observations } from './observations.js';
-import { ETCD_INITIAL_REVISION, MvccStore } from './store.js';
+import { ETCD_INITIAL_REVISION, ModelStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, Json } from './types.js';
 import { responseMatches } from './types.js';
 
@@ -32,7 +32,7 @@ type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
 
 export type FastPathResult =
   /** The store after replaying the linearization, with its event log. */
-  | { readonly verdict: 'ok'; readonly store: MvccStore }
+  | { readonly verdict: 'ok'; readonly store: ModelStore }
   | { readonly verdict: 'illegal'; readonly reason: string; readonly ops: readonly number[]; readonly prefix: readonly number[] }
   | { readonly verdict: 'inconclusive'; readonly reason: string };
 
@@ -139,7 +139,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
   }
 
   // (a) Dense revisions: each revision no ok op claims (a gap) needs an unknown write.
-  const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !MvccStore.isReadOnly(op.input)).sort((a, b) => a.call - b.call);
+  const unknownWriters = history.filter((op) => op.outcome === 'unknown' && !ModelStore.isReadOnly(op.input)).sort((a, b) => a.call - b.call);
   const gaps: number[] = [];
   for (let r = initialRevision + 1; r <= maxRevision; r++) if (!mutationAt.has(r)) gaps.push(r);
   if (gaps.length > 0 && unknownWriters.length === 0 && revokesAt.size === 0) {
@@ -253,7 +253,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
   // The search branched: one last replay with the fillers in place records the store's event log (the watch validator's ground truth).
   const filling = new Set(found.fillers.values());
   const all = [...placed.filter((p) => !filling.has(p.op)), ...[...found.fillers].map(([gap, op]) => ({ op, key: 2 * gap }))].sort(order);
-  const store = new MvccStore({ recordEvents: true, initialRevision });
+  const store = new ModelStore({ recordEvents: true, initialRevision });
   for (const { op, key } of all) {
     const response = store.apply(op.input);
     const agrees = (op.output === undefined || responseMatches(response, op.output)) && ((key & 1) === 1 || store.revision === key / 2);

@@ -25,7 +25,7 @@
 import type { Operation } from '../history.js';
 import type { Observations } from './observations.js';
 import { countBelow } from './sorted.js';
-import { MvccStore } from './store.js';
+import { ModelStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, RequestOp } from './types.js';
 import { responseMatches } from './types.js';
 
@@ -57,7 +57,7 @@ export interface GapSearchInput {
 
 export type GapSearchResult =
   /** `store`: the replayed store with its complete event log, when the successful path never cloned it. */
-  | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp>; readonly store?: MvccStore }
+  | { readonly kind: 'ok'; readonly fillers: ReadonlyMap<number, EtcdOp>; readonly store?: ModelStore }
   /** No choice of fillers explains the history; `ops` are the culprits of the furthest any choice reached. */
   | { readonly kind: 'illegal'; readonly reason: string; readonly ops: readonly number[]; readonly prefix: readonly number[] }
   | { readonly kind: 'inconclusive'; readonly reason: string };
@@ -65,7 +65,7 @@ export type GapSearchResult =
 interface Frame {
   readonly level: number;
   /** The store after the ok ops before gap `level`; cloned per candidate when there are several. */
-  readonly base: MvccStore;
+  readonly base: ModelStore;
   readonly candidates: readonly EtcdOp[];
   next: number;
 }
@@ -91,7 +91,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   let unfillable: number | undefined;
 
   /** Replays the slots of segment `level` onto `store`; the index of the first wrong answer, if any. */
-  const replaySegment = (store: MvccStore, level: number): { index: number; response: EtcdResponse } | undefined => {
+  const replaySegment = (store: ModelStore, level: number): { index: number; response: EtcdResponse } | undefined => {
     for (let i = level === 0 ? 0 : (segmentEnd[level - 1] ?? 0); i < (segmentEnd[level] ?? 0); i++) {
       const slot = slots[i];
       if (slot === undefined || slot.op.output === undefined || used.has(slot.op)) continue; // (a revoke that made a gap)
@@ -112,7 +112,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
    * key that must still be put, or deleted, by the earliest revision), then the
    * most recently invoked. Only the order depends on this: every one is tried.
    */
-  const candidatesAt = (level: number, store: MvccStore): EtcdOp[] => {
+  const candidatesAt = (level: number, store: ModelStore): EtcdOp[] => {
     const gap = gaps[level] ?? 0;
     const required = observations.putsAt.get(gap) ?? [];
     const named = required.find((r) => r.value !== undefined);
@@ -140,7 +140,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   };
 
   /** Per key, the earliest revision by which it must be put again, or deleted, to meet the later reads. */
-  function needs(store: MvccStore, gap: number): { put: Map<string, number>; del: Map<string, number> } {
+  function needs(store: ModelStore, gap: number): { put: Map<string, number>; del: Map<string, number> } {
     const put = new Map<string, number>();
     const del = new Map<string, number>();
     for (const key of new Set([...observations.sightings.keys(), ...observations.absences.keys()])) {
@@ -208,7 +208,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
    * it: unused, and, for a compare-and-swap on a mod revision that is already
    * past, only if the key still has that mod revision (mod revisions never come back).
    */
-  const namedStillPossible = (store: MvccStore, level: number): boolean => {
+  const namedStillPossible = (store: ModelStore, level: number): boolean => {
     const gap = gaps[level] ?? 0;
     for (const { gap: later, writers } of namedWriters) {
       if (later <= gap) continue;
@@ -222,7 +222,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
    * the gaps up to D plus the extra keys the unused unknown writes could change
    * at once (each gap gets one writer, which serves at most its width of needs).
    */
-  const jointlyFeasible = (store: MvccStore, level: number): boolean => {
+  const jointlyFeasible = (store: ModelStore, level: number): boolean => {
     if (unboundedUnused > 0 || !countable) return true;
     const gap = gaps[level] ?? 0;
     const due: { by: number; count: number }[] = [];
@@ -271,7 +271,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   const gapsUpTo = (level: number, revision: number): number => countBelow(gaps, (g) => g <= revision) - (level + 1);
 
   /** Whether the filler just applied at gap `level` did what the responses require there. */
-  const consistent = (store: MvccStore, level: number): boolean => {
+  const consistent = (store: ModelStore, level: number): boolean => {
     const gap = gaps[level] ?? 0;
     if (store.revision !== gap) return false;
     for (const w of store.lastWrites) if (observations.forbids(w.key, gap, w.deleted)) return false;
@@ -310,7 +310,7 @@ export function searchGapFillers(input: GapSearchInput): GapSearchResult {
   if (impossible !== undefined) return impossible;
 
   // The event log survives only in the store replayed without branching (clones leave it out).
-  const start = new MvccStore({ initialRevision: input.initialRevision, recordEvents: true });
+  const start = new ModelStore({ initialRevision: input.initialRevision, recordEvents: true });
   const first = replaySegment(start, 0);
   if (first !== undefined) {
     deadEnd(first);
@@ -452,7 +452,7 @@ function countIn(sorted: readonly number[], lo: number, hi: number): number {
 
 
 /** Whether a request can still write in some future state of `store`: a txn needs a branch that writes and can still be taken. */
-function mayStillWrite(request: EtcdRequest, store: MvccStore): boolean {
+function mayStillWrite(request: EtcdRequest, store: ModelStore): boolean {
   if (request.type !== 'txn') return true;
   const writes = (ops: readonly RequestOp[]): boolean => ops.some((o) => o.type !== 'range');
   if (writes(request.failure)) return true;

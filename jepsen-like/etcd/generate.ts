@@ -1,13 +1,13 @@
 // Generates etcd histories from a sequential run of the store with random
 // concurrency, for the property tests and the benchmark. Each client runs one
 // op at a time; each op takes effect at a random point inside its interval,
-// and ops are applied to an MvccStore in that order, so the history is
+// and ops are applied to an ModelStore in that order, so the history is
 // linearizable by construction. Put values are unique and writes ask for
 // prev_kv, and the run ends with a read of every key, so that ops with an
 // unknown outcome leave evidence of whether and where they took effect.
 
 import type { Operation } from '../history.js';
-import { MvccStore } from './store.js';
+import { ModelStore } from './store.js';
 import type { EtcdRequest, EtcdResponse, RequestOp } from './types.js';
 
 export interface GenerateOptions {
@@ -23,7 +23,7 @@ export interface GenerateOptions {
   readonly leases?: boolean;
 }
 
-type Plan = (store: MvccStore) => EtcdRequest;
+type Plan = (store: ModelStore) => EtcdRequest;
 
 export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdRequest, EtcdResponse>[] {
   const random = seeded(options.seed);
@@ -118,7 +118,7 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
   const end = Math.max(0, ...clock) + 10;
 
   slots.sort((a, b) => a.point - b.point);
-  const store = new MvccStore();
+  const store = new ModelStore();
   const history: Operation<EtcdRequest, EtcdResponse>[] = [];
   for (const slot of slots) {
     const request = slot.entry.plan(store);

@@ -1,5 +1,6 @@
-// A sequential, multi-version etcd KV store: the specification the checker
-// replays histories through. Mutable for speed (the revision-directed fast path
+// ModelStore: a sequential, multi-version etcd KV store, the specification the
+// checker replays histories through (named apart from core/mvcc/store.ts's
+// MvccStore, the server's real store). Mutable for speed (the revision-directed fast path
 // replays 100,000 ops through one instance); clone() gives the searches their
 // snapshots.
 
@@ -36,7 +37,7 @@ export interface WrittenKey {
   readonly deleted: boolean;
 }
 
-export class MvccStore {
+export class ModelStore {
   revision: number;
   /** Every change in order, when constructed with recordEvents (the watch validator's ground truth). */
   readonly events: StoreEvent[] = [];
@@ -54,8 +55,8 @@ export class MvccStore {
   private readonly history = new Map<string, Version[]>();
   private readonly leases = new Map<number, Set<string>>();
 
-  clone(): MvccStore {
-    const copy = new MvccStore(); // without the event log: copies are for searching
+  clone(): ModelStore {
+    const copy = new ModelStore(); // without the event log: copies are for searching
     copy.revision = this.revision;
     copy.compactRevision = this.compactRevision;
     for (const [k, v] of this.live) copy.live.set(k, v);

@@ -7,7 +7,7 @@ import { revisionDirectedCheck } from '../../jepsen-like/etcd/fast-path.js';
 import { etcdHistoryText, generateEtcdHistory } from '../../jepsen-like/etcd/generate.js';
 import { etcdModel } from '../../jepsen-like/etcd/model.js';
 import { parseEtcdHistory } from '../../jepsen-like/etcd/parse.js';
-import { MvccStore } from '../../jepsen-like/etcd/store.js';
+import { ModelStore } from '../../jepsen-like/etcd/store.js';
 import type { EtcdRequest, EtcdResponse } from '../../jepsen-like/etcd/types.js';
 import type { Operation } from '../../jepsen-like/history.js';
 import { HistoryFormatError } from '../../jepsen-like/history.js';
@@ -19,7 +19,7 @@ type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
 const FROM_ZERO = { initialRevision: 0 } as const;
 
 test('store: revisions, versions, prev_kv, deletes, ranges at old revisions, compaction', (t) => {
-  const s = new MvccStore({ initialRevision: 0 });
+  const s = new ModelStore({ initialRevision: 0 });
   t.like(s.apply({ type: 'put', key: 'a', value: '1', prevKv: true }), { revision: 1, prevKv: null });
   t.like(s.apply({ type: 'put', key: 'a', value: '2', prevKv: true }), {
     revision: 2,
@@ -45,7 +45,7 @@ test('store: revisions, versions, prev_kv, deletes, ranges at old revisions, com
 });
 
 test('store: txn compares, one revision per txn, value compare on a missing key is false', (t) => {
-  const s = new MvccStore({ initialRevision: 0 });
+  const s = new ModelStore({ initialRevision: 0 });
   const create = (k: string, v: string): EtcdRequest => ({
     type: 'txn',
     compare: [{ key: k, target: 'create', result: '=', value: 0 }],
@@ -67,7 +67,7 @@ test('store: txn compares, one revision per txn, value compare on a missing key 
 });
 
 test('store: leases attach keys, revoke deletes them at one revision, unknown leases are errors', (t) => {
-  const s = new MvccStore({ initialRevision: 0 });
+  const s = new ModelStore({ initialRevision: 0 });
   t.deepEqual(s.apply({ type: 'put', key: 'a', value: '1', lease: 7 }), { error: 'leaseNotFound' });
   t.deepEqual(s.apply({ type: 'leaseGrant', id: 7 }), { revision: 0 });
   t.deepEqual(s.apply({ type: 'leaseGrant', id: 7 }), { error: 'leaseExists' });

@@ -4,12 +4,12 @@ import fc from 'fast-check';
 import { revisionDirectedCheck } from '../../jepsen-like/etcd/fast-path.js';
 import { generateEtcdHistory } from '../../jepsen-like/etcd/generate.js';
 import type { StoreEvent } from '../../jepsen-like/etcd/store.js';
-import { MvccStore } from '../../jepsen-like/etcd/store.js';
+import { ModelStore } from '../../jepsen-like/etcd/store.js';
 import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream } from '../../jepsen-like/watch/validate.js';
 import { validateWatches } from '../../jepsen-like/watch/validate.js';
 
 function sampleLog(): StoreEvent[] {
-  const s = new MvccStore({ recordEvents: true, initialRevision: 0 });
+  const s = new ModelStore({ recordEvents: true, initialRevision: 0 });
   s.apply({ type: 'put', key: 'a', value: '1' }); // 1
   s.apply({ type: 'put', key: 'b', value: '1' }); // 2
   s.apply({ type: 'txn', compare: [], success: [{ type: 'put', key: 'a', value: '2' }, { type: 'put', key: 'c', value: '1' }], failure: [] }); // 3

@@ -1,12 +1,12 @@
 // Serializable gets are judged by weaker rules than linearizable ones: the state at the
 // revision they report, and per-member monotonic revisions (sim/staleReads.ts).
 import test from 'ava';
-import { MvccStore } from '../../jepsen-like/etcd/store.js';
+import { ModelStore } from '../../jepsen-like/etcd/store.js';
 import { runSimulation } from '../../sim/run.js';
 import { checkStaleReads, type StaleRead } from '../../sim/staleReads.js';
 
-function log(): MvccStore['events'] {
-  const s = new MvccStore({ recordEvents: true, initialRevision: 0 });
+function log(): ModelStore['events'] {
+  const s = new ModelStore({ recordEvents: true, initialRevision: 0 });
   s.apply({ type: 'put', key: 'a', value: 'x' }); // 1
   s.apply({ type: 'put', key: 'b', value: 'y' }); // 2
   s.apply({ type: 'put', key: 'a', value: 'z' }); // 3
