@@ -24,6 +24,7 @@ const ERRORS = {
   notLeader: ['FailedPrecondition', 'etcdserver: not leader'],
   leaderChanged: ['Unavailable', 'etcdserver: leader changed'],
   timeout: ['Unavailable', 'etcdserver: request timed out'],
+  tooManyRequests: ['ResourceExhausted', 'etcdserver: too many requests'],
   stopped: ['Unavailable', 'etcdserver: server stopped'],
   memberExist: ['FailedPrecondition', 'etcdserver: member ID already exist'],
   peerURLExist: ['FailedPrecondition', 'etcdserver: Peer URLs already exists'],
