@@ -309,7 +309,7 @@ export class Raft {
    * requests (proposals, reads, transfers) that cannot be taken.
    */
   step(m: Message): Refusal | null {
-    invariant(Number.isInteger(m.term) && m.term >= 0, () => `${m.type} with term ${m.term}`);
+    invariant(Number.isInteger(m.term) && m.term >= 0, 'a message with a term that is not a non-negative integer');
     if (m.term > this.term) {
       if (!this.stepHigherTerm(m)) return null;
     } else if (m.term < this.term && m.term !== 0) {
@@ -368,8 +368,8 @@ export class Raft {
   }
 
   private handleVoteRequest(m: Message): void {
-    invariant(m.type === 'MsgVote' || m.type === 'MsgPreVote', () => `handleVoteRequest of ${m.type}`);
-    invariant(m.term >= this.term, () => `vote request of term ${m.term} in term ${this.term}`);
+    invariant(m.type === 'MsgVote' || m.type === 'MsgPreVote', 'handleVoteRequest of a message that is not a vote request');
+    invariant(m.term >= this.term, 'a vote request of an older term reached handleVoteRequest');
     // We can vote for m.from if we already did (a retransmission), or if we have not
     // voted and know no leader in this term, or it is a pre-vote for a later term.
     const canVote = this.vote === m.from
@@ -480,9 +480,9 @@ export class Raft {
 
   private handleAppendResponse(m: Message, pr: Progress): void {
     invariant(this.role === 'leader', 'handleAppendResponse on a non-leader');
-    invariant(m.type === 'MsgAppResp', () => `handleAppendResponse of ${m.type}`);
-    invariant(m.term === this.term, () => `append response of term ${m.term} in term ${this.term}`);
-    invariant(this.progress.get(m.from) === pr, () => `progress of ${m.from} is not the one handed in`);
+    invariant(m.type === 'MsgAppResp', 'handleAppendResponse of a message that is not MsgAppResp');
+    invariant(m.term === this.term, 'an append response of another term reached handleAppendResponse');
+    invariant(this.progress.get(m.from) === pr, 'handleAppendResponse got another member\'s progress');
     pr.recentActive = true;
     if (m.reject) {
       // The follower's log does not match at m.index. Its hint says where it might:
@@ -534,8 +534,8 @@ export class Raft {
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     invariant(this.role === 'leader', 'handleHeartbeatResponse on a non-leader');
-    invariant(m.type === 'MsgHeartbeatResp', () => `handleHeartbeatResponse of ${m.type}`);
-    invariant(this.progress.get(m.from) === pr, () => `progress of ${m.from} is not the one handed in`);
+    invariant(m.type === 'MsgHeartbeatResp', 'handleHeartbeatResponse of a message that is not MsgHeartbeatResp');
+    invariant(this.progress.get(m.from) === pr, 'handleHeartbeatResponse got another member\'s progress');
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
     // The follower is alive but the window is full: its MsgApps were likely lost.
@@ -560,7 +560,7 @@ export class Raft {
     // Every read held here counts: waiting for this term's first commit, in a heartbeat
     // round, or answered and waiting for this member to apply (its own reads).
     const held = this.pendingReadIndexMessages.length + this.readOnly.size() + this.readStates.length;
-    invariant(held <= this.options.maxPendingReadIndexRequests, () => `${held} reads held, over the limit`);
+    invariant(held <= this.options.maxPendingReadIndexRequests, 'more reads held than the limit');
     if (held === this.options.maxPendingReadIndexRequests) return 'tooManyReads';
     if (this.voters.length === 1 && this.voters[0] === this.id) {
       this.respondToRead(m.from, this.log.committed, m.context);
@@ -758,9 +758,9 @@ export class Raft {
 
   /** A follower's handling of what only a leader sends (MsgApp, MsgHeartbeat, MsgSnap). */
   private handleFromLeader(m: Message): void {
-    invariant(this.role === 'follower', () => `${m.type} handled by a ${this.role}`);
-    invariant(this.lead === m.from, () => `${m.type} from ${m.from} while following ${this.lead}`);
-    invariant(m.term === this.term, () => `${m.type} of term ${m.term} handled in term ${this.term}`);
+    invariant(this.role === 'follower', 'a leader\'s message handled by a non-follower');
+    invariant(this.lead === m.from, 'a leader\'s message from a member that is not our leader');
+    invariant(m.term === this.term, 'a leader\'s message of another term handled');
     if (m.type === 'MsgApp') this.handleAppendEntries(m);
     else if (m.type === 'MsgHeartbeat') this.handleHeartbeat(m);
     else if (m.type === 'MsgSnap') this.handleSnapshot(m);

@@ -300,7 +300,7 @@ export class RawNode {
   /** Committed entries not yet applied (etcd's committed index − applied index), without allocating. */
   unappliedEntries(): number {
     const log = this.raft.log;
-    invariant(log.applied <= log.committed, () => `applied ${log.applied} beyond committed ${log.committed}`);
+    invariant(log.applied <= log.committed, 'applied beyond committed');
     return log.committed - log.applied;
   }
 

@@ -201,7 +201,7 @@ class Reader {
 export function encodeValue(value: unknown, prefix: readonly number[] = []): Uint8Array {
   const w = new Writer();
   for (const b of prefix) {
-    invariant(Number.isInteger(b) && b >= 0 && b <= 0xff, () => `prefix byte ${b} is not a byte`);
+    invariant(Number.isInteger(b) && b >= 0 && b <= 0xff, 'a prefix value is not a byte');
     w.byte(b);
   }
   w.value(value);
@@ -211,7 +211,7 @@ export function encodeValue(value: unknown, prefix: readonly number[] = []): Uin
 
 /** The inverse of encodeValue (after skipping `skip` prefix bytes); throws CodecError. */
 export function decodeValue(bytes: Uint8Array, skip = 0): unknown {
-  invariant(Number.isInteger(skip) && skip >= 0 && skip <= bytes.length, () => `cannot skip ${skip} of ${bytes.length} bytes`);
+  invariant(Number.isInteger(skip) && skip >= 0 && skip <= bytes.length, 'cannot skip more bytes than there are');
   const r = new Reader(bytes.subarray(skip));
   const value = r.value();
   if (!r.done()) throw new CodecError('trailing bytes');

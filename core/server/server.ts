@@ -185,10 +185,10 @@ export class EtcdServer {
 
   /** The limit of every map this server keeps (limits.ts), checked once a tick. */
   private assertBounded(): void {
-    invariant(this.waiters.size <= this.limits.pendingProposals, () => `${this.waiters.size} proposals pending`);
-    invariant(this.reads.size <= this.limits.pendingReads, () => `${this.reads.size} reads pending`);
+    invariant(this.waiters.size <= this.limits.pendingProposals, 'more proposals pending than the limit');
+    invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
     invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
-    invariant(this.revoking.size <= MAX_LEASES_REVOKING, () => `${this.revoking.size} lease revokes in flight`);
+    invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
   }
 
   private compactionDuties(): void {
@@ -426,7 +426,7 @@ export class EtcdServer {
 
   /** Hands a request to Raft now, or — if no leader is known — on a later tick. */
   private submit(id: string, attempt: () => Accepted): void {
-    invariant(this.waiters.has(id) !== this.reads.has(id), () => `request ${id} is not waited for exactly once`);
+    invariant(this.waiters.has(id) !== this.reads.has(id), 'a request submitted is not waited for exactly once');
     const first = attempt();
     if (first.ok) return;
     switch (first.refusal) {

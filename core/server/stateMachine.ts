@@ -79,7 +79,7 @@ export class EtcdStateMachine implements StateMachine {
   apply(entry: Entry): void {
     // The driver hands over only normal entries with data (conf changes and a leader's
     // empty entry stay in the core).
-    invariant(entry.type === 'normal' && entry.data.length > 0, () => `entry ${entry.index} is not a request`);
+    invariant(entry.type === 'normal' && entry.data.length > 0, 'an entry without a request reached the state machine');
     if (entry.index <= this.store.appliedIndex()) { // already applied before a restart
       this.applyCounts.skipped++;
       if (entry.index <= this.resumedAt) this.replayLeases(entry);
@@ -94,8 +94,7 @@ export class EtcdStateMachine implements StateMachine {
     }
     const result = this.execute(envelope.request, entry.index);
     // Exactly once rests on this: every request records its index with its effects.
-    invariant(this.store.appliedIndex() === entry.index,
-      () => `entry ${entry.index} applied, but the store records ${this.store.appliedIndex()}`);
+    invariant(this.store.appliedIndex() === entry.index, 'an entry applied without its index recorded in the store');
     if (envelope.requestId !== '') this.options.onResult(envelope.requestId, result);
   }
 
