@@ -57,7 +57,7 @@ const EXTENDED_USAGE: Record<Usage, string> = {
 
 export async function generateKeyPair(curve: Curve): Promise<KeyPair> {
   const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: curve }, true, ['sign', 'verify']);
-  return { curve, keys: keys as webcrypto.CryptoKeyPair };
+  return { curve, keys };
 }
 
 function signingAlgorithm(curve: Curve): { name: string; hash: string; namedCurve: string } {
@@ -74,9 +74,12 @@ function alternativeNames(hosts: readonly string[]): x509.JsonGeneralName[] {
 
 function extensionsFor(request: CertificateRequest): x509.Extension[] {
   const isCa = request.isCa === true;
-  const usage = isCa
-    ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
-    : x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.digitalSignature;
+  const flags = isCa
+    ? [x509.KeyUsageFlags.keyCertSign, x509.KeyUsageFlags.cRLSign, x509.KeyUsageFlags.digitalSignature]
+    : [x509.KeyUsageFlags.keyEncipherment, x509.KeyUsageFlags.digitalSignature];
+  // KeyUsageFlags is a bit set: the extension takes the OR of its members.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+  const usage: x509.KeyUsageFlags = flags.reduce<number>((all, flag) => all | flag, 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(isCa, undefined, true),
     new x509.KeyUsagesExtension(usage, true),

@@ -2,12 +2,12 @@
 // with etcd's error texts, and re-read whenever one of them changes on disk.
 //
 // etcd reads its certificate and key again on every handshake (GetCertificate in
-// pkg/transport), so a rotated certificate is served without a restart. We do the same
-// at the same moment, but cheaply: before each handshake the files are stat'ed, and
-// only a changed size, mtime or inode makes us read and parse them again.
+// pkg/transport), so a rotated certificate is served without a restart. We read them
+// at the same moment (a few kB), but parse and rebuild the TLS context only when the
+// bytes differ from the last read: timestamps can be too coarse to tell a fast rewrite.
 
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { revokedSerials } from './certificates.js';
 
@@ -117,20 +117,24 @@ export function verifiesClients(files: TlsFiles): boolean {
   return files.clientCertAuth || files.trustedCaFile !== '';
 }
 
-function fingerprint(path: string): string {
-  if (path === '') return '';
-  try {
-    const s = statSync(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
+/** The files' bytes as one buffer (a missing file reads as a marker), to compare reads. */
+function contentsOf(paths: readonly string[]): Buffer {
+  const parts = paths.map((path) => {
+    if (path === '') return Buffer.alloc(0);
+    try {
+      return readFileSync(path);
+    } catch {
+      return Buffer.from('\0missing\0');
+    }
+  });
+  const lengths = Buffer.from(parts.map((p) => p.length).join(',') + ';');
+  return Buffer.concat([lengths, ...parts]);
 }
 
 /** The files, loaded once and loaded again when any of them changes. */
 export class TlsMaterial {
   private loaded: LoadedTls;
-  private stamp: string;
+  private stamp: Buffer;
 
   /** Throws TlsFileError: the member refuses to start. */
   constructor(readonly files: TlsFiles) {
@@ -141,15 +145,15 @@ export class TlsMaterial {
   /** The files as of now: the cached read, or a new one if a file changed. Throws TlsFileError. */
   current(): LoadedTls {
     const stamp = this.currentStamp();
-    if (stamp !== this.stamp) {
+    if (!stamp.equals(this.stamp)) {
       this.loaded = loadTls(this.files);
       this.stamp = stamp;
     }
     return this.loaded;
   }
 
-  private currentStamp(): string {
+  private currentStamp(): Buffer {
     const { certFile, keyFile, trustedCaFile, crlFile } = this.files;
-    return [certFile, keyFile, trustedCaFile, crlFile].map(fingerprint).join('|');
+    return contentsOf([certFile, keyFile, trustedCaFile, crlFile]);
   }
 }

@@ -22,7 +22,8 @@ export const CERT_AUTH_FAILED = 'client certificate authentication failed';
 function chainOf(leaf: DetailedPeerCertificate): PeerCertificate[] {
   const chain: PeerCertificate[] = [leaf];
   const seen = new Set<string>([leaf.fingerprint256]);
-  for (let cert = leaf.issuerCertificate; cert !== undefined && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+  // node:tls types issuerCertificate as always present; at the end of a chain it is absent.
+  for (let cert = leaf.issuerCertificate as DetailedPeerCertificate | undefined; cert !== undefined && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate as DetailedPeerCertificate | undefined) {
     seen.add(cert.fingerprint256);
     chain.push(cert);
   }

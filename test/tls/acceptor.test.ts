@@ -59,7 +59,7 @@ function dial(port: number, client: PemFiles | null, extra: ConnectionOptions = 
       ...extra,
     }, () => { serverSerial = socket.getPeerCertificate().serialNumber.toLowerCase(); });
     socket.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-    socket.on('error', (error) => { resolve({ text, error: error.message, serverSerial }); });
+    socket.on('error', (error: Error) => { resolve({ text, error: error.message, serverSerial }); });
     socket.on('close', () => { resolve({ text, error: '', serverSerial }); });
   });
 }
