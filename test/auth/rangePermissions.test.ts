@@ -166,3 +166,15 @@ test('property: merged intervals are sorted, disjoint and not adjacent', (t) => 
   t.deepEqual(mergeIntervals([{ from: 'a', to: 'b' }, { from: 'b', to: null }]), [{ from: 'a', to: null }]);
   t.false(covers([], 'a', ''));
 });
+
+test('the decisions etcd 3.4.23 made for one role (observed on loopback)', (t) => {
+  const store = storeWith([
+    perm('a', 'c'), perm('c', 'd'), perm('m', 'k'), perm('', 'z'), perm('q', 'q'), perm('x', 'x\0'), perm('x\x01', 'y'),
+  ]);
+  const observed: readonly (readonly [string, string, boolean])[] = [
+    ['b', '', true], ['a', 'd', true], ['a', 'd\0', false], ['b', 'a', true], ['e', 'a', false], ['b', 'b', true],
+    ['l', '', false], ['j', 'n', false], ['q', '', false], ['p', 'r', false], ['e', '', false], ['x', 'y', false],
+    ['x', 'x\x01', false], ['c', '\0', false],
+  ];
+  for (const [key, rangeEnd, allowed] of observed) t.is(read(store, key, rangeEnd), allowed, JSON.stringify([key, rangeEnd]));
+});
