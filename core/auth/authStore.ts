@@ -85,6 +85,11 @@ function insertByKey(perms: readonly Permission[], perm: Permission): Permission
   return [...perms.slice(0, at), perm, ...perms.slice(at)];
 }
 
+/** A record's answer, or `missing` when there is no record. */
+function found<T, R>(record: T | undefined, missing: 'userNotFound' | 'roleNotFound', answer: (record: T) => R): R | EtcdError {
+  return record === undefined ? etcdError(missing) : answer(record);
+}
+
 export class AuthStore {
   private readonly users = new Map<string, AuthUser>();
   private readonly roles = new Map<string, AuthRole>();
@@ -164,21 +169,10 @@ export class AuthStore {
     return OK;
   }
 
+  userList(): { readonly users: readonly string[] } { return { users: sortedNames(this.users.keys()) }; }
+
   userGet(name: string): { readonly roles: readonly string[] } | EtcdError {
-    const user = this.users.get(name);
-    if (user === undefined) return etcdError('userNotFound');
-    return { roles: user.roles };
-  }
-
-  userList(): { readonly users: readonly string[] } {
-    return { users: sortedNames(this.users.keys()) };
-  }
-
-  userDelete(name: string): AuthOk | EtcdError {
-    if (this.enabled && name === ROOT_USER) return etcdError('invalidAuthMgmt');
-    if (!this.users.delete(name)) return etcdError('userNotFound');
-    this.commit();
-    return OK;
+    return found(this.users.get(name), 'userNotFound', (user) => ({ roles: user.roles }));
   }
 
   /** Keeps the user's roles and its no_password option (etcd 3.4 does). */
@@ -186,6 +180,13 @@ export class AuthStore {
     const user = this.users.get(request.name);
     if (user === undefined) return etcdError('userNotFound');
     this.putUser({ ...user, passwordHash: request.passwordHash });
+    return OK;
+  }
+
+  userDelete(name: string): AuthOk | EtcdError {
+    if (this.enabled && name === ROOT_USER) return etcdError('invalidAuthMgmt');
+    if (!this.users.delete(name)) return etcdError('userNotFound');
+    this.commit();
     return OK;
   }
 
@@ -217,14 +218,10 @@ export class AuthStore {
   }
 
   roleGet(name: string): { readonly perm: readonly Permission[] } | EtcdError {
-    const role = this.roles.get(name);
-    if (role === undefined) return etcdError('roleNotFound');
-    return { perm: role.permissions };
+    return found(this.roles.get(name), 'roleNotFound', (role) => ({ perm: role.permissions }));
   }
 
-  roleList(): { readonly roles: readonly string[] } {
-    return { roles: sortedNames(this.roles.keys()) };
-  }
+  roleList(): { readonly roles: readonly string[] } { return { roles: sortedNames(this.roles.keys()) }; }
 
   /** Also revokes the role from every user holding it, in the same revision. */
   roleDelete(name: string): AuthOk | EtcdError {
