@@ -41,6 +41,17 @@ const ERRORS = {
   userNotFound: ['FailedPrecondition', 'etcdserver: user name not found'],
   roleEmpty: ['InvalidArgument', 'etcdserver: role name is empty'],
   roleNotFound: ['FailedPrecondition', 'etcdserver: role name not found'],
+  rootRoleNotExist: ['FailedPrecondition', 'etcdserver: root user does not have root role'],
+  userAlreadyExist: ['FailedPrecondition', 'etcdserver: user name already exists'],
+  roleAlreadyExist: ['FailedPrecondition', 'etcdserver: role name already exists'],
+  authFailed: ['InvalidArgument', 'etcdserver: authentication failed, invalid user ID or password'],
+  permissionNotGiven: ['InvalidArgument', 'etcdserver: permission not given'],
+  permissionDenied: ['PermissionDenied', 'etcdserver: permission denied'],
+  roleNotGranted: ['FailedPrecondition', 'etcdserver: role is not granted to the user'],
+  permissionNotGranted: ['FailedPrecondition', 'etcdserver: permission is not granted to the role'],
+  invalidAuthToken: ['Unauthenticated', 'etcdserver: invalid auth token'],
+  invalidAuthMgmt: ['InvalidArgument', 'etcdserver: invalid auth management'],
+  authOldRevision: ['InvalidArgument', 'etcdserver: revision of auth store is old'],
 } as const satisfies Record<string, readonly [GrpcCode, string]>;
 
 export type EtcdErrorName = keyof typeof ERRORS;
