@@ -79,13 +79,6 @@ export const SIM_CLUSTER_ID = 0x7e51;
 /** How often simulated EtcdServers send watchers their progress notifications, ms. */
 export const WATCH_PROGRESS_NOTIFY_MS = 500;
 
-/** What every client workload and fault injector is built from. */
-export interface SimParts {
-  readonly scheduler: Scheduler;
-  readonly random: SimRandom;
-  readonly cluster: Cluster;
-}
-
 export class Cluster {
   readonly members = new Map<NodeId, SimMember>();
   /** The members' ids, in the order they were made (the order every client scans them in). */

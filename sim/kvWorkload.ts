@@ -36,9 +36,9 @@ import type {
 import type { EtcdServer, Reply, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
-import type { Cluster, SimMember, SimParts } from './cluster.js';
+import type { SimMember } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
 import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
@@ -147,7 +147,7 @@ export interface KvWorkloadSetup extends SimParts {
   readonly options: KvWorkloadOptions;
 }
 
-export class KvWorkload {
+export class KvWorkload extends SimActor {
   readonly records: KvRecord[] = [];
   ok = 0;
   failed = 0;
@@ -184,15 +184,10 @@ export class KvWorkload {
   readonly keeper: LeaseKeeper;
 
   readonly options: KvWorkloadOptions;
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
 
   constructor(setup: KvWorkloadSetup) {
+    super(setup);
     const { scheduler, random, cluster, options } = setup;
-    this.scheduler = scheduler;
-    this.random = random;
-    this.cluster = cluster;
     this.options = options;
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
     this.keeper = new LeaseKeeper({ scheduler, random, cluster, record: (op) => { this.recordServerOp(op); } });
