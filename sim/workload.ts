@@ -5,6 +5,7 @@
 // applied proves the cluster makes progress again.
 
 import type { Entry, NodeId } from '../core/raft/types.js';
+import type { ReadReady } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { SafetyChecker } from './safetyChecker.js';
 import type { WorkloadOptions } from './swarm.js';
@@ -75,12 +76,12 @@ export class Workload extends SimActor {
     }
   }
 
-  onReadReady(id: NodeId, context: string, index: number): void {
+  onReadReady({ id, context, index }: ReadReady): void {
     const committedWhenIssued = this.readsPending.get(context);
     if (committedWhenIssued === undefined) return; // a duplicate release, or from another member
     this.readsPending.delete(context);
     this.readsServed++;
-    this.checker.onReadServed(id, index, committedWhenIssued);
+    this.checker.onReadServed({ id, index, committedWhenIssued });
   }
 
   private scheduleNext(): void {

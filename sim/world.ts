@@ -84,7 +84,7 @@ export function buildWorld(options: RunOptions): SimWorld {
     hooks: {
       onApplied: (id, entry) => { onApplied(world, id, entry); },
       onSend: (message) => { world.nemesis.observeSend(message); },
-      onReadReady: (id, context, index) => { world.workload.onReadReady(id, context, index); },
+      onReadReady: (read) => { world.workload.onReadReady(read); },
       onServer: (_id, server) => { draws?.truth.tap(server); },
     },
   });
