@@ -10,6 +10,7 @@
 // every response, so a fact that is missing costs time, never soundness.
 
 import type { Operation } from '../history.js';
+import { countBelow } from './sorted.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from './types.js';
 
 type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
@@ -99,29 +100,13 @@ export class Observations {
   /** The first sighting of `key` at or after `revision`. */
   nextSighting(key: string, revision: number): Sighting | undefined {
     const list = this.sightings.get(key);
-    if (list === undefined) return undefined;
-    let a = 0;
-    let b = list.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if ((list[mid]?.at ?? Infinity) < revision) a = mid + 1;
-      else b = mid;
-    }
-    return list[a];
+    return list === undefined ? undefined : list[countBelow(list, (s) => s.at < revision)];
   }
 
   /** The first revision at or after `revision` at which `key` was seen absent. */
   nextAbsence(key: string, revision: number): number | undefined {
     const list = this.absences.get(key);
-    if (list === undefined) return undefined;
-    let a = 0;
-    let b = list.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if ((list[mid] ?? Infinity) < revision) a = mid + 1;
-      else b = mid;
-    }
-    return list[a];
+    return list === undefined ? undefined : list[countBelow(list, (at) => at < revision)];
   }
 
   private require(revision: number, put: RequiredPut): void {

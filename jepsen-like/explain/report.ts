@@ -6,14 +6,21 @@
 
 import type { DescribedOp } from '../checkers.js';
 
-export interface ReportInput {
+/** Which history was checked, and how. */
+export interface CheckedHistory {
   readonly file: string;
   readonly model: string;
+}
+
+/** What the checker found: the ops, the minimal failing window and the longest linearizable prefix (op ids). */
+export interface IllegalFinding {
   readonly ops: readonly DescribedOp[];
   readonly window: readonly number[];
   readonly longestPrefix: readonly number[];
   readonly reason?: string;
 }
+
+export type ReportInput = CheckedHistory & IllegalFinding;
 
 const ROW = 22;
 const WIDTH = 1400;

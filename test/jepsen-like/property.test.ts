@@ -98,13 +98,19 @@ test('sequential kv runs with random concurrency are linearizable', (t) => {
   t.pass();
 });
 
+/** The op a mutation test changes: one of those `wanted`, chosen by `pick` (the run is skipped when there is none). */
+function victimOf<T>(history: readonly T[], wanted: (op: T) => boolean, pick: number): T {
+  const candidates = history.filter(wanted);
+  const victim = candidates[pick % Math.max(1, candidates.length)];
+  fc.pre(victim !== undefined);
+  return victim;
+}
+
 test('a register read of a value never written is illegal', (t) => {
   fc.assert(
     fc.property(plans, fc.nat(), (plan, pick) => {
       const history = registerHistory(plan);
-      const reads = history.filter((op) => op.input.f === 'read' && op.outcome === 'ok');
-      const victim = reads[pick % Math.max(1, reads.length)];
-      fc.pre(victim !== undefined);
+      const victim = victimOf(history, (op) => op.input.f === 'read' && op.outcome === 'ok', pick);
       const mutated = history.map((op) =>
         op === victim ? { ...op, output: { f: 'read' as const, value: 999_999 } } : op,
       );
@@ -119,9 +125,7 @@ test('a kv get that misses a completed append is illegal', (t) => {
   fc.assert(
     fc.property(plans, fc.nat(), (plan, pick) => {
       const history = kvHistory(plan);
-      const gets = history.filter((op) => op.input.f === 'get');
-      const victim = gets[pick % Math.max(1, gets.length)];
-      fc.pre(victim !== undefined);
+      const victim = victimOf(history, (op) => op.input.f === 'get', pick);
       const mutated = history.map((op) =>
         op === victim ? { ...op, output: { value: `${op.output?.value ?? ''}<stray>` } } : op,
       );

@@ -1,0 +1,91 @@
+// What a single request may write, read off the request alone: the gap search
+// asks these of unknown writes before it tries one at a revision.
+
+import type { ModelStore } from '../store.js';
+import type { EtcdRequest, RequestOp } from '../types.js';
+import type { EtcdOp } from './types.js';
+
+/** Whether some branch of the request could put `value` (or anything, when undefined) at `key`. */
+export function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
+  const puts = (op: RequestOp): boolean => op.type === 'put' && op.key === key && (value === undefined || op.value === value);
+  if (request.type === 'put') return puts(request);
+  if (request.type === 'txn') return request.success.some(puts) || request.failure.some(puts);
+  return false;
+}
+
+/** Whether a request can still write in some future state of `store`: a txn needs a branch that writes and can still be taken. */
+export function mayStillWrite(request: EtcdRequest, store: ModelStore): boolean {
+  if (request.type !== 'txn') return true;
+  const writes = (ops: readonly RequestOp[]): boolean => ops.some((o) => o.type !== 'range');
+  if (writes(request.failure)) return true;
+  if (!writes(request.success)) return false;
+  return request.compare.every((c) => {
+    // A key's mod revision only ever moves up to new revisions (or to 0, deleted): one already past cannot come back.
+    if (c.target !== 'mod' || c.result !== '=' || typeof c.value !== 'number' || c.value === 0 || c.value > store.revision) return true;
+    return store.get(c.key)?.modRevision === c.value;
+  });
+}
+
+/** How many keys a request may change at its revision, at most (Infinity: a range delete or a lease revoke). */
+export function writeWidth(request: EtcdRequest): number {
+  const width = (ops: readonly RequestOp[]): number =>
+    ops.reduce((n, op) => (op.type === 'put' ? n + 1 : op.type === 'delete' ? (op.rangeEnd === undefined || op.rangeEnd === '' ? n + 1 : Infinity) : n), 0);
+  switch (request.type) {
+    case 'put':
+    case 'delete':
+      return width([request]);
+    case 'txn':
+      return Math.max(1, width(request.success), width(request.failure));
+    case 'leaseRevoke':
+      return Infinity;
+    default:
+      return 1;
+  }
+}
+
+/** Whether a txn branch puts one key twice (the model then bumps its version twice in one revision). */
+export function putsOneKeyTwice(request: EtcdRequest): boolean {
+  if (request.type !== 'txn') return false;
+  const twice = (ops: readonly RequestOp[]): boolean => {
+    const keys = ops.flatMap((o) => (o.type === 'put' ? [o.key] : []));
+    return new Set(keys).size !== keys.length;
+  };
+  return twice(request.success) || twice(request.failure);
+}
+
+/** Per key, the earliest revision by which it must be put again, or deleted, to meet the later reads. */
+export interface Needs {
+  readonly put: ReadonlyMap<string, number>;
+  readonly del: ReadonlyMap<string, number>;
+}
+
+/** The earliest deadline among the needs a request may serve (Infinity: none). */
+export function serves(request: EtcdRequest, need: Needs): number {
+  const ops = request.type === 'txn' ? [...request.success, ...request.failure] : request.type === 'put' || request.type === 'delete' ? [request] : [];
+  let best = Infinity;
+  for (const op of ops) {
+    if (op.type === 'put') best = Math.min(best, need.put.get(op.key) ?? Infinity);
+    if (op.type === 'delete') {
+      if (op.rangeEnd === undefined || op.rangeEnd === '') best = Math.min(best, need.del.get(op.key) ?? Infinity);
+      else for (const [key, by] of need.del) if (key >= op.key && (op.rangeEnd === '\u0000' || key < op.rangeEnd)) best = Math.min(best, by);
+    }
+  }
+  return best;
+}
+
+export const pairKey = (key: string, value: string): string => `${key}\u0000${value}`;
+
+/** The ops that may put each (key, value) (by pairKey), in the order given. */
+export function mayPutIndex(ops: readonly EtcdOp[]): Map<string, EtcdOp[]> {
+  const index = new Map<string, EtcdOp[]>();
+  for (const op of ops) {
+    const request = op.input;
+    const puts = request.type === 'put' ? [request] : request.type === 'txn' ? [...request.success, ...request.failure] : [];
+    for (const put of new Set(puts.flatMap((o) => (o.type === 'put' ? [pairKey(o.key, o.value)] : [])))) {
+      const list = index.get(put);
+      if (list === undefined) index.set(put, [op]);
+      else list.push(op);
+    }
+  }
+  return index;
+}
