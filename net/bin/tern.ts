@@ -11,9 +11,10 @@ import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { hostPort, parseFlags, type Flags } from '../flags.js';
-import { Member } from '../member.js';
-import { MemberMetrics } from '../metrics.js';
+import { parseFlags, type Flags } from '../config/flags.js';
+import { hostPort } from '../config/urls.js';
+import { Member } from '../member/member.js';
+import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 
 const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); };

@@ -6,9 +6,9 @@
 //                                          (the cluster was changed by MemberAdd, and
 //                                          this member finds itself by its peer URLs).
 
-import type { Flags } from '../flags.js';
-import { hostPort } from '../flags.js';
-import { clusterId, memberId } from '../ids.js';
+import type { Flags } from '../config/flags.js';
+import { clusterId, memberId } from '../config/ids.js';
+import { hostPort } from '../config/urls.js';
 import { PeerClients } from './client.js';
 import { Membership, type MemberRecord } from './membership.js';
 

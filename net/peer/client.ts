@@ -4,9 +4,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdError, type EtcdError, type EtcdErrorName } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
+import { peerService } from '../proto/load.js';
+import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import type { WireObject } from './codec.js';
 import type { MemberRecord } from './membership.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
 import { memberFromWire, memberToWire } from './wireMembers.js';
 
 export interface ClusterView {

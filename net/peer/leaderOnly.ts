@@ -6,7 +6,7 @@
 import { etcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { EtcdServer, Reply } from '../../core/server/server.js';
-import { hostPort } from '../flags.js';
+import { hostPort } from '../config/urls.js';
 import type { PeerClients } from './client.js';
 import type { Membership } from './membership.js';
 

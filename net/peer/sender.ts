@@ -8,8 +8,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Message } from '../../core/raft/types.js';
+import { peerService } from '../proto/load.js';
+import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import { encodeMessage, type WireObject } from './codec.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
 
 export interface SenderOptions {
   /** host:port of the peer's --listen-peer-urls. */

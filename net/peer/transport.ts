@@ -3,7 +3,7 @@
 
 import type { Transport } from '../../core/node/ports.js';
 import type { Message, NodeId } from '../../core/raft/types.js';
-import { hostPort } from '../flags.js';
+import { hostPort } from '../config/urls.js';
 import type { Membership } from './membership.js';
 import { PeerSender, type SenderStats } from './sender.js';
 

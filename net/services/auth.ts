@@ -10,7 +10,8 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
-import { grpcError, type Wire } from '../wire.js';
+import type { Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
 import { immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** What a read-only view of the auth state answers (the future auth store's queries). */

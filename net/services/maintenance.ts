@@ -4,10 +4,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { etcdError, isEtcdError } from '../../core/errors.js';
 import type { NodeId } from '../../core/raft/types.js';
-import { grpcError, int, text, type Wire } from '../wire.js';
-import { immediate, wireHeader, ETCD_VERSION, type ServiceContext } from './context.js';
-import { hashKv } from './hashKv.js';
-import { backendHash, snapshotImage, snapshotSize } from './snapshotImage.js';
+import { hashKv } from '../snapshot/hashKv.js';
+import { backendHash, snapshotImage, snapshotSize } from '../snapshot/snapshotImage.js';
+import { int, text, type Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
+import { ETCD_VERSION, immediate, wireHeader, type ServiceContext } from './context.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;

@@ -3,11 +3,11 @@
 // transport's counters see traffic.
 import test from 'ava';
 import { isEtcdError } from '../../../core/errors.js';
-import { clusterId, memberId } from '../../../net/ids.js';
-import { Member } from '../../../net/member.js';
+import { message } from '../../../core/raft/types.js';
+import { clusterId, memberId } from '../../../net/config/ids.js';
+import { Member } from '../../../net/member/member.js';
 import { Membership, type MemberRecord } from '../../../net/peer/membership.js';
 import { PeerSender } from '../../../net/peer/sender.js';
-import { message } from '../../../core/raft/types.js';
 import { freePort } from '../processes.js';
 
 interface Prepared { readonly start: (index: number) => Promise<Member> }

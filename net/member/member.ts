@@ -6,30 +6,30 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import type { MvccBackend } from '../core/mvcc/backend.js';
-import { decodeConfChange } from '../core/raft/confchange.js';
-import { MemoryLogStore } from '../core/node/memoryLogStore.js';
-import type { LogStore } from '../core/node/ports.js';
-import type { Entry } from '../core/raft/types.js';
-import type { AutoCompaction } from '../core/server/autoCompactor.js';
-import { EtcdServer } from '../core/server/server.js';
+import type { MvccBackend } from '../../core/mvcc/backend.js';
+import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
+import type { LogStore } from '../../core/node/ports.js';
+import { decodeConfChange } from '../../core/raft/confchange.js';
+import type { Entry } from '../../core/raft/types.js';
+import type { AutoCompaction } from '../../core/server/autoCompactor.js';
+import { EtcdServer } from '../../core/server/server.js';
+import { hostPort, splitHostPort } from '../config/urls.js';
+import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
+import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { MemberMetrics } from '../metrics/memberMetrics.js';
+import { timedLogStore } from '../metrics/timedLogStore.js';
+import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
+import { PeerClients } from '../peer/client.js';
+import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from '../peer/leaderOnly.js';
+import { decodeContext, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
+import { Reconfigurer } from '../peer/reconfig.js';
+import { peerHandlers } from '../peer/service.js';
+import { PeerTransport } from '../peer/transport.js';
+import { loadEtcdServices, peerService } from '../proto/load.js';
+import { clusterHandlers } from '../services/cluster.js';
+import { addEtcdServices, type ServiceContext } from '../services/register.js';
+import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
 import { ClientListener } from './clientListener.js';
-import { clusterHandlers } from './clusterService.js';
-import { hostPort } from './flags.js';
-import { grpcMetricsInterceptor } from './grpcMetrics.js';
-import { httpEndpoints, type HttpSources } from './httpEndpoints.js';
-import { MemberMetrics } from './metrics.js';
-import { PeerClients } from './peer/client.js';
-import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
-import { decodeContext, raftIdOf, type MemberRecord, type Membership } from './peer/membership.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
-import { peerHandlers } from './peer/service.js';
-import { PeerTransport } from './peer/transport.js';
-import { loadEtcdServices } from './protos.js';
-import { addEtcdServices, type ServiceContext } from './services.js';
-import { Reconfigurer } from './reconfig.js';
-import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from './requestLimit.js';
-import { timedLogStore } from './timedLogStore.js';
 
 export interface MemberOptions {
   readonly membership: Membership;
@@ -318,12 +318,6 @@ function bind(server: grpc.Server, address: string): Promise<number> {
       else resolve(port);
     });
   });
-}
-
-/** "127.0.0.1:2379" → ["127.0.0.1", 2379]; "[::1]:2379" → ["::1", 2379]. */
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))];
 }
 
 function listenHttp(server: HttpServer, address: string): Promise<void> {

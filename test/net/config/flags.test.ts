@@ -1,7 +1,8 @@
 // The member binary's flags: etcd's names and defaults; bad flags exit 2 with a message.
 import test from 'ava';
-import { hostPort, parseFlags } from '../../net/flags.js';
-import { runTernToExit } from './processes.js';
+import { parseFlags } from '../../../net/config/flags.js';
+import { hostPort } from '../../../net/config/urls.js';
+import { runTernToExit } from '../processes.js';
 
 test('no flags: etcd\'s defaults', (t) => {
   const parsed = parseFlags([]);

@@ -7,6 +7,7 @@
 // configuration error (etcd logs it and exits 1).
 
 import { parseGoDurationMs } from './duration.js';
+import { hostPort } from './urls.js';
 
 export interface InitialMember {
   readonly name: string;
@@ -208,15 +209,4 @@ function clusterFor(name: string, raw: string | undefined, advertised: readonly 
       + `--initial-advertise-peer-urls=${advertised.join(',')} (resolved urls: "${b}" != "${a}")`, 1);
   }
   return [...members].map(([n, peerUrls]) => ({ name: n, peerUrls }));
-}
-
-/** "http://127.0.0.1:2379" → "127.0.0.1:2379" (what grpc-js binds); null if not such a URL. */
-export function hostPort(url: string): string | null {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' || u.port === '') return null;
-    return `${u.hostname}:${u.port}`;
-  } catch {
-    return null;
-  }
 }

@@ -14,7 +14,7 @@ import { etcdError, type EtcdError } from '../../core/errors.js';
 import type { MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import { mainOf, rev as revision, SUB_LIMIT, type Rev } from '../../core/mvcc/revision.js';
-import { Crc32c } from '../crc32c.js';
+import { Crc32c } from './crc32c.js';
 
 export interface HashKvResult {
   readonly hash: number;
