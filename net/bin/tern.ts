@@ -13,27 +13,16 @@ import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { parseFlags, type Flags } from '../config/flags.js';
 import { hostPort } from '../config/urls.js';
-import { Member } from '../member/member.js';
+import { Member, type MemberOptions } from '../member/member.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
+import type { Membership } from '../peer/membership.js';
 
 const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); };
 
 async function main(): Promise<void> {
-  const parsed = parseFlags(process.argv.slice(2));
-  if (!parsed.ok) {
-    say(parsed.error);
-    process.exit(parsed.exitCode);
-  }
-  const flags = parsed.flags;
-  let lock: DataDirLock;
-  try {
-    lock = DataDirLock.acquire(flags.dataDir);
-  } catch (error) {
-    if (!(error instanceof DataDirLocked)) throw error;
-    say(error.message);
-    process.exit(1);
-  }
+  const flags = flagsOrExit(process.argv.slice(2));
+  const lock = lockOrExit(flags.dataDir);
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = path.join(memberDir, 'wal');
   mkdirSync(walDir, { recursive: true });
@@ -43,12 +32,68 @@ async function main(): Promise<void> {
     lock.release();
     process.exit(1);
   }
-  // One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
-  // records with their applied index: the backend batch applied after a write and the
-  // next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
-  // the records are there already; the log after the last snapshot is only skipped through.
-  const root = openLmdbEnv(walDir);
   const metrics = new MemberMetrics();
+  const storage = openStorage(walDir, metrics);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void member.stop()
+      .then(() => storage.close())
+      .then(() => { lock.release(); process.exit(0); });
+  };
+  const member: Member = await Member.start({
+    ...memberOptions(flags, boot.membership),
+    logStore: storage.logStore,
+    backend: storage.backend,
+    metrics,
+    dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
+    onRemoved: () => {
+      say('the member has been permanently removed from the cluster');
+      stop();
+    },
+  });
+  say(`member ${flags.name} (id ${boot.membership.selfId.toString(16)}, cluster ${boot.membership.clusterId.toString(16)}) `
+    + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  announceReady(member);
+}
+
+/** The flags, or exit as etcd does on a bad one (2: does not parse; 1: does not fit). */
+function flagsOrExit(argv: readonly string[]): Flags {
+  const parsed = parseFlags(argv);
+  if (parsed.ok) return parsed.flags;
+  say(parsed.error);
+  return process.exit(parsed.exitCode);
+}
+
+/** The data directory, held against a second member (exit 1 if another holds it). */
+function lockOrExit(dataDir: string): DataDirLock {
+  try {
+    return DataDirLock.acquire(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    say(error.message);
+    return process.exit(1);
+  }
+}
+
+interface Storage {
+  readonly logStore: LmdbLogStore;
+  readonly backend: LmdbBackend;
+  /** Closes the backend, the log store and their environment, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
+ * records with their applied index: the backend batch applied after a write and the
+ * next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
+ * the records are there already; the log after the last snapshot is only skipped through.
+ */
+function openStorage(walDir: string, metrics: MemberMetrics): Storage {
+  const root = openLmdbEnv(walDir);
   const logStore = LmdbLogStore.onEnv(root);
   const backend = LmdbBackend.onEnv(root, {
     onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
@@ -57,24 +102,19 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void member.stop()
-      .then(() => backend.close())
-      .then(() => logStore.close())
-      .then(() => root.close())
-      .then(() => { lock.release(); process.exit(0); });
-  };
-  const member: Member = await Member.start({
+  return {
     logStore,
     backend,
-    metrics,
-    dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
+    close: () => backend.close().then(() => logStore.close()).then(() => root.close()),
+  };
+}
+
+/** What the flags say of the member to start (storage and lifecycle aside). */
+function memberOptions(flags: Flags, membership: Membership): MemberOptions {
+  return {
     maxRequestBytes: flags.maxRequestBytes,
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
-    membership: boot.membership,
+    membership,
     name: flags.name,
     clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
     peerAddresses: flags.listenPeerUrls.map((u) => hostPort(u) ?? u),
@@ -85,17 +125,14 @@ async function main(): Promise<void> {
     snapshotCount: flags.snapshotCount,
     ...autoCompaction(flags),
     log: say,
-    onRemoved: () => {
-      say('the member has been permanently removed from the cluster');
-      stop();
-    },
-  });
-  say(`member ${flags.name} (id ${boot.membership.selfId.toString(16)}, cluster ${boot.membership.clusterId.toString(16)}) `
-    + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`);
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Harnesses wait for this line before connecting (etcd prints the same phrase): the
-  // member has joined a cluster that has a leader (itself or another).
+  };
+}
+
+/**
+ * Harnesses wait for this line before connecting (etcd prints the same phrase): the
+ * member has joined a cluster that has a leader (itself or another).
+ */
+function announceReady(member: Member): void {
   const ready = setInterval(() => {
     if (!member.hasLeader()) return;
     clearInterval(ready);

@@ -9,7 +9,7 @@ import { rev } from '../../core/mvcc/revision.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
-import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
+import { marshalKeyValue, revBytes, varintBytes } from './records.js';
 
 /** The image's data part and its SHA-256 trailer. */
 export interface SnapshotImage {
