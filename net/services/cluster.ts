@@ -1,5 +1,5 @@
 // etcd's Cluster service: MemberList from this member's view (as etcd 3.4 serves it,
-// without a Raft round), and membership changes through Raft (net/reconfig.ts).
+// without a Raft round), and membership changes through Raft (net/peer/reconfig.ts).
 
 import type * as grpc from '@grpc/grpc-js';
 import { isEtcdError, type EtcdError } from '../../core/errors.js';

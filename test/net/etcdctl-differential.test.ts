@@ -3,7 +3,9 @@
 // retry-warning log lines (timestamps, random client ids) and raft_term (etcd's
 // bootstrap entries put its first leader in term 2; no client depends on the number).
 import test, { type ExecutionContext } from 'ava';
-import { etcdctl, startEtcd, startEtcdCluster, startTern, startTernCluster, type Outcome } from './processes.js';
+import {
+  etcdctl, leaderIndex, startEtcd, startEtcdCluster, startTern, startTernCluster, type Outcome, type RunningCluster,
+} from './processes.js';
 
 const SCRIPT: readonly { args: string[]; input?: string }[] = [
   { args: ['put', 'foo', 'bar'] },
@@ -59,8 +61,10 @@ test('etcdctl cannot tell Tern from etcd on the KV API', async (t) => {
 test('etcdctl cannot tell a three-member Tern cluster from a three-member etcd on the KV API', async (t) => {
   const [etcd, tern] = await Promise.all([startEtcdCluster(3), startTernCluster(3)]);
   try {
-    // Through the second member: a follower as often as not (writes and reads forwarded).
-    await compare(t, etcd.members[1]?.endpoint ?? '', tern.members[1]?.endpoint ?? '');
+    // Through a follower on both sides (asked of each cluster): writes and reads forwarded.
+    const [etcdFollower, ternFollower] = await Promise.all([follower(etcd), follower(tern)]);
+    await compare(t, etcdFollower, ternFollower);
+    t.not(await leaderIndex(tern), tern.members.findIndex((m) => m.endpoint === ternFollower), 'still a follower at the end');
   } finally {
     await Promise.all([etcd.stop(), tern.stop()]);
   }
@@ -73,4 +77,13 @@ async function compare(t: ExecutionContext, etcdEndpoint: string, ternEndpoint: 
     t.is(normalize(fromTern, ternEndpoint), normalize(fromEtcd, etcdEndpoint), `etcdctl ${step.args.join(' ')}`);
     t.false(fromEtcd.stderr.includes('unknown flag'), `etcdctl knows every flag of ${step.args.join(' ')}`);
   }
+}
+
+/** The endpoint of a member that is not the leader, as the cluster itself reports. */
+async function follower(cluster: RunningCluster): Promise<string> {
+  const leader = await leaderIndex(cluster);
+  if (leader < 0) throw new Error('the cluster reports no leader');
+  const other = cluster.members.find((_, i) => i !== leader);
+  if (other === undefined) throw new Error('a one-member cluster has no follower');
+  return other.endpoint;
 }

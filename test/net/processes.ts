@@ -270,3 +270,15 @@ export function spawnEtcdctl(endpoint: string, args: readonly string[]): Etcdctl
     exited,
   };
 }
+
+interface EndpointStatus { Endpoint: string; Status: { header: { member_id: number }; leader: number } }
+
+/** The index of the member that is leader, as endpoint status reports it (-1 if none agree). */
+export async function leaderIndex(cluster: RunningCluster): Promise<number> {
+  const live = cluster.members.filter((m) => m.running !== null).map((m) => m.endpoint);
+  const out = await etcdctl(live.join(','), ['endpoint', 'status', '-w', 'json']);
+  if (out.code !== 0) return -1;
+  const statuses = JSON.parse(out.stdout) as EndpointStatus[];
+  const leader = statuses.find((s) => s.Status.leader === s.Status.header.member_id);
+  return leader === undefined ? -1 : cluster.members.findIndex((m) => m.endpoint === leader.Endpoint);
+}
