@@ -12,7 +12,9 @@ import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { parseFlags, type Flags } from '../config/flags.js';
-import { hostPort } from '../config/urls.js';
+import { hostPort, listenAddressOf } from '../config/urls.js';
+import { TlsFileError } from '../tls/material.js';
+import { memberTls, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
@@ -22,11 +24,12 @@ const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); }
 
 async function main(): Promise<void> {
   const flags = flagsOrExit(process.argv.slice(2));
+  const tls = await tlsOrExit(flags);
   const lock = lockOrExit(flags.dataDir);
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = path.join(memberDir, 'wal');
   mkdirSync(walDir, { recursive: true });
-  const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'));
+  const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'), tls.peerChannel);
   if (!boot.ok) {
     say(boot.error);
     lock.release();
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
   };
   const member: Member = await Member.start({
     ...memberOptions(flags, boot.membership),
+    tls,
     logStore: storage.logStore,
     backend: storage.backend,
     metrics,
@@ -66,6 +70,17 @@ function flagsOrExit(argv: readonly string[]): Flags {
   if (parsed.ok) return parsed.flags;
   say(parsed.error);
   return process.exit(parsed.exitCode);
+}
+
+/** The TLS files, read and checked; exit 1 with etcd's text if one is bad (as etcdmain does). */
+async function tlsOrExit(flags: Flags): Promise<MemberTls> {
+  try {
+    return await memberTls({ tls: flags.tls, dataDir: flags.dataDir, listenClientUrls: flags.listenClientUrls, listenPeerUrls: flags.listenPeerUrls });
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    say(error.message);
+    return process.exit(1);
+  }
 }
 
 /** The data directory, held against a second member (exit 1 if another holds it). */
@@ -116,8 +131,8 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership,
     name: flags.name,
-    clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
-    peerAddresses: flags.listenPeerUrls.map((u) => hostPort(u) ?? u),
+    clientAddresses: flags.listenClientUrls.map(listenAddressOf),
+    peerAddresses: flags.listenPeerUrls.map(listenAddressOf),
     advertiseClientUrls: flags.advertiseClientUrls,
     clusterToken: flags.initialClusterToken,
     heartbeatMs: flags.heartbeatMs,

@@ -18,6 +18,9 @@ export interface ClusterView {
 export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
 
+  /** Plain, or the member's peer TLS (net/tls/memberTls.ts). */
+  constructor(private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {}
+
   /** Tells a peer who we are; learns its view of the cluster. */
   async members(address: string, self: MemberRecord, timeoutMs: number): Promise<ClusterView> {
     const response = await this.unary(address, 'Members', { self: memberToWire(self) }, timeoutMs);
@@ -55,7 +58,7 @@ export class PeerClients {
     if (definition === undefined) throw new Error(`peer.proto has no ${method}`);
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new grpc.Client(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+      client = new grpc.Client(address, this.credentials, PEER_CHANNEL_OPTIONS);
       this.clients.set(address, client);
     }
     const target = client;

@@ -22,6 +22,8 @@ export interface SenderOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly log: (line: string) => void;
+  /** Plain if absent. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export interface SenderStats {
@@ -48,7 +50,7 @@ export class PeerSender {
   private lastFailure = '';
 
   constructor(private readonly options: SenderOptions) {
-    this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    this.client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     this.backoffMs = options.backoffMinMs;
   }
 

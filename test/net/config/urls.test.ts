@@ -7,7 +7,8 @@ test('an http URL with a port becomes host:port; anything else is refused', (t) 
   t.is(hostPort('http://127.0.0.1:2379'), '127.0.0.1:2379');
   t.is(hostPort('http://[::1]:2380'), '[::1]:2380');
   t.is(hostPort('http://localhost'), null, 'no port');
-  t.is(hostPort('https://127.0.0.1:2379'), null, 'not plain http');
+  t.is(hostPort('https://127.0.0.1:2379'), '127.0.0.1:2379');
+  t.is(hostPort('unixs://tern.sock'), null, 'not a TCP URL');
   t.is(hostPort('127.0.0.1:2379'), null, 'not a URL');
 });
 
