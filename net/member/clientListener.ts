@@ -17,6 +17,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ServingTls } from '../tls/memberTls.js';
 import { TlsAcceptor } from '../tls/tlsAcceptor.js';
+import { closeWith, listenOn } from './listen.js';
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A client that sends nothing within this time is dropped (a bound on half-open sockets). */
@@ -68,20 +69,12 @@ export class ClientListener {
 
   /** Listens on host:port; resolves with the bound port (port 0 picks one). */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */
   close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => { this.server.close(() => { resolve(); }); });
+    return closeWith(this.server, this.sockets);
   }
 
   private sniff(socket: Socket): void {

@@ -6,6 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ServingTls } from '../tls/memberTls.js';
 import { TlsAcceptor } from '../tls/tlsAcceptor.js';
+import { closeWith, listenOn } from './listen.js';
 
 export interface TlsPeerListenerOptions {
   readonly tls: ServingTls;
@@ -31,19 +32,11 @@ export class TlsPeerListener {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Peer streams never end on their own: cut every connection. */
   close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => { this.server.close(() => { resolve(); }); });
+    return closeWith(this.server, this.sockets);
   }
 }
