@@ -21,6 +21,7 @@ const ERRORS = {
   notLeader: 'etcdserver: not leader',
   leaderChanged: 'etcdserver: leader changed',
   timeout: 'etcdserver: request timed out',
+  tooManyRequests: 'etcdserver: too many requests',
   stopped: 'etcdserver: server stopped',
   memberExist: 'etcdserver: member ID already exist',
   peerURLExist: 'etcdserver: Peer URLs already exists',
@@ -37,6 +38,17 @@ const ERRORS = {
   userNotFound: 'etcdserver: user name not found',
   roleEmpty: 'etcdserver: role name is empty',
   roleNotFound: 'etcdserver: role name not found',
+  rootRoleNotExist: 'etcdserver: root user does not have root role',
+  userAlreadyExist: 'etcdserver: user name already exists',
+  roleAlreadyExist: 'etcdserver: role name already exists',
+  authFailed: 'etcdserver: authentication failed, invalid user ID or password',
+  permissionNotGiven: 'etcdserver: permission not given',
+  permissionDenied: 'etcdserver: permission denied',
+  roleNotGranted: 'etcdserver: role is not granted to the user',
+  permissionNotGranted: 'etcdserver: permission is not granted to the role',
+  invalidAuthToken: 'etcdserver: invalid auth token',
+  invalidAuthMgmt: 'etcdserver: invalid auth management',
+  authOldRevision: 'etcdserver: revision of auth store is old',
 } as const satisfies Record<string, string>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

@@ -34,19 +34,17 @@ class Writer {
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
+  // Buffer's write methods return the offset just past what they wrote.
   u8(n: number): this {
-    this.buf.writeUInt8(n, this.pos);
-    this.pos += 1;
+    this.pos = this.buf.writeUInt8(n, this.pos);
     return this;
   }
   u32(n: number): this {
-    this.buf.writeUInt32BE(n, this.pos);
-    this.pos += 4;
+    this.pos = this.buf.writeUInt32BE(n, this.pos);
     return this;
   }
   num(n: number): this {
-    this.buf.writeDoubleBE(n, this.pos);
-    this.pos += 8;
+    this.pos = this.buf.writeDoubleBE(n, this.pos);
     return this;
   }
   bytes(b: Uint8Array): this {

@@ -32,13 +32,21 @@ export interface RaftOptions {
   readonly applied: number;
   readonly maxSizePerMsgBytes: number;
   readonly maxInflightMsgs: number;
+  /** See MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES (limits.ts). */
+  readonly maxUncommittedEntriesSizeBytes: number;
+  /** See MAX_PENDING_READ_INDEX_REQUESTS (limits.ts). */
+  readonly maxPendingReadIndexRequests: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly bugs: PlantedBugs;
 }
 
-/** Why a request was not accepted. An expected outcome, not an error. */
-export type Refusal = 'proposalDropped' | 'notLeader' | 'confChangePending' | 'invalidConfChange';
+/**
+ * Why a request was not accepted. An expected outcome, not an error. `proposalDropped`
+ * also covers a proposal over the uncommitted-size limit (etcd-io/raft's
+ * ErrProposalDropped); `tooManyReads`: the leader holds its limit of ReadIndex requests.
+ */
+export type Refusal = 'proposalDropped' | 'notLeader' | 'confChangePending' | 'invalidConfChange' | 'tooManyReads';
 
 const TRANSFER_CONTEXT = 'transfer';
 const EMPTY = new Uint8Array(0);
@@ -69,6 +77,12 @@ export class Raft {
   private readOnly = new ReadOnly();
   /** Reads that arrived before this leader committed an entry of its own term. */
   private pendingReadIndexMessages: Message[] = [];
+  /**
+   * Payload bytes this leader appended in its term and has not handed out as committed
+   * (an estimate, as etcd-io/raft's uncommittedSize: entries of earlier terms are not
+   * counted). Invariant: 0 <= uncommittedSizeBytes; 0 on followers.
+   */
+  private uncommittedSizeBytes = 0;
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -82,6 +96,8 @@ export class Raft {
       () => `electionTicks (${options.electionTicks}) must exceed heartbeatTicks (${options.heartbeatTicks})`);
     invariant(options.heartbeatTicks > 0, 'heartbeatTicks must be positive');
     invariant(options.maxInflightMsgs > 0, 'maxInflightMsgs must be positive');
+    invariant(options.maxUncommittedEntriesSizeBytes > 0, 'maxUncommittedEntriesSizeBytes must be positive');
+    invariant(options.maxPendingReadIndexRequests > 0, 'maxPendingReadIndexRequests must be positive');
     this.options = options;
     this.id = options.id;
     this.log = new RaftLog(options.storage, options.bugs);
@@ -183,6 +199,7 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
+    this.uncommittedSizeBytes = 0;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -292,6 +309,7 @@ export class Raft {
    * requests (proposals, reads, transfers) that cannot be taken.
    */
   step(m: Message): Refusal | null {
+    invariant(Number.isInteger(m.term) && m.term >= 0, 'a message with a term that is not a non-negative integer');
     if (m.term > this.term) {
       if (!this.stepHigherTerm(m)) return null;
     } else if (m.term < this.term && m.term !== 0) {
@@ -350,6 +368,8 @@ export class Raft {
   }
 
   private handleVoteRequest(m: Message): void {
+    invariant(m.type === 'MsgVote' || m.type === 'MsgPreVote', 'handleVoteRequest of a message that is not a vote request');
+    invariant(m.term >= this.term, 'a vote request of an older term reached handleVoteRequest');
     // We can vote for m.from if we already did (a retransmission), or if we have not
     // voted and know no leader in this term, or it is a pre-vote for a later term.
     const canVote = this.vote === m.from
@@ -379,8 +399,7 @@ export class Raft {
       case 'MsgProp':
         return this.leaderPropose(m);
       case 'MsgReadIndex':
-        this.leaderReadIndex(m);
-        return null;
+        return this.leaderReadIndex(m);
       case 'MsgTransferLeader':
         this.leaderTransfer(m.from);
         return null;
@@ -403,6 +422,8 @@ export class Raft {
   }
 
   private leaderPropose(m: Message): Refusal | null {
+    invariant(this.role === 'leader', 'leaderPropose on a non-leader');
+    invariant(m.type === 'MsgProp', 'leaderPropose of a non-proposal');
     invariant(m.entries.length > 0, 'a proposal without entries');
     if (!this.progress.has(this.id)) return 'proposalDropped'; // removed while leading
     if (this.leadTransferee !== NONE) return 'proposalDropped';
@@ -412,11 +433,40 @@ export class Raft {
       const change = decodeConfChange(entry.data);
       if (change === null || !nextConf(this.confState(), change).ok) return 'invalidConfChange';
     }
+    if (!this.increaseUncommittedSize(m.entries)) return 'proposalDropped';
     const appended = this.appendEntries(m.entries);
     invariant(appended, 'leader append failed');
     if (m.entries.some((e) => e.type === 'confChange')) this.pendingConfIndex = this.log.lastIndex();
     this.bcastAppend();
     return null;
+  }
+
+  /**
+   * Counts `entries` against the uncommitted-size limit, or returns false if they would
+   * cross it. Always true into an empty uncommitted tail (a proposal larger than the
+   * limit must not be refused forever) and for empty payloads (a new leader's entry).
+   */
+  private increaseUncommittedSize(entries: readonly Entry[]): boolean {
+    const bytes = payloadBytes(entries);
+    const limit = this.options.maxUncommittedEntriesSizeBytes;
+    if (this.uncommittedSizeBytes > 0 && bytes > 0 && this.uncommittedSizeBytes + bytes > limit) return false;
+    this.uncommittedSizeBytes += bytes;
+    return true;
+  }
+
+  /**
+   * Committed entries were handed out for applying: they no longer count as uncommitted.
+   * The count may be an underestimate (entries appended in an earlier term), so it stops
+   * at 0 rather than go negative.
+   */
+  reduceUncommittedSize(committed: readonly Entry[]): void {
+    if (this.uncommittedSizeBytes === 0) return; // followers, and leaders with nothing pending
+    this.uncommittedSizeBytes = Math.max(0, this.uncommittedSizeBytes - payloadBytes(committed));
+  }
+
+  /** Payload bytes a leader holds appended and uncommitted (see uncommittedSizeBytes). */
+  uncommittedSize(): number {
+    return this.uncommittedSizeBytes;
   }
 
   private appendEntries(entries: readonly Entry[]): boolean {
@@ -429,6 +479,10 @@ export class Raft {
   }
 
   private handleAppendResponse(m: Message, pr: Progress): void {
+    invariant(this.role === 'leader', 'handleAppendResponse on a non-leader');
+    invariant(m.type === 'MsgAppResp', 'handleAppendResponse of a message that is not MsgAppResp');
+    invariant(m.term === this.term, 'an append response of another term reached handleAppendResponse');
+    invariant(this.progress.get(m.from) === pr, 'handleAppendResponse got another member\'s progress');
     pr.recentActive = true;
     if (m.reject) {
       // The follower's log does not match at m.index. Its hint says where it might:
@@ -479,6 +533,9 @@ export class Raft {
   }
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
+    invariant(this.role === 'leader', 'handleHeartbeatResponse on a non-leader');
+    invariant(m.type === 'MsgHeartbeatResp', 'handleHeartbeatResponse of a message that is not MsgHeartbeatResp');
+    invariant(this.progress.get(m.from) === pr, 'handleHeartbeatResponse got another member\'s progress');
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
     // The follower is alive but the window is full: its MsgApps were likely lost.
@@ -497,18 +554,26 @@ export class Raft {
     }
   }
 
-  private leaderReadIndex(m: Message): void {
+  private leaderReadIndex(m: Message): Refusal | null {
+    invariant(this.role === 'leader', 'leaderReadIndex on a non-leader');
+    invariant(m.type === 'MsgReadIndex' && m.context !== '', 'a read needs a non-empty context');
+    // Every read held here counts: waiting for this term's first commit, in a heartbeat
+    // round, or answered and waiting for this member to apply (its own reads).
+    const held = this.pendingReadIndexMessages.length + this.readOnly.size() + this.readStates.length;
+    invariant(held <= this.options.maxPendingReadIndexRequests, 'more reads held than the limit');
+    if (held === this.options.maxPendingReadIndexRequests) return 'tooManyReads';
     if (this.voters.length === 1 && this.voters[0] === this.id) {
       this.respondToRead(m.from, this.log.committed, m.context);
-      return;
+      return null;
     }
     // Until an entry of this term is committed, the leader's commit index may lag
     // what an earlier leader committed (thesis §6.4): wait for it.
     if (!this.committedEntryInCurrentTerm()) {
       this.pendingReadIndexMessages.push(m);
-      return;
+      return null;
     }
     this.startReadRound(m);
+    return null;
   }
 
   private startReadRound(m: Message): void {
@@ -537,6 +602,7 @@ export class Raft {
   }
 
   private leaderTransfer(transferee: NodeId): void {
+    invariant(this.role === 'leader', 'leaderTransfer on a non-leader');
     const pr = this.progress.get(transferee);
     if (pr === undefined || pr.isLearner) return;
     if (transferee === this.id) return;
@@ -634,16 +700,10 @@ export class Raft {
       case 'MsgTransferLeader':
         return 'proposalDropped';
       case 'MsgApp':
-        this.becomeFollower(m.term, m.from); // a leader exists in our term
-        this.handleAppendEntries(m);
-        return null;
       case 'MsgHeartbeat':
-        this.becomeFollower(m.term, m.from);
-        this.handleHeartbeat(m);
-        return null;
       case 'MsgSnap':
-        this.becomeFollower(m.term, m.from);
-        this.handleSnapshot(m);
+        this.becomeFollower(m.term, m.from); // a leader exists in our term
+        this.handleFromLeader(m);
         return null;
       default:
         break;
@@ -674,19 +734,11 @@ export class Raft {
         this.send({ ...m, to: this.lead });
         return null;
       case 'MsgApp':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleAppendEntries(m);
-        return null;
       case 'MsgHeartbeat':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleHeartbeat(m);
-        return null;
       case 'MsgSnap':
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.handleSnapshot(m);
+        this.handleFromLeader(m);
         return null;
       case 'MsgTimeoutNow':
         // The leader asks us to take over now: campaign without pre-vote, and with
@@ -694,11 +746,25 @@ export class Raft {
         this.hup(true);
         return null;
       case 'MsgReadIndexResp':
-        this.readStates.push({ index: m.index, context: m.context });
+        // Past the limit the answer is dropped, as if lost: the read times out upstream.
+        if (this.readStates.length < this.options.maxPendingReadIndexRequests) {
+          this.readStates.push({ index: m.index, context: m.context });
+        }
         return null;
       default:
         return null;
     }
+  }
+
+  /** A follower's handling of what only a leader sends (MsgApp, MsgHeartbeat, MsgSnap). */
+  private handleFromLeader(m: Message): void {
+    invariant(this.role === 'follower', 'a leader\'s message handled by a non-follower');
+    invariant(this.lead === m.from, 'a leader\'s message from a member that is not our leader');
+    invariant(m.term === this.term, 'a leader\'s message of another term handled');
+    if (m.type === 'MsgApp') this.handleAppendEntries(m);
+    else if (m.type === 'MsgHeartbeat') this.handleHeartbeat(m);
+    else if (m.type === 'MsgSnap') this.handleSnapshot(m);
+    else invariant(false, () => `${m.type} is not a leader's message`);
   }
 
   private handleAppendEntries(m: Message): void {
@@ -850,6 +916,12 @@ export function voteRespType(type: MessageType): MessageType {
   if (type === 'MsgVote') return 'MsgVoteResp';
   invariant(type === 'MsgPreVote', () => `not a vote request: ${type}`);
   return 'MsgPreVoteResp';
+}
+
+function payloadBytes(entries: readonly Entry[]): number {
+  let bytes = 0;
+  for (const e of entries) bytes += e.data.length;
+  return bytes;
 }
 
 function dependsOnDurableState(type: MessageType): boolean {

@@ -15,6 +15,7 @@
 import { invariant } from '../util/invariant.js';
 import type { Random } from '../util/random.js';
 import { encodeConfChange } from './confchange.js';
+import { MAX_PENDING_READ_INDEX_REQUESTS, MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES } from './limits.js';
 import { NO_BUGS, type PlantedBugs } from './plantedBugs.js';
 import { Raft, type Refusal } from './raft.js';
 import type {
@@ -38,6 +39,10 @@ export interface RaftConfig {
   readonly maxSizePerMsgBytes?: number;
   /** MsgApps in flight per follower in the replicate state. Default 256. */
   readonly maxInflightMsgs?: number;
+  /** Payload bytes a leader may hold uncommitted before it drops proposals. Default MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES. */
+  readonly maxUncommittedEntriesSizeBytes?: number;
+  /** ReadIndex requests a leader may hold before it refuses reads. Default MAX_PENDING_READ_INDEX_REQUESTS. */
+  readonly maxPendingReadIndexRequests?: number;
   /** Byte budget of committed entries handed out per Ready. Default 16 MiB. */
   readonly maxCommittedSizePerReadyBytes?: number;
   /** Default true. */
@@ -115,6 +120,8 @@ export class RawNode {
       applied: config.applied ?? 0,
       maxSizePerMsgBytes: config.maxSizePerMsgBytes ?? 1024 * 1024,
       maxInflightMsgs: config.maxInflightMsgs ?? 256,
+      maxUncommittedEntriesSizeBytes: config.maxUncommittedEntriesSizeBytes ?? MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES,
+      maxPendingReadIndexRequests: config.maxPendingReadIndexRequests ?? MAX_PENDING_READ_INDEX_REQUESTS,
       preVote: config.preVote ?? true,
       checkQuorum: config.checkQuorum ?? true,
       bugs: config.bugs ?? NO_BUGS,
@@ -145,6 +152,7 @@ export class RawNode {
   }
 
   propose(data: Uint8Array): Accepted {
+    invariant(data instanceof Uint8Array, 'a proposal carries bytes');
     return this.stepLocal(message({
       type: 'MsgProp', from: this.raft.id, to: this.raft.id, entries: [{ term: 0, index: 0, type: 'normal', data }],
     }));
@@ -211,6 +219,8 @@ export class RawNode {
     const hard = r.hardState();
     const entries = [...r.log.unstableEntries()];
     const committedEntries = r.log.nextCommittedEntries(this.maxCommittedSizePerReadyBytes);
+    // Handed out to apply: no longer uncommitted (etcd-io/raft reduces here too).
+    r.reduceUncommittedSize(committedEntries);
     const lastCommitted = committedEntries[committedEntries.length - 1];
     const snapshot = r.log.unstable.snapshot;
     const appliedAfter = Math.max(lastCommitted?.index ?? 0, snapshot?.metadata.index ?? 0, r.log.applied);
@@ -285,6 +295,13 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       confState: r.confState(),
     };
+  }
+
+  /** Committed entries not yet applied (etcd's committed index − applied index), without allocating. */
+  unappliedEntries(): number {
+    const log = this.raft.log;
+    invariant(log.applied <= log.committed, 'applied beyond committed');
+    return log.committed - log.applied;
   }
 
   /** Every entry this member holds (stable + unstable), for checkers and printing. */

@@ -9,6 +9,8 @@
 //
 // Object properties whose value is undefined are left out, as JSON.stringify does.
 
+import { invariant } from '../util/invariant.js';
+
 const NULL = 0x00;
 const FALSE = 0x01;
 const TRUE = 0x02;
@@ -198,13 +200,18 @@ class Reader {
 /** Encodes a value after `prefix` (a format marker the caller chooses). */
 export function encodeValue(value: unknown, prefix: readonly number[] = []): Uint8Array {
   const w = new Writer();
-  for (const b of prefix) w.byte(b);
+  for (const b of prefix) {
+    invariant(Number.isInteger(b) && b >= 0 && b <= 0xff, 'a prefix value is not a byte');
+    w.byte(b);
+  }
   w.value(value);
+  invariant(w.length > prefix.length && w.length <= w.bytes.length, 'the writer lost track of its length');
   return w.bytes.slice(0, w.length);
 }
 
 /** The inverse of encodeValue (after skipping `skip` prefix bytes); throws CodecError. */
 export function decodeValue(bytes: Uint8Array, skip = 0): unknown {
+  invariant(Number.isInteger(skip) && skip >= 0 && skip <= bytes.length, 'cannot skip more bytes than there are');
   const r = new Reader(bytes.subarray(skip));
   const value = r.value();
   if (!r.done()) throw new CodecError('trailing bytes');

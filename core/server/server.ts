@@ -15,13 +15,15 @@ import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.
 import type { MvccBackend } from '../mvcc/backend.js';
 import type { NodeId } from '../raft/types.js';
 import type { Random } from '../util/random.js';
-import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
+import { etcdError, isEtcdError, type EtcdError, type EtcdErrorName } from '../errors.js';
+import { invariant } from '../util/invariant.js';
 import { minLeaseTtlSeconds, type TimeToLive } from '../lease/lessor.js';
 import type {
   CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse,
   RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../mvcc/types.js';
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
+import { DEFAULT_SERVER_LIMITS, MAX_LEASES_REVOKING, type ServerLimits } from './limits.js';
 import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 import { AutoCompactor, type AutoCompaction } from './autoCompactor.js';
@@ -49,6 +51,8 @@ export interface ServerConfig extends DriverConfig {
   readonly watchProgressNotifyIntervalMs?: number;
   /** etcd's --auto-compaction-mode/-retention; absent: no auto compaction (etcd's default). */
   readonly autoCompaction?: AutoCompaction;
+  /** Lower limits than etcd's (tests); see limits.ts. */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface ServerPorts {
@@ -70,18 +74,36 @@ interface Waiter {
   readonly settle: (result: ApplyResult | EtcdError) => void;
 }
 
+/** The client writes that go through Raft and answer with the response their entry produced. */
+interface WriteResponses {
+  readonly put: PutResponse;
+  readonly deleteRange: DeleteRangeResponse;
+  readonly txn: TxnResponse;
+}
+type WriteKind = keyof WriteResponses;
+
+function isResultOf<K extends WriteKind>(
+  result: ApplyResult, kind: K,
+): result is ApplyResult & { readonly kind: K; readonly response: WriteResponses[K] } {
+  return result.kind === kind;
+}
+
 export class EtcdServer {
   readonly driver: NodeDriver;
   readonly machine: EtcdStateMachine;
   private readonly config: ServerConfig;
   private readonly clock: Clock;
+  private readonly limits: ServerLimits;
+  /** Proposals waiting for their entry to apply. Invariant: size <= limits.pendingProposals. */
   private readonly waiters = new Map<string, Waiter>();
   /**
    * Requests refused because no leader is known yet: retried every tick until they are
    * accepted or their deadline passes (etcd holds proposals while there is no leader,
-   * and answers "request timed out" if none appears).
+   * and answers "request timed out" if none appears). Every id is also in `waiters` or
+   * `reads`. Invariant: size <= waiters.size + reads.size (MAX_UNSENT_REQUESTS).
    */
   private readonly unsent = new Map<string, () => boolean>();
+  /** Linearizable reads waiting for their read index. Invariant: size <= limits.pendingReads. */
   private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
   private nextRequest = 1;
   private ticks = 0;
@@ -90,7 +112,7 @@ export class EtcdServer {
   private lastProgressNotifyMs: number;
   private readonly watches: WatchStreams;
   private readonly compactor: AutoCompactor | null;
-  /** Leases whose revoke this leader proposed and has not seen applied. */
+  /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
   private readonly revoking = new Set<number>();
 
   private readonly incarnation: string;
@@ -101,6 +123,10 @@ export class EtcdServer {
     this.machine = machine;
     this.clock = clock;
     this.incarnation = incarnation;
+    this.limits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
+    for (const [name, limit] of Object.entries(this.limits)) {
+      invariant(Number.isInteger(limit) && limit > 0, () => `server limit ${name} must be a positive integer, got ${limit}`);
+    }
     this.watches = new WatchStreams(() => machine.hub);
     this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
     this.lastProgressNotifyMs = clock.nowMs();
@@ -154,6 +180,15 @@ export class EtcdServer {
     this.expireWaiters();
     this.watchDuties();
     this.compactionDuties();
+    this.assertBounded();
+  }
+
+  /** The limit of every map this server keeps (limits.ts), checked once a tick. */
+  private assertBounded(): void {
+    invariant(this.waiters.size <= this.limits.pendingProposals, 'more proposals pending than the limit');
+    invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
+    invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
+    invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
   }
 
   private compactionDuties(): void {
@@ -196,6 +231,7 @@ export class EtcdServer {
     this.wasLeader = isLeader;
     if (!isLeader) return;
     for (const id of lessor.expired(now)) {
+      if (this.revoking.size >= MAX_LEASES_REVOKING) break; // the rest on a later tick
       if (this.revoking.has(id)) continue;
       this.revoking.add(id);
       this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); });
@@ -226,6 +262,7 @@ export class EtcdServer {
   // ------------------------------------------------------------------ KV
 
   range(request: RangeRequest, reply: Reply<RangeResponse>): void {
+    invariant(request.key instanceof Uint8Array, 'a range key must be bytes');
     const invalid = validateRange(request);
     if (invalid !== null) {
       reply(invalid);
@@ -243,39 +280,36 @@ export class EtcdServer {
   }
 
   put(request: PutRequest, reply: Reply<PutResponse>): void {
-    const invalid = validatePut(request);
-    if (invalid !== null) {
-      reply(invalid);
-      return;
-    }
-    this.propose({ kind: 'put', put: request }, (r) => {
-      reply(r.kind === 'put' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
-    });
+    invariant(request.key instanceof Uint8Array && request.value instanceof Uint8Array, 'a put key and value must be bytes');
+    this.write({ kind: 'put', put: request }, validatePut(request), reply);
   }
 
   deleteRange(request: DeleteRangeRequest, reply: Reply<DeleteRangeResponse>): void {
-    const invalid = validateDeleteRange(request);
-    if (invalid !== null) {
-      reply(invalid);
-      return;
-    }
-    this.propose({ kind: 'deleteRange', deleteRange: request }, (r) => {
-      reply(r.kind === 'deleteRange' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
-    });
+    invariant(request.key instanceof Uint8Array, 'a delete key must be bytes');
+    this.write({ kind: 'deleteRange', deleteRange: request }, validateDeleteRange(request), reply);
   }
 
   txn(request: TxnRequest, reply: Reply<TxnResponse>): void {
-    const invalid = validateTxn(request);
+    invariant(Array.isArray(request.compare) && Array.isArray(request.success) && Array.isArray(request.failure),
+      'a txn has compare, success and failure lists');
+    this.write({ kind: 'txn', txn: request }, validateTxn(request), reply);
+  }
+
+  /** A validated client write: proposed, answered with the response its entry produced. */
+  private write<K extends WriteKind>(
+    request: InternalRequest & { readonly kind: K }, invalid: EtcdError | null, reply: Reply<WriteResponses[K]>,
+  ): void {
     if (invalid !== null) {
       reply(invalid);
       return;
     }
-    this.propose({ kind: 'txn', txn: request }, (r) => {
-      reply(r.kind === 'txn' ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
+    this.propose(request, (r) => {
+      reply(isResultOf(r, request.kind) ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
     });
   }
 
   compact(request: CompactionRequest, reply: Reply<CompactionResponse>): void {
+    invariant(Number.isInteger(request.revision), 'a compaction revision must be an integer');
     this.propose({ kind: 'compact', compact: request }, (r) => {
       reply(r.kind === 'compact' ? { header: this.header(), ...r.response } : this.failure(r));
     });
@@ -284,6 +318,7 @@ export class EtcdServer {
   // ------------------------------------------------------------------ leases
 
   leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
+    invariant(Number.isInteger(request.ttlSeconds) && Number.isInteger(request.id), 'a lease grant has an integer TTL and id');
     const ttl = this.machine.lessor.grantableTtl(request.ttlSeconds);
     if (typeof ttl !== 'number') {
       reply(ttl);
@@ -296,6 +331,7 @@ export class EtcdServer {
   }
 
   leaseRevoke(request: { id: number }, reply: Reply<object>): void {
+    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
     this.propose({ kind: 'leaseRevoke', id: request.id }, (r) => {
       reply(r.kind === 'leaseRevoke' ? { header: this.header(r.revision) } : this.failure(r));
     });
@@ -303,6 +339,7 @@ export class EtcdServer {
 
   /** Keep-alive is served by the leader (the gRPC layer forwards from followers). */
   leaseKeepAlive(request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
+    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
     if (this.driver.status().role !== 'leader') {
       reply(etcdError('notLeader'));
       return;
@@ -321,6 +358,7 @@ export class EtcdServer {
   }
 
   leaseTimeToLive(request: { id: number }, reply: Reply<TimeToLive>): void {
+    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
     this.linearizable(() => {
       reply({ header: this.header(), ...this.machine.lessor.timeToLive(request.id, this.clock.nowMs()) });
     }, (error) => { reply(error); });
@@ -337,6 +375,7 @@ export class EtcdServer {
    * etcd: not linearizable, but ordered and complete from their start revision).
    */
   openWatchStream(sink: WatchSink, ready?: () => boolean): WatchStream {
+    invariant(typeof sink === 'function', 'a watch stream needs a sink');
     return this.watches.open(sink, ready);
   }
 
@@ -361,6 +400,11 @@ export class EtcdServer {
   }
 
   private propose(request: InternalRequest, onResult: (result: ApplyResult) => void): void {
+    const overload = this.proposalOverload();
+    if (overload !== null) {
+      onResult({ kind: 'error', error: overload });
+      return;
+    }
     const requestId = `${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
     const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request });
     this.waiters.set(requestId, {
@@ -370,18 +414,40 @@ export class EtcdServer {
     this.submit(requestId, () => this.driver.propose(data));
   }
 
-  /** Hands a request to Raft now, or — if no leader is known — on a later tick. */
-  private submit(id: string, attempt: () => Accepted): void {
-    const first = attempt();
-    if (first.ok) return;
-    if (first.refusal !== 'proposalDropped') {
-      this.failNow(id, first.refusal === 'confChangePending' ? 'timeout' : 'noLeader');
-      return;
-    }
-    this.unsent.set(id, () => attempt().ok);
+  /**
+   * etcd's preflight check before a proposal (processInternalRaftRequestOnce): too many
+   * committed entries not yet applied, or too many proposals waiting here.
+   */
+  private proposalOverload(): EtcdError | null {
+    if (this.driver.raft.unappliedEntries() > this.limits.applyGapEntries) return etcdError('tooManyRequests');
+    if (this.waiters.size >= this.limits.pendingProposals) return etcdError('tooManyRequests');
+    return null;
   }
 
-  private failNow(id: string, error: 'noLeader' | 'timeout'): void {
+  /** Hands a request to Raft now, or — if no leader is known — on a later tick. */
+  private submit(id: string, attempt: () => Accepted): void {
+    invariant(this.waiters.has(id) !== this.reads.has(id), 'a request submitted is not waited for exactly once');
+    const first = attempt();
+    if (first.ok) return;
+    switch (first.refusal) {
+      case 'proposalDropped': // no leader known yet (or the leader's uncommitted tail is full): retry
+        this.unsent.set(id, () => attempt().ok);
+        invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'more unsent requests than waiting ones');
+        return;
+      case 'tooManyReads':
+        this.failNow(id, 'tooManyRequests');
+        return;
+      case 'confChangePending':
+        this.failNow(id, 'timeout');
+        return;
+      case 'notLeader':
+      case 'invalidConfChange':
+        this.failNow(id, 'noLeader');
+        return;
+    }
+  }
+
+  private failNow(id: string, error: EtcdErrorName): void {
     const waiter = this.waiters.get(id) ?? this.reads.get(id);
     this.waiters.delete(id);
     this.reads.delete(id);
@@ -389,6 +455,10 @@ export class EtcdServer {
   }
 
   private linearizable(serve: () => void, fail: (error: EtcdError) => void): void {
+    if (this.reads.size >= this.limits.pendingReads) {
+      fail(etcdError('tooManyRequests'));
+      return;
+    }
     const context = `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
     this.reads.set(context, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),

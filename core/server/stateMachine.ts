@@ -19,6 +19,7 @@ import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from
 import { fromKey, toKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
+import { invariant } from '../util/invariant.js';
 import { WatchHub } from '../watch/watchHub.js';
 import { decodeAny, decodeEnvelope, encodeBinary, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
@@ -76,6 +77,9 @@ export class EtcdStateMachine implements StateMachine {
   }
 
   apply(entry: Entry): void {
+    // The driver hands over only normal entries with data (conf changes and a leader's
+    // empty entry stay in the core).
+    invariant(entry.type === 'normal' && entry.data.length > 0, 'an entry without a request reached the state machine');
     if (entry.index <= this.store.appliedIndex()) { // already applied before a restart
       this.applyCounts.skipped++;
       if (entry.index <= this.resumedAt) this.replayLeases(entry);
@@ -89,6 +93,8 @@ export class EtcdStateMachine implements StateMachine {
       return;
     }
     const result = this.execute(envelope.request, entry.index);
+    // Exactly once rests on this: every request records its index with its effects.
+    invariant(this.store.appliedIndex() === entry.index, 'an entry applied without its index recorded in the store');
     if (envelope.requestId !== '') this.options.onResult(envelope.requestId, result);
   }
 

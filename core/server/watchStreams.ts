@@ -3,7 +3,15 @@
 // pushes: after every applied entry, every tick and every request on a stream, each
 // stream's ready responses go to its sink, in order.
 
+import { invariant } from '../util/invariant.js';
 import type { WatchCreateRequest, WatchHub, WatchResponse } from '../watch/watchHub.js';
+
+/**
+ * Rounds one flush may take when sinks flush again from inside (a host that resumes or
+ * creates a watcher as it receives). Each round hands over what became ready; a host that
+ * keeps re-entering forever breaks the sink's contract, and the loop stops loudly.
+ */
+export const MAX_FLUSH_ROUNDS = 1000;
 
 /** Receives a stream's responses, in order. Must not call back into the stream synchronously. */
 export type WatchSink = (responses: readonly WatchResponse[]) => void;
@@ -40,6 +48,7 @@ export class WatchStreams {
    */
   open(sink: WatchSink, ready: () => boolean = () => true): WatchStream {
     const id = this.hub().openStream();
+    invariant(!this.sinks.has(id), () => `watch stream ${id} opened twice`);
     this.sinks.set(id, sink);
     this.readiness.set(id, ready);
     const live = (): boolean => this.sinks.has(id);
@@ -66,6 +75,7 @@ export class WatchStreams {
         if (!this.sinks.delete(id)) return;
         this.readiness.delete(id);
         this.hub().closeStream(id);
+        invariant(this.readiness.size === this.sinks.size, 'watch stream sinks and readiness disagree');
       },
     };
   }
@@ -94,8 +104,11 @@ export class WatchStreams {
       return;
     }
     this.flushing = true;
+    let rounds = 0;
     try {
       do {
+        rounds++;
+        invariant(rounds <= MAX_FLUSH_ROUNDS, 'watch sinks kept flushing from inside a flush');
         this.flushAgain = false;
         for (const [id, sink] of [...this.sinks]) {
           if (!this.sinks.has(id)) continue; // closed by an earlier sink

@@ -25,6 +25,7 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   notLeader: grpc.status.FAILED_PRECONDITION,
   leaderChanged: grpc.status.UNAVAILABLE,
   timeout: grpc.status.UNAVAILABLE,
+  tooManyRequests: grpc.status.RESOURCE_EXHAUSTED,
   stopped: grpc.status.UNAVAILABLE,
   memberExist: grpc.status.FAILED_PRECONDITION,
   peerURLExist: grpc.status.FAILED_PRECONDITION,
@@ -41,6 +42,17 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   userNotFound: grpc.status.FAILED_PRECONDITION,
   roleEmpty: grpc.status.INVALID_ARGUMENT,
   roleNotFound: grpc.status.FAILED_PRECONDITION,
+  rootRoleNotExist: grpc.status.FAILED_PRECONDITION,
+  userAlreadyExist: grpc.status.FAILED_PRECONDITION,
+  roleAlreadyExist: grpc.status.FAILED_PRECONDITION,
+  authFailed: grpc.status.INVALID_ARGUMENT,
+  permissionNotGiven: grpc.status.INVALID_ARGUMENT,
+  permissionDenied: grpc.status.PERMISSION_DENIED,
+  roleNotGranted: grpc.status.FAILED_PRECONDITION,
+  permissionNotGranted: grpc.status.FAILED_PRECONDITION,
+  invalidAuthToken: grpc.status.UNAUTHENTICATED,
+  invalidAuthMgmt: grpc.status.INVALID_ARGUMENT,
+  authOldRevision: grpc.status.INVALID_ARGUMENT,
 };
 
 /** etcd's error as a gRPC status: clients match on the message text. */

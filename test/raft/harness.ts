@@ -43,6 +43,8 @@ export interface NetworkOptions {
   readonly electionTicks?: number;
   readonly maxSizePerMsgBytes?: number;
   readonly maxInflightMsgs?: number;
+  /** Lower limits than the core's defaults (core/raft/limits.ts), to reach them in a test. */
+  readonly limits?: Pick<RaftConfig, 'maxUncommittedEntriesSizeBytes' | 'maxPendingReadIndexRequests'>;
   readonly bugs?: PlantedBugs;
 }
 
@@ -78,6 +80,7 @@ export class Network {
       ...(o.maxSizePerMsgBytes === undefined ? {} : { maxSizePerMsgBytes: o.maxSizePerMsgBytes }),
       ...(o.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: o.maxInflightMsgs }),
       ...(o.bugs === undefined ? {} : { bugs: o.bugs }),
+      ...o.limits,
     };
     return new RawNode(config);
   }

@@ -138,17 +138,8 @@ test('§4.2.2 a removed leader steps down and the remaining voters elect a new o
 // followers that lag behind ... when the leader has already discarded the next log entry
 // that it needs to send to a follower."
 test('§7 a follower behind the compacted log is sent InstallSnapshot and catches up', (t) => {
-  const net = new Network({ voters: [1, 2, 3] });
-  net.elect(1);
-  net.isolate(3);
-  for (let i = 0; i < 10; i++) net.propose(1, `v${i}`);
-  net.stabilize();
-  const leader = net.get(1);
-  const applied = leader.node.raft.log.applied;
-  t.is(applied, 11);
-  leader.storage.createSnapshot(applied, leader.node.status().confState, new TextEncoder().encode('state@11'));
-  leader.storage.compact(applied);
-  net.heal();
+  const net = behindCompaction(10, new TextEncoder().encode('state@11'));
+  t.is(net.get(1).storage.firstIndex(), 12, 'the leader compacted its 11 applied entries');
   net.trace = [];
   net.get(1).node.tick(); // heartbeat: 3 answers, the leader finds its entries compacted
   net.stabilize();
@@ -159,16 +150,19 @@ test('§7 a follower behind the compacted log is sent InstallSnapshot and catche
   t.deepEqual(appliedTexts(net.get(3)), ['after'], 'replication resumes after the snapshot');
 });
 
-/** 3 misses entries that the leader then compacts away; returns the network, healed. */
-function behindCompaction(): Network {
+/**
+ * 3 misses `proposals` entries that the leader (1) then compacts away into a snapshot
+ * holding `image`; returns the network, healed.
+ */
+function behindCompaction(proposals = 5, image = new Uint8Array(0)): Network {
   const net = new Network({ voters: [1, 2, 3] });
   net.elect(1);
   net.isolate(3);
-  for (let i = 0; i < 5; i++) net.propose(1, `v${i}`);
+  for (let i = 0; i < proposals; i++) net.propose(1, `v${i}`);
   net.stabilize();
   const leader = net.get(1);
   const applied = leader.node.raft.log.applied;
-  leader.storage.createSnapshot(applied, leader.node.status().confState, new Uint8Array(0));
+  leader.storage.createSnapshot(applied, leader.node.status().confState, image);
   leader.storage.compact(applied);
   net.heal();
   return net;

@@ -3,11 +3,23 @@
 // partitions and restarts on clusters of three to five members. (The fast-check
 // properties elsewhere explore more; these pin a few seeds and read as the paper does.)
 import test from 'ava';
-import { randomRun, type SafetyReport } from './paper-util.js';
+import { randomRun, type RandomRunOptions, type SafetyReport } from './paper-util.js';
 
 const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
 const runs: SafetyReport[] = SEEDS.map((seed) => randomRun({ seed, size: 3 + (seed % 3), steps: 3000 }));
 const all = (pick: (r: SafetyReport) => readonly string[]): string[] => runs.flatMap((r, i) => pick(r).map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
+
+/** Runs on the first `count` seeds, three to five members, with the given schedule options. */
+function runsOnSeeds(count: number, options: Omit<RandomRunOptions, 'seed' | 'size'>): SafetyReport[] {
+  return SEEDS.slice(0, count).map((seed) => randomRun({ seed, size: 3 + (seed % 3), ...options }));
+}
+
+/** Every violation of any of the five properties in `reports` (run i on SEEDS[i]), labelled by seed. */
+function fivePropertyViolations(reports: readonly SafetyReport[]): string[] {
+  return reports.flatMap((r, i) => [
+    ...r.electionSafety, ...r.leaderAppendOnly, ...r.logMatching, ...r.leaderCompleteness, ...r.stateMachineSafety,
+  ].map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
+}
 
 // Reference: none — a check of the checker: the runs below must elect and commit, or the
 // properties would hold vacuously.
@@ -59,11 +71,8 @@ test('the safety checks fail when followers append without truncating conflicts 
 // with members snapshotting their applied state (and leaders then sending InstallSnapshot
 // to members behind the compacted log) keep all five properties.
 test('§7 with log compaction and InstallSnapshot, the five properties still hold', (t) => {
-  const compacted = SEEDS.map((seed) => randomRun({ seed, size: 3 + (seed % 3), steps: 3000, compact: true }));
-  const violations = compacted.flatMap((r, i) => [
-    ...r.electionSafety, ...r.leaderAppendOnly, ...r.logMatching, ...r.leaderCompleteness, ...r.stateMachineSafety,
-  ].map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
-  t.deepEqual(violations, []);
+  const compacted = runsOnSeeds(SEEDS.length, { steps: 3000, compact: true });
+  t.deepEqual(fivePropertyViolations(compacted), []);
   t.true(compacted.reduce((sum, r) => sum + r.snapshotsSent, 0) >= 10, 'snapshots were actually sent');
 });
 
@@ -71,11 +80,8 @@ test('§7 with log compaction and InstallSnapshot, the five properties still hol
 // old configuration overlapping every majority of the new one, so the properties hold
 // while members are added, removed, demoted to learners and promoted back.
 test('§4.1 with random membership changes, the five properties still hold', (t) => {
-  const runs8 = SEEDS.slice(0, 8).map((seed) => randomRun({ seed, size: 3 + (seed % 3), steps: 3000, compact: true, confChanges: true }));
-  const violations = runs8.flatMap((r, i) => [
-    ...r.electionSafety, ...r.leaderAppendOnly, ...r.logMatching, ...r.leaderCompleteness, ...r.stateMachineSafety,
-  ].map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
-  t.deepEqual(violations, []);
+  const runs8 = runsOnSeeds(8, { steps: 3000, compact: true, confChanges: true });
+  t.deepEqual(fivePropertyViolations(runs8), []);
   t.true(runs8.reduce((sum, r) => sum + r.confChangesApplied, 0) >= 8, 'membership changes were actually applied');
 });
 
@@ -84,13 +90,8 @@ test('§4.1 with random membership changes, the five properties still hold', (t)
 // keeps stepping messages (which may replace the very entries being written) and ticking.
 // A crash loses whatever was not yet durable. The properties still hold.
 test('§3.8 with slow, asynchronous persisting and crashes in between, the five properties still hold', (t) => {
-  const slow = SEEDS.slice(0, 8).map((seed) => randomRun({
-    seed, size: 3 + (seed % 3), steps: 5000, compact: true, confChanges: true, asyncPersist: true,
-  }));
-  const violations = slow.flatMap((r, i) => [
-    ...r.electionSafety, ...r.leaderAppendOnly, ...r.logMatching, ...r.leaderCompleteness, ...r.stateMachineSafety,
-  ].map((v) => `seed ${SEEDS[i] ?? 0}: ${v}`));
-  t.deepEqual(violations, []);
+  const slow = runsOnSeeds(8, { steps: 5000, compact: true, confChanges: true, asyncPersist: true });
+  t.deepEqual(fivePropertyViolations(slow), []);
   t.true(slow.reduce((sum, r) => sum + r.commitsSeen, 0) >= 100, 'entries were committed');
 });
 

@@ -2,9 +2,9 @@
 // snapshots, compaction, recovery after reopening (in this process and in another),
 // acknowledgement only after commit, refusals of inconsistent state, and a property
 // against the in-memory LogStore over random write/compact sequences.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import type { LogWrite } from '../../core/node/ports.js';
+import type { LogWrite, RecoveredLog } from '../../core/node/ports.js';
 import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
 import { u64Key } from '../../storage/codec.js';
 import { openBinaryDb, openLmdbEnv } from '../../storage/lmdbEnv.js';
@@ -14,6 +14,28 @@ import { compact, entries, entry, hardState, plain, recoverInChild, snapshot, wi
 
 const OK = { kind: 'ok' };
 
+/** What recover() returns for a store holding exactly this (no torn tail cut off). */
+function holding(hard: HardState, snap: Snapshot | null, held: readonly Entry[]): RecoveredLog {
+  return { hardState: hard, snapshot: snap, entries: [...held], truncatedTornTail: false };
+}
+
+/** Runs `body` on a store opened in a fresh directory; closes the store `body` ends with. */
+async function withStore(body: (dir: string, store: LmdbLogStore) => Promise<LmdbLogStore>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const last = await body(dir, LmdbLogStore.open(dir));
+    await last.close();
+  });
+}
+
+/** Closes and reopens the store, and checks that it recovers `expected` (what was durable). */
+async function reopenedHolding(
+  t: ExecutionContext, at: { readonly dir: string; readonly store: LmdbLogStore }, expected: RecoveredLog,
+): Promise<LmdbLogStore> {
+  const again = await reopened(at.dir, at.store);
+  t.deepEqual(again.recover(), expected);
+  return again;
+}
+
 async function reopened(dir: string, store: LmdbLogStore): Promise<LmdbLogStore> {
   await store.close();
   return LmdbLogStore.open(dir);
@@ -22,7 +44,7 @@ async function reopened(dir: string, store: LmdbLogStore): Promise<LmdbLogStore>
 test('an empty store recovers the empty state', async (t) => {
   await withTempDir(async (dir) => {
     const store = LmdbLogStore.open(dir);
-    t.deepEqual(store.recover(), { hardState: { term: 0, vote: 0, commit: 0 }, snapshot: null, entries: [], truncatedTornTail: false });
+    t.deepEqual(store.recover(), holding({ term: 0, vote: 0, commit: 0 }, null, []));
     await store.close();
   });
 });
@@ -38,7 +60,7 @@ test('entries, hard state and bytes round-trip through a reopen', async (t) => {
     t.deepEqual(await write(store, { entries: written, hardState: hardState(2, 2, 3) }), OK);
     store = await reopened(dir, store);
     const recovered = store.recover();
-    t.deepEqual(recovered, { hardState: hardState(2, 2, 3), snapshot: null, entries: written, truncatedTornTail: false });
+    t.deepEqual(recovered, holding(hardState(2, 2, 3), null, written));
     if ('entries' in recovered) t.is(recovered.entries[0]?.data.constructor, Uint8Array);
     await store.close();
   });
@@ -50,9 +72,8 @@ test('a write at index i replaces the entries stored at i and after', async (t) 
     t.deepEqual(await write(store, { entries: entries(1, 5, 1), hardState: hardState(1, 2) }), OK);
     t.deepEqual(await write(store, { entries: entries(3, 4, 2), hardState: hardState(2, 2) }), OK);
     const want = [...entries(1, 2, 1), ...entries(3, 4, 2)];
-    t.deepEqual(store.recover(), { hardState: hardState(2, 2), snapshot: null, entries: want, truncatedTornTail: false });
-    store = await reopened(dir, store);
-    t.deepEqual(store.recover(), { hardState: hardState(2, 2), snapshot: null, entries: want, truncatedTornTail: false });
+    t.deepEqual(store.recover(), holding(hardState(2, 2), null, want));
+    store = await reopenedHolding(t, { dir, store }, holding(hardState(2, 2), null, want));
     // And appending after a reopen continues at the right place.
     t.deepEqual(await write(store, { entries: entries(5, 6, 2) }), OK);
     store = await reopened(dir, store);
@@ -63,34 +84,27 @@ test('a write at index i replaces the entries stored at i and after', async (t) 
 });
 
 test('a received snapshot replaces the whole log', async (t) => {
-  await withTempDir(async (dir) => {
-    let store = LmdbLogStore.open(dir);
+  await withStore(async (dir, store) => {
     await write(store, { entries: entries(1, 5, 1), hardState: hardState(1, 3) });
     t.deepEqual(await write(store, { snapshot: snapshot(4, 1), hardState: hardState(2, 4) }), OK);
-    t.deepEqual(store.recover(), { hardState: hardState(2, 4), snapshot: snapshot(4, 1), entries: [], truncatedTornTail: false });
+    t.deepEqual(store.recover(), holding(hardState(2, 4), snapshot(4, 1), []));
     // A snapshot ahead of the log, with entries in the same write.
     t.deepEqual(await write(store, { snapshot: snapshot(20, 3), entries: entries(21, 22, 3), hardState: hardState(3, 20) }), OK);
-    store = await reopened(dir, store);
-    t.deepEqual(store.recover(), { hardState: hardState(3, 20), snapshot: snapshot(20, 3), entries: entries(21, 22, 3), truncatedTornTail: false });
-    await store.close();
+    return reopenedHolding(t, { dir, store }, holding(hardState(3, 20), snapshot(20, 3), entries(21, 22, 3)));
   });
 });
 
 test('compaction saves the snapshot, drops entries up to it and keeps later ones', async (t) => {
-  await withTempDir(async (dir) => {
-    let store = LmdbLogStore.open(dir);
+  await withStore(async (dir, store) => {
     await write(store, { entries: entries(1, 10, 1), hardState: hardState(1, 8) });
     t.deepEqual(await compact(store, snapshot(6, 1)), OK);
-    t.deepEqual(store.recover(), { hardState: hardState(1, 8), snapshot: snapshot(6, 1), entries: entries(7, 10, 1), truncatedTornTail: false });
+    t.deepEqual(store.recover(), holding(hardState(1, 8), snapshot(6, 1), entries(7, 10, 1)));
     store = await reopened(dir, store);
     t.deepEqual(await write(store, { entries: entries(11, 11, 1), hardState: hardState(1, 11) }), OK);
     t.deepEqual(await compact(store, snapshot(11, 1)), OK);
-    store = await reopened(dir, store);
-    t.deepEqual(store.recover(), { hardState: hardState(1, 11), snapshot: snapshot(11, 1), entries: [], truncatedTornTail: false });
+    store = await reopenedHolding(t, { dir, store }, holding(hardState(1, 11), snapshot(11, 1), []));
     t.deepEqual(await write(store, { entries: entries(12, 12, 2), hardState: hardState(2, 11) }), OK);
-    store = await reopened(dir, store);
-    t.deepEqual(store.recover(), { hardState: hardState(2, 11), snapshot: snapshot(11, 1), entries: entries(12, 12, 2), truncatedTornTail: false });
-    await store.close();
+    return reopenedHolding(t, { dir, store }, holding(hardState(2, 11), snapshot(11, 1), entries(12, 12, 2)));
   });
 });
 
@@ -103,7 +117,7 @@ test('done is called only once the write is committed: another process sees it f
         resolve(recoverInChild(dir));
       });
     });
-    t.deepEqual(seen, plain({ hardState: hardState(2, 2), snapshot: null, entries: [...entries(1, 2, 1), ...entries(3, 3, 2)], truncatedTornTail: false }));
+    t.deepEqual(seen, plain(holding(hardState(2, 2), null, [...entries(1, 2, 1), ...entries(3, 3, 2)])));
     // A write without mustSync is acknowledged at once, in the same event turn (nothing
     // waits for its commit), and stays in order: the next synced write covers it.
     let acknowledged = false;

@@ -4,7 +4,7 @@ import test from 'ava';
 import { NodeDriver, type StateMachine } from '../../core/node/driver.js';
 import type { Entry, Message } from '../../core/raft/types.js';
 import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
-import { TestRandom } from './harness.js';
+import { TestRandom } from '../raft/harness.js';
 
 class ListMachine implements StateMachine {
   items: string[] = [];

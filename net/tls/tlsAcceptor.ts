@@ -1,0 +1,102 @@
+// The server side of TLS connections on one port: handshake with the member's current
+// files, refuse what etcd refuses (no or an unverifiable client certificate where one
+// is required, a revoked one, one that fails the allowed CN/hostname rule), and hand
+// the decrypted socket on to whoever serves the port (the client listener's sniffer,
+// or the peer gRPC server).
+//
+// A tls.Server that never listens does the handshakes: raw sockets are given to it
+// as 'connection's, so node:tls verifies client certificates as on any TLS server.
+// Before each handshake the files are checked for changes (TlsMaterial.current) and a
+// change is installed with setSecureContext, so rotation needs no restart.
+//
+// ALPN: gRPC clients offer only "h2"; curl and browsers offer "h2" and "http/1.1". We
+// list "http/1.1" first, so an HTTP client is served HTTP/1.1 (/health, /metrics) and
+// a gRPC client still gets h2; after the handshake the bytes are sniffed as on a
+// plain port.
+
+import type { Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { verifiesClients, type LoadedTls, type TlsMaterial } from './material.js';
+import { refusalOf, type CertificateRules } from './peerRules.js';
+
+/** A client that has not finished its handshake within this time is dropped (a bound on half-open sockets). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface TlsAcceptorOptions {
+  readonly material: TlsMaterial;
+  readonly rules: CertificateRules;
+  /** The decrypted, verified connection. */
+  readonly onSecure: (socket: TLSSocket) => void;
+  /** A refused connection, with etcd's reason (for the member's log). */
+  readonly onRefused: (remote: string, reason: string) => void;
+}
+
+export class TlsAcceptor {
+  private readonly server: Server;
+  private installed: LoadedTls;
+
+  constructor(private readonly options: TlsAcceptorOptions) {
+    this.installed = options.material.current();
+    const requestCert = verifiesClients(options.material.files);
+    this.server = createServer({
+      ...this.installed.contextOptions,
+      requestCert,
+      // The verdict is ours to act on (admit), so that a refusal is logged with its reason.
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1', 'h2'],
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    }, (socket) => { this.admit(socket); });
+    this.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      this.options.onRefused(remoteOf(socket), error.message);
+      socket.destroy();
+    });
+  }
+
+  /** Takes a raw TCP connection; it ends up handed to onSecure, or destroyed and reported. */
+  accept(raw: Socket): void {
+    try {
+      const loaded = this.options.material.current();
+      if (loaded !== this.installed) {
+        this.server.setSecureContext(loaded.contextOptions);
+        this.installed = loaded;
+      }
+    } catch (error) {
+      // etcd fails the handshake when its files cannot be read; the old ones are not served.
+      this.options.onRefused(remoteOf(raw), (error as Error).message);
+      raw.destroy();
+      return;
+    }
+    this.server.emit('connection', raw);
+  }
+
+  private admit(socket: TLSSocket): void {
+    if (!verifiesClients(this.options.material.files)) {
+      this.options.onSecure(socket);
+      return;
+    }
+    if (!socket.authorized) {
+      const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+      this.options.onRefused(remoteOf(socket), presented ? unverifiedReason(socket.authorizationError) : "tls: client didn't provide a certificate");
+      socket.destroy();
+      return;
+    }
+    const reason = refusalOf(socket.getPeerCertificate(true), this.options.rules, this.installed.revoked);
+    if (reason !== null) {
+      this.options.onRefused(remoteOf(socket), reason);
+      socket.destroy();
+      return;
+    }
+    this.options.onSecure(socket);
+  }
+}
+
+/** Go's texts (as etcd logs them) for node's verification codes. */
+function unverifiedReason(code: Error | null | undefined): string {
+  const name = code === null || code === undefined ? '' : String(code);
+  if (name === 'CERT_HAS_EXPIRED' || name === 'CERT_NOT_YET_VALID') return "tls: failed to verify client's certificate: x509: certificate has expired or is not yet valid";
+  return `tls: failed to verify client's certificate: x509: certificate signed by unknown authority (${name})`;
+}
+
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
