@@ -56,125 +56,157 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --bug NAME        plant a bug in the core (${BUG_NAMES.join(', ')}); repeatable
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})`;
 
-function integer(text: string, name: string, min: number, max: number): number | string {
-  if (!/^[0-9]+$/.test(text)) return `${name} must be an integer, got '${text}'`;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    return `${name} must be between ${min} and ${max}, got ${text}`;
+/** What the parser has read so far: a CliOptions under construction. */
+interface Draft {
+  seedFirst: number | null;
+  seedLast: number | null;
+  range: boolean;
+  nodes: number;
+  timeMs: number;
+  faults: FaultMode;
+  workload: WorkloadMode;
+  history: string | null;
+  watches: string | null;
+  json: boolean;
+  trace: string | null;
+  livenessMs: number;
+  help: boolean;
+  readonly bugs: BugName[];
+}
+
+/** Reads a flag's value into the draft; an error text when the value is bad, else null. */
+type ReadValue = (draft: Draft, value: string) => string | null;
+
+/** An integer flag's bounds and where its value goes. */
+interface IntegerFlag {
+  readonly flag: string;
+  readonly min: number;
+  readonly max: number;
+  readonly set: (draft: Draft, value: number) => void;
+}
+
+function integerFlag(spec: IntegerFlag): ReadValue {
+  return (draft, text) => {
+    if (!/^[0-9]+$/.test(text)) return `${spec.flag} must be an integer, got '${text}'`;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
+      return `${spec.flag} must be between ${spec.min} and ${spec.max}, got ${text}`;
+    }
+    spec.set(draft, value);
+    return null;
+  };
+}
+
+function readSeed(draft: Draft, value: string): string | null {
+  if (draft.seedFirst !== null) return 'give one of --seed or --seeds, once';
+  const seed = parseSeed(value);
+  if (seed === null) return `--seed must be a decimal integer below 2^53 or a 40-hex-digit git hash, got '${value}'`;
+  draft.seedFirst = seed;
+  draft.seedLast = seed;
+  return null;
+}
+
+function readSeeds(draft: Draft, value: string): string | null {
+  if (draft.seedFirst !== null) return 'give one of --seed or --seeds, once';
+  const match = /^([0-9]+)\.\.([0-9]+)$/.exec(value);
+  if (match === null) return `--seeds must look like A..B (e.g. 1..100), got '${value}'`;
+  const first = parseSeed(match[1] ?? '');
+  const last = parseSeed(match[2] ?? '');
+  if (first === null || last === null) return `--seeds bounds must be integers below 2^53, got '${value}'`;
+  if (last < first) return `--seeds range is empty: ${first} > ${last}`;
+  if (last - first + 1 > LIMITS.seedsMax) return `--seeds covers more than ${LIMITS.seedsMax} seeds`;
+  draft.seedFirst = first;
+  draft.seedLast = last;
+  draft.range = true;
+  return null;
+}
+
+function readBug(draft: Draft, value: string): string | null {
+  const bug = BUG_NAMES.find((name) => name === value);
+  if (bug === undefined) return `--bug must be one of ${BUG_NAMES.join(', ')}, got '${value}'`;
+  if (!draft.bugs.includes(bug)) draft.bugs.push(bug);
+  return null;
+}
+
+/** The flags that take a value (the next argument, which must not start with `--`). A Map: no prototype keys. */
+const VALUE_FLAGS = new Map<string, ReadValue>([
+  ['--seed', readSeed],
+  ['--seeds', readSeeds],
+  ['--nodes', integerFlag({ flag: '--nodes', min: 1, max: LIMITS.nodesMax, set: (d, n) => { d.nodes = n; } })],
+  ['--time-ms', integerFlag({ flag: '--time-ms', min: 1, max: LIMITS.timeMsMax, set: (d, t) => { d.timeMs = t; } })],
+  ['--liveness-ms', integerFlag({ flag: '--liveness-ms', min: 1, max: LIMITS.timeMsMax, set: (d, t) => { d.livenessMs = t; } })],
+  ['--faults', (d, value) => {
+    if (value !== 'none' && value !== 'swarm') return `--faults must be 'none' or 'swarm', got '${value}'`;
+    d.faults = value;
+    return null;
+  }],
+  ['--workload', (d, value) => {
+    if (value !== 'none' && value !== 'kv') return `--workload must be 'none' or 'kv', got '${value}'`;
+    d.workload = value;
+    return null;
+  }],
+  ['--trace', (d, value) => { d.trace = value; return null; }],
+  ['--history', (d, value) => { d.history = value; return null; }],
+  ['--watches', (d, value) => { d.watches = value; return null; }],
+  ['--bug', readBug],
+]);
+
+/** The flags that take no value. */
+const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
+  ['--json', (d) => { d.json = true; }],
+  ['--help', (d) => { d.help = true; }],
+  ['-h', (d) => { d.help = true; }],
+]);
+
+function emptyDraft(): Draft {
+  return {
+    seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, help: false, bugs: [],
+  };
+}
+
+/** Reads every flag into the draft, in order; the first error text, or null. */
+function readFlags(argv: readonly string[], draft: Draft): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? '';
+    const readValue = VALUE_FLAGS.get(flag);
+    if (readValue !== undefined) {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) return `${flag} needs a value`;
+      i++;
+      const error = readValue(draft, value);
+      if (error !== null) return error;
+      continue;
+    }
+    const readSwitch = SWITCH_FLAGS.get(flag);
+    if (readSwitch === undefined) return `unknown option '${flag}'`;
+    readSwitch(draft);
   }
-  return value;
+  return null;
+}
+
+/** The rules between flags, once all are read. */
+function combinationError(draft: Draft): string | null {
+  const { range, trace, history, watches, workload } = draft;
+  if (trace !== null && range) return '--trace writes one run: use it with --seed, not --seeds';
+  if (history !== null && range) return '--history writes one run: use it with --seed, not --seeds';
+  if (history !== null && workload !== 'kv') return '--history needs --workload kv';
+  if (watches !== null && range) return '--watches writes one run: use it with --seed, not --seeds';
+  if (watches !== null && workload !== 'kv') return '--watches needs --workload kv';
+  return null;
 }
 
 export function parseArgs(argv: readonly string[]): Parsed {
-  let seedFirst: number | null = null;
-  let seedLast: number | null = null;
-  let range = false;
-  let nodes = 3;
-  let timeMs = 10_000;
-  let faults: FaultMode = 'swarm';
-  let workload: WorkloadMode = 'kv';
-  let history: string | null = null;
-  let watches: string | null = null;
-  let json = false;
-  let trace: string | null = null;
-  let livenessMs = DEFAULT_LIVENESS_TIMEOUT_MS;
-  let help = false;
-  const bugs: BugName[] = [];
+  const draft = emptyDraft();
   const fail = (error: string): Parsed => ({ ok: false, error });
-
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] ?? '';
-    const takesValue = ['--seed', '--seeds', '--nodes', '--time-ms', '--faults', '--trace', '--bug', '--liveness-ms', '--workload', '--history', '--watches'].includes(flag);
-    const value = argv[i + 1];
-    if (takesValue) {
-      if (value === undefined || value.startsWith('--')) return fail(`${flag} needs a value`);
-      i++;
-    }
-    switch (flag) {
-      case '--seed': {
-        if (seedFirst !== null) return fail('give one of --seed or --seeds, once');
-        const seed = parseSeed(value ?? '');
-        if (seed === null) return fail(`--seed must be a decimal integer below 2^53 or a 40-hex-digit git hash, got '${value ?? ''}'`);
-        seedFirst = seed;
-        seedLast = seed;
-        break;
-      }
-      case '--seeds': {
-        if (seedFirst !== null) return fail('give one of --seed or --seeds, once');
-        const match = /^([0-9]+)\.\.([0-9]+)$/.exec(value ?? '');
-        if (match === null) return fail(`--seeds must look like A..B (e.g. 1..100), got '${value ?? ''}'`);
-        const first = parseSeed(match[1] ?? '');
-        const last = parseSeed(match[2] ?? '');
-        if (first === null || last === null) return fail(`--seeds bounds must be integers below 2^53, got '${value ?? ''}'`);
-        if (last < first) return fail(`--seeds range is empty: ${first} > ${last}`);
-        if (last - first + 1 > LIMITS.seedsMax) return fail(`--seeds covers more than ${LIMITS.seedsMax} seeds`);
-        seedFirst = first;
-        seedLast = last;
-        range = true;
-        break;
-      }
-      case '--nodes': {
-        const n = integer(value ?? '', '--nodes', 1, LIMITS.nodesMax);
-        if (typeof n === 'string') return fail(n);
-        nodes = n;
-        break;
-      }
-      case '--time-ms': {
-        const t = integer(value ?? '', '--time-ms', 1, LIMITS.timeMsMax);
-        if (typeof t === 'string') return fail(t);
-        timeMs = t;
-        break;
-      }
-      case '--liveness-ms': {
-        const t = integer(value ?? '', '--liveness-ms', 1, LIMITS.timeMsMax);
-        if (typeof t === 'string') return fail(t);
-        livenessMs = t;
-        break;
-      }
-      case '--faults':
-        if (value !== 'none' && value !== 'swarm') return fail(`--faults must be 'none' or 'swarm', got '${value ?? ''}'`);
-        faults = value;
-        break;
-      case '--trace':
-        trace = value ?? null;
-        break;
-      case '--workload':
-        if (value !== 'none' && value !== 'kv') return fail(`--workload must be 'none' or 'kv', got '${value ?? ''}'`);
-        workload = value;
-        break;
-      case '--history':
-        history = value ?? null;
-        break;
-      case '--watches':
-        watches = value ?? null;
-        break;
-      case '--bug': {
-        const bug = BUG_NAMES.find((name) => name === value);
-        if (bug === undefined) return fail(`--bug must be one of ${BUG_NAMES.join(', ')}, got '${value ?? ''}'`);
-        if (!bugs.includes(bug)) bugs.push(bug);
-        break;
-      }
-      case '--json':
-        json = true;
-        break;
-      case '--help':
-      case '-h':
-        help = true;
-        break;
-      default:
-        return fail(`unknown option '${flag}'`);
-    }
-  }
-  if (help) {
-    return { ok: true, options: { seedFirst: 0, seedLast: 0, range: false, nodes, timeMs, faults, workload, history, watches, json, trace, bugs, livenessMs, help } };
-  }
+  const flagError = readFlags(argv, draft);
+  if (flagError !== null) return fail(flagError);
+  const { seedFirst, seedLast, ...rest } = draft;
+  // --help prints the usage whatever else is missing (but not past a bad flag).
+  if (draft.help) return { ok: true, options: { ...rest, seedFirst: 0, seedLast: 0, range: false } };
   if (seedFirst === null || seedLast === null) return fail('give --seed S or --seeds A..B');
-  if (trace !== null && range) return fail('--trace writes one run: use it with --seed, not --seeds');
-  if (history !== null && range) return fail('--history writes one run: use it with --seed, not --seeds');
-  if (history !== null && workload !== 'kv') return fail('--history needs --workload kv');
-  if (watches !== null && range) return fail('--watches writes one run: use it with --seed, not --seeds');
-  if (watches !== null && workload !== 'kv') return fail('--watches needs --workload kv');
-  return { ok: true, options: { seedFirst, seedLast, range, nodes, timeMs, faults, workload, history, watches, json, trace, bugs, livenessMs, help } };
+  const error = combinationError(draft);
+  return error === null ? { ok: true, options: { ...rest, seedFirst, seedLast } } : fail(error);
 }
 
 export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {

@@ -91,93 +91,135 @@ function median(sorted: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : Math.round(((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
 }
 
-function many(options: CliOptions): number {
-  const total = options.seedLast - options.seedFirst + 1;
-  const tty = process.stderr.isTTY;
-  const failing: RunResult[] = [];
-  const rates: number[] = [];
-  let violations = 0;
-  let stuck = 0;
-  const verdicts = { ok: 0, illegal: 0, unknown: 0 };
-  const watchVerdicts = new Map<string, number>();
-  const serializableVerdicts = new Map<string, number>();
-  let expiries = 0;
-  let opsOk = 0;
-  let opsUnknown = 0;
-  let events = 0;
-  let simMs = 0;
-  let wallMs = 0;
-  for (let seed = options.seedFirst; seed <= options.seedLast; seed++) {
-    const result = runOne(options, seed, null);
-    rates.push(result.events_per_s);
-    events += result.events;
-    simMs += result.sim_ms;
-    wallMs += result.wall_ms;
-    if (result.violations.length > 0) violations++;
-    if (result.liveness === 'stuck') stuck++;
-    if (result.kv !== undefined) {
-      verdicts[result.kv.linearizable]++;
-      watchVerdicts.set(result.kv.watch, (watchVerdicts.get(result.kv.watch) ?? 0) + 1);
-      serializableVerdicts.set(result.kv.serializable, (serializableVerdicts.get(result.kv.serializable) ?? 0) + 1);
-      expiries += result.kv.lease_expiries;
-      opsOk += result.kv.ops_ok;
-      opsUnknown += result.kv.ops_unknown;
-    }
-    if (!passed(result)) failing.push(result);
-    if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
-    if (tty) {
-      const done = seed - options.seedFirst + 1;
-      const width = 30;
-      const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${failing.length} failing `);
-    }
+/** What a `--seeds` run adds up over its seeds. */
+interface Tally {
+  readonly failing: RunResult[];
+  readonly rates: number[];
+  violations: number;
+  stuck: number;
+  readonly verdicts: { ok: number; illegal: number; unknown: number };
+  readonly watchVerdicts: Map<string, number>;
+  readonly serializableVerdicts: Map<string, number>;
+  expiries: number;
+  opsOk: number;
+  opsUnknown: number;
+  events: number;
+  simMs: number;
+  wallMs: number;
+}
+
+function emptyTally(): Tally {
+  return {
+    failing: [], rates: [], violations: 0, stuck: 0, verdicts: { ok: 0, illegal: 0, unknown: 0 },
+    watchVerdicts: new Map(), serializableVerdicts: new Map(), expiries: 0, opsOk: 0, opsUnknown: 0, events: 0, simMs: 0, wallMs: 0,
+  };
+}
+
+function count(counts: Map<string, number>, verdict: string): void {
+  counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
+}
+
+function addResult(tally: Tally, result: RunResult): void {
+  tally.rates.push(result.events_per_s);
+  tally.events += result.events;
+  tally.simMs += result.sim_ms;
+  tally.wallMs += result.wall_ms;
+  if (result.violations.length > 0) tally.violations++;
+  if (result.liveness === 'stuck') tally.stuck++;
+  if (result.kv !== undefined) {
+    tally.verdicts[result.kv.linearizable]++;
+    count(tally.watchVerdicts, result.kv.watch);
+    count(tally.serializableVerdicts, result.kv.serializable);
+    tally.expiries += result.kv.lease_expiries;
+    tally.opsOk += result.kv.ops_ok;
+    tally.opsUnknown += result.kv.ops_unknown;
   }
-  if (tty) process.stderr.write('\n');
-  rates.sort((a, b) => a - b);
-  const summary = {
+  if (!passed(result)) tally.failing.push(result);
+}
+
+/** A progress bar on a terminal's stderr (never in a pipe: CI logs stay clean). */
+function showProgress({ done, total, failing }: { readonly done: number; readonly total: number; readonly failing: number }): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${failing} failing `);
+}
+
+/** The figures the text summary takes from the JSON one. */
+interface SummaryFigures {
+  readonly passed: number;
+  readonly events_per_s: { readonly min: number; readonly median: number; readonly max: number };
+  readonly sim_s_per_wall_s: number;
+}
+
+/** The `--json` summary line (its field order is what scripts read). */
+function summaryOf(options: CliOptions, tally: Tally): SummaryFigures & Readonly<Record<string, unknown>> {
+  const total = options.seedLast - options.seedFirst + 1;
+  const { failing, rates, simMs, wallMs } = tally;
+  return {
     summary: true,
     seeds: total,
     first: options.seedFirst,
     last: options.seedLast,
     passed: total - failing.length,
-    violations,
-    stuck,
-    events,
+    violations: tally.violations,
+    stuck: tally.stuck,
+    events: tally.events,
     sim_ms: Math.round(simMs),
     wall_ms: Math.round(wallMs),
     events_per_s: { min: rates[0] ?? 0, median: median(rates), max: rates[rates.length - 1] ?? 0 },
     sim_s_per_wall_s: wallMs > 0 ? Math.round((simMs / wallMs) * 10) / 10 : 0,
     ...(options.workload === 'kv'
       ? {
-        linearizable: verdicts, watch: Object.fromEntries(watchVerdicts), serializable: Object.fromEntries(serializableVerdicts),
-        ops_ok: opsOk, ops_unknown: opsUnknown, lease_expiries: expiries,
+        linearizable: tally.verdicts, watch: Object.fromEntries(tally.watchVerdicts), serializable: Object.fromEntries(tally.serializableVerdicts),
+        ops_ok: tally.opsOk, ops_unknown: tally.opsUnknown, lease_expiries: tally.expiries,
       }
       : {}),
     failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
   };
-  if (options.json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
-  } else {
-    const out = [
-      `${total} seeds (${options.seedFirst}..${options.seedLast}), ${options.nodes} nodes, ${options.timeMs} ms, faults ${options.faults}` +
-        (options.bugs.length > 0 ? `, bugs ${options.bugs.join(',')}` : ''),
-      `passed ${summary.passed}, with violations ${violations}, stuck ${stuck}`,
-      ...(options.workload === 'kv'
-        ? [`kv: linearizable ok ${verdicts.ok}, illegal ${verdicts.illegal}, unknown ${verdicts.unknown}; ` +
-          `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${opsUnknown} unknown`,
-          `watch: ${[...watchVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ` +
-          `serializable reads: ${[...serializableVerdicts].map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; ${expiries} lease expiries`]
-        : []),
-      `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
-        `${summary.sim_s_per_wall_s} simulated s per wall s`,
-    ];
-    for (const r of failing) {
-      const why = r.violations[0] === undefined ? `liveness ${r.liveness}` : `${r.violations[0].kind}: ${r.violations[0].detail}`;
-      out.push(`seed ${r.seed} FAILED (${why})`, `  reproduce: ${reproduce(options, r.seed)}`);
-    }
-    process.stdout.write(out.join('\n') + '\n');
+}
+
+function kvSummaryLines(tally: Tally, total: number): string[] {
+  const { verdicts, opsOk } = tally;
+  const listed = (counts: Map<string, number>): string => [...counts].map(([verdict, n]) => `${verdict} ${n}`).join(', ');
+  return [`kv: linearizable ok ${verdicts.ok}, illegal ${verdicts.illegal}, unknown ${verdicts.unknown}; ` +
+    `${opsOk} ok ops (${Math.round(opsOk / total)} per seed), ${tally.opsUnknown} unknown`,
+  `watch: ${listed(tally.watchVerdicts)}; ` +
+    `serializable reads: ${listed(tally.serializableVerdicts)}; ${tally.expiries} lease expiries`];
+}
+
+/** The summary for humans: totals, then each failing seed with its reproduce command. */
+function summaryText(options: CliOptions, tally: Tally, summary: SummaryFigures): string {
+  const total = options.seedLast - options.seedFirst + 1;
+  const out = [
+    `${total} seeds (${options.seedFirst}..${options.seedLast}), ${options.nodes} nodes, ${options.timeMs} ms, faults ${options.faults}` +
+      (options.bugs.length > 0 ? `, bugs ${options.bugs.join(',')}` : ''),
+    `passed ${summary.passed}, with violations ${tally.violations}, stuck ${tally.stuck}`,
+    ...(options.workload === 'kv' ? kvSummaryLines(tally, total) : []),
+    `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
+      `${summary.sim_s_per_wall_s} simulated s per wall s`,
+  ];
+  for (const r of tally.failing) {
+    const why = r.violations[0] === undefined ? `liveness ${r.liveness}` : `${r.violations[0].kind}: ${r.violations[0].detail}`;
+    out.push(`seed ${r.seed} FAILED (${why})`, `  reproduce: ${reproduce(options, r.seed)}`);
   }
-  return failing.length === 0 ? 0 : 1;
+  return out.join('\n') + '\n';
+}
+
+function many(options: CliOptions): number {
+  const total = options.seedLast - options.seedFirst + 1;
+  const tty = process.stderr.isTTY;
+  const tally = emptyTally();
+  for (let seed = options.seedFirst; seed <= options.seedLast; seed++) {
+    const result = runOne(options, seed, null);
+    addResult(tally, result);
+    if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
+    if (tty) showProgress({ done: seed - options.seedFirst + 1, total, failing: tally.failing.length });
+  }
+  if (tty) process.stderr.write('\n');
+  tally.rates.sort((a, b) => a - b);
+  const summary = summaryOf(options, tally);
+  process.stdout.write(options.json ? JSON.stringify(summary) + '\n' : summaryText(options, tally, summary));
+  return tally.failing.length === 0 ? 0 : 1;
 }
 
 function main(argv: readonly string[]): number {

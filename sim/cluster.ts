@@ -50,11 +50,18 @@ function isUp(member: SimMember): boolean {
   return member.state === 'up';
 }
 
+/** A ReadIndex read that member `id` released: its request context and the index it is served at. */
+export interface ReadReady {
+  readonly id: NodeId;
+  readonly context: string;
+  readonly index: number;
+}
+
 export interface ClusterHooks {
   onApplied(id: NodeId, entry: Entry): void;
   /** Every message a member sends (before the network decides its fate). */
   onSend(message: Message): void;
-  onReadReady(id: NodeId, context: string, index: number): void;
+  onReadReady(read: ReadReady): void;
   /** With `etcd`: a member started an EtcdServer (before it applies anything). */
   onServer?(id: NodeId, server: EtcdServer): void;
 }
@@ -78,13 +85,6 @@ export interface ClusterOptions {
 export const SIM_CLUSTER_ID = 0x7e51;
 /** How often simulated EtcdServers send watchers their progress notifications, ms. */
 export const WATCH_PROGRESS_NOTIFY_MS = 500;
-
-/** What every client workload and fault injector is built from. */
-export interface SimParts {
-  readonly scheduler: Scheduler;
-  readonly random: SimRandom;
-  readonly cluster: Cluster;
-}
 
 export class Cluster {
   readonly members = new Map<NodeId, SimMember>();
@@ -170,7 +170,7 @@ export class Cluster {
     member.incarnation++;
     member.disk.crash();
     member.state = 'down';
-    this.checker.onCrash(id, member.disk.durableHardState().commit, member.disk.durableLastIndex());
+    this.checker.onCrash({ id, durableCommit: member.disk.durableHardState().commit, durableLastIndex: member.disk.durableLastIndex() });
   }
 
   /**
@@ -181,12 +181,12 @@ export class Cluster {
     const member = this.member(id);
     if (member.state !== 'down') return member.state !== 'refused';
     const stateMachine = new HashChainMachine({
-      onChain: (index, chain) => { this.checker.onChain(id, index, chain); },
-      onRestore: (lastIndex, chain) => { this.checker.onRestore(id, lastIndex, chain); },
+      onChain: (index, chain) => { this.checker.onChain({ id, index, chain }); },
+      onRestore: (lastIndex, chain) => { this.checker.onRestore({ id, lastIndex, chain }); },
     });
     const observer: DriverObserver = {
       onApplied: (entry) => { this.checker.onApplied(id, entry); this.options.hooks.onApplied(id, entry); },
-      onReadReady: (context, index) => { this.options.hooks.onReadReady(id, context, index); },
+      onReadReady: (context, index) => { this.options.hooks.onReadReady({ id, context, index }); },
       onFatal: (reason) => { this.onFatal(member, reason); },
     };
     const transport = this.network.transportFor(id);
@@ -226,7 +226,7 @@ export class Cluster {
       const server = EtcdServer.start(serverConfig, { ...ports, clock: member.clock }, {
         ...observer,
         // The checker's applied-order check must know when a snapshot replaced the state.
-        onRestore: () => { this.checker.onRestore(id, 0, 0); },
+        onRestore: () => { this.checker.onRestore({ id, lastIndex: 0, chain: 0 }); },
       });
       if (server instanceof EtcdServer) {
         member.server = server;

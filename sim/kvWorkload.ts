@@ -30,15 +30,15 @@
 import { isEtcdError, type EtcdError } from '../core/errors.js';
 import { fromKey, toKey } from '../core/mvcc/keys.js';
 import type {
-  CompactionResponse, Compare as CoreCompare, DeleteRangeResponse, KeyValue as CoreKeyValue, PutResponse, RangeResponse,
-  RequestOp as CoreRequestOp, TxnResponse,
+  CompactionResponse, DeleteRangeResponse, KeyValue as CoreKeyValue, PutResponse, RangeResponse,
+  RequestOp as CoreRequestOp, TxnRequest as CoreTxnRequest, TxnResponse,
 } from '../core/mvcc/types.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../core/server/server.js';
 import type { NodeId } from '../core/raft/types.js';
-import type { EtcdRequest, EtcdResponse, Json, RequestOp } from '../jepsen-like/etcd/types.js';
-import type { Cluster, SimMember, SimParts } from './cluster.js';
+import type { EtcdRequest, EtcdResponse, Json, RequestOp, TxnRequest } from '../jepsen-like/etcd/types.js';
+import type { SimMember } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
 import type { StaleRead } from './staleReads.js';
 import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
@@ -147,7 +147,7 @@ export interface KvWorkloadSetup extends SimParts {
   readonly options: KvWorkloadOptions;
 }
 
-export class KvWorkload {
+export class KvWorkload extends SimActor {
   readonly records: KvRecord[] = [];
   ok = 0;
   failed = 0;
@@ -184,15 +184,10 @@ export class KvWorkload {
   readonly keeper: LeaseKeeper;
 
   readonly options: KvWorkloadOptions;
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
 
   constructor(setup: KvWorkloadSetup) {
+    super(setup);
     const { scheduler, random, cluster, options } = setup;
-    this.scheduler = scheduler;
-    this.random = random;
-    this.cluster = cluster;
     this.options = options;
     for (let k = 0; k < options.keys; k++) this.keyNames.push(`k${k}`);
     this.keeper = new LeaseKeeper({ scheduler, random, cluster, record: (op) => { this.recordServerOp(op); } });
@@ -307,7 +302,9 @@ export class KvWorkload {
     let servedBy: EtcdServer | null = null;
     const reply: Reply<T> = (answer) => {
       if (record.outcome !== 'pending') return; // the client gave up already
-      if (!isEtcdError(answer)) this.observeRevision(client, servedBy, record, call.staleKey !== undefined, answer.header.revision);
+      if (!isEtcdError(answer)) {
+        this.observeRevision({ client, server: servedBy, record, stale: call.staleKey !== undefined, revision: answer.header.revision });
+      }
       if (isEtcdError(answer)) {
         const decided = DECIDED_ERRORS.get(answer.name);
         if (decided !== undefined) this.settle(record, 'ok', { error: decided });
@@ -339,8 +336,11 @@ export class KvWorkload {
   /**
    * The monotonic rule for serializable reads: one server's store only moves forward, so
    * a stale get must report at least every revision that server reported to this client.
+   * `revision` is the header revision of `record`'s answer from `server` (null: none answered).
    */
-  private observeRevision(client: Client, server: EtcdServer | null, record: KvRecord, stale: boolean, revision: number): void {
+  private observeRevision({ client, server, record, stale, revision }: {
+    readonly client: Client; readonly server: EtcdServer | null; readonly record: KvRecord; readonly stale: boolean; readonly revision: number;
+  }): void {
     if (server === null) return;
     if (client.seenServer !== server) {
       client.seenServer = server;
@@ -518,12 +518,12 @@ export class KvWorkload {
       deleteB ? { deleteRange: { key: fromKey(b), prevKv: true } } : { put: { key: fromKey(b), value: fromKey(vb), prevKv: true } },
       { range: { key: fromKey('k'), rangeEnd: fromKey('l') } },
     ];
-    return this.txn(
-      [{ key: a, target: 'version', result: '=', value: version }],
-      [{ key: fromKey(a), target: 'version', version, result: 'equal' }],
-      success, coreSuccess,
-      [{ type: 'range', key: a }], [{ range: { key: fromKey(a) } }],
-    );
+    return this.txn({
+      recorded: { type: 'txn', compare: [{ key: a, target: 'version', result: '=', value: version }], success, failure: [{ type: 'range', key: a }] },
+      sent: {
+        compare: [{ key: fromKey(a), target: 'version', version, result: 'equal' }], success: coreSuccess, failure: [{ range: { key: fromKey(a) } }],
+      },
+    });
   }
 
   /** Compare-and-swap on mod_revision: put if the key's mod revision is still the one we saw. */
@@ -531,23 +531,25 @@ export class KvWorkload {
     const key = this.key();
     const mod = this.lastMod.get(key) ?? 0;
     const value = this.value();
-    return this.txn(
-      [{ key, target: 'mod', result: '=', value: mod }],
-      [{ key: fromKey(key), target: 'mod', modRevision: mod, result: 'equal' }],
-      [{ type: 'put', key, value, prevKv: true }], [{ put: { key: fromKey(key), value: fromKey(value), prevKv: true } }],
-      [{ type: 'range', key }], [{ range: { key: fromKey(key) } }],
-    );
+    return this.txn({
+      recorded: {
+        type: 'txn', compare: [{ key, target: 'mod', result: '=', value: mod }],
+        success: [{ type: 'put', key, value, prevKv: true }], failure: [{ type: 'range', key }],
+      },
+      sent: {
+        compare: [{ key: fromKey(key), target: 'mod', modRevision: mod, result: 'equal' }],
+        success: [{ put: { key: fromKey(key), value: fromKey(value), prevKv: true } }], failure: [{ range: { key: fromKey(key) } }],
+      },
+    });
   }
 
-  private txn(
-    compare: { key: string; target: 'version' | 'mod'; result: '='; value: number }[], coreCompare: CoreCompare[],
-    success: RequestOp[], coreSuccess: CoreRequestOp[], failure: RequestOp[], coreFailure: CoreRequestOp[],
-  ): KvCall<TxnResponse> {
+  /** A txn: `recorded` as the history has it (the checker's model), `sent` as the server takes it (the same ops in the core's terms). */
+  private txn({ recorded, sent }: { readonly recorded: TxnRequest; readonly sent: CoreTxnRequest }): KvCall<TxnResponse> {
     return {
-      request: { type: 'txn', compare, success, failure },
+      request: recorded,
       readOnly: false,
       leases: [],
-      send: (m, reply) => { m.server?.txn({ compare: coreCompare, success: coreSuccess, failure: coreFailure }, reply); },
+      send: (m, reply) => { m.server?.txn(sent, reply); },
       response: (r) => {
         this.learn(r.header.revision, []);
         const responses = r.responses.map((op): Json => {

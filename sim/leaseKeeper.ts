@@ -23,9 +23,8 @@ import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
 import { decodeEnvelope } from '../core/server/requests.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
-import type { Cluster, SimMember, SimParts } from './cluster.js';
-import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { SimMember } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 
 /** An op the cluster made on its own, for the history. */
 export interface ServerOp {
@@ -60,7 +59,7 @@ export interface LeaseKeeperSetup extends SimParts {
   readonly record: (op: ServerOp) => void;
 }
 
-export class LeaseKeeper {
+export class LeaseKeeper extends SimActor {
   private readonly leases = new Map<number, ShortLease>();
   /** Each server's store revision after the last entry it applied (to tell whether a revoke wrote). */
   private readonly revisionAfter = new Map<EtcdServer, number>();
@@ -68,15 +67,10 @@ export class LeaseKeeper {
   expiries = 0;
   keepAlives = 0;
 
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
   private readonly record: (op: ServerOp) => void;
 
   constructor(setup: LeaseKeeperSetup) {
-    this.scheduler = setup.scheduler;
-    this.random = setup.random;
-    this.cluster = setup.cluster;
+    super(setup);
     this.record = setup.record;
   }
 

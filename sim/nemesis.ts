@@ -4,10 +4,9 @@
 // more than the shared PRNG must. `stop()` ends every chain (the liveness phase).
 
 import type { Message, NodeId } from '../core/raft/types.js';
-import type { Cluster, SimParts } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 import type { SimNetwork } from './network.js';
-import type { SimRandom } from './prng.js';
-import type { EventKind, Scheduler } from './scheduler.js';
+import type { EventKind } from './scheduler.js';
 import type { FaultOptions, PartitionMode, Recurring } from './swarm.js';
 
 export interface NemesisStats {
@@ -26,7 +25,7 @@ export interface NemesisSetup extends SimParts {
   readonly faults: FaultOptions;
 }
 
-export class Nemesis {
+export class Nemesis extends SimActor {
   readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0 };
   private active = false;
   private partitioned = false;
@@ -34,16 +33,11 @@ export class Nemesis {
   /** Bit rot hits one member only, so that a quorum of good disks always remains. */
   private readonly rotVictim: NodeId;
 
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
   private readonly network: SimNetwork;
   private readonly faults: FaultOptions;
 
   constructor(setup: NemesisSetup) {
-    this.scheduler = setup.scheduler;
-    this.random = setup.random;
-    this.cluster = setup.cluster;
+    super(setup);
     this.network = setup.network;
     this.faults = setup.faults;
     this.ids = setup.cluster.ids;

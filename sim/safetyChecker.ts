@@ -58,6 +58,19 @@ interface EntryRecord {
   shared: boolean;
 }
 
+/** One look at a member after an event: who, what the checker remembered of it, its status now. */
+interface Look {
+  readonly id: NodeId;
+  readonly view: NodeView;
+  readonly status: Readonly<RaftView>;
+}
+
+/** A run of one log's entries, the first of them at index `first`. */
+interface LogSlice {
+  readonly entries: readonly Entry[];
+  readonly first: number;
+}
+
 /** Keys (index, term) pairs in one number; terms stay far below 2^20 in any run. */
 const TERM_SPACE = 1 << 20;
 
@@ -154,18 +167,18 @@ export class SafetyChecker {
       // read; after anything else, only what lies beyond the previous last entry.
       const scanFrom = Math.max(status.firstIndex,
         logMayChange ? Math.min(view.commit, hs.commit) : Math.min(view.lastIndex, status.lastIndex));
-      const tail = inspected.log(scanFrom);
-      this.checkLog(id, view, status, tail, scanFrom);
+      const look: Look = { id, view, status };
+      const tail: LogSlice = { entries: inspected.log(scanFrom), first: scanFrom };
+      this.checkLog(look, tail);
       if (hs.commit > view.commit) {
         const commitFrom = Math.max(status.firstIndex, view.commit);
-        const committed = commitFrom >= scanFrom ? tail : inspected.log(commitFrom, hs.commit);
-        const first = commitFrom >= scanFrom ? scanFrom : commitFrom;
+        const committed = commitFrom >= scanFrom ? tail : { entries: inspected.log(commitFrom, hs.commit), first: commitFrom };
         if (status.role === 'leader' && !becameLeader && this.options.ruleChecks !== false) {
-          this.checkCommitRule(id, status, committed, first);
+          this.checkCommitRule(look, committed);
         }
-        this.checkCommitted(id, view, status, committed, first, hs.commit);
+        this.checkCommitted(look, committed);
       }
-      if (becameLeader) this.checkLeaderCompleteness(id, status, inspected.log(status.firstIndex));
+      if (becameLeader) this.checkLeaderCompleteness(look, inspected.log(status.firstIndex));
     }
     view.commit = hs.commit;
     view.firstIndex = status.firstIndex;
@@ -236,7 +249,7 @@ export class SafetyChecker {
   }
 
   /** The state machine's chain after applying the non-empty entry at `index`. */
-  onChain(id: NodeId, index: number, chain: number): void {
+  onChain({ id, index, chain }: { readonly id: NodeId; readonly index: number; readonly chain: number }): void {
     const expected = this.chainAt[index];
     if (expected === undefined) {
       this.chainAt[index] = chain;
@@ -245,7 +258,8 @@ export class SafetyChecker {
     }
   }
 
-  onRestore(id: NodeId, lastIndex: number, chain: number): void {
+  /** Member `id` restored a snapshot that ends at `lastIndex` (0: none) with the state machine's `chain`. */
+  onRestore({ id, lastIndex, chain }: { readonly id: NodeId; readonly lastIndex: number; readonly chain: number }): void {
     this.viewOf(id).restoredSinceApply = true;
     if (lastIndex === 0) return;
     const expected = this.chainAt[lastIndex];
@@ -261,7 +275,9 @@ export class SafetyChecker {
    * contradicts nothing anyone holds. (Handing such an entry out before its term is
    * durable is caught by persistBeforeSend.)
    */
-  onCrash(id: NodeId, durableCommit: number, durableLastIndex: number): void {
+  onCrash({ id, durableCommit, durableLastIndex }: {
+    readonly id: NodeId; readonly durableCommit: number; readonly durableLastIndex: number;
+  }): void {
     const view = this.viewOf(id);
     const kept: number[] = [];
     for (const key of view.owned) {
@@ -289,7 +305,10 @@ export class SafetyChecker {
     view.lastApplied = -1;
   }
 
-  onReadServed(id: NodeId, index: number, committedWhenIssued: number): void {
+  /** Member `id` served a ReadIndex read at `index`; `committedWhenIssued` was the highest commit when it was asked. */
+  onReadServed({ id, index, committedWhenIssued }: {
+    readonly id: NodeId; readonly index: number; readonly committedWhenIssued: number;
+  }): void {
     if (index < committedWhenIssued) {
       this.report('staleRead', id, `ReadIndex read at index ${index}, but ${committedWhenIssued} was committed when it was issued`);
     }
@@ -338,7 +357,7 @@ export class SafetyChecker {
   }
 
   /** Log matching, entry by entry, for entries this member did not hold at the last check. */
-  private checkLog(id: NodeId, view: NodeView, status: Readonly<RaftView>, log: readonly Entry[], first: number): void {
+  private checkLog({ id, view, status }: Look, { entries: log, first }: LogSlice): void {
     const seen = view.seen;
     let prevTerm = -1;
     for (let k = 0; k < log.length; k++) {
@@ -388,8 +407,9 @@ export class SafetyChecker {
     return true;
   }
 
-  /** Newly committed entries agree with what anyone committed at those indexes. */
-  private checkCommitted(id: NodeId, view: NodeView, status: Readonly<RaftView>, log: readonly Entry[], first: number, commit: number): void {
+  /** Newly committed entries (up to the member's commit now) agree with what anyone committed at those indexes. */
+  private checkCommitted({ id, view, status }: Look, { entries: log, first }: LogSlice): void {
+    const commit = status.commit;
     const from = Math.max(view.commit + 1, first);
     for (let i = from; i <= commit; i++) {
       const entry = log[i - first];
@@ -408,7 +428,7 @@ export class SafetyChecker {
   }
 
   /** A leader commits by counting replicas only entries of its current term (§5.4.2). */
-  private checkCommitRule(id: NodeId, status: Readonly<RaftView>, log: readonly Entry[], first: number): void {
+  private checkCommitRule({ id, status }: Look, { entries: log, first }: LogSlice): void {
     const entry = log[status.commit - first];
     if (entry !== undefined && entry.term !== status.term) {
       this.report('commitRule', id,
@@ -421,7 +441,7 @@ export class SafetyChecker {
    * an earlier term. (A stale leader of an old term — e.g. a candidate resumed after a
    * pause — need not hold what later terms committed.)
    */
-  private checkLeaderCompleteness(id: NodeId, status: Readonly<RaftView>, log: readonly Entry[]): void {
+  private checkLeaderCompleteness({ id, status }: Look, log: readonly Entry[]): void {
     const first = status.firstIndex;
     for (let i = Math.max(first, 1); i <= this.committedMax; i++) {
       const seenIn = this.committedInTerm[i];

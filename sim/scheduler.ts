@@ -204,21 +204,16 @@ export class Scheduler {
 
   private push(time: number, seq: number, spec: EventSpec): void {
     if (this.size === this.times.length) this.grow();
-    const times = this.times;
-    const seqs = this.seqs;
-    const specs = this.specs;
     let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (this.before(parent, time, seq)) break;
-      times[i] = times[parent] ?? 0;
-      seqs[i] = seqs[parent] ?? 0;
-      specs[i] = specs[parent];
+      this.moveSlot(parent, i);
       i = parent;
     }
-    times[i] = time;
-    seqs[i] = seq;
-    specs[i] = spec;
+    this.times[i] = time;
+    this.seqs[i] = seq;
+    this.specs[i] = spec;
   }
 
   private pop(): void {
@@ -239,13 +234,18 @@ export class Scheduler {
       let child = left;
       if (right < n && this.before(right, times[left] ?? 0, seqs[left] ?? 0)) child = right;
       if (!this.before(child, time, seq)) break;
-      times[i] = times[child] ?? 0;
-      seqs[i] = seqs[child] ?? 0;
-      specs[i] = specs[child];
+      this.moveSlot(child, i);
       i = child;
     }
     times[i] = time;
     seqs[i] = seq;
     specs[i] = spec;
+  }
+
+  /** Heap slot `from`'s event moves to slot `to` (a sift step; `from` is overwritten next). */
+  private moveSlot(from: number, to: number): void {
+    this.times[to] = this.times[from] ?? 0;
+    this.seqs[to] = this.seqs[from] ?? 0;
+    this.specs[to] = this.specs[from];
   }
 }

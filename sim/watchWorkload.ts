@@ -26,9 +26,9 @@ import type { WatchResponse as CoreResponse } from '../core/watch/watchHub.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
 import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream, WatchViolation } from '../jepsen-like/watch/validate.js';
 import { validateWatches } from '../jepsen-like/watch/validate.js';
-import type { Cluster, SimMember, SimParts } from './cluster.js';
+import type { SimMember } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
 import type { WatchTruth } from './watchTruth.js';
 
 export interface WatchWorkloadOptions {
@@ -103,7 +103,7 @@ export interface WatchWorkloadSetup extends SimParts {
   readonly keyCount: number;
 }
 
-export class WatchWorkload {
+export class WatchWorkload extends SimActor {
   readonly streams: RecordedStream[] = [];
   /** The highest compact revision (Tern's) a member had when it sent a stream responses. */
   private compactRevisionSeen = 0;
@@ -111,15 +111,10 @@ export class WatchWorkload {
   private running = false;
 
   readonly options: WatchWorkloadOptions;
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
   private readonly truth: WatchTruth;
 
   constructor(setup: WatchWorkloadSetup) {
-    this.scheduler = setup.scheduler;
-    this.random = setup.random;
-    this.cluster = setup.cluster;
+    super(setup);
     this.truth = setup.truth;
     this.options = setup.options;
     for (let i = 0; i < setup.options.clients; i++) {

@@ -5,10 +5,9 @@
 // applied proves the cluster makes progress again.
 
 import type { Entry, NodeId } from '../core/raft/types.js';
-import type { Cluster, SimParts } from './cluster.js';
+import type { ReadReady } from './cluster.js';
+import { SimActor, type SimParts } from './simActor.js';
 import type { SafetyChecker } from './safetyChecker.js';
-import type { SimRandom } from './prng.js';
-import type { Scheduler } from './scheduler.js';
 import type { WorkloadOptions } from './swarm.js';
 
 const PAYLOAD_TAG = 0x50; // 'P'
@@ -29,7 +28,7 @@ export interface WorkloadSetup extends SimParts {
   readonly onLive?: () => void;
 }
 
-export class Workload {
+export class Workload extends SimActor {
   /** Acknowledged proposals: number → the index it was applied at. */
   readonly acknowledged = new Map<number, number>();
   proposed = 0;
@@ -45,17 +44,12 @@ export class Workload {
   private running = false;
   private readonly readsPending = new Map<string, number>();
 
-  private readonly scheduler: Scheduler;
-  private readonly random: SimRandom;
-  private readonly cluster: Cluster;
   private readonly checker: SafetyChecker;
   private readonly options: WorkloadOptions;
   private readonly onLive: () => void;
 
   constructor(setup: WorkloadSetup) {
-    this.scheduler = setup.scheduler;
-    this.random = setup.random;
-    this.cluster = setup.cluster;
+    super(setup);
     this.checker = setup.checker;
     this.options = setup.options;
     this.onLive = setup.onLive ?? ((): void => undefined);
@@ -82,12 +76,12 @@ export class Workload {
     }
   }
 
-  onReadReady(id: NodeId, context: string, index: number): void {
+  onReadReady({ id, context, index }: ReadReady): void {
     const committedWhenIssued = this.readsPending.get(context);
     if (committedWhenIssued === undefined) return; // a duplicate release, or from another member
     this.readsPending.delete(context);
     this.readsServed++;
-    this.checker.onReadServed(id, index, committedWhenIssued);
+    this.checker.onReadServed({ id, index, committedWhenIssued });
   }
 
   private scheduleNext(): void {

@@ -13,13 +13,13 @@ import type { NodeDriver } from '../core/node/driver.js';
 import type { RaftView, RawNode } from '../core/raft/rawNode.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
 import { Cluster } from './cluster.js';
-import type { SimParts } from './cluster.js';
 import type { SimDisk } from './disk.js';
 import type { KvClients } from './kvVerdict.js';
 import { drawKvOptions, KvWorkload } from './kvWorkload.js';
 import type { KvWorkloadOptions } from './kvWorkload.js';
 import { Nemesis } from './nemesis.js';
 import { SimNetwork } from './network.js';
+import type { SimParts } from './simActor.js';
 import { SimRandom } from './prng.js';
 import type { RunOptions } from './runOptions.js';
 import type { CheckerOptions } from './safetyChecker.js';
@@ -84,7 +84,7 @@ export function buildWorld(options: RunOptions): SimWorld {
     hooks: {
       onApplied: (id, entry) => { onApplied(world, id, entry); },
       onSend: (message) => { world.nemesis.observeSend(message); },
-      onReadReady: (id, context, index) => { world.workload.onReadReady(id, context, index); },
+      onReadReady: (read) => { world.workload.onReadReady(read); },
       onServer: (_id, server) => { draws?.truth.tap(server); },
     },
   });

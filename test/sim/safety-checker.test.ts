@@ -91,23 +91,23 @@ test('an append ack beyond the durable log, and entries sent before the term is 
 
 test('log matching: one (index, term), one entry — unless the first lived only in a crashed memory', (t) => {
   const { checker, nodes } = world([1, 2]);
-  const leader = only(nodes, 1);
-  leader.view.term = 2;
-  setLog(leader, [entry(1, 1), entry(2, 2, 'x')]);
-  checker.afterEvent(1, true);
+  /** Member `id`, in term 2, holds entry (1, 1) and then (2, 2) with `data`. */
+  const holds = (id: number, data: string): void => {
+    const node = only(nodes, id);
+    node.view.term = 2;
+    setLog(node, [entry(1, 1), entry(2, 2, data)]);
+    checker.afterEvent(id, true);
+  };
+  const leaderCrashes = (): void => { checker.onCrash({ id: 1, durableCommit: 0, durableLastIndex: 1 }); };
+  holds(1, 'x');
   // The leader crashes before entry 2 is durable or sent anywhere: it is forgotten.
-  checker.onCrash(1, 0, 1);
-  setLog(leader, [entry(1, 1), entry(2, 2, 'y')]);
-  checker.afterEvent(1, true);
+  leaderCrashes();
+  holds(1, 'y');
   t.deepEqual(checker.violations, []);
   // Now a follower holds (2, 2, 'y'); a different entry at (2, 2) is a violation.
-  const follower = only(nodes, 2);
-  follower.view.term = 2;
-  setLog(follower, [entry(1, 1), entry(2, 2, 'y')]);
-  checker.afterEvent(2, true);
-  checker.onCrash(1, 0, 1);
-  setLog(leader, [entry(1, 1), entry(2, 2, 'z')]);
-  checker.afterEvent(1, true);
+  holds(2, 'y');
+  leaderCrashes();
+  holds(1, 'z');
   t.is(checker.violations[0]?.kind, 'logMatching');
 });
 
@@ -144,8 +144,8 @@ test('commit rule and commit regression', (t) => {
 
 test('a ReadIndex read below what was committed when it was issued is stale', (t) => {
   const { checker } = world([1]);
-  checker.onReadServed(1, 5, 5);
+  checker.onReadServed({ id: 1, index: 5, committedWhenIssued: 5 });
   t.deepEqual(checker.violations, []);
-  checker.onReadServed(1, 4, 5);
+  checker.onReadServed({ id: 1, index: 4, committedWhenIssued: 5 });
   t.is(checker.violations[0]?.kind, 'staleRead');
 });
