@@ -7,7 +7,7 @@
 //             hour), compacts to the newest sample that is at least `retention` old.
 //   revision  keep `retention` revisions: every 5 minutes, compact to latest − retention.
 //
-// The flags are parsed in net/flags.ts. A member that is not the leader forgets its
+// The flags are parsed in net/config/flags.ts. A member that is not the leader forgets its
 // samples; a new leader starts sampling afresh (etcd pauses and resumes its compactor).
 
 export type AutoCompaction =

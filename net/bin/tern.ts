@@ -11,79 +11,47 @@ import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { hostPort, parseFlags, type Flags } from '../flags.js';
-import { Member } from '../member.js';
-import { MemberMetrics } from '../metrics.js';
+import { parseFlags, type Flags } from '../config/flags.js';
+import { hostPort, listenAddressOf } from '../config/urls.js';
+import { TlsFileError } from '../tls/material.js';
+import { memberTls, type MemberTls } from '../tls/memberTls.js';
+import { Member, type MemberOptions } from '../member/member.js';
+import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
+import type { Membership } from '../peer/membership.js';
 
 const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); };
 
 async function main(): Promise<void> {
-  const parsed = parseFlags(process.argv.slice(2));
-  if (!parsed.ok) {
-    say(parsed.error);
-    process.exit(parsed.exitCode);
-  }
-  const flags = parsed.flags;
-  let lock: DataDirLock;
-  try {
-    lock = DataDirLock.acquire(flags.dataDir);
-  } catch (error) {
-    if (!(error instanceof DataDirLocked)) throw error;
-    say(error.message);
-    process.exit(1);
-  }
+  const flags = flagsOrExit(process.argv.slice(2));
+  const tls = await tlsOrExit(flags);
+  const lock = lockOrExit(flags.dataDir);
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = path.join(memberDir, 'wal');
   mkdirSync(walDir, { recursive: true });
-  const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'));
+  const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'), tls.peerChannel);
   if (!boot.ok) {
     say(boot.error);
     lock.release();
     process.exit(1);
   }
-  // One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
-  // records with their applied index: the backend batch applied after a write and the
-  // next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
-  // the records are there already; the log after the last snapshot is only skipped through.
-  const root = openLmdbEnv(walDir);
   const metrics = new MemberMetrics();
-  const logStore = LmdbLogStore.onEnv(root);
-  const backend = LmdbBackend.onEnv(root, {
-    onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
-    onError: (detail) => {
-      say(`the MVCC backend failed to commit, stopping: ${detail}`);
-      process.exit(1);
-    },
-  });
+  const storage = openStorage(walDir, metrics);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     void member.stop()
-      .then(() => backend.close())
-      .then(() => logStore.close())
-      .then(() => root.close())
+      .then(() => storage.close())
       .then(() => { lock.release(); process.exit(0); });
   };
   const member: Member = await Member.start({
-    logStore,
-    backend,
+    ...memberOptions(flags, boot.membership),
+    tls,
+    logStore: storage.logStore,
+    backend: storage.backend,
     metrics,
     dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
-    maxRequestBytes: flags.maxRequestBytes,
-    metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
-    membership: boot.membership,
-    name: flags.name,
-    clientAddresses: flags.listenClientUrls.map((u) => hostPort(u) ?? u),
-    peerAddresses: flags.listenPeerUrls.map((u) => hostPort(u) ?? u),
-    advertiseClientUrls: flags.advertiseClientUrls,
-    clusterToken: flags.initialClusterToken,
-    heartbeatMs: flags.heartbeatMs,
-    electionMs: flags.electionMs,
-    snapshotCount: flags.snapshotCount,
-    ...autoCompaction(flags),
-    log: say,
     onRemoved: () => {
       say('the member has been permanently removed from the cluster');
       stop();
@@ -93,8 +61,93 @@ async function main(): Promise<void> {
     + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  // Harnesses wait for this line before connecting (etcd prints the same phrase): the
-  // member has joined a cluster that has a leader (itself or another).
+  announceReady(member);
+}
+
+/** The flags, or exit as etcd does on a bad one (2: does not parse; 1: does not fit). */
+function flagsOrExit(argv: readonly string[]): Flags {
+  const parsed = parseFlags(argv);
+  if (parsed.ok) return parsed.flags;
+  say(parsed.error);
+  return process.exit(parsed.exitCode);
+}
+
+/** The TLS files, read and checked; exit 1 with etcd's text if one is bad (as etcdmain does). */
+async function tlsOrExit(flags: Flags): Promise<MemberTls> {
+  try {
+    return await memberTls({ tls: flags.tls, dataDir: flags.dataDir, listenClientUrls: flags.listenClientUrls, listenPeerUrls: flags.listenPeerUrls });
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    say(error.message);
+    return process.exit(1);
+  }
+}
+
+/** The data directory, held against a second member (exit 1 if another holds it). */
+function lockOrExit(dataDir: string): DataDirLock {
+  try {
+    return DataDirLock.acquire(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    say(error.message);
+    return process.exit(1);
+  }
+}
+
+interface Storage {
+  readonly logStore: LmdbLogStore;
+  readonly backend: LmdbBackend;
+  /** Closes the backend, the log store and their environment, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
+ * records with their applied index: the backend batch applied after a write and the
+ * next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
+ * the records are there already; the log after the last snapshot is only skipped through.
+ */
+function openStorage(walDir: string, metrics: MemberMetrics): Storage {
+  const root = openLmdbEnv(walDir);
+  const logStore = LmdbLogStore.onEnv(root);
+  const backend = LmdbBackend.onEnv(root, {
+    onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
+    onError: (detail) => {
+      say(`the MVCC backend failed to commit, stopping: ${detail}`);
+      process.exit(1);
+    },
+  });
+  return {
+    logStore,
+    backend,
+    close: () => backend.close().then(() => logStore.close()).then(() => root.close()),
+  };
+}
+
+/** What the flags say of the member to start (storage and lifecycle aside). */
+function memberOptions(flags: Flags, membership: Membership): MemberOptions {
+  return {
+    maxRequestBytes: flags.maxRequestBytes,
+    metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
+    membership,
+    name: flags.name,
+    clientAddresses: flags.listenClientUrls.map(listenAddressOf),
+    peerAddresses: flags.listenPeerUrls.map(listenAddressOf),
+    advertiseClientUrls: flags.advertiseClientUrls,
+    clusterToken: flags.initialClusterToken,
+    heartbeatMs: flags.heartbeatMs,
+    electionMs: flags.electionMs,
+    snapshotCount: flags.snapshotCount,
+    ...autoCompaction(flags),
+    log: say,
+  };
+}
+
+/**
+ * Harnesses wait for this line before connecting (etcd prints the same phrase): the
+ * member has joined a cluster that has a leader (itself or another).
+ */
+function announceReady(member: Member): void {
   const ready = setInterval(() => {
     if (!member.hasLeader()) return;
     clearInterval(ready);

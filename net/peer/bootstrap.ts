@@ -6,18 +6,19 @@
 //                                          (the cluster was changed by MemberAdd, and
 //                                          this member finds itself by its peer URLs).
 
-import type { Flags } from '../flags.js';
-import { hostPort } from '../flags.js';
-import { clusterId, memberId } from '../ids.js';
+import type { Flags } from '../config/flags.js';
+import { clusterId, memberId } from '../config/ids.js';
+import { hostPort } from '../config/urls.js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { PeerClients } from './client.js';
 import { Membership, type MemberRecord } from './membership.js';
 
 export type Bootstrap = { readonly ok: true; readonly membership: Membership } | { readonly ok: false; readonly error: string };
 
-export async function bootstrapMembership(flags: Flags, file: string): Promise<Bootstrap> {
+export async function bootstrapMembership(flags: Flags, file: string, credentials?: ChannelCredentials): Promise<Bootstrap> {
   const saved = Membership.load(file);
   if (saved !== null) return { ok: true, membership: saved };
-  const membership = flags.initialClusterState === 'new' ? fromFlags(flags, file) : await fromPeers(flags, file);
+  const membership = flags.initialClusterState === 'new' ? fromFlags(flags, file) : await fromPeers(flags, file, credentials);
   if (membership === null) {
     return { ok: false, error: 'cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs' };
   }
@@ -36,9 +37,9 @@ function fromFlags(flags: Flags, file: string): Membership {
   return new Membership(clusterId(members.map((m) => m.id)), self, members, file);
 }
 
-async function fromPeers(flags: Flags, file: string): Promise<Membership | null> {
+async function fromPeers(flags: Flags, file: string, credentials: ChannelCredentials | undefined): Promise<Membership | null> {
   const mine = [...flags.initialAdvertisePeerUrls].sort().join(',');
-  const clients = new PeerClients();
+  const clients = new PeerClients(credentials);
   const stranger: MemberRecord = { id: 0n, name: flags.name, peerUrls: flags.initialAdvertisePeerUrls, clientUrls: [], isLearner: false };
   try {
     for (const peer of flags.initialCluster) {

@@ -4,9 +4,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdError, type EtcdError, type EtcdErrorName } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
+import { peerService } from '../proto/load.js';
+import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import type { WireObject } from './codec.js';
 import type { MemberRecord } from './membership.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
 import { memberFromWire, memberToWire } from './wireMembers.js';
 
 export interface ClusterView {
@@ -16,6 +17,9 @@ export interface ClusterView {
 
 export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
+
+  /** Plain, or the member's peer TLS (net/tls/memberTls.ts). */
+  constructor(private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {}
 
   /** Tells a peer who we are; learns its view of the cluster. */
   async members(address: string, self: MemberRecord, timeoutMs: number): Promise<ClusterView> {
@@ -54,7 +58,7 @@ export class PeerClients {
     if (definition === undefined) throw new Error(`peer.proto has no ${method}`);
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new grpc.Client(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+      client = new grpc.Client(address, this.credentials, PEER_CHANNEL_OPTIONS);
       this.clients.set(address, client);
     }
     const target = client;

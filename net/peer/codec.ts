@@ -5,7 +5,7 @@
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '../../core/raft/types.js';
 import { message } from '../../core/raft/types.js';
 
-/** A decoded proto object (grpc-js/proto-loader output with the options in peerProto.ts). */
+/** A decoded proto object (grpc-js/proto-loader output with the options in net/proto/load.ts). */
 export type WireObject = Record<string, unknown>;
 
 const TYPES: ReadonlySet<string> = new Set<MessageType>([

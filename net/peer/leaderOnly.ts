@@ -3,10 +3,10 @@
 // service (etcd 3.4 forwards LeaseKeepAlive and LeaseTimeToLive the same way, over its
 // peer HTTP). The reply's header is the answering member's own, as in etcd.
 
-import { etcdError } from '../../core/errors.js';
+import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { EtcdServer, Reply } from '../../core/server/server.js';
-import { hostPort } from '../flags.js';
+import { hostPort } from '../config/urls.js';
 import type { PeerClients } from './client.js';
 import type { Membership } from './membership.js';
 
@@ -31,33 +31,35 @@ export function leaderOnly(deps: LeaderOnlyDeps): { keepAlive: KeepAlive; timeTo
     const address = hostPort(membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
     return address === null ? null : { address };
   };
-  const keepAlive: KeepAlive = (request, reply) => {
+  /**
+   * Answers with `local` on the leader; on a follower, asks the leader (`remote`) and
+   * answers with its result under this member's header. No leader known: `no leader`;
+   * the leader unreachable: `leader changed` (the client retries).
+   */
+  const served = <T extends object>(
+    reply: Reply<T>, local: (reply: Reply<T>) => void, remote: (address: string) => Promise<T | EtcdError>,
+  ): void => {
     const at = leader();
     if (at === 'self') {
-      server.leaseKeepAlive(request, reply);
+      local(reply);
       return;
     }
     if (at === null) {
       reply(etcdError('noLeader'));
       return;
     }
-    peers.keepAlive(at.address, request.id, timeoutMs).then((result) => {
-      reply('kind' in result ? result : { header: server.header(), id: request.id, ttlSeconds: result.ttlSeconds });
+    remote(at.address).then((result) => {
+      reply(isEtcdError(result) ? result : { header: server.header(), ...result });
     }, () => { reply(etcdError('leaderChanged')); });
   };
+  const keepAlive: KeepAlive = (request, reply) => {
+    served(reply, (r) => { server.leaseKeepAlive(request, r); }, async (address) => {
+      const result = await peers.keepAlive(address, request.id, timeoutMs);
+      return isEtcdError(result) ? result : { id: request.id, ttlSeconds: result.ttlSeconds };
+    });
+  };
   const timeToLive: LeaseTimeToLive = (request, reply) => {
-    const at = leader();
-    if (at === 'self') {
-      server.leaseTimeToLive(request, reply);
-      return;
-    }
-    if (at === null) {
-      reply(etcdError('noLeader'));
-      return;
-    }
-    peers.timeToLive(at.address, request.id, timeoutMs).then((result) => {
-      reply('kind' in result ? result : { header: server.header(), ...result });
-    }, () => { reply(etcdError('leaderChanged')); });
+    served(reply, (r) => { server.leaseTimeToLive(request, r); }, (address) => peers.timeToLive(address, request.id, timeoutMs));
   };
   return { keepAlive, timeToLive };
 }

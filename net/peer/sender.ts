@@ -8,8 +8,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Message } from '../../core/raft/types.js';
+import { peerService } from '../proto/load.js';
+import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import { encodeMessage, type WireObject } from './codec.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peerProto.js';
 
 export interface SenderOptions {
   /** host:port of the peer's --listen-peer-urls. */
@@ -21,6 +22,8 @@ export interface SenderOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly log: (line: string) => void;
+  /** Plain if absent. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export interface SenderStats {
@@ -47,7 +50,7 @@ export class PeerSender {
   private lastFailure = '';
 
   constructor(private readonly options: SenderOptions) {
-    this.client = new grpc.Client(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    this.client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     this.backoffMs = options.backoffMinMs;
   }
 

@@ -1,9 +1,10 @@
 // The Transport port over gRPC: routes each Raft message to the sender for its
 // destination, created from the member's peer URLs and replaced when they change.
 
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Transport } from '../../core/node/ports.js';
 import type { Message, NodeId } from '../../core/raft/types.js';
-import { hostPort } from '../flags.js';
+import { hostPort } from '../config/urls.js';
 import type { Membership } from './membership.js';
 import { PeerSender, type SenderStats } from './sender.js';
 
@@ -12,6 +13,8 @@ export interface TransportOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly log: (line: string) => void;
+  /** For every peer stream; plain if absent. */
+  readonly credentials?: ChannelCredentials;
 }
 
 export class PeerTransport implements Transport {
@@ -56,6 +59,7 @@ export class PeerTransport implements Transport {
       backoffMinMs: this.options.backoffMinMs ?? 50,
       backoffMaxMs: this.options.backoffMaxMs ?? 500,
       log: this.options.log,
+      ...(this.options.credentials === undefined ? {} : { credentials: this.options.credentials }),
     });
     this.senders.set(raftId, { address, sender });
     return sender;

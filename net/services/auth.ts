@@ -9,8 +9,9 @@
 // other services would check the `token` metadata against it.
 
 import * as grpc from '@grpc/grpc-js';
-import { etcdError, type EtcdError } from '../../core/errors.js';
-import { grpcError, type Wire } from '../wire.js';
+import { etcdError } from '../../core/errors.js';
+import type { Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
 import { immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** What a read-only view of the auth state answers (the future auth store's queries). */
@@ -30,13 +31,34 @@ const DISABLED_EMPTY: AuthView = {
   roles: () => [],
 };
 
+/**
+ * The calls on one existing user or role: the request field that names it (etcd's
+ * field names differ from call to call) and what the answer holds beside its header.
+ */
+type OnExisting = Readonly<Record<string, readonly [field: string, answer: Wire]>>;
+
+const ON_USER: OnExisting = {
+  UserGet: ['name', { roles: [] }],
+  UserDelete: ['name', {}],
+  UserChangePassword: ['name', {}],
+  UserGrantRole: ['user', {}],
+  UserRevokeRole: ['name', {}],
+};
+
+const ON_ROLE: OnExisting = {
+  RoleGet: ['role', { perm: [] }],
+  RoleDelete: ['role', {}],
+  RoleGrantPermission: ['name', {}],
+  RoleRevokePermission: ['role', {}],
+};
+
 export function authHandlers(context: ServiceContext, view: AuthView = DISABLED_EMPTY): grpc.UntypedServiceImplementation {
   const ok = (): Wire => ({ header: wireHeader(context, context.server.header()) });
   const str = (w: Wire, field: string): string => (typeof w[field] === 'string' ? w[field] : '');
-  const needUser = (field: string, then: (w: Wire) => Wire | EtcdError) => immediate((w) =>
-    (view.userExists(str(w, field)) ? then(w) : etcdError('userNotFound')));
-  const needRole = (field: string, then: (w: Wire) => Wire | EtcdError) => immediate((w) =>
-    (view.roleExists(str(w, field)) ? then(w) : etcdError('roleNotFound')));
+  /** `calls`' handlers: each answers if the user or role it names exists, else `missing`. */
+  const onExisting = (calls: OnExisting, exists: (name: string) => boolean, missing: 'userNotFound' | 'roleNotFound') =>
+    Object.fromEntries(Object.entries(calls).map(([method, [field, answer]]) =>
+      [method, immediate((w) => (exists(str(w, field)) ? { ...ok(), ...answer } : etcdError(missing)))]));
   // Creating users and roles needs the replicated auth store Tern does not have yet.
   const named = (field: string, empty: 'userEmpty' | 'roleEmpty'): UnaryHandler => (rpc, callback) => {
     if (str(rpc.request, field) === '') callback(grpcError(etcdError(empty)));
@@ -49,17 +71,10 @@ export function authHandlers(context: ServiceContext, view: AuthView = DISABLED_
     AuthDisable: immediate(ok),
     Authenticate: immediate(() => etcdError('authNotEnabled')),
     UserAdd: named('name', 'userEmpty'),
-    UserGet: needUser('name', () => ({ ...ok(), roles: [] })),
     UserList: immediate(() => ({ ...ok(), users: view.users() })),
-    UserDelete: needUser('name', ok),
-    UserChangePassword: needUser('name', ok),
-    UserGrantRole: needUser('user', ok),
-    UserRevokeRole: needUser('name', ok),
+    ...onExisting(ON_USER, (name) => view.userExists(name), 'userNotFound'),
     RoleAdd: named('name', 'roleEmpty'),
-    RoleGet: needRole('role', () => ({ ...ok(), perm: [] })),
     RoleList: immediate(() => ({ ...ok(), roles: view.roles() })),
-    RoleDelete: needRole('role', ok),
-    RoleGrantPermission: needRole('name', ok),
-    RoleRevokePermission: needRole('role', ok),
+    ...onExisting(ON_ROLE, (name) => view.roleExists(name), 'roleNotFound'),
   };
 }

@@ -2,12 +2,13 @@
 // the core's ids and etcd's 64-bit wire ids, plus adapters shared by the handlers.
 
 import * as grpc from '@grpc/grpc-js';
-import type { EtcdError } from '../../core/errors.js';
 import { isEtcdError } from '../../core/errors.js';
-import type { NodeId } from '../../core/raft/types.js';
+import type { EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
+import type { NodeId } from '../../core/raft/types.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
-import { grpcError, header, type Wire, type WireIds } from '../wire.js';
+import { header, type Wire, type WireIds } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
 
 /** The etcd version Tern answers as (clients and tools check it). */
 export const ETCD_VERSION = '3.4.23';

@@ -3,7 +3,7 @@
 // otherwise; any other service name is unknown (NOT_FOUND, as grpc-go's server says).
 
 import * as grpc from '@grpc/grpc-js';
-import type { Wire } from '../wire.js';
+import type { Wire } from '../wire/message.js';
 import { hasLeader, type ServiceContext } from './context.js';
 
 export function healthHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {

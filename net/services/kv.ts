@@ -5,10 +5,8 @@ import type {
   CompactionResponse, DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse,
 } from '../../core/mvcc/types.js';
 import type { ResponseHeader } from '../../core/server/server.js';
-import {
-  deleteRangeRequest, deleteRangeResponse, int, putRequest, putResponse, rangeRequest, rangeResponse,
-  txnRequest, txnResponse,
-} from '../wire.js';
+import { deleteRangeRequest, deleteRangeResponse, putRequest, putResponse, rangeRequest, rangeResponse, txnRequest, txnResponse } from '../wire/kv.js';
+import { int } from '../wire/message.js';
 import { unary, wireHeader, type ServiceContext } from './context.js';
 
 type WithHeader<T> = { readonly header: ResponseHeader } & T;

@@ -6,7 +6,8 @@ import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import type { ResponseHeader } from '../../core/server/server.js';
-import { grpcError, int, text, type Wire } from '../wire.js';
+import { int, text, type Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
 import {
   failStream, hasLeader, requiresLeader, unary, wireHeader, type ServiceContext, type UnaryHandler,
 } from './context.js';

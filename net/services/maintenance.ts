@@ -2,12 +2,13 @@
 // MoveLeader.
 
 import type * as grpc from '@grpc/grpc-js';
-import { etcdError, isEtcdError } from '../../core/errors.js';
+import { etcdError, isEtcdError, type EtcdErrorName } from '../../core/errors.js';
 import type { NodeId } from '../../core/raft/types.js';
-import { grpcError, int, text, type Wire } from '../wire.js';
-import { immediate, wireHeader, ETCD_VERSION, type ServiceContext } from './context.js';
-import { hashKv } from './hashKv.js';
-import { backendHash, snapshotImage, snapshotSize } from './snapshotImage.js';
+import { hashKv } from '../snapshot/hashKv.js';
+import { backendHash, snapshotImage, snapshotSize } from '../snapshot/snapshotImage.js';
+import { int, text, type Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
+import { ETCD_VERSION, immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;
@@ -16,19 +17,36 @@ const MOVE_LEADER_TIMEOUT_MS = 5_000;
 
 export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
   const { server } = context;
-  const head = (revision?: number): Wire => wireHeader(context, server.header(revision));
-  /**
-   * Alarms raised on this member (etcd replicates them; Tern has no quota to raise
-   * NOSPACE and no corruption check, so only an explicit ACTIVATE puts one here).
-   */
-  const alarms = new Map<string, Wire>();
+  const head = headerOf(context);
+  return {
+    Status: statusHandler(context),
+    Hash: immediate(() => ({ header: head(), hash: backendHash(server.machine) })),
+    HashKV: immediate((request) => {
+      const result = hashKv(server.machine.store, int(request['revision']));
+      if (isEtcdError(result)) return result;
+      return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
+    }),
+    Snapshot: snapshotHandler(context),
+    // Tern's backend has no free pages to return: defragmenting is a successful no-op.
+    Defragment: immediate(() => ({ header: head() })),
+    Alarm: alarmHandler(context),
+    MoveLeader: moveLeaderHandler(context),
+  };
+}
 
-  const status: grpc.handleUnaryCall<Wire, Wire> = (_rpc, callback) => {
+/** The response header at the server's revision, or at `revision`. */
+function headerOf(context: ServiceContext): (revision?: number) => Wire {
+  return (revision) => wireHeader(context, context.server.header(revision));
+}
+
+function statusHandler(context: ServiceContext): UnaryHandler {
+  const { server } = context;
+  return (_rpc, callback) => {
     const s = server.driver.status();
     // etcd reports its bbolt file's size; Tern, the size of the bbolt file a snapshot would be.
     const size = String(snapshotSize(server.machine));
     callback(null, {
-      header: head(),
+      header: headerOf(context)(),
       version: ETCD_VERSION,
       dbSize: size,
       leader: s.lead === 0 ? '0' : context.wireIdOf(s.lead),
@@ -40,17 +58,11 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
       isLearner: s.confState.learners.includes(server.memberId),
     });
   };
+}
 
-  const hash = immediate(() => ({ header: head(), hash: backendHash(server.machine) }));
-
-  const hashKV = immediate((request) => {
-    const result = hashKv(server.machine.store, int(request['revision']));
-    if (isEtcdError(result)) return result;
-    return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
-  });
-
-  const snapshot: grpc.handleServerStreamingCall<Wire, Wire> = (call) => {
-    const image = snapshotImage(server.machine);
+function snapshotHandler(context: ServiceContext): grpc.handleServerStreamingCall<Wire, Wire> {
+  return (call) => {
+    const image = snapshotImage(context.server.machine);
     // As etcd 3.4: no header; remaining_bytes counts down the data; then the checksum.
     for (let sent = 0; sent < image.data.length; sent += SNAPSHOT_CHUNK) {
       const blob = image.data.subarray(sent, sent + SNAPSHOT_CHUNK);
@@ -59,11 +71,16 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
     call.write({ remaining_bytes: '0', blob: image.sha256 });
     call.end();
   };
+}
 
-  // Tern's backend has no free pages to return: defragmenting is a successful no-op.
-  const defragment = immediate(() => ({ header: head() }));
-
-  const alarm = immediate((request) => {
+function alarmHandler(context: ServiceContext): UnaryHandler {
+  const head = headerOf(context);
+  /**
+   * Alarms raised on this member (etcd replicates them; Tern has no quota to raise
+   * NOSPACE and no corruption check, so only an explicit ACTIVATE puts one here).
+   */
+  const alarms = new Map<string, Wire>();
+  return immediate((request) => {
     const member = text(request['memberID'], '0');
     const type = text(request['alarm'], 'NONE');
     switch (text(request['action'])) {
@@ -86,9 +103,13 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
       }
     }
   });
+}
 
-  const moveLeader: grpc.handleUnaryCall<Wire, Wire> = (rpc, callback) => {
-    const fail = (name: Parameters<typeof etcdError>[0]): void => {
+function moveLeaderHandler(context: ServiceContext): UnaryHandler {
+  const { server } = context;
+  const head = headerOf(context);
+  return (rpc, callback) => {
+    const fail = (name: EtcdErrorName): void => {
       callback(grpcError(etcdError(name)));
     };
     const status = server.driver.status();
@@ -117,16 +138,6 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
         fail('timeoutLeaderTransfer');
       }
     }, 10);
-  };
-
-  return {
-    Status: status,
-    Hash: hash,
-    HashKV: hashKV,
-    Snapshot: snapshot,
-    Defragment: defragment,
-    Alarm: alarm,
-    MoveLeader: moveLeader,
   };
 }
 

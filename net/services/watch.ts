@@ -6,8 +6,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { etcdError } from '../../core/errors.js';
 import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
-import { watchCreateRequest, watchResponse } from '../wireWatch.js';
-import { int, type Wire } from '../wire.js';
+import { int, type Wire } from '../wire/message.js';
+import { watchCreateRequest, watchResponse } from '../wire/watch.js';
 import { failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
 

@@ -83,7 +83,7 @@ test('future and compacted revisions are refused with etcd texts; reading at the
   f.put('foo', '2');
   f.put('foo', '3');
   const future = f.get('foo', { rev: 100 });
-  t.true(isEtcdError(future) && future.message === 'etcdserver: mvcc: required revision is a future revision' && future.code === 'OutOfRange');
+  t.true(isEtcdError(future) && future.name === 'futureRev' && future.message === 'etcdserver: mvcc: required revision is a future revision');
   t.false(isEtcdError(f.store.compact({ revision: 3 }, f.nextIndex())));
   const old = f.get('foo', { rev: 2 });
   t.true(isEtcdError(old) && old.message === 'etcdserver: mvcc: required revision has been compacted');
@@ -133,7 +133,7 @@ test('a txn writes at one revision; its reads see its earlier writes; header is 
 test('puts with unknown leases and ignore_* on missing keys are refused, and write nothing', (t) => {
   const f = new Fixture();
   const lease = f.store.put({ key: enc('k'), value: enc('v'), lease: 99 }, f.nextIndex());
-  t.true(isEtcdError(lease) && lease.message === 'etcdserver: requested lease not found' && lease.code === 'NotFound');
+  t.true(isEtcdError(lease) && lease.name === 'leaseNotFound' && lease.message === 'etcdserver: requested lease not found');
   const ignore = f.store.put({ key: enc('k'), value: enc(''), ignoreValue: true }, f.nextIndex());
   t.true(isEtcdError(ignore) && ignore.message === 'etcdserver: key not found');
   t.is(f.store.currentRevision(), 1);

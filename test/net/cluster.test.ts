@@ -2,19 +2,7 @@
 // across members, etcdctl's member list against a real etcd cluster's, leader
 // failover after SIGKILL, and a restarted member catching up from its data dir.
 import test from 'ava';
-import { etcdctl, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
-
-interface EndpointStatus { Endpoint: string; Status: { header: { member_id: number }; leader: number } }
-
-/** The index of the member that is leader, as endpoint status reports it (-1 if none agree). */
-async function leaderIndex(cluster: RunningCluster): Promise<number> {
-  const live = cluster.members.filter((m) => m.running !== null).map((m) => m.endpoint);
-  const out = await etcdctl(live.join(','), ['endpoint', 'status', '-w', 'json']);
-  if (out.code !== 0) return -1;
-  const statuses = JSON.parse(out.stdout) as EndpointStatus[];
-  const leader = statuses.find((s) => s.Status.leader === s.Status.header.member_id);
-  return leader === undefined ? -1 : cluster.members.findIndex((m) => m.endpoint === leader.Endpoint);
-}
+import { etcdctl, leaderIndex, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
 
 /** etcdctl member list with ids and each member's ports replaced by its name, lines sorted. */
 async function maskedMemberList(cluster: RunningCluster): Promise<string> {

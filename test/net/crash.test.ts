@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import { checkEtcdHistory } from '../../jepsen-like/etcd/check.js';
 import { parseEtcdHistory } from '../../jepsen-like/etcd/parse.js';
-import { loadEtcdServices } from '../../net/protos.js';
+import { loadEtcdServices } from '../../net/proto/load.js';
 import { startTernCluster } from './processes.js';
 
 type Wire = Record<string, unknown>;

@@ -148,18 +148,25 @@ export function startTernProcess(args: readonly string[], endpoint: string): Pro
  * (`--initial-cluster`, token `etcd-cluster-1`, names infra1..n): a Tern binary or a
  * real etcd, so the two can be compared.
  */
-async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonly string[]): Promise<RunningCluster> {
+export interface Schemes {
+  readonly client: 'http' | 'https';
+  readonly peer: 'http' | 'https';
+}
+
+const PLAIN: Schemes = { client: 'http', peer: 'http' };
+
+async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonly string[], schemes: Schemes): Promise<RunningCluster> {
   const root = mkdtempSync(path.join(tmpdir(), `tern-${kind}-cluster-`));
   const members: ClusterMember[] = [];
   for (let i = 1; i <= n; i++) {
     const [client, peer] = [await freePort(), await freePort()];
-    members.push({ name: `infra${i}`, endpoint: `127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: path.join(root, `infra${i}`), running: null });
+    members.push({ name: `infra${i}`, endpoint: `127.0.0.1:${client}`, peerUrl: `${schemes.peer}://127.0.0.1:${peer}`, dataDir: path.join(root, `infra${i}`), running: null });
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const launch = async (m: ClusterMember): Promise<void> => {
     const args = [
       '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', `http://${m.endpoint}`, '--advertise-client-urls', `http://${m.endpoint}`,
+      '--listen-client-urls', `${schemes.client}://${m.endpoint}`, '--advertise-client-urls', `${schemes.client}://${m.endpoint}`,
       '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
       '--initial-cluster-token', 'etcd-cluster-1', '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
       ...extraArgs,
@@ -206,12 +213,12 @@ async function withPortRetry(start: () => Promise<RunningCluster>): Promise<Runn
   }
 }
 
-export function startTernCluster(n: number, extraArgs: readonly string[] = []): Promise<RunningCluster> {
-  return withPortRetry(() => startCluster('tern', n, extraArgs));
+export function startTernCluster(n: number, extraArgs: readonly string[] = [], schemes: Schemes = PLAIN): Promise<RunningCluster> {
+  return withPortRetry(() => startCluster('tern', n, extraArgs, schemes));
 }
 
-export function startEtcdCluster(n: number, extraArgs: readonly string[] = []): Promise<RunningCluster> {
-  return withPortRetry(() => startCluster('etcd', n, extraArgs));
+export function startEtcdCluster(n: number, extraArgs: readonly string[] = [], schemes: Schemes = PLAIN): Promise<RunningCluster> {
+  return withPortRetry(() => startCluster('etcd', n, extraArgs, schemes));
 }
 
 /** A long-running etcdctl (watch, elect, watch -i): its output so far, and a way to stop it. */
@@ -269,4 +276,16 @@ export function spawnEtcdctl(endpoint: string, args: readonly string[]): Etcdctl
     },
     exited,
   };
+}
+
+interface EndpointStatus { Endpoint: string; Status: { header: { member_id: number }; leader: number } }
+
+/** The index of the member that is leader, as endpoint status reports it (-1 if none agree). */
+export async function leaderIndex(cluster: RunningCluster): Promise<number> {
+  const live = cluster.members.filter((m) => m.running !== null).map((m) => m.endpoint);
+  const out = await etcdctl(live.join(','), ['endpoint', 'status', '-w', 'json']);
+  if (out.code !== 0) return -1;
+  const statuses = JSON.parse(out.stdout) as EndpointStatus[];
+  const leader = statuses.find((s) => s.Status.leader === s.Status.header.member_id);
+  return leader === undefined ? -1 : cluster.members.findIndex((m) => m.endpoint === leader.Endpoint);
 }

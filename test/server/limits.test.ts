@@ -10,7 +10,7 @@ import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import { TestRandom } from '../raft/harness.js';
 import { call, enc, ok, ServerCluster } from './cluster.js';
 
-const TOO_MANY = { kind: 'etcdError', name: 'tooManyRequests', code: 'ResourceExhausted', message: 'etcdserver: too many requests' };
+const TOO_MANY = { kind: 'etcdError', name: 'tooManyRequests', message: 'etcdserver: too many requests' };
 
 /** Collects the replies of requests made without running the cluster. */
 function replies<T>(): { readonly got: (T | EtcdError)[]; readonly reply: Reply<T> } {

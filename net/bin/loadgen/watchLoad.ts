@@ -6,7 +6,7 @@
 // arrive are counted as errors.
 
 import * as grpc from '@grpc/grpc-js';
-import { loadEtcdServices } from '../../protos.js';
+import { loadEtcdServices } from '../../proto/load.js';
 import type { WorkerResult, WorkerTask } from './task.js';
 
 type Wire = Record<string, unknown>;

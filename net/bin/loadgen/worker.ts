@@ -5,7 +5,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadEtcdServices } from '../../protos.js';
+import { loadEtcdServices } from '../../proto/load.js';
 import type { WorkerResult, WorkerTask } from './task.js';
 import { runWatchLoad } from './watchLoad.js';
 

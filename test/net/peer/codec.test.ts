@@ -3,11 +3,11 @@
 // the core can make (entries, snapshot data, ids up to 2^53-1).
 import test from 'ava';
 import fc from 'fast-check';
-import { encodeConfChange, decodeConfChange } from '../../../core/raft/confchange.js';
-import type { Entry, Message, MessageType, Snapshot } from '../../../core/raft/types.js';
+import { decodeConfChange, encodeConfChange } from '../../../core/raft/confchange.js';
 import { message } from '../../../core/raft/types.js';
+import type { Entry, Message, MessageType, Snapshot } from '../../../core/raft/types.js';
 import { DecodeError, decodeMessage, encodeMessage, type WireObject } from '../../../net/peer/codec.js';
-import { peerService } from '../../../net/peer/peerProto.js';
+import { peerService } from '../../../net/proto/load.js';
 
 const TYPES: MessageType[] = [
   'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgSnap',

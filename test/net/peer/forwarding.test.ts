@@ -3,11 +3,11 @@
 // transport's counters see traffic.
 import test from 'ava';
 import { isEtcdError } from '../../../core/errors.js';
-import { clusterId, memberId } from '../../../net/ids.js';
-import { Member } from '../../../net/member.js';
+import { message } from '../../../core/raft/types.js';
+import { clusterId, memberId } from '../../../net/config/ids.js';
+import { Member } from '../../../net/member/member.js';
 import { Membership, type MemberRecord } from '../../../net/peer/membership.js';
 import { PeerSender } from '../../../net/peer/sender.js';
-import { message } from '../../../core/raft/types.js';
 import { freePort } from '../processes.js';
 
 interface Prepared { readonly start: (index: number) => Promise<Member> }
@@ -26,8 +26,8 @@ async function prepare(n: number, snapshotCount?: number): Promise<Prepared> {
       if (r === undefined) throw new Error(`no member ${i}`);
       return Member.start({
         membership: new Membership(cluster, r.id, records, null),
-        clientAddresses: [`127.0.0.1:${ports[2 * i] ?? 0}`],
-        peerAddresses: [`127.0.0.1:${ports[2 * i + 1] ?? 0}`],
+        clientAddresses: [{ address: `127.0.0.1:${ports[2 * i] ?? 0}`, secure: false }],
+        peerAddresses: [{ address: `127.0.0.1:${ports[2 * i + 1] ?? 0}`, secure: false }],
         name: r.name, advertiseClientUrls: [`http://127.0.0.1:${ports[2 * i] ?? 0}`], clusterToken: 'fwd',
         heartbeatMs: 20, electionMs: 200, ...(snapshotCount === undefined ? {} : { snapshotCount }),
       });

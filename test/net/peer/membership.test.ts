@@ -1,7 +1,7 @@
 // Member ids as etcd computes them, the Raft ids derived from them, and the membership
 // record following applied conf changes.
 import test from 'ava';
-import { clusterId, memberId } from '../../../net/ids.js';
+import { clusterId, memberId } from '../../../net/config/ids.js';
 import { decodeContext, encodeContext, Membership, raftIdOf, type MemberRecord } from '../../../net/peer/membership.js';
 
 test('member and cluster ids equal a real etcd 3.4 cluster\'s (infra1..3 on 127.0.0.1:12480/22480/32480)', (t) => {

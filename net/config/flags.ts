@@ -7,6 +7,8 @@
 // configuration error (etcd logs it and exits 1).
 
 import { parseGoDurationMs } from './duration.js';
+import { hostPort } from './urls.js';
+import { missingCertificate, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
 
 export interface InitialMember {
   readonly name: string;
@@ -42,6 +44,8 @@ export interface Flags {
   readonly listenMetricsUrls: readonly string[];
   /** etcd's --max-request-bytes: the largest request that may become a Raft proposal. */
   readonly maxRequestBytes: number;
+  /** The client and peer sides' TLS flags (net/tls/tlsFlags.ts). */
+  readonly tls: TlsFlags;
 }
 
 export type FlagsResult =
@@ -52,8 +56,11 @@ const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
   'initial-cluster', 'initial-cluster-state', 'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
   'snapshot-count', 'quota-backend-bytes', 'auto-compaction-mode', 'auto-compaction-retention', 'listen-metrics-urls',
-  'max-request-bytes',
+  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS,
 ]);
+
+/** Go bool flags: a bare `--flag` means true and takes no value. */
+const BOOLEAN: ReadonlySet<string> = new Set(TLS_BOOL_FLAGS);
 
 const DEFAULT_NAME = 'default';
 const DEFAULT_PEER_URL = 'http://localhost:2380';
@@ -84,7 +91,7 @@ function collect(argv: readonly string[]): Map<string, string> {
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     if (!KNOWN.has(name)) throw new FlagError(`unknown flag --${name}`, 2);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    const value = eq >= 0 ? arg.slice(eq + 1) : BOOLEAN.has(name) ? 'true' : argv[++i];
     if (value === undefined) throw new FlagError(`flag --${name} needs a value`, 2);
     values.set(name, value);
   }
@@ -132,7 +139,17 @@ function interpret(values: Map<string, string>): Flags {
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
     maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
+    tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
   };
+}
+
+/** The TLS flags, refused as etcd refuses them (a https URL with no certificate to serve it, too). */
+function tlsFor(values: Map<string, string>, clientUrls: readonly string[], peerUrls: readonly string[]): TlsFlags {
+  const parsed = tlsFlagsFrom(values);
+  if (!parsed.ok) throw new FlagError(parsed.error, parsed.exitCode);
+  const missing = missingCertificate(parsed.flags.client, clientUrls, 'client') ?? missingCertificate(parsed.flags.peer, peerUrls, 'peer');
+  if (missing !== null) throw new FlagError(missing, 1);
+  return parsed.flags;
 }
 
 /** A positive integer flag. */
@@ -177,7 +194,7 @@ function urlProblem(url: string): string | null {
   if (scheme === undefined || !['http', 'https', 'unix', 'unixs'].includes(scheme)) {
     return `URL scheme must be http, https, unix, or unixs: ${url}`;
   }
-  return scheme !== 'http' || hostPort(url) === null ? `"${url}" is not an http://host:port URL (Tern serves plain http)` : null;
+  return hostPort(url) === null ? `"${url}" is not an http(s)://host:port URL (Tern serves no unix sockets)` : null;
 }
 
 /**
@@ -208,15 +225,4 @@ function clusterFor(name: string, raw: string | undefined, advertised: readonly 
       + `--initial-advertise-peer-urls=${advertised.join(',')} (resolved urls: "${b}" != "${a}")`, 1);
   }
   return [...members].map(([n, peerUrls]) => ({ name: n, peerUrls }));
-}
-
-/** "http://127.0.0.1:2379" → "127.0.0.1:2379" (what grpc-js binds); null if not such a URL. */
-export function hostPort(url: string): string | null {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' || u.port === '') return null;
-    return `${u.hostname}:${u.port}`;
-  } catch {
-    return null;
-  }
 }

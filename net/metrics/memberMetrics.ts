@@ -10,7 +10,8 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 
-export interface RaftView {
+/** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
+export interface RaftGaugeReadings {
   /** The leader this member knows, 0 if none. */
   readonly lead: number;
   readonly isLeader: boolean;
@@ -19,7 +20,7 @@ export interface RaftView {
 }
 
 export interface MetricSources {
-  readonly raft: () => RaftView;
+  readonly raft: () => RaftGaugeReadings;
   /** Proposals waiting to be applied (etcd's proposals_pending). */
   readonly pendingProposals: () => number;
   /** Live keys (etcd_debugging_mvcc_keys_total). */

@@ -7,10 +7,17 @@
 // reads until the bytes received either diverge from the preface or match it whole,
 // puts them back (socket.unshift) and hands the socket to grpc-js's connection
 // injector or to a node:http server, which then read them as if first.
+//
+// On an https:// URL the TLS acceptor (net/tls/tlsAcceptor.ts) first does the handshake
+// and the checks etcd makes on client certificates; the decrypted socket is then sniffed
+// the same way, so gRPC and HTTP share a TLS port too.
 
 import type * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { ServingTls } from '../tls/memberTls.js';
+import { TlsAcceptor } from '../tls/tlsAcceptor.js';
+import { closeWith, listenOn } from './listen.js';
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A client that sends nothing within this time is dropped (a bound on half-open sockets). */
@@ -28,6 +35,10 @@ export function classify(head: Buffer): Protocol | null {
 export interface ClientListenerOptions {
   readonly grpc: grpc.ConnectionInjector;
   readonly http: HttpServer;
+  /** Serve TLS with these files and rules; absent = plain. */
+  readonly tls?: ServingTls;
+  /** A TLS connection refused (bad certificate, rule failed), for the member's log. */
+  readonly onRefused?: (remote: string, reason: string) => void;
 }
 
 /** A TCP server that sorts connections between grpc-js and node:http. */
@@ -35,26 +46,35 @@ export class ClientListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
+  private readonly acceptor: TlsAcceptor | null;
+
   constructor(private readonly options: ClientListenerOptions) {
-    this.server = createServer({ pauseOnConnect: true }, (socket) => { this.sniff(socket); });
+    const tls = options.tls;
+    this.acceptor = tls === undefined ? null : new TlsAcceptor({
+      ...tls,
+      onSecure: (socket) => { this.sniff(socket); },
+      onRefused: options.onRefused ?? ((): void => undefined),
+    });
+    this.server = createServer({ pauseOnConnect: true }, (socket) => {
+      if (this.acceptor === null) {
+        this.sniff(socket);
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => { this.sockets.delete(socket); });
+      this.acceptor.accept(socket);
+      socket.resume();
+    });
   }
 
   /** Listens on host:port; resolves with the bound port (port 0 picks one). */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */
   close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => { this.server.close(() => { resolve(); }); });
+    return closeWith(this.server, this.sockets);
   }
 
   private sniff(socket: Socket): void {

@@ -1,42 +1,11 @@
-// Translation between etcd's wire messages (as proto-loader decodes them: snake_case,
-// int64 as strings, enums as names, bytes as Buffers) and the core's request types.
+// KV's wire messages (Range, Put, DeleteRange, Txn) ↔ the core's request and response
+// types.
 
-import * as grpc from '@grpc/grpc-js';
-import type { EtcdError, GrpcCode } from '../core/errors.js';
 import type {
   Compare, CompareResult, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
   RangeResponse, RequestOp, ResponseOp, SortOrder, SortTarget, TxnRequest, TxnResponse,
-} from '../core/mvcc/types.js';
-import type { ResponseHeader } from '../core/server/server.js';
-
-/** A decoded wire message: fields by name, values as proto-loader gives them. */
-export type Wire = Record<string, unknown>;
-
-const EMPTY = new Uint8Array(0);
-
-export function bytes(value: unknown): Uint8Array {
-  return value instanceof Uint8Array ? value : EMPTY;
-}
-
-/** int64 fields arrive as decimal strings; every revision and id Tern uses fits in 2^53. */
-export function int(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value !== '') return Number(value);
-  return 0;
-}
-
-/** A string field (enum names and 64-bit ids arrive as strings too). */
-export function text(value: unknown, fallback = ''): string {
-  return typeof value === 'string' ? value : fallback;
-}
-
-function bool(value: unknown): boolean {
-  return value === true;
-}
-
-function sub(value: unknown): Wire {
-  return typeof value === 'object' && value !== null ? (value as Wire) : {};
-}
+} from '../../core/mvcc/types.js';
+import { bool, bytes, int, sub, type Wire } from './message.js';
 
 const SORT_ORDERS: Record<string, SortOrder> = { NONE: 'none', ASCEND: 'ascend', DESCEND: 'descend' };
 const SORT_TARGETS: Record<string, SortTarget> = { KEY: 'key', VERSION: 'version', CREATE: 'create', MOD: 'mod', VALUE: 'value' };
@@ -103,16 +72,6 @@ export function txnRequest(w: Wire): TxnRequest {
 
 // ------------------------------------------------------------------ responses
 
-/** etcd's member and cluster ids are uint64: the host maps the core's ids to them. */
-export interface WireIds {
-  readonly clusterId: string;
-  readonly memberId: string;
-}
-
-export function header(h: ResponseHeader, ids: WireIds): Wire {
-  return { cluster_id: ids.clusterId, member_id: ids.memberId, revision: String(h.revision), raft_term: String(h.raftTerm) };
-}
-
 /** Sub-responses inside a txn carry a header with only the revision (as etcd 3.4). */
 function revisionHeader(revision: number): Wire {
   return { revision: String(revision) };
@@ -148,24 +107,4 @@ function responseOp(op: ResponseOp): Wire {
 
 export function txnResponse(r: TxnResponse, head: Wire): Wire {
   return { header: head, succeeded: r.succeeded, responses: r.responses.map(responseOp) };
-}
-
-// ------------------------------------------------------------------ errors
-
-const CODES: Record<GrpcCode, grpc.status> = {
-  InvalidArgument: grpc.status.INVALID_ARGUMENT,
-  OutOfRange: grpc.status.OUT_OF_RANGE,
-  NotFound: grpc.status.NOT_FOUND,
-  FailedPrecondition: grpc.status.FAILED_PRECONDITION,
-  ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
-  Unavailable: grpc.status.UNAVAILABLE,
-  PermissionDenied: grpc.status.PERMISSION_DENIED,
-  Unauthenticated: grpc.status.UNAUTHENTICATED,
-  Canceled: grpc.status.CANCELLED,
-  DataLoss: grpc.status.DATA_LOSS,
-};
-
-/** etcd's error as a gRPC status: clients match on the message text. */
-export function grpcError(e: EtcdError): Partial<grpc.StatusObject> {
-  return { code: CODES[e.code], details: e.message };
 }

@@ -6,37 +6,43 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import type { MvccBackend } from '../core/mvcc/backend.js';
-import { decodeConfChange } from '../core/raft/confchange.js';
-import { MemoryLogStore } from '../core/node/memoryLogStore.js';
-import type { LogStore } from '../core/node/ports.js';
-import type { Entry } from '../core/raft/types.js';
-import type { AutoCompaction } from '../core/server/autoCompactor.js';
-import { EtcdServer } from '../core/server/server.js';
+import type { MvccBackend } from '../../core/mvcc/backend.js';
+import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
+import type { LogStore } from '../../core/node/ports.js';
+import { decodeConfChange } from '../../core/raft/confchange.js';
+import type { Entry } from '../../core/raft/types.js';
+import type { AutoCompaction } from '../../core/server/autoCompactor.js';
+import { EtcdServer } from '../../core/server/server.js';
+import { hostPort, splitHostPort } from '../config/urls.js';
+import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
+import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { MemberMetrics } from '../metrics/memberMetrics.js';
+import { timedLogStore } from '../metrics/timedLogStore.js';
+import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
+import { PeerClients } from '../peer/client.js';
+import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from '../peer/leaderOnly.js';
+import { decodeContext, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
+import { Reconfigurer } from '../peer/reconfig.js';
+import { peerHandlers } from '../peer/service.js';
+import { PeerTransport } from '../peer/transport.js';
+import { loadEtcdServices, peerService } from '../proto/load.js';
+import { clusterHandlers } from '../services/cluster.js';
+import { addEtcdServices, type ServiceContext } from '../services/register.js';
+import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
+import { invariant } from '../../core/util/invariant.js';
 import { ClientListener } from './clientListener.js';
-import { clusterHandlers } from './clusterService.js';
-import { hostPort } from './flags.js';
-import { grpcMetricsInterceptor } from './grpcMetrics.js';
-import { httpEndpoints, type HttpSources } from './httpEndpoints.js';
-import { MemberMetrics } from './metrics.js';
-import { PeerClients } from './peer/client.js';
-import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from './peer/leaderOnly.js';
-import { decodeContext, raftIdOf, type MemberRecord, type Membership } from './peer/membership.js';
-import { PEER_CHANNEL_OPTIONS, peerService } from './peer/peerProto.js';
-import { peerHandlers } from './peer/service.js';
-import { PeerTransport } from './peer/transport.js';
-import { loadEtcdServices } from './protos.js';
-import { addEtcdServices, type ServiceContext } from './services.js';
-import { Reconfigurer } from './reconfig.js';
-import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from './requestLimit.js';
-import { timedLogStore } from './timedLogStore.js';
+import { TlsPeerListener } from './tlsPeerListener.js';
+import type { MemberTls } from '../tls/memberTls.js';
+import type { ListenAddress } from '../config/urls.js';
 
 export interface MemberOptions {
   readonly membership: Membership;
-  /** host:port pairs to serve clients on. */
-  readonly clientAddresses: readonly string[];
-  /** host:port pairs to serve peers on (--listen-peer-urls). */
-  readonly peerAddresses: readonly string[];
+  /** host:port pairs to serve clients on, each plain or TLS. */
+  readonly clientAddresses: readonly ListenAddress[];
+  /** host:port pairs to serve peers on (--listen-peer-urls), each plain or TLS. */
+  readonly peerAddresses: readonly ListenAddress[];
+  /** The files and rules of the TLS addresses, and how to dial peers; plain if absent. */
+  readonly tls?: MemberTls;
   /** This member's name and client URLs, as the others will list them. */
   readonly name: string;
   readonly advertiseClientUrls: readonly string[];
@@ -73,7 +79,7 @@ export class Member {
   readonly membership: Membership;
   readonly transport: PeerTransport;
   readonly reconfig: Reconfigurer;
-  private readonly peers = new PeerClients();
+  private readonly peers: PeerClients;
   readonly metrics: MemberMetrics;
   private readonly clientServer: grpc.Server;
   /** The client ports (gRPC and HTTP/1.1 sniffed apart) and the metrics ports. */
@@ -92,6 +98,7 @@ export class Member {
   private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer, metrics: MemberMetrics) {
     this.options = options;
     this.metrics = metrics;
+    this.peers = new PeerClients(options.tls?.peerChannel);
     this.clientServer = new grpc.Server({
       interceptors: [grpcMetricsInterceptor(metrics)],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
@@ -112,7 +119,7 @@ export class Member {
   static async start(options: MemberOptions): Promise<Member> {
     const { membership } = options;
     const log = options.log ?? ((): void => undefined);
-    const transport = new PeerTransport(membership, { log });
+    const transport = new PeerTransport(membership, { log, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
     const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
     const metrics = options.metrics ?? new MemberMetrics();
@@ -195,14 +202,17 @@ export class Member {
     };
     addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
-    for (const address of this.options.peerAddresses) await bind(this.peerServer, address);
+    await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
     const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const clientHttp = httpEndpoints(http, 'client');
     this.listeners.push(closable(clientHttp));
-    for (const address of this.options.clientAddresses) {
-      const listener = new ClientListener({ grpc: injector, http: clientHttp });
+    const onRefused = this.refusalLogger('client');
+    for (const { address, secure } of this.options.clientAddresses) {
+      const tls = secure ? this.options.tls?.client ?? undefined : undefined;
+      invariant(!secure || tls !== undefined, `client address ${address} is TLS but the member has no client TLS files`);
+      const listener = new ClientListener({ grpc: injector, http: clientHttp, ...(tls === undefined ? {} : { tls, onRefused }) });
       this.listeners.push(listener);
       await listener.listen(...splitHostPort(address));
     }
@@ -213,6 +223,28 @@ export class Member {
     }
   }
 
+
+  /** Plain peer addresses are bound by grpc-js; TLS ones go through the TLS acceptor into the peer server. */
+  private async servePeers(): Promise<void> {
+    let injector: grpc.ConnectionInjector | null = null;
+    for (const { address, secure } of this.options.peerAddresses) {
+      if (!secure) {
+        await bind(this.peerServer, address);
+        continue;
+      }
+      const tls = this.options.tls?.peer ?? undefined;
+      invariant(tls !== undefined, `peer address ${address} is TLS but the member has no peer TLS files`);
+      injector ??= this.peerServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      const listener = new TlsPeerListener({ tls, injector, onRefused: this.refusalLogger('peer') });
+      this.listeners.push(listener);
+      await listener.listen(...splitHostPort(address));
+    }
+  }
+
+  private refusalLogger(side: 'client' | 'peer'): (remote: string, reason: string) => void {
+    const log = this.options.log ?? ((): void => undefined);
+    return (remote, reason) => { log(`rejected ${side} connection from ${remote}: ${reason}`); };
+  }
 
   /** The record this member publishes about itself. */
   private self(): MemberRecord {
@@ -318,12 +350,6 @@ function bind(server: grpc.Server, address: string): Promise<number> {
       else resolve(port);
     });
   });
-}
-
-/** "127.0.0.1:2379" → ["127.0.0.1", 2379]; "[::1]:2379" → ["::1", 2379]. */
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))];
 }
 
 function listenHttp(server: HttpServer, address: string): Promise<void> {

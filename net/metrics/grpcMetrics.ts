@@ -8,7 +8,7 @@
 // as one of the texts below.
 
 import * as grpc from '@grpc/grpc-js';
-import type { GrpcType, MemberMetrics } from './metrics.js';
+import type { GrpcType, MemberMetrics } from './memberMetrics.js';
 
 /** grpc-go's code names ("OK", "InvalidArgument", ...), as go-grpc-prometheus prints them. */
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([

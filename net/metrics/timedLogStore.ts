@@ -3,7 +3,7 @@
 // transaction is flushed to disk). Writes that need no sync are not counted, as etcd
 // counts only its fsyncs.
 
-import type { LogStore } from '../core/node/ports.js';
+import type { LogStore } from '../../core/node/ports.js';
 
 export function timedLogStore(inner: LogStore, observeSeconds: (seconds: number) => void): LogStore {
   return {

@@ -1,7 +1,8 @@
 // Watch messages on the wire ↔ the core's watch requests and responses.
 
-import type { WatchCreateRequest, WatchFilter, WatchResponse } from '../core/watch/watchHub.js';
-import { bytes, int, keyValue, type Wire } from './wire.js';
+import type { WatchCreateRequest, WatchFilter, WatchResponse } from '../../core/watch/watchHub.js';
+import { keyValue } from './kv.js';
+import { bytes, int, type Wire } from './message.js';
 
 const FILTERS: Record<string, WatchFilter> = { NOPUT: 'noPut', NODELETE: 'noDelete' };
 

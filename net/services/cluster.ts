@@ -1,12 +1,13 @@
 // etcd's Cluster service: MemberList from this member's view (as etcd 3.4 serves it,
-// without a Raft round), and membership changes through Raft (net/reconfig.ts).
+// without a Raft round), and membership changes through Raft (net/peer/reconfig.ts).
 
 import type * as grpc from '@grpc/grpc-js';
-import { isEtcdError, type EtcdError } from '../core/errors.js';
-import type { EtcdServer } from '../core/server/server.js';
-import type { MemberRecord, Membership } from './peer/membership.js';
-import type { Reconfigurer } from './reconfig.js';
-import { grpcError, type Wire } from './wire.js';
+import { isEtcdError, type EtcdError } from '../../core/errors.js';
+import type { EtcdServer } from '../../core/server/server.js';
+import type { MemberRecord, Membership } from '../peer/membership.js';
+import type { Reconfigurer } from '../peer/reconfig.js';
+import type { Wire } from '../wire/message.js';
+import { grpcError } from '../wire/status.js';
 
 export interface ClusterDeps {
   readonly server: EtcdServer;

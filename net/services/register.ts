@@ -2,18 +2,18 @@
 // services/: this registers them all on a grpc-js server.
 
 import type * as grpc from '@grpc/grpc-js';
-import { loadEtcdServices } from './protos.js';
+import { loadEtcdServices } from '../proto/load.js';
+import { authHandlers } from './auth.js';
+import type { ServiceContext } from './context.js';
+import { healthHandlers } from './health.js';
+import { kvHandlers } from './kv.js';
+import { LeaderMonitor } from './leaderMonitor.js';
+import { leaseHandlers } from './lease.js';
+import { maintenanceHandlers } from './maintenance.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitRequestSize } from './requestLimit.js';
-import { authHandlers } from './services/auth.js';
-import type { ServiceContext } from './services/context.js';
-import { healthHandlers } from './services/health.js';
-import { kvHandlers } from './services/kv.js';
-import { LeaderMonitor } from './services/leaderMonitor.js';
-import { leaseHandlers } from './services/lease.js';
-import { maintenanceHandlers } from './services/maintenance.js';
-import { watchHandlers } from './services/watch.js';
+import { watchHandlers } from './watch.js';
 
-export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './services/context.js';
+export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './context.js';
 
 /** `maxRequestBytes`: etcd's --max-request-bytes for the requests that become proposals. */
 export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): void {

@@ -2,12 +2,12 @@
 // one at a time: check the request against the current members, propose the change
 // with the member's record as its context, and answer once it has been applied here.
 
-import { etcdError, type EtcdError } from '../core/errors.js';
-import type { NodeDriver } from '../core/node/driver.js';
-import type { ConfChangeType } from '../core/raft/types.js';
-import { hostPort } from './flags.js';
-import { memberId } from './ids.js';
-import { encodeContext, raftIdOf, type ConfChangeContext, type MemberRecord, type Membership } from './peer/membership.js';
+import { etcdError, type EtcdError } from '../../core/errors.js';
+import type { NodeDriver } from '../../core/node/driver.js';
+import type { ConfChangeType } from '../../core/raft/types.js';
+import { memberId } from '../config/ids.js';
+import { hostPort } from '../config/urls.js';
+import { encodeContext, raftIdOf, type ConfChangeContext, type MemberRecord, type Membership } from './membership.js';
 
 export interface ReconfigOptions {
   readonly driver: NodeDriver;

@@ -11,10 +11,10 @@
 // (etcd's kvindex.Keep), unless no key is live at all.
 
 import { etcdError, type EtcdError } from '../../core/errors.js';
-import type { MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
-import { fromKey } from '../../core/mvcc/keys.js';
-import { mainOf, rev as revision, SUB_LIMIT, type Rev } from '../../core/mvcc/revision.js';
-import { Crc32c } from '../crc32c.js';
+import type { MvccBackend } from '../../core/mvcc/backend.js';
+import { rev as revision, type Rev } from '../../core/mvcc/revision.js';
+import { Crc32c } from './crc32c.js';
+import { marshalKeyValue, revBytes } from './records.js';
 
 export interface HashKvResult {
   readonly hash: number;
@@ -57,54 +57,4 @@ export function hashKv(store: HashableStore, atRevision: number): HashKvResult |
     return true;
   });
   return { hash: crc.value(), currentRevision: current, compactRevision: compacted };
-}
-
-/** etcd's bbolt key for a revision. */
-export function revBytes(r: Rev, tombstone: boolean): Uint8Array {
-  const out = Buffer.alloc(tombstone ? 18 : 17);
-  out.writeBigUInt64BE(BigInt(mainOf(r)), 0);
-  out[8] = 0x5f; // '_'
-  out.writeBigUInt64BE(BigInt(r % SUB_LIMIT), 9);
-  if (tombstone) out[17] = 0x74; // 't'
-  return out;
-}
-
-/** mvccpb.KeyValue as gogoproto marshals it: fields in order, zero values omitted. */
-export function marshalKeyValue(kv: StoredKv): Uint8Array {
-  const out: number[] = [];
-  const bytesField = (field: number, value: Uint8Array): void => {
-    if (value.length === 0) return;
-    varint(out, (field << 3) | 2);
-    varint(out, value.length);
-    for (const b of value) out.push(b);
-  };
-  const intField = (field: number, value: number): void => {
-    if (value === 0) return;
-    varint(out, field << 3);
-    varint(out, value);
-  };
-  bytesField(1, fromKey(kv.key));
-  if (kv.tombstone) return Uint8Array.from(out);
-  intField(2, kv.createRevision);
-  intField(3, kv.modRevision);
-  intField(4, kv.version);
-  bytesField(5, kv.value);
-  intField(6, kv.lease);
-  return Uint8Array.from(out);
-}
-
-/** A non-negative integer below 2^53 as a protobuf varint. */
-export function varintBytes(value: number): number[] {
-  const out: number[] = [];
-  varint(out, value);
-  return out;
-}
-
-function varint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
 }

@@ -12,8 +12,8 @@
 // deserializer is wrapped to remember which decoded requests came from too many bytes.
 
 import type * as grpc from '@grpc/grpc-js';
-import { etcdError } from '../core/errors.js';
-import { grpcError } from './wire.js';
+import { etcdError } from '../../core/errors.js';
+import { grpcError } from '../wire/status.js';
 
 /** etcd 3.4's default --max-request-bytes. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;

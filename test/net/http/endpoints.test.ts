@@ -2,8 +2,8 @@
 // /metrics answer as real etcd's do (compared side by side), gRPC keeps working on the
 // same port, and the metrics move with the traffic.
 import test from 'ava';
-import { httpEndpoints } from '../../net/httpEndpoints.js';
-import { etcdctl, freePort, startEtcd, startTern, type Running } from './processes.js';
+import { httpEndpoints } from '../../../net/http/endpoints.js';
+import { etcdctl, freePort, startEtcd, startTern, type Running } from '../processes.js';
 
 interface Answer {
   readonly status: number;

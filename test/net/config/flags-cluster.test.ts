@@ -1,8 +1,8 @@
 // The cluster flags: etcd's defaults, etcd's texts for values that do not parse (exit
 // 2) and for flags that do not fit together (exit 1, as etcd).
 import test, { type ExecutionContext } from 'ava';
-import { parseFlags } from '../../net/flags.js';
-import { runTernToExit as run } from './processes.js';
+import { parseFlags } from '../../../net/config/flags.js';
+import { runTernToExit as run } from '../processes.js';
 
 test('cluster flags default as in etcd 3.4', (t) => {
   const parsed = parseFlags([]);

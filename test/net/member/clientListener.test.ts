@@ -4,7 +4,7 @@ import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { classify, ClientListener } from '../../net/clientListener.js';
+import { classify, ClientListener } from '../../../net/member/clientListener.js';
 
 const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 

@@ -1,6 +1,6 @@
 // etcd 3.4's HTTP endpoints on the client port (and on --listen-metrics-urls):
 // /version, /health and /metrics, with the same bodies, status codes and headers as
-// etcd 3.4.23 (checked against it: test/net/http.test.ts).
+// etcd 3.4.23 (checked against it: test/net/http/endpoints.test.ts).
 //
 //   GET /version  200 {"etcdserver":"3.4.23","etcdcluster":"3.4.0"}
 //   GET /health   200 {"health":"true"}; 503 {"health":"false"}\n without a leader or when

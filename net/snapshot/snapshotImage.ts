@@ -5,11 +5,11 @@
 // (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
 
 import { createHash } from 'node:crypto';
-import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
-import { bboltSize, writeBbolt, type KeyValues } from '../bbolt.js';
-import { Crc32c } from '../crc32c.js';
-import { marshalKeyValue, revBytes, varintBytes } from './hashKv.js';
 import { rev } from '../../core/mvcc/revision.js';
+import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
+import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
+import { Crc32c } from './crc32c.js';
+import { marshalKeyValue, revBytes, varintBytes } from './records.js';
 
 /** The image's data part and its SHA-256 trailer. */
 export interface SnapshotImage {

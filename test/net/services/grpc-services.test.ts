@@ -4,12 +4,12 @@
 // several leases on one stream, `hasleader` without a leader, gRPC health.
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
-import { EtcdServer } from '../../core/server/server.js';
-import { loadEtcdServices } from '../../net/protos.js';
-import { addEtcdServices, singleMemberContext } from '../../net/services.js';
-import { LeaderMonitor } from '../../net/services/leaderMonitor.js';
-import type { Wire } from '../../net/wire.js';
+import { MemoryLogStore } from '../../../core/node/memoryLogStore.js';
+import { EtcdServer } from '../../../core/server/server.js';
+import { loadEtcdServices } from '../../../net/proto/load.js';
+import { LeaderMonitor } from '../../../net/services/leaderMonitor.js';
+import { addEtcdServices, singleMemberContext } from '../../../net/services/register.js';
+import type { Wire } from '../../../net/wire/message.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 

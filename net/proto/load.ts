@@ -1,0 +1,60 @@
+// Loads Tern's own .proto files for grpc-js: etcd's v3 client API (rpc.proto, with
+// mvcc.proto and auth.proto; health.proto) and Tern's member-to-member service
+// (peer.proto). One set of options for both: snake_case field names as on the wire,
+// 64-bit integers as decimal strings (member and cluster ids use all 64 bits), enums
+// as their names, defaults filled in.
+
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+
+/** build/net/proto/load.js → net/proto/ (the .proto files are read from the source tree). */
+const PROTO_DIR = fileURLToPath(new URL('../../../net/proto/', import.meta.url));
+
+const OPTIONS: protoLoader.Options = {
+  includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
+};
+
+export interface EtcdServices {
+  readonly kv: grpc.ServiceDefinition;
+  readonly watch: grpc.ServiceDefinition;
+  readonly lease: grpc.ServiceDefinition;
+  readonly maintenance: grpc.ServiceDefinition;
+  readonly cluster: grpc.ServiceDefinition;
+  readonly auth: grpc.ServiceDefinition;
+  /** grpc.health.v1.Health */
+  readonly health: grpc.ServiceDefinition;
+}
+
+/** The files' services: each by its dotted path (package, then service name). */
+function load(files: readonly string[]): (service: string) => grpc.ServiceClientConstructor {
+  const root = grpc.loadPackageDefinition(protoLoader.loadSync([...files], OPTIONS));
+  return (service) => {
+    let node: unknown = root;
+    for (const part of service.split('.')) node = (node as grpc.GrpcObject | undefined)?.[part];
+    if (node === undefined) throw new Error(`the protos have no service ${service}`);
+    return node as grpc.ServiceClientConstructor;
+  };
+}
+
+export function loadEtcdServices(): EtcdServices {
+  const client = load(['rpc.proto', 'health.proto']);
+  const service = (path: string): grpc.ServiceDefinition => client(path).service;
+  return {
+    kv: service('etcdserverpb.KV'),
+    watch: service('etcdserverpb.Watch'),
+    lease: service('etcdserverpb.Lease'),
+    maintenance: service('etcdserverpb.Maintenance'),
+    auth: service('etcdserverpb.Auth'),
+    health: service('grpc.health.v1.Health'),
+    cluster: service('etcdserverpb.Cluster'),
+  };
+}
+
+let peerCached: grpc.ServiceClientConstructor | null = null;
+
+/** The Peer service's client constructor (its `.service` is the server definition). */
+export function peerService(): grpc.ServiceClientConstructor {
+  peerCached ??= load(['peer.proto'])('ternpeerpb.Peer');
+  return peerCached;
+}

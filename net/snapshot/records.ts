@@ -1,0 +1,57 @@
+// etcd 3.4's backend records as bytes: the bbolt key of a revision and the
+// mvccpb.KeyValue stored under it, byte for byte as etcd writes them. The snapshot
+// image lays them out in its `key` bucket; HashKV hashes them.
+
+import type { StoredKv } from '../../core/mvcc/backend.js';
+import { fromKey } from '../../core/mvcc/keys.js';
+import { mainOf, SUB_LIMIT, type Rev } from '../../core/mvcc/revision.js';
+
+/** etcd's bbolt key for a revision. */
+export function revBytes(r: Rev, tombstone: boolean): Uint8Array {
+  const out = Buffer.alloc(tombstone ? 18 : 17);
+  out.writeBigUInt64BE(BigInt(mainOf(r)), 0);
+  out[8] = 0x5f; // '_'
+  out.writeBigUInt64BE(BigInt(r % SUB_LIMIT), 9);
+  if (tombstone) out[17] = 0x74; // 't'
+  return out;
+}
+
+/** mvccpb.KeyValue as gogoproto marshals it: fields in order, zero values omitted. */
+export function marshalKeyValue(kv: StoredKv): Uint8Array {
+  const out: number[] = [];
+  const bytesField = (field: number, value: Uint8Array): void => {
+    if (value.length === 0) return;
+    varint(out, (field << 3) | 2);
+    varint(out, value.length);
+    for (const b of value) out.push(b);
+  };
+  const intField = (field: number, value: number): void => {
+    if (value === 0) return;
+    varint(out, field << 3);
+    varint(out, value);
+  };
+  bytesField(1, fromKey(kv.key));
+  if (kv.tombstone) return Uint8Array.from(out);
+  intField(2, kv.createRevision);
+  intField(3, kv.modRevision);
+  intField(4, kv.version);
+  bytesField(5, kv.value);
+  intField(6, kv.lease);
+  return Uint8Array.from(out);
+}
+
+/** A non-negative integer below 2^53 as a protobuf varint. */
+export function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  varint(out, value);
+  return out;
+}
+
+function varint(out: number[], value: number): void {
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}

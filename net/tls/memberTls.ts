@@ -1,0 +1,76 @@
+// What a member serves and dials with, from its TLS flags: a TLS material per side that
+// has https listen URLs (files given, or made by auto-TLS in the data dir), and the
+// channel credentials for calling peers. Bad files refuse the start (TlsFileError).
+
+import * as grpc from '@grpc/grpc-js';
+import path from 'node:path';
+import { isSecureUrl } from '../config/urls.js';
+import { hostsOf, selfSignedCertificate } from './autoTls.js';
+import { channelCredentials } from './channelCredentials.js';
+import { TlsMaterial } from './material.js';
+import type { CertificateRules } from './peerRules.js';
+import { hasFiles, type TlsFlags, type TlsSideFlags } from './tlsFlags.js';
+
+export interface ServingTls {
+  readonly material: TlsMaterial;
+  readonly rules: CertificateRules;
+}
+
+export interface MemberTls {
+  /** null: no https client URL. */
+  readonly client: ServingTls | null;
+  /** null: no https peer URL. */
+  readonly peer: ServingTls | null;
+  /** For every call to a peer (Raft stream, attributes, forwarded lease calls). */
+  readonly peerChannel: grpc.ChannelCredentials;
+}
+
+export interface MemberTlsInput {
+  readonly tls: TlsFlags;
+  readonly dataDir: string;
+  readonly listenClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly string[];
+}
+
+interface SideFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly selfSigned: boolean;
+}
+
+/** etcd: auto-TLS only when no files are given ("ignoring client auto TLS since certs given"). */
+async function filesOf(side: TlsSideFlags, dir: string, urls: readonly string[], kind: 'client' | 'peer'): Promise<SideFiles> {
+  if (hasFiles(side) || !side.autoTls) return { certFile: side.certFile, keyFile: side.keyFile, selfSigned: false };
+  const usages = kind === 'peer' ? (['serverAuth', 'clientAuth'] as const) : (['serverAuth'] as const);
+  const made = await selfSignedCertificate(dir, hostsOf(urls), usages);
+  return { ...made, selfSigned: true };
+}
+
+function serving(side: TlsSideFlags, files: SideFiles, ciphers: string | undefined): ServingTls {
+  // A self-signed pair replaces the side's TLS info wholesale in etcd: no CA, no client-cert auth.
+  const material = new TlsMaterial({
+    certFile: files.certFile,
+    keyFile: files.keyFile,
+    trustedCaFile: files.selfSigned ? '' : side.trustedCaFile,
+    clientCertAuth: files.selfSigned ? false : side.clientCertAuth,
+    crlFile: side.crlFile,
+    ciphers,
+  });
+  return { material, rules: side.rules };
+}
+
+export async function memberTls(input: MemberTlsInput): Promise<MemberTls> {
+  const { tls } = input;
+  const clientSecure = input.listenClientUrls.some(isSecureUrl);
+  const peerSecure = input.listenPeerUrls.some(isSecureUrl);
+  const client = clientSecure
+    ? serving(tls.client, await filesOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, 'client'), tls.ciphers)
+    : null;
+  const peerFiles = await filesOf(tls.peer, path.join(input.dataDir, 'fixtures', 'peer'), input.listenPeerUrls, 'peer');
+  const peer = peerSecure ? serving(tls.peer, peerFiles, tls.ciphers) : null;
+  const dialsTls = peerSecure || hasFiles(tls.peer);
+  const peerChannel = dialsTls
+    ? channelCredentials({ trustedCaFile: peerFiles.selfSigned ? '' : tls.peer.trustedCaFile, certFile: peerFiles.certFile, keyFile: peerFiles.keyFile, skipVerify: peerFiles.selfSigned })
+    : grpc.credentials.createInsecure();
+  return { client, peer, peerChannel };
+}

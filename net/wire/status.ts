@@ -1,0 +1,61 @@
+// etcd's errors as gRPC statuses: the code each etcd 3.4 error travels with
+// (etcdserver/api/v3rpc/rpctypes), and etcd's exact text as the details, which is what
+// clients match on. The core names the error and holds its text (core/errors.ts); the
+// code is a wire concept and lives here. Every error has a row: the type checker refuses
+// a new core error until it is given its code.
+
+import * as grpc from '@grpc/grpc-js';
+import type { EtcdError, EtcdErrorName } from '../../core/errors.js';
+
+const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
+  emptyKey: grpc.status.INVALID_ARGUMENT,
+  keyNotFound: grpc.status.INVALID_ARGUMENT,
+  valueProvided: grpc.status.INVALID_ARGUMENT,
+  leaseProvided: grpc.status.INVALID_ARGUMENT,
+  tooManyOps: grpc.status.INVALID_ARGUMENT,
+  duplicateKey: grpc.status.INVALID_ARGUMENT,
+  compacted: grpc.status.OUT_OF_RANGE,
+  futureRev: grpc.status.OUT_OF_RANGE,
+  noSpace: grpc.status.RESOURCE_EXHAUSTED,
+  leaseNotFound: grpc.status.NOT_FOUND,
+  leaseExist: grpc.status.FAILED_PRECONDITION,
+  leaseTTLTooLarge: grpc.status.OUT_OF_RANGE,
+  requestTooLarge: grpc.status.INVALID_ARGUMENT,
+  noLeader: grpc.status.UNAVAILABLE,
+  notLeader: grpc.status.FAILED_PRECONDITION,
+  leaderChanged: grpc.status.UNAVAILABLE,
+  timeout: grpc.status.UNAVAILABLE,
+  tooManyRequests: grpc.status.RESOURCE_EXHAUSTED,
+  stopped: grpc.status.UNAVAILABLE,
+  memberExist: grpc.status.FAILED_PRECONDITION,
+  peerURLExist: grpc.status.FAILED_PRECONDITION,
+  memberBadURLs: grpc.status.INVALID_ARGUMENT,
+  memberNotFound: grpc.status.NOT_FOUND,
+  memberNotLearner: grpc.status.FAILED_PRECONDITION,
+  tooManyLearners: grpc.status.FAILED_PRECONDITION,
+  notEnoughStarted: grpc.status.FAILED_PRECONDITION,
+  badLeaderTransferee: grpc.status.FAILED_PRECONDITION,
+  timeoutLeaderTransfer: grpc.status.UNAVAILABLE,
+  authNotEnabled: grpc.status.FAILED_PRECONDITION,
+  rootUserNotExist: grpc.status.FAILED_PRECONDITION,
+  userEmpty: grpc.status.INVALID_ARGUMENT,
+  userNotFound: grpc.status.FAILED_PRECONDITION,
+  roleEmpty: grpc.status.INVALID_ARGUMENT,
+  roleNotFound: grpc.status.FAILED_PRECONDITION,
+  rootRoleNotExist: grpc.status.FAILED_PRECONDITION,
+  userAlreadyExist: grpc.status.FAILED_PRECONDITION,
+  roleAlreadyExist: grpc.status.FAILED_PRECONDITION,
+  authFailed: grpc.status.INVALID_ARGUMENT,
+  permissionNotGiven: grpc.status.INVALID_ARGUMENT,
+  permissionDenied: grpc.status.PERMISSION_DENIED,
+  roleNotGranted: grpc.status.FAILED_PRECONDITION,
+  permissionNotGranted: grpc.status.FAILED_PRECONDITION,
+  invalidAuthToken: grpc.status.UNAUTHENTICATED,
+  invalidAuthMgmt: grpc.status.INVALID_ARGUMENT,
+  authOldRevision: grpc.status.INVALID_ARGUMENT,
+};
+
+/** etcd's error as a gRPC status: clients match on the message text. */
+export function grpcError(e: EtcdError): Partial<grpc.StatusObject> {
+  return { code: GRPC_CODES[e.name], details: e.message };
+}

@@ -1,0 +1,130 @@
+// TLS with real etcdctl against Tern and real etcd 3.4 side by side: the KV script over
+// mutual TLS reads the same, both refuse the same clients, both refuse the same bad
+// files at start with the same text, auto-TLS works with --insecure-skip-tls-verify,
+// and a three-member Tern cluster over peer mTLS replicates and shuts out a stranger.
+
+import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PeerClients } from '../../net/peer/client.js';
+import { channelCredentials } from '../../net/tls/channelCredentials.js';
+import { makePki, type PemFiles, type Pki } from '../tls/pki.js';
+import { compare } from './differential.js';
+import { etcdctl, runTernToExit, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
+
+let pki: Pki;
+test.before(async () => { pki = await makePki(); });
+test.after.always(() => { pki.remove(); });
+
+const HTTPS_CLIENTS = { client: 'https', peer: 'http' } as const;
+
+function serverArgs(extra: readonly string[] = []): string[] {
+  return ['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.caFile, '--client-cert-auth', ...extra];
+}
+
+function clientArgs(client: PemFiles | null): string[] {
+  const identity = client === null ? [] : ['--cert', client.cert, '--key', client.key];
+  return ['--cacert', pki.caFile, ...identity];
+}
+
+async function both<T>(run: (etcd: RunningCluster, tern: RunningCluster) => Promise<T>, args: readonly string[]): Promise<T> {
+  const [etcd, tern] = await Promise.all([startEtcdCluster(1, args, HTTPS_CLIENTS), startTernCluster(1, args, HTTPS_CLIENTS)]);
+  try {
+    return await run(etcd, tern);
+  } finally {
+    await Promise.all([etcd.stop(), tern.stop()]);
+  }
+}
+
+const endpointOf = (cluster: RunningCluster): string => cluster.members[0]?.endpoint ?? '';
+
+test('over mutual TLS, etcdctl cannot tell Tern from etcd on the KV API', async (t) => {
+  await both(async (etcd, tern) => {
+    await compare(t, endpointOf(etcd), endpointOf(tern), clientArgs(pki.client));
+  }, serverArgs());
+});
+
+test('both refuse a client with no certificate, a stranger CA\'s, and one the CRL revokes', async (t) => {
+  await both(async (etcd, tern) => {
+    const quick = ['--dial-timeout', '2s', '--command-timeout', '3s'];
+    for (const client of [null, pki.strangerClient, pki.revokedClient]) {
+      const args = [...clientArgs(client), ...quick, 'get', 'foo'];
+      const [fromEtcd, fromTern] = await Promise.all([etcdctl(endpointOf(etcd), args), etcdctl(endpointOf(tern), args)]);
+      const name = client === null ? 'no certificate' : path.basename(client.cert);
+      t.not(fromEtcd.code, 0, `etcd refuses ${name}`);
+      t.is(fromTern.code, fromEtcd.code, `Tern refuses ${name} as etcd does`);
+    }
+    const good = await etcdctl(endpointOf(tern), [...clientArgs(pki.client), 'put', 'k', 'v']);
+    t.is(good.code, 0, 'the member still serves a good client afterwards');
+  }, serverArgs(['--client-crl-file', pki.crlFile]));
+});
+
+test('auto-TLS: a self-signed member serves etcdctl with --insecure-skip-tls-verify, as etcd does', async (t) => {
+  await both(async (etcd, tern) => {
+    for (const cluster of [etcd, tern]) {
+      const args = ['--insecure-skip-tls-verify', '--insecure-transport=false'];
+      t.is((await etcdctl(endpointOf(cluster), [...args, 'put', 'a', '1'])).code, 0);
+      t.is((await etcdctl(endpointOf(cluster), [...args, 'get', 'a', '--print-value-only'])).stdout, '1\n');
+      const verifying = await etcdctl(endpointOf(cluster), ['--cacert', pki.caFile, '--dial-timeout', '2s', '--command-timeout', '3s', 'get', 'a']);
+      t.not(verifying.code, 0, 'a client that verifies refuses the self-signed certificate');
+    }
+  }, ['--auto-tls']);
+});
+
+/** etcd with these flags, to its exit (it exits at once on each bad file below). */
+function runEtcdToExit(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-bad-'));
+  return new Promise((resolve) => {
+    execFile('etcd', ['--data-dir', path.join(dir, 'd'), '--listen-peer-urls', 'http://127.0.0.1:0', ...args], { timeout: 20_000 }, (error, _stdout, stderr) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+}
+
+test('bad TLS files and flags refuse the start with etcd\'s exit code and text', async (t) => {
+  const url = ['--listen-client-urls', 'https://127.0.0.1:0', '--advertise-client-urls', 'https://127.0.0.1:2379'];
+  const cases: readonly (readonly string[])[] = [
+    [...url, '--cert-file', pki.server.cert, '--key-file', path.join(pki.dir, 'missing-key.pem')],
+    [...url, '--cert-file', pki.server.cert, '--key-file', pki.client.key],
+    [...url],
+    [...url, '--cert-file', pki.server.cert, '--key-file', pki.server.key, '--cipher-suites', 'TLS_NOT_A_SUITE'],
+  ];
+  for (const args of cases) {
+    const [etcd, tern] = await Promise.all([runEtcdToExit(args), runTernToExit(['--data-dir', path.join(pki.dir, 'never'), ...args])]);
+    const said = /C \| etcdmain: (.*)/.exec(etcd.stderr)?.[1] ?? `etcd said nothing recognizable: ${etcd.stderr}`;
+    t.is(etcd.code, 1, args.join(' '));
+    t.is(tern.code, etcd.code, args.join(' '));
+    t.true(tern.stderr.includes(said), `Tern says "${said}":\n${tern.stderr}`);
+  }
+});
+
+test('three Tern members over peer mTLS replicate; a stranger\'s certificate gets no peer call through', async (t) => {
+  const peerArgs = ['--peer-cert-file', pki.server.cert, '--peer-key-file', pki.server.key, '--peer-trusted-ca-file', pki.caFile, '--peer-client-cert-auth'];
+  const cluster = await startTernCluster(3, peerArgs, { client: 'http', peer: 'https' });
+  try {
+    const [a, b] = cluster.members;
+    t.is((await etcdctl(a?.endpoint ?? '', ['put', 'over', 'tls'])).code, 0);
+    t.is((await etcdctl(b?.endpoint ?? '', ['get', 'over', '--print-value-only'])).stdout, 'tls\n');
+    const peerAddress = new URL(a?.peerUrl ?? '').host;
+    const self = { id: 0n, name: 'intruder', peerUrls: ['https://127.0.0.1:1'], clientUrls: [], isLearner: false };
+    const stranger = new PeerClients(channelCredentials({ trustedCaFile: pki.caFile, certFile: pki.strangerClient.cert, keyFile: pki.strangerClient.key, skipVerify: false }));
+    const plain = new PeerClients(grpc.credentials.createInsecure());
+    const trusted = new PeerClients(channelCredentials({ trustedCaFile: pki.caFile, certFile: pki.client.cert, keyFile: pki.client.key, skipVerify: false }));
+    try {
+      await t.throwsAsync(stranger.members(peerAddress, self, 5000), undefined, 'a certificate from another CA is refused');
+      await t.throwsAsync(plain.members(peerAddress, self, 5000), undefined, 'a plain-text peer is refused');
+      const view = await trusted.members(peerAddress, self, 5000);
+      t.is(view.members.length, 3, 'a peer with a certificate from the trusted CA is answered');
+    } finally {
+      stranger.close();
+      plain.close();
+      trusted.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
