@@ -7,10 +7,7 @@
 import type { DescribedOp } from '../checkers.js';
 
 /** Which history was checked, and how. */
-export interface CheckedHistory {
-  readonly file: string;
-  readonly model: string;
-}
+export type CheckedHistory = Readonly<Record<'file' | 'model', string>>;
 
 /** What the checker found: the ops, the minimal failing window and the longest linearizable prefix (op ids). */
 export interface IllegalFinding {
