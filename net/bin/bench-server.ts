@@ -6,9 +6,12 @@
 // A second table gives the time from exec to "ready to serve client requests": a fresh
 // cluster's start, and a SIGKILLed member's restart on its data dir (median of 5).
 //
-//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,range-l,range-s,watch,start]
+//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,put16-tls,range-l,range-s,watch,start]
+//
+// put16-tls: the same puts over mutual TLS on the client port, for both servers.
 
 import { runLoad, type LoadOptions, type LoadResult } from './loadgen/run.js';
+import { makeBenchPki } from './loadgen/benchPki.js';
 import { cpuSeconds, startCluster, type ServerKind } from './loadgen/servers.js';
 
 interface Case {
@@ -16,11 +19,14 @@ interface Case {
   readonly load: Omit<LoadOptions, 'endpoints' | 'durationMs'>;
   /** Keys to write before measuring (ranges read existing keys). */
   readonly prefill: boolean;
+  /** Serve and dial the client port over mutual TLS. */
+  readonly tls?: boolean;
 }
 
 const CASES: readonly Case[] = [
   { name: 'put1', load: { mode: 'put', clients: 1, conns: 1, workers: 1, total: 1e9 }, prefill: false },
   { name: 'put16', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false },
+  { name: 'put16-tls', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false, tls: true },
   { name: 'put256', load: { mode: 'put', clients: 256, conns: 8, workers: 1, total: 1e9 }, prefill: false },
   { name: 'range-l', load: { mode: 'range-l', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
   { name: 'range-s', load: { mode: 'range-s', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
@@ -38,18 +44,20 @@ interface Measured extends LoadResult {
 }
 
 async function measure(kind: ServerKind, members: number, c: Case, seconds: number, port: number): Promise<Measured> {
-  const cluster = await startCluster(kind, members, port);
+  const pki = c.tls === true ? await makeBenchPki() : null;
+  const cluster = await startCluster(kind, members, port, pki?.server);
   try {
     if (c.prefill) {
       await runLoad({ mode: 'put', endpoints: cluster.endpoints, clients: 16, conns: 4, workers: 1, total: c.load.keySpace ?? 1000,
         durationMs: 60_000, keySpace: c.load.keySpace ?? 1000, sequentialKeys: true });
     }
     const cpuBefore = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0);
-    const result = await runLoad({ ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000 });
+    const result = await runLoad({ ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000, ...(pki === null ? {} : { tls: pki.client }) });
     const cpu = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
     return { ...result, serverUsPerOp: result.ops === 0 ? 0 : (cpu * 1e6) / result.ops };
   } finally {
     await cluster.stop();
+    pki?.remove();
   }
 }
 

@@ -3,7 +3,7 @@
 // nearest-rank percentiles.
 
 import { Worker } from 'node:worker_threads';
-import type { LoadMode, WorkerResult, WorkerTask } from './task.js';
+import type { ClientTlsFiles, LoadMode, WorkerResult, WorkerTask } from './task.js';
 
 export interface LoadOptions {
   readonly mode: LoadMode;
@@ -19,6 +19,7 @@ export interface LoadOptions {
   readonly sequentialKeys?: boolean;
   /** watch: puts per second. */
   readonly rate?: number;
+  readonly tls?: ClientTlsFiles;
 }
 
 export interface LoadResult {
@@ -49,6 +50,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       mode: options.mode, endpoints: options.endpoints, clients: clients[i] ?? 1, conns: c, total: totals[i] ?? 0,
       durationMs: options.durationMs, keySize: options.keySize ?? 8, keySpace: options.keySpace ?? 10_000,
       sequentialKeys: options.sequentialKeys ?? false, value, rate: options.rate ?? 0,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     };
     return new Promise<WorkerResult>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: task });

@@ -58,17 +58,24 @@ function stopChild(c: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 }
 
 /** Ports: member i uses base + 10·i (client) and base + 10·i + 1 (peer). */
-export async function startCluster(kind: ServerKind, members: number, basePort: number): Promise<RunningCluster> {
+/** TLS on the client port: the server's files (flags) for both etcd and Tern. */
+export interface ServerTlsFlags {
+  readonly flags: readonly string[];
+}
+
+export async function startCluster(kind: ServerKind, members: number, basePort: number, tls?: ServerTlsFlags): Promise<RunningCluster> {
+  const scheme = tls === undefined ? 'http' : 'https';
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${kind}-`));
   const names = Array.from({ length: members }, (_, i) => `m${i}`);
   const peer = (i: number): string => `http://127.0.0.1:${basePort + 10 * i + 1}`;
-  const client = (i: number): string => `http://127.0.0.1:${basePort + 10 * i}`;
+  const client = (i: number): string => `${scheme}://127.0.0.1:${basePort + 10 * i}`;
   const initialCluster = names.map((n, i) => `${n}=${peer(i)}`).join(',');
   const flagsOf = (i: number): string[] => [
     '--name', names[i] ?? '', '--data-dir', path.join(dir, names[i] ?? ''),
     '--listen-client-urls', client(i), '--advertise-client-urls', client(i),
     '--listen-peer-urls', peer(i), '--initial-advertise-peer-urls', peer(i),
     '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `bench-${kind}`,
+    ...(tls?.flags ?? []),
   ];
   const began = performance.now();
   const spawned = names.map((name, i) => spawnReady(kind, name, flagsOf(i)));
@@ -86,7 +93,7 @@ export async function startCluster(kind: ServerKind, members: number, basePort: 
   const startMs = performance.now() - began;
   return {
     kind,
-    endpoints: names.map((_, i) => client(i).slice('http://'.length)),
+    endpoints: names.map((_, i) => client(i).slice(`${scheme}://`.length)),
     pids: () => children.map((c) => c.pid ?? 0),
     startMs,
     killAndRestart: async (i) => {

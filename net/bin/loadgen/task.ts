@@ -16,6 +16,14 @@ export interface WorkerTask {
   readonly value: Uint8Array;
   /** watch: puts per second (the other modes run closed-loop). */
   readonly rate: number;
+  /** Dial with TLS: the CA to trust and the client certificate (file paths; workers read them). */
+  readonly tls?: ClientTlsFiles;
+}
+
+export interface ClientTlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 export interface WorkerResult {

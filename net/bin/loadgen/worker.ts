@@ -6,14 +6,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadEtcdServices } from '../../proto/load.js';
-import type { WorkerResult, WorkerTask } from './task.js';
+import { channelCredentials } from '../../tls/channelCredentials.js';
+import type { ClientTlsFiles, WorkerResult, WorkerTask } from './task.js';
 import { runWatchLoad } from './watchLoad.js';
 
 type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => void;
 
-function kvClient(endpoint: string): grpc.Client & Record<string, UnaryMethod> {
+function kvClient(endpoint: string, tls: ClientTlsFiles | undefined): grpc.Client & Record<string, UnaryMethod> {
   const Kv = grpc.makeGenericClientConstructor(loadEtcdServices().kv, 'KV');
-  return new Kv(endpoint, grpc.credentials.createInsecure(), {
+  const credentials = tls === undefined
+    ? grpc.credentials.createInsecure()
+    : channelCredentials({ trustedCaFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, skipVerify: false });
+  return new Kv(endpoint, credentials, {
     // Separate HTTP/2 connections per client object (grpc-js would share one otherwise).
     'grpc.use_local_subchannel_pool': 1,
   }) as unknown as grpc.Client & Record<string, UnaryMethod>;
@@ -40,7 +44,7 @@ function request(task: WorkerTask, n: number): { method: string; body: object } 
 }
 
 async function run(task: WorkerTask): Promise<WorkerResult> {
-  const conns = Array.from({ length: task.conns }, (_, i) => kvClient(task.endpoints[i % task.endpoints.length] ?? ''));
+  const conns = Array.from({ length: task.conns }, (_, i) => kvClient(task.endpoints[i % task.endpoints.length] ?? '', task.tls));
   await Promise.all(conns.map((c) => new Promise<void>((resolve, reject) => {
     c.waitForReady(Date.now() + 10_000, (error) => { if (error) reject(error); else resolve(); });
   })));
