@@ -38,7 +38,6 @@ import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp, TxnRequest } from '../jepsen-like/etcd/types.js';
 import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
-import type { SimRandom } from './prng.js';
 import type { StaleRead } from './staleReads.js';
 import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
@@ -61,23 +60,13 @@ export interface KvRecord {
   readonly silentLease?: number;
 }
 
+/** The KV workload's shape, drawn from the seed with the watch shape (world.ts). */
 export interface KvWorkloadOptions {
   readonly clients: number;
   readonly keys: number;
   readonly thinkMeanMs: number;
   readonly timeoutMsMin: number;
   readonly timeoutMsMax: number;
-}
-
-/** Draws the KV workload's shape from the run's generator (only with `--workload kv`). */
-export function drawKvOptions(random: SimRandom): KvWorkloadOptions {
-  return {
-    clients: 2 + random.intBelow(5),
-    keys: 3 + random.intBelow(8),
-    thinkMeanMs: Math.round(5 + random.float() * 45),
-    timeoutMsMin: 200,
-    timeoutMsMax: 200 + random.intBelow(1800),
-  };
 }
 
 /**
@@ -143,7 +132,7 @@ const DECIDED_ERRORS = new Map<string, string>([
 const UNCERTAIN_ERRORS = new Set(['timeout', 'stopped', 'leaderChanged', 'notLeader', 'noSpace']);
 
 export interface KvWorkloadSetup extends SimParts {
-  /** The shape the seed drew (drawKvOptions). */
+  /** The shape the seed drew (world.ts drawKvDraws). */
   readonly options: KvWorkloadOptions;
 }
 

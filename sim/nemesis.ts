@@ -25,6 +25,15 @@ export interface NemesisSetup extends SimParts {
   readonly faults: FaultOptions;
 }
 
+/** A fault's end (a heal, a restart, a resume) or a delayed strike, scheduled by `later`. */
+interface LaterEvent {
+  readonly durationUs: number;
+  readonly kind: EventKind;
+  /** The member it concerns, 0 for the whole network. */
+  readonly node: NodeId;
+  readonly end: () => void;
+}
+
 export class Nemesis extends SimActor {
   readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0 };
   private active = false;
@@ -76,13 +85,14 @@ export class Nemesis extends SimActor {
   private crashSoon(id: NodeId, withinMs: number): void {
     const member = this.cluster.member(id);
     const incarnation = member.incarnation;
-    this.later(Math.floor(1000 * this.random.exponential(withinMs)), 'crash', id, () => {
+    const durationUs = Math.floor(1000 * this.random.exponential(withinMs));
+    this.later({ durationUs, kind: 'crash', node: id, end: () => {
       if (member.incarnation !== incarnation) return;
       this.cluster.crash(id);
       this.stats.targetedCrashes++;
-      this.later(Math.floor(1000 * this.random.exponential(this.faults.targetedDowntimeMsMean)), 'restart', id,
-        () => { this.restartUntilUp(id); });
-    });
+      const downtimeUs = Math.floor(1000 * this.random.exponential(this.faults.targetedDowntimeMsMean));
+      this.later({ durationUs: downtimeUs, kind: 'restart', node: id, end: () => { this.restartUntilUp(id); } });
+    } });
   }
 
   private every(recurring: Recurring, kind: EventKind, strike: (durationUs: number) => void): void {
@@ -101,7 +111,7 @@ export class Nemesis extends SimActor {
   }
 
   /** Runs `end` after `durationUs` unless the nemesis was stopped (then healing does it). */
-  private later(durationUs: number, kind: EventKind, node: NodeId, end: () => void): void {
+  private later({ durationUs, kind, node, end }: LaterEvent): void {
     this.scheduler.after(durationUs, { kind, node, run: () => { if (this.active) end(); } });
   }
 
@@ -130,10 +140,10 @@ export class Nemesis extends SimActor {
     this.partitioned = true;
     this.stats.partitions++;
     this.scheduler.note('partition', 0, () => ({ mode, sideA, sideB }));
-    this.later(durationUs, 'heal', 0, () => {
+    this.later({ durationUs, kind: 'heal', node: 0, end: () => {
       this.network.heal();
       this.partitioned = false;
-    });
+    } });
   }
 
   private clog(durationUs: number): void {
@@ -141,7 +151,7 @@ export class Nemesis extends SimActor {
     const from = this.random.pick(this.ids);
     const others = this.ids.filter((id) => id !== from);
     const to = this.random.pick(others);
-    this.network.clog(from, to, this.scheduler.nowUs + durationUs);
+    this.network.clog({ from, to, untilUs: this.scheduler.nowUs + durationUs });
     this.stats.clogs++;
   }
 
@@ -150,14 +160,15 @@ export class Nemesis extends SimActor {
     const member = this.cluster.member(id);
     if (member.state === 'down' || member.state === 'refused') return;
     this.cluster.crash(id);
-    this.later(durationUs, 'restart', id, () => { this.restartUntilUp(id); });
+    this.later({ durationUs, kind: 'restart', node: id, end: () => { this.restartUntilUp(id); } });
   }
 
   /** Restarts a member; a transient read error means another try a little later. */
   private restartUntilUp(id: NodeId): void {
     if (this.cluster.restart(id)) return;
     if (this.cluster.member(id).state !== 'down') return;
-    this.later(Math.floor(1000 * (10 + this.random.exponential(100))), 'restart', id, () => { this.restartUntilUp(id); });
+    const retryUs = Math.floor(1000 * (10 + this.random.exponential(100)));
+    this.later({ durationUs: retryUs, kind: 'restart', node: id, end: () => { this.restartUntilUp(id); } });
   }
 
   private pause(durationUs: number): void {
@@ -165,7 +176,7 @@ export class Nemesis extends SimActor {
     if (this.cluster.member(id).state !== 'up') return;
     this.cluster.pause(id);
     this.stats.pauses++;
-    this.later(durationUs, 'resume', id, () => { this.cluster.resume(id); });
+    this.later({ durationUs, kind: 'resume', node: id, end: () => { this.cluster.resume(id); } });
   }
 
   private diskFull(durationUs: number): void {
@@ -182,12 +193,14 @@ export class Nemesis extends SimActor {
     this.scheduler.note('diskFault', member.id, () => ({ bitRot: what }));
     // Rot is only seen at recovery; crash the member now and then so that it is.
     if (this.random.chance(0.5)) {
-      this.later(Math.floor(1000 * this.random.exponential(100)), 'crash', member.id, () => {
+      const crashUs = Math.floor(1000 * this.random.exponential(100));
+      this.later({ durationUs: crashUs, kind: 'crash', node: member.id, end: () => {
         if (member.state === 'up' || member.state === 'paused') {
           this.cluster.crash(member.id);
-          this.later(Math.floor(1000 * this.random.exponential(200)), 'restart', member.id, () => { this.restartUntilUp(member.id); });
+          const downtimeUs = Math.floor(1000 * this.random.exponential(200));
+          this.later({ durationUs: downtimeUs, kind: 'restart', node: member.id, end: () => { this.restartUntilUp(member.id); } });
         }
-      });
+      } });
     }
   }
 

@@ -58,6 +58,14 @@ export interface NetworkStats {
   duplicated: number;
 }
 
+/** A clog of one direction of one link: messages from → to wait until `untilUs`, then arrive in a burst. */
+export interface Clog {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** Virtual time the clog ends, µs. */
+  readonly untilUs: number;
+}
+
 export class SimNetwork {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
   private faults: NetworkFaults;
@@ -156,7 +164,7 @@ export class SimNetwork {
   }
 
   /** Holds messages on the link from → to until `untilUs`. */
-  clog(from: NodeId, to: NodeId, untilUs: number): void {
+  clog({ from, to, untilUs }: Clog): void {
     const link = from * this.width + to;
     this.clogUntilUs[link] = Math.max(this.clogUntilUs[link] ?? 0, untilUs);
   }

@@ -107,14 +107,21 @@ function uniform(random: SimRandom, min: number, max: number): number {
   return r3(min + random.float() * (max - min));
 }
 
+/** The ranges a recurring fault's means are drawn from, and how likely it is on at all. */
+interface RecurringRanges {
+  readonly onProbability: number;
+  /** [min, max] of the mean interval between strikes, ms. */
+  readonly intervalMs: readonly [number, number];
+  /** [min, max] of the mean duration of a strike, ms. */
+  readonly durationMs: readonly [number, number];
+}
+
 /** Draws a recurring fault that is on with probability `onProbability`. */
-function recurring(
-  random: SimRandom, onProbability: number, interval: readonly [number, number], duration: readonly [number, number],
-): Recurring {
+function recurring(random: SimRandom, { onProbability, intervalMs, durationMs }: RecurringRanges): Recurring {
   if (!random.chance(onProbability)) return OFF;
   return {
-    meanIntervalMs: Math.round(uniform(random, interval[0], interval[1])),
-    meanDurationMs: Math.round(uniform(random, duration[0], duration[1])),
+    meanIntervalMs: Math.round(uniform(random, intervalMs[0], intervalMs[1])),
+    meanDurationMs: Math.round(uniform(random, durationMs[0], durationMs[1])),
   };
 }
 
@@ -144,7 +151,7 @@ export function drawSwarm(random: SimRandom): SwarmOptions {
     duplicateProbability: random.chance(0.5) ? uniform(random, 0, 0.15) : 0,
     reorder: random.chance(0.5),
   };
-  const crashes = recurring(random, 0.7, [200, 3000], [20, 1500]);
+  const crashes = recurring(random, { onProbability: 0.7, intervalMs: [200, 3000], durationMs: [20, 1500] });
   const disk: DiskFaults = {
     writeLatencyMsMin: uniform(random, 0, 2),
     writeLatencyMsMean: uniform(random, 0.1, 15),
@@ -156,19 +163,19 @@ export function drawSwarm(random: SimRandom): SwarmOptions {
   const faults: FaultOptions = {
     network,
     linkLatencySpread: random.chance(0.5) ? uniform(random, 1, 3) : 1,
-    clogs: recurring(random, 0.4, [100, 2000], [20, 1500]),
+    clogs: recurring(random, { onProbability: 0.4, intervalMs: [100, 2000], durationMs: [20, 1500] }),
     partitions: {
-      ...recurring(random, 0.7, [100, 2500], [50, 2500]),
+      ...recurring(random, { onProbability: 0.7, intervalMs: [100, 2500], durationMs: [50, 2500] }),
       modes: PARTITION_MODES.filter(() => random.chance(0.6)),
       asymmetricProbability: random.chance(0.5) ? uniform(random, 0, 1) : 0,
     },
     crashes,
-    pauses: recurring(random, 0.4, [300, 4000], [20, 1500]),
+    pauses: recurring(random, { onProbability: 0.4, intervalMs: [300, 4000], durationMs: [20, 1500] }),
     disk,
-    diskFull: recurring(random, 0.15, [1000, 8000], [50, 1000]),
-    bitRot: recurring(random, 0.15, [500, 5000], [0, 0]),
+    diskFull: recurring(random, { onProbability: 0.15, intervalMs: [1000, 8000], durationMs: [50, 1000] }),
+    bitRot: recurring(random, { onProbability: 0.15, intervalMs: [500, 5000], durationMs: [0, 0] }),
     clockDriftPpmMax: random.chance(0.5) ? Math.round(uniform(random, 0, 500)) : 0,
-    clockJumps: recurring(random, 0.3, [500, 5000], [0, 0]),
+    clockJumps: recurring(random, { onProbability: 0.3, intervalMs: [500, 5000], durationMs: [0, 0] }),
     crashAfterVoteProbability: crashes !== OFF && random.chance(0.5) ? uniform(random, 0, 0.5) : 0,
     crashNewLeaderProbability: crashes !== OFF && random.chance(0.5) ? uniform(random, 0, 0.5) : 0,
     targetedDowntimeMsMean: uniform(random, 0.1, 20),

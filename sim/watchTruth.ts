@@ -14,6 +14,7 @@
 import { toKey } from '../core/mvcc/keys.js';
 import type { StoredKv } from '../core/mvcc/backend.js';
 import type { MvccEvent } from '../core/mvcc/store.js';
+import type { NodeId } from '../core/raft/types.js';
 import type { EtcdServer } from '../core/server/server.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
@@ -34,6 +35,13 @@ export function modelEvent(event: MvccEvent, mainRevision: number): StoreEvent {
   return { type: 'delete', revision, kv: { key: event.kv.key, value: '', createRevision: 0, modRevision: revision, version: 0, lease: 0 }, prevKv };
 }
 
+/** What one member's store applied at one main revision. */
+interface AppliedEvents {
+  readonly member: NodeId;
+  readonly events: readonly MvccEvent[];
+  readonly mainRevision: number;
+}
+
 export class WatchTruth {
   /** Events per model revision, in the order the store made them. */
   private readonly byRevision = new Map<number, { events: StoreEvent[]; text: string }>();
@@ -49,12 +57,12 @@ export class WatchTruth {
     const hub = server.machine.hub;
     const deliver = hub.onEvents.bind(hub);
     hub.onEvents = (events, mainRevision): void => {
-      this.record(server.memberId, events, mainRevision);
+      this.record({ member: server.memberId, events, mainRevision });
       deliver(events, mainRevision);
     };
   }
 
-  private record(member: number, events: readonly MvccEvent[], mainRevision: number): void {
+  private record({ member, events, mainRevision }: AppliedEvents): void {
     const converted = events.map((e) => modelEvent(e, mainRevision));
     const text = JSON.stringify(converted);
     const revision = mainRevision;

@@ -28,23 +28,15 @@ import type { RecordedEvent, WatchRequest, WatchResponse, WatchStream, WatchViol
 import { validateWatches } from '../jepsen-like/watch/validate.js';
 import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
-import type { SimRandom } from './prng.js';
 import type { WatchTruth } from './watchTruth.js';
 
+/** The watch clients' shape, drawn from the seed after the KV shape (world.ts). */
 export interface WatchWorkloadOptions {
   readonly clients: number;
   /** Mean time between a client's health checks (which may ask for progress), ms. */
   readonly checkMeanMs: number;
   /** Mean one-way delay from a member to a watch client, ms. */
   readonly latencyMeanMs: number;
-}
-
-export function drawWatchOptions(random: SimRandom): WatchWorkloadOptions {
-  return {
-    clients: 1 + random.intBelow(3),
-    checkMeanMs: 50 + random.intBelow(250),
-    latencyMeanMs: 0.2 + random.float() * 2,
-  };
 }
 
 /** One watch stream as recorded: the validator's fields plus where and when. */
@@ -97,7 +89,7 @@ const RESTART_FROM_PAST_PROBABILITY = 0.03;
 export interface WatchWorkloadSetup extends SimParts {
   /** The committed changes the streams are judged against (fed by the members' stores). */
   readonly truth: WatchTruth;
-  /** The shape the seed drew (drawWatchOptions). */
+  /** The shape the seed drew (world.ts drawKvDraws). */
   readonly options: WatchWorkloadOptions;
   /** How many keys the KV workload writes (k0, k1, …): what the watches cover. */
   readonly keyCount: number;

@@ -15,7 +15,7 @@ import type { Entry, NodeId } from '../core/raft/types.js';
 import { Cluster } from './cluster.js';
 import type { SimDisk } from './disk.js';
 import type { KvClients } from './kvVerdict.js';
-import { drawKvOptions, KvWorkload } from './kvWorkload.js';
+import { KvWorkload } from './kvWorkload.js';
 import type { KvWorkloadOptions } from './kvWorkload.js';
 import { Nemesis } from './nemesis.js';
 import { SimNetwork } from './network.js';
@@ -28,7 +28,7 @@ import { Scheduler } from './scheduler.js';
 import type { SwarmOptions } from './swarm.js';
 import { calmOptions, drawSwarm } from './swarm.js';
 import { WatchTruth } from './watchTruth.js';
-import { drawWatchOptions, WatchWorkload } from './watchWorkload.js';
+import { WatchWorkload } from './watchWorkload.js';
 import type { WatchWorkloadOptions } from './watchWorkload.js';
 import { Workload } from './workload.js';
 
@@ -54,13 +54,28 @@ interface KvDraws {
   readonly truth: WatchTruth;
 }
 
+/** Draws the KV clients' shape, then the watch clients': the order is part of every seed's meaning. */
+function drawKvDraws(random: SimRandom): KvDraws {
+  const kv: KvWorkloadOptions = {
+    clients: 2 + random.intBelow(5),
+    keys: 3 + random.intBelow(8),
+    thinkMeanMs: Math.round(5 + random.float() * 45),
+    timeoutMsMin: 200,
+    timeoutMsMax: 200 + random.intBelow(1800),
+  };
+  const watch: WatchWorkloadOptions = {
+    clients: 1 + random.intBelow(3),
+    checkMeanMs: 50 + random.intBelow(250),
+    latencyMeanMs: 0.2 + random.float() * 2,
+  };
+  return { kv, watch, truth: new WatchTruth() };
+}
+
 export function buildWorld(options: RunOptions): SimWorld {
   const random = new SimRandom(options.seed);
   // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
   const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
-  const draws: KvDraws | null = options.workload === 'kv'
-    ? { kv: drawKvOptions(random), watch: drawWatchOptions(random), truth: new WatchTruth() }
-    : null;
+  const draws = options.workload === 'kv' ? drawKvDraws(random) : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];

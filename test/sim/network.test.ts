@@ -75,7 +75,7 @@ test('partitions: symmetric, one-direction, and healing', (t) => {
 
 test('a clogged link holds messages until the clog ends', (t) => {
   const { scheduler, network, arrived } = world();
-  network.clog(1, 2, 500_000);
+  network.clog({ from: 1, to: 2, untilUs: 500_000 });
   network.send(heartbeat(1, 2));
   network.send(heartbeat(1, 3));
   scheduler.run(10_000_000);
