@@ -274,14 +274,17 @@ class MemoCache<S> {
     return true;
   }
 
+  /** Doubles the pool and the chains (amortized O(1) per entry). */
   private grow(): void {
-    const biggerPool = new Uint32Array(this.pool.length * 2);
-    biggerPool.set(this.pool);
-    this.pool = biggerPool;
-    const biggerChain = new Int32Array(this.chain.length * 2);
-    biggerChain.set(this.chain);
-    this.chain = biggerChain;
+    this.pool = copyInto(this.pool, new Uint32Array(this.pool.length * 2));
+    this.chain = copyInto(this.chain, new Int32Array(this.chain.length * 2));
   }
+}
+
+/** `to` with `from` copied to its start. */
+function copyInto<A extends Uint32Array | Int32Array>(from: A, to: A): A {
+  to.set(from);
+  return to;
 }
 
 function sameBits(pool: Uint32Array, offset: number, bits: Uint32Array): boolean {
