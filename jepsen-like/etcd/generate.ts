@@ -25,110 +25,58 @@ export interface GenerateOptions {
 
 type Plan = (store: ModelStore) => EtcdRequest;
 
+interface PlanEntry {
+  readonly plan: Plan;
+  readonly weight: number;
+  readonly writes: 'put' | 'delete' | 'none';
+}
+
+/** One op of the schedule: its client, its interval and the point where it takes effect. */
+interface Slot {
+  readonly process: number;
+  readonly call: number;
+  readonly ret: number;
+  readonly point: number;
+  readonly entry: PlanEntry;
+  readonly unknown: boolean;
+  readonly happened: boolean;
+}
+
+/** The seeded draws and the put-value counter every plan shares (one stream: draw order is the history). */
+class Draws {
+  private serial = 0;
+
+  constructor(
+    readonly random: () => number,
+    private readonly keys: number,
+  ) {}
+
+  below(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  key(): string {
+    return `k${this.below(this.keys).toString().padStart(3, '0')}`;
+  }
+
+  /** A unique put value. */
+  value(): string {
+    return `v${this.serial++}`;
+  }
+
+  put(k: string): RequestOp {
+    return { type: 'put', key: k, value: this.value(), prevKv: true };
+  }
+}
+
 export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdRequest, EtcdResponse>[] {
-  const random = seeded(options.seed);
-  const below = (n: number): number => Math.floor(random() * n);
-  const key = (): string => `k${below(options.keys).toString().padStart(3, '0')}`;
-  let serial = 0;
-  const put = (k: string): RequestOp => ({ type: 'put', key: k, value: `v${serial++}`, prevKv: true });
-
-  const plans: { plan: Plan; weight: number; writes: 'put' | 'delete' | 'none' }[] = [
-    { weight: 40, writes: 'none', plan: () => ({ type: 'range', key: key() }) },
-    { weight: 5, writes: 'none', plan: () => ({ type: 'range', key: 'k', rangeEnd: 'l', limit: 1 + below(5) }) },
-    {
-      weight: 5,
-      writes: 'none',
-      // Now and then ahead of the store (future revision) or behind its compaction.
-      plan: (s) => ({ type: 'range', key: key(), revision: Math.max(1, s.revision + 2 - below(70)) }),
-    },
-    { weight: 30, writes: 'put', plan: () => put(key()) },
-    { weight: 5, writes: 'delete', plan: () => ({ type: 'delete', key: key(), prevKv: true }) },
-    {
-      weight: 14,
-      writes: 'put',
-      plan: () => {
-        const k = key();
-        return { type: 'txn', compare: [{ key: k, target: 'version', result: '>', value: below(3) }], success: [put(k)], failure: [{ type: 'range', key: k }] };
-      },
-    },
-    {
-      weight: 1,
-      writes: 'none',
-      // Sometimes at or below the last compaction, or ahead of the store: an error.
-      plan: (s) => ({ type: 'compact', revision: Math.max(0, s.revision + 2 - 40 - below(20)) }),
-    },
-  ];
-  // Leases: ops on them never get an unknown outcome here (so the live set below stays exact).
-  if (options.leases === true) {
-    const live: number[] = [];
-    let nextLease = 1;
-    plans.push(
-      { weight: 1, writes: 'none', plan: () => ({ type: 'leaseGrant', id: (live.push(nextLease), nextLease++) }) },
-      {
-        weight: 3,
-        writes: 'none',
-        plan: () => {
-          const lease = live[below(live.length)];
-          return lease === undefined ? { type: 'range', key: key() } : { type: 'put', key: key(), value: `v${serial++}`, lease, prevKv: true };
-        },
-      },
-      {
-        weight: 1,
-        writes: 'none',
-        plan: () => {
-          const lease = live.splice(below(live.length), 1)[0];
-          return lease === undefined ? { type: 'range', key: key() } : { type: 'leaseRevoke', id: lease };
-        },
-      },
-    );
-  }
-  const totalWeight = plans.reduce((sum, p) => sum + p.weight, 0);
-  const pick = (): (typeof plans)[number] => {
-    let w = below(totalWeight);
-    for (const p of plans) {
-      if (w < p.weight) return p;
-      w -= p.weight;
-    }
-    return plans[0] ?? { weight: 1, writes: 'none', plan: () => ({ type: 'range', key: key() }) };
-  };
-
-  // Schedule: per client, back-to-back intervals with random gaps.
-  interface Slot {
-    process: number;
-    call: number;
-    ret: number;
-    point: number;
-    entry: (typeof plans)[number];
-    unknown: boolean;
-    happened: boolean;
-  }
-  const slots: Slot[] = [];
-  const clock = new Array<number>(options.clients).fill(0);
-  const processOf = Array.from({ length: options.clients }, (_, c) => c);
-  for (let i = 0; i < options.ops; i++) {
-    const c = below(options.clients);
-    const call = (clock[c] ?? 0) + 1 + below(5);
-    const ret = call + 1 + below(30);
-    const entry = pick();
-    const unknown = random() < options.unknownRate && entry.writes !== 'none' && (entry.writes === 'put' || options.unknownDeletes === true);
-    slots.push({ process: processOf[c] ?? c, call, ret, point: call + random() * (ret - call), entry, unknown, happened: !unknown || random() < 0.5 });
-    clock[c] = ret;
-    if (unknown) processOf[c] = (processOf[c] ?? c) + options.clients; // retired: a fresh process takes over
-  }
-  const end = Math.max(0, ...clock) + 10;
-
+  const draws = new Draws(seeded(options.seed), options.keys);
+  const plans = basePlans(draws);
+  if (options.leases === true) plans.push(...leasePlans(draws));
+  const { slots, end } = schedule(options, draws, plans);
   slots.sort((a, b) => a.point - b.point);
   const store = new ModelStore();
-  const history: Operation<EtcdRequest, EtcdResponse>[] = [];
-  for (const slot of slots) {
-    const request = slot.entry.plan(store);
-    const response = slot.happened ? store.apply(request) : undefined;
-    history.push(
-      slot.unknown
-        ? { id: 0, process: slot.process, call: slot.call, ret: Infinity, input: request, output: undefined, outcome: 'unknown', line: 0 }
-        : { id: 0, process: slot.process, call: slot.call, ret: slot.ret, input: request, output: response, outcome: 'ok', line: 0 },
-    );
-  }
+  const history: Operation<EtcdRequest, EtcdResponse>[] = slots.map((slot) => runSlot(store, slot));
   // A final read of every key, after everything else.
   for (let k = 0; k < options.keys; k++) {
     const request: EtcdRequest = { type: 'range', key: `k${k.toString().padStart(3, '0')}` };
@@ -136,6 +84,97 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
   }
   history.sort((a, b) => a.call - b.call);
   return history.map((op, i) => ({ ...op, id: i, line: i + 1 }));
+}
+
+function basePlans(d: Draws): PlanEntry[] {
+  return [
+    { weight: 40, writes: 'none', plan: () => ({ type: 'range', key: d.key() }) },
+    { weight: 5, writes: 'none', plan: () => ({ type: 'range', key: 'k', rangeEnd: 'l', limit: 1 + d.below(5) }) },
+    {
+      weight: 5,
+      writes: 'none',
+      // Now and then ahead of the store (future revision) or behind its compaction.
+      plan: (s) => ({ type: 'range', key: d.key(), revision: Math.max(1, s.revision + 2 - d.below(70)) }),
+    },
+    { weight: 30, writes: 'put', plan: () => d.put(d.key()) },
+    { weight: 5, writes: 'delete', plan: () => ({ type: 'delete', key: d.key(), prevKv: true }) },
+    {
+      weight: 14,
+      writes: 'put',
+      plan: () => {
+        const k = d.key();
+        return { type: 'txn', compare: [{ key: k, target: 'version', result: '>', value: d.below(3) }], success: [d.put(k)], failure: [{ type: 'range', key: k }] };
+      },
+    },
+    {
+      weight: 1,
+      writes: 'none',
+      // Sometimes at or below the last compaction, or ahead of the store: an error.
+      plan: (s) => ({ type: 'compact', revision: Math.max(0, s.revision + 2 - 40 - d.below(20)) }),
+    },
+  ];
+}
+
+/** Leases: ops on them never get an unknown outcome here (so the live set stays exact). */
+function leasePlans(d: Draws): PlanEntry[] {
+  const live: number[] = [];
+  let nextLease = 1;
+  return [
+    { weight: 1, writes: 'none', plan: () => ({ type: 'leaseGrant', id: (live.push(nextLease), nextLease++) }) },
+    {
+      weight: 3,
+      writes: 'none',
+      plan: () => {
+        const lease = live[d.below(live.length)];
+        return lease === undefined ? { type: 'range', key: d.key() } : { type: 'put', key: d.key(), value: d.value(), lease, prevKv: true };
+      },
+    },
+    {
+      weight: 1,
+      writes: 'none',
+      plan: () => {
+        const lease = live.splice(d.below(live.length), 1)[0];
+        return lease === undefined ? { type: 'range', key: d.key() } : { type: 'leaseRevoke', id: lease };
+      },
+    },
+  ];
+}
+
+function pickPlan(d: Draws, plans: readonly PlanEntry[], totalWeight: number): PlanEntry {
+  let w = d.below(totalWeight);
+  for (const p of plans) {
+    if (w < p.weight) return p;
+    w -= p.weight;
+  }
+  return plans[0] ?? { weight: 1, writes: 'none', plan: () => ({ type: 'range', key: d.key() }) };
+}
+
+/** Per client, back-to-back intervals with random gaps; `end` is after every return. */
+function schedule(options: GenerateOptions, d: Draws, plans: readonly PlanEntry[]): { slots: Slot[]; end: number } {
+  const totalWeight = plans.reduce((sum, p) => sum + p.weight, 0);
+  const slots: Slot[] = [];
+  const clock = new Array<number>(options.clients).fill(0);
+  const processOf = Array.from({ length: options.clients }, (_, c) => c);
+  for (let i = 0; i < options.ops; i++) {
+    const c = d.below(options.clients);
+    const call = (clock[c] ?? 0) + 1 + d.below(5);
+    const ret = call + 1 + d.below(30);
+    const entry = pickPlan(d, plans, totalWeight);
+    const unknown = d.random() < options.unknownRate && entry.writes !== 'none' && (entry.writes === 'put' || options.unknownDeletes === true);
+    slots.push({ process: processOf[c] ?? c, call, ret, point: call + d.random() * (ret - call), entry, unknown, happened: !unknown || d.random() < 0.5 });
+    clock[c] = ret;
+    if (unknown) processOf[c] = (processOf[c] ?? c) + options.clients; // retired: a fresh process takes over
+  }
+  return { slots, end: Math.max(0, ...clock) + 10 };
+}
+
+/** Plans the slot's request against the store as it is at the slot's point, and applies it if it happened. */
+function runSlot(store: ModelStore, slot: Slot): Operation<EtcdRequest, EtcdResponse> {
+  const request = slot.entry.plan(store);
+  const response = slot.happened ? store.apply(request) : undefined;
+  return slot.unknown
+    ? { id: 0, process: slot.process, call: slot.call, ret: Infinity, input: request, output: undefined, outcome: 'unknown', line: 0 }
+    : { id: 0, process: slot.process, call: slot.call, ret: slot.ret, input: request, output: response, outcome: 'ok', line: 0 };
 }
 
 /** Renders a history in the JSON-lines format parseEtcdHistory reads. */

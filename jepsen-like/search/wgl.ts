@@ -64,15 +64,76 @@ export function searchLinearization<S>(
   space: StateSpace<S>,
   budget: SearchBudget,
 ): SearchResult {
-  const n = ops.length;
-  let remainingDefinite = 0;
-  for (const op of ops) if (op.definite) remainingDefinite++;
+  let remainingDefinite = countDefinite(ops);
   if (remainingDefinite === 0) return { verdict: 'ok' };
   if (budget.now() >= budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
 
-  // Entry e: op e >> 1, a call when e is even. Sort by time, calls first on ties.
-  const order = new Int32Array(2 * n);
-  for (let e = 0; e < 2 * n; e++) order[e] = e;
+  const order = entryOrder(ops);
+  const list = new EntryList(order);
+  const previousTwin = previousTwins(ops, order);
+  const cache = new MemoCache(ops.length, space);
+  const stackEntry: number[] = [];
+  const stackState: S[] = [];
+  let longest: number[] = [];
+  let state = space.init();
+  let entry = list.first();
+  let turns = 0;
+
+  while (entry !== -1) {
+    if (++turns % CLOCK_STRIDE === 0) {
+      if (budget.now() >= budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
+      if (cache.size > budget.maxCacheEntries) return { verdict: 'unknown', cause: 'memory' };
+    }
+    if ((entry & 1) === 0) {
+      const id = entry >> 1;
+      const op = ops[id];
+      const twin = previousTwin[id] ?? -1;
+      const twinPending = twin !== -1 && !cache.isLinearized(twin);
+      const after = op === undefined || twinPending ? undefined : op.step(state);
+      // An unknown op that would not change the state here can just as well
+      // go at the very end (its return is at +Infinity): skip it.
+      if (op !== undefined && after !== undefined && (op.definite || !space.equal(after, state))) {
+        cache.toggle(id);
+        if (cache.remember(after)) {
+          stackEntry.push(entry);
+          stackState.push(state);
+          state = after;
+          list.liftOp(entry);
+          if (op.definite && --remainingDefinite === 0) return { verdict: 'ok' };
+          if (stackEntry.length > longest.length) longest = stackEntry.map((e) => e >> 1);
+          entry = list.first();
+          continue;
+        }
+        cache.toggle(id);
+      }
+      entry = list.after(entry);
+    } else {
+      // A return before any acceptable call: this branch is a dead end.
+      const top = stackEntry.pop();
+      const before = stackState.pop();
+      if (top === undefined || before === undefined) return { verdict: 'illegal', longest };
+      const id = top >> 1;
+      state = before;
+      cache.toggle(id);
+      if (ops[id]?.definite === true) remainingDefinite++;
+      list.unliftOp(top);
+      entry = list.after(top);
+    }
+  }
+  // Unreachable for a well-formed list: every definite op has a finite return.
+  return { verdict: 'illegal', longest };
+}
+
+function countDefinite<S>(ops: readonly SearchOp<S>[]): number {
+  let count = 0;
+  for (const op of ops) if (op.definite) count++;
+  return count;
+}
+
+/** Entry e: op e >> 1, a call when e is even. Sorted by time, calls first on ties. */
+function entryOrder<S>(ops: readonly SearchOp<S>[]): Int32Array {
+  const order = new Int32Array(2 * ops.length);
+  for (let e = 0; e < order.length; e++) order[e] = e;
   const timeOf = (e: number): number => {
     const op = ops[e >> 1];
     return op === undefined ? 0 : (e & 1) === 0 ? op.call : op.ret;
@@ -83,135 +144,147 @@ export function searchLinearization<S>(
     if (ta !== tb) return ta < tb ? -1 : 1;
     return (a & 1) - (b & 1) || a - b;
   });
-  const head = 2 * n;
-  const next = new Int32Array(2 * n + 1);
-  const prev = new Int32Array(2 * n + 1);
-  let last = head;
-  for (let i = 0; i < 2 * n; i++) {
-    const e = order[i] ?? 0;
-    next[last] = e;
-    prev[e] = last;
-    last = e;
-  }
-  next[last] = -1;
+  return order;
+}
 
-  const lift = (e: number): void => {
-    const p = prev[e] ?? 0;
-    const q = next[e] ?? -1;
-    next[p] = q;
-    if (q !== -1) prev[q] = p;
-  };
-  const unlift = (e: number): void => {
-    const p = prev[e] ?? 0;
-    const q = next[e] ?? -1;
-    if (q !== -1) prev[q] = e;
-    next[p] = e;
-  };
-
-  // For each unknown op, the previous op (in call order) of its symmetry class.
-  const previousTwin = new Int32Array(n).fill(-1);
+/** For each unknown op, the previous op (in call order) of its symmetry class, or -1. */
+function previousTwins<S>(ops: readonly SearchOp<S>[], order: Int32Array): Int32Array {
+  const previousTwin = new Int32Array(ops.length).fill(-1);
   const lastOfClass = new Map<number, number>();
-  for (let i = 0; i < 2 * n; i++) {
-    const e = order[i] ?? 0;
+  for (const e of order) {
     const cls = (e & 1) === 0 ? ops[e >> 1]?.symmetryClass : undefined;
     if (cls === undefined) continue;
     previousTwin[e >> 1] = lastOfClass.get(cls) ?? -1;
     lastOfClass.set(cls, e >> 1);
   }
+  return previousTwin;
+}
 
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  const zobrist = zobristKeys(n);
-  let bitsHash = 0;
+/**
+ * The entries as a doubly linked list behind a head sentinel (index 2n), in
+ * real-time order; -1 ends it. A lifted node keeps its own prev/next, so
+ * lifted nodes go back in LIFO order in O(1).
+ */
+class EntryList {
+  private readonly head: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
 
-  // The cache, flat to spare the garbage collector: entry k keeps its bitset in
-  // pool[k*words ..], its state in states[k], and the next entry of its hash
-  // chain in chain[k]; heads maps a hash to the first entry of its chain.
-  const heads = new Map<number, number>();
-  const states: S[] = [];
-  let pool = new Uint32Array(words * 1024);
-  let chain = new Int32Array(1024);
-  let cacheSize = 0;
-  /** Adds (bits, state) to the cache; false if it was already there. */
-  const remember = (state: S): boolean => {
-    const key = (bitsHash ^ Math.imul(space.hash(state), 0x9e3779b1)) | 0;
-    const first = heads.get(key) ?? -1;
-    for (let k = first; k !== -1; k = chain[k] ?? -1) {
-      if (sameBits(pool, k * words, bits) && space.equal(states[k] as S, state)) return false;
+  constructor(order: Int32Array) {
+    this.head = order.length;
+    this.next = new Int32Array(order.length + 1);
+    this.prev = new Int32Array(order.length + 1);
+    let last = this.head;
+    for (const e of order) {
+      this.next[last] = e;
+      this.prev[e] = last;
+      last = e;
     }
-    if (cacheSize === chain.length) {
-      const biggerPool = new Uint32Array(pool.length * 2);
-      biggerPool.set(pool);
-      pool = biggerPool;
-      const biggerChain = new Int32Array(chain.length * 2);
-      biggerChain.set(chain);
-      chain = biggerChain;
-    }
-    pool.set(bits, cacheSize * words);
-    chain[cacheSize] = first;
-    states.push(state);
-    heads.set(key, cacheSize);
-    cacheSize++;
-    return true;
-  };
-
-  const stackEntry: number[] = [];
-  const stackState: S[] = [];
-  let longest: number[] = [];
-  let state = space.init();
-  let entry = next[head] ?? -1;
-  let turns = 0;
-
-  while (entry !== -1) {
-    if (++turns % CLOCK_STRIDE === 0) {
-      if (budget.now() >= budget.deadline) return { verdict: 'unknown', cause: 'timeout' };
-      if (cacheSize > budget.maxCacheEntries) return { verdict: 'unknown', cause: 'memory' };
-    }
-    if ((entry & 1) === 0) {
-      const id = entry >> 1;
-      const op = ops[id];
-      const twin = previousTwin[id] ?? -1;
-      const twinPending = twin !== -1 && ((bits[twin >>> 5] ?? 0) & (1 << (twin & 31))) === 0;
-      const after = op === undefined || twinPending ? undefined : op.step(state);
-      // An unknown op that would not change the state here can just as well
-      // go at the very end (its return is at +Infinity): skip it.
-      if (op !== undefined && after !== undefined && (op.definite || !space.equal(after, state))) {
-        const w = id >>> 5;
-        const mask = 1 << (id & 31);
-        bits[w] = (bits[w] ?? 0) | mask;
-        bitsHash ^= zobrist[id] ?? 0;
-        if (remember(after)) {
-          stackEntry.push(entry);
-          stackState.push(state);
-          state = after;
-          lift(entry);
-          lift(entry + 1);
-          if (op.definite && --remainingDefinite === 0) return { verdict: 'ok' };
-          if (stackEntry.length > longest.length) longest = stackEntry.map((e) => e >> 1);
-          entry = next[head] ?? -1;
-          continue;
-        }
-        bits[w] = (bits[w] ?? 0) & ~mask;
-        bitsHash ^= zobrist[id] ?? 0;
-      }
-      entry = next[entry] ?? -1;
-    } else {
-      // A return before any acceptable call: this branch is a dead end.
-      const top = stackEntry.pop();
-      const before = stackState.pop();
-      if (top === undefined || before === undefined) return { verdict: 'illegal', longest };
-      const id = top >> 1;
-      state = before;
-      bits[id >>> 5] = (bits[id >>> 5] ?? 0) & ~(1 << (id & 31));
-      bitsHash ^= zobrist[id] ?? 0;
-      if (ops[id]?.definite === true) remainingDefinite++;
-      unlift(top + 1);
-      unlift(top);
-      entry = next[top] ?? -1;
-    }
+    this.next[last] = -1;
   }
-  // Unreachable for a well-formed list: every definite op has a finite return.
-  return { verdict: 'illegal', longest };
+
+  first(): number {
+    return this.next[this.head] ?? -1;
+  }
+
+  after(e: number): number {
+    return this.next[e] ?? -1;
+  }
+
+  /** Lifts the call entry `call` and its return (call + 1) out of the list. */
+  liftOp(call: number): void {
+    this.lift(call);
+    this.lift(call + 1);
+  }
+
+  /** Undoes liftOp(call), which must be the latest lift not yet undone. */
+  unliftOp(call: number): void {
+    this.unlift(call + 1);
+    this.unlift(call);
+  }
+
+  private lift(e: number): void {
+    const p = this.prev[e] ?? 0;
+    const q = this.next[e] ?? -1;
+    this.next[p] = q;
+    if (q !== -1) this.prev[q] = p;
+  }
+
+  private unlift(e: number): void {
+    const p = this.prev[e] ?? 0;
+    const q = this.next[e] ?? -1;
+    if (q !== -1) this.prev[q] = e;
+    this.next[p] = e;
+  }
+}
+
+/**
+ * The set of linearized ops (a bitset with an incremental Zobrist hash) and
+ * Lowe's cache of (set, state) pairs already explored. The cache is flat to
+ * spare the garbage collector: entry k keeps its bitset in pool[k*words ..],
+ * its state in states[k], and the next entry of its hash chain in chain[k];
+ * heads maps a hash to the first entry of its chain.
+ */
+class MemoCache<S> {
+  /** Cache entries so far. */
+  size = 0;
+  private readonly words: number;
+  private readonly bits: Uint32Array;
+  private readonly zobrist: Int32Array;
+  private bitsHash = 0;
+  private readonly heads = new Map<number, number>();
+  private readonly states: S[] = [];
+  private pool: Uint32Array;
+  private chain = new Int32Array(1024);
+
+  constructor(
+    n: number,
+    private readonly space: StateSpace<S>,
+  ) {
+    this.words = (n + 31) >>> 5;
+    this.bits = new Uint32Array(this.words);
+    this.zobrist = zobristKeys(n);
+    this.pool = new Uint32Array(this.words * 1024);
+  }
+
+  isLinearized(id: number): boolean {
+    return ((this.bits[id >>> 5] ?? 0) & (1 << (id & 31))) !== 0;
+  }
+
+  /** Adds op `id` to the linearized set, or takes it out. */
+  toggle(id: number): void {
+    const w = id >>> 5;
+    this.bits[w] = (this.bits[w] ?? 0) ^ (1 << (id & 31));
+    this.bitsHash ^= this.zobrist[id] ?? 0;
+  }
+
+  /** Adds (linearized set, state) to the cache; false if it was already there. */
+  remember(state: S): boolean {
+    const key = (this.bitsHash ^ Math.imul(this.space.hash(state), 0x9e3779b1)) | 0;
+    const first = this.heads.get(key) ?? -1;
+    for (let k = first; k !== -1; k = this.chain[k] ?? -1) {
+      if (sameBits(this.pool, k * this.words, this.bits) && this.space.equal(this.states[k] as S, state)) return false;
+    }
+    if (this.size === this.chain.length) this.grow();
+    this.pool.set(this.bits, this.size * this.words);
+    this.chain[this.size] = first;
+    this.states.push(state);
+    this.heads.set(key, this.size);
+    this.size++;
+    return true;
+  }
+
+  /** Doubles the pool and the chains (amortized O(1) per entry). */
+  private grow(): void {
+    this.pool = copyInto(this.pool, new Uint32Array(this.pool.length * 2));
+    this.chain = copyInto(this.chain, new Int32Array(this.chain.length * 2));
+  }
+}
+
+/** `to` with `from` copied to its start. */
+function copyInto<A extends Uint32Array | Int32Array>(from: A, to: A): A {
+  to.set(from);
+  return to;
 }
 
 function sameBits(pool: Uint32Array, offset: number, bits: Uint32Array): boolean {

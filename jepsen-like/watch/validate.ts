@@ -91,86 +91,133 @@ export interface ValidateOptions {
   readonly compactRevision?: number;
 }
 
+type Flag = (response: number, property: WatchProperty, message: string) => void;
+
+/** A delivered event and the index of the response that carried it. */
+interface Delivered {
+  readonly event: RecordedEvent;
+  readonly response: number;
+}
+
+/** What one pass over a stream's responses found: its events, and how far it vouched. */
+interface StreamScan {
+  readonly delivered: readonly Delivered[];
+  /** The last revision the stream vouched for (last event or progress notification). */
+  readonly vouchedUpTo: number;
+}
+
+function streamStart(stream: WatchStream): number {
+  const requested = stream.request.startRevision ?? 0;
+  return requested > 0 ? requested : stream.createdRevision + 1;
+}
+
+function eventId(event: RecordedEvent): string {
+  return `${event.kv.key ?? ''}@${event.kv.modRevision ?? -1}`;
+}
+
+function checkCanceled(response: WatchResponse, r: number, start: number, flag: Flag): void {
+  if (response.compactRevision !== undefined && response.compactRevision > 0 && start >= response.compactRevision) {
+    flag(r, 'compaction', `canceled for compaction at ${response.compactRevision}, but the stream started at ${start}`);
+  }
+  if (response.events.length > 0) flag(r, 'compaction', 'a canceled response carries events');
+}
+
+/**
+ * One pass over a stream's responses: ordered, unique, atomic, bookmarkable and
+ * compaction are checked here; the delivered events are kept for the log comparison.
+ */
+function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamScan {
+  const seen = new Set<string>();
+  const responseOfRevision = new Map<number, number>();
+  let lastRevision = 0;
+  let vouchedUpTo = start - 1;
+  const delivered: Delivered[] = [];
+  stream.responses.forEach((response, r) => {
+    if (response.canceled === true) {
+      checkCanceled(response, r, start, flag);
+      return;
+    }
+    if (response.progress === true && response.events.length === 0) {
+      if (response.revision < lastRevision) {
+        flag(r, 'bookmarkable', `progress at ${response.revision} is behind the delivered event at ${lastRevision}`);
+      }
+      vouchedUpTo = Math.max(vouchedUpTo, response.revision);
+      return;
+    }
+    for (const event of response.events) {
+      const rev = event.kv.modRevision;
+      if (typeof rev !== 'number' || typeof event.kv.key !== 'string') {
+        flag(r, 'contents', 'an event without key or modRevision');
+        continue;
+      }
+      if (rev < lastRevision) flag(r, 'ordered', `event at revision ${rev} after one at ${lastRevision}`);
+      const id = `${event.kv.key}@${rev}`;
+      if (seen.has(id)) flag(r, 'unique', `${event.kv.key} at revision ${rev} delivered twice`);
+      seen.add(id);
+      const owner = responseOfRevision.get(rev);
+      if (owner !== undefined && owner !== r) flag(r, 'atomic', `revision ${rev} split between responses ${owner} and ${r}`);
+      responseOfRevision.set(rev, r);
+      lastRevision = Math.max(lastRevision, rev);
+      delivered.push({ event, response: r });
+    }
+    vouchedUpTo = Math.max(vouchedUpTo, lastRevision);
+  });
+  return { delivered, vouchedUpTo };
+}
+
+/** Contents: one delivered event against the log's change it stands for. */
+function checkContents(request: WatchRequest, { event, response }: Delivered, truth: StoreEvent, compactRevision: number, flag: Flag): void {
+  if (truth.type !== event.type || !responseMatches(kvJson(truth.kv), { ...event.kv })) {
+    flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: expected ${truth.type} ${JSON.stringify(truth.kv)}`);
+  }
+  if (request.prevKv === true) {
+    if (event.prevKv === null && truth.revision <= compactRevision) {
+      // Compacted away before it was read: etcd sends the event without prev_kv.
+    } else if (event.prevKv === undefined || !responseMatches(kvJson(truth.prevKv), (event.prevKv === null ? null : { ...event.prevKv }))) {
+      flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: prev_kv should be ${JSON.stringify(truth.prevKv)}`);
+    }
+  } else if (event.prevKv !== undefined && event.prevKv !== null) {
+    flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: prev_kv sent but not asked for`);
+  }
+  if (event.isCreate !== undefined && event.isCreate !== (truth.type === 'put' && truth.kv.version === 1)) {
+    flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: isCreate should be ${!event.isCreate}`);
+  }
+}
+
+/**
+ * Reliable and contents: the delivered events must be exactly the log's
+ * matching events in [start, vouchedUpTo], in order.
+ */
+function checkAgainstLog(log: readonly StoreEvent[], request: WatchRequest, start: number, scan: StreamScan, compactRevision: number, flag: Flag): void {
+  const { delivered, vouchedUpTo } = scan;
+  const expected = log.filter((e) => e.revision >= start && e.revision <= vouchedUpTo && selected(request, e));
+  const expectedById = new Map(expected.map((e) => [`${e.kv.key}@${e.revision}`, e]));
+  for (const item of delivered) {
+    const { event, response } = item;
+    const truth = expectedById.get(eventId(event));
+    if (truth === undefined) {
+      flag(response, 'reliable', `${event.type} of ${event.kv.key ?? '?'} at ${event.kv.modRevision ?? '?'} is not a change this watch should see`);
+      continue;
+    }
+    checkContents(request, item, truth, compactRevision, flag);
+  }
+  const deliveredIds = new Set(delivered.map(({ event }) => eventId(event)));
+  const missing = expected.find((e) => !deliveredIds.has(`${e.kv.key}@${e.revision}`));
+  if (missing !== undefined) {
+    flag(-1, 'reliable', `${missing.type} of ${missing.kv.key} at revision ${missing.revision} never arrived (stream vouched up to ${vouchedUpTo})`);
+  }
+}
+
 export function validateWatches(log: readonly StoreEvent[], streams: readonly WatchStream[], options: ValidateOptions = {}): WatchViolation[] {
   const compactRevision = options.compactRevision ?? -1;
   const violations: WatchViolation[] = [];
   streams.forEach((stream, s) => {
-    const flag = (response: number, property: WatchProperty, message: string): void => {
+    const flag: Flag = (response, property, message) => {
       violations.push({ stream: s, response, property, message });
     };
-    const { request } = stream;
-    const start = (request.startRevision ?? 0) > 0 ? (request.startRevision ?? 0) : stream.createdRevision + 1;
-    const seen = new Set<string>();
-    const responseOfRevision = new Map<number, number>();
-    let lastRevision = 0;
-    let vouchedUpTo = start - 1;
-    const delivered: { event: RecordedEvent; response: number }[] = [];
-
-    stream.responses.forEach((response, r) => {
-      if (response.canceled === true) {
-        if (response.compactRevision !== undefined && response.compactRevision > 0 && start >= response.compactRevision) {
-          flag(r, 'compaction', `canceled for compaction at ${response.compactRevision}, but the stream started at ${start}`);
-        }
-        if (response.events.length > 0) flag(r, 'compaction', 'a canceled response carries events');
-        return;
-      }
-      if (response.progress === true && response.events.length === 0) {
-        if (response.revision < lastRevision) {
-          flag(r, 'bookmarkable', `progress at ${response.revision} is behind the delivered event at ${lastRevision}`);
-        }
-        vouchedUpTo = Math.max(vouchedUpTo, response.revision);
-        return;
-      }
-      for (const event of response.events) {
-        const rev = event.kv.modRevision;
-        if (typeof rev !== 'number' || typeof event.kv.key !== 'string') {
-          flag(r, 'contents', 'an event without key or modRevision');
-          continue;
-        }
-        if (rev < lastRevision) flag(r, 'ordered', `event at revision ${rev} after one at ${lastRevision}`);
-        const id = `${event.kv.key}@${rev}`;
-        if (seen.has(id)) flag(r, 'unique', `${event.kv.key} at revision ${rev} delivered twice`);
-        seen.add(id);
-        const owner = responseOfRevision.get(rev);
-        if (owner !== undefined && owner !== r) flag(r, 'atomic', `revision ${rev} split between responses ${owner} and ${r}`);
-        responseOfRevision.set(rev, r);
-        lastRevision = Math.max(lastRevision, rev);
-        delivered.push({ event, response: r });
-      }
-      vouchedUpTo = Math.max(vouchedUpTo, lastRevision);
-    });
-
-    // Reliable and contents: the delivered events must be exactly the log's
-    // matching events in [start, vouchedUpTo], in order.
-    const expected = log.filter((e) => e.revision >= start && e.revision <= vouchedUpTo && selected(request, e));
-    const expectedById = new Map(expected.map((e) => [`${e.kv.key}@${e.revision}`, e]));
-    for (const { event, response } of delivered) {
-      const truth = expectedById.get(`${event.kv.key ?? ''}@${event.kv.modRevision ?? -1}`);
-      if (truth === undefined) {
-        flag(response, 'reliable', `${event.type} of ${event.kv.key ?? '?'} at ${event.kv.modRevision ?? '?'} is not a change this watch should see`);
-        continue;
-      }
-      if (truth.type !== event.type || !responseMatches(kvJson(truth.kv), { ...event.kv })) {
-        flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: expected ${truth.type} ${JSON.stringify(truth.kv)}`);
-      }
-      if (request.prevKv === true) {
-        if (event.prevKv === null && truth.revision <= compactRevision) {
-          // Compacted away before it was read: etcd sends the event without prev_kv.
-        } else if (event.prevKv === undefined || !responseMatches(kvJson(truth.prevKv), (event.prevKv === null ? null : { ...event.prevKv }))) {
-          flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: prev_kv should be ${JSON.stringify(truth.prevKv)}`);
-        }
-      } else if (event.prevKv !== undefined && event.prevKv !== null) {
-        flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: prev_kv sent but not asked for`);
-      }
-      if (event.isCreate !== undefined && event.isCreate !== (truth.type === 'put' && truth.kv.version === 1)) {
-        flag(response, 'contents', `${event.kv.key ?? '?'} at ${truth.revision}: isCreate should be ${!event.isCreate}`);
-      }
-    }
-    const deliveredIds = new Set(delivered.map(({ event }) => `${event.kv.key ?? ''}@${event.kv.modRevision ?? -1}`));
-    const missing = expected.find((e) => !deliveredIds.has(`${e.kv.key}@${e.revision}`));
-    if (missing !== undefined) {
-      flag(-1, 'reliable', `${missing.type} of ${missing.kv.key} at revision ${missing.revision} never arrived (stream vouched up to ${vouchedUpTo})`);
-    }
+    const start = streamStart(stream);
+    const scan = scanResponses(stream, start, flag);
+    checkAgainstLog(log, stream.request, start, scan, compactRevision, flag);
   });
   return violations;
 }
