@@ -1,10 +1,12 @@
-// ESLint flat config. Two layers:
+// ESLint flat config. Three layers:
 //  1. every TypeScript file: strict typed rules (no any, no non-null assertions,
 //     no floating promises, explicit module boundary types, type-only imports);
 //  2. core/: the sans-I/O rule set (DESIGN.md §1). The core never reads a clock,
 //     draws randomness, sets timers, awaits, or reaches for I/O or the outer layers.
 //     test/fixtures/lint/core/ holds a file that breaks every one of these rules;
-//     test/lint/core-rules.test.ts proves each rule fires on it.
+//     test/lint/core-rules.test.ts proves each rule fires on it;
+//  3. every source file outside test/: no function over 80 lines (a reader can hold
+//     one function in view; longer ones are split into named steps).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -72,6 +74,12 @@ export default tseslint.config(
           message: 'core/ is deterministic: randomness comes from an injected Random.' },
         { selector: 'ImportExpression', message: 'core/ is sans-I/O: no dynamic import().' },
       ],
+    },
+  },
+  {
+    files: ['core/**/*.ts', 'sim/**/*.ts', 'net/**/*.ts', 'storage/**/*.ts', 'jepsen-like/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80 }],
     },
   },
 );
