@@ -66,7 +66,10 @@ export async function memberTls(input: MemberTlsInput): Promise<MemberTls> {
   const client = clientSecure
     ? serving(tls.client, await filesOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, 'client'), tls.ciphers)
     : null;
-  const peerFiles = await filesOf(tls.peer, path.join(input.dataDir, 'fixtures', 'peer'), input.listenPeerUrls, 'peer');
+  // Auto-TLS makes a peer certificate only for a member that serves https peer URLs.
+  const peerFiles = peerSecure
+    ? await filesOf(tls.peer, path.join(input.dataDir, 'fixtures', 'peer'), input.listenPeerUrls, 'peer')
+    : { certFile: tls.peer.certFile, keyFile: tls.peer.keyFile, selfSigned: false };
   const peer = peerSecure ? serving(tls.peer, peerFiles, tls.ciphers) : null;
   const dialsTls = peerSecure || hasFiles(tls.peer);
   const peerChannel = dialsTls
