@@ -151,7 +151,9 @@ async function perform(step: Step, side: Side): Promise<string> {
       await child.waitFor(step.until);
       const arrived = step.until(child.stdout());
       const code = step.exits === true ? await child.exited() : (await child.stop(), 'stopped');
-      return `${arrived || step.exits === true ? '' : 'TIMED OUT '}exit ${String(code)}\n${normalize(child.stdout(), side)}\n${normalize(child.stderr(), side)}`;
+      // Stopped once `until` holds: a last line that etcdctl prints empty (a DELETE's value)
+      // may or may not have arrived by then, on either side, so trailing newlines don't count.
+      return `${arrived || step.exits === true ? '' : 'TIMED OUT '}exit ${String(code)}\n${normalize(child.stdout(), side).trimEnd()}\n${normalize(child.stderr(), side)}`;
     }
     case 'elect': {
       const campaigner = spawnEtcdctl(endpoint, ['elect', 'myelection', 'proposal1']);
