@@ -4,12 +4,14 @@
 //
 // node:crypto makes keys and verifies certificates but cannot issue them, so issuing
 // goes through @peculiar/x509 over WebCrypto. Its dependency-injection container wants
-// the reflect-metadata polyfill loaded first.
+// the reflect-metadata polyfill loaded first. Loading both costs ~0.2 s, so a member
+// imports this module only when it needs it (auto-TLS, a CRL file; see memberTls.ts).
 
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
+import { normalizeSerial } from './serials.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -135,8 +137,3 @@ export function revokedSerials(crlPem: string): Set<string> {
   return new Set(crl.entries.map((entry) => normalizeSerial(entry.serialNumber)));
 }
 
-/** Serial numbers compare as integers: drop case and leading zeros. */
-export function normalizeSerial(hex: string): string {
-  const lower = hex.toLowerCase().replace(/^0+/, '');
-  return lower === '' ? '0' : lower;
-}

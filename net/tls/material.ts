@@ -9,7 +9,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { revokedSerials } from './certificates.js';
+import { invariant } from '../../core/util/invariant.js';
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -19,6 +19,11 @@ export interface TlsFiles {
   readonly clientCertAuth: boolean;
   /** '' = none. */
   readonly crlFile: string;
+  /**
+   * Reads a PEM CRL's revoked serials (certificates.ts's revokedSerials); needed only
+   * with a crlFile, so that a member without one never loads the X.509 library.
+   */
+  readonly parseCrl?: (pem: string) => ReadonlySet<string>;
   /** node:tls `ciphers` (see cipherSuites.ts); undefined = Node's defaults. */
   readonly ciphers: string | undefined;
 }
@@ -87,7 +92,7 @@ export function loadTls(files: TlsFiles): LoadedTls {
   if (!certificate.checkPrivateKey(key)) throw new TlsFileError('tls: private key does not match public key');
   const ca = files.trustedCaFile === '' ? undefined : readOrRefuse(files.trustedCaFile);
   if (ca !== undefined) checkCaFile(files.trustedCaFile, ca);
-  const revoked = files.crlFile === '' ? new Set<string>() : readRevocations(files.crlFile);
+  const revoked = files.crlFile === '' ? new Set<string>() : readRevocations(files.crlFile, files.parseCrl);
   const contextOptions: SecureContextOptions = {
     cert: certPem,
     key: keyPem,
@@ -103,10 +108,11 @@ export function loadTls(files: TlsFiles): LoadedTls {
   return { contextOptions, certificate, revoked };
 }
 
-function readRevocations(path: string): Set<string> {
+function readRevocations(path: string, parseCrl: TlsFiles['parseCrl']): ReadonlySet<string> {
+  invariant(parseCrl !== undefined, 'a CRL file without a CRL parser');
   const pem = readOrRefuse(path);
   try {
-    return revokedSerials(pem.toString('latin1'));
+    return parseCrl(pem.toString('latin1'));
   } catch (error) {
     throw new TlsFileError(`x509: malformed crl in ${path} (${(error as Error).message})`);
   }

@@ -5,7 +5,6 @@
 import * as grpc from '@grpc/grpc-js';
 import path from 'node:path';
 import { isSecureUrl } from '../config/urls.js';
-import { hostsOf, selfSignedCertificate } from './autoTls.js';
 import { channelCredentials } from './channelCredentials.js';
 import { TlsMaterial } from './material.js';
 import type { CertificateRules } from './peerRules.js';
@@ -41,12 +40,14 @@ interface SideFiles {
 /** etcd: auto-TLS only when no files are given ("ignoring client auto TLS since certs given"). */
 async function filesOf(side: TlsSideFlags, dir: string, urls: readonly string[], kind: 'client' | 'peer'): Promise<SideFiles> {
   if (hasFiles(side) || !side.autoTls) return { certFile: side.certFile, keyFile: side.keyFile, selfSigned: false };
+  const { hostsOf, selfSignedCertificate } = await import('./autoTls.js'); // the X.509 library: only for auto-TLS
   const usages = kind === 'peer' ? (['serverAuth', 'clientAuth'] as const) : (['serverAuth'] as const);
   const made = await selfSignedCertificate(dir, hostsOf(urls), usages);
   return { ...made, selfSigned: true };
 }
 
-function serving(side: TlsSideFlags, files: SideFiles, ciphers: string | undefined): ServingTls {
+async function serving(side: TlsSideFlags, files: SideFiles, ciphers: string | undefined): Promise<ServingTls> {
+  const parseCrl = side.crlFile === '' ? undefined : (await import('./certificates.js')).revokedSerials;
   // A self-signed pair replaces the side's TLS info wholesale in etcd: no CA, no client-cert auth.
   const material = new TlsMaterial({
     certFile: files.certFile,
@@ -54,6 +55,7 @@ function serving(side: TlsSideFlags, files: SideFiles, ciphers: string | undefin
     trustedCaFile: files.selfSigned ? '' : side.trustedCaFile,
     clientCertAuth: files.selfSigned ? false : side.clientCertAuth,
     crlFile: side.crlFile,
+    ...(parseCrl === undefined ? {} : { parseCrl }),
     ciphers,
   });
   return { material, rules: side.rules };
@@ -64,13 +66,13 @@ export async function memberTls(input: MemberTlsInput): Promise<MemberTls> {
   const clientSecure = input.listenClientUrls.some(isSecureUrl);
   const peerSecure = input.listenPeerUrls.some(isSecureUrl);
   const client = clientSecure
-    ? serving(tls.client, await filesOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, 'client'), tls.ciphers)
+    ? await serving(tls.client, await filesOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, 'client'), tls.ciphers)
     : null;
   // Auto-TLS makes a peer certificate only for a member that serves https peer URLs.
   const peerFiles = peerSecure
     ? await filesOf(tls.peer, path.join(input.dataDir, 'fixtures', 'peer'), input.listenPeerUrls, 'peer')
     : { certFile: tls.peer.certFile, keyFile: tls.peer.keyFile, selfSigned: false };
-  const peer = peerSecure ? serving(tls.peer, peerFiles, tls.ciphers) : null;
+  const peer = peerSecure ? await serving(tls.peer, peerFiles, tls.ciphers) : null;
   const dialsTls = peerSecure || hasFiles(tls.peer);
   const peerChannel = dialsTls
     ? channelCredentials({ trustedCaFile: peerFiles.selfSigned ? '' : tls.peer.trustedCaFile, certFile: peerFiles.certFile, keyFile: peerFiles.keyFile, skipVerify: peerFiles.selfSigned })

@@ -4,7 +4,7 @@
 // checkCRL: any certificate of the presented chain whose serial is revoked).
 
 import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
-import { normalizeSerial } from './certificates.js';
+import { normalizeSerial } from './serials.js';
 
 export interface CertificateRules {
   /** '' = any. Exact match on the subject's common name. */
