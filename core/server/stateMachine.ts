@@ -14,6 +14,7 @@ import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { Entry } from '../raft/types.js';
 import { isEtcdError, type EtcdError } from '../errors.js';
+import { AuthStore } from '../auth/authStore.js';
 import { Lessor, type LeaseImage } from '../lease/lessor.js';
 import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
 import { fromKey, toKey } from '../mvcc/keys.js';
@@ -54,6 +55,8 @@ const ALL_KEYS = new Uint8Array([0]);
 export class EtcdStateMachine implements StateMachine {
   store: MvccStore;
   lessor: Lessor;
+  /** Users, roles, permissions and the auth revision (replicated: every change is an entry). */
+  auth: AuthStore = new AuthStore();
   readonly hub: WatchHub;
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };

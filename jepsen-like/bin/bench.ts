@@ -1,10 +1,14 @@
 // npm run bench:check — time per public corpus (parse + check, in process),
 // min / median / max over several runs, and the slowest files. A benchmark,
 // not a test: nothing here asserts a time.
+//
+// BENCH_BASELINE=<another checkout's build/jepsen-like/checkers.js> times that checker
+// too, alternating with this one run by run, so that a loaded machine's drift falls on
+// both alike; it prints the ratio of medians (this / baseline) per corpus.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkerNamed } from '../checkers.js';
+import { checkerNamed, type Checker } from '../checkers.js';
 import { etcdHistoryText, generateEtcdHistory } from '../etcd/generate.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
@@ -50,29 +54,50 @@ const stats = (xs: readonly number[]): string => {
   return `min ${at(0).toFixed(1)} ms  median ${at(0.5).toFixed(1)} ms  max ${(s[s.length - 1] ?? NaN).toFixed(1)} ms`;
 };
 
-console.log(`jepsen-like checker benchmark: ${RUNS} runs per corpus, Node ${process.version}`);
-for (const { name, files } of corpora) {
+type CheckerLookup = (name: string) => Checker | undefined;
+
+const baselinePath = process.env['BENCH_BASELINE'];
+const baseline: CheckerLookup | null = baselinePath === undefined
+  ? null
+  : ((await import(path.resolve(baselinePath))) as { checkerNamed: CheckerLookup }).checkerNamed;
+
+/** One pass over a corpus with one checker: total ms, and ms per file added to `perFile`. */
+function timeCorpus(lookup: CheckerLookup, corpus: Corpus, perFile: Map<string, number[]> | null): number {
+  let total = 0;
+  for (const file of corpus.files) {
+    const checker = lookup(file.model);
+    if (checker === undefined) throw new Error(`no checker ${file.model}`);
+    const started = performance.now();
+    const { result } = checker(file.text, { timeoutMs: 60_000 });
+    const ms = performance.now() - started;
+    if (perFile !== null && result.verdict !== 'ok' && !file.path.includes('bad') && !file.path.includes('etcd_')) {
+      console.log(`  note: ${file.path} gave ${result.verdict}`);
+    }
+    total += ms;
+    perFile?.set(file.path, [...(perFile.get(file.path) ?? []), ms]);
+  }
+  return total;
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+
+console.log(`jepsen-like checker benchmark: ${RUNS} runs per corpus, Node ${process.version}`
+  + (baselinePath === undefined ? '' : `, alternating with ${baselinePath}`));
+for (const corpus of corpora) {
   const totals: number[] = [];
+  const baseTotals: number[] = [];
   const perFile = new Map<string, number[]>();
   for (let run = 0; run < RUNS; run++) {
-    let total = 0;
-    for (const file of files) {
-      const checker = checkerNamed(file.model);
-      if (checker === undefined) throw new Error(`no checker ${file.model}`);
-      const started = performance.now();
-      const { result } = checker(file.text, { timeoutMs: 60_000 });
-      if (result.verdict !== 'ok' && !file.path.includes('bad') && !file.path.includes('etcd_')) {
-        console.log(`  note: ${file.path} gave ${result.verdict}`);
-      }
-      const ms = performance.now() - started;
-      total += ms;
-      perFile.set(file.path, [...(perFile.get(file.path) ?? []), ms]);
-    }
-    totals.push(total);
+    totals.push(timeCorpus(checkerNamed, corpus, perFile));
+    if (baseline !== null) baseTotals.push(timeCorpus(baseline, corpus, null));
   }
-  console.log(`${name.padEnd(28)} ${stats(totals)}`);
-  if (files.length > 1) {
-    const medians = [...perFile].map(([file, xs]) => [file, [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0] as const);
+  console.log(`${corpus.name.padEnd(28)} ${stats(totals)}`);
+  if (baseline !== null) {
+    const ratio = median(totals) / median(baseTotals);
+    console.log(`${'  baseline'.padEnd(28)} ${stats(baseTotals)}  this/baseline ${ratio.toFixed(3)}`);
+  }
+  if (corpus.files.length > 1) {
+    const medians = [...perFile].map(([file, xs]) => [file, median(xs)] as const);
     medians.sort((a, b) => b[1] - a[1]);
     const slowest = medians.slice(0, 3).map(([file, ms]) => `${path.basename(file)} ${ms.toFixed(1)} ms`);
     console.log(`${''.padEnd(28)} slowest (median): ${slowest.join(', ')}`);
