@@ -49,6 +49,8 @@ const ERRORS = {
   invalidAuthToken: 'etcdserver: invalid auth token',
   invalidAuthMgmt: 'etcdserver: invalid auth management',
   authOldRevision: 'etcdserver: revision of auth store is old',
+  /** etcd 3.4 has no gRPC error for it: it reaches clients with code Unknown and auth/store.go's text. */
+  noPasswordUser: 'auth: authentication failed, password was given for no password user',
 } as const satisfies Record<string, string>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

@@ -97,6 +97,12 @@ export class Lessor {
     return this.leases.has(id);
   }
 
+  /** The keys attached to a lease (none for an unknown one). */
+  keysOf(id: number): readonly Key[] {
+    const lease = this.leases.get(id);
+    return lease === undefined ? [] : [...lease.keys];
+  }
+
   /** Keeps the key→lease attachment in step with MVCC writes. */
   attach(id: number, key: Key): void {
     if (id === 0) return;

@@ -2,6 +2,8 @@
 // the id its proposer waits on, encoded with the binary codec behind a version byte.
 
 import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
+import type { AuthRequest } from '../auth/authRequests.js';
+import type { AuthInfo } from '../auth/permissionCheck.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../mvcc/types.js';
 
 export type InternalRequest =
@@ -11,7 +13,8 @@ export type InternalRequest =
   | { readonly kind: 'compact'; readonly compact: CompactionRequest }
   | { readonly kind: 'leaseGrant'; readonly id: number; readonly ttlSeconds: number }
   | { readonly kind: 'leaseRevoke'; readonly id: number }
-  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingMs: number }[] };
+  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingMs: number }[] }
+  | { readonly kind: 'auth'; readonly auth: AuthRequest };
 
 export interface Envelope {
   /** Unique per proposer: member id and a counter (etcd's reqIDGen). 0: nobody waits. */
@@ -19,6 +22,11 @@ export interface Envelope {
   /** The proposer's wall clock when proposing (lease grants start from it). */
   readonly proposedAtMs: number;
   readonly request: InternalRequest;
+  /**
+   * Who asked, and at which auth revision their token was checked (etcd's RequestHeader
+   * username/auth_revision). Absent: no token. Permissions are checked against it at apply.
+   */
+  readonly auth?: AuthInfo;
 }
 
 /** First byte of every encoded entry and snapshot: the format's version. */

@@ -28,6 +28,12 @@ import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 import { AutoCompactor, type AutoCompaction } from './autoCompactor.js';
 import { EtcdStateMachine } from './stateMachine.js';
+import { AuthApi } from './authApi.js';
+import { AuthGate, type Credentials } from './authGate.js';
+import { ROOT_USER } from '../auth/authStore.js';
+import type { AuthInfo } from '../auth/permissionCheck.js';
+import { checkRange } from '../auth/requestChecks.js';
+import { drawSimplePrefix, type TokenProvider } from '../auth/tokens.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
 
 export interface ResponseHeader {
@@ -62,6 +68,8 @@ export interface ServerPorts {
   readonly clock: Clock;
   /** Where MVCC records live (a durable backend in production); in memory if absent. */
   readonly backend?: MvccBackend;
+  /** Auth tokens (a JWT provider from the host); etcd's simple tokens if absent. */
+  readonly tokens?: TokenProvider;
 }
 
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
@@ -81,6 +89,9 @@ interface WriteResponses {
   readonly txn: TxnResponse;
 }
 type WriteKind = keyof WriteResponses;
+
+/** How often a request whose token went stale before its entry applied is proposed again. */
+const MAX_AUTH_RETRIES = 3;
 
 function isResultOf<K extends WriteKind>(
   result: ApplyResult, kind: K,
@@ -116,13 +127,18 @@ export class EtcdServer {
   private readonly revoking = new Set<number>();
 
   private readonly incarnation: string;
+  /** Decides who a request comes from (its token or certificate). */
+  readonly gate: AuthGate;
+  /** The Auth service's calls. */
+  readonly authApi: AuthApi;
 
-  private constructor(config: ServerConfig, driver: NodeDriver, machine: EtcdStateMachine, clock: Clock, incarnation: string) {
+  private constructor(config: ServerConfig, driver: NodeDriver, machine: EtcdStateMachine, ports: ServerPorts, incarnation: string) {
     this.config = config;
     this.driver = driver;
     this.machine = machine;
-    this.clock = clock;
+    this.clock = ports.clock;
     this.incarnation = incarnation;
+    const clock = ports.clock;
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
     for (const [name, limit] of Object.entries(this.limits)) {
       invariant(Number.isInteger(limit) && limit > 0, () => `server limit ${name} must be a positive integer, got ${limit}`);
@@ -130,6 +146,20 @@ export class EtcdServer {
     this.watches = new WatchStreams(() => machine.hub);
     this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
     this.lastProgressNotifyMs = clock.nowMs();
+    this.gate = new AuthGate({
+      auth: () => machine.auth,
+      tokens: () => machine.tokens,
+      appliedIndex: () => machine.store.appliedIndex(),
+      nowMs: () => clock.nowMs(),
+    }, this.limits.pendingProposals, config.requestTimeoutTicks ?? 70);
+    this.authApi = new AuthApi({
+      auth: () => machine.auth,
+      proposeAs: (credentials, request, onResult) => { this.proposeAs(credentials, request, onResult); },
+      decide: (credentials, decide) => { this.gate.decide(credentials ?? {}, this.ticks, decide); },
+      linearizable: (serve, fail) => { this.linearizable(serve, fail); },
+      header: (revision) => this.header(revision),
+      drawTokenPrefix: () => (machine.tokens.kind === 'simple' ? drawSimplePrefix((n) => ports.random.intBelow(n)) : ''),
+    });
   }
 
   static start(config: ServerConfig, ports: ServerPorts, observer: ServerObserver = {}): EtcdServer | RecoveryFailure {
@@ -140,10 +170,12 @@ export class EtcdServer {
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
       onRestore: () => observer.onRestore?.(),
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
+      ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
         holder.server?.watches.flush();
+        holder.server?.gate.onApplied();
         observer.onApplied?.(entry);
       },
       onReadReady: (context, index) => {
@@ -156,7 +188,7 @@ export class EtcdServer {
     // Request ids must not repeat across restarts: an entry proposed by the previous
     // incarnation may apply after this one started, and must not answer its requests.
     const incarnation = `${ports.clock.nowMs().toString(36)}.${ports.random.intBelow(2 ** 31).toString(36)}`;
-    const server = new EtcdServer(config, driver, machine, ports.clock, incarnation);
+    const server = new EtcdServer(config, driver, machine, ports, incarnation);
     holder.server = server;
     return server;
   }
@@ -180,6 +212,7 @@ export class EtcdServer {
     this.expireWaiters();
     this.watchDuties();
     this.compactionDuties();
+    this.gate.tick(this.ticks);
     this.assertBounded();
   }
 
@@ -189,6 +222,7 @@ export class EtcdServer {
     invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
     invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
     invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
+    invariant(this.gate.waiting <= this.limits.pendingProposals, 'more requests waiting for a token than the limit');
   }
 
   private compactionDuties(): void {
@@ -234,7 +268,9 @@ export class EtcdServer {
       if (this.revoking.size >= MAX_LEASES_REVOKING) break; // the rest on a later tick
       if (this.revoking.has(id)) continue;
       this.revoking.add(id);
-      this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); });
+      // etcd revokes expired leases as root (authStore.WithRoot), whatever keys they hold.
+      const asRoot = this.machine.auth.isEnabled() ? { user: ROOT_USER, revision: this.machine.auth.authRevision() } : null;
+      this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); }, asRoot);
     }
     const interval = this.config.leaseCheckpointIntervalMs ?? 5 * 60 * 1000;
     if (now - this.lastCheckpointMs >= interval) {
@@ -261,63 +297,81 @@ export class EtcdServer {
 
   // ------------------------------------------------------------------ KV
 
-  range(request: RangeRequest, reply: Reply<RangeResponse>): void {
+  range(request: RangeRequest, reply: Reply<RangeResponse>, credentials?: Credentials): void {
     invariant(request.key instanceof Uint8Array, 'a range key must be bytes');
     const invalid = validateRange(request);
     if (invalid !== null) {
       reply(invalid);
       return;
     }
-    const serve = (): void => {
-      const result = this.machine.store.range(request);
-      reply('kind' in result ? result : { header: this.header(), ...result });
-    };
-    if (request.serializable === true) {
-      serve();
+    this.withAuthInfo(credentials, reply, (info) => {
+      const serve = (): void => {
+        // etcd's doSerialize: the permission as of serving, on this member's applied state.
+        const machine = this.machine;
+        const refused = machine.auth.isEnabled() ? checkRange({ store: machine.auth, info, leaseKeys: () => [] }, request) : null;
+        const result = refused ?? machine.store.range(request);
+        reply('kind' in result ? result : { header: this.header(), ...result });
+      };
+      if (request.serializable === true) {
+        serve();
+        return;
+      }
+      this.linearizable(serve, (error) => { reply(error); });
+    });
+  }
+
+  /** Runs `then` with who the request comes from, or answers the credentials' error. */
+  private withAuthInfo(credentials: Credentials | undefined, fail: (error: EtcdError) => void, then: (info: AuthInfo | null) => void): void {
+    if (credentials === undefined || (credentials.token === undefined && credentials.commonName === undefined)) {
+      then(null);
       return;
     }
-    this.linearizable(serve, (error) => { reply(error); });
+    this.gate.decide(credentials, this.ticks, (decision) => {
+      if (isEtcdError(decision)) fail(decision);
+      else then(decision);
+    });
   }
 
-  put(request: PutRequest, reply: Reply<PutResponse>): void {
+  put(request: PutRequest, reply: Reply<PutResponse>, credentials?: Credentials): void {
     invariant(request.key instanceof Uint8Array && request.value instanceof Uint8Array, 'a put key and value must be bytes');
-    this.write({ kind: 'put', put: request }, validatePut(request), reply);
+    this.write({ kind: 'put', put: request }, validatePut(request), reply, credentials);
   }
 
-  deleteRange(request: DeleteRangeRequest, reply: Reply<DeleteRangeResponse>): void {
+  deleteRange(request: DeleteRangeRequest, reply: Reply<DeleteRangeResponse>, credentials?: Credentials): void {
     invariant(request.key instanceof Uint8Array, 'a delete key must be bytes');
-    this.write({ kind: 'deleteRange', deleteRange: request }, validateDeleteRange(request), reply);
+    this.write({ kind: 'deleteRange', deleteRange: request }, validateDeleteRange(request), reply, credentials);
   }
 
-  txn(request: TxnRequest, reply: Reply<TxnResponse>): void {
+  txn(request: TxnRequest, reply: Reply<TxnResponse>, credentials?: Credentials): void {
     invariant(Array.isArray(request.compare) && Array.isArray(request.success) && Array.isArray(request.failure),
       'a txn has compare, success and failure lists');
-    this.write({ kind: 'txn', txn: request }, validateTxn(request), reply);
+    this.write({ kind: 'txn', txn: request }, validateTxn(request), reply, credentials);
   }
 
   /** A validated client write: proposed, answered with the response its entry produced. */
   private write<K extends WriteKind>(
     request: InternalRequest & { readonly kind: K }, invalid: EtcdError | null, reply: Reply<WriteResponses[K]>,
+    credentials: Credentials | undefined,
   ): void {
     if (invalid !== null) {
       reply(invalid);
       return;
     }
-    this.propose(request, (r) => {
+    this.proposeAs(credentials, request, (r) => {
       reply(isResultOf(r, request.kind) ? { header: this.header(r.response.revision), ...r.response } : this.failure(r));
     });
   }
 
-  compact(request: CompactionRequest, reply: Reply<CompactionResponse>): void {
+  compact(request: CompactionRequest, reply: Reply<CompactionResponse>, credentials?: Credentials): void {
     invariant(Number.isInteger(request.revision), 'a compaction revision must be an integer');
-    this.propose({ kind: 'compact', compact: request }, (r) => {
+    this.proposeAs(credentials, { kind: 'compact', compact: request }, (r) => {
       reply(r.kind === 'compact' ? { header: this.header(), ...r.response } : this.failure(r));
     });
   }
 
   // ------------------------------------------------------------------ leases
 
-  leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
+  leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>, credentials?: Credentials): void {
     invariant(Number.isInteger(request.ttlSeconds) && Number.isInteger(request.id), 'a lease grant has an integer TTL and id');
     const ttl = this.machine.lessor.grantableTtl(request.ttlSeconds);
     if (typeof ttl !== 'number') {
@@ -325,14 +379,14 @@ export class EtcdServer {
       return;
     }
     // id 0: the state machine assigns one when the grant applies (unique per entry).
-    this.propose({ kind: 'leaseGrant', id: request.id, ttlSeconds: ttl }, (r) => {
+    this.proposeAs(credentials, { kind: 'leaseGrant', id: request.id, ttlSeconds: ttl }, (r) => {
       reply(r.kind === 'leaseGrant' ? { header: this.header(), id: r.id, ttlSeconds: r.ttlSeconds } : this.failure(r));
     });
   }
 
-  leaseRevoke(request: { id: number }, reply: Reply<object>): void {
+  leaseRevoke(request: { id: number }, reply: Reply<object>, credentials?: Credentials): void {
     invariant(Number.isInteger(request.id), 'a lease id must be an integer');
-    this.propose({ kind: 'leaseRevoke', id: request.id }, (r) => {
+    this.proposeAs(credentials, { kind: 'leaseRevoke', id: request.id }, (r) => {
       reply(r.kind === 'leaseRevoke' ? { header: this.header(r.revision) } : this.failure(r));
     });
   }
@@ -399,14 +453,31 @@ export class EtcdServer {
     return r.kind === 'error' ? r.error : etcdError('stopped');
   }
 
-  private propose(request: InternalRequest, onResult: (result: ApplyResult) => void): void {
+  /**
+   * Proposes as the credentials' user. A stale auth revision at apply (the store changed
+   * after the token was checked) is retried with the token checked again, as etcd's
+   * raftRequest does, at most MAX_AUTH_RETRIES times.
+   */
+  private proposeAs(
+    credentials: Credentials | undefined, request: InternalRequest, onResult: (result: ApplyResult) => void, retries = MAX_AUTH_RETRIES,
+  ): void {
+    this.withAuthInfo(credentials, (error) => { onResult({ kind: 'error', error }); }, (info) => {
+      this.propose(request, (r) => {
+        const stale = r.kind === 'error' && r.error.name === 'authOldRevision';
+        if (stale && retries > 0 && info !== null) this.proposeAs(credentials, request, onResult, retries - 1);
+        else onResult(r);
+      }, info);
+    });
+  }
+
+  private propose(request: InternalRequest, onResult: (result: ApplyResult) => void, info: AuthInfo | null = null): void {
     const overload = this.proposalOverload();
     if (overload !== null) {
       onResult({ kind: 'error', error: overload });
       return;
     }
     const requestId = `${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
-    const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request });
+    const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request, ...(info === null ? {} : { auth: info }) });
     this.waiters.set(requestId, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
       settle: (result) => { onResult(isEtcdError(result) ? { kind: 'error', error: result } : result); },

@@ -14,7 +14,12 @@ import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { Entry } from '../raft/types.js';
 import { isEtcdError, type EtcdError } from '../errors.js';
+import { applyAuth } from '../auth/authApplier.js';
+import { decodeAuthImage, encodeAuthImage } from '../auth/image.js';
 import { AuthStore } from '../auth/authStore.js';
+import type { AuthInfo } from '../auth/permissionCheck.js';
+import { checkDeleteRange, checkLeaseKeys, checkPut, checkTxn, type RequestAuth } from '../auth/requestChecks.js';
+import { SimpleTokens, type TokenProvider } from '../auth/tokens.js';
 import { Lessor, type LeaseImage } from '../lease/lessor.js';
 import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
 import { fromKey, toKey } from '../mvcc/keys.js';
@@ -34,6 +39,8 @@ export interface EtcdStateMachineOptions {
   readonly onRestore?: () => void;
   /** Where MVCC records live; a fresh MemoryBackend if absent. A durable one may hold applied state already. */
   readonly backend?: MvccBackend;
+  /** Where auth tokens are made and checked; etcd's simple tokens (TTL 300 s) if absent. */
+  readonly tokens?: TokenProvider;
 }
 
 /**
@@ -47,6 +54,8 @@ interface SnapshotImage {
   readonly records: readonly (readonly [Rev, StoredKv])[];
   readonly meta: BackendMeta;
   readonly leases: LeaseImage[];
+  /** The auth state (core/auth/image.ts); absent in images from before auth existed. */
+  readonly auth?: Uint8Array;
 }
 
 /** key = range_end = "\0": every key. */
@@ -57,6 +66,8 @@ export class EtcdStateMachine implements StateMachine {
   lessor: Lessor;
   /** Users, roles, permissions and the auth revision (replicated: every change is an entry). */
   auth: AuthStore = new AuthStore();
+  /** Member-local: tokens are made by every member as Authenticate entries apply, not replicated state. */
+  readonly tokens: TokenProvider;
   readonly hub: WatchHub;
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };
@@ -73,6 +84,7 @@ export class EtcdStateMachine implements StateMachine {
   constructor(options: EtcdStateMachineOptions) {
     this.options = options;
     this.lessor = new Lessor({ minTtlSeconds: options.minLeaseTtlSeconds });
+    this.tokens = options.tokens ?? new SimpleTokens();
     this.backendStore = options.backend ?? new MemoryBackend();
     this.store = this.newStore(this.backendStore);
     this.hub = new WatchHub(this.store);
@@ -85,7 +97,7 @@ export class EtcdStateMachine implements StateMachine {
     invariant(entry.type === 'normal' && entry.data.length > 0, 'an entry without a request reached the state machine');
     if (entry.index <= this.store.appliedIndex()) { // already applied before a restart
       this.applyCounts.skipped++;
-      if (entry.index <= this.resumedAt) this.replayLeases(entry);
+      if (entry.index <= this.resumedAt) this.replayOutsideBackend(entry);
       return;
     }
     this.applyCounts.executed++;
@@ -95,7 +107,7 @@ export class EtcdStateMachine implements StateMachine {
       this.store.skip(entry.index);
       return;
     }
-    const result = this.execute(envelope.request, entry.index);
+    const result = this.execute(envelope.request, entry.index, envelope.auth ?? null);
     // Exactly once rests on this: every request records its index with its effects.
     invariant(this.store.appliedIndex() === entry.index, 'an entry applied without its index recorded in the store');
     if (envelope.requestId !== '') this.options.onResult(envelope.requestId, result);
@@ -103,7 +115,9 @@ export class EtcdStateMachine implements StateMachine {
 
   snapshot(): Uint8Array {
     const dump = this.store.backend.dump();
-    const image: SnapshotImage = { records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases() };
+    const image: SnapshotImage = {
+      records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases(), auth: encodeAuthImage(this.auth.state()),
+    };
     return encodeBinary(image);
   }
 
@@ -112,6 +126,7 @@ export class EtcdStateMachine implements StateMachine {
     if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
+    this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
     this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);
@@ -132,14 +147,18 @@ export class EtcdStateMachine implements StateMachine {
 
   /**
    * An entry the backend already holds, between the last snapshot and the index the
-   * backend was opened at: only its effect on the lessor is redone. Once the replay
-   * reaches that index, the lessor's key sets are rebuilt from the stored keys (the
-   * puts that attached them were not executed again).
+   * backend was opened at: only its effect on the lessor and the auth store (which are
+   * not stored with the records) is redone; tokens are not made again (etcd's are lost
+   * on restart too). Once the replay reaches that index, the lessor's key sets are
+   * rebuilt from the stored keys (the puts that attached them were not executed again).
    */
-  private replayLeases(entry: Entry): void {
-    const request = decodeEnvelope(entry.data)?.request;
+  private replayOutsideBackend(entry: Entry): void {
+    const envelope = decodeEnvelope(entry.data);
+    const request = envelope?.request;
     const now = this.options.clock.nowMs();
-    if (request?.kind === 'leaseGrant') {
+    if (request?.kind === 'auth') {
+      applyAuth(this.auth, request.auth, envelope?.auth ?? null, { index: entry.index, nowMs: now, tokens: null });
+    } else if (request?.kind === 'leaseGrant') {
       this.lessor.grant(request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + entry.index, request.ttlSeconds, now);
     } else if (request?.kind === 'leaseRevoke') {
       this.lessor.revoke(request.id);
@@ -174,8 +193,13 @@ export class EtcdStateMachine implements StateMachine {
     }
   }
 
-  private execute(request: InternalRequest, index: number): ApplyResult {
+  private execute(request: InternalRequest, index: number, info: AuthInfo | null): ApplyResult {
     const store = this.store;
+    const refused = this.auth.isEnabled() ? this.permission(request, info) : null;
+    if (refused !== null) {
+      store.skip(index);
+      return { kind: 'error', error: refused };
+    }
     switch (request.kind) {
       case 'put': return wrap(store.put(request.put, index), (r) => ({ kind: 'put', response: r }));
       case 'deleteRange': return wrap(store.deleteRange(request.deleteRange, index), (r) => ({ kind: 'deleteRange', response: r }));
@@ -207,6 +231,23 @@ export class EtcdStateMachine implements StateMachine {
         for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
         store.skip(index);
         return { kind: 'leaseCheckpoint', revision: store.currentRevision() };
+      case 'auth': {
+        const answer = applyAuth(this.auth, request.auth, info, { index, nowMs: this.options.clock.nowMs(), tokens: this.tokens });
+        store.skip(index);
+        return isEtcdError(answer) ? { kind: 'error', error: answer } : { kind: 'auth', answer, revision: store.currentRevision() };
+      }
+    }
+  }
+
+  /** With auth on: whether the request's user may make it, as of this entry (requestChecks.ts). */
+  private permission(request: InternalRequest, info: AuthInfo | null): EtcdError | null {
+    const auth: RequestAuth = { store: this.auth, info, leaseKeys: (id) => this.lessor.keysOf(id) };
+    switch (request.kind) {
+      case 'put': return checkPut(auth, request.put);
+      case 'deleteRange': return checkDeleteRange(auth, request.deleteRange);
+      case 'txn': return checkTxn(auth, request.txn);
+      case 'leaseRevoke': return checkLeaseKeys(auth, request.id);
+      default: return null; // compaction, lease grants and checkpoints are not checked (etcd 3.4); auth requests check themselves
     }
   }
 }

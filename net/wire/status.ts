@@ -53,6 +53,7 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   invalidAuthToken: grpc.status.UNAUTHENTICATED,
   invalidAuthMgmt: grpc.status.INVALID_ARGUMENT,
   authOldRevision: grpc.status.INVALID_ARGUMENT,
+  noPasswordUser: grpc.status.UNKNOWN,
 };
 
 /** etcd's error as a gRPC status: clients match on the message text. */
