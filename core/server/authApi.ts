@@ -8,7 +8,7 @@
 import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
 import type { AuthAnswer, AuthRequest } from '../auth/authRequests.js';
 import type { AuthStore } from '../auth/authStore.js';
-import { checkAdminPermitted, isRangePermitted, type AuthInfo } from '../auth/permissionCheck.js';
+import { checkAdminPermitted, checkOpPermitted } from '../auth/permissionCheck.js';
 import { NO_AUTH_INFO } from '../auth/requestChecks.js';
 import { toKey } from '../mvcc/keys.js';
 import { invariant } from '../util/invariant.js';
@@ -84,21 +84,22 @@ export class AuthApi {
     });
   }
 
-  /** etcd's isWatchPermitted: read permission over the watched range, when the watcher is created. */
-  mayRead(credentials: Credentials | undefined, range: { readonly key: Uint8Array; readonly rangeEnd?: Uint8Array }, decide: (allowed: boolean) => void): void {
+  /**
+   * etcd's isWatchPermitted, when a watcher is created: read permission over the watched
+   * range, after etcd's rewriting of it — an empty key becomes "\0", and a from-key
+   * range_end "\0" becomes empty, which the check then reads as the single key.
+   */
+  watchRefusal(
+    credentials: Credentials | undefined, range: { readonly key: Uint8Array; readonly rangeEnd?: Uint8Array }, decide: (refusal: EtcdError | null) => void,
+  ): void {
     this.ports.decide(credentials, (decision) => {
       if (isEtcdError(decision)) {
-        decide(false);
+        decide(decision);
         return;
       }
-      const auth = this.ports.auth();
-      if (!auth.isEnabled()) {
-        decide(true);
-        return;
-      }
-      const info: AuthInfo = decision ?? NO_AUTH_INFO;
-      const rangeEnd = range.rangeEnd === undefined ? '' : toKey(range.rangeEnd);
-      decide(info.revision !== 0 && isRangePermitted(auth, { user: info.user, key: toKey(range.key), rangeEnd, type: 'READ' }));
+      const key = range.key.length === 0 ? '\0' : toKey(range.key);
+      const end = range.rangeEnd === undefined ? '' : toKey(range.rangeEnd);
+      decide(checkOpPermitted(this.ports.auth(), { info: decision ?? NO_AUTH_INFO, key, rangeEnd: end === '\0' ? '' : end, type: 'READ' }));
     });
   }
 

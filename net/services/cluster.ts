@@ -8,6 +8,7 @@ import type { MemberRecord, Membership } from '../peer/membership.js';
 import type { Reconfigurer } from '../peer/reconfig.js';
 import type { Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
+import { adminOnly } from './context.js';
 
 export interface ClusterDeps {
   readonly server: EtcdServer;
@@ -47,5 +48,11 @@ export function clusterHandlers(deps: ClusterDeps): grpc.UntypedServiceImplement
     answer(reconfig.update(id(call.request), urls(call.request['peerURLs'])), callback);
   };
   const memberPromote: Handler = (call, callback) => { answer(reconfig.promote(id(call.request)), callback); };
-  return { MemberList: memberList, MemberAdd: memberAdd, MemberRemove: memberRemove, MemberUpdate: memberUpdate, MemberPromote: memberPromote };
+  return {
+    MemberList: memberList,
+    MemberAdd: adminOnly(deps, memberAdd),
+    MemberRemove: adminOnly(deps, memberRemove),
+    MemberUpdate: adminOnly(deps, memberUpdate),
+    MemberPromote: adminOnly(deps, memberPromote),
+  };
 }

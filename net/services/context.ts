@@ -6,7 +6,9 @@ import { isEtcdError } from '../../core/errors.js';
 import type { EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { NodeId } from '../../core/raft/types.js';
+import type { Credentials } from '../../core/server/authGate.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
+import type { Passwords } from '../auth/passwords.js';
 import { header, type Wire, type WireIds } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
 
@@ -29,6 +31,17 @@ export interface ServiceContext {
   readonly leaseTimeToLive?: (id: number, reply: Reply<TimeToLive>) => void;
   /** The election timeout, ms: streams that require a leader end after 3 without one. */
   readonly electionMs?: number;
+  /** bcrypt at the member's --bcrypt-cost (net/auth/passwords.ts); cost 10 if absent. */
+  readonly passwords?: Passwords;
+}
+
+/**
+ * What a call presents for auth: the `token` metadata clientv3 sends (or `authorization`,
+ * the JSON gateway's name for it). undefined: nothing, the common case without auth.
+ */
+export function credentialsOf(metadata: grpc.Metadata): Credentials | undefined {
+  const token = metadata.get('token')[0] ?? metadata.get('authorization')[0];
+  return token === undefined ? undefined : { token: token.toString() };
 }
 
 /** A single member: its only core id maps to the member's etcd id. */
@@ -50,14 +63,14 @@ export function wireHeader(context: ServiceContext, h: ResponseHeader): Wire {
 
 /** Adapts a core call with a callback reply to a grpc-js unary handler. */
 export function unary<T extends { header: ResponseHeader }>(
-  call: (request: Wire, reply: (result: T | EtcdError) => void) => void,
+  call: (request: Wire, reply: (result: T | EtcdError) => void, credentials: Credentials | undefined) => void,
   encode: (result: T) => Wire,
 ): UnaryHandler {
   return (rpc, callback) => {
     call(rpc.request, (result) => {
       if (isEtcdError(result)) callback(grpcError(result));
       else callback(null, encode(result));
-    });
+    }, credentialsOf(rpc.metadata));
   };
 }
 
@@ -86,4 +99,27 @@ export function hasLeader(server: EtcdServer): boolean {
 export function failStream(call: grpc.ServerDuplexStream<Wire, Wire> | grpc.ServerWritableStream<Wire, Wire>, e: EtcdError): void {
   const status = grpcError(e);
   call.emit('error', { code: status.code ?? grpc.status.UNKNOWN, details: status.details ?? e.message, metadata: new grpc.Metadata() });
+}
+
+/**
+ * etcd's admin-only calls (authMaintenanceServer: Hash, HashKV, Snapshot, Defragment;
+ * member changes): with auth on, only a holder of role root gets past.
+ */
+export function adminOnly(context: Pick<ServiceContext, 'server'>, handler: UnaryHandler): UnaryHandler {
+  return (rpc, callback) => {
+    context.server.authApi.checkAdmin(credentialsOf(rpc.metadata), (refusal) => {
+      if (refusal === null) handler(rpc, callback);
+      else callback(grpcError(refusal));
+    });
+  };
+}
+
+/** adminOnly for a server-streaming call (Snapshot). */
+export function adminOnlyStream(context: Pick<ServiceContext, 'server'>, handler: grpc.handleServerStreamingCall<Wire, Wire>): grpc.handleServerStreamingCall<Wire, Wire> {
+  return (call) => {
+    context.server.authApi.checkAdmin(credentialsOf(call.metadata), (refusal) => {
+      if (refusal === null) handler(call);
+      else failStream(call, refusal);
+    });
+  };
 }

@@ -15,13 +15,13 @@ export function kvHandlers(context: ServiceContext): grpc.UntypedServiceImplemen
   const { server } = context;
   const head = (h: ResponseHeader): ReturnType<typeof wireHeader> => wireHeader(context, h);
   return {
-    Range: unary<WithHeader<RangeResponse>>((w, reply) => { server.range(rangeRequest(w), reply); }, (r) => rangeResponse(r, head(r.header))),
-    Put: unary<WithHeader<PutResponse>>((w, reply) => { server.put(putRequest(w), reply); }, (r) => putResponse(r, head(r.header))),
-    DeleteRange: unary<WithHeader<DeleteRangeResponse>>((w, reply) => { server.deleteRange(deleteRangeRequest(w), reply); },
+    Range: unary<WithHeader<RangeResponse>>((w, reply, who) => { server.range(rangeRequest(w), reply, who); }, (r) => rangeResponse(r, head(r.header))),
+    Put: unary<WithHeader<PutResponse>>((w, reply, who) => { server.put(putRequest(w), reply, who); }, (r) => putResponse(r, head(r.header))),
+    DeleteRange: unary<WithHeader<DeleteRangeResponse>>((w, reply, who) => { server.deleteRange(deleteRangeRequest(w), reply, who); },
       (r) => deleteRangeResponse(r, head(r.header))),
-    Txn: unary<WithHeader<TxnResponse>>((w, reply) => { server.txn(txnRequest(w), reply); }, (r) => txnResponse(r, head(r.header))),
+    Txn: unary<WithHeader<TxnResponse>>((w, reply, who) => { server.txn(txnRequest(w), reply, who); }, (r) => txnResponse(r, head(r.header))),
     Compact: unary<WithHeader<CompactionResponse>>(
-      (w, reply) => { server.compact({ revision: int(w['revision']), physical: w['physical'] === true }, reply); },
+      (w, reply, who) => { server.compact({ revision: int(w['revision']), physical: w['physical'] === true }, reply, who); },
       (r) => ({ header: head(r.header) }),
     ),
   };

@@ -74,11 +74,11 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
 
   return {
     LeaseGrant: unary<Headed<{ id: number; ttlSeconds: number }>>(
-      (w, reply) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply); },
+      (w, reply, who) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply, who); },
       (r) => ({ header: wireHeader(context, r.header), ID: String(r.id), TTL: String(r.ttlSeconds), error: '' }),
     ),
     LeaseRevoke: unary<Headed>(
-      (w, reply) => { server.leaseRevoke({ id: int(w['ID']) }, reply); },
+      (w, reply, who) => { server.leaseRevoke({ id: int(w['ID']) }, reply, who); },
       (r) => ({ header: wireHeader(context, r.header) }),
     ),
     LeaseKeepAlive: leaseKeepAlive,

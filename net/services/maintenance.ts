@@ -8,7 +8,7 @@ import { hashKv } from '../snapshot/hashKv.js';
 import { backendHash, snapshotImage, snapshotSize } from '../snapshot/snapshotImage.js';
 import { int, text, type Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
-import { ETCD_VERSION, immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
+import { adminOnly, adminOnlyStream, ETCD_VERSION, immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;
@@ -20,15 +20,15 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
   const head = headerOf(context);
   return {
     Status: statusHandler(context),
-    Hash: immediate(() => ({ header: head(), hash: backendHash(server.machine) })),
-    HashKV: immediate((request) => {
+    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine) }))),
+    HashKV: adminOnly(context, immediate((request) => {
       const result = hashKv(server.machine.store, int(request['revision']));
       if (isEtcdError(result)) return result;
       return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
-    }),
-    Snapshot: snapshotHandler(context),
+    })),
+    Snapshot: adminOnlyStream(context, snapshotHandler(context)),
     // Tern's backend has no free pages to return: defragmenting is a successful no-op.
-    Defragment: immediate(() => ({ header: head() })),
+    Defragment: adminOnly(context, immediate(() => ({ header: head() }))),
     Alarm: alarmHandler(context),
     MoveLeader: moveLeaderHandler(context),
   };

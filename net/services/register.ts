@@ -3,6 +3,7 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../proto/load.js';
+import { bcryptPasswords } from '../auth/passwords.js';
 import { authHandlers } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { healthHandlers } from './health.js';
@@ -23,6 +24,6 @@ export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext
   grpcServer.addService(services.watch, watchHandlers(context, monitor));
   grpcServer.addService(...limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes));
   grpcServer.addService(services.maintenance, maintenanceHandlers(context));
-  grpcServer.addService(services.auth, authHandlers(context));
+  grpcServer.addService(services.auth, authHandlers(context, context.passwords ?? bcryptPasswords()));
   grpcServer.addService(services.health, healthHandlers(context));
 }

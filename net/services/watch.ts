@@ -8,7 +8,7 @@ import { etcdError } from '../../core/errors.js';
 import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
 import { int, type Wire } from '../wire/message.js';
 import { watchCreateRequest, watchResponse } from '../wire/watch.js';
-import { failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
+import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
 
 export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
@@ -40,18 +40,36 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       stream.close();
       release();
     };
-    call.on('data', (request: Wire) => {
-      if (!open) return;
+    const serve = (request: Wire, done: () => void): void => {
       switch (request['request_union']) {
         case 'create_request': {
           const create = sub(request['create_request']);
-          fragments.asked(create['fragment'] === true);
-          stream.watch(watchCreateRequest(create));
-          break;
+          const watch = watchCreateRequest(create);
+          server.authApi.watchRefusal(credentials, watch, (refusal) => {
+            if (!open) return;
+            if (refusal === null) {
+              fragments.asked(create['fragment'] === true);
+              stream.watch(watch);
+            } else {
+              call.write(refusedWatch(head(server.machine.store.currentRevision()), refusal.message));
+            }
+            done();
+          });
+          return;
         }
         case 'cancel_request': stream.cancel(int(sub(request['cancel_request'])['watch_id'])); break;
         case 'progress_request': stream.requestProgress(); break;
         default: break; // an empty request: etcd ignores it
+      }
+      done();
+    };
+    const credentials = credentialsOf(call.metadata);
+    const requests = new SerialRequests(serve);
+    call.on('data', (request: Wire) => {
+      if (!open) return;
+      if (!requests.push(request)) {
+        close();
+        failStream(call, etcdError('tooManyRequests'));
       }
     });
     call.on('end', () => {
@@ -64,6 +82,52 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
   };
   return { Watch: watch };
 }
+
+/**
+ * etcd's answer to a create the user may not make: created and canceled at once, watch
+ * id -1 (clientv3.InvalidWatchID), the auth error's text as the reason.
+ */
+function refusedWatch(header: Wire, reason: string): Wire {
+  return { header, watch_id: '-1', created: true, canceled: true, compact_revision: '0', cancel_reason: reason, fragment: false, events: [] };
+}
+
+/** Requests of one stream served one at a time, in order: a create whose token is not known here yet holds the ones after it. */
+class SerialRequests {
+  /** Invariant: length <= MAX_QUEUED_WATCH_REQUESTS. */
+  private readonly queue: Wire[] = [];
+  private busy = false;
+
+  constructor(private readonly serve: (request: Wire, done: () => void) => void) {}
+
+  /** false: too many requests waiting (the stream is ended). */
+  push(request: Wire): boolean {
+    if (this.queue.length >= MAX_QUEUED_WATCH_REQUESTS) return false;
+    this.queue.push(request);
+    this.pump();
+    return true;
+  }
+
+  private pumping = false;
+
+  /** A request answered at once is followed in this loop, one answered later restarts it: no recursion. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    while (!this.busy) {
+      const next = this.queue.shift();
+      if (next === undefined) break;
+      this.busy = true;
+      this.serve(next, () => {
+        this.busy = false;
+        this.pump();
+      });
+    }
+    this.pumping = false;
+  }
+}
+
+/** Requests a watch stream may have waiting behind a create whose token is pending. */
+const MAX_QUEUED_WATCH_REQUESTS = 1024;
 
 /**
  * Which watchers asked for fragments. Creates are answered in order, so each created
