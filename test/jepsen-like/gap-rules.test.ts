@@ -11,8 +11,12 @@ import { deletesStillReachable, fillerConsistent, madeItsRevision, sightingsStil
 import { GapFacts } from '../../jepsen-like/etcd/gap/facts.js';
 import { dueAfter, jointlyFeasible, namedStillPossible } from '../../jepsen-like/etcd/gap/feasible.js';
 import { interchangeable } from '../../jepsen-like/etcd/gap/interchangeable.js';
+import { Segments } from '../../jepsen-like/etcd/gap/segments.js';
 import type { GapSearchInput } from '../../jepsen-like/etcd/gap/types.js';
+import { DeadEnds, unwritableValue } from '../../jepsen-like/etcd/gap/verdict.js';
 import { Observations } from '../../jepsen-like/etcd/observations.js';
+import { ModelStore } from '../../jepsen-like/etcd/store.js';
+import type { EtcdRequest } from '../../jepsen-like/etcd/types.js';
 import type { EtcdOp } from './scenario.js';
 import { del, factsOf, gapInput, kv, ok, okPut, put, read, storeAfter, txn, unknown } from './scenario.js';
 
@@ -406,4 +410,128 @@ test('deletes with and without prev_kv, and txns of anonymous puts, are intercha
   t.is(classes[2], classes[3]);
   t.not(classes[4], classes[5]);
   t.is(new Set(classes).size, 4);
+});
+
+// --- segments.ts ----------------------------------------------------------
+
+/** a = 1 at 2 and a read of it; gap 3 with an ok revoke in its bucket; a = 2 at 4 and a read of it at version 2. */
+const aroundGap3 = (): { input: GapSearchInput; segments: Segments } => {
+  const input = gapInput([
+    okPut(0, 0, 'a', '1', 2),
+    read(1, 2, 'a', 2, [kv('a', '1', 2, 2, 1)]),
+    revoke(2, 4, 9, 3),
+    okPut(3, 6, 'a', '2', 4),
+    read(4, 8, 'a', 4, [kv('a', '2', 2, 4, 2)]),
+  ]);
+  return { input, segments: new Segments(input.slots, input.gaps) };
+};
+
+/** The store after segment 0 and then `filler` at gap 3. */
+function filledAt3(segments: Segments, ...filler: readonly EtcdRequest[]): ModelStore {
+  const store = new ModelStore();
+  segments.replay(store, 0, new Set());
+  for (const request of filler) store.apply(request);
+  return store;
+}
+
+test('a segment replays only the ok ops between two gaps, and answers as recorded after the right filler', (t) => {
+  const { input, segments } = aroundGap3();
+  t.deepEqual(input.gaps, [3]);
+  const store = new ModelStore();
+  t.is(segments.replay(store, 0, new Set()), undefined);
+  t.is(store.revision, 2, 'segment 0 stops before gap 3');
+  const revokeOp = input.slots[2]?.op;
+  if (revokeOp === undefined) return t.fail();
+  t.is(segments.replay(filledAt3(segments, put('b', '1')), 1, new Set([revokeOp])), undefined);
+});
+
+test('a segment stops at the first wrong answer: a revision off, a version off, an ok revoke replayed twice', (t) => {
+  const { input, segments } = aroundGap3();
+  const used = new Set(input.slots.flatMap((s) => (s.op.input.type === 'leaseRevoke' ? [s.op] : [])));
+  t.is(segments.replay(filledAt3(segments), 1, used)?.index, 3, 'no filler: a = 2 lands at revision 3');
+  t.is(segments.replay(filledAt3(segments, put('a', '0')), 1, used)?.index, 4, 'a put of a at 3: the read sees version 3');
+  t.is(segments.replay(filledAt3(segments, put('b', '1')), 1, new Set())?.index, 2, 'the revoke that did not make the gap finds no lease');
+});
+
+test('a replayed write whose response omits the revision is still held to its slot\'s revision', (t) => {
+  const silent = ok(0, 0, 1, put('a', '1'), {});
+  const segments = new Segments([{ op: silent, key: 6 }], []);
+  t.deepEqual(segments.replay(new ModelStore(), 0, new Set()), { index: 0, response: { revision: 2 } });
+});
+
+// --- verdict.ts -----------------------------------------------------------
+
+/** a = 1 at 2, a = 2 at 4 and a read of it, a = 3 at 6: gaps 3 and 5. */
+const twoGaps = (): GapSearchInput =>
+  gapInput([okPut(0, 0, 'a', '1', 2), okPut(1, 2, 'a', '2', 4), read(2, 4, 'a', 4, [kv('a', '2', 2, 4, 2)]), okPut(3, 6, 'a', '3', 6)]);
+
+test('when every candidate was refused before any replay, the latest unfillable gap is named', (t) => {
+  const input = twoGaps();
+  t.deepEqual(input.gaps, [3, 5]);
+  const none = new DeadEnds(input).verdict();
+  t.like(none, { kind: 'illegal', ops: [1], prefix: [] });
+  t.true(none.kind === 'illegal' && none.reason.startsWith('revision 3:'), 'nothing recorded: the first gap');
+  const dead = new DeadEnds(input);
+  dead.exhausted(5);
+  dead.exhausted(3);
+  const verdict = dead.verdict();
+  t.like(verdict, { kind: 'illegal', ops: [3] });
+  t.true(verdict.kind === 'illegal' && verdict.reason.startsWith('revision 5:'));
+});
+
+test('the furthest wrong answer is blamed, with the ok ops before it and its fillers as the prefix', (t) => {
+  const input = twoGaps();
+  const [f, g] = [unknown(7, 1, put('b', '1')), unknown(8, 1, put('c', '1'))];
+  const dead = new DeadEnds(input);
+  dead.wrongAnswer({ index: 1, response: { revision: 3 } }, [f]);
+  dead.wrongAnswer({ index: 2, response: { revision: 4, count: 0 } }, [f, g]);
+  dead.wrongAnswer({ index: 0, response: { revision: 1 } }, []);
+  dead.exhausted(5);
+  const verdict = dead.verdict();
+  t.like(verdict, { kind: 'illegal', ops: [2], prefix: [0, 1, 7, 8] });
+  t.true(verdict.kind === 'illegal' && verdict.reason.includes('line 3: at a read of revision 4'), verdict.kind === 'illegal' ? verdict.reason : '');
+  t.true(verdict.kind === 'illegal' && verdict.reason.includes('revisions 3, 5)'));
+  const noGaps = new DeadEnds({ ...input, gaps: [] });
+  noGaps.wrongAnswer({ index: 1, response: { revision: 3 } }, []);
+  const plain = noGaps.verdict();
+  t.true(plain.kind === 'illegal' && plain.reason.includes('at revision 4') && !plain.reason.includes('whichever'));
+});
+
+test('a wrong answer in a bucket whose order is a guess makes the dead ends inconclusive, not illegal', (t) => {
+  const dead = new DeadEnds({ ...twoGaps(), certain: (slot) => slot.op.id !== 1 });
+  dead.wrongAnswer({ index: 2, response: {} }, []);
+  t.is(dead.verdict().kind, 'illegal');
+  dead.wrongAnswer({ index: 1, response: {} }, []);
+  t.is(dead.verdict().kind, 'inconclusive', 'once a guess is involved, even the certain furthest answer proves nothing');
+});
+
+test('two values shown written at one revision are illegal at once', (t) => {
+  const facts = factsOf([
+    okPut(0, 0, 'a', '1', 2),
+    okPut(1, 2, 'a', '2', 3),
+    read(2, 10, 'a', 3, [kv('a', '2', 2, 3, 2)]),
+    read(3, 11, 'a', 3, [kv('a', '5', 2, 3, 2)]),
+  ]);
+  const verdict = unwritableValue(facts);
+  t.like(verdict, { kind: 'illegal', ops: [1] });
+  t.true(verdict?.kind === 'illegal' && verdict.reason.includes('two different values of "a" written at revision 3'));
+});
+
+test('a value shown at an ok write\'s revision that the write did not put is illegal', (t) => {
+  const verdict = unwritableValue(factsOf([okPut(0, 0, 'a', '1', 2), read(1, 10, 'a', 2, [kv('a', '7', 2, 2, 1)])]));
+  t.like(verdict, { kind: 'illegal', ops: [0] });
+});
+
+test('a value shown at a gap that no unknown write puts is illegal; one that some unknown write puts is not', (t) => {
+  const history = [okPut(0, 0, 'a', '1', 2), read(1, 10, 'a', 3, [kv('a', '9', 2, 3, 2)])];
+  t.like(unwritableValue(factsOf([...history, unknown(2, 2, put('a', '2'))])), { kind: 'illegal', ops: [1] });
+  t.is(unwritableValue(factsOf([...history, unknown(2, 2, put('a', '9'))])), undefined);
+});
+
+test('a value shown written at the empty store\'s revision is illegal; a keys-only read names no value', (t) => {
+  const verdict = unwritableValue(factsOf([read(0, 10, 'a', 2, [kv('a', '1', 1, 1, 1)])]));
+  t.like(verdict, { kind: 'illegal', ops: [0] });
+  t.true(verdict?.kind === 'illegal' && verdict.reason.includes('written at revision 1'));
+  const keysOnly = ok(1, 10, 11, { type: 'range', key: 'a', keysOnly: true }, { revision: 3, kvs: [{ ...kv('a', '', 2, 3, 2) }], count: 1 });
+  t.is(unwritableValue(factsOf([okPut(0, 0, 'a', '1', 2), keysOnly])), undefined);
 });
