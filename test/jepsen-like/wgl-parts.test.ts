@@ -41,6 +41,11 @@ test('an entry list lift and unlift round trip: LIFO unlifting restores the list
   t.deepEqual(walk(list), [4, 2, 3, 5]);
   list.unliftOp(0);
   t.deepEqual(walk(list), whole);
+  // The back pointers came back too: the next lifts splice around the restored nodes.
+  list.liftOp(2);
+  t.deepEqual(walk(list), [0, 4, 1, 5]);
+  list.liftOp(4);
+  t.deepEqual(walk(list), [0, 1]);
 });
 
 test('an entry list lifts the first and the last op, and both come back', (t) => {
