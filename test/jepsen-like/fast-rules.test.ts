@@ -80,6 +80,7 @@ test('isMutation on txns: the branch taken writes by putting, or by deleting som
   t.false(isMutation(deleting, { succeeded: true, responses: [{}, { deleted: 0 }] }));
   t.is(isMutation(deleting, { succeeded: true, responses: [{}, {}] }), undefined);
   t.is(isMutation(deleting, { succeeded: true }), undefined);
+  t.is(isMutation(deleting, { succeeded: true, responses: [{}, null] }), undefined, 'a sub-response that is not an object');
   t.false(isMutation({ type: 'compact', revision: 2 }, {}));
 });
 
@@ -127,6 +128,8 @@ test('a wrong answer is certain only outside stirred buckets, error responses an
   t.false(certain({ op: ok(3, 1, 2, { type: 'put', key: 'a', value: '1', lease: 7 }, { revision: 4 }), key: 8 }));
   t.true(certain({ op: ok(3, 1, 2, { type: 'put', key: 'a', value: '1', lease: 8 }, { revision: 4 }), key: 8 }));
   t.false(certain({ op: ok(4, 1, 2, txn([{ type: 'put', key: 'a', value: '1', lease: 7 }]), { revision: 4, succeeded: true }), key: 8 }));
+  const afterRevoke = certainSlots([unknown(0, 0, { type: 'leaseRevoke', id: 8 })], new Set());
+  t.false(afterRevoke({ op: ok(3, 1, 2, { type: 'put', key: 'a', value: '1', lease: 8 }, { revision: 4 }), key: 8 }), 'an unknown revoke too');
 });
 
 test('leasesOf: the leases a request names', (t) => {
@@ -190,6 +193,7 @@ test('error conditions: the compact revision grows with the position; each error
   t.is(c.holds(failed(10, 0, 1, txn([put('a', '1')]), 'compacted'), 6), undefined, 'a txn error depends on more than its place');
   t.is(c.holds(failed(11, 0, 1, put('a', '1'), 'leaseNotFound'), 6), undefined, 'a put without a lease');
   t.is(c.holds(failed(12, 0, 1, oldRead(1), 'leaseExists'), 6), undefined);
+  t.is(c.holds(failed(13, 0, 1, { type: 'compact', revision: 2 }, 'leaseExists'), 6), undefined);
 });
 
 test('with a lease revoke in the history, lease errors are no longer monotone and are not placed', (t) => {

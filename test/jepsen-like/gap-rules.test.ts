@@ -172,6 +172,21 @@ test('needs: a key later found gone must be deleted, a key seen created later pu
   t.false(reached.put.has('c'), 'c already at the version shown: nothing more to put');
 });
 
+test('needs: a live key seen re-created later must be deleted before, and put again by, its new creation', (t) => {
+  const facts = factsOf([okPut(0, 0, 'a', '1', 2), okPut(1, 1, 'c', '1', 3), read(2, 100, 'a', 6, [kv('a', '2', 5, 5, 1)])]);
+  t.deepEqual(facts.gaps, [4, 5, 6]);
+  const need = needs(facts, storeAfter(put('a', '1'), put('c', '1')), 4);
+  t.deepEqual(sorted(need.del), [['a', 4]]);
+  t.deepEqual(sorted(need.put), [['a', 5]]);
+});
+
+test('a range delete serves the most pressing delete need in its range', (t) => {
+  const history = [okPut(0, 0, 'a', '1', 2), okPut(1, 1, 'b', '1', 3), read(2, 100, 'a', 6, []), read(3, 100, 'b', 5, [])];
+  const rules = rulesOf([...history, unknown(4, 2, { type: 'delete', key: 'a', rangeEnd: 'b' }), unknown(5, 3, { type: 'delete', key: 'b', rangeEnd: '\u0000' }), unknown(6, 4, put('z', '1'))]);
+  const order = candidatesAt(rules, new Set(), 0, storeAfter(put('a', '1'), put('b', '1')));
+  t.deepEqual(ids(order), [5, 4, 6], '[b, ∞) serves b by 5; [a, b) only a by 6');
+});
+
 test('candidatesAt: fitting ok revokes first, then the writer of the most pressing need, then the latest invoked', (t) => {
   const history = [
     okPut(0, 0, 'a', '1', 2),
@@ -477,6 +492,9 @@ test('when every candidate was refused before any replay, the latest unfillable 
   const verdict = dead.verdict();
   t.like(verdict, { kind: 'illegal', ops: [3] });
   t.true(verdict.kind === 'illegal' && verdict.reason.startsWith('revision 5:'));
+  const lastGap = new DeadEnds({ ...input, gaps: [3, 5, 7] });
+  lastGap.exhausted(7);
+  t.like(lastGap.verdict(), { kind: 'illegal', ops: [] }, 'no ok op after revision 7 to blame');
 });
 
 test('the furthest wrong answer is blamed, with the ok ops before it and its fillers as the prefix', (t) => {
@@ -491,6 +509,10 @@ test('the furthest wrong answer is blamed, with the ok ops before it and its fil
   t.like(verdict, { kind: 'illegal', ops: [2], prefix: [0, 1, 7, 8] });
   t.true(verdict.kind === 'illegal' && verdict.reason.includes('line 3: at a read of revision 4'), verdict.kind === 'illegal' ? verdict.reason : '');
   t.true(verdict.kind === 'illegal' && verdict.reason.includes('revisions 3, 5)'));
+  const manyGaps = new DeadEnds({ ...input, gaps: [3, 5, 7, 8, 9, 10] });
+  manyGaps.wrongAnswer({ index: 1, response: { revision: 3 } }, []);
+  const many = manyGaps.verdict();
+  t.true(many.kind === 'illegal' && many.reason.includes('revisions 3, 5, 7, 8, 9, …)'), 'at most five gaps named');
   const noGaps = new DeadEnds({ ...input, gaps: [] });
   noGaps.wrongAnswer({ index: 1, response: { revision: 3 } }, []);
   const plain = noGaps.verdict();
