@@ -114,3 +114,16 @@ test('the search does not explore again a set and state it reached in another or
   t.is(result.verdict, 'illegal');
   t.is(readSteps, 1);
 });
+
+test('a search that runs out of memory or time on the way says unknown, never illegal', (t) => {
+  // Eight concurrent writes of distinct values, then a read of a value none wrote:
+  // illegal, but only after exploring many (set, state) pairs.
+  const writes = Array.from({ length: 8 }, (_, i): SearchOp<number> => ({ call: 0, ret: 10, definite: true, step: () => i + 1 }));
+  const readNine: SearchOp<number> = { call: 20, ret: 21, definite: true, step: (s) => (s === 9 ? s : undefined) };
+  const ops = [...writes, readNine];
+  t.is(searchLinearization(ops, numbers, { deadline: Infinity, now: () => 0, maxCacheEntries: 1e6 }).verdict, 'illegal');
+  t.deepEqual(searchLinearization(ops, numbers, { deadline: Infinity, now: () => 0, maxCacheEntries: 10 }), { verdict: 'unknown', cause: 'memory' });
+  let clock = 0;
+  const ticking = (): number => clock++;
+  t.deepEqual(searchLinearization(ops, numbers, { deadline: 1, now: ticking, maxCacheEntries: 1e6 }), { verdict: 'unknown', cause: 'timeout' });
+});
