@@ -130,8 +130,10 @@ function countDefinite<S>(ops: readonly SearchOp<S>[]): number {
   return count;
 }
 
+// The parts below are exported for their scenario tests (test/jepsen-like/wgl-parts.test.ts) only.
+
 /** Entry e: op e >> 1, a call when e is even. Sorted by time, calls first on ties. */
-function entryOrder<S>(ops: readonly SearchOp<S>[]): Int32Array {
+export function entryOrder<S>(ops: readonly SearchOp<S>[]): Int32Array {
   const order = new Int32Array(2 * ops.length);
   for (let e = 0; e < order.length; e++) order[e] = e;
   const timeOf = (e: number): number => {
@@ -148,7 +150,7 @@ function entryOrder<S>(ops: readonly SearchOp<S>[]): Int32Array {
 }
 
 /** For each unknown op, the previous op (in call order) of its symmetry class, or -1. */
-function previousTwins<S>(ops: readonly SearchOp<S>[], order: Int32Array): Int32Array {
+export function previousTwins<S>(ops: readonly SearchOp<S>[], order: Int32Array): Int32Array {
   const previousTwin = new Int32Array(ops.length).fill(-1);
   const lastOfClass = new Map<number, number>();
   for (const e of order) {
@@ -165,7 +167,7 @@ function previousTwins<S>(ops: readonly SearchOp<S>[], order: Int32Array): Int32
  * real-time order; -1 ends it. A lifted node keeps its own prev/next, so
  * lifted nodes go back in LIFO order in O(1).
  */
-class EntryList {
+export class EntryList {
   private readonly head: number;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
@@ -225,7 +227,7 @@ class EntryList {
  * its state in states[k], and the next entry of its hash chain in chain[k];
  * heads maps a hash to the first entry of its chain.
  */
-class MemoCache<S> {
+export class MemoCache<S> {
   /** Cache entries so far. */
   size = 0;
   private readonly words: number;
