@@ -19,25 +19,43 @@ export function revBytes(r: Rev, tombstone: boolean): Uint8Array {
 /** mvccpb.KeyValue as gogoproto marshals it: fields in order, zero values omitted. */
 export function marshalKeyValue(kv: StoredKv): Uint8Array {
   const out: number[] = [];
-  const bytesField = (field: number, value: Uint8Array): void => {
-    if (value.length === 0) return;
-    varint(out, (field << 3) | 2);
-    varint(out, value.length);
-    for (const b of value) out.push(b);
-  };
-  const intField = (field: number, value: number): void => {
-    if (value === 0) return;
-    varint(out, field << 3);
-    varint(out, value);
-  };
-  bytesField(1, fromKey(kv.key));
+  bytesField(out, 1, fromKey(kv.key));
   if (kv.tombstone) return Uint8Array.from(out);
-  intField(2, kv.createRevision);
-  intField(3, kv.modRevision);
-  intField(4, kv.version);
-  bytesField(5, kv.value);
-  intField(6, kv.lease);
+  intField(out, 2, kv.createRevision);
+  intField(out, 3, kv.modRevision);
+  intField(out, 4, kv.version);
+  bytesField(out, 5, kv.value);
+  intField(out, 6, kv.lease);
   return Uint8Array.from(out);
+}
+
+/** A proto3 bytes/string field as gogoproto writes it: left out when empty. */
+export function bytesField(out: number[], field: number, value: Uint8Array): void {
+  if (value.length > 0) messageField(out, field, value);
+}
+
+/**
+ * A length-delimited field written even when empty: how gogoproto writes a non-nil
+ * embedded message (an empty one is the two bytes tag, 0).
+ */
+export function messageField(out: number[], field: number, value: Uint8Array): void {
+  varint(out, (field << 3) | 2);
+  varint(out, value.length);
+  for (const b of value) out.push(b);
+}
+
+/** A proto3 integer (or enum, or bool) field: left out when zero. */
+export function intField(out: number[], field: number, value: number): void {
+  if (value === 0) return;
+  varint(out, field << 3);
+  varint(out, value);
+}
+
+/** An unsigned 64-bit big-endian integer (etcd's binary.BigEndian.PutUint64). */
+export function u64Bytes(value: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(BigInt(value));
+  return out;
 }
 
 /** A non-negative integer below 2^53 as a protobuf varint. */

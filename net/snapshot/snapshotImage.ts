@@ -1,15 +1,17 @@
 // The image Maintenance.Snapshot streams: a bbolt file laid out as etcd 3.4's backend
 // (buckets `key`: revision → mvccpb.KeyValue, `meta`: consistent_index and compaction
-// marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion; the others empty),
+// marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion, `auth`, `authUsers`,
+// `authRoles`: the auth state (authBuckets.ts); the others empty),
 // followed by the SHA-256 of the file — the framing `etcdctl snapshot save` checks
 // (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
 
 import { createHash } from 'node:crypto';
 import { rev } from '../../core/mvcc/revision.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
+import { authBuckets } from './authBuckets.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
-import { marshalKeyValue, revBytes, varintBytes } from './records.js';
+import { marshalKeyValue, revBytes, u64Bytes, varintBytes } from './records.js';
 
 /** The image's data part and its SHA-256 trailer. */
 export interface SnapshotImage {
@@ -33,7 +35,8 @@ export function snapshotSize(machine: EtcdStateMachine): number {
 /**
  * etcd's backend.Hash over the same buckets: crc32c of each bucket's name, then its keys
  * and values in order, buckets in name order, leaving out meta/consistent_index (which
- * differs between members that hold the same data).
+ * differs between members that hold the same data). Like etcd 3.4's (mvcc/backend's
+ * Hash with DefaultIgnores), it covers every other bucket, the auth buckets included.
  */
 export function backendHash(machine: EtcdStateMachine): number {
   const crc = new Crc32c();
@@ -56,7 +59,7 @@ function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
     keys.push([revBytes(r, kv.tombstone), marshalKeyValue(kv)]);
     return true;
   });
-  const meta: [Uint8Array, Uint8Array][] = [[Buffer.from('consistent_index'), u64(machine.store.appliedIndex())]];
+  const meta: [Uint8Array, Uint8Array][] = [[Buffer.from('consistent_index'), u64Bytes(machine.store.appliedIndex())]];
   const compacted = machine.store.compactRevision();
   if (compacted > 0) {
     meta.push([Buffer.from('finishedCompactRev'), revBytes(rev(compacted, 0), false)]);
@@ -66,19 +69,13 @@ function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
   const leases: [Uint8Array, Uint8Array][] = machine.lessor.exportLeases().map((l) => {
     const remaining = l.remainingMsAtCheckpoint === null ? 0 : Math.ceil(l.remainingMsAtCheckpoint / 1000);
     const fields = [[1, l.id], [2, l.ttlSeconds], [3, remaining]].filter(([, v]) => v !== 0);
-    return [u64(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
+    return [u64Bytes(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
   });
   const empty: KeyValues = [];
   return new Map<string, KeyValues>([
     ['key', keys], ['meta', meta], ['lease', leases],
     ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
     ['members', empty], ['members_removed', empty], ['alarm', empty],
-    ['auth', empty], ['authRoles', empty], ['authUsers', empty],
+    ...authBuckets(machine.auth.state()),
   ]);
-}
-
-function u64(value: number): Buffer {
-  const out = Buffer.alloc(8);
-  out.writeBigUInt64BE(BigInt(value));
-  return out;
 }
