@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { isWellFormedMessage } from './wireShape.js';
 
 /** build/net/proto/load.js → net/proto/ (the .proto files are read from the source tree). */
 const PROTO_DIR = fileURLToPath(new URL('../../../net/proto/', import.meta.url));
@@ -37,9 +38,24 @@ function load(files: readonly string[]): (service: string) => grpc.ServiceClient
   };
 }
 
+/** The service with every method's request checked for well-formed wire bytes before decoding (wireShape.ts). */
+function strict(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    methods[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        if (!isWellFormedMessage(bytes)) throw new Error(`${method.path}: the request is not a well-formed protobuf message`);
+        return method.requestDeserialize(bytes);
+      },
+    };
+  }
+  return methods;
+}
+
 export function loadEtcdServices(): EtcdServices {
   const client = load(['rpc.proto', 'health.proto']);
-  const service = (path: string): grpc.ServiceDefinition => client(path).service;
+  const service = (path: string): grpc.ServiceDefinition => strict(client(path).service);
   return {
     kv: service('etcdserverpb.KV'),
     watch: service('etcdserverpb.Watch'),

@@ -10,7 +10,7 @@ import type { Credentials } from '../../core/server/authGate.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
 import type { Passwords } from '../auth/passwords.js';
 import { header, type Wire, type WireIds } from '../wire/message.js';
-import { grpcError } from '../wire/status.js';
+import { grpcError, unconvertedAuthError } from '../wire/status.js';
 
 /** The etcd version Tern answers as (clients and tools check it). */
 export const ETCD_VERSION = '3.4.23';
@@ -105,21 +105,27 @@ export function failStream(call: grpc.ServerDuplexStream<Wire, Wire> | grpc.Serv
  * etcd's admin-only calls (authMaintenanceServer: Hash, HashKV, Snapshot, Defragment;
  * member changes): with auth on, only a holder of role root gets past.
  */
-export function adminOnly(context: Pick<ServiceContext, 'server'>, handler: UnaryHandler): UnaryHandler {
+export function adminOnly(
+  context: Pick<ServiceContext, 'server'>, handler: UnaryHandler, status: (e: EtcdError) => Partial<grpc.StatusObject> = grpcError,
+): UnaryHandler {
   return (rpc, callback) => {
     context.server.authApi.checkAdmin(credentialsOf(rpc.metadata), (refusal) => {
       if (refusal === null) handler(rpc, callback);
-      else callback(grpcError(refusal));
+      else callback(status(refusal));
     });
   };
 }
 
-/** adminOnly for a server-streaming call (Snapshot). */
+/** adminOnly for a server-streaming call (Snapshot), refused as the Maintenance service refuses. */
 export function adminOnlyStream(context: Pick<ServiceContext, 'server'>, handler: grpc.handleServerStreamingCall<Wire, Wire>): grpc.handleServerStreamingCall<Wire, Wire> {
   return (call) => {
     context.server.authApi.checkAdmin(credentialsOf(call.metadata), (refusal) => {
-      if (refusal === null) handler(call);
-      else failStream(call, refusal);
+      if (refusal === null) {
+        handler(call);
+        return;
+      }
+      const status = unconvertedAuthError(refusal);
+      call.emit('error', { code: status.code ?? grpc.status.UNKNOWN, details: status.details ?? refusal.message, metadata: new grpc.Metadata() });
     });
   };
 }

@@ -7,7 +7,7 @@ import type { NodeId } from '../../core/raft/types.js';
 import { hashKv } from '../snapshot/hashKv.js';
 import { backendHash, snapshotImage, snapshotSize } from '../snapshot/snapshotImage.js';
 import { int, text, type Wire } from '../wire/message.js';
-import { grpcError } from '../wire/status.js';
+import { grpcError, unconvertedAuthError } from '../wire/status.js';
 import { adminOnly, adminOnlyStream, ETCD_VERSION, immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
@@ -20,15 +20,15 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
   const head = headerOf(context);
   return {
     Status: statusHandler(context),
-    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine) }))),
+    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine) })), unconvertedAuthError),
     HashKV: adminOnly(context, immediate((request) => {
       const result = hashKv(server.machine.store, int(request['revision']));
       if (isEtcdError(result)) return result;
       return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
-    })),
+    }), unconvertedAuthError),
     Snapshot: adminOnlyStream(context, snapshotHandler(context)),
     // Tern's backend has no free pages to return: defragmenting is a successful no-op.
-    Defragment: adminOnly(context, immediate(() => ({ header: head() }))),
+    Defragment: adminOnly(context, immediate(() => ({ header: head() })), unconvertedAuthError),
     Alarm: alarmHandler(context),
     MoveLeader: moveLeaderHandler(context),
   };

@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { etcdError } from '../../core/errors.js';
 import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
 import { int, type Wire } from '../wire/message.js';
+import { goStatusText } from '../wire/status.js';
 import { watchCreateRequest, watchResponse } from '../wire/watch.js';
 import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
@@ -51,7 +52,7 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
               fragments.asked(create['fragment'] === true);
               stream.watch(watch);
             } else {
-              call.write(refusedWatch(head(server.machine.store.currentRevision()), refusal.message));
+              call.write(refusedWatch(head(server.machine.store.currentRevision()), goStatusText(refusal)));
             }
             done();
           });

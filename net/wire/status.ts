@@ -60,3 +60,40 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
 export function grpcError(e: EtcdError): Partial<grpc.StatusObject> {
   return { code: GRPC_CODES[e.name], details: e.message };
 }
+
+/** grpc-go's names of the codes (codes.Code's String()), as Go prints a status error. */
+const GO_CODE_NAMES: Readonly<Record<number, string>> = {
+  [grpc.status.CANCELLED]: 'Canceled', [grpc.status.UNKNOWN]: 'Unknown', [grpc.status.INVALID_ARGUMENT]: 'InvalidArgument',
+  [grpc.status.DEADLINE_EXCEEDED]: 'DeadlineExceeded', [grpc.status.NOT_FOUND]: 'NotFound', [grpc.status.ALREADY_EXISTS]: 'AlreadyExists',
+  [grpc.status.PERMISSION_DENIED]: 'PermissionDenied', [grpc.status.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
+  [grpc.status.FAILED_PRECONDITION]: 'FailedPrecondition', [grpc.status.ABORTED]: 'Aborted', [grpc.status.OUT_OF_RANGE]: 'OutOfRange',
+  [grpc.status.UNIMPLEMENTED]: 'Unimplemented', [grpc.status.INTERNAL]: 'Internal', [grpc.status.UNAVAILABLE]: 'Unavailable',
+  [grpc.status.DATA_LOSS]: 'DataLoss', [grpc.status.UNAUTHENTICATED]: 'Unauthenticated',
+};
+
+/**
+ * An etcd error as Go's status error prints it — "rpc error: code = PermissionDenied
+ * desc = etcdserver: permission denied" — which is what etcd puts in a refused watch's
+ * cancel_reason (rpctypes.ErrGRPC….Error()).
+ */
+export function goStatusText(e: EtcdError): string {
+  return `rpc error: code = ${GO_CODE_NAMES[GRPC_CODES[e.name]] ?? 'Unknown'} desc = ${e.message}`;
+}
+
+/** auth/store.go's own texts, for the calls where etcd 3.4 passes them on unconverted. */
+const AUTH_PACKAGE_TEXTS: Partial<Readonly<Record<EtcdErrorName, string>>> = {
+  userEmpty: 'auth: user name is empty',
+  userNotFound: 'auth: user not found',
+  permissionDenied: 'auth: permission denied',
+  invalidAuthToken: 'auth: invalid auth token',
+  authOldRevision: 'auth: revision in header is old',
+};
+
+/**
+ * etcd 3.4's Maintenance admin check (authMaintenanceServer.isAuthenticated) returns the
+ * auth package's error as is: clients get code Unknown and "auth: permission denied".
+ */
+export function unconvertedAuthError(e: EtcdError): Partial<grpc.StatusObject> {
+  const text = AUTH_PACKAGE_TEXTS[e.name];
+  return text === undefined ? grpcError(e) : { code: grpc.status.UNKNOWN, details: text };
+}
