@@ -1,7 +1,7 @@
 // Real etcdctl against real etcd 3.4 and against Tern with users, roles, permissions and
 // auth turned on and off: every step's output, error text and exit code must be the
 // same (normalized as the KV differential is, plus lease ids, which etcd draws at random).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { normalize } from './differential.js';
 import { etcdctl, startEtcd, startTern, startTernCluster, type Outcome } from './processes.js';
 
@@ -135,7 +135,7 @@ class Side {
   }
 }
 
-async function compareSteps(t: import('ava').ExecutionContext, steps: readonly Step[], etcd: Side, tern: Side): Promise<void> {
+async function compareSteps(t: ExecutionContext, steps: readonly Step[], etcd: Side, tern: Side): Promise<void> {
   for (const step of steps) {
     const fromEtcd = etcd.normalized(await etcd.run(step));
     const fromTern = tern.normalized(await tern.run(step));
