@@ -199,6 +199,7 @@ export class Member {
       // Only the leader renews leases and knows their time to live: followers forward.
       leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
       leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },
+      clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
     };
     addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));

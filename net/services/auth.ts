@@ -62,7 +62,7 @@ export function authHandlers(context: ServiceContext, passwords: Passwords): grp
     else callback(null, wireAnswer(wireHeader(context, result.header), result));
   };
   const proposed = (method: string, translate: Translate): UnaryHandler => (rpc, callback) => {
-    const credentials = credentialsOf(rpc.metadata);
+    const credentials = credentialsOf(context, rpc);
     const password = passwordToHash(method, rpc.request);
     if (password === null) {
       server.authApi.request(translate(rpc.request, ''), credentials, answer(callback));

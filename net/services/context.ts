@@ -33,15 +33,31 @@ export interface ServiceContext {
   readonly electionMs?: number;
   /** bcrypt at the member's --bcrypt-cost (net/auth/passwords.ts); cost 10 if absent. */
   readonly passwords?: Passwords;
+  /** --client-cert-auth: a verified client certificate's CN names the user when no token is sent. */
+  readonly clientCertAuth?: boolean;
+}
+
+/** What credentialsOf reads of a call. */
+export interface CallerView {
+  readonly metadata: grpc.Metadata;
+  getAuthContext(): { readonly sslPeerCertificate?: { readonly subject: { readonly CN?: string | string[] } } };
 }
 
 /**
- * What a call presents for auth: the `token` metadata clientv3 sends (or `authorization`,
- * the JSON gateway's name for it). undefined: nothing, the common case without auth.
+ * What a call presents for auth (etcd's AuthInfoFromCtx): the `token` metadata clientv3
+ * sends (or `authorization`, the JSON gateway's name for it); else, with
+ * --client-cert-auth, the common name of the client's verified certificate — except for
+ * the gateway's own calls (etcd ignores the CN when `grpcgateway-accept` is set).
+ * undefined: nothing, the common case without auth.
  */
-export function credentialsOf(metadata: grpc.Metadata): Credentials | undefined {
-  const token = metadata.get('token')[0] ?? metadata.get('authorization')[0];
-  return token === undefined ? undefined : { token: token.toString() };
+export function credentialsOf(context: Pick<ServiceContext, 'clientCertAuth'>, call: CallerView): Credentials | undefined {
+  const token = call.metadata.get('token')[0] ?? call.metadata.get('authorization')[0];
+  if (token !== undefined) return { token: token.toString() };
+  if (context.clientCertAuth !== true || call.metadata.get('grpcgateway-accept').length > 0) return undefined;
+  // Go takes the subject's (first) CommonName; node lists several as an array.
+  const cn = call.getAuthContext().sslPeerCertificate?.subject.CN;
+  const commonName = Array.isArray(cn) ? cn[0] : cn;
+  return commonName === undefined || commonName === '' ? undefined : { commonName };
 }
 
 /** A single member: its only core id maps to the member's etcd id. */
@@ -63,6 +79,7 @@ export function wireHeader(context: ServiceContext, h: ResponseHeader): Wire {
 
 /** Adapts a core call with a callback reply to a grpc-js unary handler. */
 export function unary<T extends { header: ResponseHeader }>(
+  context: Pick<ServiceContext, 'clientCertAuth'>,
   call: (request: Wire, reply: (result: T | EtcdError) => void, credentials: Credentials | undefined) => void,
   encode: (result: T) => Wire,
 ): UnaryHandler {
@@ -70,7 +87,7 @@ export function unary<T extends { header: ResponseHeader }>(
     call(rpc.request, (result) => {
       if (isEtcdError(result)) callback(grpcError(result));
       else callback(null, encode(result));
-    }, credentialsOf(rpc.metadata));
+    }, credentialsOf(context, rpc));
   };
 }
 
@@ -106,10 +123,10 @@ export function failStream(call: grpc.ServerDuplexStream<Wire, Wire> | grpc.Serv
  * member changes): with auth on, only a holder of role root gets past.
  */
 export function adminOnly(
-  context: Pick<ServiceContext, 'server'>, handler: UnaryHandler, status: (e: EtcdError) => Partial<grpc.StatusObject> = grpcError,
+  context: Pick<ServiceContext, 'server' | 'clientCertAuth'>, handler: UnaryHandler, status: (e: EtcdError) => Partial<grpc.StatusObject> = grpcError,
 ): UnaryHandler {
   return (rpc, callback) => {
-    context.server.authApi.checkAdmin(credentialsOf(rpc.metadata), (refusal) => {
+    context.server.authApi.checkAdmin(credentialsOf(context, rpc), (refusal) => {
       if (refusal === null) handler(rpc, callback);
       else callback(status(refusal));
     });
@@ -117,9 +134,9 @@ export function adminOnly(
 }
 
 /** adminOnly for a server-streaming call (Snapshot), refused as the Maintenance service refuses. */
-export function adminOnlyStream(context: Pick<ServiceContext, 'server'>, handler: grpc.handleServerStreamingCall<Wire, Wire>): grpc.handleServerStreamingCall<Wire, Wire> {
+export function adminOnlyStream(context: Pick<ServiceContext, 'server' | 'clientCertAuth'>, handler: grpc.handleServerStreamingCall<Wire, Wire>): grpc.handleServerStreamingCall<Wire, Wire> {
   return (call) => {
-    context.server.authApi.checkAdmin(credentialsOf(call.metadata), (refusal) => {
+    context.server.authApi.checkAdmin(credentialsOf(context, call), (refusal) => {
       if (refusal === null) {
         handler(call);
         return;

@@ -15,12 +15,13 @@ export function kvHandlers(context: ServiceContext): grpc.UntypedServiceImplemen
   const { server } = context;
   const head = (h: ResponseHeader): ReturnType<typeof wireHeader> => wireHeader(context, h);
   return {
-    Range: unary<WithHeader<RangeResponse>>((w, reply, who) => { server.range(rangeRequest(w), reply, who); }, (r) => rangeResponse(r, head(r.header))),
-    Put: unary<WithHeader<PutResponse>>((w, reply, who) => { server.put(putRequest(w), reply, who); }, (r) => putResponse(r, head(r.header))),
-    DeleteRange: unary<WithHeader<DeleteRangeResponse>>((w, reply, who) => { server.deleteRange(deleteRangeRequest(w), reply, who); },
+    Range: unary<WithHeader<RangeResponse>>(context, (w, reply, who) => { server.range(rangeRequest(w), reply, who); }, (r) => rangeResponse(r, head(r.header))),
+    Put: unary<WithHeader<PutResponse>>(context, (w, reply, who) => { server.put(putRequest(w), reply, who); }, (r) => putResponse(r, head(r.header))),
+    DeleteRange: unary<WithHeader<DeleteRangeResponse>>(context, (w, reply, who) => { server.deleteRange(deleteRangeRequest(w), reply, who); },
       (r) => deleteRangeResponse(r, head(r.header))),
-    Txn: unary<WithHeader<TxnResponse>>((w, reply, who) => { server.txn(txnRequest(w), reply, who); }, (r) => txnResponse(r, head(r.header))),
+    Txn: unary<WithHeader<TxnResponse>>(context, (w, reply, who) => { server.txn(txnRequest(w), reply, who); }, (r) => txnResponse(r, head(r.header))),
     Compact: unary<WithHeader<CompactionResponse>>(
+      context,
       (w, reply, who) => { server.compact({ revision: int(w['revision']), physical: w['physical'] === true }, reply, who); },
       (r) => ({ header: head(r.header) }),
     ),

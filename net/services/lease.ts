@@ -74,16 +74,19 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
 
   return {
     LeaseGrant: unary<Headed<{ id: number; ttlSeconds: number }>>(
+      context,
       (w, reply, who) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply, who); },
       (r) => ({ header: wireHeader(context, r.header), ID: String(r.id), TTL: String(r.ttlSeconds), error: '' }),
     ),
     LeaseRevoke: unary<Headed>(
+      context,
       (w, reply, who) => { server.leaseRevoke({ id: int(w['ID']) }, reply, who); },
       (r) => ({ header: wireHeader(context, r.header) }),
     ),
     LeaseKeepAlive: leaseKeepAlive,
     LeaseTimeToLive: timeToLive,
     LeaseLeases: unary<Headed<{ ids: number[] }>>(
+      context,
       (_w, reply) => { server.leaseLeases(reply); },
       (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: String(id) })) }),
     ),

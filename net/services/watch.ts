@@ -64,7 +64,7 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       }
       done();
     };
-    const credentials = credentialsOf(call.metadata);
+    const credentials = credentialsOf(context, call);
     const requests = new SerialRequests(serve);
     call.on('data', (request: Wire) => {
       if (!open) return;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PeerClients } from '../../net/peer/client.js';
 import { channelCredentials } from '../../net/tls/channelCredentials.js';
 import { makePki, type PemFiles, type Pki } from '../tls/pki.js';
-import { compare } from './differential.js';
+import { compare, normalize } from './differential.js';
 import { etcdctl, runTernToExit, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
 
 let pki: Pki;
@@ -127,4 +127,25 @@ test('three Tern members over peer mTLS replicate; a stranger\'s certificate get
   } finally {
     await cluster.stop();
   }
+});
+
+test('with --client-cert-auth and auth on, the client certificate\'s CN names the user when no token is sent, as in etcd', async (t) => {
+  await both(async (etcd, tern) => {
+    const mine = clientArgs(pki.client); // CN=client
+    const intruder = clientArgs(pki.otherNameClient); // CN=intruder: no such user
+    const steps: (readonly string[])[] = [
+      [...mine, 'user', 'add', 'root:rootpw'], [...mine, 'user', 'grant-role', 'root', 'root'],
+      [...mine, 'user', 'add', 'client:unused'], [...mine, 'role', 'add', 'ab'],
+      [...mine, 'role', 'grant-permission', 'ab', 'readwrite', 'a', 'c'], [...mine, 'user', 'grant-role', 'client', 'ab'],
+      [...mine, 'auth', 'enable'],
+      [...mine, 'put', 'b', '1'], [...mine, 'get', 'b'], [...mine, 'put', 'z', '1'], [...mine, 'user', 'list'],
+      [...intruder, 'put', 'b', '2'], [...intruder, 'get', 'b'],
+      [...mine, '--user', 'root:rootpw', 'put', 'z', '1'], [...intruder, '--user', 'root:rootpw', 'user', 'list'],
+      [...mine, 'endpoint', 'hashkv'],
+    ];
+    for (const args of steps) {
+      const [fromEtcd, fromTern] = await Promise.all([etcdctl(endpointOf(etcd), args), etcdctl(endpointOf(tern), args)]);
+      t.is(normalize(fromTern, endpointOf(tern)), normalize(fromEtcd, endpointOf(etcd)), `etcdctl ${args.slice(4).join(' ')}`);
+    }
+  }, serverArgs());
 });
