@@ -6,12 +6,17 @@
 // A second table gives the time from exec to "ready to serve client requests": a fresh
 // cluster's start, and a SIGKILLed member's restart on its data dir (median of 5).
 //
-//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,put16-tls,range-l,range-s,watch,start]
+//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,put16-tls,put16-auth,authenticate,range-l,range-s,watch,start]
 //
 // put16-tls: the same puts over mutual TLS on the client port, for both servers.
+// put16-auth: the same puts with auth on, by a user with a range permission, token in
+// every request; authenticate: Authenticate calls (bcrypt cost 10 on the member).
+// In put16-auth the server CPU per op includes each connection's one Authenticate (8
+// bcrypt comparisons); its ops/s and latencies do not (tokens are fetched before the clock starts).
 
 import { runLoad, type LoadOptions, type LoadResult } from './loadgen/run.js';
 import { makeBenchPki } from './loadgen/benchPki.js';
+import { BENCH_USER, enableBenchAuth } from './loadgen/authSetup.js';
 import { cpuSeconds, startCluster, type ServerKind } from './loadgen/servers.js';
 
 interface Case {
@@ -21,12 +26,17 @@ interface Case {
   readonly prefill: boolean;
   /** Serve and dial the client port over mutual TLS. */
   readonly tls?: boolean;
+  /** Auth on (authSetup.ts); each connection authenticates once and sends its token. */
+  readonly auth?: boolean;
 }
 
 const CASES: readonly Case[] = [
   { name: 'put1', load: { mode: 'put', clients: 1, conns: 1, workers: 1, total: 1e9 }, prefill: false },
   { name: 'put16', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false },
   { name: 'put16-tls', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false, tls: true },
+  { name: 'put16-auth', load: { mode: 'put', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false, auth: true },
+  // Authenticate: a bcrypt comparison (cost 10) on the member per call, then a Raft round for the token.
+  { name: 'authenticate', load: { mode: 'authenticate', clients: 16, conns: 8, workers: 1, total: 1e9 }, prefill: false, auth: true },
   { name: 'put256', load: { mode: 'put', clients: 256, conns: 8, workers: 1, total: 1e9 }, prefill: false },
   { name: 'range-l', load: { mode: 'range-l', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
   { name: 'range-s', load: { mode: 'range-s', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
@@ -47,12 +57,16 @@ async function measure(kind: ServerKind, members: number, c: Case, seconds: numb
   const pki = c.tls === true ? await makeBenchPki() : null;
   const cluster = await startCluster(kind, members, port, pki?.server);
   try {
+    if (c.auth === true) await enableBenchAuth(cluster.endpoints[0] ?? '');
     if (c.prefill) {
       await runLoad({ mode: 'put', endpoints: cluster.endpoints, clients: 16, conns: 4, workers: 1, total: c.load.keySpace ?? 1000,
         durationMs: 60_000, keySpace: c.load.keySpace ?? 1000, sequentialKeys: true });
     }
     const cpuBefore = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0);
-    const result = await runLoad({ ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000, ...(pki === null ? {} : { tls: pki.client }) });
+    const result = await runLoad({
+      ...c.load, endpoints: cluster.endpoints, durationMs: seconds * 1000,
+      ...(pki === null ? {} : { tls: pki.client }), ...(c.auth === true ? { auth: BENCH_USER } : {}),
+    });
     const cpu = cluster.pids().reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
     return { ...result, serverUsPerOp: result.ops === 0 ? 0 : (cpu * 1e6) / result.ops };
   } finally {

@@ -3,7 +3,7 @@
 // nearest-rank percentiles.
 
 import { Worker } from 'node:worker_threads';
-import type { ClientTlsFiles, LoadMode, WorkerResult, WorkerTask } from './task.js';
+import type { BenchUser, ClientTlsFiles, LoadMode, WorkerResult, WorkerTask } from './task.js';
 
 export interface LoadOptions {
   readonly mode: LoadMode;
@@ -20,6 +20,7 @@ export interface LoadOptions {
   /** watch: puts per second. */
   readonly rate?: number;
   readonly tls?: ClientTlsFiles;
+  readonly auth?: BenchUser;
 }
 
 export interface LoadResult {
@@ -51,6 +52,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       durationMs: options.durationMs, keySize: options.keySize ?? 8, keySpace: options.keySpace ?? 10_000,
       sequentialKeys: options.sequentialKeys ?? false, value, rate: options.rate ?? 0,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
     };
     return new Promise<WorkerResult>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: task });

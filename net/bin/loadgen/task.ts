@@ -1,6 +1,7 @@
 // What the coordinator hands each load-generator worker, and what comes back.
 
-export type LoadMode = 'put' | 'range-l' | 'range-s' | 'watch';
+/** authenticate: Authenticate calls (a bcrypt comparison each) with the task's user. */
+export type LoadMode = 'put' | 'range-l' | 'range-s' | 'watch' | 'authenticate';
 
 export interface WorkerTask {
   readonly mode: LoadMode;
@@ -18,6 +19,13 @@ export interface WorkerTask {
   readonly rate: number;
   /** Dial with TLS: the CA to trust and the client certificate (file paths; workers read them). */
   readonly tls?: ClientTlsFiles;
+  /** With auth on: every connection authenticates once as this user and sends its token. */
+  readonly auth?: BenchUser;
+}
+
+export interface BenchUser {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface ClientTlsFiles {

@@ -10,17 +10,40 @@ import { channelCredentials } from '../../tls/channelCredentials.js';
 import type { ClientTlsFiles, WorkerResult, WorkerTask } from './task.js';
 import { runWatchLoad } from './watchLoad.js';
 
-type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => void;
+type UnaryMethod = (
+  request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { token?: string }) => void,
+) => void;
+type Connection = grpc.Client & Record<string, UnaryMethod>;
 
-function kvClient(endpoint: string, tls: ClientTlsFiles | undefined): grpc.Client & Record<string, UnaryMethod> {
-  const Kv = grpc.makeGenericClientConstructor(loadEtcdServices().kv, 'KV');
+/** A client of the KV and Auth services over one connection. */
+function kvClient(endpoint: string, tls: ClientTlsFiles | undefined): Connection {
+  const services = loadEtcdServices();
+  const Kv = grpc.makeGenericClientConstructor({ ...services.kv, ...services.auth }, 'KVAuth');
   const credentials = tls === undefined
     ? grpc.credentials.createInsecure()
     : channelCredentials({ trustedCaFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, skipVerify: false });
   return new Kv(endpoint, credentials, {
     // Separate HTTP/2 connections per client object (grpc-js would share one otherwise).
     'grpc.use_local_subchannel_pool': 1,
-  }) as unknown as grpc.Client & Record<string, UnaryMethod>;
+  }) as unknown as Connection;
+}
+
+/** The token metadata of `user` on this connection (one Authenticate), or none without auth. */
+function tokenOf(conn: Connection, task: WorkerTask): Promise<grpc.Metadata> {
+  const metadata = new grpc.Metadata();
+  const auth = task.auth;
+  const authenticate = conn['Authenticate'];
+  if (auth === undefined || task.mode === 'authenticate' || authenticate === undefined) return Promise.resolve(metadata);
+  return new Promise((resolve, reject) => {
+    authenticate.call(conn, { name: auth.user, password: auth.password }, new grpc.Metadata(), {}, (error, response) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      metadata.set('token', response?.token ?? '');
+      resolve(metadata);
+    });
+  });
 }
 
 /** etcd's benchmark key layout: the key index as a zig-zag varint, padded to keySize bytes. */
@@ -40,6 +63,7 @@ function request(task: WorkerTask, n: number): { method: string; body: object } 
   const index = task.sequentialKeys ? n % task.keySpace : Math.floor(Math.random() * task.keySpace);
   const key = keyBytes(index, task.keySize);
   if (task.mode === 'put') return { method: 'Put', body: { key, value: task.value } };
+  if (task.mode === 'authenticate') return { method: 'Authenticate', body: { name: task.auth?.user ?? '', password: task.auth?.password ?? '' } };
   return { method: 'Range', body: { key, serializable: task.mode === 'range-s' } };
 }
 
@@ -48,13 +72,14 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
   await Promise.all(conns.map((c) => new Promise<void>((resolve, reject) => {
     c.waitForReady(Date.now() + 10_000, (error) => { if (error) reject(error); else resolve(); });
   })));
+  const tokens = await Promise.all(conns.map((c) => tokenOf(c, task)));
   const latencies: number[] = [];
   let errors = 0;
   let issued = 0;
   const errorSamples: string[] = [];
   const deadline = Date.now() + task.durationMs;
   const started = performance.now();
-  const client = (conn: grpc.Client & Record<string, UnaryMethod>): Promise<void> => new Promise((done) => {
+  const client = (conn: Connection, metadata: grpc.Metadata): Promise<void> => new Promise((done) => {
     const next = (): void => {
       if (issued >= task.total || Date.now() >= deadline) {
         done();
@@ -64,7 +89,7 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       const t0 = performance.now();
       const call = conn[method];
       if (call === undefined) throw new Error(`no method ${method}`);
-      call.call(conn, body, { deadline: Date.now() + 10_000 }, (error) => {
+      call.call(conn, body, metadata, { deadline: Date.now() + 10_000 }, (error) => {
         if (error === null) latencies.push(performance.now() - t0);
         else {
           errors++;
@@ -77,8 +102,9 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
   });
   await Promise.all(Array.from({ length: task.clients }, (_, i) => {
     const conn = conns[i % conns.length];
-    if (conn === undefined) throw new Error('no connections');
-    return client(conn);
+    const metadata = tokens[i % conns.length];
+    if (conn === undefined || metadata === undefined) throw new Error('no connections');
+    return client(conn, metadata);
   }));
   const seconds = (performance.now() - started) / 1000;
   for (const c of conns) c.close();
