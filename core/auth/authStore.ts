@@ -48,6 +48,11 @@ export interface AuthRole {
 /** The whole replicated state, as the image carries it. */
 export interface AuthState {
   readonly enabled: boolean;
+  /**
+   * Whether auth was ever enabled (etcd then keeps `authEnabled` = 0 in its auth bucket
+   * after AuthDisable, where a never-enabled store has no such key). Absent: `enabled`.
+   */
+  readonly everEnabled?: boolean;
   readonly revision: number;
   readonly users: readonly AuthUser[];
   readonly roles: readonly AuthRole[];
@@ -94,6 +99,7 @@ export class AuthStore {
   private readonly users = new Map<string, AuthUser>();
   private readonly roles = new Map<string, AuthRole>();
   private enabled = false;
+  private everEnabled = false;
   private revision = 1;
   /** etcd's rangePermCache: merged intervals per user, dropped on every change. */
   private readonly mergedCache = new Map<string, MergedPermissions>();
@@ -102,6 +108,7 @@ export class AuthStore {
     if (image === undefined) return;
     invariant(image.revision >= 1, () => `auth revision ${image.revision} must be at least 1`);
     this.enabled = image.enabled;
+    this.everEnabled = image.everEnabled ?? image.enabled;
     this.revision = image.revision;
     for (const user of image.users) this.users.set(user.name, user);
     for (const role of image.roles) this.roles.set(role.name, role);
@@ -118,6 +125,7 @@ export class AuthStore {
   state(): AuthState {
     return {
       enabled: this.enabled,
+      everEnabled: this.everEnabled,
       revision: this.revision,
       users: sortedNames(this.users.keys()).map((n) => this.users.get(n)).filter((u) => u !== undefined),
       roles: sortedNames(this.roles.keys()).map((n) => this.roles.get(n)).filter((r) => r !== undefined),
@@ -144,6 +152,7 @@ export class AuthStore {
     if (root === undefined) return etcdError('rootUserNotExist');
     if (!root.roles.includes(ROOT_ROLE)) return etcdError('rootRoleNotExist');
     this.enabled = true;
+    this.everEnabled = true;
     this.mergedCache.clear();
     return OK;
   }

@@ -23,14 +23,19 @@ export function encodeAuthImage(state: AuthState): Uint8Array {
     state.enabled, state.revision,
     users.map((u) => [u.name, u.passwordHash, [...u.roles], u.noPassword]),
     roles.map((r) => [r.name, r.permissions.map((p) => [PERM_TYPES.indexOf(p.permType), p.key, p.rangeEnd])]),
+    state.everEnabled ?? state.enabled,
   ], [IMAGE_VERSION]);
 }
 
 export function decodeAuthImage(bytes: Uint8Array): AuthState {
   if (bytes[0] !== IMAGE_VERSION) throw new AuthImageError(`auth image version ${String(bytes[0])} is not ${IMAGE_VERSION}`);
-  const [enabled, revision, users, roles] = tuple(decodeValue(bytes, 1), 4);
+  // Four fields in the first images of this version; the fifth (everEnabled) came after.
+  const fields = list(decodeValue(bytes, 1));
+  const [enabled, revision, users, roles, everEnabled] = fields.length === 4 ? fields : tuple(fields, 5);
   if (typeof enabled !== 'boolean' || typeof revision !== 'number') throw new AuthImageError('bad auth image header');
-  return { enabled, revision, users: list(users).map(decodeUser), roles: list(roles).map(decodeRole) };
+  const ever = everEnabled === undefined ? enabled : everEnabled;
+  if (typeof ever !== 'boolean') throw new AuthImageError('bad auth image header');
+  return { enabled, everEnabled: ever, revision, users: list(users).map(decodeUser), roles: list(roles).map(decodeRole) };
 }
 
 function decodeUser(value: unknown): AuthUser {

@@ -7,10 +7,8 @@
 // for no_password). Checked byte for byte against etcd 3.4.23's own snapshot files.
 //
 // etcd writes authEnabled only at AuthEnable (1) and AuthDisable (0); a member on which
-// auth was never enabled has authRevision alone. AuthState does not record whether auth
-// was ever enabled, so a disabled state is written as never enabled: the same to a
-// restoring etcd (it reads "enabled" only from a 1), but etcd's backend hash of an
-// enabled-then-disabled member would count the extra `authEnabled 0`.
+// auth was never enabled has authRevision alone; once enabled, `authEnabled` stays, as 0
+// after AuthDisable (AuthState's everEnabled).
 
 import { fromKey, toKey } from '../../core/mvcc/keys.js';
 import { compareNames, type AuthRole, type AuthState, type AuthUser } from '../../core/auth/authStore.js';
@@ -34,7 +32,7 @@ export class AuthBucketsError extends Error {}
 /** The three auth buckets for `state`. */
 export function authBuckets(state: AuthState): Map<string, KeyValues> {
   const auth: [Uint8Array, Uint8Array][] = [[utf8(REVISION_KEY), u64Bytes(state.revision)]];
-  if (state.enabled) auth.push([utf8(ENABLED_KEY), Uint8Array.of(1)]);
+  if (state.enabled || (state.everEnabled ?? false)) auth.push([utf8(ENABLED_KEY), Uint8Array.of(state.enabled ? 1 : 0)]);
   return new Map<string, KeyValues>([
     [AUTH_BUCKET, auth],
     [AUTH_USERS_BUCKET, state.users.map((u) => [utf8(u.name), marshalUser(u)] as const)],
@@ -80,6 +78,7 @@ export function readAuthBuckets(buckets: ReadonlyMap<string, KeyValues>): AuthSt
   const stored = revision === undefined ? 0 : Number(Buffer.from(revision).readBigUInt64BE(0));
   return {
     enabled: flag !== undefined && flag.length === 1 && flag[0] === 1,
+    everEnabled: flag !== undefined,
     revision: stored === 0 ? 1 : stored,
     users: (buckets.get(AUTH_USERS_BUCKET) ?? []).map(([, v]) => unmarshalUser(v)).sort((a, b) => compareNames(a.name, b.name)),
     roles: (buckets.get(AUTH_ROLES_BUCKET) ?? []).map(([, v]) => unmarshalRole(v)).sort((a, b) => compareNames(a.name, b.name)),

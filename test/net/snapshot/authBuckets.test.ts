@@ -41,8 +41,19 @@ test('the auth buckets hold byte for byte what etcd 3.4.23 writes for the same s
 
 test('with auth never enabled the auth bucket holds only authRevision, as on a fresh etcd', (t) => {
   t.deepEqual(dump(authBuckets(new AuthStore().state()), 'auth'), ['617574685265766973696f6e 0000000000000001']);
-  const disabled = { ...etcdExampleState(), enabled: false };
-  t.deepEqual(dump(authBuckets(disabled), 'auth'), [ETCD_AUTH[1]]);
+  const never = { ...etcdExampleState(), enabled: false, everEnabled: false };
+  t.deepEqual(dump(authBuckets(never), 'auth'), [ETCD_AUTH[1]]);
+});
+
+test('after AuthDisable the auth bucket keeps authEnabled as 0, as etcd does once auth was enabled', (t) => {
+  const store = new AuthStore(etcdExampleState());
+  store.authDisable();
+  const written = authBuckets(store.state());
+  t.deepEqual(dump(written, 'auth').map((line) => line.split(' ')[0]), ['61757468456e61626c6564', '617574685265766973696f6e']);
+  t.is(dump(written, 'auth')[0], '61757468456e61626c6564 00');
+  const read = readAuthBuckets(written);
+  t.false(read.enabled);
+  t.true(read.everEnabled);
 });
 
 test('readAuthBuckets reads etcd\'s own buckets back into the state that wrote them', (t) => {
@@ -53,6 +64,7 @@ test('readAuthBuckets reads etcd\'s own buckets back into the state that wrote t
 test('readAuthBuckets(authBuckets(s)) is s for users with and without passwords and roles, every permission shape', (t) => {
   const state: AuthState = {
     enabled: true,
+    everEnabled: true,
     revision: 2 ** 40 + 7, // beyond 32 bits: the 8-byte big-endian revision
     users: [
       { name: 'bare', passwordHash: '', roles: [], noPassword: false },
@@ -90,7 +102,7 @@ test('readAuthBuckets reads as etcd starts: only a 1 enables, no revision is rev
   t.false(readAuthBuckets(auth([2])).enabled);
   t.true(readAuthBuckets(auth([1])).enabled);
   t.is(readAuthBuckets(auth([1])).revision, 17);
-  t.deepEqual(readAuthBuckets(new Map()), { enabled: false, revision: 1, users: [], roles: [] });
+  t.deepEqual(readAuthBuckets(new Map()), { enabled: false, everEnabled: false, revision: 1, users: [], roles: [] });
   const short = new Map([['auth', [[Buffer.from('authRevision'), Buffer.from([1])]] as KeyValues]]);
   t.throws(() => readAuthBuckets(short), { instanceOf: AuthBucketsError });
 });
