@@ -6,7 +6,8 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PeerClients } from '../../net/peer/client.js';
@@ -147,5 +148,28 @@ test('with --client-cert-auth and auth on, the client certificate\'s CN names th
       const [fromEtcd, fromTern] = await Promise.all([etcdctl(endpointOf(etcd), args), etcdctl(endpointOf(tern), args)]);
       t.is(normalize(fromTern, endpointOf(tern)), normalize(fromEtcd, endpointOf(etcd)), `etcdctl ${args.slice(4).join(' ')}`);
     }
+  }, serverArgs());
+});
+
+test('the npm etcd3 client over mutual TLS (credentials: rootCertificate, privateKey, certChain) works alike on both', async (t) => {
+  await both(async (etcd, tern) => {
+    const answers: string[][] = [];
+    for (const cluster of [etcd, tern]) {
+      const client = new Etcd3({
+        hosts: `https://${endpointOf(cluster)}`,
+        credentials: { rootCertificate: readFileSync(pki.caFile), privateKey: readFileSync(pki.client.key), certChain: readFileSync(pki.client.cert) },
+      });
+      try {
+        await client.put('tls/a').value('1');
+        await client.put('tls/b').value('2');
+        const all = await client.getAll().prefix('tls/').strings();
+        const deleted = await client.delete().key('tls/a').exec();
+        answers.push([JSON.stringify(all), deleted.deleted]);
+      } finally {
+        client.close();
+      }
+    }
+    t.deepEqual(answers[1], answers[0]);
+    t.deepEqual(answers[0], ['{"tls/a":"1","tls/b":"2"}', '1']);
   }, serverArgs());
 });
