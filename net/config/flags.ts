@@ -7,7 +7,7 @@
 // configuration error (etcd logs it and exits 1).
 
 import { parseGoDurationMs } from './duration.js';
-import { hostPort } from './urls.js';
+import { hostPort, unixSocketPath } from './urls.js';
 import { missingCertificate, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
 
 export interface InitialMember {
@@ -126,7 +126,7 @@ function interpret(values: Map<string, string>): Flags {
     dataDir: values.get('data-dir') ?? `${name}.tern`,
     listenClientUrls,
     advertiseClientUrls: urlList(values, 'advertise-client-urls', 'http://localhost:2379'),
-    listenPeerUrls: urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL),
+    listenPeerUrls: urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL, false),
     initialAdvertisePeerUrls,
     initialCluster,
     initialClusterState: state,
@@ -179,22 +179,26 @@ function retention(mode: AutoCompactionMode, raw: string): number {
 }
 
 /** A comma-separated URL flag; every URL must be http://host:port (Tern serves plain http). */
-function urlList(values: Map<string, string>, flag: string, fallback: string): string[] {
+function urlList(values: Map<string, string>, flag: string, fallback: string, unixAllowed = flag === 'listen-client-urls' || flag === 'advertise-client-urls'): string[] {
   const raw = values.get(flag) ?? fallback;
   const urls = raw.split(',').filter((u) => u !== '');
   for (const url of urls) {
-    const why = urlProblem(url);
+    const why = urlProblem(url, unixAllowed);
     if (why !== null) throw usage(flag, raw, why);
   }
   return urls;
 }
 
-function urlProblem(url: string): string | null {
+function urlProblem(url: string, unixAllowed: boolean): string | null {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || !['http', 'https', 'unix', 'unixs'].includes(scheme)) {
     return `URL scheme must be http, https, unix, or unixs: ${url}`;
   }
-  return hostPort(url) === null ? `"${url}" is not an http(s)://host:port URL (Tern serves no unix sockets)` : null;
+  if (scheme === 'unix' || scheme === 'unixs') {
+    if (!unixAllowed) return `"${url}": Tern serves unix sockets on --listen-client-urls only`;
+    return unixSocketPath(url) === null ? `"${url}" names no socket file` : null;
+  }
+  return hostPort(url) === null ? `"${url}" is not an http(s)://host:port URL` : null;
 }
 
 /**
@@ -211,7 +215,7 @@ function clusterFor(name: string, raw: string | undefined, advertised: readonly 
   for (const pair of effective.split(',').filter((p) => p !== '')) {
     const eq = pair.indexOf('=');
     const [member, url] = eq < 0 ? ['', pair] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    const why = eq < 0 ? `URL scheme must be http, https, unix, or unixs: ` : urlProblem(url);
+    const why = eq < 0 ? `URL scheme must be http, https, unix, or unixs: ` : urlProblem(url, false);
     if (why !== null) throw new FlagError(`error setting up initial cluster: ${why}`, 1);
     if (seen.has(url)) throw new FlagError(`error setting up initial cluster: peer URL ${url} is listed twice in --initial-cluster=${effective}`, 1);
     seen.add(url);

@@ -19,13 +19,32 @@ export function isSecureUrl(url: string): boolean {
 
 /** A socket to listen on, and whether it speaks TLS. */
 export interface ListenAddress {
+  /** host:port, or — for a unix:// or unixs:// URL — the socket's path. */
   readonly address: string;
   readonly secure: boolean;
+  readonly unix?: boolean;
 }
 
-/** The listen address of an http:// or https:// URL. */
+/** The listen address of an http(s):// or unix(s):// URL. */
 export function listenAddressOf(url: string): ListenAddress {
+  const path = unixSocketPath(url);
+  if (path !== null) return { address: path, secure: isSecureUrl(url), unix: true };
   return { address: hostPort(url) ?? url, secure: isSecureUrl(url) };
+}
+
+/**
+ * The socket file of a unix:// or unixs:// URL: its host and path together, as clientv3
+ * dials it — "unix://localhost:2379" is a file named "localhost:2379" in the working
+ * directory (etcd's form), "unix:///run/etcd.sock" an absolute path (which etcd itself,
+ * taking the host alone, cannot serve). null: not such a URL.
+ */
+export function unixSocketPath(url: string): string | null {
+  const match = /^unixs?:\/\/([^/]*)(\/.*)?$/i.exec(url);
+  if (match === null) return null;
+  const host = match[1] ?? '';
+  const path = match[2] ?? '';
+  const socket = host + path;
+  return socket === '' ? null : socket;
 }
 
 /** "127.0.0.1:2379" → ["127.0.0.1", 2379]; "[::1]:2379" → ["::1", 2379] (what node:net listens on). */

@@ -17,7 +17,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ServingTls } from '../tls/memberTls.js';
 import { TlsAcceptor } from '../tls/tlsAcceptor.js';
-import { closeWith, listenOn } from './listen.js';
+import { closeWith, listenOn, listenOnPath } from './listen.js';
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A client that sends nothing within this time is dropped (a bound on half-open sockets). */
@@ -70,6 +70,11 @@ export class ClientListener {
   /** Listens on host:port; resolves with the bound port (port 0 picks one). */
   listen(host: string, port: number): Promise<number> {
     return listenOn(this.server, host, port);
+  }
+
+  /** Listens on a unix socket (unix:// and unixs:// URLs); node removes the file on close. */
+  listenUnix(path: string): Promise<void> {
+    return listenOnPath(this.server, path);
   }
 
   /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */

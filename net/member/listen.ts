@@ -1,5 +1,6 @@
 // Listening and closing for the member's own TCP servers (client and TLS peer ports).
 
+import { rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 
 /** Listens on host:port; resolves with the bound port (port 0 picks one). */
@@ -10,6 +11,18 @@ export function listenOn(server: Server, host: string, port: number): Promise<nu
       server.off('error', reject);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** Listens on a unix socket at `path`, replacing a stale socket file there (etcd's NewUnixListener). */
+export function listenOnPath(server: Server, path: string): Promise<void> {
+  rmSync(path, { force: true });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
 }

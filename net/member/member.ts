@@ -210,12 +210,13 @@ export class Member {
     const clientHttp = httpEndpoints(http, 'client');
     this.listeners.push(closable(clientHttp));
     const onRefused = this.refusalLogger('client');
-    for (const { address, secure } of this.options.clientAddresses) {
+    for (const { address, secure, unix } of this.options.clientAddresses) {
       const tls = secure ? this.options.tls?.client ?? undefined : undefined;
       invariant(!secure || tls !== undefined, `client address ${address} is TLS but the member has no client TLS files`);
       const listener = new ClientListener({ grpc: injector, http: clientHttp, ...(tls === undefined ? {} : { tls, onRefused }) });
       this.listeners.push(listener);
-      await listener.listen(...splitHostPort(address));
+      if (unix === true) await listener.listenUnix(address);
+      else await listener.listen(...splitHostPort(address));
     }
     for (const address of this.options.metricsAddresses ?? []) {
       const server = httpEndpoints(http, 'metrics');

@@ -1,0 +1,57 @@
+// unix:// and unixs:// client URLs: the member listens on a socket file beside its TCP
+// port, serves gRPC (and HTTP) there, TLS on unixs://, and removes the file when it stops.
+import test from 'ava';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makePki } from '../tls/pki.js';
+import { etcdctl, freePort, runTernToExit, startTernProcess, tempDataDir } from './processes.js';
+
+test('a unix:// client URL serves etcdctl beside the TCP port; the socket file goes when the member stops', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-unix-'));
+  const socket = path.join(dir, 'tern.sock');
+  const [port, peer] = [await freePort(), await freePort()];
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unix://${socket}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+  ], `127.0.0.1:${port}`);
+  try {
+    t.true(existsSync(socket));
+    t.is((await etcdctl(`unix://${socket}`, ['put', 'k', 'over-unix'])).code, 0);
+    t.is((await etcdctl(tern.endpoint, ['get', 'k', '--print-value-only'])).stdout, 'over-unix\n');
+  } finally {
+    t.is(await tern.stop(), 0);
+    t.false(existsSync(socket), 'the socket file is removed on stop');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a unixs:// client URL serves TLS with the client certificate files', async (t) => {
+  const pki = await makePki();
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-unixs-'));
+  const socket = path.join(dir, 'tern.sock');
+  const [port, peer] = [await freePort(), await freePort()];
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unixs://${socket}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--cert-file', pki.server.cert, '--key-file', pki.server.key,
+  ], `127.0.0.1:${port}`);
+  try {
+    const secure = ['--insecure-skip-tls-verify', '--insecure-transport=false'];
+    t.is((await etcdctl(`unixs://${socket}`, [...secure, 'put', 'k', 'over-unixs'])).code, 0);
+    t.not((await etcdctl(`unix://${socket}`, ['--dial-timeout', '2s', '--command-timeout', '3s', 'get', 'k'])).code, 0,
+      'a plain client on the TLS socket gets nothing');
+    t.is((await etcdctl(tern.endpoint, ['get', 'k', '--print-value-only'])).stdout, 'over-unixs\n');
+  } finally {
+    await tern.stop();
+    pki.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a unix:// peer URL is refused with a clear message, as is a unix URL without a socket file', async (t) => {
+  const peer = await runTernToExit(['--data-dir', tempDataDir(), '--listen-peer-urls', 'unix://localhost:2380']);
+  t.is(peer.code, 2);
+  t.regex(peer.stderr, /Tern serves unix sockets on --listen-client-urls only/);
+  const empty = await runTernToExit(['--data-dir', tempDataDir(), '--listen-client-urls', 'unix://']);
+  t.regex(empty.stderr, /names no socket file/);
+});
