@@ -82,7 +82,7 @@ export class JwtTokens implements TokenProvider {
     return Number.isSafeInteger(whole) ? { user, revision: whole } : INVALID_TOKEN;
   }
 
-  invalidateUser(): void {
+  invalidateUser(_user: string): void {
     // A JWT is not in any table: it stays valid until exp, as in etcd.
   }
 
@@ -90,7 +90,7 @@ export class JwtTokens implements TokenProvider {
     // Nothing to forget (etcd's tokenJWT.disable is empty too).
   }
 
-  sweep(): void {
+  sweep(_nowMs: number): void {
     // Expiry is checked in info against exp.
   }
 }

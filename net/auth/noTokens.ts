@@ -1,7 +1,7 @@
 // etcd's nop token provider, for --auth-token '' (auth/nop.go): no token is ever made
 // (Authenticate fails as for a wrong password) and none is ever valid.
 
-import { INVALID_TOKEN, type TokenInfo, type TokenProvider } from '../../core/auth/tokens.js';
+import { INVALID_TOKEN, type TokenAssignment, type TokenContext, type TokenInfo, type TokenProvider } from '../../core/auth/tokens.js';
 import { TokenSigningError } from './jwtTokens.js';
 
 /** etcd's ErrAuthFailed, what tokenNop.assign returns. */
@@ -11,15 +11,15 @@ export class NoTokens implements TokenProvider {
   /** Its Authenticate proposals need no drawn letters. */
   readonly kind = 'jwt';
 
-  assign(): string {
+  assign(_assignment: TokenAssignment): string {
     throw new TokenSigningError(ERR_AUTH_FAILED);
   }
 
-  info(): TokenInfo {
+  info(_token: string, _context: TokenContext): TokenInfo {
     return INVALID_TOKEN;
   }
 
-  invalidateUser(): void {
+  invalidateUser(_user: string): void {
     // No tokens to drop.
   }
 
@@ -27,7 +27,7 @@ export class NoTokens implements TokenProvider {
     // No tokens to forget.
   }
 
-  sweep(): void {
+  sweep(_nowMs: number): void {
     // No tokens expire.
   }
 }
