@@ -6,11 +6,12 @@
 // `a`×72 + something else; Go's later ErrPasswordTooLong is not in the x/crypto etcd
 // 3.4 was built with). test/net/auth/passwords.test.ts pins hashes made by Go.
 //
-// Hashing costs ~100 ms at cost 10, so only the async API is exported: bcryptjs works
-// in slices and yields to the event loop between them (setImmediate).
+// Hashing costs ~100 ms of CPU at cost 10, so both calls run on a worker thread
+// (passwordThread.ts); the event loop only waits for the answer.
 
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { onBcryptThread } from './passwordThread.js';
 
 /** Go's bcrypt.MinCost, MaxCost and DefaultCost (etcd's --bcrypt-cost default). */
 export const BCRYPT_MIN_COST = 4;
@@ -49,7 +50,7 @@ export async function hashPassword(password: string, options: HashOptions): Prom
   if (salt.length !== BCRYPT_SALT_BYTES) throw new RangeError(`a bcrypt salt is ${BCRYPT_SALT_BYTES} bytes, got ${salt.length}`);
   // Go writes version 2a (bcryptjs's own salts say 2b; the function is the same).
   const setting = `$2a$${String(cost).padStart(2, '0')}$${bcrypt.encodeBase64(Array.from(salt), BCRYPT_SALT_BYTES)}`;
-  return bcrypt.hash(password, setting);
+  return onBcryptThread('hash', password, setting);
 }
 
 /**
@@ -60,9 +61,5 @@ export async function passwordMatches(password: string, hash: string): Promise<b
   if (hash.length !== BCRYPT_HASH_LENGTH || !/^\$2[aby]\$\d\d\$/.test(hash)) return false;
   const cost = Number(hash.slice(4, 6));
   if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) return false;
-  try {
-    return await bcrypt.compare(password, hash);
-  } catch {
-    return false; // bcryptjs refuses a salt it cannot decode: Go's ErrHashTooShort and kin
-  }
+  return await onBcryptThread('compare', password, hash);
 }

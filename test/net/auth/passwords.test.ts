@@ -77,3 +77,24 @@ test('--bcrypt-cost outside [4, 31] hashes at 10 with etcd\'s warning; hashPassw
   await t.throwsAsync(hashPassword('pw', { cost: 32 }), { message: 'crypto/bcrypt: cost 32 is outside allowed range (4,31)' });
   await t.throwsAsync(hashPassword('pw', { cost: 4, salt: new Uint8Array(15) }), { instanceOf: RangeError });
 });
+
+test('hashing runs off the event loop: the loop turns thousands of times during one cost-12 hash', async (t) => {
+  // bcryptjs on the main thread would yield once per 100 ms slice (a handful of turns);
+  // on the worker thread the loop spins freely while the hash is made.
+  let turns = 0;
+  let done = false;
+  const spin = (): void => { turns++; if (!done) setImmediate(spin); };
+  setImmediate(spin);
+  const hash = await hashPassword('pw', { cost: 12 });
+  done = true;
+  t.true(turns > 1000, `${turns} turns`);
+  t.true(await passwordMatches('pw', hash));
+});
+
+test('many hashes at once all complete, in any order, on the one thread', async (t) => {
+  const passwords = Array.from({ length: 20 }, (_, i) => `pw${i}`);
+  const hashes = await Promise.all(passwords.map((password) => hashPassword(password, { cost: 4 })));
+  const checks = await Promise.all(passwords.map((password, i) => passwordMatches(password, hashes[(i + 1) % 20] ?? '')));
+  t.deepEqual(checks, passwords.map(() => false), 'each hash is its own password\'s');
+  t.true((await Promise.all(passwords.map((password, i) => passwordMatches(password, hashes[i] ?? '')))).every(Boolean));
+});
