@@ -18,13 +18,15 @@ export const MAX_PENDING_BCRYPT_JOBS = 1024;
 const WORKER = new URL('./bcryptWorker.js', import.meta.url);
 
 interface Pending {
+  /** The thread the job was posted to (a dead thread fails its own jobs, not a successor's). */
+  readonly thread: Worker;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
 
 let worker: Worker | null = null;
 let nextId = 1;
-/** Invariant: size <= MAX_PENDING_BCRYPT_JOBS; the worker is ref'd iff size > 0. */
+/** Invariant: size <= MAX_PENDING_BCRYPT_JOBS; a thread is ref'd iff it has a pending job. */
 const pending = new Map<number, Pending>();
 
 function started(): Worker {
@@ -34,7 +36,9 @@ function started(): Worker {
   thread.on('message', (reply: BcryptReply) => { settle(reply); });
   const fail = (error: Error): void => {
     if (worker === thread) worker = null;
-    for (const [id, job] of pending) { pending.delete(id); job.reject(error); }
+    for (const [id, job] of pending) {
+      if (job.thread === thread) { pending.delete(id); job.reject(error); }
+    }
   };
   thread.on('error', fail);
   thread.on('exit', (code) => { fail(new Error(`the bcrypt thread exited (${code})`)); });
@@ -46,7 +50,7 @@ function settle(reply: BcryptReply): void {
   const job = pending.get(reply.id);
   invariant(job !== undefined, () => `a bcrypt reply for job ${reply.id}, which is not pending`);
   pending.delete(reply.id);
-  if (pending.size === 0) worker?.unref();
+  if (![...pending.values()].some((other) => other.thread === job.thread)) job.thread.unref();
   if (reply.ok) job.resolve(reply.value);
   else job.reject(new Error(reply.error));
 }
@@ -59,7 +63,7 @@ export function onBcryptThread(op: BcryptJob['op'], password: string, setting: s
   const thread = started();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    pending.set(id, { thread, resolve, reject });
     thread.ref();
     thread.postMessage({ id, op, password, setting } satisfies BcryptJob);
   });

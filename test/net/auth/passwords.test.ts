@@ -7,6 +7,7 @@ import bcrypt from 'bcryptjs';
 import {
   BCRYPT_DEFAULT_COST, effectiveBcryptCost, hashPassword, passwordMatches,
 } from '../../../net/auth/passwords.js';
+import { stopBcryptThread } from '../../../net/auth/passwordThread.js';
 
 const A72 = 'a'.repeat(72);
 
@@ -97,4 +98,11 @@ test('many hashes at once all complete, in any order, on the one thread', async 
   const checks = await Promise.all(passwords.map((password, i) => passwordMatches(password, hashes[(i + 1) % 20] ?? '')));
   t.deepEqual(checks, passwords.map(() => false), 'each hash is its own password\'s');
   t.true((await Promise.all(passwords.map((password, i) => passwordMatches(password, hashes[i] ?? '')))).every(Boolean));
+});
+
+test.serial('a thread that dies fails its pending jobs; the next job starts a fresh thread', async (t) => {
+  const pending = hashPassword('pw', { cost: 14 });
+  await stopBcryptThread();
+  await t.throwsAsync(pending, { message: /the bcrypt thread exited/ });
+  t.true(await passwordMatches('pw', await hashPassword('pw', { cost: 4 })));
 });
