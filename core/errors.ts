@@ -51,6 +51,8 @@ const ERRORS = {
   authOldRevision: 'etcdserver: revision of auth store is old',
   /** etcd 3.4 has no gRPC error for it: it reaches clients with code Unknown and auth/store.go's text. */
   noPasswordUser: 'auth: authentication failed, password was given for no password user',
+  /** A JWT member with only a public key cannot sign (etcd's ErrVerifyOnly, code Unknown). */
+  tokenVerifyOnly: 'auth: token signing attempted with verify-only key',
 } as const satisfies Record<string, string>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

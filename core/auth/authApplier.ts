@@ -61,7 +61,7 @@ function authenticate(
   const token = context.tokens.assign({
     user: user.name, authRevision: store.authRevision(), index: context.index, simplePrefix: request.simplePrefix, nowMs: context.nowMs,
   });
-  return { token };
+  return typeof token === 'string' ? { token } : token;
 }
 
 /** UserGet / RoleGet: an admin, or the user itself / a holder of the role (etcd's authApplierV3). */

@@ -8,6 +8,7 @@
 // restarts on every use, as in etcd. A JWT provider signs with a key, which is I/O and
 // crypto: it lives in net/ and implements the same port.
 
+import type { EtcdError } from '../errors.js';
 import { invariant } from '../util/invariant.js';
 import type { AuthInfo } from './permissionCheck.js';
 
@@ -47,7 +48,8 @@ export type TokenInfo = AuthInfo | { readonly kind: 'invalid' } | { readonly kin
 export interface TokenProvider {
   /** 'simple' proposals carry drawn letters; 'jwt' ones do not need them. */
   readonly kind: 'simple' | 'jwt';
-  assign(assignment: TokenAssignment): string;
+  /** The token, or the error Authenticate answers (a verify-only JWT member, etcd's nop provider). */
+  assign(assignment: TokenAssignment): string | EtcdError;
   info(token: string, context: TokenContext): TokenInfo;
   /** The user was deleted or its password changed: its simple tokens stop working. */
   invalidateUser(user: string): void;

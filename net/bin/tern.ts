@@ -4,8 +4,9 @@
 // and the MVCC records live in LMDB under --data-dir, the membership record beside
 // them, so a restart resumes.
 
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { TokenProvider } from '../../core/auth/tokens.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
@@ -13,6 +14,8 @@ import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { parseFlags, type Flags } from '../config/flags.js';
 import { hostPort, listenAddressOf } from '../config/urls.js';
+import { bcryptPasswords } from '../auth/passwords.js';
+import { tokenProviderFor } from '../auth/tokenProviders.js';
 import { TlsFileError } from '../tls/material.js';
 import { memberTls, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
@@ -25,6 +28,7 @@ const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); }
 async function main(): Promise<void> {
   const flags = flagsOrExit(process.argv.slice(2));
   const tls = await tlsOrExit(flags);
+  const tokens = tokensOrExit(flags);
   const lock = lockOrExit(flags.dataDir);
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = path.join(memberDir, 'wal');
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
   const member: Member = await Member.start({
     ...memberOptions(flags, boot.membership),
     tls,
+    tokens,
+    passwords: bcryptPasswords(flags.auth.bcryptCost),
     logStore: storage.logStore,
     backend: storage.backend,
     metrics,
@@ -70,6 +76,15 @@ function flagsOrExit(argv: readonly string[]): Flags {
   if (parsed.ok) return parsed.flags;
   say(parsed.error);
   return process.exit(parsed.exitCode);
+}
+
+/** The --auth-token provider with its key files read; exit 1 with etcd's text if they are unusable. */
+function tokensOrExit(flags: Flags): TokenProvider {
+  for (const warning of flags.auth.warnings) say(warning);
+  const made = tokenProviderFor(flags.auth, (file) => readFileSync(file));
+  if (made.ok) return made.provider;
+  say(made.error);
+  return process.exit(made.exitCode);
 }
 
 /** The TLS files, read and checked; exit 1 with etcd's text if one is bad (as etcdmain does). */

@@ -9,6 +9,7 @@
 import { parseGoDurationMs } from './duration.js';
 import { hostPort, unixSocketPath } from './urls.js';
 import { missingCertificate, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
+import { AUTH_VALUE_FLAGS, authFlagsFrom, type AuthFlags } from '../auth/authFlags.js';
 
 export interface InitialMember {
   readonly name: string;
@@ -46,6 +47,8 @@ export interface Flags {
   readonly maxRequestBytes: number;
   /** The client and peer sides' TLS flags (net/tls/tlsFlags.ts). */
   readonly tls: TlsFlags;
+  /** --auth-token, --auth-token-ttl, --bcrypt-cost (net/auth/authFlags.ts); key files are read at start. */
+  readonly auth: AuthFlags;
 }
 
 export type FlagsResult =
@@ -56,7 +59,7 @@ const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
   'initial-cluster', 'initial-cluster-state', 'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
   'snapshot-count', 'quota-backend-bytes', 'auto-compaction-mode', 'auto-compaction-retention', 'listen-metrics-urls',
-  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS,
+  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS, ...AUTH_VALUE_FLAGS,
 ]);
 
 /** Go bool flags: a bare `--flag` means true and takes no value. */
@@ -140,7 +143,14 @@ function interpret(values: Map<string, string>): Flags {
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
     maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
+    auth: authFor(values),
   };
+}
+
+function authFor(values: Map<string, string>): AuthFlags {
+  const parsed = authFlagsFrom(values);
+  if (!parsed.ok) throw new FlagError(parsed.error, parsed.exitCode);
+  return parsed.flags;
 }
 
 /** The TLS flags, refused as etcd refuses them (a https URL with no certificate to serve it, too). */

@@ -33,6 +33,8 @@ import { invariant } from '../../core/util/invariant.js';
 import { ClientListener } from './clientListener.js';
 import { TlsPeerListener } from './tlsPeerListener.js';
 import type { MemberTls } from '../tls/memberTls.js';
+import type { TokenProvider } from '../../core/auth/tokens.js';
+import type { Passwords } from '../auth/passwords.js';
 import type { ListenAddress } from '../config/urls.js';
 
 export interface MemberOptions {
@@ -64,6 +66,10 @@ export interface MemberOptions {
   readonly metricsAddresses?: readonly string[];
   /** etcd's --max-request-bytes (default 1.5 MiB). */
   readonly maxRequestBytes?: number;
+  /** The --auth-token provider (net/auth/tokenProviders.ts); etcd's simple tokens if absent. */
+  readonly tokens?: TokenProvider;
+  /** bcrypt at --bcrypt-cost; cost 10 if absent. */
+  readonly passwords?: Passwords;
   /** The metrics the storage adapters already feed; a fresh set if absent. */
   readonly metrics?: MemberMetrics;
   /** Bytes the database takes on disk (etcd_mvcc_db_total_size_in_bytes). */
@@ -137,6 +143,7 @@ export class Member {
         random: { intBelow: (bound) => randomInt(bound) },
         clock: { nowMs: () => Date.now() },
         ...(options.backend === undefined ? {} : { backend: options.backend }),
+        ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
       },
       {
         onApplied: (entry) => {
@@ -200,6 +207,7 @@ export class Member {
       leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
       leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },
       clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
+      ...(this.options.passwords === undefined ? {} : { passwords: this.options.passwords }),
     };
     addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));

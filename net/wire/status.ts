@@ -54,6 +54,7 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   invalidAuthMgmt: grpc.status.INVALID_ARGUMENT,
   authOldRevision: grpc.status.INVALID_ARGUMENT,
   noPasswordUser: grpc.status.UNKNOWN,
+  tokenVerifyOnly: grpc.status.UNKNOWN,
 };
 
 /** etcd's error as a gRPC status: clients match on the message text. */

@@ -2,6 +2,10 @@
 // auth turned on and off: every step's output, error text and exit code must be the
 // same (normalized as the KV differential is, plus lease ids, which etcd draws at random).
 import test, { type ExecutionContext } from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { normalize } from './differential.js';
 import { etcdctl, startEtcd, startTern, startTernCluster, type Outcome } from './processes.js';
 
@@ -155,8 +159,10 @@ test('etcdctl cannot tell Tern from etcd on users, roles, permissions and auth',
   }
 });
 
-test('a token made on one member of a Tern cluster is honoured by the others, with permissions replicated', async (t) => {
-  const tern = await startTernCluster(3);
+for (const tokens of ['simple', 'jwt'] as const) {
+test(`a ${tokens} token made on one member of a Tern cluster is honoured by the others, with permissions replicated`, async (t) => {
+  const keys = jwtKeyFiles();
+  const tern = await startTernCluster(3, tokens === 'jwt' ? ['--auth-token', `jwt,pub-key=${keys.pub},priv-key=${keys.priv},sign-method=RS256,ttl=5m`] : []);
   try {
     const [first, second, third] = tern.members.map((m) => m.endpoint);
     if (first === undefined || second === undefined || third === undefined) throw new Error('three members expected');
@@ -173,5 +179,18 @@ test('a token made on one member of a Tern cluster is honoured by the others, wi
     t.regex((await etcdctl(second, ['get', 'b'])).stderr, /etcdserver: user name is empty/);
   } finally {
     await tern.stop();
+    keys.remove();
   }
 });
+}
+
+/** An RSA key pair in PEM files, for --auth-token jwt. */
+function jwtKeyFiles(): { pub: string; priv: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-jwt-'));
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pub = path.join(dir, 'jwt.pub');
+  const priv = path.join(dir, 'jwt.key');
+  writeFileSync(pub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(priv, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  return { pub, priv, remove: () => { rmSync(dir, { recursive: true, force: true }); } };
+}

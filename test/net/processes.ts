@@ -87,14 +87,14 @@ export async function startTern(options: { dataDir?: string; port?: number; extr
   ], 'ready to serve client requests', `127.0.0.1:${port}`, cleanup);
 }
 
-/** Starts real etcd; on `dataDir` if given (e.g. made by `etcdctl snapshot restore`), else a fresh one. */
-export async function startEtcd(options: { dataDir?: string } = {}): Promise<Running> {
+/** Starts real etcd; on `dataDir` if given (e.g. made by `etcdctl snapshot restore`), else a fresh one; `extraArgs` appended. */
+export async function startEtcd(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-'));
   return startAndWait('etcd', [
     '--data-dir', options.dataDir ?? path.join(dir, 'data'),
     '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`, ...(options.extraArgs ?? []),
   ], 'ready to serve client requests', `127.0.0.1:${client}`, () => { rmSync(dir, { recursive: true, force: true }); });
 }
 
