@@ -21,6 +21,13 @@ const BYTES = 0x06;
 const ARRAY = 0x07;
 const OBJECT = 0x08;
 
+/**
+ * Arrays and objects nest at most this deep in a decoded value: deeper bytes are refused
+ * (CodecError) instead of recursing until the stack runs out. A request's envelope is
+ * ~4 levels per nested transaction, so ~250 levels of transaction fit.
+ */
+export const MAX_NESTING_DEPTH = 1024;
+
 /** Thrown by decodeValue for bytes that are not such an encoding. */
 export class CodecError extends Error {}
 
@@ -160,7 +167,8 @@ class Reader {
     return ascii && bytes.length <= 4096 ? String.fromCharCode.apply(null, bytes as unknown as number[]) : fromUtf8.decode(bytes);
   }
 
-  value(): unknown {
+  value(depth = 0): unknown {
+    if (depth > MAX_NESTING_DEPTH) throw new CodecError(`nested deeper than ${MAX_NESTING_DEPTH}`);
     const tag = this.byte();
     switch (tag) {
       case NULL: return null;
@@ -179,7 +187,7 @@ class Reader {
       case ARRAY: {
         const n = this.varuint();
         const out: unknown[] = [];
-        for (let i = 0; i < n; i++) out.push(this.value());
+        for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
         return out;
       }
       case OBJECT: {
@@ -188,7 +196,7 @@ class Reader {
         for (let i = 0; i < n; i++) {
           const key = this.string();
           // defineProperty: assigning "__proto__" would set the prototype, not a field.
-          Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
         }
         return out;
       }

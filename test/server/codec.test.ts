@@ -2,7 +2,7 @@
 // arrays survives a round trip exactly; corrupt input is refused, never misread.
 import test from 'ava';
 import fc from 'fast-check';
-import { CodecError, decodeValue, encodeValue } from '../../core/server/binaryCodec.js';
+import { CodecError, decodeValue, encodeValue, MAX_NESTING_DEPTH } from '../../core/server/binaryCodec.js';
 import { decodeEnvelope, encodeEnvelope } from '../../core/server/requests.js';
 
 const leaf = fc.oneof(
@@ -53,4 +53,15 @@ test('an entry that is not an envelope decodes to null, whatever its bytes', (t)
   const put = { key: Buffer.from('k'), value: Buffer.from([0, 255, 128]), lease: 0 };
   const envelope = decodeEnvelope(encodeEnvelope({ requestId: 'r1', proposedAtMs: 12.5, request: { kind: 'put', put } }));
   t.deepEqual(envelope?.request, { kind: 'put', put: { key: Uint8Array.of(107), value: Uint8Array.of(0, 255, 128), lease: 0 } });
+});
+
+test('nesting past MAX_NESTING_DEPTH is refused with a CodecError, not a stack overflow', (t) => {
+  let deep: unknown = 'leaf';
+  for (let i = 0; i < MAX_NESTING_DEPTH; i++) deep = [deep];
+  t.deepEqual(decodeValue(encodeValue(deep)), deep, 'at the limit: decoded');
+  // Arrays of one array, 100,000 deep (tag 0x07, count 1, …): far past any stack.
+  const bytes = new Uint8Array(200_001);
+  for (let i = 0; i < 200_000; i++) bytes[i] = i % 2 === 0 ? 0x07 : 0x01;
+  t.throws(() => decodeValue(encodeValue([[deep]])), { instanceOf: CodecError, message: /nested deeper/ });
+  t.throws(() => decodeValue(bytes), { instanceOf: CodecError });
 });

@@ -25,7 +25,7 @@ test('bad flags are refused with a reason', (t) => {
     [['--nope', '1'], 'unknown flag --nope'],
     [['--heartbeat-interval', 'x'], 'positive integer'],
     [['--heartbeat-interval', '100', '--election-timeout', '200'], 'at least as 5 times'],
-    [['--listen-client-urls', 'unix:///tmp/s'], 'not an http(s)://host:port URL'],
+    [['--listen-peer-urls', 'unix:///tmp/s'], 'unix sockets on --listen-client-urls only'],
     [['--client-cert-auth=maybe'], 'invalid boolean value "maybe" for -client-cert-auth: parse error'],
     [['--listen-client-urls', 'https://127.0.0.1:2379'], 'TLS key/cert (--cert-file, --key-file) must be provided'],
     [['--name'], 'needs a value'],
