@@ -129,6 +129,7 @@ function openStorage(walDir: string, metrics: MemberMetrics): Storage {
 function memberOptions(flags: Flags, membership: Membership): MemberOptions {
   return {
     maxRequestBytes: flags.maxRequestBytes,
+    strictReconfigCheck: flags.strictReconfigCheck,
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership,
     name: flags.name,

@@ -51,6 +51,8 @@ export interface Flags {
    * accepted so such command lines start; Tern runs no corruption check yet.
    */
   readonly initialCorruptCheck: boolean;
+  /** etcd's --strict-reconfig-check (default true): membership changes must keep a quorum of started voters. */
+  readonly strictReconfigCheck: boolean;
 }
 
 export type FlagsResult =
@@ -58,7 +60,7 @@ export type FlagsResult =
   | { readonly ok: false; readonly error: string; readonly exitCode: 1 | 2 };
 
 /** Bool flags outside TLS. */
-const OTHER_BOOL_FLAGS = ['experimental-initial-corrupt-check'] as const;
+const OTHER_BOOL_FLAGS = ['experimental-initial-corrupt-check', 'strict-reconfig-check'] as const;
 
 const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
@@ -148,7 +150,8 @@ function interpret(values: Map<string, string>): Flags {
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
     maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
-    initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check'),
+    initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
+    strictReconfigCheck: goBool(values, 'strict-reconfig-check', true),
   };
 }
 
@@ -161,10 +164,10 @@ function tlsFor(values: Map<string, string>, clientUrls: readonly string[], peer
   return parsed.flags;
 }
 
-/** A Go bool flag: false when absent; Go's strconv.ParseBool spellings, else etcd's usage error. */
-function goBool(values: Map<string, string>, flag: string): boolean {
+/** A Go bool flag: `fallback` when absent; Go's strconv.ParseBool spellings, else etcd's usage error. */
+function goBool(values: Map<string, string>, flag: string, fallback: boolean): boolean {
   const raw = values.get(flag);
-  const parsed = raw === undefined ? false : parseGoBool(raw);
+  const parsed = raw === undefined ? fallback : parseGoBool(raw);
   if (parsed === null) throw new FlagError(`invalid boolean value "${raw ?? ''}" for -${flag}: parse error`, 2);
   return parsed;
 }

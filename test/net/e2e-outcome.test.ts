@@ -24,9 +24,22 @@ test('a failed test gives its first reason; another test passing by a longer nam
   t.deepEqual(verdictOf(NAME, output, false), { outcome: 'fail', reason: 'ctl_v3_auth_test.go:110: authEnableTest ctlV3AuthEnable error (read /dev/ptmx: input/output error)' });
 });
 
+test('of what etcdctl printed, the reason keeps the last line; a t.Log line before the complaint is passed over', (t) => {
+  const output = [
+    `=== RUN   ${NAME}`,
+    '    v3_curl_maxstream_test.go:80: Generating configuration for creating cluster.',
+    String.raw`    ctl_v3_auth_test.go:623: read /dev/ptmx: input/output error (expected "OK", got ["{\"level\":\"warn\"}\r\n" "Error: etcdserver: user name is empty\r\n"])`,
+    `--- FAIL: ${NAME} (2.00s)`,
+  ].join('\n');
+  t.is(verdictOf(NAME, output, false).reason, 'ctl_v3_auth_test.go:623: (expected "OK", got "Error: etcdserver: user name is empty")');
+});
+
 test("Go's timeout panic and our backstop are timeouts; an exit without a verdict is an error with its last line", (t) => {
   t.is(verdictOf(NAME, `=== RUN   ${NAME}\npanic: test timed out after 1m0s\n`, false).outcome, 'timeout');
   t.deepEqual(verdictOf(NAME, `=== RUN   ${NAME}\n`, true), { outcome: 'timeout', reason: 'no verdict within the time limit' });
+  const dump = [`=== RUN   ${NAME}`, '    testutil.go:55: goroutine 100 [running]:', '    testutil.go:56: test timed out after 15s',
+    '    ctl_v3_auth_test.go:743: read /dev/ptmx: input/output error (expected "OK")', `--- FAIL: ${NAME} (18.00s)`].join('\n');
+  t.deepEqual(verdictOf(NAME, dump, false), { outcome: 'timeout', reason: 'ctl_v3_auth_test.go:743: (expected "OK")' });
   t.deepEqual(verdictOf(NAME, 'flag provided but not defined: -bin-dirx\n', false), { outcome: 'error', reason: 'flag provided but not defined: -bin-dirx' });
 });
 

@@ -5,10 +5,11 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { verdictOf, type Verdict } from './outcome.js';
 import { killMarked, TEST_MARKER } from './strays.js';
+import { MEMBER_LOG_VARIABLE } from './workspace.js';
 
 export interface TestRequest {
   readonly binary: string;
@@ -19,7 +20,7 @@ export interface TestRequest {
   readonly limitSeconds: number;
   /** Run inside `unshare -n` with loopback up (isolationWorks()). */
   readonly isolate: boolean;
-  /** Where the test's whole output is written. */
+  /** Where the test's whole output is written (and Tern's members' output, to `<logFile>.members`). */
   readonly logFile: string;
 }
 
@@ -28,6 +29,16 @@ export interface TestResult extends Verdict {
   readonly seconds: number;
   /** Processes still carrying the run's marker after the test process ended. */
   readonly strays: number;
+}
+
+/** The suite's words when a member did not print its ready lines (the reason is then in the member's output). */
+const NOT_STARTED = 'could not start etcd process cluster';
+
+/** The last line a member wrote before exiting. */
+function lastMemberLine(file: string): string {
+  if (!existsSync(file)) return '(nothing)';
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('exec etcd '));
+  return lines.pop() ?? '(nothing)';
 }
 
 /** Go's own -test.timeout goes first (it prints the stack); this is the backstop past it. */
@@ -56,7 +67,7 @@ export function runSuiteTest(request: TestRequest): Promise<TestResult> {
   const started = Date.now();
   const child = spawn(argv[0] ?? request.binary, argv.slice(1), {
     cwd: request.cwd,
-    env: { ...process.env, [TEST_MARKER]: marker },
+    env: { ...process.env, [TEST_MARKER]: marker, [MEMBER_LOG_VARIABLE]: `${request.logFile}.members` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -76,7 +87,9 @@ export function runSuiteTest(request: TestRequest): Promise<TestResult> {
   return new Promise((resolve) => {
     child.once('close', () => {
       writeFileSync(request.logFile, output);
-      resolve({ name: request.name, seconds: (Date.now() - started) / 1000, strays, ...verdictOf(request.name, output, killed) });
+      const verdict = verdictOf(request.name, output, killed);
+      const reason = verdict.reason.includes(NOT_STARTED) ? `${verdict.reason}; the member said: ${lastMemberLine(`${request.logFile}.members`)}` : verdict.reason;
+      resolve({ name: request.name, seconds: (Date.now() - started) / 1000, strays, ...verdict, reason });
     });
   });
 }

@@ -14,9 +14,14 @@ export type Target = 'tern' | 'etcd';
 /** Tern's package bin, what `npx tern` runs (from build/net/bin/e2e/ back to the checkout). */
 const TERN_BIN = fileURLToPath(new URL('../../../../net/bin/tern.mjs', import.meta.url));
 
+/** The variable naming the file Tern's members also write their output to (the suite keeps it to itself). */
+export const MEMBER_LOG_VARIABLE = 'TERN_E2E_MEMBER_LOG';
+
 /**
  * Makes `<root>/bin-<target>` holding an `etcd` and the real `etcdctl`. Tern's `etcd` is a
- * shell script that execs node in its own place, so the suite's SIGKILL reaches the member itself.
+ * script that execs node in its own place, so the suite's SIGKILL reaches the member
+ * itself; its command line and output also go to $TERN_E2E_MEMBER_LOG, for the reason a
+ * member did not start.
  */
 export function makeBinDir(root: string, target: Target, tools: { readonly etcd: string; readonly etcdctl: string }): string {
   const dir = path.join(root, `bin-${target}`);
@@ -26,7 +31,13 @@ export function makeBinDir(root: string, target: Target, tools: { readonly etcd:
     symlinkSync(tools.etcd, path.join(dir, 'etcd'));
   } else {
     const launcher = path.join(dir, 'etcd');
-    writeFileSync(launcher, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(TERN_BIN)} "$@"\n`);
+    const log = `"\${${MEMBER_LOG_VARIABLE}:-/dev/null}"`;
+    writeFileSync(launcher, [
+      '#!/bin/bash',
+      `echo "exec etcd $*" >> ${log}`,
+      `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(TERN_BIN)} "$@" 2> >(tee -a ${log} >&2)`,
+      '',
+    ].join('\n'));
     chmodSync(launcher, 0o755);
   }
   return dir;

@@ -30,6 +30,14 @@ test('--experimental-initial-corrupt-check (the e2e suite of etcd passes it to e
   t.deepEqual(bad.ok ? null : [bad.error, bad.exitCode], ['invalid boolean value "maybe" for -experimental-initial-corrupt-check: parse error', 2]);
 });
 
+test('--strict-reconfig-check is on unless turned off', (t) => {
+  const values = [[], ['--strict-reconfig-check'], ['--strict-reconfig-check=false']].map((argv) => {
+    const parsed = parseFlags(argv);
+    return parsed.ok ? parsed.flags.strictReconfigCheck : parsed.error;
+  });
+  t.deepEqual(values, [true, true, false]);
+});
+
 test('bad flags are refused with a reason', (t) => {
   for (const [argv, fragment] of [
     [['--nope', '1'], 'unknown flag --nope'],
