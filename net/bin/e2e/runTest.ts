@@ -32,7 +32,7 @@ export interface TestResult extends Verdict {
 }
 
 /** The suite's words when a member did not print its ready lines (the reason is then in the member's output). */
-const NOT_STARTED = 'could not start etcd process cluster';
+const NOT_STARTED = /could not start etcd process cluster|Failed to start etcd cluster/;
 
 /** The last line a member wrote before exiting. */
 function lastMemberLine(file: string): string {
@@ -88,7 +88,7 @@ export function runSuiteTest(request: TestRequest): Promise<TestResult> {
     child.once('close', () => {
       writeFileSync(request.logFile, output);
       const verdict = verdictOf(request.name, output, killed);
-      const reason = verdict.reason.includes(NOT_STARTED) ? `${verdict.reason}; the member said: ${lastMemberLine(`${request.logFile}.members`)}` : verdict.reason;
+      const reason = NOT_STARTED.test(verdict.reason) ? `${verdict.reason}; the member said: ${lastMemberLine(`${request.logFile}.members`)}` : verdict.reason;
       resolve({ name: request.name, seconds: (Date.now() - started) / 1000, strays, ...verdict, reason });
     });
   });
