@@ -27,6 +27,7 @@ const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); }
 
 async function main(): Promise<void> {
   const flags = flagsOrExit(process.argv.slice(2));
+  if (flags.initialCorruptCheck) say('--experimental-initial-corrupt-check accepted, no effect yet');
   const tls = await tlsOrExit(flags);
   const tokens = tokensOrExit(flags);
   const lock = lockOrExit(flags.dataDir);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  announceReady(member);
+  announceReady(member, flags, boot.membership.clusterId);
 }
 
 /** The flags, or exit as etcd does on a bad one (2: does not parse; 1: does not fit). */
@@ -143,6 +144,7 @@ function openStorage(walDir: string, metrics: MemberMetrics): Storage {
 function memberOptions(flags: Flags, membership: Membership): MemberOptions {
   return {
     maxRequestBytes: flags.maxRequestBytes,
+    strictReconfigCheck: flags.strictReconfigCheck,
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership,
     name: flags.name,
@@ -159,13 +161,17 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
 }
 
 /**
- * Harnesses wait for this line before connecting (etcd prints the same phrase): the
- * member has joined a cluster that has a leader (itself or another).
+ * Harnesses wait for these lines before connecting, once the member has joined a cluster
+ * that has a leader (itself or another). The phrases are etcd 3.4's: etcd's e2e suite
+ * waits for "enabled capabilities for version" and "published" (tests/e2e/etcd_process.go),
+ * other harnesses for "ready to serve client requests".
  */
-function announceReady(member: Member): void {
+function announceReady(member: Member, flags: Flags, clusterId: bigint): void {
   const ready = setInterval(() => {
     if (!member.hasLeader()) return;
     clearInterval(ready);
+    say('enabled capabilities for version 3.4');
+    say(`published {Name:${flags.name} ClientURLs:[${flags.advertiseClientUrls.join(' ')}]} to cluster ${clusterId.toString(16)}`);
     say('ready to serve client requests');
   }, 10);
 }

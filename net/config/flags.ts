@@ -8,7 +8,7 @@
 
 import { parseGoDurationMs } from './duration.js';
 import { hostPort, unixSocketPath } from './urls.js';
-import { missingCertificate, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
+import { missingCertificate, parseGoBool, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
 import { AUTH_VALUE_FLAGS, authFlagsFrom, type AuthFlags } from '../auth/authFlags.js';
 
 export interface InitialMember {
@@ -49,21 +49,31 @@ export interface Flags {
   readonly tls: TlsFlags;
   /** --auth-token, --auth-token-ttl, --bcrypt-cost (net/auth/authFlags.ts); key files are read at start. */
   readonly auth: AuthFlags;
+  /**
+   * etcd's --experimental-initial-corrupt-check (etcd's e2e suite passes it to every member):
+   * accepted so such command lines start; Tern runs no corruption check yet.
+   */
+  readonly initialCorruptCheck: boolean;
+  /** etcd's --strict-reconfig-check (default true): membership changes must keep a quorum of started voters. */
+  readonly strictReconfigCheck: boolean;
 }
 
 export type FlagsResult =
   | { readonly ok: true; readonly flags: Flags }
   | { readonly ok: false; readonly error: string; readonly exitCode: 1 | 2 };
 
+/** Bool flags outside TLS. */
+const OTHER_BOOL_FLAGS = ['experimental-initial-corrupt-check', 'strict-reconfig-check'] as const;
+
 const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
   'initial-cluster', 'initial-cluster-state', 'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
   'snapshot-count', 'quota-backend-bytes', 'auto-compaction-mode', 'auto-compaction-retention', 'listen-metrics-urls',
-  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS, ...AUTH_VALUE_FLAGS,
+  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS, ...AUTH_VALUE_FLAGS, ...OTHER_BOOL_FLAGS,
 ]);
 
 /** Go bool flags: a bare `--flag` means true and takes no value. */
-const BOOLEAN: ReadonlySet<string> = new Set(TLS_BOOL_FLAGS);
+const BOOLEAN: ReadonlySet<string> = new Set([...TLS_BOOL_FLAGS, ...OTHER_BOOL_FLAGS]);
 
 const DEFAULT_NAME = 'default';
 const DEFAULT_PEER_URL = 'http://localhost:2380';
@@ -144,6 +154,8 @@ function interpret(values: Map<string, string>): Flags {
     maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
     auth: authFor(values),
+    initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
+    strictReconfigCheck: goBool(values, 'strict-reconfig-check', true),
   };
 }
 
@@ -160,6 +172,14 @@ function tlsFor(values: Map<string, string>, clientUrls: readonly string[], peer
   const missing = missingCertificate(parsed.flags.client, clientUrls, 'client') ?? missingCertificate(parsed.flags.peer, peerUrls, 'peer');
   if (missing !== null) throw new FlagError(missing, 1);
   return parsed.flags;
+}
+
+/** A Go bool flag: `fallback` when absent; Go's strconv.ParseBool spellings, else etcd's usage error. */
+function goBool(values: Map<string, string>, flag: string, fallback: boolean): boolean {
+  const raw = values.get(flag);
+  const parsed = raw === undefined ? fallback : parseGoBool(raw);
+  if (parsed === null) throw new FlagError(`invalid boolean value "${raw ?? ''}" for -${flag}: parse error`, 2);
+  return parsed;
 }
 
 /** A positive integer flag. */

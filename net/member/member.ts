@@ -70,6 +70,8 @@ export interface MemberOptions {
   readonly tokens?: TokenProvider;
   /** bcrypt at --bcrypt-cost; cost 10 if absent. */
   readonly passwords?: Passwords;
+  /** etcd's --strict-reconfig-check (default true). */
+  readonly strictReconfigCheck?: boolean;
   /** The metrics the storage adapters already feed; a fresh set if absent. */
   readonly metrics?: MemberMetrics;
   /** Bytes the database takes on disk (etcd_mvcc_db_total_size_in_bytes). */
@@ -158,6 +160,7 @@ export class Member {
     const electionMs = options.electionMs;
     const reconfig = new Reconfigurer({
       driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
+      strict: options.strictReconfigCheck ?? true,
     });
     holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election

@@ -15,6 +15,8 @@ export interface ReconfigOptions {
   readonly clusterToken: string;
   /** How long to wait for the change to apply before `request timed out`. */
   readonly timeoutMs: number;
+  /** etcd's --strict-reconfig-check (default true): refuse changes that would leave too few started voters. */
+  readonly strict?: boolean;
 }
 
 type Outcome = MemberRecord | EtcdError;
@@ -28,13 +30,17 @@ export class Reconfigurer {
 
   constructor(private readonly options: ReconfigOptions) {}
 
+  private strict(): boolean {
+    return this.options.strict ?? true;
+  }
+
   add(peerUrls: readonly string[], isLearner: boolean): Promise<Outcome> {
     const { membership, clusterToken } = this.options;
     if (peerUrls.length === 0 || peerUrls.some((u) => hostPort(u) === null)) return Promise.resolve(etcdError('memberBadURLs'));
     const taken = new Set(membership.list().flatMap((m) => m.peerUrls));
     if (peerUrls.some((u) => taken.has(u))) return Promise.resolve(etcdError('peerURLExist'));
     if (isLearner && membership.learners().length >= MAX_LEARNERS) return Promise.resolve(etcdError('tooManyLearners'));
-    if (!isLearner && !readyToAddVoter(membership.list())) return Promise.resolve(etcdError('notEnoughStarted'));
+    if (!isLearner && this.strict() && !readyToAddVoter(membership.list())) return Promise.resolve(etcdError('notEnoughStarted'));
     // etcd mixes the time into a runtime-added member's id (NewMember with `now`).
     const id = memberId(peerUrls, clusterToken + String(Math.floor(Date.now() / 1000)));
     if (membership.get(id) !== undefined) return Promise.resolve(etcdError('memberExist'));
@@ -45,7 +51,7 @@ export class Reconfigurer {
   remove(id: bigint): Promise<Outcome> {
     const member = this.options.membership.get(id);
     if (member === undefined) return Promise.resolve(etcdError('memberNotFound'));
-    if (!member.isLearner && !readyToRemoveVoter(this.options.membership.list(), id)) return Promise.resolve(etcdError('notEnoughStarted'));
+    if (!member.isLearner && this.strict() && !readyToRemoveVoter(this.options.membership.list(), id)) return Promise.resolve(etcdError('notEnoughStarted'));
     return this.propose('removeVoter', { op: 'remove', member });
   }
 

@@ -20,6 +20,24 @@ test('both --flag value and --flag=value are accepted', (t) => {
   t.true(parsed.ok && parsed.flags.name === 'n1' && parsed.flags.heartbeatMs === 50 && parsed.flags.electionMs === 500);
 });
 
+test('--experimental-initial-corrupt-check (the e2e suite of etcd passes it to every member) is a Go bool flag, off by default', (t) => {
+  const values = [[], ['--experimental-initial-corrupt-check'], ['--experimental-initial-corrupt-check=false']].map((argv) => {
+    const parsed = parseFlags(argv);
+    return parsed.ok ? parsed.flags.initialCorruptCheck : parsed.error;
+  });
+  t.deepEqual(values, [false, true, false]);
+  const bad = parseFlags(['--experimental-initial-corrupt-check=maybe']);
+  t.deepEqual(bad.ok ? null : [bad.error, bad.exitCode], ['invalid boolean value "maybe" for -experimental-initial-corrupt-check: parse error', 2]);
+});
+
+test('--strict-reconfig-check is on unless turned off', (t) => {
+  const values = [[], ['--strict-reconfig-check'], ['--strict-reconfig-check=false']].map((argv) => {
+    const parsed = parseFlags(argv);
+    return parsed.ok ? parsed.flags.strictReconfigCheck : parsed.error;
+  });
+  t.deepEqual(values, [true, true, false]);
+});
+
 test('bad flags are refused with a reason', (t) => {
   for (const [argv, fragment] of [
     [['--nope', '1'], 'unknown flag --nope'],
