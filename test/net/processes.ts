@@ -25,8 +25,10 @@ export interface Running {
 }
 
 /** Starts a process and waits until its stderr shows `readyLine`. */
-function startAndWait(command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void): Promise<Running> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function startAndWait(
+  command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void, cwd?: string,
+): Promise<Running> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, 20_000);
@@ -104,9 +106,10 @@ export interface Outcome {
   readonly code: number;
 }
 
-export function etcdctl(endpoint: string, args: readonly string[], input?: string): Promise<Outcome> {
+/** `cwd`: where etcdctl runs (a unix:// endpoint names a socket file relative to it). */
+export function etcdctl(endpoint: string, args: readonly string[], input?: string, cwd?: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = execFile('etcdctl', ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' } },
+    const child = execFile('etcdctl', ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, ...(cwd === undefined ? {} : { cwd }) },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ stdout, stderr, code });
@@ -139,8 +142,8 @@ export interface RunningCluster {
 const READY = 'ready to serve client requests';
 
 /** A Tern binary with exactly these flags; `endpoint` is where its clients connect. */
-export function startTernProcess(args: readonly string[], endpoint: string): Promise<Running> {
-  return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined);
+export function startTernProcess(args: readonly string[], endpoint: string, cwd?: string): Promise<Running> {
+  return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd);
 }
 
 /**
