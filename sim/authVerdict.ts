@@ -124,7 +124,9 @@ function replay(log: readonly (readonly [number, Envelope])[], ops: readonly Aut
 }
 
 /** Ends the auth workload, checks it, reports the first violation to the checker. */
-export function checkAuth(workload: AuthWorkload, log: AppliedEntries, checker: SafetyChecker): AuthResult {
+export function checkAuth(
+  workload: Pick<AuthWorkload, 'ops' | 'permissionChanges' | 'logins' | 'stop'>, log: AppliedEntries, checker: SafetyChecker,
+): AuthResult {
   workload.stop();
   const entries = log.inOrder();
   const judgement = replay(entries, workload.ops);
