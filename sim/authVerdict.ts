@@ -15,8 +15,8 @@ import { AuthStore } from '../core/auth/authStore.js';
 import { isRangePermitted } from '../core/auth/permissionCheck.js';
 import { checkPut, checkTxn, type RequestAuth } from '../core/auth/requestChecks.js';
 import { toKey } from '../core/mvcc/keys.js';
-import type { Entry } from '../core/raft/types.js';
-import { decodeEnvelope, type Envelope } from '../core/server/requests.js';
+import type { Envelope } from '../core/server/requests.js';
+import type { AppliedEntries } from './appliedEntries.js';
 import type { AuthOp, AuthOutcome, AuthWorkload } from './authWorkload.js';
 import type { SafetyChecker } from './safetyChecker.js';
 
@@ -28,28 +28,14 @@ export interface AuthResult {
   readonly allowed: number;
   readonly refused: number;
   readonly unknown: number;
+  /** Requests judged against the model (writes found in the log, reads allowed or denied). */
   readonly checked: number;
   readonly permission_changes: number;
   readonly logins: number;
+  /** Applied entries the model replayed. */
   readonly entries: number;
   /** The first few violations, for humans. */
   readonly detail: readonly string[];
-}
-
-/** The entry applied at each index, as the first member to apply it saw it. */
-export class AppliedEntries {
-  private readonly byIndex = new Map<number, Envelope>();
-
-  onApplied(entry: Entry): void {
-    if (this.byIndex.has(entry.index)) return;
-    const envelope = decodeEnvelope(entry.data);
-    if (envelope !== null) this.byIndex.set(entry.index, envelope);
-  }
-
-  /** In log order. */
-  inOrder(): (readonly [number, Envelope])[] {
-    return [...this.byIndex.entries()].sort((a, b) => a[0] - b[0]);
-  }
 }
 
 /** The unique value a write entry carries (the auth workload's puts and txns), or null. */

@@ -10,7 +10,7 @@
 // zone, so a callback fired during construction would throw, never be dropped.
 
 import type { NodeDriver } from '../core/node/driver.js';
-import { AppliedEntries } from './authVerdict.js';
+import { AppliedEntries } from './appliedEntries.js';
 import { AuthWorkload, type AuthWorkloadOptions } from './authWorkload.js';
 import type { RaftView, RawNode } from '../core/raft/rawNode.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
