@@ -1,7 +1,7 @@
 // The simulator's command line (users and CI rely on these names):
 //
 //   sim --seed S | --seeds A..B [--nodes N] [--time-ms T] [--faults none|swarm]
-//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T]
+//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth]
 //
 // Parsing is separate from running so that every bad input gets a clear message
 // (and exit code 2) and is unit-tested.
@@ -11,8 +11,12 @@ import { parseSeed } from './prng.js';
 import type { FaultMode, WorkloadMode } from './runOptions.js';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from './runOptions.js';
 
+/** Bugs planted in Raft: found with any workload. */
 export const BUG_NAMES = ['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate'] as const;
-export type BugName = (typeof BUG_NAMES)[number];
+/** Bugs planted in the etcd server's auth checks: found with --auth. */
+export const AUTH_BUG_NAMES = ['authCheckStaleRevision'] as const;
+const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES] as const;
+export type BugName = (typeof ALL_BUG_NAMES)[number];
 
 export const LIMITS = {
   nodesMax: 9,
@@ -37,6 +41,8 @@ export interface CliOptions {
   readonly trace: string | null;
   readonly bugs: readonly BugName[];
   readonly livenessMs: number;
+  /** The auth workload (authWorkload.ts) instead of the KV and watch clients. */
+  readonly auth: boolean;
   readonly help: boolean;
 }
 
@@ -53,7 +59,9 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --watches FILE    write the watch streams as JSON lines, one stream a line (single seed, --workload kv)
   --json            print the result as one JSON object (the last line)
   --trace FILE      write the event trace as JSON lines (single seed only)
-  --bug NAME        plant a bug in the core (${BUG_NAMES.join(', ')}); repeatable
+  --bug NAME        plant a bug in the core (${ALL_BUG_NAMES.join(', ')}); repeatable
+  --auth            the auth workload instead of the KV and watch clients: users, roles and permissions
+                    changing under faults, clients with tokens; every answer checked against a model
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})`;
 
 /** What the parser has read so far: a CliOptions under construction. */
@@ -70,6 +78,7 @@ interface Draft {
   json: boolean;
   trace: string | null;
   livenessMs: number;
+  auth: boolean;
   help: boolean;
   readonly bugs: BugName[];
 }
@@ -122,8 +131,8 @@ function readSeeds(draft: Draft, value: string): string | null {
 }
 
 function readBug(draft: Draft, value: string): string | null {
-  const bug = BUG_NAMES.find((name) => name === value);
-  if (bug === undefined) return `--bug must be one of ${BUG_NAMES.join(', ')}, got '${value}'`;
+  const bug = ALL_BUG_NAMES.find((name) => name === value);
+  if (bug === undefined) return `--bug must be one of ${ALL_BUG_NAMES.join(', ')}, got '${value}'`;
   if (!draft.bugs.includes(bug)) draft.bugs.push(bug);
   return null;
 }
@@ -154,6 +163,7 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
 /** The flags that take no value. */
 const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
   ['--json', (d) => { d.json = true; }],
+  ['--auth', (d) => { d.auth = true; }],
   ['--help', (d) => { d.help = true; }],
   ['-h', (d) => { d.help = true; }],
 ]);
@@ -161,7 +171,8 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, help: false, bugs: [],
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, help: false,
+    bugs: [],
   };
 }
 
@@ -187,7 +198,9 @@ function readFlags(argv: readonly string[], draft: Draft): string | null {
 
 /** The rules between flags, once all are read. */
 function combinationError(draft: Draft): string | null {
-  const { range, trace, history, watches, workload } = draft;
+  const { range, trace, history, watches, workload, auth } = draft;
+  if (auth && workload !== 'kv') return '--auth needs EtcdServer members: leave --workload at kv';
+  if (auth && (history !== null || watches !== null)) return '--auth runs no KV or watch clients: --history and --watches do not apply';
   if (trace !== null && range) return '--trace writes one run: use it with --seed, not --seeds';
   if (history !== null && range) return '--history writes one run: use it with --seed, not --seeds';
   if (history !== null && workload !== 'kv') return '--history needs --workload kv';
@@ -214,19 +227,21 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
     voteWithoutPersist: bugs.includes('voteWithoutPersist'),
     commitOldTermByCounting: bugs.includes('commitOldTermByCounting'),
     appendWithoutTruncate: bugs.includes('appendWithoutTruncate'),
+    authCheckStaleRevision: bugs.includes('authCheckStaleRevision'),
   };
 }
 
 /** The one command that reproduces a seed's run. */
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
-  readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode;
+  readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
   // kv is the command line's default; runSimulation's (and so an absent one here) is none.
   const workload = options.workload ?? 'none';
   if (workload !== 'kv') parts.push('--workload', workload);
+  if (options.auth === true) parts.push('--auth');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {
     parts.push('--liveness-ms', String(options.livenessMs));

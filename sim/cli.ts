@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
 import type { CliOptions } from './args.js';
-import type { RunResult, WatchRecord } from './run.js';
+import type { AuthResult, RunResult, WatchRecord } from './run.js';
 import { passed, runSimulation } from './run.js';
 import { TraceFile } from './traceFile.js';
 
@@ -21,6 +21,7 @@ function runOne(options: CliOptions, seed: number, trace: TraceFile | null): Run
     bugs: plantedBugs(options.bugs),
     livenessTimeoutMs: options.livenessMs,
     workload: options.workload,
+    auth: options.auth,
     ...(trace === null ? {} : { trace: trace.sink }),
     ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
     ...(watchesFile === null ? {} : {
@@ -30,7 +31,15 @@ function runOne(options: CliOptions, seed: number, trace: TraceFile | null): Run
 }
 
 function reproduce(options: CliOptions, seed: number): string {
-  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload });
+  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth });
+}
+
+function authLines(auth: AuthResult): string[] {
+  return [
+    `  auth: ${auth.verdict}; ${auth.ops} requests: ${auth.allowed} allowed, ${auth.refused} refused, ${auth.unknown} unknown ` +
+      `(${auth.checked} checked against the model); ${auth.permission_changes} permission changes, ${auth.logins} logins`,
+    ...auth.detail.map((d) => `    ${d}`),
+  ];
 }
 
 function describe(result: RunResult): string {
@@ -41,6 +50,7 @@ function describe(result: RunResult): string {
       `${result.crashes} crashes, ${result.reads_served} reads, liveness ${result.liveness}` +
       (result.liveness_ms >= 0 ? ` (${result.liveness_ms} ms after healing)` : ''),
   ];
+  if (result.auth !== undefined) lines.push(...authLines(result.auth));
   if (result.kv !== undefined) {
     const kv = result.kv;
     lines.push(`  kv: ${kv.ops_ok} ok, ${kv.ops_fail} failed, ${kv.ops_unknown} unknown ops; linearizable ${kv.linearizable} ` +

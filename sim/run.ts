@@ -10,6 +10,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { CALM_DISK } from './disk.js';
+import { checkAuth } from './authVerdict.js';
 import { checkKv } from './kvVerdict.js';
 import { CALM_NETWORK } from './network.js';
 import type { RunOptions } from './runOptions.js';
@@ -23,6 +24,7 @@ import { buildWorld } from './world.js';
 
 // The run's vocabulary, for callers that import it from here.
 export type { KvResult, WatchRecord } from './kvVerdict.js';
+export type { AuthResult } from './authVerdict.js';
 export type { FaultMode, RunOptions, WorkloadMode } from './runOptions.js';
 export { DEFAULT_LIVENESS_TIMEOUT_MS } from './runOptions.js';
 export type { Injected, Liveness, MemberSummary, RunResult } from './runResult.js';
@@ -33,7 +35,8 @@ export function runSimulation(options: RunOptions): RunResult {
   const world = buildWorld(options);
   const phases = runPhases(world, options);
   const kv = world.kv === null ? null : checkKv(world.kv, { checker: world.checker, reporting: options });
-  return resultOf({ world, options, phases, kv, wallMs: performance.now() - wallStart });
+  const auth = world.auth === null ? null : checkAuth(world.auth.workload, world.auth.log, world.checker);
+  return resultOf({ world, options, phases, kv, auth, wallMs: performance.now() - wallStart });
 }
 
 /**
@@ -67,12 +70,14 @@ function runPhases(world: SimWorld, options: RunOptions): PhaseOutcome {
   return { ...live, stack: guard.stack };
 }
 
-function startAll({ cluster, workload, kv, nemesis }: SimWorld): void {
+function startAll({ cluster, workload, kv, auth, nemesis }: SimWorld): void {
   cluster.start();
   workload.start();
   kv?.kv.start();
   kv?.watches.start();
-  nemesis.start();
+  auth?.workload.start();
+  // With --auth, the faults the nemesis injects start once the auth setup applied (authWorkload.ts).
+  if (auth === null) nemesis.start();
 }
 
 function livenessPhase(world: SimWorld, guard: Guard, options: RunOptions): { liveness: Liveness; livenessMs: number } {

@@ -24,4 +24,6 @@ export interface RunOptions extends KvReporting {
   readonly ruleChecks?: boolean;
   /** Default `none`. */
   readonly workload?: WorkloadMode;
+  /** With `kv`: the auth workload (authWorkload.ts) instead of the KV and watch clients. Default off. */
+  readonly auth?: boolean;
 }

@@ -3,6 +3,7 @@
 
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import type { NodeId } from '../core/raft/types.js';
+import type { AuthResult } from './authVerdict.js';
 import type { KvResult } from './kvVerdict.js';
 import type { FaultMode, RunOptions, WorkloadMode } from './runOptions.js';
 import type { Violation } from './safetyChecker.js';
@@ -49,6 +50,8 @@ export interface RunResult {
   readonly linearizable?: KvResult['linearizable'];
   readonly watch?: KvResult['watch'];
   readonly kv?: KvResult;
+  /** With --auth: the auth workload's model check (authVerdict.ts). */
+  readonly auth?: AuthResult;
 }
 
 export interface Injected {
@@ -94,6 +97,8 @@ export interface ResultInput {
   readonly phases: PhaseOutcome;
   /** With the KV workload: its verdicts. */
   readonly kv: KvResult | null;
+  /** With --auth: its verdict. */
+  readonly auth: AuthResult | null;
   readonly wallMs: number;
 }
 
@@ -103,11 +108,12 @@ export function bugNames(bugs: PlantedBugs | undefined): string[] {
   if (bugs.voteWithoutPersist === true) names.push('voteWithoutPersist');
   if (bugs.commitOldTermByCounting === true) names.push('commitOldTermByCounting');
   if (bugs.appendWithoutTruncate === true) names.push('appendWithoutTruncate');
+  if (bugs.authCheckStaleRevision === true) names.push('authCheckStaleRevision');
   return names;
 }
 
 /** The result, in the field order the JSON output has always had. */
-export function resultOf({ world, options, phases, kv, wallMs }: ResultInput): RunResult {
+export function resultOf({ world, options, phases, kv, auth, wallMs }: ResultInput): RunResult {
   const { scheduler, workload, checker, cluster } = world;
   const result: RunResult = {
     seed: options.seed,
@@ -137,7 +143,8 @@ export function resultOf({ world, options, phases, kv, wallMs }: ResultInput): R
     ...result, workload: 'kv' as const, ops_ok: kv.ops_ok, ops_unknown: kv.ops_unknown,
     linearizable: kv.linearizable, watch: kv.watch, kv,
   };
-  return phases.stack === undefined ? withKv : { ...withKv, stack: phases.stack };
+  const withAuth = auth === null ? withKv : { ...withKv, workload: 'kv' as const, auth };
+  return phases.stack === undefined ? withAuth : { ...withAuth, stack: phases.stack };
 }
 
 function memberSummaries({ cluster }: SimWorld): MemberSummary[] {

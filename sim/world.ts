@@ -10,6 +10,8 @@
 // zone, so a callback fired during construction would throw, never be dropped.
 
 import type { NodeDriver } from '../core/node/driver.js';
+import { AppliedEntries } from './appliedEntries.js';
+import { AuthWorkload, type AuthWorkloadOptions } from './authWorkload.js';
 import type { RaftView, RawNode } from '../core/raft/rawNode.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
 import { Cluster } from './cluster.js';
@@ -45,6 +47,13 @@ export interface SimWorld {
   readonly nemesis: Nemesis;
   /** With the KV workload only. */
   readonly kv: KvClients | null;
+  /** With --auth only (instead of `kv`): the auth clients and the log their verdict replays. */
+  readonly auth: AuthClients | null;
+}
+
+export interface AuthClients {
+  readonly workload: AuthWorkload;
+  readonly log: AppliedEntries;
 }
 
 /** With the KV workload: the shapes the seed drew and the ground truth the members feed. */
@@ -76,6 +85,8 @@ export function buildWorld(options: RunOptions): SimWorld {
   // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
   const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
   const draws = options.workload === 'kv' ? drawKvDraws(random) : null;
+  // Drawn after the KV shapes, and only with --auth: every other seed keeps its meaning.
+  const authDraws = draws !== null && options.auth === true ? drawAuthOptions(random) : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];
@@ -100,14 +111,20 @@ export function buildWorld(options: RunOptions): SimWorld {
       onApplied: (id, entry) => { onApplied(world, id, entry); },
       onSend: (message) => { world.nemesis.observeSend(message); },
       onReadReady: (read) => { world.workload.onReadReady(read); },
-      onServer: (_id, server) => { draws?.truth.tap(server); },
+      onServer: (_id, server) => { if (authDraws === null) draws?.truth.tap(server); },
     },
   });
   const parts: SimParts = { scheduler, random, cluster };
   const workload = new Workload({ ...parts, checker, options: swarm.workload, onLive: () => { scheduler.halt(); } });
   const nemesis = new Nemesis({ ...parts, network, faults: swarm.faults });
-  const kv = draws === null ? null : kvClients(parts, draws);
-  const world: SimWorld = { scheduler, random, swarm, checker, network, cluster, workload, nemesis, kv };
+  const kv = draws === null || authDraws !== null ? null : kvClients(parts, draws);
+  const auth = authDraws === null ? null : {
+    // The nemesis starts once users, roles and permissions are in place (run.ts) — unless
+    // that took the whole fault phase: the liveness phase injects nothing.
+    workload: new AuthWorkload(parts, authDraws, () => { if (scheduler.nowUs < options.timeMs * 1000) world.nemesis.start(); }),
+    log: new AppliedEntries(),
+  };
+  const world: SimWorld = { scheduler, random, swarm, checker, network, cluster, workload, nemesis, kv, auth };
   return world;
 }
 
@@ -121,6 +138,18 @@ function kvClients(parts: SimParts, draws: KvDraws): KvClients {
 function onApplied(world: SimWorld, id: NodeId, entry: Entry): void {
   world.workload.onApplied(id, entry);
   world.kv?.kv.keeper.onApplied(world.cluster.member(id), entry);
+  world.auth?.log.onApplied(entry);
+}
+
+/** The auth workload's shape (keys at most 9: their names then sort as their numbers). */
+function drawAuthOptions(random: SimRandom): AuthWorkloadOptions {
+  return {
+    clients: 2 + random.intBelow(4),
+    keys: 3 + random.intBelow(7),
+    thinkMeanMs: Math.round(5 + random.float() * 30),
+    adminMeanMs: Math.round(10 + random.float() * 90),
+    timeoutMs: 200 + random.intBelow(1800),
+  };
 }
 
 function durableOf(disk: SimDisk): ReturnType<NonNullable<CheckerOptions['durable']>> {

@@ -1,4 +1,4 @@
-// Test-only switches that break the core in three known ways. The simulator's
+// Test-only switches that break the core in known ways. The simulator's
 // planted-bug test turns each on and must find a safety violation within 100
 // seeds: that is how we know the simulator can catch what it claims to catch.
 // Production never sets them.
@@ -10,6 +10,12 @@ export interface PlantedBugs {
   readonly commitOldTermByCounting?: boolean;
   /** Append entries without truncating a conflicting suffix first. */
   readonly appendWithoutTruncate?: boolean;
+  /**
+   * With auth on: decide a write's permission when it reaches the member (against the
+   * auth store as of its arrival), carry that verdict in the entry, and skip the check
+   * at apply — so a permission granted or revoked in between is not seen.
+   */
+  readonly authCheckStaleRevision?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

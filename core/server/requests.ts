@@ -4,6 +4,7 @@
 import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
 import type { AuthRequest } from '../auth/authRequests.js';
 import type { AuthInfo } from '../auth/permissionCheck.js';
+import type { EtcdErrorName } from '../errors.js';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../mvcc/types.js';
 
 export type InternalRequest =
@@ -27,6 +28,11 @@ export interface Envelope {
    * username/auth_revision). Absent: no token. Permissions are checked against it at apply.
    */
   readonly auth?: AuthInfo;
+  /**
+   * Only with the planted bug authCheckStaleRevision: the permission verdict the proposer
+   * reached on arrival (an error name, or 'allowed'), which apply then trusts.
+   */
+  readonly arrivalVerdict?: EtcdErrorName | 'allowed';
 }
 
 /** First byte of every encoded entry and snapshot: the format's version. */

@@ -171,6 +171,7 @@ export class EtcdServer {
       onRestore: () => observer.onRestore?.(),
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
+      ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
@@ -477,12 +478,20 @@ export class EtcdServer {
       return;
     }
     const requestId = `${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
-    const data = encodeEnvelope({ requestId, proposedAtMs: this.clock.nowMs(), request, ...(info === null ? {} : { auth: info }) });
+    const data = encodeEnvelope({
+      requestId, proposedAtMs: this.clock.nowMs(), request, ...(info === null ? {} : { auth: info }), ...this.arrivalVerdict(request, info),
+    });
     this.waiters.set(requestId, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
       settle: (result) => { onResult(isEtcdError(result) ? { kind: 'error', error: result } : result); },
     });
     this.submit(requestId, () => this.driver.propose(data));
+  }
+
+  /** Only with the planted bug authCheckStaleRevision: the permission as of arrival, for apply to trust. */
+  private arrivalVerdict(request: InternalRequest, info: AuthInfo | null): { arrivalVerdict?: EtcdErrorName | 'allowed' } {
+    if (this.config.bugs?.authCheckStaleRevision !== true || !this.machine.auth.isEnabled()) return {};
+    return { arrivalVerdict: this.machine.permission(request, info)?.name ?? 'allowed' };
   }
 
   /**

@@ -13,7 +13,7 @@
 import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { Entry } from '../raft/types.js';
-import { isEtcdError, type EtcdError } from '../errors.js';
+import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
 import { applyAuth } from '../auth/authApplier.js';
 import { decodeAuthImage, encodeAuthImage } from '../auth/image.js';
 import { AuthStore } from '../auth/authStore.js';
@@ -27,7 +27,7 @@ import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { invariant } from '../util/invariant.js';
 import { WatchHub } from '../watch/watchHub.js';
-import { decodeAny, decodeEnvelope, encodeBinary, type InternalRequest } from './requests.js';
+import { decodeAny, decodeEnvelope, encodeBinary, type Envelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 
 export interface EtcdStateMachineOptions {
@@ -41,6 +41,8 @@ export interface EtcdStateMachineOptions {
   readonly backend?: MvccBackend;
   /** Where auth tokens are made and checked; etcd's simple tokens (TTL 300 s) if absent. */
   readonly tokens?: TokenProvider;
+  /** The planted bug authCheckStaleRevision: trust the entry's arrival verdict instead of checking at apply. */
+  readonly trustArrivalVerdict?: boolean;
 }
 
 /**
@@ -107,7 +109,7 @@ export class EtcdStateMachine implements StateMachine {
       this.store.skip(entry.index);
       return;
     }
-    const result = this.execute(envelope.request, entry.index, envelope.auth ?? null);
+    const result = this.execute(envelope, entry.index);
     // Exactly once rests on this: every request records its index with its effects.
     invariant(this.store.appliedIndex() === entry.index, 'an entry applied without its index recorded in the store');
     if (envelope.requestId !== '') this.options.onResult(envelope.requestId, result);
@@ -193,9 +195,11 @@ export class EtcdStateMachine implements StateMachine {
     }
   }
 
-  private execute(request: InternalRequest, index: number, info: AuthInfo | null): ApplyResult {
+  private execute(envelope: Envelope, index: number): ApplyResult {
+    const { request } = envelope;
+    const info = envelope.auth ?? null;
     const store = this.store;
-    const refused = this.auth.isEnabled() ? this.permission(request, info) : null;
+    const refused = this.auth.isEnabled() ? this.refusalAtApply(envelope) : null;
     if (refused !== null) {
       store.skip(index);
       return { kind: 'error', error: refused };
@@ -239,8 +243,17 @@ export class EtcdStateMachine implements StateMachine {
     }
   }
 
-  /** With auth on: whether the request's user may make it, as of this entry (requestChecks.ts). */
-  private permission(request: InternalRequest, info: AuthInfo | null): EtcdError | null {
+  private refusalAtApply(envelope: Envelope): EtcdError | null {
+    const verdict = envelope.arrivalVerdict;
+    if (this.options.trustArrivalVerdict === true && verdict !== undefined) return verdict === 'allowed' ? null : etcdError(verdict);
+    return this.permission(envelope.request, envelope.auth ?? null);
+  }
+
+  /**
+   * With auth on: whether the request's user may make it, as of this entry (requestChecks.ts).
+   * Public for the planted bug authCheckStaleRevision, which asks it on arrival instead.
+   */
+  permission(request: InternalRequest, info: AuthInfo | null): EtcdError | null {
     const auth: RequestAuth = { store: this.auth, info, leaseKeys: (id) => this.lessor.keysOf(id) };
     switch (request.kind) {
       case 'put': return checkPut(auth, request.put);
