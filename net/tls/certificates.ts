@@ -131,9 +131,10 @@ export async function issueRevocationList(issuer: IssuedCertificate, revokedSeri
   return crl.toString('pem');
 }
 
-/** The serial numbers (lower-case hex, no leading zeros) a PEM CRL revokes. */
-export function revokedSerials(crlPem: string): Set<string> {
-  const crl = new x509.X509Crl(crlPem);
+/** The serial numbers (lower-case hex, no leading zeros) a CRL revokes: PEM or DER, as Go's x509.ParseCRL takes. */
+export function revokedSerials(crlFile: Uint8Array): Set<string> {
+  const text = Buffer.from(crlFile).toString('latin1');
+  const crl = new x509.X509Crl(text.trimStart().startsWith('-----BEGIN') ? text : Buffer.from(crlFile));
   return new Set(crl.entries.map((entry) => normalizeSerial(entry.serialNumber)));
 }
 

@@ -20,10 +20,10 @@ export interface TlsFiles {
   /** '' = none. */
   readonly crlFile: string;
   /**
-   * Reads a PEM CRL's revoked serials (certificates.ts's revokedSerials); needed only
+   * Reads a CRL's revoked serials (PEM or DER) (certificates.ts's revokedSerials); needed only
    * with a crlFile, so that a member without one never loads the X.509 library.
    */
-  readonly parseCrl?: (pem: string) => ReadonlySet<string>;
+  readonly parseCrl?: (crlFile: Uint8Array) => ReadonlySet<string>;
   /** node:tls `ciphers` (see cipherSuites.ts); undefined = Node's defaults. */
   readonly ciphers: string | undefined;
 }
@@ -110,9 +110,9 @@ export function loadTls(files: TlsFiles): LoadedTls {
 
 function readRevocations(path: string, parseCrl: TlsFiles['parseCrl']): ReadonlySet<string> {
   invariant(parseCrl !== undefined, 'a CRL file without a CRL parser');
-  const pem = readOrRefuse(path);
+  const bytes = readOrRefuse(path);
   try {
-    return parseCrl(pem.toString('latin1'));
+    return parseCrl(bytes);
   } catch (error) {
     throw new TlsFileError(`x509: malformed crl in ${path} (${(error as Error).message})`);
   }

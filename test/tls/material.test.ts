@@ -84,3 +84,11 @@ test('auto-TLS makes a self-signed P-521 certificate for the listen hosts once, 
   t.is(readFileSync(again.certFile, 'utf8'), readFileSync(made.certFile, 'utf8'));
   t.notThrows(() => loadTls(files({ certFile: made.certFile, keyFile: made.keyFile })));
 });
+
+test('a CRL file is read as PEM or as DER, as Go\'s x509.ParseCRL reads it (etcd\'s e2e fixture is DER)', (t) => {
+  const pem = readFileSync(pki.crlFile);
+  const der = Buffer.from(pem.toString('latin1').replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const fromPem = revokedSerials(pem);
+  t.is(fromPem.size, 1);
+  t.deepEqual(revokedSerials(der), fromPem);
+});
