@@ -206,6 +206,7 @@ export class Member {
         return raftId !== null && this.membership.byRaftId(raftId) !== undefined ? raftId : null;
       },
       wireIdOf: (raftId) => this.membership.etcdIdOf(raftId).toString(),
+      members: () => this.membership.list(),
       // Only the leader renews leases and knows their time to live: followers forward.
       leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
       leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },

@@ -9,6 +9,7 @@ import type { NodeId } from '../../core/raft/types.js';
 import type { Credentials } from '../../core/server/authGate.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
 import type { Passwords } from '../auth/passwords.js';
+import type { MemberRecord } from '../peer/membership.js';
 import { header, type Wire, type WireIds } from '../wire/message.js';
 import { grpcError, unconvertedAuthError } from '../wire/status.js';
 
@@ -35,6 +36,8 @@ export interface ServiceContext {
   readonly passwords?: Passwords;
   /** --client-cert-auth: a verified client certificate's CN names the user when no token is sent. */
   readonly clientCertAuth?: boolean;
+  /** The cluster's members, for the `members` bucket of snapshots and Hash; none if absent. */
+  readonly members?: () => readonly MemberRecord[];
 }
 
 /** What credentialsOf reads of a call. */

@@ -20,7 +20,7 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
   const head = headerOf(context);
   return {
     Status: statusHandler(context),
-    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine) })), unconvertedAuthError),
+    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine, context.members?.() ?? []) })), unconvertedAuthError),
     HashKV: adminOnly(context, immediate((request) => {
       const result = hashKv(server.machine.store, int(request['revision']));
       if (isEtcdError(result)) return result;
@@ -44,7 +44,7 @@ function statusHandler(context: ServiceContext): UnaryHandler {
   return (_rpc, callback) => {
     const s = server.driver.status();
     // etcd reports its bbolt file's size; Tern, the size of the bbolt file a snapshot would be.
-    const size = String(snapshotSize(server.machine));
+    const size = String(snapshotSize(server.machine, context.members?.() ?? []));
     callback(null, {
       header: headerOf(context)(),
       version: ETCD_VERSION,
@@ -62,7 +62,7 @@ function statusHandler(context: ServiceContext): UnaryHandler {
 
 function snapshotHandler(context: ServiceContext): grpc.handleServerStreamingCall<Wire, Wire> {
   return (call) => {
-    const image = snapshotImage(context.server.machine);
+    const image = snapshotImage(context.server.machine, context.members?.() ?? []);
     // As etcd 3.4: no header; remaining_bytes counts down the data; then the checksum.
     for (let sent = 0; sent < image.data.length; sent += SNAPSHOT_CHUNK) {
       const blob = image.data.subarray(sent, sent + SNAPSHOT_CHUNK);

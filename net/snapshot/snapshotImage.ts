@@ -1,16 +1,19 @@
 // The image Maintenance.Snapshot streams: a bbolt file laid out as etcd 3.4's backend
 // (buckets `key`: revision → mvccpb.KeyValue, `meta`: consistent_index and compaction
 // marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion, `auth`, `authUsers`,
-// `authRoles`: the auth state (authBuckets.ts); the others empty),
+// `authRoles`: the auth state (authBuckets.ts), `members`: the cluster's members
+// (memberBuckets.ts); `members_removed` and `alarm` empty),
 // followed by the SHA-256 of the file — the framing `etcdctl snapshot save` checks
 // (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
 
 import { createHash } from 'node:crypto';
 import { rev } from '../../core/mvcc/revision.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
+import type { MemberRecord } from '../peer/membership.js';
 import { authBuckets } from './authBuckets.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
+import { membersBucket } from './memberBuckets.js';
 import { marshalKeyValue, revBytes, u64Bytes, varintBytes } from './records.js';
 
 /** The image's data part and its SHA-256 trailer. */
@@ -22,14 +25,15 @@ export interface SnapshotImage {
 /** The cluster version etcd 3.4 records (and reports as `etcdcluster`). */
 const CLUSTER_VERSION = '3.4.0';
 
-export function snapshotImage(machine: EtcdStateMachine): SnapshotImage {
-  const data = writeBbolt(backendBuckets(machine));
+/** `members`: the cluster as this member knows it, for the `members` bucket. */
+export function snapshotImage(machine: EtcdStateMachine, members: readonly MemberRecord[] = []): SnapshotImage {
+  const data = writeBbolt(backendBuckets(machine, members));
   return { data, sha256: createHash('sha256').update(data).digest() };
 }
 
 /** The size of the image's data part: what etcd reports as its db size (the bbolt file). */
-export function snapshotSize(machine: EtcdStateMachine): number {
-  return bboltSize(backendBuckets(machine));
+export function snapshotSize(machine: EtcdStateMachine, members: readonly MemberRecord[] = []): number {
+  return bboltSize(backendBuckets(machine, members));
 }
 
 /**
@@ -38,9 +42,9 @@ export function snapshotSize(machine: EtcdStateMachine): number {
  * differs between members that hold the same data). Like etcd 3.4's (mvcc/backend's
  * Hash with DefaultIgnores), it covers every other bucket, the auth buckets included.
  */
-export function backendHash(machine: EtcdStateMachine): number {
+export function backendHash(machine: EtcdStateMachine, members: readonly MemberRecord[] = []): number {
   const crc = new Crc32c();
-  const buckets = backendBuckets(machine);
+  const buckets = backendBuckets(machine, members);
   for (const name of [...buckets.keys()].sort()) {
     crc.update(Buffer.from(name));
     const entries = [...(buckets.get(name) ?? [])].sort((a, b) => Buffer.compare(a[0], b[0]));
@@ -53,7 +57,7 @@ export function backendHash(machine: EtcdStateMachine): number {
 }
 
 /** The member's state as etcd's backend buckets. */
-function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
+function backendBuckets(machine: EtcdStateMachine, members: readonly MemberRecord[]): Map<string, KeyValues> {
   const keys: [Uint8Array, Uint8Array][] = [];
   machine.store.backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => {
     keys.push([revBytes(r, kv.tombstone), marshalKeyValue(kv)]);
@@ -75,7 +79,7 @@ function backendBuckets(machine: EtcdStateMachine): Map<string, KeyValues> {
   return new Map<string, KeyValues>([
     ['key', keys], ['meta', meta], ['lease', leases],
     ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
-    ['members', empty], ['members_removed', empty], ['alarm', empty],
+    ['members', membersBucket(members)], ['members_removed', empty], ['alarm', empty],
     ...authBuckets(machine.auth.state()),
   ]);
 }

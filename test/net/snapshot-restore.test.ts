@@ -125,3 +125,24 @@ test('a Tern snapshot with users but auth never enabled restores into an etcd th
     t.is((await etcdctl(etcd.endpoint, ['--user', 'root:rootpw', 'get', 'foo', '--print-value-only'])).stdout, 'bar\n');
   });
 });
+
+test('snapshot status counts the same keys for Tern and etcd holding the same data (the members bucket included)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-snap-count-'));
+  const servers = [await startTern(), await startEtcd()];
+  try {
+    const totals: number[] = [];
+    for (const [i, server] of servers.entries()) {
+      for (const key of ['a', 'b', 'c']) t.is((await etcdctl(server.endpoint, ['put', key, 'v'])).code, 0);
+      const file = path.join(dir, `snap${String(i)}.db`);
+      const save = await etcdctl(server.endpoint, ['snapshot', 'save', file]);
+      t.is(save.code, 0, save.stderr);
+      const status = await etcdctl(server.endpoint, ['snapshot', 'status', file, '-w', 'json']);
+      totals.push((JSON.parse(status.stdout) as { totalKey: number }).totalKey);
+    }
+    // 3 keys, meta's consistent_index, cluster's clusterVersion, auth's authRevision, one member.
+    t.deepEqual(totals, [7, 7]);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
