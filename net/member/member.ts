@@ -21,7 +21,7 @@ import { timedLogStore } from '../metrics/timedLogStore.js';
 import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
 import { PeerClients } from '../peer/client.js';
 import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from '../peer/leaderOnly.js';
-import { decodeContext, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
+import { decodeContext, decodeContextBytes, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
 import { Reconfigurer } from '../peer/reconfig.js';
 import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
@@ -129,7 +129,7 @@ export class Member {
     const log = options.log ?? ((): void => undefined);
     const transport = new PeerTransport(membership, { log, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
-    const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
+    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null } = { reconfig: null, server: null };
     const metrics = options.metrics ?? new MemberMetrics();
     const logStore = timedLogStore(options.logStore ?? new MemoryLogStore(), (s) => { metrics.walFsyncSeconds.observe(s); });
     const started = EtcdServer.start(
@@ -154,9 +154,13 @@ export class Member {
           membership.apply(change); // also while replaying the log at start
           holder.reconfig?.settle(change);
         },
+        // At start (a local snapshot) the server does not exist yet: adopted below.
+        onRestore: () => { if (holder.server !== null) adoptSnapshotMembers(membership, holder.server); },
       },
     );
     if ('kind' in started) throw new Error(`cannot start: ${started.kind}: ${started.detail}`);
+    holder.server = started;
+    adoptSnapshotMembers(membership, started);
     const electionMs = options.electionMs;
     const reconfig = new Reconfigurer({
       driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
@@ -383,4 +387,15 @@ function closable(server: HttpServer): { close(): Promise<void> } {
       server.close(() => { resolve(); });
     }),
   };
+}
+
+/** The members a restored snapshot holds (etcd keeps them in its backend; Tern in the state machine's image). */
+function adoptSnapshotMembers(membership: Membership, server: EtcdServer): void {
+  const records: MemberRecord[] = [];
+  for (const context of server.machine.memberContexts().values()) {
+    const decoded = decodeContextBytes(context);
+    if (decoded !== null) records.push(decoded.member);
+  }
+  const { voters, learners } = server.driver.status().confState;
+  membership.adoptSnapshot(records, (raftId) => voters.includes(raftId) || learners.includes(raftId));
 }
