@@ -20,6 +20,8 @@ export function supportedForLearner(path: string, request: unknown): boolean {
 
 export function learnerGuard(isLearner: () => boolean): grpc.ServerInterceptor {
   return (descriptor, call) => {
+    // Decided when the call starts: a voter's calls only pass through.
+    if (!isLearner()) return new grpc.ServerInterceptingCall(call);
     const streaming = descriptor.requestStream || descriptor.responseStream;
     let refused = false;
     const intercepting: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
@@ -27,12 +29,12 @@ export function learnerGuard(isLearner: () => boolean): grpc.ServerInterceptor {
         next(new grpc.ServerListenerBuilder()
           .withOnReceiveMetadata((metadata, nextMetadata) => {
             // Streams are refused at once, as etcd's stream interceptor does.
-            if (streaming && isLearner()) refuse();
+            if (streaming) refuse();
             else nextMetadata(metadata);
           })
           .withOnReceiveMessage((message, nextMessage) => {
             if (refused) return;
-            if (!streaming && isLearner() && !supportedForLearner(descriptor.path, message)) refuse();
+            if (!streaming && !supportedForLearner(descriptor.path, message)) refuse();
             else nextMessage(message);
           })
           .withOnReceiveHalfClose((nextHalfClose) => { if (!refused) nextHalfClose(); })
