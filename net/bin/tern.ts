@@ -144,6 +144,7 @@ function openStorage(walDir: string, metrics: MemberMetrics): Storage {
 function memberOptions(flags: Flags, membership: Membership): MemberOptions {
   return {
     maxRequestBytes: flags.maxRequestBytes,
+    maxConcurrentStreams: flags.maxConcurrentStreams,
     strictReconfigCheck: flags.strictReconfigCheck,
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership,

@@ -7,6 +7,7 @@
 // configuration error (etcd logs it and exits 1).
 
 import { parseGoDurationMs } from './duration.js';
+import { parseGoUint } from './goUint.js';
 import { hostPort, unixSocketPath } from './urls.js';
 import { missingCertificate, parseGoBool, tlsFlagsFrom, TLS_BOOL_FLAGS, TLS_VALUE_FLAGS, type TlsFlags } from '../tls/tlsFlags.js';
 import { AUTH_VALUE_FLAGS, authFlagsFrom, type AuthFlags } from '../auth/authFlags.js';
@@ -45,6 +46,11 @@ export interface Flags {
   readonly listenMetricsUrls: readonly string[];
   /** etcd's --max-request-bytes: the largest request that may become a Raft proposal. */
   readonly maxRequestBytes: number;
+  /**
+   * etcd's --max-concurrent-streams: the HTTP/2 streams (calls) one client connection may
+   * have open at once; default 2^32-1, unlimited. Clients queue the calls beyond it.
+   */
+  readonly maxConcurrentStreams: number;
   /** The client and peer sides' TLS flags (net/tls/tlsFlags.ts). */
   readonly tls: TlsFlags;
   /** --auth-token, --auth-token-ttl, --bcrypt-cost (net/auth/authFlags.ts); key files are read at start. */
@@ -69,7 +75,7 @@ const KNOWN = new Set([
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls',
   'initial-cluster', 'initial-cluster-state', 'initial-cluster-token', 'heartbeat-interval', 'election-timeout',
   'snapshot-count', 'quota-backend-bytes', 'auto-compaction-mode', 'auto-compaction-retention', 'listen-metrics-urls',
-  'max-request-bytes', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS, ...AUTH_VALUE_FLAGS, ...OTHER_BOOL_FLAGS,
+  'max-request-bytes', 'max-concurrent-streams', ...TLS_VALUE_FLAGS, ...TLS_BOOL_FLAGS, ...AUTH_VALUE_FLAGS, ...OTHER_BOOL_FLAGS,
 ]);
 
 /** Go bool flags: a bare `--flag` means true and takes no value. */
@@ -152,6 +158,7 @@ function interpret(values: Map<string, string>): Flags {
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
     maxRequestBytes: positive(values, 'max-request-bytes', 1_572_864),
+    maxConcurrentStreams: goUint32(values, 'max-concurrent-streams', MAX_UINT32),
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
     auth: authFor(values),
     initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
@@ -180,6 +187,17 @@ function goBool(values: Map<string, string>, flag: string, fallback: boolean): b
   const parsed = raw === undefined ? fallback : parseGoBool(raw);
   if (parsed === null) throw new FlagError(`invalid boolean value "${raw ?? ''}" for -${flag}: parse error`, 2);
   return parsed;
+}
+
+const MAX_UINT32 = 4_294_967_295;
+
+/** etcd's uint32 flags (pkg/flags.Uint32Value): Go's ParseUint(s, 0, 32), whose error etcd prints whole. */
+function goUint32(values: Map<string, string>, flag: string, fallback: number): number {
+  const raw = values.get(flag);
+  if (raw === undefined) return fallback;
+  const parsed = parseGoUint(raw);
+  if (!parsed.ok) throw usage(flag, raw, parsed.error);
+  return parsed.value;
 }
 
 /** A positive integer flag. */

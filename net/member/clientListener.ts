@@ -52,7 +52,13 @@ export class ClientListener {
     const tls = options.tls;
     this.acceptor = tls === undefined ? null : new TlsAcceptor({
       ...tls,
-      onSecure: (socket) => { this.sniff(socket); },
+      onSecure: (socket, raw) => {
+        // Handshake done: from now on the connection is the TLS socket's; destroying that
+        // closes the raw one too. Once sniffed, it belongs to grpc-js or node:http, which
+        // close it with the grace a plain connection gets.
+        if (raw !== null) this.sockets.delete(raw);
+        this.sniff(socket);
+      },
       onRefused: options.onRefused ?? ((): void => undefined),
     });
     this.server = createServer({ pauseOnConnect: true }, (socket) => {
@@ -77,7 +83,10 @@ export class ClientListener {
     return listenOnPath(this.server, path);
   }
 
-  /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */
+  /**
+   * Stops accepting; sockets still in their TLS handshake or being sniffed are dropped
+   * (handed-over ones belong to their servers, on a TLS port as on a plain one).
+   */
   close(): Promise<void> {
     return closeWith(this.server, this.sockets);
   }

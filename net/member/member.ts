@@ -69,6 +69,12 @@ export interface MemberOptions {
   readonly metricsAddresses?: readonly string[];
   /** etcd's --max-request-bytes (default 1.5 MiB). */
   readonly maxRequestBytes?: number;
+  /**
+   * etcd's --max-concurrent-streams: HTTP/2 streams per client connection, announced in
+   * the SETTINGS frame (clients queue calls beyond it; node refuses a stream over it).
+   * Default 2^32-1, as etcd's math.MaxUint32, and node's own default.
+   */
+  readonly maxConcurrentStreams?: number;
   /** The --auth-token provider (net/auth/tokenProviders.ts); etcd's simple tokens if absent. */
   readonly tokens?: TokenProvider;
   /** bcrypt at --bcrypt-cost; cost 10 if absent. */
@@ -116,6 +122,7 @@ export class Member {
         learnerGuard(() => options.membership.get(options.membership.selfId)?.isLearner === true),
       ],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
+      'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? UNLIMITED_STREAMS,
     });
     this.membership = options.membership;
     this.server = server;
@@ -382,6 +389,8 @@ export class Member {
 }
 
 const CLIENT_SHUTDOWN_GRACE_MS = 2000;
+/** etcd's default --max-concurrent-streams (math.MaxUint32), HTTP/2's largest setting. */
+const UNLIMITED_STREAMS = 4_294_967_295;
 
 function confContext(entry: Entry): ReturnType<typeof decodeContext> {
   if (entry.type !== 'confChange') return null;
