@@ -20,13 +20,6 @@ export function plainAuthority(value: string): string {
 
 /** The fields with URL-shaped :authority values made plain; null when none needed it. */
 export function withPlainAuthority(fields: readonly HeaderField[]): HeaderField[] | null {
-  let changed = false;
-  const out = fields.map((field) => {
-    if (field.name !== ':authority') return field;
-    const value = plainAuthority(field.value);
-    if (value === field.value) return field;
-    changed = true;
-    return { ...field, value };
-  });
-  return changed ? out : null;
+  const out = fields.map((field) => (field.name === ':authority' ? { ...field, value: plainAuthority(field.value) } : field));
+  return out.some((field, i) => field.value !== fields[i]?.value) ? out : null;
 }

@@ -50,6 +50,16 @@ export class HpackDecoder {
     this.tableLimit = options.maxTableBytes;
   }
 
+  /** The dynamic table, newest entry first (for tests and diagnostics). */
+  get dynamicTable(): readonly (readonly [string, string])[] {
+    return this.table;
+  }
+
+  /** Its size as §4.1 counts it. */
+  get dynamicTableBytes(): number {
+    return this.tableBytes;
+  }
+
   /** The header list one complete header block encodes; HpackError if malformed or over the limit. */
   decode(block: Uint8Array): HeaderField[] {
     const reader = new BlockReader(block);
