@@ -8,8 +8,11 @@
 // until it reads again, so the rewriter holds at most one chunk's output.
 //
 // What the server sees of the socket through the wrapper: no remote address (logs say
-// "unknown") and, on TLS, no peer certificate: --client-cert-auth's common name does
-// not reach these requests (a token still does).
+// "unknown") and, on TLS, no peer certificate, so --client-cert-auth's common name does
+// not reach these requests (a token still does). etcdctl is not affected: over TLS,
+// grpc-go sends the TLS server name (the bare host) as :authority, so its TLS
+// connections are never rewritten; only a client that puts a URL in :authority over
+// TLS would meet this.
 
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';

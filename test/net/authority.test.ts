@@ -12,7 +12,8 @@
 import test from 'ava';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { etcdctl, startTern, startTernCluster, type Running } from './processes.js';
+import { makePki } from '../tls/pki.js';
+import { etcdctl, startEtcdCluster, startTern, startTernCluster, type Running } from './processes.js';
 
 /** The RST_STREAM code a plain node:http2 server answers a request with this :authority. */
 async function resetCodeFor(authority: string): Promise<number> {
@@ -70,5 +71,27 @@ test('etcdctl endpoint status --cluster on 3 members dials their advertised URLs
     t.is(out.stdout.trim().split('\n').length, 3, out.stdout);
   } finally {
     await cluster.stop();
+  }
+});
+
+// Over TLS, grpc-go sends the TLS server name (the bare host) as :authority, so these
+// connections need no rewrite; the test pins that they work on Tern as on etcd. The
+// rewriter over TLS is covered in test/net/member/clientListener.test.ts.
+test('etcdctl endpoint status and hashkv with an https:// endpoint, on Tern as on etcd (issue #15)', async (t) => {
+  const pki = await makePki();
+  const tls = { client: 'https', peer: 'http' } as const;
+  const serverArgs = ['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.caFile, '--client-cert-auth'];
+  const clientArgs = ['--cacert', pki.caFile, '--cert', pki.client.cert, '--key', pki.client.key];
+  const [etcd, tern] = await Promise.all([startEtcdCluster(1, serverArgs, tls), startTernCluster(1, serverArgs, tls)]);
+  try {
+    for (const command of [['endpoint', 'status'], ['endpoint', 'hashkv'], ['endpoint', 'status', '--cluster']]) {
+      const [fromEtcd, fromTern] = await Promise.all([etcd, tern].map((cluster) => etcdctl(`https://${cluster.members[0]?.endpoint ?? ''}`, [...clientArgs, ...command])));
+      t.is(fromEtcd?.code, 0, `etcd: ${command.join(' ')}: ${fromEtcd?.stderr ?? ''}`);
+      t.is(fromTern?.code, 0, `Tern: ${command.join(' ')}: ${fromTern?.stderr ?? ''}`);
+      t.is(fromTern?.stdout.trim().split('\n').length, fromEtcd?.stdout.trim().split('\n').length, command.join(' '));
+    }
+  } finally {
+    await Promise.all([etcd.stop(), tern.stop()]);
+    pki.remove();
   }
 });

@@ -8,6 +8,11 @@ import { createServer } from 'node:http';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { TlsMaterial } from '../../../net/tls/material.js';
+import type { ServingTls } from '../../../net/tls/memberTls.js';
+import { NO_RULES } from '../../../net/tls/peerRules.js';
+import { makePki } from '../../tls/pki.js';
 import { EMPTY_SETTINGS, Flag, frame, FrameType } from '../../../net/http2/frames.js';
 import { classify, ClientListener } from '../../../net/member/clientListener.js';
 
@@ -60,7 +65,7 @@ test('a preface split over several packets goes to the gRPC side with every byte
 });
 
 /** A ClientListener in front of a real node:http2 server; the handler records each request's :authority and whether its connection came raw. */
-async function http2Behind(t: ExecutionContext): Promise<{ port: number; seen: { authority: string; raw: boolean }[] }> {
+async function http2Behind(t: ExecutionContext, tls?: ServingTls): Promise<{ port: number; seen: { authority: string; raw: boolean }[] }> {
   const seen: { authority: string; raw: boolean }[] = [];
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
@@ -70,7 +75,7 @@ async function http2Behind(t: ExecutionContext): Promise<{ port: number; seen: {
     stream.end('ok');
   });
   const injector = { injectConnection: (connection: Duplex) => { server.emit('connection', connection); } } as unknown as grpc.ConnectionInjector;
-  const listener = new ClientListener({ grpc: injector, http: createServer() });
+  const listener = new ClientListener({ grpc: injector, http: createServer(), ...(tls === undefined ? {} : { tls }) });
   const port = await listener.listen('127.0.0.1', 0);
   t.teardown(async () => { await listener.close(); server.close(); });
   return { port, seen };
@@ -106,6 +111,19 @@ test('a connection whose first request has a plain :authority is handed over raw
   t.is(await get(session, { ':path': '/' }), 200);
   t.is(await get(session, { ':path': '/again' }), 200);
   t.deepEqual(seen, [{ authority: `127.0.0.1:${String(port)}`, raw: true }, { authority: `127.0.0.1:${String(port)}`, raw: true }]);
+});
+
+test('over TLS, the decrypted connection is rewritten the same way', async (t) => {
+  const pki = await makePki();
+  t.teardown(() => { pki.remove(); });
+  const files = { certFile: pki.server.cert, keyFile: pki.server.key, trustedCaFile: '', clientCertAuth: false, crlFile: '', ciphers: undefined };
+  const { port, seen } = await http2Behind(t, { material: new TlsMaterial(files), rules: NO_RULES });
+  const session = http2.connect(`https://127.0.0.1:${String(port)}`, { ca: readFileSync(pki.caFile) });
+  t.teardown(() => { session.destroy(); });
+  const url = `https://127.0.0.1:${String(port)}`;
+  t.is(await get(session, { ':path': '/a', ':authority': url }), 200);
+  t.is(await get(session, { ':path': '/b', ':authority': url }), 200);
+  t.deepEqual(seen, [{ authority: `127.0.0.1:${String(port)}`, raw: false }, { authority: `127.0.0.1:${String(port)}`, raw: false }]);
 });
 
 test('a gRPC connection that sends a broken first header block is dropped, and the listener serves on', async (t) => {
