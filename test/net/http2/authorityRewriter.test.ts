@@ -37,13 +37,14 @@ function serverView(out: Buffer[]): { frames: Frame[]; lists: HeaderField[][] } 
   return { frames, lists };
 }
 
-test('plainAuthority: a URL becomes its host:port; anything else is left alone', (t) => {
+test('plainAuthority: a URL becomes its host:port, a path "localhost"; valid authorities are left alone', (t) => {
   t.is(plainAuthority('http://127.0.0.1:2379'), '127.0.0.1:2379');
   t.is(plainAuthority('https://[::1]:2379/'), '[::1]:2379');
   t.is(plainAuthority('unixs://localhost:1234'), 'localhost:1234');
   t.is(plainAuthority('unix:///tmp/etcd.sock'), 'localhost');
-  t.is(plainAuthority('127.0.0.1:2379'), '127.0.0.1:2379');
-  t.is(plainAuthority('localhost'), 'localhost');
+  t.is(plainAuthority('/tmp/etcd.sock'), 'localhost');
+  t.is(plainAuthority('bad host'), 'localhost');
+  for (const valid of ['127.0.0.1:2379', 'localhost', 'user@h:1', '[fe80::1%25eth0]:2379', '']) t.is(plainAuthority(valid), valid);
 });
 
 test('rewriter: the :authority is made plain, other frames pass byte for byte, in order', (t) => {
