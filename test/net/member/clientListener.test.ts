@@ -126,6 +126,26 @@ test('over TLS, the decrypted connection is rewritten the same way', async (t) =
   t.deepEqual(seen, [{ authority: `127.0.0.1:${String(port)}`, raw: false }, { authority: `127.0.0.1:${String(port)}`, raw: false }]);
 });
 
+test('an idle gRPC client that sends no request is handed over raw after a while, and the server greets it', async (t) => {
+  const { port } = await http2Behind(t);
+  const said = await new Promise<Buffer>((resolve) => {
+    let bytes = Buffer.alloc(0);
+    const client = connect(port, '127.0.0.1', () => {
+      client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(FrameType.SETTINGS, 0, 0, Buffer.alloc(0))]));
+    });
+    t.teardown(() => { client.destroy(); });
+    client.on('error', () => undefined);
+    client.on('data', (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk]);
+      if (bytes.length === EMPTY_SETTINGS.length) client.write(frame(FrameType.SETTINGS, Flag.ACK, 0, Buffer.alloc(0)));
+      // Past our SETTINGS: the HTTP/2 server's own SETTINGS, so it has the connection now.
+      if (bytes.length > EMPTY_SETTINGS.length + 9) resolve(bytes);
+    });
+  });
+  t.deepEqual(said.subarray(0, EMPTY_SETTINGS.length), EMPTY_SETTINGS);
+  t.is(said[EMPTY_SETTINGS.length + 3], FrameType.SETTINGS);
+});
+
 test('a gRPC connection that sends a broken first header block is dropped, and the listener serves on', async (t) => {
   const { port } = await http2Behind(t);
   const closed = new Promise<void>((resolve) => {
