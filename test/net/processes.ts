@@ -24,6 +24,13 @@ export interface Running {
   stop(): Promise<number | null>;
 }
 
+/**
+ * How long a process may take to say it is ready. A start takes under a second on a quiet
+ * machine; helpers saw 20 s pass with the load average above 20, so the bound is wide: it
+ * only keeps a member that never starts from hanging the test.
+ */
+const READY_TIMEOUT_MS = 90_000;
+
 /** Starts a process and waits until its stderr shows `readyLine`. */
 function startAndWait(
   command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void, cwd?: string,
@@ -31,7 +38,7 @@ function startAndWait(
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let log = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, 20_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, READY_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();
       if (!log.includes(readyLine)) return;
