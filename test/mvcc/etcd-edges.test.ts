@@ -196,3 +196,12 @@ test('sorting: NONE with a non-KEY target ascends; DESCEND by key reverses; limi
   t.true(desc.more);
   t.is(desc.count, 3);
 });
+
+test('a standalone put checks its lease before ignore_value\'s key; inside a txn the key comes first', (t) => {
+  const f = new Fixture();
+  const alone = f.store.put({ key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true }, f.nextIndex());
+  t.is(isEtcdError(alone) ? alone.message : 'ok', 'etcdserver: requested lease not found');
+  t.is(f.store.appliedIndex(), 1, 'the refused entry is still recorded as applied');
+  const inTxn = f.store.txn({ compare: [], failure: [], success: [{ put: { key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true } }] }, f.nextIndex());
+  t.is(isEtcdError(inTxn) ? inTxn.message : 'ok', 'etcdserver: key not found');
+});
