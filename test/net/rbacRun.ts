@@ -134,8 +134,14 @@ export async function runScenario(etcd: Side, tern: Side, scenario: Scenario): P
     const label = `setup as root: ${call.kind === 'unary' ? call.method : 'Watch'} ${JSON.stringify(call.body, printable)}`;
     await compare(label, call, { as: 'root', request: SETUP_MARKER });
   }
-  for (const [i, step] of scenario.steps.entries()) await compare(`#${i} ${describeStep(step)}`, requestCall(step.request), step);
-  return { requests: scenario.steps.length, setupCalls: setup.length, differences, transcript: lines.join('\n') };
+  // After the first difference the two states may differ: later answers explain nothing.
+  let sent = 0;
+  for (const [i, step] of scenario.steps.entries()) {
+    if (differences > 0) break;
+    await compare(`#${i} ${describeStep(step)}`, requestCall(step.request), step);
+    sent++;
+  }
+  return { requests: sent, setupCalls: setup.length, differences, transcript: lines.join('\n') };
 }
 
 /** Setup calls are root's; only `as` matters for them (no nested-txn probing). */
@@ -147,4 +153,35 @@ function printable(this: unknown, _key: string, value: unknown): unknown {
     return Buffer.from((value as { data: number[] }).data).toString('latin1');
   }
   return value;
+}
+
+/**
+ * A failing scenario made smaller on the live servers: drops one setup item or step at a
+ * time, last first, and keeps each drop after which the run still differs (fast-check
+ * cannot drop steps: every run has the full number, so that CI sends enough). At most
+ * one run per item, so bounded by the scenario's size.
+ */
+export async function minimize(etcd: Side, tern: Side, failing: Scenario): Promise<{ scenario: Scenario; report: RunReport }> {
+  let scenario = failing;
+  let report = await runScenario(etcd, tern, scenario);
+  if (report.differences === 0) return { scenario, report };
+  const attempt = async (candidate: Scenario): Promise<boolean> => {
+    const r = await runScenario(etcd, tern, candidate);
+    if (r.differences === 0) return false;
+    scenario = candidate;
+    report = r;
+    return true;
+  };
+  for (let i = scenario.steps.length - 1; i >= 0; i--) {
+    await attempt({ ...scenario, steps: scenario.steps.filter((_, j) => j !== i) });
+  }
+  for (const list of ['revokes', 'userRoles', 'grants'] as const) {
+    for (let i = scenario.setup[list].length - 1; i >= 0; i--) {
+      const shorter = scenario.setup[list].filter((_, j) => j !== i);
+      // A permission revoke names a grant by index: keep at least one grant.
+      if (list === 'grants' && shorter.length === 0) continue;
+      await attempt({ ...scenario, setup: { ...scenario.setup, [list]: shorter } });
+    }
+  }
+  return { scenario, report };
 }
