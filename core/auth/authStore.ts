@@ -24,7 +24,7 @@
 import { etcdError, type EtcdError } from '../errors.js';
 import type { Key } from '../mvcc/keys.js';
 import { invariant } from '../util/invariant.js';
-import { mergePermissions, type MergedPermissions, type Permission } from './rangePermissions.js';
+import { userPermissions, type Permission, type UserPermissions } from './rangePermissions.js';
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
@@ -102,7 +102,7 @@ export class AuthStore {
   private everEnabled = false;
   private revision = 1;
   /** etcd's rangePermCache: merged intervals per user, dropped on every change. */
-  private readonly mergedCache = new Map<string, MergedPermissions>();
+  private readonly mergedCache = new Map<string, UserPermissions>();
 
   constructor(image?: AuthState) {
     if (image === undefined) return;
@@ -132,14 +132,15 @@ export class AuthStore {
     };
   }
 
-  /** A user's merged permissions (cached until the next change); undefined: no such user. */
-  mergedPermissions(name: string): MergedPermissions | undefined {
+  /** A user's permission trees (cached until the next change); undefined: no such user. */
+  mergedPermissions(name: string): UserPermissions | undefined {
     const cached = this.mergedCache.get(name);
     if (cached !== undefined) return cached;
     const user = this.users.get(name);
     if (user === undefined) return undefined;
     const perms = user.roles.flatMap((r) => this.roles.get(r)?.permissions ?? []);
-    const merged = mergePermissions(perms);
+    // etcd's order: the user's roles as stored (sorted), each role's permissions as stored (by key).
+    const merged = userPermissions(perms);
     this.mergedCache.set(name, merged);
     return merged;
   }

@@ -4,7 +4,7 @@
 import { etcdError, type EtcdError } from '../errors.js';
 import type { Key } from '../mvcc/keys.js';
 import { ROOT_ROLE, type AuthStore } from './authStore.js';
-import { covers } from './rangePermissions.js';
+import { permits } from './rangePermissions.js';
 
 /** Who a request comes from: the token's user and the auth revision it was checked at. */
 export interface AuthInfo {
@@ -23,8 +23,8 @@ export interface RangeCheck {
 
 /**
  * Whether `user` may read/write the whole of (key, rangeEnd): always with auth off or for
- * a holder of role root; never for an unknown user; otherwise when the union of the
- * user's intervals of that type covers the range (etcd's range permission cache).
+ * a holder of role root; never for an unknown user; otherwise as etcd's range
+ * permission cache decides over the user's intervals of that type (rangePermissions.ts).
  */
 export function isRangePermitted(store: AuthStore, check: RangeCheck): boolean {
   if (!store.isEnabled()) return true;
@@ -33,7 +33,7 @@ export function isRangePermitted(store: AuthStore, check: RangeCheck): boolean {
   if (user.roles.includes(ROOT_ROLE)) return true;
   const merged = store.mergedPermissions(check.user);
   if (merged === undefined) return false;
-  return covers(check.type === 'READ' ? merged.read : merged.write, check.key, check.rangeEnd);
+  return permits(check.type === 'READ' ? merged.read : merged.write, check.key, check.rangeEnd);
 }
 
 /** etcd's isOpPermitted: null when allowed, else the error the client gets, in etcd's order. */

@@ -98,7 +98,12 @@ export class MvccStore {
   // Each write applies one Raft entry; `appliedIndex` is stored with its effects.
 
   put(request: PutRequest, appliedIndex: number): PutResponse | EtcdError {
-    return this.write(appliedIndex, (batch) => this.putIn(request, batch));
+    // etcd's standalone Put looks its lease up before anything else, so an unknown lease
+    // beats a missing key for ignore_value; inside a txn (checkRequestPut) the missing
+    // key comes first, and putIn keeps that order.
+    // Inside write(): a refusal still records the entry's index.
+    const lease = request.lease ?? 0;
+    return this.write(appliedIndex, (batch) => (lease !== 0 && !this.leaseExists(lease) ? etcdError('leaseNotFound') : this.putIn(request, batch)));
   }
 
   deleteRange(request: DeleteRangeRequest, appliedIndex: number): DeleteRangeResponse | EtcdError {

@@ -3,7 +3,7 @@
 // txn ops, duplicate keys within one txn branch.
 
 import { etcdError, type EtcdError } from '../errors.js';
-import { inRange, keyRange, toKey, type Key, type KeyRange } from './keys.js';
+import { inRange, toKey, type Key, type KeyRange } from './keys.js';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './types.js';
 
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -51,6 +51,18 @@ function validateOp(op: RequestOp, maxTxnOps: number): EtcdError | null {
   return checkShape(op.txn, maxTxnOps);
 }
 
+/**
+ * The interval etcd's duplicate check builds for a delete (checkIntervals in
+ * v3rpc/key.go): a single key for an empty range_end, else [key, range_end) read
+ * literally. The "\0" from-key convention is not applied there: range_end "\0" sorts
+ * below every non-empty key, so [a, "\0") is empty and collides with no put — etcd
+ * accepts a txn deleting [a, "\0") and putting a, though the delete itself then runs
+ * from key a on. Deliberately not keyRange().
+ */
+function literalInterval(key: Key, rangeEnd: Key): KeyRange {
+  return rangeEnd === '' ? { kind: 'single', key } : { kind: 'range', from: key, to: rangeEnd };
+}
+
 interface Intervals {
   readonly puts: Set<Key>;
   readonly dels: KeyRange[];
@@ -64,7 +76,7 @@ interface Intervals {
 function checkIntervals(ops: readonly RequestOp[]): Intervals | null {
   const dels: KeyRange[] = [];
   for (const op of ops) {
-    if ('deleteRange' in op) dels.push(keyRange(toKey(op.deleteRange.key), toKey(op.deleteRange.rangeEnd ?? EMPTY)));
+    if ('deleteRange' in op) dels.push(literalInterval(toKey(op.deleteRange.key), toKey(op.deleteRange.rangeEnd ?? EMPTY)));
   }
   const intersects = (key: Key): boolean => dels.some((d) => inRange(d, key));
   const puts = new Set<Key>();

@@ -121,6 +121,11 @@ export class WatchHub {
   watch(streamId: number, request: WatchCreateRequest): number {
     const stream = this.stream(streamId);
     const current = this.store.currentRevision();
+    if (isEmptyWatchRange(request)) {
+      // etcd's watchStream.Watch refuses it before anything else: created and canceled, id -1.
+      stream.control.push(control(-1, current, { created: true, canceled: true, cancelReason: EMPTY_RANGE_REASON }));
+      return -1;
+    }
     const asked = request.startRevision ?? 0;
     if (asked < 0) {
       // etcd: created and canceled at once, with no watcher id.
@@ -301,6 +306,19 @@ export class WatchHub {
 
 const COMPACTED_REASON = 'etcdserver: mvcc: required revision has been compacted';
 const DUPLICATE_ID_REASON = 'mvcc: duplicate watch ID provided on the WatchStream';
+const EMPTY_RANGE_REASON = 'mvcc: watcher range is empty';
+
+/**
+ * etcd refuses a watch on [key, range_end) with key ≥ range_end: it could never fire.
+ * range_end "" (one key) and "\0" (from the key on) are not ranges here; an empty key
+ * is "\0" to etcd's watch service.
+ */
+function isEmptyWatchRange(request: WatchCreateRequest): boolean {
+  const end = toKey(request.rangeEnd ?? new Uint8Array(0));
+  if (end === '' || end === '\0') return false;
+  const key = request.key.length === 0 ? '\0' : toKey(request.key);
+  return key >= end;
+}
 
 interface ControlFlags {
   readonly created?: boolean;

@@ -102,7 +102,9 @@ function responseOp(op: ResponseOp): Wire {
   if ('deleteRange' in op) {
     return { response_delete_range: deleteRangeResponse(op.deleteRange, revisionHeader(op.deleteRange.revision)) };
   }
-  return { response_txn: txnResponse(op.txn, revisionHeader(op.txn.revision)) };
+  // etcd 3.4 fills in the revision of every sub-response except a nested txn's: that one
+  // keeps the empty header newTxnResp made it (revision 0), whatever ran inside.
+  return { response_txn: txnResponse(op.txn, revisionHeader(0)) };
 }
 
 export function txnResponse(r: TxnResponse, head: Wire): Wire {

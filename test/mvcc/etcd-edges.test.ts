@@ -159,6 +159,28 @@ test('request validation: empty key, ignore_* misuse, too many ops, duplicate ke
     compare: [], failure: [],
     success: [put('a'), { txn: { compare: [], success: [put('a')], failure: [] } }],
   })?.name, 'duplicateKey', 'a nested put colliding with its parent branch');
+  // etcd's duplicate check reads a delete's range_end literally: "\0" sorts below "a",
+  // so [a, "\0") is an empty interval there (it still deletes from a on when applied).
+  const del = (k: string, end: string): { deleteRange: { key: Uint8Array; rangeEnd: Uint8Array } } => ({ deleteRange: { key: enc(k), rangeEnd: enc(end) } });
+  t.is(validateTxn({ compare: [], success: [del('a', '\0'), put('a')], failure: [] }), null, 'delete [a, "\\0") and put a: accepted, as etcd does');
+  t.is(validateTxn({ compare: [], success: [del('a', '\0'), put('b')], failure: [] }), null);
+  t.is(validateTxn({
+    compare: [], failure: [],
+    success: [{ txn: { compare: [], success: [del('a', '\0')], failure: [] } }, put('c')],
+  }), null, 'also when the delete is in a nested txn');
+  t.is(validateTxn({ compare: [], success: [del('a', 'c'), put('b')], failure: [] })?.name, 'duplicateKey', 'a real range still collides');
+  t.is(validateTxn({ compare: [], success: [del('a', ''), put('a')], failure: [] })?.name, 'duplicateKey', 'and a single key');
+});
+
+test('a txn deleting [a, "\\0") and putting a applies as etcd: the delete runs from key a on, then the put', (t) => {
+  const f = new Fixture();
+  for (const k of ['a', 'b', 'c']) f.put(k, 'old');
+  const r = f.store.txn({
+    compare: [], failure: [],
+    success: [{ deleteRange: { key: enc('a'), rangeEnd: enc('\0') } }, { put: { key: enc('a'), value: enc('new') } }],
+  }, f.nextIndex()) as TxnResponse;
+  t.false(isEtcdError(r));
+  t.deepEqual(f.ok('\0', { end: '\0' }).kvs.map((kv) => `${dec(kv.key)}=${dec(kv.value)}`), ['a=new']);
 });
 
 test('sorting: NONE with a non-KEY target ascends; DESCEND by key reverses; limit applies after sorting', (t) => {
@@ -173,4 +195,13 @@ test('sorting: NONE with a non-KEY target ascends; DESCEND by key reverses; limi
   t.deepEqual(desc.kvs.map((kv) => dec(kv.key)), ['c', 'b']);
   t.true(desc.more);
   t.is(desc.count, 3);
+});
+
+test('a standalone put checks its lease before ignore_value\'s key; inside a txn the key comes first', (t) => {
+  const f = new Fixture();
+  const alone = f.store.put({ key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true }, f.nextIndex());
+  t.is(isEtcdError(alone) ? alone.message : 'ok', 'etcdserver: requested lease not found');
+  t.is(f.store.appliedIndex(), 1, 'the refused entry is still recorded as applied');
+  const inTxn = f.store.txn({ compare: [], failure: [], success: [{ put: { key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true } }] }, f.nextIndex());
+  t.is(isEtcdError(inTxn) ? inTxn.message : 'ok', 'etcdserver: key not found');
 });

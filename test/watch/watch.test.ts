@@ -185,3 +185,16 @@ test('a watcher that is not drained stops buffering at its bound and falls back 
   t.deepEqual(values, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   t.is(hub.unsyncedCount(), 0);
 });
+
+test('a watch on an empty or inverted range is created and canceled at once, as etcd\'s "watcher range is empty"', (t) => {
+  const { hub } = setup(1024);
+  const stream = hub.openStream();
+  t.is(hub.watch(stream, { key: enc('d'), rangeEnd: enc('d') }), -1);
+  t.is(hub.watch(stream, { key: enc('c'), rangeEnd: enc('b') }), -1);
+  t.is(hub.watch(stream, { key: enc('b'), rangeEnd: enc('c') }), 0, 'a proper range is watched');
+  t.is(hub.watch(stream, { key: enc('c'), rangeEnd: enc('\0') }), 1, 'range_end "\\0" is from the key on, not a range');
+  const refused = hub.take(stream).filter((r) => r.watchId === -1);
+  t.deepEqual(refused.map((r) => [r.created, r.canceled, r.cancelReason]), [
+    [true, true, 'mvcc: watcher range is empty'], [true, true, 'mvcc: watcher range is empty'],
+  ]);
+});
