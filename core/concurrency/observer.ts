@@ -44,6 +44,7 @@ type State =
 
 export class LeaderObserver {
   private state: State = { kind: 'ranging' };
+  private started = false;
 
   constructor(private readonly prefix: Uint8Array) {
     invariant(prefix.length > 0, 'an election prefix is never empty');
@@ -51,7 +52,8 @@ export class LeaderObserver {
 
   /** The first action: find the leader. */
   start(): ObserverAction {
-    invariant(this.state.kind === 'ranging', 'an observer starts once');
+    invariant(!this.started, 'an observer starts once');
+    this.started = true;
     return { kind: 'range', request: firstCreated(this.prefix) };
   }
 
@@ -60,7 +62,7 @@ export class LeaderObserver {
   }
 
   onRange(range: RangeResponse): ObserverStep {
-    invariant(this.state.kind === 'ranging', () => `an observer got a range while ${this.state.kind}`);
+    invariant(this.started && this.state.kind === 'ranging', () => `an observer got a range while ${this.started ? this.state.kind : 'not started'}`);
     invariant(range.kvs.length <= 1, 'the leader range has limit 1');
     const leader = range.kvs[0];
     if (leader === undefined) {
