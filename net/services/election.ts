@@ -22,54 +22,10 @@ import { awaitOlderContenders, recipeUnary, waitingUnary, type RecipeResult } fr
 
 export function electionHandlers(context: ServiceContext, calls: RecipeCalls): grpc.UntypedServiceImplementation {
   const head = (h: ResponseHeader): Wire => wireHeader(context, h);
-  const leaderKey = (name: Uint8Array, leader: Leadership): Wire => ({
-    name: Buffer.from(name), key: Buffer.from(leader.key), rev: String(leader.rev), lease: String(leader.leaseId),
-  });
-
-  const campaign = async (request: Wire, client: RecipeClient, signal: AbortSignal): Promise<RecipeResult> => {
-    const lease = await client.sessionLease(int(request['lease']));
-    if (isEtcdError(lease)) return lease;
-    const name = bytes(request['name']);
-    const value = bytes(request['value']);
-    const prefix = recipePrefix(name);
-    const key = ownKey(prefix, lease);
-    const started = await client.txn(campaignTxn(key, value, lease));
-    if (isEtcdError(started)) return started;
-    const { rev, proclaim } = campaignStart(started, value);
-    const leader: Leadership = { key, rev, leaseId: lease };
-    if (proclaim) {
-      // The same lease campaigned before with another value: the new value replaces it.
-      const proclaimed = await proclaimAs(client, leader, value);
-      if (isEtcdError(proclaimed)) {
-        await client.txn(resignTxn(leader));
-        return proclaimed;
-      }
-    }
-    const waited = await awaitOlderContenders(client, prefix, rev, signal);
-    if (waited === 'aborted') {
-      // A canceled campaign withdraws (etcd resigns on its context's end).
-      await client.txn(resignTxn(leader));
-      return waited;
-    }
-    if (isEtcdError(waited)) return waited;
-    // etcd answers with the header of the campaign's own txn, not of the wait.
-    return { header: head(started.header), leader: leaderKey(name, leader) };
-  };
-
-  /** The LeaderKey a Proclaim or Resign names, on the lease etcd's session takes (a new one if 0). */
-  const resumed = async (request: Wire, client: RecipeClient): Promise<{ name: Uint8Array; leader: Leadership } | EtcdError> => {
-    const given = request['leader'];
-    if (typeof given !== 'object' || given === null) return etcdError('electionMissingLeader');
-    const wire = given as Wire;
-    const lease = await client.sessionLease(int(wire['lease']));
-    if (isEtcdError(lease)) return lease;
-    return { name: bytes(wire['name']), leader: { key: bytes(wire['key']), rev: int(wire['rev']), leaseId: lease } };
-  };
-
   const proclaim = async (request: Wire, client: RecipeClient): Promise<Wire | EtcdError> => {
     const held = await resumed(request, client);
     if (isEtcdError(held)) return held;
-    const proclaimed = await proclaimAs(client, held.leader, bytes(request['value']));
+    const proclaimed = await proclaimAs(client, held, bytes(request['value']));
     return isEtcdError(proclaimed) ? proclaimed : { header: head(proclaimed) };
   };
 
@@ -77,7 +33,7 @@ export function electionHandlers(context: ServiceContext, calls: RecipeCalls): g
     const held = await resumed(request, client);
     if (isEtcdError(held)) return held;
     // Whether or not the key still led, etcd answers with the txn's header.
-    const resigned = await client.txn(resignTxn(held.leader));
+    const resigned = await client.txn(resignTxn(held));
     return isEtcdError(resigned) ? resigned : { header: head(resigned.header) };
   };
 
@@ -89,12 +45,60 @@ export function electionHandlers(context: ServiceContext, calls: RecipeCalls): g
   };
 
   return {
-    Campaign: waitingUnary(context, calls, campaign),
+    Campaign: waitingUnary(context, calls, (request, client, signal) => campaignFor(context, request, client, signal)),
     Proclaim: recipeUnary(context, proclaim),
     Leader: recipeUnary(context, leader),
     Observe: observeHandler(context, calls),
     Resign: recipeUnary(context, resign),
   };
+}
+
+/**
+ * Campaign: puts the own key with the value (or finds it, and proclaims a new value),
+ * then waits for every older campaigner to leave; a canceled campaign resigns.
+ */
+async function campaignFor(context: ServiceContext, request: Wire, client: RecipeClient, signal: AbortSignal): Promise<RecipeResult> {
+  const lease = await client.sessionLease(int(request['lease']));
+  if (isEtcdError(lease)) return lease;
+  const name = bytes(request['name']);
+  const value = bytes(request['value']);
+  const prefix = recipePrefix(name);
+  const key = ownKey(prefix, lease);
+  const started = await client.txn(campaignTxn(key, value, lease));
+  if (isEtcdError(started)) return started;
+  const { rev, proclaim } = campaignStart(started, value);
+  const leader: Leadership = { key, rev, leaseId: lease };
+  if (proclaim) {
+    // The same lease campaigned before with another value: the new value replaces it.
+    const proclaimed = await proclaimAs(client, leader, value);
+    if (isEtcdError(proclaimed)) {
+      await client.txn(resignTxn(leader));
+      return proclaimed;
+    }
+  }
+  const waited = await awaitOlderContenders(client, prefix, rev, signal);
+  if (waited === 'aborted') {
+    // A canceled campaign withdraws (etcd resigns on its context's end).
+    await client.txn(resignTxn(leader));
+    return waited;
+  }
+  if (isEtcdError(waited)) return waited;
+  // etcd answers with the header of the campaign's own txn, not of the wait.
+  return { header: wireHeader(context, started.header), leader: leaderKey(name, leader) };
+}
+
+/** The LeaderKey a Proclaim or Resign names, on the lease etcd's session takes (a new one if 0). */
+async function resumed(request: Wire, client: RecipeClient): Promise<Leadership | EtcdError> {
+  const given = request['leader'];
+  if (typeof given !== 'object' || given === null) return etcdError('electionMissingLeader');
+  const wire = given as Wire;
+  const lease = await client.sessionLease(int(wire['lease']));
+  if (isEtcdError(lease)) return lease;
+  return { key: bytes(wire['key']), rev: int(wire['rev']), leaseId: lease };
+}
+
+function leaderKey(name: Uint8Array, leader: Leadership): Wire {
+  return { name: Buffer.from(name), key: Buffer.from(leader.key), rev: String(leader.rev), lease: String(leader.leaseId) };
 }
 
 /** Puts the leader's new value if it still leads: the txn's header, or "election: not leader". */

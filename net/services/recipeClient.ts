@@ -46,6 +46,8 @@ export class RecipeClient {
    * (etcd's service orphans the session at once, so such a key lives a minute).
    */
   async sessionLease(leaseId: number): Promise<number | EtcdError> {
+    // Tern's lease ids fit in 2^53: a larger one (it arrives rounded) names no lease.
+    if (!Number.isSafeInteger(leaseId)) return etcdError('leaseNotFound');
     if (leaseId !== 0) return leaseId;
     const granted = await new Promise<Headed<{ id: number; ttlSeconds: number }> | EtcdError>((resolve) => {
       this.server.leaseGrant({ ttlSeconds: SESSION_TTL_SECONDS, id: 0 }, resolve, this.credentials);

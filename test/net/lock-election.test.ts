@@ -9,7 +9,7 @@ import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../net/proto/load.js';
 import type { Wire } from '../../net/wire/message.js';
-import { startEtcd, startTern, type Running } from './processes.js';
+import { startEtcd, startTern, startTernCluster, type Running } from './processes.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -151,6 +151,7 @@ async function lockScenario(c: Clients, r: Transcript): Promise<void> {
   r.add('unlock a key nobody holds', await ask(c.lock, 'Unlock', { key: b('door/nothing') }));
   r.add('unlock no key', await ask(c.lock, 'Unlock', { key: b('') }));
   r.add('lock with an unknown lease', await ask(c.lock, 'Lock', { name: b('door'), lease: '12345' }));
+  r.add('lock with a lease beyond 2^53', await ask(c.lock, 'Lock', { name: b('door'), lease: '9223372036854775807' }));
   r.add('lock with an empty name', await ask(c.lock, 'Lock', { name: b(''), lease: e }));
 }
 
@@ -291,4 +292,38 @@ test('a Tern member that stops ends its waiting Lock with "etcdserver: server st
   await until('the waiter queues', async () => (await keysUnder(c, 'door/')).length === 2);
   await tern.stop();
   t.deepEqual(await waiter.answer, { error: { code: grpc.status.UNAVAILABLE, details: 'etcdserver: server stopped' } });
+});
+
+test('every member of a three-member Tern cluster serves them: a waiter on one member proceeds when a third unlocks', async (t) => {
+  const cluster = await startTernCluster(3);
+  t.teardown(() => cluster.stop());
+  const [c0, c1, c2] = cluster.members.map((m) => connect(m.endpoint));
+  if (c0 === undefined || c1 === undefined || c2 === undefined) throw new Error('three members');
+  t.teardown(() => { for (const c of [c0, c1, c2]) c.close(); });
+  const a = String((await ask(c0.lease, 'LeaseGrant', { TTL: '60' }))['ID']);
+  const bb = String((await ask(c1.lease, 'LeaseGrant', { TTL: '60' }))['ID']);
+  const held = await ask(c0.lock, 'Lock', { name: b('door'), lease: a });
+  t.is(keyOf(held).toString(), `door/${BigInt(a).toString(16)}`);
+  const waiter = unary(c1.lock, 'Lock', { name: b('door'), lease: bb });
+  await until('the waiter on member 1 queues, as member 2 reads', async () => (await keysUnder(c2, 'door/')).length === 2);
+  t.false(await Promise.race([waiter.answer.then(() => true), Promise.resolve(false)]), 'the waiter is still waiting');
+  await ask(c2.lock, 'Unlock', { key: keyOf(held) });
+  const got = await waiter.answer;
+  t.is(keyOf(got).toString(), `door/${BigInt(bb).toString(16)}`);
+  const memberOf = (w: Wire): unknown => (w['header'] as Wire | undefined)?.['member_id'];
+  t.not(memberOf(got), memberOf(held), 'each member answers with its own header');
+
+  const won = await ask(c0.election, 'Campaign', { name: b('chair'), lease: a, value: b('alice') });
+  const fn = c2.election['Observe'];
+  if (fn === undefined) throw new Error('no Observe');
+  const observe = fn.call(c2.election, { name: b('chair') }) as grpc.ClientReadableStream<Wire>;
+  const seen: string[] = [];
+  observe.on('data', (w: Wire) => { seen.push(String((w['kv'] as Wire | undefined)?.['value'])); });
+  observe.on('error', () => undefined); // canceled below
+  // Reported whenever the observer starts: the leader, then what it proclaims after.
+  await until('member 2 observes the campaign on member 0', () => seen.length >= 1);
+  await ask(c1.election, 'Proclaim', { leader: won['leader'], value: b('alice2') });
+  await until('member 2 observes the proclamation on member 1', () => seen.length >= 2);
+  observe.cancel();
+  t.deepEqual(seen, ['alice', 'alice2']);
 });
