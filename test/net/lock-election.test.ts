@@ -3,6 +3,9 @@
 // answer recorded, and the records must be equal. (etcdctl and the npm etcd3 client run
 // the recipes client-side and never call these services.)
 //
+// The tests run one at a time: each starts real processes (up to three), and a loaded
+// 2-core box starts them slower when they all start at once.
+//
 // Normalized: raft_term, and lease ids — etcd draws random ones, so each side's ids
 // (decimal in messages, hex in keys) become L0, L1, … in the order the scenario met them.
 import test from 'ava';
@@ -205,7 +208,7 @@ async function runOn(server: Running): Promise<string[]> {
   }
 }
 
-test('Lock and Election answer as etcd 3.4 does: waits, revisions, keys, leader keys, errors, observe', async (t) => {
+test.serial('Lock and Election answer as etcd 3.4 does: waits, revisions, keys, leader keys, errors, observe', async (t) => {
   const [etcd, tern] = await Promise.all([startEtcd(), startTern()]);
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const [fromEtcd, fromTern] = await Promise.all([runOn(etcd), runOn(tern)]);
@@ -263,7 +266,7 @@ async function authScenario(c: Clients, r: Transcript): Promise<void> {
   r.add('u observes the gate: the stream ends', ending);
 }
 
-test('with auth on, Lock and Election act with the caller\'s permissions, as on etcd 3.4', async (t) => {
+test.serial('with auth on, Lock and Election act with the caller\'s permissions, as on etcd 3.4', async (t) => {
   const [etcd, tern] = await Promise.all([startEtcd(), startTern()]);
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const run = async (server: Running): Promise<string[]> => {
@@ -281,7 +284,7 @@ test('with auth on, Lock and Election act with the caller\'s permissions, as on 
   fromEtcd.forEach((step, i) => { t.is(fromTern[i], step); });
 });
 
-test('a Tern member that stops ends its waiting Lock with "etcdserver: server stopped"', async (t) => {
+test.serial('a Tern member that stops ends its waiting Lock with "etcdserver: server stopped"', async (t) => {
   const tern = await startTern();
   t.teardown(async () => { await tern.stop(); });
   const c = connect(tern.endpoint);
@@ -294,7 +297,7 @@ test('a Tern member that stops ends its waiting Lock with "etcdserver: server st
   t.deepEqual(await waiter.answer, { error: { code: grpc.status.UNAVAILABLE, details: 'etcdserver: server stopped' } });
 });
 
-test('every member of a three-member Tern cluster serves them: a waiter on one member proceeds when a third unlocks', async (t) => {
+test.serial('every member of a three-member Tern cluster serves them: a waiter on one member proceeds when a third unlocks', async (t) => {
   const cluster = await startTernCluster(3);
   t.teardown(() => cluster.stop());
   const [c0, c1, c2] = cluster.members.map((m) => connect(m.endpoint));
