@@ -55,6 +55,12 @@ const ERRORS = {
   noPasswordUser: 'auth: authentication failed, password was given for no password user',
   /** A JWT member with only a public key cannot sign (etcd's ErrVerifyOnly, code Unknown). */
   tokenVerifyOnly: 'auth: token signing attempted with verify-only key',
+  /** The Election service's (clientv3/concurrency's ErrElectionNotLeader; code Unknown): the LeaderKey no longer leads. */
+  electionNotLeader: 'election: not leader',
+  /** The Election service's Leader with nobody campaigning (ErrElectionNoLeader; code Unknown). */
+  electionNoLeader: 'election: no leader',
+  /** Proclaim or Resign without a LeaderKey (v3election's ErrMissingLeaderKey; code Unknown). */
+  electionMissingLeader: '"leader" field must be provided',
 } as const satisfies Record<string, string>;
 
 export type EtcdErrorName = keyof typeof ERRORS;

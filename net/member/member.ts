@@ -30,7 +30,7 @@ import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
 import { loadEtcdServices, peerService } from '../proto/load.js';
 import { clusterHandlers } from '../services/cluster.js';
-import { addEtcdServices, type ServiceContext } from '../services/register.js';
+import { addEtcdServices, type EtcdServicesHandle, type ServiceContext } from '../services/register.js';
 import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
 import { invariant } from '../../core/util/invariant.js';
 import { ClientListener } from './clientListener.js';
@@ -103,6 +103,8 @@ export class Member {
   private readonly listeners: { close(): Promise<void> }[] = [];
   private readonly peerServer = new grpc.Server(PEER_CHANNEL_OPTIONS);
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The client services added in serve(): the member stops their waiting calls. */
+  private services: EtcdServicesHandle | null = null;
   private readonly options: MemberOptions;
   /**
    * Lease keep-alive and time-to-live from any member: drop-ins for EtcdServer's
@@ -233,7 +235,7 @@ export class Member {
       clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
       ...(this.options.passwords === undefined ? {} : { passwords: this.options.passwords }),
     };
-    addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+    this.services = addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
@@ -377,6 +379,8 @@ export class Member {
     this.transport.close();
     this.peers.close();
     this.peerServer.forceShutdown();
+    // Lock, Campaign and Observe calls may wait forever: end them now, not after the grace.
+    this.services?.stop();
     // A listener's close waits for its sockets, the gRPC ones included: end those in parallel.
     const listenersClosed = Promise.all(this.listeners.map((l) => l.close()));
     const client = this.clientServer;

@@ -1,5 +1,6 @@
 // Loads Tern's own .proto files for grpc-js: etcd's v3 client API (rpc.proto, with
-// mvcc.proto and auth.proto; health.proto) and Tern's member-to-member service
+// mvcc.proto and auth.proto; health.proto; etcd's Lock and Election services,
+// v3lock.proto and v3election.proto) and Tern's member-to-member service
 // (peer.proto). One set of options for both: snake_case field names as on the wire,
 // 64-bit integers as decimal strings (member and cluster ids use all 64 bits), enums
 // as their names, defaults filled in.
@@ -25,6 +26,10 @@ export interface EtcdServices {
   readonly auth: grpc.ServiceDefinition;
   /** grpc.health.v1.Health */
   readonly health: grpc.ServiceDefinition;
+  /** v3lockpb.Lock */
+  readonly lock: grpc.ServiceDefinition;
+  /** v3electionpb.Election */
+  readonly election: grpc.ServiceDefinition;
 }
 
 /** The files' services: each by its dotted path (package, then service name). */
@@ -54,7 +59,7 @@ function strict(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
 }
 
 export function loadEtcdServices(): EtcdServices {
-  const client = load(['rpc.proto', 'health.proto']);
+  const client = load(['rpc.proto', 'health.proto', 'v3lock.proto', 'v3election.proto']);
   const service = (path: string): grpc.ServiceDefinition => strict(client(path).service);
   return {
     kv: service('etcdserverpb.KV'),
@@ -64,6 +69,8 @@ export function loadEtcdServices(): EtcdServices {
     auth: service('etcdserverpb.Auth'),
     health: service('grpc.health.v1.Health'),
     cluster: service('etcdserverpb.Cluster'),
+    lock: service('v3lockpb.Lock'),
+    election: service('v3electionpb.Election'),
   };
 }
 

@@ -12,13 +12,22 @@ import { addLaterMethods } from './laterMethods.js';
 import { LeaderMonitor } from './leaderMonitor.js';
 import { leaseHandlers } from './lease.js';
 import { maintenanceHandlers } from './maintenance.js';
+import { electionHandlers } from './election.js';
+import { lockHandlers } from './lock.js';
+import { RecipeCalls } from './recipeCalls.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitRequestSize } from './requestLimit.js';
 import { watchHandlers } from './watch.js';
 
 export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './context.js';
 
+/** What the host holds of the services it added: calls to end when the member stops. */
+export interface EtcdServicesHandle {
+  /** Ends every Lock, Campaign and Observe call still waiting (UNAVAILABLE "etcdserver: server stopped"). */
+  stop(): void;
+}
+
 /** `maxRequestBytes`: etcd's --max-request-bytes for the requests that become proposals. */
-export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): void {
+export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): EtcdServicesHandle {
   const services = loadEtcdServices();
   const monitor = new LeaderMonitor(context.server, context.electionMs ?? 1000);
   grpcServer.addService(...limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes));
@@ -28,4 +37,8 @@ export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext
   grpcServer.addService(services.auth, authHandlers(context, context.passwords ?? bcryptPasswords()));
   grpcServer.addService(services.health, healthHandlers(context));
   addLaterMethods(grpcServer);
+  const recipeCalls = new RecipeCalls();
+  grpcServer.addService(services.lock, lockHandlers(context, recipeCalls));
+  grpcServer.addService(services.election, electionHandlers(context, recipeCalls));
+  return { stop: () => { recipeCalls.stopAll(); } };
 }

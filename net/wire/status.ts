@@ -57,11 +57,24 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   authOldRevision: grpc.status.INVALID_ARGUMENT,
   noPasswordUser: grpc.status.UNKNOWN,
   tokenVerifyOnly: grpc.status.UNKNOWN,
+  electionNotLeader: grpc.status.UNKNOWN,
+  electionNoLeader: grpc.status.UNKNOWN,
+  electionMissingLeader: grpc.status.UNKNOWN,
 };
 
 /** etcd's error as a gRPC status: clients match on the message text. */
 export function grpcError(e: EtcdError): Partial<grpc.StatusObject> {
   return { code: GRPC_CODES[e.name], details: e.message };
+}
+
+/**
+ * An error of etcd's Lock and Election services. etcd runs them over its in-server
+ * client, whose errors are plain Go errors by the time the service returns them: every
+ * one reaches the client with code Unknown and the error's text (observed on etcd 3.4:
+ * Lock with an unknown lease answers Unknown "etcdserver: requested lease not found").
+ */
+export function recipeError(e: EtcdError): Partial<grpc.StatusObject> {
+  return { code: grpc.status.UNKNOWN, details: e.message };
 }
 
 /** grpc-go's names of the codes (codes.Code's String()), as Go prints a status error. */

@@ -15,9 +15,9 @@ interface Method {
   readonly responseStream: boolean;
 }
 
-/** Every RPC in net/proto/rpc.proto, as grpc paths. */
+/** Every RPC in net/proto/rpc.proto, v3lock.proto and v3election.proto, as grpc paths. */
 function methods(): Method[] {
-  const definition = protoLoader.loadSync(['rpc.proto'], { includeDirs: [path.join(process.cwd(), 'net/proto')] });
+  const definition = protoLoader.loadSync(['rpc.proto', 'v3lock.proto', 'v3election.proto'], { includeDirs: [path.join(process.cwd(), 'net/proto')] });
   const out: Method[] = [];
   for (const value of Object.values(definition)) {
     if (typeof value !== 'object' || 'format' in value) continue; // a message or enum type
@@ -32,7 +32,7 @@ function methods(): Method[] {
 const READ_ONLY = new Set([
   '/etcdserverpb.KV/Range', '/etcdserverpb.Maintenance/Status', '/etcdserverpb.Maintenance/Hash',
   '/etcdserverpb.Maintenance/HashKV', '/etcdserverpb.Lease/LeaseTimeToLive', '/etcdserverpb.Lease/LeaseLeases',
-  '/etcdserverpb.Cluster/MemberList', '/etcdserverpb.Watch/Watch',
+  '/etcdserverpb.Cluster/MemberList', '/etcdserverpb.Watch/Watch', '/v3electionpb.Election/Leader',
 ]);
 
 /** Field 1, length-delimited, claiming 127 bytes with 1 present: no protobuf decoder accepts it. */
