@@ -1,0 +1,97 @@
+// What one `tern …` command line asks for, decided in etcd's order (etcdmain
+// config.parse): help, the version, or a member to run with its settings, read from
+// the command line and the ETCD_* variables, or from --config-file alone. I/O (the
+// environment, the file) comes in as arguments, so this is tested without processes.
+
+import { configFromYaml } from './configFile.js';
+import { parseArgs, withEnvironment, type Notice, type ValueSource } from './flagSources.js';
+import { flagsFromValues, type Flags, type FlagsResult } from './flags.js';
+
+/** How a refusal is printed, as etcd prints it. */
+export type RefusalForm =
+  /** Go's flag package: the text, then the usage, on stderr; exit 2. */
+  | 'usage'
+  /** etcdmain: "error verifying flags, <text>. See 'etcd --help'." at error level; exit 1. */
+  | 'verify'
+  /** log.Fatal / plog.Fatalf: the text at critical level; exit 1. */
+  | 'fatal'
+  /** A Go panic: "panic: <text>"; exit 2. */
+  | 'panic'
+  /** A refusal of Tern's own, or one etcd makes later in its start: logged at error level. */
+  | 'error';
+
+export type Invocation =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'refused'; readonly message: string; readonly exitCode: 1 | 2; readonly form: RefusalForm; readonly notices: readonly Notice[] }
+  | {
+    readonly kind: 'run';
+    readonly flags: Flags;
+    /** What pkg/flags said about the variables (capnslog form, before the logger exists). */
+    readonly notices: readonly Notice[];
+    /** The config file the settings came from; null: the command line and variables. */
+    readonly configFile: string | null;
+    /** Keys of the config file etcd would ignore. */
+    readonly ignoredKeys: readonly string[];
+  };
+
+export interface InvocationWorld {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The file's text; throws Node's error (ENOENT…) if it cannot be read. */
+  readonly readFile: (path: string) => string;
+}
+
+const SUBCOMMANDS = new Set(['gateway', 'grpc-proxy']);
+
+export function readInvocation(argv: readonly string[], world: InvocationWorld): Invocation {
+  const first = argv[0];
+  if (first !== undefined && SUBCOMMANDS.has(first)) {
+    return refused(`etcd ${first} is not part of Tern: run etcd's own binary for it`, 1, 'error');
+  }
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'help') return { kind: 'help' };
+  if (parsed.kind === 'usage-error') return refused(parsed.message, 2, 'usage');
+  const { commandLine } = parsed;
+  if (commandLine.stray !== null) return refused(`'${commandLine.stray}' is not a valid flag`, 1, 'verify', commandLine.notices);
+  if (commandLine.values.get('version') !== undefined && isTrue(commandLine.values.get('version'))) return { kind: 'version' };
+  const configFile = nonEmpty(commandLine.values.get('config-file')) ?? nonEmpty(world.env.ETCD_CONFIG_FILE);
+  if (configFile !== undefined) return fromFile(configFile, world, commandLine.notices);
+  const withEnv = withEnvironment(commandLine, world.env);
+  if (!withEnv.ok) return refused(withEnv.error, 1, withEnv.fatal ? 'fatal' : 'verify', withEnv.notices);
+  return run(flagsFromValues(withEnv.values, withEnv.sources), withEnv.notices, null, []);
+}
+
+function fromFile(file: string, world: InvocationWorld, notices: readonly Notice[]): Invocation {
+  let text: string;
+  try {
+    text = world.readFile(file);
+  } catch (error) {
+    return refused(goOpenError(file, error), 1, 'verify', notices);
+  }
+  const loaded = configFromYaml(text);
+  if (!loaded.ok) return refused(loaded.error, 1, 'verify', notices);
+  const sources = new Map<string, ValueSource>([...loaded.values.keys()].map((k) => [k, 'file']));
+  return run(flagsFromValues(loaded.values, sources), notices, file, loaded.ignoredKeys);
+}
+
+function run(result: FlagsResult, notices: readonly Notice[], configFile: string | null, ignoredKeys: readonly string[]): Invocation {
+  if (result.ok) return { kind: 'run', flags: result.flags, notices, configFile, ignoredKeys };
+  const form: RefusalForm = result.panic === true ? 'panic' : result.exitCode === 2 ? 'usage' : result.verify === true ? 'verify' : 'error';
+  return refused(result.error, result.exitCode, form, notices);
+}
+
+const refused = (message: string, exitCode: 1 | 2, form: RefusalForm, notices: readonly Notice[] = []): Invocation =>
+  ({ kind: 'refused', message, exitCode, form, notices });
+
+const isTrue = (raw: string | undefined): boolean => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw ?? '');
+const nonEmpty = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw);
+
+/** Go's *PathError text for a file that cannot be read ("open x: no such file or directory"). */
+function goOpenError(file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why: Readonly<Record<string, string>> = {
+    ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory',
+  };
+  if (code === 'EISDIR') return `read ${file}: is a directory`;
+  return `open ${file}: ${(code === undefined ? undefined : why[code]) ?? String(error)}`;
+}
