@@ -41,16 +41,27 @@ export function logSettingsFrom(values: ReadonlyMap<string, string>): LogSetting
   return { ok: true, settings: { kind, level: kind === 'capnslog' && debug ? 'debug' : level, outputs, warnings } };
 }
 
+/**
+ * --log-outputs, reconciled with the deprecated --log-output as etcd 3.4 does it: a
+ * longer --log-output list wins; lists of equal length use --log-outputs (so
+ * `--log-output stdout` alone only warns), unless both name several outputs.
+ */
 function outputsFrom(values: ReadonlyMap<string, string>, warnings: string[]): string[] | string {
-  const list = (flag: string): string[] | undefined => values.get(flag)?.split(',').filter((o) => o !== '');
+  const list = (flag: string): string[] => [...new Set((values.get(flag) ?? 'default').split(',').filter((o) => o !== ''))].sort();
   const [deprecated, current] = [list('log-output'), list('log-outputs')];
-  if (deprecated !== undefined && current !== undefined) return 'both \'--log-output\' and \'--log-outputs\' are set; only set \'--log-outputs\'';
-  if (deprecated !== undefined) {
+  const shown = (outputs: readonly string[]): string => `[${outputs.map((o) => `"${o}"`).join(' ')}]`;
+  if (deprecated.length > current.length) {
     warnings.push('\'--log-output\' flag has been deprecated! Please use \'--log-outputs\'!');
-    return [...new Set(deprecated)].sort();
+    return deprecated;
   }
-  const outputs = [...new Set(current ?? ['default'])].sort();
-  return outputs.length === 0 ? 'either \'--log-output\' or \'--log-outputs\' flag must be set' : outputs;
+  if (deprecated.length < current.length) return current;
+  if (deprecated.length > 1) return 'both \'--log-output\' and \'--log-outputs\' are set; only set \'--log-outputs\'';
+  if (deprecated.length < 1) return 'either \'--log-output\' or \'--log-outputs\' flag must be set';
+  if (deprecated[0] === current[0] && deprecated[0] !== 'default') {
+    return `'--log-output=${shown(deprecated)}' and '--log-outputs=${shown(current)}' are incompatible; only set --log-outputs`;
+  }
+  if (deprecated[0] !== 'default') warnings.push(`[WARNING] Deprecated '--log-output' flag is set to ${shown(deprecated)}`, 'Please use \'--log-outputs\' flag');
+  return current;
 }
 
 function capnslogOutputsProblem(outputs: readonly string[]): string | null {
