@@ -16,7 +16,7 @@ import type { Flags } from '../config/flags.js';
 import type { Notice } from '../config/flagSources.js';
 import { flagsHelp, USAGE, versionText } from '../config/help.js';
 import { readInvocation, type RefusalForm } from '../config/invocation.js';
-import { bootLogger, loggerFor } from '../log/logConfig.js';
+import { bootLogger, loggerFor, type LogSettings } from '../log/logConfig.js';
 import type { Logger } from '../log/logger.js';
 import { hostPort, listenAddressOf } from '../config/urls.js';
 import { bcryptPasswords } from '../auth/passwords.js';
@@ -96,6 +96,7 @@ function flagsOrExit(argv: readonly string[]): Flags {
       return process.exit(0);
     case 'refused':
       printNotices(invocation.notices);
+      if (invocation.logging?.kind === 'zap') log = loggerOrBoot(invocation.logging);
       return exitRefused(invocation.message, invocation.form, invocation.exitCode);
     case 'run':
       printNotices(invocation.notices);
@@ -116,7 +117,8 @@ function exitRefused(message: string, form: RefusalForm, exitCode: 1 | 2): never
       process.stderr.write(`${message}\n${USAGE}\n`);
       break;
     case 'verify':
-      log.error(`error verifying flags, ${message}. See 'etcd --help'.`);
+      if (log.kind === 'zap') log.warn('failed to verify flags', { error: message });
+      else log.error(`error verifying flags, ${message}. See 'etcd --help'.`);
       break;
     case 'fatal':
       bootLogger().at('pkg/flags').fatal(message);
@@ -129,6 +131,15 @@ function exitRefused(message: string, form: RefusalForm, exitCode: 1 | 2): never
       break;
   }
   return process.exit(exitCode);
+}
+
+/** The flags' logger for a refusal; the boot logger if even that cannot be had (a log file that will not open). */
+function loggerOrBoot(settings: LogSettings): Logger {
+  try {
+    return loggerFor(settings).at('etcdmain');
+  } catch {
+    return bootLogger().at('etcdmain');
+  }
 }
 
 /** The logger of --logger/--log-level/--log-outputs, then what etcd says about the flags once it has one. */

@@ -5,7 +5,8 @@
 
 import { configFromYaml } from './configFile.js';
 import { parseArgs, withEnvironment, type Notice, type ValueSource } from './flagSources.js';
-import { flagsFromValues, type Flags, type FlagsResult } from './flags.js';
+import { flagsFromValues, type Flags } from './flags.js';
+import { logSettingsFrom, type LogSettings } from '../log/logConfig.js';
 
 /** How a refusal is printed, as etcd prints it. */
 export type RefusalForm =
@@ -23,7 +24,15 @@ export type RefusalForm =
 export type Invocation =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'refused'; readonly message: string; readonly exitCode: 1 | 2; readonly form: RefusalForm; readonly notices: readonly Notice[] }
+  | {
+    readonly kind: 'refused';
+    readonly message: string;
+    readonly exitCode: 1 | 2;
+    readonly form: RefusalForm;
+    readonly notices: readonly Notice[];
+    /** The logging flags, when they themselves were fine: etcd then reports in that form (zap). */
+    readonly logging?: LogSettings;
+  }
   | {
     readonly kind: 'run';
     readonly flags: Flags;
@@ -58,7 +67,7 @@ export function readInvocation(argv: readonly string[], world: InvocationWorld):
   if (configFile !== undefined) return fromFile(configFile, world, commandLine.notices);
   const withEnv = withEnvironment(commandLine, world.env);
   if (!withEnv.ok) return refused(withEnv.error, 1, withEnv.fatal ? 'fatal' : 'verify', withEnv.notices);
-  return run(flagsFromValues(withEnv.values, withEnv.sources), withEnv.notices, null, []);
+  return run(withEnv.values, withEnv.sources, withEnv.notices, { configFile: null, ignoredKeys: [] });
 }
 
 function fromFile(file: string, world: InvocationWorld, notices: readonly Notice[]): Invocation {
@@ -71,13 +80,18 @@ function fromFile(file: string, world: InvocationWorld, notices: readonly Notice
   const loaded = configFromYaml(text);
   if (!loaded.ok) return refused(loaded.error, 1, 'verify', notices);
   const sources = new Map<string, ValueSource>([...loaded.values.keys()].map((k) => [k, 'file']));
-  return run(flagsFromValues(loaded.values, sources), notices, file, loaded.ignoredKeys);
+  return run(loaded.values, sources, notices, { configFile: file, ignoredKeys: loaded.ignoredKeys });
 }
 
-function run(result: FlagsResult, notices: readonly Notice[], configFile: string | null, ignoredKeys: readonly string[]): Invocation {
-  if (result.ok) return { kind: 'run', flags: result.flags, notices, configFile, ignoredKeys };
+function run(
+  values: ReadonlyMap<string, string>, sources: ReadonlyMap<string, ValueSource>, notices: readonly Notice[],
+  origin: { readonly configFile: string | null; readonly ignoredKeys: readonly string[] },
+): Invocation {
+  const result = flagsFromValues(values, sources);
+  if (result.ok) return { kind: 'run', flags: result.flags, notices, ...origin };
   const form: RefusalForm = result.panic === true ? 'panic' : result.exitCode === 2 ? 'usage' : result.verify === true ? 'verify' : 'error';
-  return refused(result.error, result.exitCode, form, notices);
+  const logging = logSettingsFrom(values);
+  return { ...refused(result.error, result.exitCode, form, notices), ...(logging.ok ? { logging: logging.settings } : {}) };
 }
 
 const refused = (message: string, exitCode: 1 | 2, form: RefusalForm, notices: readonly Notice[] = []): Invocation =>

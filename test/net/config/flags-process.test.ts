@@ -64,6 +64,20 @@ test('errors verifying flags: etcd\'s texts and exit 1', async (t) => {
   ]) await sameRefusal(t, c);
 });
 
+test('with --logger zap, an error verifying flags is etcd\'s JSON line (warn, "failed to verify flags", the error)', async (t) => {
+  const args = ['--logger', 'zap', '--auto-compaction-mode', 'bogus'];
+  const [etcd, tern] = await Promise.all([runToExit('etcd', args, BASE_ENV, scratch(t)), runToExit(process.execPath, [TERN_BIN, ...args], BASE_ENV, scratch(t))]);
+  const shape = (stderr: string): unknown => {
+    const line = stderr.split('\n').find((l) => l.includes('failed to verify flags')) ?? '{}';
+    const { level, msg, error } = JSON.parse(line) as Record<string, unknown>;
+    return { level, msg, error };
+  };
+  t.is(tern.code, 1);
+  t.is(etcd.code, 1);
+  t.deepEqual(shape(tern.stderr), shape(etcd.stderr));
+  t.deepEqual(shape(etcd.stderr), { level: 'warn', msg: 'failed to verify flags', error: 'unknown auto-compaction-mode "bogus"' });
+});
+
 test('ETCD_* variables: shadowed by a flag is fatal (exit 1); a value that does not parse is an error', async (t) => {
   await sameRefusal(t, {
     args: ['--name', 'y'], env: { ETCD_NAME: 'x' }, code: 1,
