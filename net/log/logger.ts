@@ -63,10 +63,10 @@ export class Logger {
    */
   log(level: LogLevel, msg: string, fields: LogFields = {}, plain?: string): void {
     if (LOG_LEVELS.indexOf(level) < this.minimum) return;
-    const now = (this.options.now ?? ((): Date => new Date()))();
+    const [now, micros] = this.options.now === undefined ? wallClock() : [this.options.now(), 0];
     const line = this.options.kind === 'zap'
       ? JSON.stringify({ level, ts: zapTime(now), caller: this.caller, msg, ...fields })
-      : `${capnslogTime(now)} ${CAPNSLOG_LETTER[level]} | ${this.caller}: ${plain ?? withFields(msg, fields)}`;
+      : `${capnslogTime(now, micros)} ${CAPNSLOG_LETTER[level]} | ${this.caller}: ${plain ?? withFields(msg, fields)}`;
     for (const sink of this.options.sinks) sink.write(`${line}\n`);
   }
 
@@ -96,9 +96,15 @@ export function zapTime(d: Date): string {
   return `${localDate(d)}T${localClock(d)}.${pad(d.getMilliseconds(), 3)}${zone}`;
 }
 
-/** capnslog's pretty formatter: "2006-01-02 15:04:05.000000", local time. */
-export function capnslogTime(d: Date): string {
-  return `${localDate(d)} ${localClock(d)}.${pad(d.getMilliseconds(), 3)}000`;
+/** capnslog's pretty formatter: "2006-01-02 15:04:05.000000", local time; `micros` the microseconds past the millisecond. */
+export function capnslogTime(d: Date, micros = 0): string {
+  return `${localDate(d)} ${localClock(d)}.${pad(d.getMilliseconds(), 3)}${pad(micros, 3)}`;
+}
+
+/** Now, to the microsecond (Date alone has milliseconds). */
+function wallClock(): [Date, number] {
+  const epochMicros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return [new Date(Math.floor(epochMicros / 1000)), epochMicros % 1000];
 }
 
 const localDate = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
