@@ -11,7 +11,7 @@
 // What etcd logs on the way (before its logger exists, so always in capnslog form) comes
 // back as notices for the caller to print.
 
-import { envName, flagSpec, FLAG_TABLE, type FlagSpec } from './flagTable.js';
+import { envName, flagSpec, FLAG_TABLE } from './flagTable.js';
 import { goValueProblem } from './goValues.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
@@ -115,32 +115,4 @@ export function withEnvironment(commandLine: CommandLine, env: Readonly<Record<s
   }
   if (refusal !== null) return { ok: false, error: refusal, fatal: false, notices };
   return { ok: true, values, sources, notices };
-}
-
-/** Flags given a value other than their default whose subject Tern refuses; null if none. */
-export function refusedFlag(values: ReadonlyMap<string, string>): string | null {
-  for (const [name, raw] of values) {
-    const spec = flagSpec(name);
-    if (spec?.disposition.kind !== 'refused' || isAllowed(spec, raw, spec.disposition.allowed)) continue;
-    return `--${name}=${raw} is not supported by Tern: ${spec.disposition.why} (only ${allowedText(spec.disposition.allowed)} is accepted)`;
-  }
-  return null;
-}
-
-function isAllowed(spec: FlagSpec, raw: string, allowed: readonly string[]): boolean {
-  if (spec.type.kind !== 'bool') return allowed.includes(raw);
-  const truth = (text: string): boolean => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text);
-  return allowed.some((a) => truth(a) === truth(raw));
-}
-
-const allowedText = (allowed: readonly string[]): string => allowed.map((a) => (a === '' ? 'empty' : `"${a}"`)).join(' or ');
-
-/** One line per inert flag that was set: that it is accepted and why it does nothing. */
-export function inertNotices(values: ReadonlyMap<string, string>): string[] {
-  const lines: string[] = [];
-  for (const name of values.keys()) {
-    const spec = flagSpec(name);
-    if (spec?.disposition.kind === 'inert') lines.push(`--${name} accepted; no effect in Tern: ${spec.disposition.why}`);
-  }
-  return lines;
 }

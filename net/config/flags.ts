@@ -13,7 +13,8 @@
 import { parseGoDurationMs } from './duration.js';
 import { hostPort, unixSocketPath } from './urls.js';
 import { parseGoInteger } from './goValues.js';
-import { inertNotices, parseArgs, refusedFlag, type ValueSource } from './flagSources.js';
+import { inertNotices, refusedFlag } from './dispositions.js';
+import { parseArgs, type ValueSource } from './flagSources.js';
 import { missingCertificate, parseGoBool, tlsFlagsFrom, type TlsFlags } from '../tls/tlsFlags.js';
 import { authFlagsFrom, type AuthFlags } from '../auth/authFlags.js';
 import { logSettingsFrom, type LogSettings } from '../log/logConfig.js';

@@ -7,6 +7,7 @@ import { configFromYaml } from './configFile.js';
 import { parseArgs, withEnvironment, type Notice, type ValueSource } from './flagSources.js';
 import { flagsFromValues, type Flags } from './flags.js';
 import { logSettingsFrom, type LogSettings } from '../log/logConfig.js';
+import { parseGoBool } from '../tls/tlsFlags.js';
 
 /** How a refusal is printed, as etcd prints it. */
 export type RefusalForm =
@@ -62,7 +63,7 @@ export function readInvocation(argv: readonly string[], world: InvocationWorld):
   if (parsed.kind === 'usage-error') return refused(parsed.message, 2, 'usage');
   const { commandLine } = parsed;
   if (commandLine.stray !== null) return refused(`'${commandLine.stray}' is not a valid flag`, 1, 'verify', commandLine.notices);
-  if (commandLine.values.get('version') !== undefined && isTrue(commandLine.values.get('version'))) return { kind: 'version' };
+  if (isTrue(commandLine.values.get('version'))) return { kind: 'version' };
   const configFile = nonEmpty(commandLine.values.get('config-file')) ?? nonEmpty(world.env.ETCD_CONFIG_FILE);
   if (configFile !== undefined) return fromFile(configFile, world, commandLine.notices);
   const withEnv = withEnvironment(commandLine, world.env);
@@ -97,7 +98,7 @@ function run(
 const refused = (message: string, exitCode: 1 | 2, form: RefusalForm, notices: readonly Notice[] = []): Invocation =>
   ({ kind: 'refused', message, exitCode, form, notices });
 
-const isTrue = (raw: string | undefined): boolean => ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw ?? '');
+const isTrue = (raw: string | undefined): boolean => parseGoBool(raw ?? '') === true;
 const nonEmpty = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw);
 
 /** Go's *PathError text for a file that cannot be read ("open x: no such file or directory"). */

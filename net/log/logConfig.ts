@@ -3,6 +3,7 @@
 // --debug. A refusal is an error verifying flags (exit 1), but an unknown --log-level
 // is a Go panic in etcd (exit 2), and Tern ends the same way.
 
+import { parseGoBool } from '../tls/tlsFlags.js';
 import { fileSink, Logger, LOG_LEVELS, streamSink, type LoggerKind, type LogLevel, type LogSink } from './logger.js';
 
 export interface LogSettings {
@@ -23,7 +24,7 @@ const JOURNAL = 'systemd/journal';
 export function logSettingsFrom(values: ReadonlyMap<string, string>): LogSettingsResult {
   const kind = values.get('logger') ?? 'capnslog';
   const levelText = values.get('log-level') ?? 'info';
-  const debug = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(values.get('debug') ?? 'false');
+  const debug = parseGoBool(values.get('debug') ?? 'false') === true;
   const warnings: string[] = [];
   const outputs = outputsFrom(values, warnings);
   if (typeof outputs === 'string') return { ok: false, error: outputs, panic: false };
