@@ -92,6 +92,7 @@ function flagsOrExit(argv: readonly string[]): Flags {
       process.stdout.write(flagsHelp());
       return process.exit(0);
     case 'version':
+      printNotices(invocation.notices);
       process.stdout.write(versionText());
       return process.exit(0);
     case 'refused':

@@ -24,7 +24,8 @@ export type RefusalForm =
 
 export type Invocation =
   | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
+  /** notices: etcd warns of its removed flags while parsing, before it prints the version. */
+  | { readonly kind: 'version'; readonly notices: readonly Notice[] }
   | {
     readonly kind: 'refused';
     readonly message: string;
@@ -63,7 +64,7 @@ export function readInvocation(argv: readonly string[], world: InvocationWorld):
   if (parsed.kind === 'usage-error') return refused(parsed.message, 2, 'usage');
   const { commandLine } = parsed;
   if (commandLine.stray !== null) return refused(`'${commandLine.stray}' is not a valid flag`, 1, 'verify', commandLine.notices);
-  if (isTrue(commandLine.values.get('version'))) return { kind: 'version' };
+  if (isTrue(commandLine.values.get('version'))) return { kind: 'version', notices: commandLine.notices };
   const configFile = nonEmpty(commandLine.values.get('config-file')) ?? nonEmpty(world.env.ETCD_CONFIG_FILE);
   if (configFile !== undefined) return fromFile(configFile, world, commandLine.notices);
   const withEnv = withEnvironment(commandLine, world.env);
