@@ -141,7 +141,7 @@ test('every flag of the table is one etcd defines, a bool where etcd\'s is a boo
   t.regex(etcd.stdout, /^etcd Version:/);
 });
 
-test('a semantics Tern lacks is refused with exit 1, naming the flag; its default is accepted', async (t) => {
+test('a semantics Tern lacks is refused with exit 1, naming the flag and why (flagTable.test: its default is accepted)', async (t) => {
   const cases = [
     [['--enable-v2'], '--enable-v2=true is not supported by Tern: Tern serves the v3 API only'],
     [['--proxy', 'on'], '--proxy=on is not supported by Tern: Tern does not run etcd\'s v2 proxy'],
