@@ -3,6 +3,7 @@
 // --version and --help, and the zap log's shape. Real processes on both sides.
 import anyTest, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
+import { connect } from 'node:http2';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -246,4 +247,31 @@ test('--wal-dir: the log and the records live there, and survive a restart', asy
   t.teardown(() => second.stop());
   const got = await etcdctl(second.endpoint, ['get', 'k', '--print-value-only']);
   t.is(got.stdout, 'v\n');
+});
+
+/** PING frames the member's client port sends a bare HTTP/2 connection until `enough` arrive or `windowMs` passes. */
+async function pingsFrom(endpoint: string, enough: number, windowMs: number): Promise<number> {
+  const session = connect(`http://${endpoint}`);
+  let pings = 0;
+  session.on('error', () => undefined);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, windowMs);
+    session.on('ping', () => {
+      pings++;
+      if (pings < enough) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  session.destroy();
+  return pings;
+}
+
+test('--grpc-keepalive-interval/-timeout: the client port pings idle connections at that interval (default 2h: not within seconds)', async (t) => {
+  const pinging = await startTern({ extraArgs: ['--grpc-keepalive-interval=500ms', '--grpc-keepalive-timeout=5s'] });
+  t.teardown(() => pinging.stop());
+  t.true(await pingsFrom(pinging.endpoint, 2, 30_000) >= 2);
+  const quiet = await startTern();
+  t.teardown(() => quiet.stop());
+  t.is(await pingsFrom(quiet.endpoint, 1, 2_000), 0);
 });
