@@ -22,6 +22,11 @@ export interface StateMachine {
   snapshot(): Uint8Array;
   /** Replaces the state with a snapshot's. */
   restore(data: Uint8Array): void;
+  /**
+   * A committed conf change, after Raft applied it: a machine that keeps the members'
+   * records (their contexts) in its snapshots, as etcd keeps them in its backend, sees it here.
+   */
+  applyConfChange?(change: ConfChange, index: number): void;
 }
 
 export interface DriverConfig {
@@ -225,6 +230,7 @@ export class NodeDriver {
       const change = decodeConfChange(entry.data);
       invariant(change !== null, () => `undecodable conf change at index ${entry.index}`);
       this.raft.applyConfChange(change);
+      this.ports.stateMachine.applyConfChange?.(change, entry.index);
     } else if (entry.data.byteLength > 0) {
       this.ports.stateMachine.apply(entry);
     }

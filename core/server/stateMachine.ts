@@ -12,7 +12,7 @@
 
 import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
-import type { Entry } from '../raft/types.js';
+import type { ConfChange, Entry, NodeId } from '../raft/types.js';
 import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
 import { applyAuth } from '../auth/authApplier.js';
 import { decodeAuthImage, encodeAuthImage } from '../auth/image.js';
@@ -58,6 +58,8 @@ interface SnapshotImage {
   readonly leases: LeaseImage[];
   /** The auth state (core/auth/image.ts); absent in images from before auth existed. */
   readonly auth?: Uint8Array;
+  /** memberContexts, by Raft id; absent in images from before members were kept. */
+  readonly members?: readonly (readonly [NodeId, Uint8Array])[];
 }
 
 /** key = range_end = "\0": every key. */
@@ -71,6 +73,13 @@ export class EtcdStateMachine implements StateMachine {
   /** Member-local: tokens are made by every member as Authenticate entries apply, not replicated state. */
   readonly tokens: TokenProvider;
   readonly hub: WatchHub;
+  /**
+   * The latest conf-change context of every member added through Raft (the host's member
+   * record: name, peer URLs, learner flag), dropped when the member is removed. Replicated
+   * state, and in the snapshot: a member that catches up by snapshot learns from it the
+   * members added in entries compacted away. Members of the initial cluster have none.
+   */
+  private memberContextsById = new Map<NodeId, Uint8Array>();
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };
   private readonly options: EtcdStateMachineOptions;
@@ -115,10 +124,23 @@ export class EtcdStateMachine implements StateMachine {
     if (envelope.requestId !== '') this.options.onResult(envelope.requestId, result);
   }
 
+  applyConfChange(change: ConfChange, index: number): void {
+    invariant(index > 0, 'a conf change applied without its index');
+    // One record per member in the configuration: the map is as bounded as the cluster.
+    if (change.type === 'removeVoter') this.memberContextsById.delete(change.nodeId);
+    else if (change.context !== undefined) this.memberContextsById.set(change.nodeId, change.context);
+  }
+
+  /** memberContextsById's entries, by Raft id. */
+  memberContexts(): ReadonlyMap<NodeId, Uint8Array> {
+    return this.memberContextsById;
+  }
+
   snapshot(): Uint8Array {
     const dump = this.store.backend.dump();
     const image: SnapshotImage = {
       records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases(), auth: encodeAuthImage(this.auth.state()),
+      members: [...this.memberContextsById],
     };
     return encodeBinary(image);
   }
@@ -129,6 +151,7 @@ export class EtcdStateMachine implements StateMachine {
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
     this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
+    this.memberContextsById = new Map(image.members ?? []);
     this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);

@@ -226,6 +226,7 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
   const memberLog = log.at('member');
   return {
     maxRequestBytes: flags.maxRequestBytes,
+    maxConcurrentStreams: flags.maxConcurrentStreams,
     strictReconfigCheck: flags.strictReconfigCheck,
     metricsAddresses: flags.listenMetricsUrls.map((u) => hostPort(u) ?? u),
     membership,

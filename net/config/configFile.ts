@@ -25,7 +25,7 @@ export type FileResult =
 const GO_TYPE: Readonly<Record<FileType, string>> = {
   string: 'string', strings: '[]string', bool: 'bool', uint: 'uint', int: 'int', duration: 'time.Duration', none: '',
 };
-const GO_TYPE_OF_KEY: Readonly<Record<string, string>> = { 'snapshot-count': 'uint64', 'quota-backend-bytes': 'int64' };
+const GO_TYPE_OF_KEY: Readonly<Record<string, string>> = { 'snapshot-count': 'uint64', 'quota-backend-bytes': 'int64', 'max-concurrent-streams': 'uint32' };
 /** etcd decodes the v2-proxy keys in a second pass, into another struct. */
 const PROXY_KEYS = new Set(['proxy-failure-wait', 'proxy-refresh-interval', 'proxy-dial-timeout', 'proxy-write-timeout', 'proxy-read-timeout']);
 

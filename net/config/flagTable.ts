@@ -81,6 +81,9 @@ const MEMBER = rows('Member', [
   ['backend-batch-limit', INT, '0', 'Most operations before a backend commit.', inert(LMDB_COMMITS)],
   ['max-txn-ops', UINT, '128', 'Most operations in one transaction (compare, success and failure each).', HONOURED],
   ['max-request-bytes', UINT, '1572864', 'Largest client request, bytes.', HONOURED],
+  // A uint32 in etcd (pkg/flags Uint32Value), checked when interpreted (goUint.ts: etcd prints strconv's whole
+  // error); etcd's --help shows the default as math.MaxUint32.
+  ['max-concurrent-streams', STRING, '4294967295', 'Most concurrent calls (HTTP/2 streams) on one client connection.', HONOURED, { file: 'uint' }],
   ['grpc-keepalive-min-time', DURATION, '5s', 'Shortest client ping interval the server tolerates.',
     inert('grpc-js does not police client ping rates, so clients pinging more often are not sent GOAWAY as etcd does')],
   ['grpc-keepalive-interval', DURATION, '2h', 'Server-to-client ping interval (0: none).', HONOURED],

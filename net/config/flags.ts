@@ -11,6 +11,7 @@
 // is refused with exit 1, naming the flag and why.
 
 import { parseGoDurationMs } from './duration.js';
+import { parseGoUint } from './goUint.js';
 import { hostPort, unixSocketPath } from './urls.js';
 import { parseGoInteger } from './goValues.js';
 import { inertNotices, refusedFlag } from './dispositions.js';
@@ -70,6 +71,11 @@ export interface Flags {
   readonly grpcKeepalive: GrpcKeepalive | null;
   /** --experimental-watch-progress-notify-interval in ms (at least 100, as etcd adjusts it). */
   readonly watchProgressNotifyIntervalMs: number;
+  /**
+   * etcd's --max-concurrent-streams: the HTTP/2 streams (calls) one client connection may
+   * have open at once; default 2^32-1, unlimited. Clients queue the calls beyond it.
+   */
+  readonly maxConcurrentStreams: number;
   /** The client and peer sides' TLS flags (net/tls/tlsFlags.ts). */
   readonly tls: TlsFlags;
   /** --auth-token, --auth-token-ttl, --bcrypt-cost (net/auth/authFlags.ts); key files are read at start. */
@@ -195,6 +201,7 @@ function interpret(values: Values): Flags {
     maxTxnOps: unsigned(values, 'max-txn-ops', 128),
     grpcKeepalive: keepalive(values),
     watchProgressNotifyIntervalMs: watchProgressInterval(values),
+    maxConcurrentStreams: goUint32(values, 'max-concurrent-streams', MAX_UINT32),
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
     auth: authFor(values),
     initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
@@ -267,6 +274,17 @@ function goBool(values: Values, flag: string, fallback: boolean): boolean {
   const parsed = raw === undefined ? fallback : parseGoBool(raw);
   if (parsed === null) throw new FlagError(`invalid boolean value "${raw ?? ''}" for -${flag}: parse error`, 2);
   return parsed;
+}
+
+const MAX_UINT32 = 4_294_967_295;
+
+/** etcd's uint32 flags (pkg/flags.Uint32Value): Go's ParseUint(s, 0, 32), whose error etcd prints whole. */
+function goUint32(values: Values, flag: string, fallback: number): number {
+  const raw = values.get(flag);
+  if (raw === undefined) return fallback;
+  const parsed = parseGoUint(raw);
+  if (!parsed.ok) throw values.refuse(flag, raw, parsed.error);
+  return parsed.value;
 }
 
 /** A positive integer flag. */

@@ -8,6 +8,11 @@
 // puts them back (socket.unshift) and hands the socket to grpc-js's connection
 // injector or to a node:http server, which then read them as if first.
 //
+// gRPC connections whose requests carry a URL as :authority (etcdctl's `endpoint status`,
+// issue #15) are served through a rewriter that nghttp2 would otherwise refuse; which
+// ones is decided from the connection's first request (net/http2/openingInspector.ts),
+// and the others are handed over raw.
+//
 // On an https:// URL the TLS acceptor (net/tls/tlsAcceptor.ts) first does the handshake
 // and the checks etcd makes on client certificates; the decrypted socket is then sniffed
 // the same way, so gRPC and HTTP share a TLS port too.
@@ -16,12 +21,21 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ServingTls } from '../tls/memberTls.js';
+import { EMPTY_SETTINGS } from '../http2/frames.js';
+import { OpeningInspector, type Verdict } from '../http2/openingInspector.js';
+import { RewritingConnection } from '../http2/rewritingConnection.js';
 import { TlsAcceptor } from '../tls/tlsAcceptor.js';
 import { closeWith, listenOn, listenOnPath } from './listen.js';
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A client that sends nothing within this time is dropped (a bound on half-open sockets). */
 const SNIFF_TIMEOUT_MS = 10_000;
+/**
+ * How long a gRPC connection's opening waits for a first request before it is handed
+ * over raw (an idle client). grpc-go sends its first request as soon as it has our
+ * SETTINGS, so this only runs out for clients that connect ahead of use.
+ */
+const REQUEST_WAIT_MS = 3_000;
 
 export type Protocol = 'grpc' | 'http';
 
@@ -52,7 +66,13 @@ export class ClientListener {
     const tls = options.tls;
     this.acceptor = tls === undefined ? null : new TlsAcceptor({
       ...tls,
-      onSecure: (socket) => { this.sniff(socket); },
+      onSecure: (socket, raw) => {
+        // Handshake done: from now on the connection is the TLS socket's; destroying that
+        // closes the raw one too. Once sniffed, it belongs to grpc-js or node:http, which
+        // close it with the grace a plain connection gets.
+        if (raw !== null) this.sockets.delete(raw);
+        this.sniff(socket);
+      },
       onRefused: options.onRefused ?? ((): void => undefined),
     });
     this.server = createServer({ pauseOnConnect: true }, (socket) => {
@@ -77,7 +97,10 @@ export class ClientListener {
     return listenOnPath(this.server, path);
   }
 
-  /** Stops accepting; sockets still being sniffed are dropped (handed-over ones belong to their servers). */
+  /**
+   * Stops accepting; sockets still in their TLS handshake or being sniffed are dropped
+   * (handed-over ones belong to their servers, on a TLS port as on a plain one).
+   */
   close(): Promise<void> {
     return closeWith(this.server, this.sockets);
   }
@@ -85,40 +108,82 @@ export class ClientListener {
   private sniff(socket: Socket): void {
     this.sockets.add(socket);
     const chunks: Buffer[] = [];
+    let opening: OpeningInspector | null = null;
+    let giveUp: NodeJS.Timeout | undefined;
     const onTimeout = (): void => { socket.destroy(); };
     socket.setTimeout(SNIFF_TIMEOUT_MS);
     socket.once('timeout', onTimeout);
-    const onReadable = (): void => {
-      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) chunks.push(chunk);
-      const head = Buffer.concat(chunks);
-      const protocol = classify(head);
-      if (protocol === null) return; // a prefix of the preface so far: wait for more
+    const release = (): void => {
       socket.off('readable', onReadable);
       socket.off('end', onEnd);
+      clearTimeout(giveUp);
       // The new owner keeps its own timeouts (HTTP keep-alive); ours must not fire on them.
       socket.off('timeout', onTimeout);
       socket.setTimeout(0);
       this.sockets.delete(socket);
-      socket.unshift(head);
-      this.handOver(protocol, socket);
+    };
+    const settle = (inspect: (inspector: OpeningInspector) => Verdict): void => {
+      if (opening === null) return;
+      let verdict: Verdict;
+      try {
+        verdict = inspect(opening);
+      } catch {
+        // Malformed framing or HPACK, or an opening over its bound: nghttp2 would end it too.
+        socket.destroy();
+        return;
+      }
+      if (verdict.kind === 'wait') return;
+      release();
+      this.handOverGrpc(socket, verdict);
+    };
+    const onReadable = (): void => {
+      const fresh: Buffer[] = [];
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) fresh.push(chunk);
+      if (opening !== null) {
+        settle((inspector) => inspector.push(Buffer.concat(fresh)));
+        return;
+      }
+      chunks.push(...fresh);
+      const head = Buffer.concat(chunks);
+      const protocol = classify(head);
+      if (protocol === null) return; // a prefix of the preface so far: wait for more
+      if (protocol === 'http') {
+        release();
+        socket.unshift(head);
+        this.handOverHttp(socket);
+        return;
+      }
+      // See OpeningInspector: our SETTINGS lets a gRPC client send its first request.
+      opening = new OpeningInspector();
+      socket.write(EMPTY_SETTINGS);
+      giveUp = setTimeout(() => { settle((inspector) => inspector.giveUp()); }, REQUEST_WAIT_MS);
+      settle((inspector) => inspector.push(head.subarray(HTTP2_PREFACE.length)));
     };
     const onEnd = (): void => {
-      this.sockets.delete(socket);
+      release();
       socket.destroy();
     };
     socket.on('readable', onReadable);
     socket.once('end', onEnd);
+    socket.once('close', () => { clearTimeout(giveUp); this.sockets.delete(socket); });
     socket.once('error', () => { this.sockets.delete(socket); });
   }
 
-  private handOver(protocol: Protocol, socket: Socket): void {
-    if (protocol === 'grpc') {
-      // node's HTTP/2 session reads the socket's handle directly, and takes the bytes
-      // already buffered (ours, unshifted) on the next tick: the socket must not flow
-      // before, or they would be emitted to no one.
-      this.options.grpc.injectConnection(socket);
+  /** The opening's verdict decides: the raw socket (native reads), or through the rewriter. */
+  private handOverGrpc(socket: Socket, verdict: Verdict & { readonly kind: 'raw' | 'rewrite' }): void {
+    const head = Buffer.concat([HTTP2_PREFACE, verdict.bytes]);
+    if (verdict.kind === 'rewrite') {
+      this.options.grpc.injectConnection(new RewritingConnection(socket, head));
       return;
     }
+    // node's HTTP/2 session reads the socket's handle directly, and takes the bytes
+    // already buffered (ours, unshifted) on the next tick: the socket must not flow
+    // before, or they would be emitted to no one.
+    socket.unshift(head);
+    this.options.grpc.injectConnection(socket);
+  }
+
+  private handOverHttp(socket: Socket): void {
     this.options.http.emit('connection', socket);
     // pauseOnConnect: the HTTP parser listens for 'data' now; let the bytes flow.
     socket.resume();

@@ -13,15 +13,18 @@ import { decodeConfChange } from '../../core/raft/confchange.js';
 import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
+import { learnerReadiness } from '../../core/server/learnerReadiness.js';
+import { etcdError, type EtcdError } from '../../core/errors.js';
 import { hostPort, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { timedLogStore } from '../metrics/timedLogStore.js';
 import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
 import { PeerClients } from '../peer/client.js';
 import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from '../peer/leaderOnly.js';
-import { decodeContext, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
+import { decodeContext, decodeContextBytes, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
 import { Reconfigurer } from '../peer/reconfig.js';
 import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
@@ -66,6 +69,12 @@ export interface MemberOptions {
   readonly metricsAddresses?: readonly string[];
   /** etcd's --max-request-bytes (default 1.5 MiB). */
   readonly maxRequestBytes?: number;
+  /**
+   * etcd's --max-concurrent-streams: HTTP/2 streams per client connection, announced in
+   * the SETTINGS frame (clients queue calls beyond it; node refuses a stream over it).
+   * Default 2^32-1, as etcd's math.MaxUint32, and node's own default.
+   */
+  readonly maxConcurrentStreams?: number;
   /** The --auth-token provider (net/auth/tokenProviders.ts); etcd's simple tokens if absent. */
   readonly tokens?: TokenProvider;
   /** bcrypt at --bcrypt-cost; cost 10 if absent. */
@@ -119,8 +128,12 @@ export class Member {
     this.peers = new PeerClients(options.tls?.peerChannel);
     const keepalive = options.grpcKeepalive ?? null;
     this.clientServer = new grpc.Server({
-      interceptors: [grpcMetricsInterceptor(metrics)],
+      interceptors: [
+        grpcMetricsInterceptor(metrics),
+        learnerGuard(() => options.membership.get(options.membership.selfId)?.isLearner === true),
+      ],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
+      'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? UNLIMITED_STREAMS,
       ...(keepalive === null ? {} : { 'grpc.keepalive_time_ms': keepalive.intervalMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
     });
     this.membership = options.membership;
@@ -141,7 +154,7 @@ export class Member {
     const log = options.log ?? ((): void => undefined);
     const transport = new PeerTransport(membership, { log, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
-    const holder: { reconfig: Reconfigurer | null } = { reconfig: null };
+    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null; member: Member | null } = { reconfig: null, server: null, member: null };
     const metrics = options.metrics ?? new MemberMetrics();
     const logStore = timedLogStore(options.logStore ?? new MemoryLogStore(), (s) => { metrics.walFsyncSeconds.observe(s); });
     const started = EtcdServer.start(
@@ -169,13 +182,18 @@ export class Member {
           membership.apply(change); // also while replaying the log at start
           holder.reconfig?.settle(change);
         },
+        // At start (a local snapshot) the server does not exist yet: adopted below.
+        onRestore: () => { if (holder.server !== null) adoptSnapshotMembers(membership, holder.server); },
       },
     );
     if ('kind' in started) throw new Error(`cannot start: ${started.kind}: ${started.detail}`);
+    holder.server = started;
+    adoptSnapshotMembers(membership, started);
     const electionMs = options.electionMs;
     const reconfig = new Reconfigurer({
       driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
       strict: options.strictReconfigCheck ?? true,
+      learnerReady: (id) => holder.member?.learnerReady(id) ?? Promise.resolve(etcdError('noLeader')),
     });
     holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
@@ -187,6 +205,7 @@ export class Member {
     const advanceTicks = options.initialElectionTickAdvance === false ? 0 : soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
     for (let i = 0; i < advanceTicks; i++) started.tick();
     const m = new Member(options, started, transport, reconfig, metrics);
+    holder.member = m;
     metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
     m.timers.push(setInterval(() => {
       started.tick();
@@ -210,6 +229,7 @@ export class Member {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },
       timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
+      learnerReady: (id) => this.learnerReadyHere(id),
       log: this.options.log ?? ((): void => undefined),
     }));
     const context: ServiceContext = {
@@ -268,6 +288,25 @@ export class Member {
       this.listeners.push(listener);
       await listener.listen(...splitHostPort(address));
     }
+  }
+
+  /** Whether learner `id` may be promoted: decided by the leader, asked over the Peer service from a follower. */
+  async learnerReady(id: bigint): Promise<EtcdError | null> {
+    const status = this.server.driver.status();
+    if (status.role === 'leader') return this.learnerReadyHere(id);
+    const address = hostPort(this.membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
+    if (address === null) return etcdError('noLeader');
+    try {
+      return await this.peers.learnerReady(address, id, 5000 + 2 * this.options.electionMs);
+    } catch {
+      return etcdError('leaderChanged');
+    }
+  }
+
+  /** This member's answer as leader (a follower answers `not leader`). */
+  private learnerReadyHere(id: bigint): EtcdError | null {
+    const raft = this.server.driver.raft;
+    return learnerReadiness((raftId) => raft.matchOf(raftId), this.membership.selfRaftId, raftIdOf(id));
   }
 
   private refusalLogger(side: 'client' | 'peer'): (remote: string, reason: string) => void {
@@ -365,6 +404,8 @@ export class Member {
 }
 
 const CLIENT_SHUTDOWN_GRACE_MS = 2000;
+/** etcd's default --max-concurrent-streams (math.MaxUint32), HTTP/2's largest setting. */
+const UNLIMITED_STREAMS = 4_294_967_295;
 
 function confContext(entry: Entry): ReturnType<typeof decodeContext> {
   if (entry.type !== 'confChange') return null;
@@ -398,4 +439,15 @@ function closable(server: HttpServer): { close(): Promise<void> } {
       server.close(() => { resolve(); });
     }),
   };
+}
+
+/** The members a restored snapshot holds (etcd keeps them in its backend; Tern in the state machine's image). */
+function adoptSnapshotMembers(membership: Membership, server: EtcdServer): void {
+  const records: MemberRecord[] = [];
+  for (const context of server.machine.memberContexts().values()) {
+    const decoded = decodeContextBytes(context);
+    if (decoded !== null) records.push(decoded.member);
+  }
+  const { voters, learners } = server.driver.status().confState;
+  membership.adoptSnapshot(records, (raftId) => voters.includes(raftId) || learners.includes(raftId));
 }

@@ -8,6 +8,7 @@
 // as one of the texts below.
 
 import * as grpc from '@grpc/grpc-js';
+import { LATER_METHOD_PATHS } from '../services/laterMethods.js';
 import type { GrpcType, MemberMetrics } from './memberMetrics.js';
 
 /** grpc-go's code names ("OK", "InvalidArgument", ...), as go-grpc-prometheus prints them. */
@@ -34,6 +35,8 @@ export function splitPath(path: string): { service: string; method: string } {
 
 export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInterceptor {
   return (descriptor, call) => {
+    // Methods grpc-go does not know never reach etcd's interceptors.
+    if (LATER_METHOD_PATHS.has(descriptor.path)) return new grpc.ServerInterceptingCall(call);
     const { service, method } = splitPath(descriptor.path);
     const labels = { grpc_type: grpcType(descriptor), grpc_service: service, grpc_method: method };
     metrics.grpcStarted.inc(labels);

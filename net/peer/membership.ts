@@ -47,9 +47,12 @@ export function encodeContext(c: ConfChangeContext): Uint8Array {
 }
 
 export function decodeContext(change: ConfChange): ConfChangeContext | null {
-  if (change.context === undefined) return null;
+  return change.context === undefined ? null : decodeContextBytes(change.context);
+}
+
+export function decodeContextBytes(context: Uint8Array): ConfChangeContext | null {
   try {
-    const raw = JSON.parse(new TextDecoder().decode(change.context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
+    const raw = JSON.parse(new TextDecoder().decode(context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
     return { op: raw.op, nonce: raw.nonce, member: fromSaved(raw.member) };
   } catch {
     return null;
@@ -140,6 +143,29 @@ export class Membership {
     else if (op === 'add' || known === undefined) this.members.set(member.id, member);
     else if (op === 'update') this.members.set(member.id, { ...known, peerUrls: member.peerUrls });
     else this.members.set(member.id, { ...known, isLearner: false });
+    this.changed();
+  }
+
+  /**
+   * The state machine was replaced by a snapshot: adopt its members. `records` are the
+   * members added through Raft (their latest conf-change records); `inConfiguration` says
+   * who the snapshot's configuration holds, so a member removed in entries compacted away
+   * goes too. Names and client URLs a record lacks are kept from what this member learned.
+   * This member itself stays even if absent: the snapshot may predate its own addition,
+   * which then follows in the log.
+   */
+  adoptSnapshot(records: readonly MemberRecord[], inConfiguration: (raftId: NodeId) => boolean): void {
+    for (const record of records) {
+      const known = this.members.get(record.id);
+      this.members.set(record.id, {
+        ...record,
+        name: record.name !== '' ? record.name : known?.name ?? '',
+        clientUrls: record.clientUrls.length > 0 ? record.clientUrls : known?.clientUrls ?? [],
+      });
+    }
+    for (const id of [...this.members.keys()]) {
+      if (id !== this.selfId && !inConfiguration(raftIdOf(id))) this.members.delete(id);
+    }
     this.changed();
   }
 

@@ -8,6 +8,7 @@ import { authHandlers } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { healthHandlers } from './health.js';
 import { kvHandlers } from './kv.js';
+import { addLaterMethods } from './laterMethods.js';
 import { LeaderMonitor } from './leaderMonitor.js';
 import { leaseHandlers } from './lease.js';
 import { maintenanceHandlers } from './maintenance.js';
@@ -26,4 +27,5 @@ export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext
   grpcServer.addService(services.maintenance, maintenanceHandlers(context));
   grpcServer.addService(services.auth, authHandlers(context, context.passwords ?? bcryptPasswords()));
   grpcServer.addService(services.health, healthHandlers(context));
+  addLaterMethods(grpcServer);
 }

@@ -4,27 +4,16 @@
 // free pages, two identical meta pages (txids 0 and 1); buckets under a quarter page
 // inline in their parent, as bbolt keeps them.
 //
-// Layout (little-endian, 4096-byte pages):
-//   page header   id u64 | flags u16 | count u16 | overflow u32
-//   meta (pages 0, 1) magic u32 | version u32 | pageSize u32 | flags u32 |
-//                 root bucket {root pgid u64, sequence u64} | freelist pgid u64 |
-//                 high-water pgid u64 | txid u64 | checksum u64 (FNV-1a 64 of the above)
-//   leaf element  flags u32 | pos u32 | ksize u32 | vsize u32 (pos: from the element to its key)
-//   branch element pos u32 | ksize u32 | pgid u64 (key: the child's first key)
-//   a bucket's value in its parent: {root pgid u64, sequence u64}, element flag 0x01
+// The format's facts are in bboltFormat.ts.
+
+import {
+  BRANCH_PAGE as BRANCH, BUCKET_LEAF_FLAG, ELEMENT_BYTES as ELEMENT, fnv1a64, FREELIST_PAGE as FREELIST, LEAF_PAGE as LEAF,
+  META_MAGIC as MAGIC, META_PAGE as META, META_VERSION as VERSION, PAGE_HEADER_BYTES as HEADER, type KeyValues,
+} from './bboltFormat.js';
+
+export type { KeyValues } from './bboltFormat.js';
 
 const PAGE_SIZE = 4096;
-const HEADER = 16;
-const ELEMENT = 16;
-const MAGIC = 0xed0cdaed;
-const VERSION = 2;
-const BRANCH = 0x01;
-const LEAF = 0x02;
-const META = 0x04;
-const FREELIST = 0x10;
-const BUCKET_LEAF_FLAG = 0x01;
-
-export type KeyValues = readonly (readonly [Uint8Array, Uint8Array])[];
 
 interface Element {
   readonly key: Uint8Array;
@@ -174,13 +163,4 @@ function layout(writer: PageWriter, buckets: ReadonlyMap<string, KeyValues>): { 
   });
   const rootId = writer.write(LEAF, bucketElements);
   return { rootId, highWater: writer.nextId };
-}
-
-function fnv1a64(data: Uint8Array): bigint {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of data) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return hash;
 }

@@ -124,7 +124,7 @@ export function verifiesClients(files: TlsFiles): boolean {
 }
 
 /** The files' bytes as one buffer (a missing file reads as a marker), to compare reads. */
-function contentsOf(paths: readonly string[]): Buffer {
+export function contentsOf(paths: readonly string[]): Buffer {
   const parts = paths.map((path) => {
     if (path === '') return Buffer.alloc(0);
     try {

@@ -1,13 +1,14 @@
 // What a member serves and dials with, from its TLS flags: a TLS material per side that
 // has https listen URLs (files given, or made by auto-TLS in the data dir), and the
-// channel credentials for calling peers. Bad files refuse the start (TlsFileError).
+// channel credentials for calling peers (which read the files again for each new
+// connection, rereadingCredentials.ts). Bad files refuse the start (TlsFileError).
 
 import * as grpc from '@grpc/grpc-js';
 import path from 'node:path';
 import { isSecureUrl } from '../config/urls.js';
-import { channelCredentials } from './channelCredentials.js';
 import { TlsMaterial } from './material.js';
 import type { CertificateRules } from './peerRules.js';
+import { RereadingCredentials } from './rereadingCredentials.js';
 import { hasFiles, type TlsFlags, type TlsSideFlags } from './tlsFlags.js';
 
 export interface ServingTls {
@@ -75,7 +76,7 @@ export async function memberTls(input: MemberTlsInput): Promise<MemberTls> {
   const peer = peerSecure ? await serving(tls.peer, peerFiles, tls.ciphers) : null;
   const dialsTls = peerSecure || hasFiles(tls.peer);
   const peerChannel = dialsTls
-    ? channelCredentials({ trustedCaFile: peerFiles.selfSigned ? '' : tls.peer.trustedCaFile, certFile: peerFiles.certFile, keyFile: peerFiles.keyFile, skipVerify: peerFiles.selfSigned })
+    ? new RereadingCredentials({ trustedCaFile: peerFiles.selfSigned ? '' : tls.peer.trustedCaFile, certFile: peerFiles.certFile, keyFile: peerFiles.keyFile, skipVerify: peerFiles.selfSigned })
     : grpc.credentials.createInsecure();
   return { client, peer, peerChannel };
 }

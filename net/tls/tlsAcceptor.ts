@@ -14,7 +14,7 @@
 // a gRPC client still gets h2; after the handshake the bytes are sniffed as on a
 // plain port.
 
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { verifiesClients, type LoadedTls, type TlsMaterial } from './material.js';
 import { refusalOf, type CertificateRules } from './peerRules.js';
@@ -25,8 +25,11 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface TlsAcceptorOptions {
   readonly material: TlsMaterial;
   readonly rules: CertificateRules;
-  /** The decrypted, verified connection. */
-  readonly onSecure: (socket: TLSSocket) => void;
+  /**
+   * The decrypted, verified connection, and the raw TCP socket it runs over (null if node
+   * did not tell: then the raw socket's owner cannot know the handshake is over).
+   */
+  readonly onSecure: (socket: TLSSocket, raw: Socket | null) => void;
   /** A refused connection, with etcd's reason (for the member's log). */
   readonly onRefused: (remote: string, reason: string) => void;
 }
@@ -71,7 +74,7 @@ export class TlsAcceptor {
 
   private admit(socket: TLSSocket): void {
     if (!verifiesClients(this.options.material.files)) {
-      this.options.onSecure(socket);
+      this.options.onSecure(socket, rawOf(socket));
       return;
     }
     if (!socket.authorized) {
@@ -86,8 +89,18 @@ export class TlsAcceptor {
       socket.destroy();
       return;
     }
-    this.options.onSecure(socket);
+    this.options.onSecure(socket, rawOf(socket));
   }
+}
+
+/**
+ * The TCP socket a server-side TLSSocket wraps. node keeps it as `_parent` (not in its
+ * typings); a listener needs it to tell sockets still in their handshake, which it must
+ * cut on stop, from handed-over ones, which belong to their servers' graceful shutdown.
+ */
+function rawOf(socket: TLSSocket): Socket | null {
+  const parent = (socket as TLSSocket & { _parent?: unknown })._parent;
+  return parent instanceof NetSocket ? parent : null;
 }
 
 /** Go's texts (as etcd logs them) for node's verification codes. */

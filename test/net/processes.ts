@@ -24,6 +24,13 @@ export interface Running {
   stop(): Promise<number | null>;
 }
 
+/**
+ * How long a process may take to say it is ready. A start takes under a second on a quiet
+ * machine; helpers saw 20 s pass with the load average above 20, so the bound is wide: it
+ * only keeps a member that never starts from hanging the test.
+ */
+const READY_TIMEOUT_MS = 90_000;
+
 /** Starts a process and waits until its stderr shows `readyLine`. */
 function startAndWait(
   command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void, cwd?: string,
@@ -32,7 +39,7 @@ function startAndWait(
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }), ...(env === undefined ? {} : { env }) });
   let log = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, 20_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, READY_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();
       if (!log.includes(readyLine)) return;
@@ -150,6 +157,11 @@ const READY = 'ready to serve client requests';
 /** A Tern binary with exactly these flags; `endpoint` is where its clients connect; `env` replaces the environment. */
 export function startTernProcess(args: readonly string[], endpoint: string, cwd?: string, env?: NodeJS.ProcessEnv): Promise<Running> {
   return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd, env);
+}
+
+/** A real etcd with exactly these flags. */
+export function startEtcdProcess(args: readonly string[], endpoint: string): Promise<Running> {
+  return startAndWait('etcd', args, READY, endpoint, () => undefined);
 }
 
 /**

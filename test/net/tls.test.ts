@@ -1,12 +1,13 @@
 // TLS with real etcdctl against Tern and real etcd 3.4 side by side: the KV script over
 // mutual TLS reads the same, both refuse the same clients, both refuse the same bad
 // files at start with the same text, auto-TLS works with --insecure-skip-tls-verify,
-// and a three-member Tern cluster over peer mTLS replicates and shuts out a stranger.
+// a three-member Tern cluster over peer mTLS replicates and shuts out a stranger, and
+// a member presents its peer certificate rotated on disk when it dials its peers again.
 
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { PeerClients } from '../../net/peer/client.js';
 import { channelCredentials } from '../../net/tls/channelCredentials.js';
 import { makePki, type PemFiles, type Pki } from '../tls/pki.js';
 import { compare, normalize } from './differential.js';
-import { etcdctl, runTernToExit, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
+import { etcdctl, freePort, runTernToExit, startEtcdCluster, startTernCluster, startTernProcess, type Running, type RunningCluster } from './processes.js';
 
 let pki: Pki;
 test.before(async () => { pki = await makePki(); });
@@ -172,4 +173,69 @@ test('the npm etcd3 client over mutual TLS (credentials: rootCertificate, privat
     t.deepEqual(answers[1], answers[0]);
     t.deepEqual(answers[0], ['{"tls/a":"1","tls/b":"2"}', '1']);
   }, serverArgs());
+});
+
+/** Retries `etcdctl args` until it succeeds (a cluster electing a leader after a restart); the last outcome. */
+async function untilOk(endpoint: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let outcome = await etcdctl(endpoint, args);
+  for (const deadline = Date.now() + 60_000; outcome.code !== 0 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    outcome = await etcdctl(endpoint, args);
+  }
+  return outcome;
+}
+
+test('a member dials its peers with its peer certificate as rotated on disk, without a restart of its own', async (t) => {
+  // Two members over peer mTLS, each with its own peer certificate. Member a's files are
+  // replaced by a new pair from the same CA (another CN); then b restarts, now admitting
+  // only that CN. A 2-member cluster commits only if a's calls reach b, so it works again
+  // only if a presents the new certificate when it dials b anew.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-peer-rotate-'));
+  const aCert = path.join(dir, 'a.pem');
+  const aKey = path.join(dir, 'a-key.pem');
+  const [before, after, bFiles] = [await pki.issue('member-a', {}), await pki.issue('member-a-rotated', {}), await pki.issue('member-b', {})];
+  copyFileSync(before.cert, aCert);
+  copyFileSync(before.key, aKey);
+  const ports = { aClient: await freePort(), aPeer: await freePort(), bClient: await freePort(), bPeer: await freePort() };
+  const [aPeerUrl, bPeerUrl] = [`https://127.0.0.1:${ports.aPeer}`, `https://127.0.0.1:${ports.bPeer}`];
+  const common = ['--initial-cluster', `a=${aPeerUrl},b=${bPeerUrl}`, '--initial-cluster-token', 'rotate', '--peer-trusted-ca-file', pki.caFile, '--peer-client-cert-auth'];
+  const member = (name: string, client: number, peerUrl: string, cert: string, key: string, extra: readonly string[] = []): string[] => [
+    '--name', name, '--data-dir', path.join(dir, name), '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
+    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--peer-cert-file', cert, '--peer-key-file', key, ...common, ...extra,
+  ];
+  const [aEndpoint, bEndpoint] = [`127.0.0.1:${ports.aClient}`, `127.0.0.1:${ports.bClient}`];
+  const running: Running[] = [];
+  t.teardown(async () => {
+    await Promise.all(running.map((r) => r.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const [a, b] = await Promise.all([
+    startTernProcess(member('a', ports.aClient, aPeerUrl, aCert, aKey), aEndpoint),
+    startTernProcess(member('b', ports.bClient, bPeerUrl, bFiles.cert, bFiles.key), bEndpoint),
+  ]);
+  running.push(a, b);
+  t.is((await untilOk(aEndpoint, ['put', 'before', 'rotation'])).code, 0);
+
+  copyFileSync(after.cert, aCert);
+  copyFileSync(after.key, aKey);
+  await b.stop();
+  running.splice(running.indexOf(b), 1);
+  const b2 = await startTernProcess(member('b', ports.bClient, bPeerUrl, bFiles.cert, bFiles.key, ['--peer-cert-allowed-cn', 'member-a-rotated']), bEndpoint);
+  running.push(b2);
+
+  // b's rule is in force: the old certificate gets no peer call through, the new one does.
+  const self = { id: 0n, name: 'probe', peerUrls: ['https://127.0.0.1:1'], clientUrls: [], isLearner: false };
+  const dialWith = (files: PemFiles): PeerClients => new PeerClients(channelCredentials({ trustedCaFile: pki.caFile, certFile: files.cert, keyFile: files.key, skipVerify: false }));
+  const [old, rotated] = [dialWith(before), dialWith(after)];
+  try {
+    await t.throwsAsync(old.members(`127.0.0.1:${ports.bPeer}`, self, 5000), undefined, 'b refuses a\'s old certificate');
+    t.is((await rotated.members(`127.0.0.1:${ports.bPeer}`, self, 5000)).members.length, 2, 'b answers a\'s new certificate');
+  } finally {
+    old.close();
+    rotated.close();
+  }
+  // And the cluster commits again: a reached b with the new certificate.
+  t.is((await untilOk(bEndpoint, ['put', 'after', 'rotation'])).code, 0, 'a write through b commits');
+  t.is((await untilOk(aEndpoint, ['get', 'after', '--print-value-only'])).stdout, 'rotation\n', 'a linearizable read through a sees it');
+  t.is((await etcdctl(`${aEndpoint},${bEndpoint}`, ['endpoint', 'health'])).code, 0);
 });

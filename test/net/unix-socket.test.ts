@@ -1,9 +1,9 @@
 // unix:// and unixs:// client URLs: the member listens on a socket file beside its TCP
 // port, serves gRPC (and HTTP) there, TLS on unixs://, and removes the file when it stops.
 // The URLs are etcd's form, unix://localhost:N: a file "localhost:N" in the working
-// directory of the member and of etcdctl. (An absolute path, unix:///x.sock, is served
-// too, but etcdctl then sends the path as the HTTP/2 :authority, which Node's HTTP/2
-// refuses: the same interop gap as http:// authorities, issue #15.)
+// directory of the member and of etcdctl. An absolute path, unix:///x.sock, is served
+// too; etcdctl then sends the path (or the URL) as the HTTP/2 :authority, which Node's
+// HTTP/2 refuses, so the client listener rewrites it (issue #15).
 import test from 'ava';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,25 @@ test('a unix:// client URL serves etcdctl beside the TCP port; the socket file g
   } finally {
     t.is(await tern.stop(), 0);
     t.false(existsSync(socket), 'the socket file is removed on stop');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a unix:///absolute/path client URL serves etcdctl, the path as :authority notwithstanding (issue #15)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-unix-abs-'));
+  const [port, peer] = [await freePort(), await freePort()];
+  const url = `unix://${path.join(dir, 'tern.sock')}`;
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},${url}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+  ], `127.0.0.1:${port}`, dir);
+  try {
+    const put = await etcdctl(url, ['put', 'k', 'over-an-absolute-path']);
+    t.is(put.code, 0, put.stderr);
+    t.is((await etcdctl(tern.endpoint, ['get', 'k', '--print-value-only'])).stdout, 'over-an-absolute-path\n');
+    const status = await etcdctl(url, ['endpoint', 'status']);
+    t.is(status.code, 0, status.stderr);
+  } finally {
+    t.is(await tern.stop(), 0);
     rmSync(dir, { recursive: true, force: true });
   }
 });

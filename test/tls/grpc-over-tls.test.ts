@@ -1,13 +1,19 @@
 // gRPC over the TLS acceptor: grpc-js serves a connection the acceptor decrypted (the
 // way a member serves its client and peer ports), sees the client's certificate, and
-// a client without a trusted certificate gets no answer.
+// a client without a trusted certificate gets no answer. A member's peer credentials
+// (rereadingCredentials.ts) present a certificate rotated on disk from the next
+// connection on.
 
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import { createServer, type Server } from 'node:net';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { channelCredentials } from '../../net/tls/channelCredentials.js';
 import { TlsMaterial } from '../../net/tls/material.js';
 import { NO_RULES } from '../../net/tls/peerRules.js';
+import { RereadingCredentials } from '../../net/tls/rereadingCredentials.js';
 import { TlsAcceptor } from '../../net/tls/tlsAcceptor.js';
 import { makePki, type Pki } from './pki.js';
 
@@ -21,7 +27,13 @@ const ECHO = {
     requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
 } satisfies grpc.ServiceDefinition;
 
-interface Served { readonly address: string; readonly refusals: string[]; close(): Promise<void> }
+interface Served {
+  readonly address: string;
+  readonly refusals: string[];
+  /** Cuts every TCP connection: a client must dial again. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
 
 async function serveEcho(): Promise<Served> {
   const server = new grpc.Server();
@@ -38,13 +50,19 @@ async function serveEcho(): Promise<Served> {
     onSecure: (socket) => { injector.injectConnection(socket); },
     onRefused: (_remote, reason) => { refusals.push(reason); },
   });
-  const tcp: Server = createServer((raw) => { acceptor.accept(raw); });
+  const sockets = new Set<Socket>();
+  const tcp: Server = createServer((raw) => {
+    sockets.add(raw);
+    raw.once('close', () => { sockets.delete(raw); });
+    acceptor.accept(raw);
+  });
   await new Promise<void>((resolve) => { tcp.listen(0, '127.0.0.1', resolve); });
   const address = tcp.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     address: `127.0.0.1:${port}`,
     refusals,
+    dropConnections: () => { for (const socket of sockets) socket.destroy(); },
     close: async () => {
       server.forceShutdown();
       await new Promise<void>((resolve) => { tcp.close(() => { resolve(); }); });
@@ -86,4 +104,49 @@ test('a client that does not trust the server\'s CA refuses it, unless told to s
     t.is(await whoAmI(served.address, channelCredentials({ ...distrustful, skipVerify: false })), 'error UNAVAILABLE');
     t.is(await whoAmI(served.address, channelCredentials({ ...distrustful, skipVerify: true })), 'client');
   } finally { await served.close(); }
+});
+
+/** One call on a channel that stays open (unlike whoAmI): the CN the server saw, or the error. */
+function callOn(client: grpc.Client): Promise<string> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(ECHO.whoAmI.path, identity, identity, Buffer.alloc(0), { deadline: Date.now() + 5_000 }, (error, reply) => {
+      resolve(error === null ? (reply ?? Buffer.alloc(0)).toString() : `error ${grpc.status[error.code]}`);
+    });
+  });
+}
+
+/** Calls until the answer is `wanted` (a dropped connection takes a redial); the last answer. */
+async function callUntil(client: grpc.Client, wanted: string): Promise<string> {
+  let answer = '';
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && answer !== wanted;) {
+    answer = await callOn(client);
+    if (answer !== wanted) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return answer;
+}
+
+test('peer credentials present a certificate rotated on disk from the next connection on; open ones keep theirs', async (t) => {
+  const served = await serveEcho();
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-rotate-'));
+  const [cert, key] = [path.join(dir, 'peer.pem'), path.join(dir, 'peer-key.pem')];
+  const install = (files: { cert: string; key: string }): void => { copyFileSync(files.cert, cert); copyFileSync(files.key, key); };
+  install(pki.client);
+  const client = new grpc.Client(served.address, new RereadingCredentials({ trustedCaFile: pki.caFile, certFile: cert, keyFile: key, skipVerify: false }));
+  try {
+    t.is(await callOn(client), 'client');
+    install(pki.otherNameClient); // CN=intruder, signed by the same CA
+    t.is(await callOn(client), 'client', 'the open connection keeps the certificate it was made with');
+    served.dropConnections();
+    t.is(await callUntil(client, 'intruder'), 'intruder', 'the next connection presents the new certificate');
+    // A half-done rotation (the new certificate, the old key) fails the dial, not the member; fixed files work again.
+    copyFileSync(pki.client.cert, cert);
+    served.dropConnections();
+    t.regex(await callOn(client), /^error /);
+    install(pki.client);
+    t.is(await callUntil(client, 'client'), 'client');
+  } finally {
+    client.close();
+    await served.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

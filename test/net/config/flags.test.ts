@@ -13,6 +13,18 @@ test('no flags: etcd\'s defaults', (t) => {
   t.is(parsed.flags.electionMs, 1000);
   t.deepEqual(parsed.flags.listenMetricsUrls, []);
   t.is(parsed.flags.maxRequestBytes, 1572864);
+  t.is(parsed.flags.maxConcurrentStreams, 4294967295);
+});
+
+test('--max-concurrent-streams is a Go uint32 (any base); bad values get etcd\'s text and exit 2', (t) => {
+  const value = (raw: string): number | string => {
+    const parsed = parseFlags(['--max-concurrent-streams', raw]);
+    return parsed.ok ? parsed.flags.maxConcurrentStreams : `${parsed.exitCode} ${parsed.error}`;
+  };
+  t.is(value('2'), 2);
+  t.is(value('0x10'), 16);
+  t.is(value('abc'), '2 invalid value "abc" for flag -max-concurrent-streams: strconv.ParseUint: parsing "abc": invalid syntax');
+  t.is(value('4294967296'), '2 invalid value "4294967296" for flag -max-concurrent-streams: strconv.ParseUint: parsing "4294967296": value out of range');
 });
 
 test('both --flag value and --flag=value are accepted', (t) => {
