@@ -22,7 +22,7 @@ import type {
   CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse,
   RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../mvcc/types.js';
-import { validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
+import { DEFAULT_MAX_TXN_OPS, validateDeleteRange, validatePut, validateRange, validateTxn } from '../mvcc/validate.js';
 import { DEFAULT_SERVER_LIMITS, MAX_LEASES_REVOKING, type ServerLimits } from './limits.js';
 import { encodeEnvelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
@@ -59,6 +59,8 @@ export interface ServerConfig extends DriverConfig {
   readonly autoCompaction?: AutoCompaction;
   /** Lower limits than etcd's (tests); see limits.ts. */
   readonly limits?: Partial<ServerLimits>;
+  /** etcd's --max-txn-ops: the most operations in each list of a txn (default 128). */
+  readonly maxTxnOps?: number;
 }
 
 export interface ServerPorts {
@@ -143,6 +145,7 @@ export class EtcdServer {
     for (const [name, limit] of Object.entries(this.limits)) {
       invariant(Number.isInteger(limit) && limit > 0, () => `server limit ${name} must be a positive integer, got ${limit}`);
     }
+    invariant(config.maxTxnOps === undefined || (Number.isSafeInteger(config.maxTxnOps) && config.maxTxnOps >= 0), 'maxTxnOps must be a count');
     this.watches = new WatchStreams(() => machine.hub);
     this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
     this.lastProgressNotifyMs = clock.nowMs();
@@ -346,7 +349,7 @@ export class EtcdServer {
   txn(request: TxnRequest, reply: Reply<TxnResponse>, credentials?: Credentials): void {
     invariant(Array.isArray(request.compare) && Array.isArray(request.success) && Array.isArray(request.failure),
       'a txn has compare, success and failure lists');
-    this.write({ kind: 'txn', txn: request }, validateTxn(request), reply, credentials);
+    this.write({ kind: 'txn', txn: request }, validateTxn(request, this.config.maxTxnOps ?? DEFAULT_MAX_TXN_OPS), reply, credentials);
   }
 
   /** A validated client write: proposed, answered with the response its entry produced. */

@@ -12,7 +12,12 @@ import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { parseFlags, type Flags } from '../config/flags.js';
+import type { Flags } from '../config/flags.js';
+import type { Notice } from '../config/flagSources.js';
+import { flagsHelp, USAGE, versionText } from '../config/help.js';
+import { readInvocation, type RefusalForm } from '../config/invocation.js';
+import { bootLogger, loggerFor, type LogSettings } from '../log/logConfig.js';
+import type { Logger } from '../log/logger.js';
 import { hostPort, listenAddressOf } from '../config/urls.js';
 import { bcryptPasswords } from '../auth/passwords.js';
 import { tokenProviderFor } from '../auth/tokenProviders.js';
@@ -23,20 +28,22 @@ import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 import type { Membership } from '../peer/membership.js';
 
-const say = (line: string): void => { process.stderr.write(`tern: ${line}\n`); };
+/** The member's log, set up from the logging flags once they are read. */
+let log: Logger = bootLogger().at('etcdmain');
+const say = (line: string): void => { log.info(line); };
 
 async function main(): Promise<void> {
   const flags = flagsOrExit(process.argv.slice(2));
-  if (flags.initialCorruptCheck) say('--experimental-initial-corrupt-check accepted, no effect yet');
   const tls = await tlsOrExit(flags);
   const tokens = tokensOrExit(flags);
   const lock = lockOrExit(flags.dataDir);
   const memberDir = path.join(flags.dataDir, 'member');
-  const walDir = path.join(memberDir, 'wal');
+  const walDir = flags.walDir === '' ? path.join(memberDir, 'wal') : flags.walDir;
+  mkdirSync(memberDir, { recursive: true });
   mkdirSync(walDir, { recursive: true });
   const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'), tls.peerChannel);
   if (!boot.ok) {
-    say(boot.error);
+    log.fatal(boot.error);
     lock.release();
     process.exit(1);
   }
@@ -48,7 +55,7 @@ async function main(): Promise<void> {
     stopping = true;
     void member.stop()
       .then(() => storage.close())
-      .then(() => { lock.release(); process.exit(0); });
+      .then(() => { lock.release(); log.close(); process.exit(0); });
   };
   const member: Member = await Member.start({
     ...memberOptions(flags, boot.membership),
@@ -65,26 +72,100 @@ async function main(): Promise<void> {
     },
   });
   say(`member ${flags.name} (id ${boot.membership.selfId.toString(16)}, cluster ${boot.membership.clusterId.toString(16)}) `
-    + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`);
+    + `serving clients on ${flags.listenClientUrls.join(',')}, peers on ${flags.listenPeerUrls.join(',')}, data in ${flags.dataDir}`
+    + (flags.walDir === '' ? '' : `, log and records in ${flags.walDir}`));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  announceReady(member, flags, boot.membership.clusterId);
+  announceReady(member, flags, boot.membership);
 }
 
-/** The flags, or exit as etcd does on a bad one (2: does not parse; 1: does not fit). */
+/**
+ * The flags (from the command line and ETCD_* variables, or a config file), with the
+ * logger they describe set up; or exit as etcd does: help and --version 0, a flag that
+ * does not parse 2, flags that do not fit 1.
+ */
 function flagsOrExit(argv: readonly string[]): Flags {
-  const parsed = parseFlags(argv);
-  if (parsed.ok) return parsed.flags;
-  say(parsed.error);
-  return process.exit(parsed.exitCode);
+  const invocation = readInvocation(argv, { env: process.env, readFile: (file) => readFileSync(file, 'utf8') });
+  switch (invocation.kind) {
+    case 'help':
+      process.stderr.write(`${USAGE}\n`);
+      process.stdout.write(flagsHelp());
+      return process.exit(0);
+    case 'version':
+      printNotices(invocation.notices);
+      process.stdout.write(versionText());
+      return process.exit(0);
+    case 'refused':
+      printNotices(invocation.notices);
+      if (invocation.logging?.kind === 'zap') log = loggerOrBoot(invocation.logging);
+      return exitRefused(invocation.message, invocation.form, invocation.exitCode);
+    case 'run':
+      printNotices(invocation.notices);
+      startLogging(invocation.flags, invocation.configFile, invocation.ignoredKeys);
+      return invocation.flags;
+  }
+}
+
+/** etcd's pkg/flags lines, in capnslog form (etcd prints them before its logger exists). */
+function printNotices(notices: readonly Notice[]): void {
+  const pkgFlags = bootLogger().at('pkg/flags');
+  for (const notice of notices) pkgFlags.log(notice.level, notice.text);
+}
+
+function exitRefused(message: string, form: RefusalForm, exitCode: 1 | 2): never {
+  switch (form) {
+    case 'usage':
+      process.stderr.write(`${message}\n${USAGE}\n`);
+      break;
+    case 'verify':
+      if (log.kind === 'zap') log.warn('failed to verify flags', { error: message });
+      else log.error(`error verifying flags, ${message}. See 'etcd --help'.`);
+      break;
+    case 'fatal':
+      bootLogger().at('pkg/flags').fatal(message);
+      break;
+    case 'panic':
+      process.stderr.write(`panic: ${message}\n`);
+      break;
+    case 'error':
+      log.fatal(message);
+      break;
+  }
+  return process.exit(exitCode);
+}
+
+/** The flags' logger for a refusal; the boot logger if even that cannot be had (a log file that will not open). */
+function loggerOrBoot(settings: LogSettings): Logger {
+  try {
+    return loggerFor(settings).at('etcdmain');
+  } catch {
+    return bootLogger().at('etcdmain');
+  }
+}
+
+/** The logger of --logger/--log-level/--log-outputs, then what etcd says about the flags once it has one. */
+function startLogging(flags: Flags, configFile: string | null, ignoredKeys: readonly string[]): void {
+  for (const warning of flags.logging.warnings) process.stderr.write(`${warning}\n`);
+  try {
+    log = loggerFor(flags.logging).at('etcdmain');
+  } catch (error) {
+    exitRefused(error instanceof Error ? error.message : String(error), 'verify', 1);
+  }
+  if (configFile !== null) {
+    log.info('loaded server configuration, other configuration command line flags and environment variables will be ignored if provided',
+      { path: configFile },
+      `Loading server configuration from "${configFile}". Other configuration command line flags and environment variables will be ignored if provided.`);
+  }
+  for (const key of ignoredKeys) log.warn(`config file key "${key}" is not one of etcd's; ignored, as etcd ignores it`, { path: configFile ?? '' });
+  for (const notice of flags.notices) log.warn(notice);
 }
 
 /** The --auth-token provider with its key files read; exit 1 with etcd's text if they are unusable. */
 function tokensOrExit(flags: Flags): TokenProvider {
-  for (const warning of flags.auth.warnings) say(warning);
+  for (const warning of flags.auth.warnings) log.warn(warning);
   const made = tokenProviderFor(flags.auth, (file) => readFileSync(file));
   if (made.ok) return made.provider;
-  say(made.error);
+  log.fatal(made.error);
   return process.exit(made.exitCode);
 }
 
@@ -94,7 +175,7 @@ async function tlsOrExit(flags: Flags): Promise<MemberTls> {
     return await memberTls({ tls: flags.tls, dataDir: flags.dataDir, listenClientUrls: flags.listenClientUrls, listenPeerUrls: flags.listenPeerUrls });
   } catch (error) {
     if (!(error instanceof TlsFileError)) throw error;
-    say(error.message);
+    log.fatal(error.message);
     return process.exit(1);
   }
 }
@@ -105,7 +186,7 @@ function lockOrExit(dataDir: string): DataDirLock {
     return DataDirLock.acquire(dataDir);
   } catch (error) {
     if (!(error instanceof DataDirLocked)) throw error;
-    say(error.message);
+    log.fatal(error.message);
     return process.exit(1);
   }
 }
@@ -129,7 +210,7 @@ function openStorage(walDir: string, metrics: MemberMetrics): Storage {
   const backend = LmdbBackend.onEnv(root, {
     onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
     onError: (detail) => {
-      say(`the MVCC backend failed to commit, stopping: ${detail}`);
+      log.fatal(`the MVCC backend failed to commit, stopping: ${detail}`);
       process.exit(1);
     },
   });
@@ -142,6 +223,7 @@ function openStorage(walDir: string, metrics: MemberMetrics): Storage {
 
 /** What the flags say of the member to start (storage and lifecycle aside). */
 function memberOptions(flags: Flags, membership: Membership): MemberOptions {
+  const memberLog = log.at('member');
   return {
     maxRequestBytes: flags.maxRequestBytes,
     maxConcurrentStreams: flags.maxConcurrentStreams,
@@ -157,7 +239,12 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
     electionMs: flags.electionMs,
     snapshotCount: flags.snapshotCount,
     ...autoCompaction(flags),
-    log: say,
+    maxTxnOps: flags.maxTxnOps,
+    preVote: flags.preVote,
+    initialElectionTickAdvance: flags.initialElectionTickAdvance,
+    grpcKeepalive: flags.grpcKeepalive,
+    watchProgressNotifyIntervalMs: flags.watchProgressNotifyIntervalMs,
+    log: (line) => { memberLog.info(line); },
   };
 }
 
@@ -165,15 +252,21 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
  * Harnesses wait for these lines before connecting, once the member has joined a cluster
  * that has a leader (itself or another). The phrases are etcd 3.4's: etcd's e2e suite
  * waits for "enabled capabilities for version" and "published" (tests/e2e/etcd_process.go),
- * other harnesses for "ready to serve client requests".
+ * other harnesses for "ready to serve client requests" (which etcd's zap form lacks:
+ * Tern writes it in both forms).
  */
-function announceReady(member: Member, flags: Flags, clusterId: bigint): void {
+function announceReady(member: Member, flags: Flags, membership: Membership): void {
+  const server = log.at('etcdserver');
+  const [memberId, clusterId] = [membership.selfId.toString(16), membership.clusterId.toString(16)];
+  const attributes = `{Name:${flags.name} ClientURLs:[${flags.advertiseClientUrls.join(' ')}]}`;
   const ready = setInterval(() => {
     if (!member.hasLeader()) return;
     clearInterval(ready);
-    say('enabled capabilities for version 3.4');
-    say(`published {Name:${flags.name} ClientURLs:[${flags.advertiseClientUrls.join(' ')}]} to cluster ${clusterId.toString(16)}`);
-    say('ready to serve client requests');
+    server.info('published local member to cluster through raft', {
+      'local-member-id': memberId, 'local-member-attributes': attributes, 'request-path': `/0/members/${memberId}/attributes`, 'cluster-id': clusterId,
+    }, `published ${attributes} to cluster ${clusterId}`);
+    log.at('api').info('enabled capabilities for version', { 'cluster-version': '3.4' }, 'enabled capabilities for version 3.4');
+    log.at('embed').info('ready to serve client requests');
   }, 10);
 }
 
@@ -195,6 +288,6 @@ function allocatedBytes(file: string): number {
 }
 
 main().catch((error: unknown) => {
-  say(error instanceof Error ? error.message : String(error));
+  log.fatal(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -85,6 +85,16 @@ export interface MemberOptions {
   readonly metrics?: MemberMetrics;
   /** Bytes the database takes on disk (etcd_mvcc_db_total_size_in_bytes). */
   readonly dbSizeBytes?: () => number;
+  /** etcd's --max-txn-ops (default 128). */
+  readonly maxTxnOps?: number;
+  /** --pre-vote; Tern's default is on (etcd 3.4's is off). */
+  readonly preVote?: boolean;
+  /** --initial-election-tick-advance (default true): fast-forward the election clock at start. */
+  readonly initialElectionTickAdvance?: boolean;
+  /** --grpc-keepalive-interval/-timeout: the client server pings idle connections; null or absent: grpc-js's defaults. */
+  readonly grpcKeepalive?: { readonly intervalMs: number; readonly timeoutMs: number } | null;
+  /** --experimental-watch-progress-notify-interval, ms (default 10 minutes). */
+  readonly watchProgressNotifyIntervalMs?: number;
 }
 
 
@@ -118,6 +128,7 @@ export class Member {
     this.options = options;
     this.metrics = metrics;
     this.peers = new PeerClients(options.tls?.peerChannel);
+    const keepalive = options.grpcKeepalive ?? null;
     this.clientServer = new grpc.Server({
       interceptors: [
         grpcMetricsInterceptor(metrics),
@@ -125,6 +136,7 @@ export class Member {
       ],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
       'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? UNLIMITED_STREAMS,
+      ...(keepalive === null ? {} : { 'grpc.keepalive_time_ms': keepalive.intervalMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
     });
     this.membership = options.membership;
     this.server = server;
@@ -153,6 +165,9 @@ export class Member {
         heartbeatTicks: 1, electionTicks,
         ...(options.snapshotCount === undefined ? {} : { snapshotEveryEntries: Math.max(1, options.snapshotCount) }),
         ...(options.autoCompaction === undefined ? {} : { autoCompaction: options.autoCompaction }),
+        ...(options.maxTxnOps === undefined ? {} : { maxTxnOps: options.maxTxnOps }),
+        ...(options.preVote === undefined ? {} : { preVote: options.preVote }),
+        ...(options.watchProgressNotifyIntervalMs === undefined ? {} : { watchProgressNotifyIntervalMs: options.watchProgressNotifyIntervalMs }),
       },
       {
         logStore,
@@ -189,7 +204,7 @@ export class Member {
     // and nobody to wait for: it runs past the longest randomized timeout (2e - 1 ticks)
     // and so elects itself now rather than up to a second later.
     const soleVoter = membership.voters().length === 1 && membership.voters()[0] === membership.selfRaftId;
-    const advanceTicks = soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
+    const advanceTicks = options.initialElectionTickAdvance === false ? 0 : soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
     for (let i = 0; i < advanceTicks; i++) started.tick();
     const m = new Member(options, started, transport, reconfig, metrics);
     holder.member = m;

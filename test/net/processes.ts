@@ -34,8 +34,9 @@ const READY_TIMEOUT_MS = 90_000;
 /** Starts a process and waits until its stderr shows `readyLine`. */
 function startAndWait(
   command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void, cwd?: string,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Running> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }), ...(env === undefined ? {} : { env }) });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, READY_TIMEOUT_MS);
@@ -74,11 +75,16 @@ export function removeDataDir(dir: string): void {
 /** The package's `tern` bin (net/bin/tern.mjs): what an operator, npx and etcd's e2e suite exec. */
 export const TERN_BIN = path.join(process.cwd(), 'net/bin/tern.mjs');
 
-/** Runs the bin to its exit (for flags it refuses): its exit code and stderr. */
-export function runTernToExit(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+/** Runs the bin to its exit (for flags it refuses): its exit code and stderr; `env` replaces the environment. */
+export function runTernToExit(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string; stdout: string }> {
+  return runToExit(process.execPath, [TERN_BIN, ...args], env);
+}
+
+/** Any command run to its exit (killed after 30 s: a refusal must not hang a test). */
+export function runToExit(command: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TERN_BIN, ...args], (error, _stdout, stderr) => {
-      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : 0, stderr });
+    execFile(command, args, { timeout: 30_000, ...(env === undefined ? {} : { env }), ...(cwd === undefined ? {} : { cwd }) }, (error, stdout, stderr) => {
+      resolve({ code: error !== null && typeof error.code === 'number' ? error.code : error === null ? 0 : -1, stderr, stdout });
     });
   });
 }
@@ -148,9 +154,9 @@ export interface RunningCluster {
 
 const READY = 'ready to serve client requests';
 
-/** A Tern binary with exactly these flags; `endpoint` is where its clients connect. */
-export function startTernProcess(args: readonly string[], endpoint: string, cwd?: string): Promise<Running> {
-  return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd);
+/** A Tern binary with exactly these flags; `endpoint` is where its clients connect; `env` replaces the environment. */
+export function startTernProcess(args: readonly string[], endpoint: string, cwd?: string, env?: NodeJS.ProcessEnv): Promise<Running> {
+  return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd, env);
 }
 
 /** A real etcd with exactly these flags. */

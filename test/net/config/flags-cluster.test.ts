@@ -74,7 +74,7 @@ test('flags that do not fit together: etcd\'s texts, exit 1', (t) => {
       '--initial-cluster has default=http://localhost:2380 but missing from --initial-advertise-peer-urls=http://127.0.0.1:2390 '
       + '(resolved urls: "http://127.0.0.1:2390" != "http://localhost:2380")'],
     [['--initial-cluster', 'foo'], 'error setting up initial cluster: URL scheme must be http, https, unix, or unixs: '],
-    [['--auto-compaction-mode', 'bogus'], 'unknown auto-compaction-mode "bogus". See \'etcd --help\'.'],
+    [['--auto-compaction-mode', 'bogus'], 'unknown auto-compaction-mode "bogus"'],
     [['--auto-compaction-retention', 'abc'], 'error parsing CompactionRetention: time: invalid duration "abc"'],
   ]);
 });
