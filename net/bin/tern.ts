@@ -155,6 +155,7 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
     heartbeatMs: flags.heartbeatMs,
     electionMs: flags.electionMs,
     snapshotCount: flags.snapshotCount,
+    quotaBackendBytes: flags.quotaBackendBytes,
     ...autoCompaction(flags),
     log: say,
   };

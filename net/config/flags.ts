@@ -33,7 +33,7 @@ export interface Flags {
   readonly electionMs: number;
   /** Applied entries between snapshots (etcd's --snapshot-count). */
   readonly snapshotCount: number;
-  /** 0 = etcd's default quota (2 GiB). */
+  /** 0 = etcd's default quota (2 GiB); negative: no quota (etcd's int64 flag). */
   readonly quotaBackendBytes: number;
   readonly autoCompactionMode: AutoCompactionMode;
   /**
@@ -147,7 +147,7 @@ function interpret(values: Map<string, string>): Flags {
     heartbeatMs,
     electionMs,
     snapshotCount: unsigned(values, 'snapshot-count', 100_000),
-    quotaBackendBytes: unsigned(values, 'quota-backend-bytes', 0),
+    quotaBackendBytes: signed(values, 'quota-backend-bytes', 0),
     autoCompactionMode: mode,
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
@@ -194,6 +194,15 @@ function unsigned(values: Map<string, string>, flag: string, fallback: number): 
   const raw = values.get(flag);
   if (raw === undefined) return fallback;
   const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw usage(flag, raw, 'parse error');
+  return n;
+}
+
+/** An int64 flag (Go's "parse error" on junk). */
+function signed(values: Map<string, string>, flag: string, fallback: number): number {
+  const raw = values.get(flag);
+  if (raw === undefined) return fallback;
+  const n = /^[-+]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw usage(flag, raw, 'parse error');
   return n;
 }

@@ -13,6 +13,7 @@ import { decodeConfChange } from '../../core/raft/confchange.js';
 import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
+import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
 import { hostPort, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
@@ -76,6 +77,8 @@ export interface MemberOptions {
   readonly metrics?: MemberMetrics;
   /** Bytes the database takes on disk (etcd_mvcc_db_total_size_in_bytes). */
   readonly dbSizeBytes?: () => number;
+  /** etcd's --quota-backend-bytes: 0 (or absent) its default 2 GiB, negative no quota. */
+  readonly quotaBackendBytes?: number;
 }
 
 
@@ -138,6 +141,8 @@ export class Member {
         heartbeatTicks: 1, electionTicks,
         ...(options.snapshotCount === undefined ? {} : { snapshotEveryEntries: Math.max(1, options.snapshotCount) }),
         ...(options.autoCompaction === undefined ? {} : { autoCompaction: options.autoCompaction }),
+        quotaBackendBytes: options.quotaBackendBytes ?? 0,
+        alarmMemberId: membership.selfId.toString(),
       },
       {
         logStore,
@@ -221,7 +226,7 @@ export class Member {
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
-    const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };
+    const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const clientHttp = httpEndpoints(http, 'client');
     this.listeners.push(closable(clientHttp));
@@ -303,15 +308,19 @@ export class Member {
         return 'count' in r ? r.count : 0;
       },
       dbTotalSizeBytes: dbSizeBytes,
+      // etcd sets the gauge to the flag, then to the default when the flag is 0.
+      quotaBackendBytes: () => (this.options.quotaBackendBytes ?? 0) === 0 ? DEFAULT_QUOTA_BYTES : this.options.quotaBackendBytes ?? 0,
       applyCounts: () => server.machine.applyCounts,
     };
   }
 
   /**
-   * etcd 3.4's /health: unhealthy at once without a leader; otherwise healthy if a
-   * request through Raft (here a linearizable read) completes within a second.
+   * etcd 3.4's /health: unhealthy at once with an alarm raised (of a type not excluded)
+   * or without a leader; otherwise healthy if a request through Raft (here a
+   * linearizable read) completes within a second.
    */
-  private healthy(): Promise<boolean> {
+  private healthy(excludedAlarms: ReadonlySet<string>): Promise<boolean> {
+    if (this.server.machine.alarms.get('NONE').some((a) => !excludedAlarms.has(a.alarm))) return Promise.resolve(false);
     if (this.server.driver.status().lead === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { resolve(false); }, 1000);
