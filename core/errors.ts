@@ -29,6 +29,8 @@ const ERRORS = {
   memberBadURLs: 'etcdserver: given member URLs are invalid',
   memberNotFound: 'etcdserver: member not found',
   memberNotLearner: 'etcdserver: can only promote a learner member',
+  learnerNotReady: 'etcdserver: can only promote a learner member which is in sync with leader',
+  notSupportedForLearner: 'etcdserver: rpc not supported for learner',
   tooManyLearners: 'etcdserver: too many learner members in cluster',
   notEnoughStarted: 'etcdserver: re-configuration failed due to not enough started members',
   badLeaderTransferee: 'etcdserver: bad leader transferee',

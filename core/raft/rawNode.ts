@@ -297,6 +297,12 @@ export class RawNode {
     };
   }
 
+  /** How far a member's log is known to match the leader's; null unless this node leads and tracks `id`. */
+  matchOf(id: NodeId): number | null {
+    if (this.raft.role !== 'leader') return null;
+    return this.raft.progressOf(id)?.match ?? null;
+  }
+
   /** Committed entries not yet applied (etcd's committed index − applied index), without allocating. */
   unappliedEntries(): number {
     const log = this.raft.log;

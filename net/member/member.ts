@@ -14,9 +14,12 @@ import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
+import { learnerReadiness } from '../../core/server/learnerReadiness.js';
+import { etcdError, type EtcdError } from '../../core/errors.js';
 import { hostPort, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { timedLogStore } from '../metrics/timedLogStore.js';
 import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
@@ -111,7 +114,10 @@ export class Member {
     this.metrics = metrics;
     this.peers = new PeerClients(options.tls?.peerChannel);
     this.clientServer = new grpc.Server({
-      interceptors: [grpcMetricsInterceptor(metrics)],
+      interceptors: [
+        grpcMetricsInterceptor(metrics),
+        learnerGuard(() => options.membership.get(options.membership.selfId)?.isLearner === true),
+      ],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
     });
     this.membership = options.membership;
@@ -132,7 +138,7 @@ export class Member {
     const log = options.log ?? ((): void => undefined);
     const transport = new PeerTransport(membership, { log, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
-    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null } = { reconfig: null, server: null };
+    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null; member: Member | null } = { reconfig: null, server: null, member: null };
     const metrics = options.metrics ?? new MemberMetrics();
     const logStore = timedLogStore(options.logStore ?? new MemoryLogStore(), (s) => { metrics.walFsyncSeconds.observe(s); });
     const started = EtcdServer.start(
@@ -170,6 +176,7 @@ export class Member {
     const reconfig = new Reconfigurer({
       driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
       strict: options.strictReconfigCheck ?? true,
+      learnerReady: (id) => holder.member?.learnerReady(id) ?? Promise.resolve(etcdError('noLeader')),
     });
     holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
@@ -181,6 +188,7 @@ export class Member {
     const advanceTicks = soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
     for (let i = 0; i < advanceTicks; i++) started.tick();
     const m = new Member(options, started, transport, reconfig, metrics);
+    holder.member = m;
     metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
     m.timers.push(setInterval(() => {
       started.tick();
@@ -204,6 +212,7 @@ export class Member {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },
       timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
+      learnerReady: (id) => this.learnerReadyHere(id),
       log: this.options.log ?? ((): void => undefined),
     }));
     const context: ServiceContext = {
@@ -262,6 +271,25 @@ export class Member {
       this.listeners.push(listener);
       await listener.listen(...splitHostPort(address));
     }
+  }
+
+  /** Whether learner `id` may be promoted: decided by the leader, asked over the Peer service from a follower. */
+  async learnerReady(id: bigint): Promise<EtcdError | null> {
+    const status = this.server.driver.status();
+    if (status.role === 'leader') return this.learnerReadyHere(id);
+    const address = hostPort(this.membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
+    if (address === null) return etcdError('noLeader');
+    try {
+      return await this.peers.learnerReady(address, id, 5000 + 2 * this.options.electionMs);
+    } catch {
+      return etcdError('leaderChanged');
+    }
+  }
+
+  /** This member's answer as leader (a follower answers `not leader`). */
+  private learnerReadyHere(id: bigint): EtcdError | null {
+    const raft = this.server.driver.raft;
+    return learnerReadiness((raftId) => raft.matchOf(raftId), this.membership.selfRaftId, raftIdOf(id));
   }
 
   private refusalLogger(side: 'client' | 'peer'): (remote: string, reason: string) => void {

@@ -48,6 +48,13 @@ export class PeerClients {
     };
   }
 
+  /** Asks the leader at `address` whether learner `id` may be promoted; null: it may. */
+  async learnerReady(address: string, id: bigint, timeoutMs: number): Promise<EtcdError | null> {
+    const response = await this.unary(address, 'LearnerReady', { id: id.toString() }, timeoutMs);
+    const name = response['error_name'];
+    return typeof name === 'string' && name !== '' ? etcdError(name as EtcdErrorName) : null;
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();

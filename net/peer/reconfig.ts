@@ -17,6 +17,8 @@ export interface ReconfigOptions {
   readonly timeoutMs: number;
   /** etcd's --strict-reconfig-check (default true): refuse changes that would leave too few started voters. */
   readonly strict?: boolean;
+  /** Whether the leader finds learner `id` in sync (null) or why not; none: always in sync. */
+  readonly learnerReady?: (id: bigint) => Promise<EtcdError | null>;
 }
 
 type Outcome = MemberRecord | EtcdError;
@@ -67,10 +69,14 @@ export class Reconfigurer {
     return this.propose(member.isLearner ? 'addLearner' : 'addVoter', { op: 'update', member: { ...member, peerUrls: [...peerUrls] } });
   }
 
-  promote(id: bigint): Promise<Outcome> {
+  /** etcd's mayPromoteMember: the learner in sync with the leader, then --strict-reconfig-check. */
+  async promote(id: bigint): Promise<Outcome> {
     const member = this.options.membership.get(id);
-    if (member === undefined) return Promise.resolve(etcdError('memberNotFound'));
-    if (!member.isLearner) return Promise.resolve(etcdError('memberNotLearner'));
+    if (member === undefined) return etcdError('memberNotFound');
+    if (!member.isLearner) return etcdError('memberNotLearner');
+    const notReady = await (this.options.learnerReady?.(id) ?? Promise.resolve(null));
+    if (notReady !== null) return notReady;
+    if (this.strict() && !readyToPromote(this.options.membership.list())) return etcdError('notEnoughStarted');
     return this.propose('addVoter', { op: 'promote', member: { ...member, isLearner: false } });
   }
 
@@ -114,6 +120,12 @@ function readyToAddVoter(members: readonly MemberRecord[]): boolean {
   const up = voters.filter(started).length;
   if (up === 1 && total === 2) return true; // growing a one-member cluster (etcd's exception)
   return up >= Math.floor(total / 2) + 1;
+}
+
+/** etcd's IsReadyToPromoteMember: the learner counts as a started voter of the future quorum. */
+function readyToPromote(members: readonly MemberRecord[]): boolean {
+  const voters = members.filter((m) => !m.isLearner);
+  return voters.filter(started).length + 1 >= Math.floor((voters.length + 1) / 2) + 1;
 }
 
 /** etcd's IsReadyToRemoveVoterMember. */

@@ -17,6 +17,8 @@ export interface PeerServiceDeps {
   /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
   keepAlive(id: number, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
   timeToLive(id: number, reply: (result: TimeToLive | EtcdError) => void): void;
+  /** Leader-side: may learner `id` be promoted (null), or why not. */
+  learnerReady(id: bigint): EtcdError | null;
   log(line: string): void;
 }
 
@@ -76,5 +78,10 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
       });
     });
   };
-  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive };
+  const learnerReady: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const raw = String(call.request['id']);
+    const refusal = /^\d+$/.test(raw) ? deps.learnerReady(BigInt(raw)) : null;
+    callback(null, { error_name: refusal?.name ?? '' });
+  };
+  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive, LearnerReady: learnerReady };
 }

@@ -33,6 +33,8 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   memberBadURLs: grpc.status.INVALID_ARGUMENT,
   memberNotFound: grpc.status.NOT_FOUND,
   memberNotLearner: grpc.status.FAILED_PRECONDITION,
+  learnerNotReady: grpc.status.FAILED_PRECONDITION,
+  notSupportedForLearner: grpc.status.UNAVAILABLE,
   tooManyLearners: grpc.status.FAILED_PRECONDITION,
   notEnoughStarted: grpc.status.FAILED_PRECONDITION,
   badLeaderTransferee: grpc.status.FAILED_PRECONDITION,

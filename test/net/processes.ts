@@ -146,6 +146,11 @@ export function startTernProcess(args: readonly string[], endpoint: string, cwd?
   return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd);
 }
 
+/** A real etcd with exactly these flags. */
+export function startEtcdProcess(args: readonly string[], endpoint: string): Promise<Running> {
+  return startAndWait('etcd', args, READY, endpoint, () => undefined);
+}
+
 /**
  * n members on 127.0.0.1 with free ports, started together with etcd's flags
  * (`--initial-cluster`, token `etcd-cluster-1`, names infra1..n): a Tern binary or a
