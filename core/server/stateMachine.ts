@@ -1,5 +1,5 @@
 // The etcd state machine the node driver applies committed entries to: MVCC, the
-// lessor and the watch hub, kept in step. Deterministic: every member applying the
+// lessor, the watch hub, the auth store and the alarms, kept in step. Deterministic: every member applying the
 // same entries reaches the same store (the lessor's leader-only deadlines aside).
 //
 // Exactly once: MVCC stores the index of the last entry it applied with the data

@@ -9,7 +9,7 @@
 // compaction names (how many 4 KiB puts fit differs: etcd's bbolt file has free pages,
 // Tern's size is the image's; both fill until refused).
 import test from 'ava';
-import { etcdctl, startEtcd, startTern, startTernCluster, type Outcome, type Running } from './processes.js';
+import { etcdctl, removeDataDir, startEtcd, startTern, startTernCluster, tempDataDir, type Outcome, type Running } from './processes.js';
 
 const QUOTA = String(13 * 4096);
 const SMALL = 'a'.repeat(64);
@@ -86,7 +86,6 @@ test.serial('the alarm sequence of etcd\'s TestCtlV3Alarm reads the same on Tern
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const fromEtcd = await alarmSequence(etcd);
   const fromTern = await alarmSequence(tern);
-  t.log(fromTern.join('\n'));
   t.true(fromEtcd.some((line) => line.includes(NO_SPACE)), 'etcd refused puts: the sequence is not vacuous');
   t.true(fromEtcd.includes(`gauge: etcd_server_quota_backend_bytes ${QUOTA}`), fromEtcd.join('\n'));
   for (let i = 0; i < fromEtcd.length; i++) t.is(fromTern[i], fromEtcd[i]);
@@ -118,3 +117,27 @@ test.serial('on three Tern members the NOSPACE alarm is replicated: every member
   const cleared = await Promise.all(endpoints.map(async (ep) => (await etcdctl(ep, ['alarm', 'list'])).stdout));
   t.deepEqual(cleared, ['', '', '']);
 });
+
+// Replayed from the log (no snapshot yet), and restored from a snapshot image taken after the alarm.
+for (const snapshotCount of [100_000, 3]) {
+  test.serial(`a raised alarm survives a restart of the member, --snapshot-count ${snapshotCount} (etcd restores its alarms at start)`, async (t) => {
+    t.timeout(120_000);
+    const dataDir = tempDataDir();
+    t.teardown(() => { removeDataDir(dataDir); });
+    const args = ['--quota-backend-bytes', QUOTA, '--snapshot-count', String(snapshotCount)];
+    const first = await startTern({ dataDir, extraArgs: args });
+    const port = Number(first.endpoint.split(':')[1]);
+    let stopped = false;
+    t.teardown(async () => { if (!stopped) await first.stop(); });
+    t.true((await fill(first.endpoint)).refusal.stderr.includes(NO_SPACE));
+    const before = (await etcdctl(first.endpoint, ['alarm', 'list'])).stdout;
+    await first.stop();
+    stopped = true;
+    const second = await startTern({ dataDir, port, extraArgs: args });
+    t.teardown(() => second.stop());
+    t.is((await etcdctl(second.endpoint, ['alarm', 'list'])).stdout, before);
+    const refused = await etcdctl(second.endpoint, ['put', 'after', 'restart']);
+    t.true(refused.stderr.includes(NO_SPACE), 'still capped after the restart');
+    t.is((await etcdctl(second.endpoint, ['del', '2nd_test'])).stdout, '1\n', 'deletes go on');
+  });
+}
