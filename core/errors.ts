@@ -13,6 +13,7 @@ const ERRORS = {
   compacted: 'etcdserver: mvcc: required revision has been compacted',
   futureRev: 'etcdserver: mvcc: required revision is a future revision',
   noSpace: 'etcdserver: mvcc: database space exceeded',
+  corrupt: 'etcdserver: corrupt cluster',
   leaseNotFound: 'etcdserver: requested lease not found',
   leaseExist: 'etcdserver: lease already exists',
   leaseTTLTooLarge: 'etcdserver: too large lease TTL',

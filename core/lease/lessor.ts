@@ -199,6 +199,11 @@ export class Lessor {
     }
   }
 
+  /** Leases granted and not revoked. */
+  get count(): number {
+    return this.leases.size;
+  }
+
   ids(): number[] {
     return [...this.leases.keys()].sort((a, b) => a - b);
   }

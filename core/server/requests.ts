@@ -2,6 +2,7 @@
 // the id its proposer waits on, encoded with the binary codec behind a version byte.
 
 import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
+import type { AlarmRequest } from './alarms.js';
 import type { AuthRequest } from '../auth/authRequests.js';
 import type { AuthInfo } from '../auth/permissionCheck.js';
 import type { EtcdErrorName } from '../errors.js';
@@ -15,7 +16,8 @@ export type InternalRequest =
   | { readonly kind: 'leaseGrant'; readonly id: number; readonly ttlSeconds: number }
   | { readonly kind: 'leaseRevoke'; readonly id: number }
   | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingMs: number }[] }
-  | { readonly kind: 'auth'; readonly auth: AuthRequest };
+  | { readonly kind: 'auth'; readonly auth: AuthRequest }
+  | { readonly kind: 'alarm'; readonly alarm: AlarmRequest };
 
 export interface Envelope {
   /** Unique per proposer: member id and a counter (etcd's reqIDGen). 0: nobody waits. */

@@ -1,5 +1,6 @@
 // What applying one request produced, handed to the member that proposed it.
 
+import type { AlarmMember } from './alarms.js';
 import type { AuthAnswer } from '../auth/authRequests.js';
 import type { EtcdError } from '../errors.js';
 import type { CompactionResponse, DeleteRangeResponse, PutResponse, TxnResponse } from '../mvcc/types.js';
@@ -13,4 +14,5 @@ export type ApplyResult =
   | { readonly kind: 'leaseRevoke'; readonly revision: number }
   | { readonly kind: 'leaseCheckpoint'; readonly revision: number }
   | { readonly kind: 'auth'; readonly answer: AuthAnswer; readonly revision: number }
+  | { readonly kind: 'alarm'; readonly alarms: readonly AlarmMember[]; readonly revision: number }
   | { readonly kind: 'error'; readonly error: EtcdError };

@@ -35,6 +35,8 @@ import type { AuthInfo } from '../auth/permissionCheck.js';
 import { checkRange } from '../auth/requestChecks.js';
 import { drawSimplePrefix, type TokenProvider } from '../auth/tokens.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
+import type { AlarmMember, AlarmRequest } from './alarms.js';
+import { fitsQuota, quotaBytesOf, quotaCost } from './quota.js';
 
 export interface ResponseHeader {
   readonly clusterId: number;
@@ -61,6 +63,10 @@ export interface ServerConfig extends DriverConfig {
   readonly limits?: Partial<ServerLimits>;
   /** etcd's --max-txn-ops: the most operations in each list of a txn (default 128). */
   readonly maxTxnOps?: number;
+  /** etcd's --quota-backend-bytes: 0 (or absent) etcd's default 2 GiB, negative no quota (quota.ts). */
+  readonly quotaBackendBytes?: number;
+  /** This member's etcd id (decimal uint64), as the alarms it raises name it; the Raft id if absent. */
+  readonly alarmMemberId?: string;
 }
 
 export interface ServerPorts {
@@ -127,6 +133,8 @@ export class EtcdServer {
   private readonly compactor: AutoCompactor | null;
   /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
   private readonly revoking = new Set<number>();
+  /** An entry applied here crossed this member's quota with no NOSPACE alarm raised: raise it next tick. */
+  private quotaExceededAtApply = false;
 
   private readonly incarnation: string;
   /** Decides who a request comes from (its token or certificate). */
@@ -175,6 +183,9 @@ export class EtcdServer {
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
+      quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
+      // Not proposed from inside apply: on the next tick.
+      onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
@@ -216,6 +227,10 @@ export class EtcdServer {
     this.expireWaiters();
     this.watchDuties();
     this.compactionDuties();
+    if (this.quotaExceededAtApply) {
+      this.quotaExceededAtApply = false;
+      this.raiseNoSpace(() => undefined);
+    }
     this.gate.tick(this.ticks);
     this.assertBounded();
   }
@@ -357,6 +372,10 @@ export class EtcdServer {
     request: InternalRequest & { readonly kind: K }, invalid: EtcdError | null, reply: Reply<WriteResponses[K]>,
     credentials: Credentials | undefined,
   ): void {
+    if (!this.fitsQuota(request)) {
+      this.raiseNoSpace(() => { reply(etcdError('noSpace')); });
+      return;
+    }
     if (invalid !== null) {
       reply(invalid);
       return;
@@ -377,6 +396,10 @@ export class EtcdServer {
 
   leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>, credentials?: Credentials): void {
     invariant(Number.isInteger(request.ttlSeconds) && Number.isInteger(request.id), 'a lease grant has an integer TTL and id');
+    if (!this.fitsQuota({ kind: 'leaseGrant', id: request.id, ttlSeconds: request.ttlSeconds })) {
+      this.raiseNoSpace(() => { reply(etcdError('noSpace')); });
+      return;
+    }
     const ttl = this.machine.lessor.grantableTtl(request.ttlSeconds);
     if (typeof ttl !== 'number') {
       reply(ttl);
@@ -424,6 +447,41 @@ export class EtcdServer {
 
   leaseLeases(reply: Reply<{ ids: number[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
+  }
+
+  // ------------------------------------------------------------------ alarms and quota
+
+  /** etcd's Maintenance.Alarm: through Raft, so every member answers from the same alarms. */
+  alarm(request: AlarmRequest, reply: Reply<{ alarms: readonly AlarmMember[] }>, credentials?: Credentials): void {
+    invariant(typeof request.memberId === 'string' && /^\d+$/.test(request.memberId), 'an alarm names a member by its decimal id');
+    this.proposeAs(credentials, { kind: 'alarm', alarm: request }, (r) => {
+      reply(r.kind === 'alarm' ? { header: this.header(r.revision), alarms: r.alarms } : this.failure(r));
+    });
+  }
+
+  /** This member's quota in bytes (Infinity: none): etcd_server_quota_backend_bytes reports it. */
+  get quotaBytes(): number {
+    return quotaBytesOf(this.config.quotaBackendBytes ?? 0);
+  }
+
+  /** etcd's request-time check (api/v3rpc/quota.go): whether the request fits this member's quota. */
+  private fitsQuota(request: InternalRequest): boolean {
+    const cost = quotaCost(request);
+    return cost === 0 || fitsQuota({ sizeBytes: this.machine.backendSizeBytes(), cost, quotaBytes: this.quotaBytes });
+  }
+
+  /**
+   * Raises this member's NOSPACE alarm through Raft, then calls `then` (etcd answers the
+   * refused request once the alarm applied, so an `alarm list` after it sees the alarm).
+   * Already raised: `then` at once, no entry.
+   */
+  private raiseNoSpace(then: () => void): void {
+    const self = this.config.alarmMemberId ?? String(this.config.id);
+    if (this.machine.alarms.get('NOSPACE').some((a) => a.memberId === self)) {
+      then();
+      return;
+    }
+    this.propose({ kind: 'alarm', alarm: { action: 'activate', memberId: self, alarm: 'NOSPACE' } }, then);
   }
 
   // ------------------------------------------------------------------ watches

@@ -1,5 +1,5 @@
 // The etcd state machine the node driver applies committed entries to: MVCC, the
-// lessor and the watch hub, kept in step. Deterministic: every member applying the
+// lessor, the watch hub, the auth store and the alarms, kept in step. Deterministic: every member applying the
 // same entries reaches the same store (the lessor's leader-only deadlines aside).
 //
 // Exactly once: MVCC stores the index of the last entry it applied with the data
@@ -27,6 +27,9 @@ import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { invariant } from '../util/invariant.js';
 import { WatchHub } from '../watch/watchHub.js';
+import { AlarmStore, type AlarmMember } from './alarms.js';
+import { fitsQuota, quotaCost } from './quota.js';
+import { SizedBackend, estimateImageBytes } from '../mvcc/sizedBackend.js';
 import { decodeAny, decodeEnvelope, encodeBinary, type Envelope, type InternalRequest } from './requests.js';
 import type { ApplyResult } from './results.js';
 
@@ -43,6 +46,14 @@ export interface EtcdStateMachineOptions {
   readonly tokens?: TokenProvider;
   /** The planted bug authCheckStaleRevision: trust the entry's arrival verdict instead of checking at apply. */
   readonly trustArrivalVerdict?: boolean;
+  /** This member's backend quota in bytes (quota.ts quotaBytesOf); Infinity (no quota) if absent. */
+  readonly quotaBytes?: number;
+  /**
+   * A request applied here grew the backend past the quota while no NOSPACE alarm is
+   * raised: the member raises its own (etcd's applyEntryNormal). Called on every member
+   * whose quota the entry crossed, not only the proposer.
+   */
+  readonly onQuotaExceeded?: () => void;
 }
 
 /**
@@ -60,6 +71,8 @@ interface SnapshotImage {
   readonly auth?: Uint8Array;
   /** memberContexts, by Raft id; absent in images from before members were kept. */
   readonly members?: readonly (readonly [NodeId, Uint8Array])[];
+  /** The raised alarms, in order; absent in images from before alarms were kept. */
+  readonly alarms?: readonly AlarmMember[];
 }
 
 /** key = range_end = "\0": every key. */
@@ -80,10 +93,12 @@ export class EtcdStateMachine implements StateMachine {
    * members added in entries compacted away. Members of the initial cluster have none.
    */
   private memberContextsById = new Map<NodeId, Uint8Array>();
+  /** The raised alarms (alarms.ts): replicated, in the snapshot; while one is raised, apply refuses requests. */
+  alarms: AlarmStore = new AlarmStore();
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };
   private readonly options: EtcdStateMachineOptions;
-  private readonly backendStore: MvccBackend;
+  private readonly backendStore: SizedBackend;
   /**
    * The applied index a durable backend held when this process opened it (0: none).
    * Entries up to it are not executed again, but the lessor is not stored with the
@@ -96,7 +111,7 @@ export class EtcdStateMachine implements StateMachine {
     this.options = options;
     this.lessor = new Lessor({ minTtlSeconds: options.minLeaseTtlSeconds });
     this.tokens = options.tokens ?? new SimpleTokens();
-    this.backendStore = options.backend ?? new MemoryBackend();
+    this.backendStore = new SizedBackend(options.backend ?? new MemoryBackend());
     this.store = this.newStore(this.backendStore);
     this.hub = new WatchHub(this.store);
     this.resumedAt = this.store.appliedIndex();
@@ -136,11 +151,20 @@ export class EtcdStateMachine implements StateMachine {
     return this.memberContextsById;
   }
 
+  /**
+   * The backend's size as the quota sees it: the estimate of the bbolt image (Status's
+   * dbSize) from the running tally of records (mvcc/sizedBackend.ts). O(1), so it is
+   * asked on every put; deterministic, so every member with the same data agrees.
+   */
+  backendSizeBytes(): number {
+    return estimateImageBytes(this.backendStore.tally(), this.lessor.count);
+  }
+
   snapshot(): Uint8Array {
     const dump = this.store.backend.dump();
     const image: SnapshotImage = {
       records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases(), auth: encodeAuthImage(this.auth.state()),
-      members: [...this.memberContextsById],
+      members: [...this.memberContextsById], alarms: this.alarms.image(),
     };
     return encodeBinary(image);
   }
@@ -152,6 +176,7 @@ export class EtcdStateMachine implements StateMachine {
     this.lessor.importLeases(image.leases);
     this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
     this.memberContextsById = new Map(image.members ?? []);
+    this.alarms = new AlarmStore(image.alarms ?? []);
     this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);
@@ -179,17 +204,8 @@ export class EtcdStateMachine implements StateMachine {
    */
   private replayOutsideBackend(entry: Entry): void {
     const envelope = decodeEnvelope(entry.data);
-    const request = envelope?.request;
-    const now = this.options.clock.nowMs();
-    if (request?.kind === 'auth') {
-      applyAuth(this.auth, request.auth, envelope?.auth ?? null, { index: entry.index, nowMs: now, tokens: null });
-    } else if (request?.kind === 'leaseGrant') {
-      this.lessor.grant(request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + entry.index, request.ttlSeconds, now);
-    } else if (request?.kind === 'leaseRevoke') {
-      this.lessor.revoke(request.id);
-    } else if (request?.kind === 'leaseCheckpoint') {
-      for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
-    }
+    // What the raised alarms refused then, they refuse now (lease grants and revokes).
+    if (envelope !== null && this.alarms.refusalAtApply(envelope.request) === null) this.redoOutsideBackend(envelope, entry.index);
     if (entry.index < this.resumedAt) return;
     this.resumedAt = 0;
     this.lessor.importLeases(this.lessor.exportLeases().map((lease) => ({ ...lease, keys: [] })));
@@ -197,6 +213,23 @@ export class EtcdStateMachine implements StateMachine {
     if (isEtcdError(all)) return;
     for (const kv of all.kvs) {
       if (this.lessor.exists(kv.lease)) this.lessor.attach(kv.lease, toKey(kv.key));
+    }
+  }
+
+  /** One request's effect on the alarms, the auth store or the lessor. */
+  private redoOutsideBackend(envelope: Envelope, index: number): void {
+    const { request } = envelope;
+    const now = this.options.clock.nowMs();
+    if (request.kind === 'alarm') {
+      this.alarms.apply(request.alarm);
+    } else if (request.kind === 'auth') {
+      applyAuth(this.auth, request.auth, envelope.auth ?? null, { index, nowMs: now, tokens: null });
+    } else if (request.kind === 'leaseGrant') {
+      this.lessor.grant(request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + index, request.ttlSeconds, now);
+    } else if (request.kind === 'leaseRevoke') {
+      this.lessor.revoke(request.id);
+    } else if (request.kind === 'leaseCheckpoint') {
+      for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
     }
   }
 
@@ -218,15 +251,30 @@ export class EtcdStateMachine implements StateMachine {
     }
   }
 
+  /**
+   * Runs one request, in etcd's order of appliers: the raised alarms refuse first
+   * (CORRUPT, then NOSPACE), then auth, then the quota, which lets the request apply but
+   * answers "database space exceeded" if it did not fit (etcd's quotaApplierV3).
+   */
   private execute(envelope: Envelope, index: number): ApplyResult {
+    const { request } = envelope;
+    const refused = this.alarms.refusalAtApply(request) ?? (this.auth.isEnabled() ? this.refusalAtApply(envelope) : null);
+    if (refused !== null) {
+      this.store.skip(index);
+      return { kind: 'error', error: refused };
+    }
+    const cost = quotaCost(request);
+    const fits = fitsQuota({ sizeBytes: cost === 0 ? 0 : this.backendSizeBytes(), cost, quotaBytes: this.options.quotaBytes ?? Infinity });
+    const result = this.run(envelope, index);
+    if (fits || result.kind === 'error') return result;
+    if (!this.alarms.has('NOSPACE')) this.options.onQuotaExceeded?.();
+    return { kind: 'error', error: etcdError('noSpace') };
+  }
+
+  private run(envelope: Envelope, index: number): ApplyResult {
     const { request } = envelope;
     const info = envelope.auth ?? null;
     const store = this.store;
-    const refused = this.auth.isEnabled() ? this.refusalAtApply(envelope) : null;
-    if (refused !== null) {
-      store.skip(index);
-      return { kind: 'error', error: refused };
-    }
     switch (request.kind) {
       case 'put': return wrap(store.put(request.put, index), (r) => ({ kind: 'put', response: r }));
       case 'deleteRange': return wrap(store.deleteRange(request.deleteRange, index), (r) => ({ kind: 'deleteRange', response: r }));
@@ -262,6 +310,11 @@ export class EtcdStateMachine implements StateMachine {
         const answer = applyAuth(this.auth, request.auth, info, { index, nowMs: this.options.clock.nowMs(), tokens: this.tokens });
         store.skip(index);
         return isEtcdError(answer) ? { kind: 'error', error: answer } : { kind: 'auth', answer, revision: store.currentRevision() };
+      }
+      case 'alarm': {
+        const alarms = this.alarms.apply(request.alarm);
+        store.skip(index);
+        return { kind: 'alarm', alarms, revision: store.currentRevision() };
       }
     }
   }

@@ -238,6 +238,7 @@ function memberOptions(flags: Flags, membership: Membership): MemberOptions {
     heartbeatMs: flags.heartbeatMs,
     electionMs: flags.electionMs,
     snapshotCount: flags.snapshotCount,
+    quotaBackendBytes: flags.quotaBackendBytes,
     ...autoCompaction(flags),
     maxTxnOps: flags.maxTxnOps,
     preVote: flags.preVote,

@@ -54,7 +54,7 @@ export interface Flags {
   readonly preVote: boolean;
   /** Applied entries between snapshots (etcd's --snapshot-count). */
   readonly snapshotCount: number;
-  /** 0 = etcd's default quota (2 GiB). */
+  /** 0 = etcd's default quota (2 GiB); negative: no quota (etcd's int64 flag). */
   readonly quotaBackendBytes: number;
   readonly autoCompactionMode: AutoCompactionMode;
   /**
@@ -193,7 +193,7 @@ function interpret(values: Values): Flags {
     initialElectionTickAdvance: goBool(values, 'initial-election-tick-advance', true),
     preVote: goBool(values, 'pre-vote', true),
     snapshotCount: unsigned(values, 'snapshot-count', 100_000),
-    quotaBackendBytes: unsigned(values, 'quota-backend-bytes', 0),
+    quotaBackendBytes: signed(values, 'quota-backend-bytes', 0),
     autoCompactionMode: mode,
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
     listenMetricsUrls: urlList(values, 'listen-metrics-urls', ''),
@@ -299,6 +299,17 @@ function unsigned(values: Values, flag: string, fallback: number): number {
   const raw = values.get(flag);
   if (raw === undefined) return fallback;
   const parsed = parseGoInteger(raw, false);
+  if (typeof parsed !== 'bigint') throw values.refuse(flag, raw, parsed);
+  const n = Number(parsed);
+  if (!Number.isSafeInteger(n)) throw values.refuse(flag, raw, 'value out of range');
+  return n;
+}
+
+/** An int64 flag (Go's base-0 syntax; "parse error" on junk). */
+function signed(values: Values, flag: string, fallback: number): number {
+  const raw = values.get(flag);
+  if (raw === undefined) return fallback;
+  const parsed = parseGoInteger(raw, true);
   if (typeof parsed !== 'bigint') throw values.refuse(flag, raw, parsed);
   const n = Number(parsed);
   if (!Number.isSafeInteger(n)) throw values.refuse(flag, raw, 'value out of range');

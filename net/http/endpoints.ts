@@ -3,8 +3,9 @@
 // etcd 3.4.23 (checked against it: test/net/http/endpoints.test.ts).
 //
 //   GET /version  200 {"etcdserver":"3.4.23","etcdcluster":"3.4.0"}
-//   GET /health   200 {"health":"true"}; 503 {"health":"false"}\n without a leader or when
-//                 a read through Raft fails (3.4 carries no "reason" field; 3.5 added it)
+//   GET /health   200 {"health":"true"}; 503 {"health":"false"}\n while an alarm is raised
+//                 (but those of the types in ?exclude=NOSPACE&exclude=…), without a leader,
+//                 or when a read through Raft fails (3.4 carries no "reason" field; 3.5 added it)
 //   GET /metrics  200 Prometheus text format 0.0.4
 //   other paths   404 "404 page not found" (Go's http.NotFound)
 //   /health and /version accept GET only (405 otherwise), as etcd does.
@@ -13,10 +14,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 export interface HttpSources {
   /**
-   * etcd 3.4's /health: false at once without a leader, else whether a request through
-   * Raft completes within a second (etcd issues a QGET; Tern a linearizable read).
+   * etcd 3.4's /health: false at once with an alarm raised whose type is not in
+   * `excludedAlarms`, or without a leader; else whether a request through Raft completes
+   * within a second (etcd issues a QGET; Tern a linearizable read).
    */
-  readonly healthy: () => Promise<boolean>;
+  readonly healthy: (excludedAlarms: ReadonlySet<string>) => Promise<boolean>;
   /** The Prometheus exposition, and its content type. */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -42,7 +44,8 @@ export function httpEndpoints(sources: HttpSources, set: EndpointSet = 'client')
 }
 
 async function route(sources: HttpSources, set: EndpointSet, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
   if (path === '/metrics') {
     const { contentType, body } = await sources.metrics();
     send(response, 200, contentType, body);
@@ -58,7 +61,7 @@ async function route(sources: HttpSources, set: EndpointSet, request: IncomingMe
       send(response, 200, 'application/json', VERSION_BODY);
       return;
     }
-    const healthy = await sources.healthy();
+    const healthy = await sources.healthy(new Set(url.searchParams.getAll('exclude')));
     // etcd writes the healthy answer itself and the unhealthy one with http.Error (which adds "\n").
     if (healthy) send(response, 200, 'text/plain; charset=utf-8', '{"health":"true"}');
     else sendError(response, 503, '{"health":"false"}');

@@ -13,6 +13,7 @@ import { decodeConfChange } from '../../core/raft/confchange.js';
 import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
+import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
 import { learnerReadiness } from '../../core/server/learnerReadiness.js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
 import { hostPort, splitHostPort } from '../config/urls.js';
@@ -95,6 +96,8 @@ export interface MemberOptions {
   readonly grpcKeepalive?: { readonly intervalMs: number; readonly timeoutMs: number } | null;
   /** --experimental-watch-progress-notify-interval, ms (default 10 minutes). */
   readonly watchProgressNotifyIntervalMs?: number;
+  /** etcd's --quota-backend-bytes: 0 (or absent) its default 2 GiB, negative no quota. */
+  readonly quotaBackendBytes?: number;
 }
 
 
@@ -168,6 +171,8 @@ export class Member {
         ...(options.maxTxnOps === undefined ? {} : { maxTxnOps: options.maxTxnOps }),
         ...(options.preVote === undefined ? {} : { preVote: options.preVote }),
         ...(options.watchProgressNotifyIntervalMs === undefined ? {} : { watchProgressNotifyIntervalMs: options.watchProgressNotifyIntervalMs }),
+        quotaBackendBytes: options.quotaBackendBytes ?? 0,
+        alarmMemberId: membership.selfId.toString(),
       },
       {
         logStore,
@@ -254,7 +259,7 @@ export class Member {
     this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
-    const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };
+    const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const clientHttp = httpEndpoints(http, 'client');
     this.listeners.push(closable(clientHttp));
@@ -355,15 +360,19 @@ export class Member {
         return 'count' in r ? r.count : 0;
       },
       dbTotalSizeBytes: dbSizeBytes,
+      // etcd sets the gauge to the flag, then to the default when the flag is 0.
+      quotaBackendBytes: () => (this.options.quotaBackendBytes ?? 0) === 0 ? DEFAULT_QUOTA_BYTES : this.options.quotaBackendBytes ?? 0,
       applyCounts: () => server.machine.applyCounts,
     };
   }
 
   /**
-   * etcd 3.4's /health: unhealthy at once without a leader; otherwise healthy if a
-   * request through Raft (here a linearizable read) completes within a second.
+   * etcd 3.4's /health: unhealthy at once with an alarm raised (of a type not excluded)
+   * or without a leader; otherwise healthy if a request through Raft (here a
+   * linearizable read) completes within a second.
    */
-  private healthy(): Promise<boolean> {
+  private healthy(excludedAlarms: ReadonlySet<string>): Promise<boolean> {
+    if (this.server.machine.alarms.get('NONE').some((a) => !excludedAlarms.has(a.alarm))) return Promise.resolve(false);
     if (this.server.driver.status().lead === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { resolve(false); }, 1000);

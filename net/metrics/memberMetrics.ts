@@ -27,6 +27,8 @@ export interface MetricSources {
   readonly keysTotal: () => number;
   /** Bytes the database file takes on disk, 0 if in memory. */
   readonly dbTotalSizeBytes: () => number;
+  /** etcd_server_quota_backend_bytes: the quota as etcd reports it (the flag; its default for 0; negative: none). */
+  readonly quotaBackendBytes: () => number;
   /** Committed entries the state machine executed / skipped as already applied, since start. */
   readonly applyCounts: () => { readonly executed: number; readonly skipped: number };
 }
@@ -76,6 +78,7 @@ export class MemberMetrics {
     gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', (s) => s.pendingProposals());
     gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.',
       (s) => s.dbTotalSizeBytes());
+    gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', (s) => s.quotaBackendBytes());
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keysTotal());
     // Tern's own: proves a restart resumes from the stored state instead of re-executing the log.
     gauge('tern_server_apply_executed_entries', 'Committed entries the state machine executed since this process started.',

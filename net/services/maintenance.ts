@@ -4,11 +4,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { etcdError, isEtcdError, type EtcdErrorName } from '../../core/errors.js';
 import type { NodeId } from '../../core/raft/types.js';
+import type { ResponseHeader } from '../../core/server/server.js';
 import { hashKv } from '../snapshot/hashKv.js';
 import { backendHash, snapshotImage, snapshotSize } from '../snapshot/snapshotImage.js';
 import { int, text, type Wire } from '../wire/message.js';
 import { grpcError, unconvertedAuthError } from '../wire/status.js';
-import { adminOnly, adminOnlyStream, ETCD_VERSION, immediate, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
+import { ALARM_TYPES, type AlarmAction, type AlarmMember } from '../../core/server/alarms.js';
+import { adminOnly, adminOnlyStream, ETCD_VERSION, immediate, unary, wireHeader, type ServiceContext, type UnaryHandler } from './context.js';
 
 /** etcd's snapshot send buffer: the image goes out in chunks of this size. */
 const SNAPSHOT_CHUNK = 32 * 1024;
@@ -53,7 +55,7 @@ function statusHandler(context: ServiceContext): UnaryHandler {
       raftIndex: String(s.hardState.commit),
       raftTerm: String(s.hardState.term),
       raftAppliedIndex: String(s.applied),
-      errors: s.lead === 0 ? ['etcdserver: no leader'] : [],
+      errors: [...(s.lead === 0 ? ['etcdserver: no leader'] : []), ...server.machine.alarms.get('NONE').map(alarmText)],
       dbSizeInUse: size,
       isLearner: s.confState.learners.includes(server.memberId),
     });
@@ -73,36 +75,26 @@ function snapshotHandler(context: ServiceContext): grpc.handleServerStreamingCal
   };
 }
 
+/** etcd's Alarm: GET, ACTIVATE and DEACTIVATE go through Raft (core/server/alarms.ts). */
 function alarmHandler(context: ServiceContext): UnaryHandler {
-  const head = headerOf(context);
-  /**
-   * Alarms raised on this member (etcd replicates them; Tern has no quota to raise
-   * NOSPACE and no corruption check, so only an explicit ACTIVATE puts one here).
-   */
-  const alarms = new Map<string, Wire>();
-  return immediate((request) => {
-    const member = text(request['memberID'], '0');
-    const type = text(request['alarm'], 'NONE');
-    switch (text(request['action'])) {
-      case 'ACTIVATE': {
-        if (type === 'NONE') return { header: head(), alarms: [] };
-        const raised = { memberID: member, alarm: type };
-        alarms.set(`${member}/${type}`, raised);
-        return { header: head(), alarms: [raised] };
-      }
-      case 'DEACTIVATE': {
-        const key = `${member}/${type}`;
-        const cleared = alarms.get(key);
-        alarms.delete(key);
-        return { header: head(), alarms: cleared === undefined ? [] : [cleared] };
-      }
-      default: {
-        // GET: type NONE lists every alarm; a type lists the alarms of that type.
-        const listed = [...alarms.values()].filter((a) => type === 'NONE' || a['alarm'] === type);
-        return { header: head(), alarms: listed };
-      }
+  return unary<{ header: ResponseHeader; alarms: readonly AlarmMember[] }>(context, (request, reply, credentials) => {
+    const action = ACTIONS.get(text(request['action'], 'GET'));
+    const alarm = ALARM_TYPES.find((type) => type === text(request['alarm'], 'NONE'));
+    const memberId = text(request['memberID'], '0');
+    // An action or type outside etcd's enums: etcd's applier answers an empty response.
+    if (action === undefined || alarm === undefined || !/^\d+$/.test(memberId)) {
+      reply({ header: context.server.header(), alarms: [] });
+      return;
     }
-  });
+    context.server.alarm({ action, memberId, alarm }, reply, credentials);
+  }, (r) => ({ header: wireHeader(context, r.header), alarms: r.alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) }));
+}
+
+const ACTIONS = new Map<string, AlarmAction>([['GET', 'get'], ['ACTIVATE', 'activate'], ['DEACTIVATE', 'deactivate']]);
+
+/** Go's String() of an etcdserverpb.AlarmMember (compact text, zero fields left out), as Status lists alarms. */
+export function alarmText(a: AlarmMember): string {
+  return `${a.memberId === '0' ? '' : `memberID:${a.memberId} `}${a.alarm === 'NONE' ? '' : `alarm:${a.alarm} `}`;
 }
 
 function moveLeaderHandler(context: ServiceContext): UnaryHandler {

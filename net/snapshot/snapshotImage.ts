@@ -2,7 +2,7 @@
 // (buckets `key`: revision → mvccpb.KeyValue, `meta`: consistent_index and compaction
 // marks, `lease`: id → leasepb.Lease, `cluster`: clusterVersion, `auth`, `authUsers`,
 // `authRoles`: the auth state (authBuckets.ts), `members`: the cluster's members
-// (memberBuckets.ts); `members_removed` and `alarm` empty),
+// (memberBuckets.ts), `alarm`: the raised alarms (alarmBucket.ts); `members_removed` empty),
 // followed by the SHA-256 of the file — the framing `etcdctl snapshot save` checks
 // (size % 512 == 32). So `etcdctl snapshot status` reads it as it reads etcd's.
 
@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { rev } from '../../core/mvcc/revision.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
 import type { MemberRecord } from '../peer/membership.js';
+import { alarmBucket } from './alarmBucket.js';
 import { authBuckets } from './authBuckets.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
@@ -79,7 +80,7 @@ function backendBuckets(machine: EtcdStateMachine, members: readonly MemberRecor
   return new Map<string, KeyValues>([
     ['key', keys], ['meta', meta], ['lease', leases],
     ['cluster', [[Buffer.from('clusterVersion'), Buffer.from(CLUSTER_VERSION)]]],
-    ['members', membersBucket(members)], ['members_removed', empty], ['alarm', empty],
+    ['members', membersBucket(members)], ['members_removed', empty], ['alarm', alarmBucket(machine.alarms.get('NONE'))],
     ...authBuckets(machine.auth.state()),
   ]);
 }

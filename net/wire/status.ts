@@ -17,6 +17,7 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   compacted: grpc.status.OUT_OF_RANGE,
   futureRev: grpc.status.OUT_OF_RANGE,
   noSpace: grpc.status.RESOURCE_EXHAUSTED,
+  corrupt: grpc.status.DATA_LOSS,
   leaseNotFound: grpc.status.NOT_FOUND,
   leaseExist: grpc.status.FAILED_PRECONDITION,
   leaseTTLTooLarge: grpc.status.OUT_OF_RANGE,

@@ -38,6 +38,8 @@ test('--initial-cluster groups URLs by name, keeps order; retention and counts p
   t.is(parsed.flags.initialClusterState, 'existing');
   t.is(parsed.flags.snapshotCount, 5000);
   t.is(parsed.flags.quotaBackendBytes, 8589934592);
+  const noQuota = parseFlags(['--quota-backend-bytes', '-1']);
+  t.true(noQuota.ok && noQuota.flags.quotaBackendBytes === -1, 'an int64 flag: negative turns the quota off, as in etcd');
   t.is(parsed.flags.autoCompactionRetention, 90 * 60_000);
   const revision = parseFlags(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']);
   t.true(revision.ok && revision.flags.autoCompactionMode === 'revision' && revision.flags.autoCompactionRetention === 1000);
