@@ -27,7 +27,8 @@ import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
 import { loadEtcdServices, peerService } from '../proto/load.js';
 import { clusterHandlers } from '../services/cluster.js';
-import { addEtcdServices, type ServiceContext } from '../services/register.js';
+import { etcdServices, type ServiceContext } from '../services/register.js';
+import { Gateway } from '../gateway/gateway.js';
 import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
 import { invariant } from '../../core/util/invariant.js';
 import { ClientListener } from './clientListener.js';
@@ -212,13 +213,17 @@ export class Member {
       clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
       ...(this.options.passwords === undefined ? {} : { passwords: this.options.passwords }),
     };
-    addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
-    this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
+    const maxRequestBytes = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    const services = etcdServices(context, maxRequestBytes);
+    services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
+    for (const [definition, handlers] of services) this.clientServer.addService(definition, handlers);
+    // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
+    const gateway = new Gateway({ services, maxRequestBytes });
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
     const http: HttpSources = { healthy: () => this.healthy(), metrics: () => this.metrics.exposition() };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    const clientHttp = httpEndpoints(http, 'client');
+    const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
     const onRefused = this.refusalLogger('client');
     for (const { address, secure, unix } of this.options.clientAddresses) {

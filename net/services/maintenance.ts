@@ -28,8 +28,9 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
     }), unconvertedAuthError),
     Snapshot: adminOnlyStream(context, snapshotHandler(context)),
     // Tern's backend has no free pages to return: defragmenting is a successful no-op.
-    Defragment: adminOnly(context, immediate(() => ({ header: head() })), unconvertedAuthError),
-    Alarm: alarmHandler(context),
+    // etcd 3.4 answers it with an empty message, no header.
+    Defragment: adminOnly(context, immediate(() => ({})), unconvertedAuthError),
+    Alarm: alarmHandler(),
     MoveLeader: moveLeaderHandler(context),
   };
 }
@@ -73,33 +74,33 @@ function snapshotHandler(context: ServiceContext): grpc.handleServerStreamingCal
   };
 }
 
-function alarmHandler(context: ServiceContext): UnaryHandler {
-  const head = headerOf(context);
+function alarmHandler(): UnaryHandler {
   /**
    * Alarms raised on this member (etcd replicates them; Tern has no quota to raise
    * NOSPACE and no corruption check, so only an explicit ACTIVATE puts one here).
    */
   const alarms = new Map<string, Wire>();
+  // etcd 3.4's AlarmResponse carries no header (the apply fills none, and the service adds none).
   return immediate((request) => {
     const member = text(request['memberID'], '0');
     const type = text(request['alarm'], 'NONE');
     switch (text(request['action'])) {
       case 'ACTIVATE': {
-        if (type === 'NONE') return { header: head(), alarms: [] };
+        if (type === 'NONE') return { alarms: [] };
         const raised = { memberID: member, alarm: type };
         alarms.set(`${member}/${type}`, raised);
-        return { header: head(), alarms: [raised] };
+        return { alarms: [raised] };
       }
       case 'DEACTIVATE': {
         const key = `${member}/${type}`;
         const cleared = alarms.get(key);
         alarms.delete(key);
-        return { header: head(), alarms: cleared === undefined ? [] : [cleared] };
+        return { alarms: cleared === undefined ? [] : [cleared] };
       }
       default: {
         // GET: type NONE lists every alarm; a type lists the alarms of that type.
         const listed = [...alarms.values()].filter((a) => type === 'NONE' || a['alarm'] === type);
-        return { header: head(), alarms: listed };
+        return { alarms: listed };
       }
     }
   });
@@ -107,7 +108,6 @@ function alarmHandler(context: ServiceContext): UnaryHandler {
 
 function moveLeaderHandler(context: ServiceContext): UnaryHandler {
   const { server } = context;
-  const head = headerOf(context);
   return (rpc, callback) => {
     const fail = (name: EtcdErrorName): void => {
       callback(grpcError(etcdError(name)));
@@ -123,7 +123,7 @@ function moveLeaderHandler(context: ServiceContext): UnaryHandler {
       return;
     }
     if (target === server.memberId) {
-      callback(null, { header: head() });
+      callback(null, {}); // etcd 3.4's MoveLeaderResponse has no header
       return;
     }
     server.driver.transferLeader(target);
@@ -132,7 +132,7 @@ function moveLeaderHandler(context: ServiceContext): UnaryHandler {
       const now = server.driver.status();
       if (now.lead === target) {
         clearInterval(poll);
-        callback(null, { header: head() });
+        callback(null, {}); // etcd 3.4's MoveLeaderResponse has no header
       } else if (Date.now() - started > MOVE_LEADER_TIMEOUT_MS) {
         clearInterval(poll);
         fail('timeoutLeaderTransfer');

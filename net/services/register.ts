@@ -16,14 +16,23 @@ import { watchHandlers } from './watch.js';
 
 export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './context.js';
 
+/** A service's definition and handlers, as grpc.Server.addService takes them (the JSON gateway calls the same handlers). */
+export type RegisteredService = readonly [grpc.ServiceDefinition, grpc.UntypedServiceImplementation];
+
 /** `maxRequestBytes`: etcd's --max-request-bytes for the requests that become proposals. */
-export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): void {
+export function etcdServices(context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): RegisteredService[] {
   const services = loadEtcdServices();
   const monitor = new LeaderMonitor(context.server, context.electionMs ?? 1000);
-  grpcServer.addService(...limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes));
-  grpcServer.addService(services.watch, watchHandlers(context, monitor));
-  grpcServer.addService(...limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes));
-  grpcServer.addService(services.maintenance, maintenanceHandlers(context));
-  grpcServer.addService(services.auth, authHandlers(context, context.passwords ?? bcryptPasswords()));
-  grpcServer.addService(services.health, healthHandlers(context));
+  return [
+    limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes),
+    [services.watch, watchHandlers(context, monitor)],
+    limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes),
+    [services.maintenance, maintenanceHandlers(context)],
+    [services.auth, authHandlers(context, context.passwords ?? bcryptPasswords())],
+    [services.health, healthHandlers(context)],
+  ];
+}
+
+export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): void {
+  for (const [definition, handlers] of etcdServices(context, maxRequestBytes)) grpcServer.addService(definition, handlers);
 }

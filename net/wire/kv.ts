@@ -102,7 +102,8 @@ function responseOp(op: ResponseOp): Wire {
   if ('deleteRange' in op) {
     return { response_delete_range: deleteRangeResponse(op.deleteRange, revisionHeader(op.deleteRange.revision)) };
   }
-  return { response_txn: txnResponse(op.txn, revisionHeader(op.txn.revision)) };
+  // A nested txn's own header stays empty in etcd 3.4 (newTxnResp's Header{}; only the outermost is filled).
+  return { response_txn: txnResponse(op.txn, {}) };
 }
 
 export function txnResponse(r: TxnResponse, head: Wire): Wire {
