@@ -17,6 +17,7 @@ import type protobuf from 'protobufjs';
 import { etcdReflection } from '../proto/load.js';
 import type { RegisteredService } from '../services/register.js';
 import { GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
+import { readBody } from './body.js';
 import { gatewayMetadata, unaryCall } from './calls.js';
 import { decodeFirstValue, type JsonNode } from './goJsonParse.js';
 import { decodeRequest } from './jsonpbDecode.js';
@@ -157,7 +158,7 @@ export function toWire(binding: Binding, node: JsonNode): ToWire {
 }
 
 /** grpc-go's refusal of a message over the receive limit. */
-function tooLarge(size: number, max: number): RpcFailure {
+export function tooLarge(size: number, max: number): RpcFailure {
   return { code: 8, message: `grpc: received message larger than max (${size} vs. ${max})` };
 }
 
@@ -184,23 +185,4 @@ function gatewayPath(url: string): string | null {
 function queryOf(url: string): string {
   const at = url.indexOf('?');
   return at < 0 ? '' : url.slice(at);
-}
-
-/** The whole body, or null once it passes `maxBytes` (the rest is not kept). */
-function readBody(request: IncomingMessage, maxBytes: number, done: (body: Buffer | null) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  request.on('data', (chunk: Buffer) => {
-    if (over) return;
-    size += chunk.length;
-    if (size > maxBytes) {
-      over = true;
-      chunks.length = 0;
-      done(null);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  request.once('end', () => { if (!over) done(Buffer.concat(chunks)); });
 }

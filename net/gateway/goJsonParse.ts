@@ -24,7 +24,8 @@ export type JsonNode =
   | { readonly kind: 'null' };
 
 export type Parsed =
-  | { readonly ok: true; readonly value: JsonNode }
+  /** `end`: the offset just after the value (a Decoder reads the next value from there). */
+  | { readonly ok: true; readonly value: JsonNode; readonly end: number }
   | { readonly ok: false; readonly error: string }
   /** Decoder only: nothing but whitespace (Go's io.EOF). */
   | { readonly ok: 'empty' };
@@ -167,7 +168,7 @@ class Parser {
       const c = this.bytes[this.at];
       if (c !== undefined) return this.fail(c, 'after top-level value');
     }
-    return { ok: true, value: node };
+    return { ok: true, value: node, end: this.at };
   }
 
   private endOfText(expect: string): Parsed {

@@ -1,7 +1,7 @@
 // Real curl against a server's client port, and its answer normalized for comparing
 // Tern with etcd: the framing headers both servers choose freely (Date, Content-Length
 // versus chunked, keep-alive) are dropped; what a client reads is kept.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 export interface CurlStep {
   readonly path: string;
@@ -48,4 +48,32 @@ function parseHttp(text: string): Omit<CurlAnswer, 'exit'> {
     .filter((line) => !IGNORED_HEADERS.has(line.slice(0, line.indexOf(':'))))
     .sort();
   return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body: text.slice(split + 4) };
+}
+
+/**
+ * A streaming request (curl -N): read until the body holds `lines` lines (or the
+ * time runs out), then curl is stopped; the answer so far. Waits on the output, never
+ * on a fixed delay.
+ */
+export function curlStream(endpoint: string, step: CurlStep, lines: number, onFirstLine?: () => void, timeoutMs = 20_000): Promise<CurlAnswer> {
+  const args = ['-s', '-i', '-N', '-X', 'POST', `http://${endpoint}${step.path}`, '-H', 'Expect:', '--data-binary', '@-'];
+  const child = spawn('curl', args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  let out = '';
+  return new Promise((resolve) => {
+    const stop = (): void => { child.kill('SIGTERM'); };
+    const timer = setTimeout(stop, timeoutMs);
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const body = out.indexOf('\r\n\r\n') < 0 ? '' : out.slice(out.indexOf('\r\n\r\n') + 4);
+      const seen = body.split('\n').length - 1;
+      if (seen >= 1) onFirstLine?.();
+      if (seen >= lines) stop();
+    });
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve({ exit: 0, ...parseHttp(out) });
+    });
+    child.stdin.end(step.body ?? '', 'latin1');
+  });
 }
