@@ -34,9 +34,28 @@ const CORS: Readonly<Record<string, string>> = {
 
 export type EndpointSet = 'client' | 'metrics';
 
-/** An HTTP/1.1 server answering etcd's endpoints ('metrics': only /metrics and /health, as --listen-metrics-urls). */
-export function httpEndpoints(sources: HttpSources, set: EndpointSet = 'client'): Server {
+/** The JSON gateway (net/gateway/gateway.ts): answers the requests whose path is its own. */
+export interface PathHandler {
+  serve(request: IncomingMessage, response: ServerResponse): boolean;
+}
+
+/**
+ * An HTTP/1.1 server answering etcd's endpoints ('metrics': only /metrics and /health,
+ * as --listen-metrics-urls), and on the client set the gateway's paths if given.
+ */
+export function httpEndpoints(sources: HttpSources, set: EndpointSet = 'client', gateway?: PathHandler): Server {
   return createServer((request, response) => {
+    if (set === 'client') {
+      // etcd's access controller, in front of every client-port path: CORS everywhere, OPTIONS answered here.
+      for (const [name, value] of Object.entries(CORS)) response.setHeader(name, value);
+      if (request.method === 'OPTIONS') {
+        response.setHeader('Content-Length', 0);
+        response.writeHead(200);
+        response.end();
+        return;
+      }
+      if (gateway?.serve(request, response) === true) return;
+    }
     route(sources, set, request, response).catch((error: unknown) => {
       sendError(response, 500, error instanceof Error ? error.message : String(error));
     });

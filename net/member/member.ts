@@ -31,7 +31,9 @@ import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
 import { loadEtcdServices, peerService } from '../proto/load.js';
 import { clusterHandlers } from '../services/cluster.js';
-import { addEtcdServices, type EtcdServicesHandle, type ServiceContext } from '../services/register.js';
+import { etcdServices, type EtcdServicesHandle, type ServiceContext } from '../services/register.js';
+import { addLaterMethods } from '../services/laterMethods.js';
+import { Gateway } from '../gateway/gateway.js';
 import { DEFAULT_MAX_REQUEST_BYTES, GRPC_OVERHEAD_BYTES } from '../services/requestLimit.js';
 import { invariant } from '../../core/util/invariant.js';
 import { ClientListener } from './clientListener.js';
@@ -255,13 +257,20 @@ export class Member {
       clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
       ...(this.options.passwords === undefined ? {} : { passwords: this.options.passwords }),
     };
-    this.services = addEtcdServices(this.clientServer, context, this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
-    this.clientServer.addService(loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig }));
+    const maxRequestBytes = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    const made = etcdServices(context, maxRequestBytes);
+    this.services = made;
+    const services = [...made.services];
+    services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
+    for (const [definition, handlers] of services) this.clientServer.addService(definition, handlers);
+    addLaterMethods(this.clientServer);
+    // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
+    const gateway = new Gateway({ services, maxRequestBytes });
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
     const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    const clientHttp = httpEndpoints(http, 'client');
+    const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
     const onRefused = this.refusalLogger('client');
     for (const { address, secure, unix } of this.options.clientAddresses) {

@@ -7,7 +7,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { isWellFormedMessage } from './wireShape.js';
 
 /** build/net/proto/load.js → net/proto/ (the .proto files are read from the source tree). */
@@ -80,4 +82,22 @@ let peerCached: grpc.ServiceClientConstructor | null = null;
 export function peerService(): grpc.ServiceClientConstructor {
   peerCached ??= load(['peer.proto'])('ternpeerpb.Peer');
   return peerCached;
+}
+
+let reflectionCached: protobuf.Root | null = null;
+
+/**
+ * The same .proto files as protobufjs reflection (message types with their fields in
+ * declaration order), for the JSON gateway, which reads and writes messages by their
+ * descriptors. Field names as written (keepCase), as proto-loader loads them.
+ */
+export function etcdReflection(): protobuf.Root {
+  if (reflectionCached === null) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => path.join(PROTO_DIR, path.basename(target));
+    root.loadSync(['rpc.proto', 'v3lock.proto', 'v3election.proto'], { keepCase: true });
+    root.resolveAll();
+    reflectionCached = root;
+  }
+  return reflectionCached;
 }

@@ -30,7 +30,8 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
     }), unconvertedAuthError),
     Snapshot: adminOnlyStream(context, snapshotHandler(context)),
     // Tern's backend has no free pages to return: defragmenting is a successful no-op.
-    Defragment: adminOnly(context, immediate(() => ({ header: head() })), unconvertedAuthError),
+    // etcd 3.4 answers it with an empty message, no header.
+    Defragment: adminOnly(context, immediate(() => ({})), unconvertedAuthError),
     Alarm: alarmHandler(context),
     MoveLeader: moveLeaderHandler(context),
   };
@@ -87,7 +88,8 @@ function alarmHandler(context: ServiceContext): UnaryHandler {
       return;
     }
     context.server.alarm({ action, memberId, alarm }, reply, credentials);
-  }, (r) => ({ header: wireHeader(context, r.header), alarms: r.alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) }));
+    // etcd 3.4's AlarmResponse carries no header (the apply fills none, and the service adds none).
+  }, (r) => ({ alarms: r.alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) }));
 }
 
 const ACTIONS = new Map<string, AlarmAction>([['GET', 'get'], ['ACTIVATE', 'activate'], ['DEACTIVATE', 'deactivate']]);
@@ -99,7 +101,6 @@ export function alarmText(a: AlarmMember): string {
 
 function moveLeaderHandler(context: ServiceContext): UnaryHandler {
   const { server } = context;
-  const head = headerOf(context);
   return (rpc, callback) => {
     const fail = (name: EtcdErrorName): void => {
       callback(grpcError(etcdError(name)));
@@ -115,7 +116,7 @@ function moveLeaderHandler(context: ServiceContext): UnaryHandler {
       return;
     }
     if (target === server.memberId) {
-      callback(null, { header: head() });
+      callback(null, {}); // etcd 3.4's MoveLeaderResponse has no header
       return;
     }
     server.driver.transferLeader(target);
@@ -124,7 +125,7 @@ function moveLeaderHandler(context: ServiceContext): UnaryHandler {
       const now = server.driver.status();
       if (now.lead === target) {
         clearInterval(poll);
-        callback(null, { header: head() });
+        callback(null, {}); // etcd 3.4's MoveLeaderResponse has no header
       } else if (Date.now() - started > MOVE_LEADER_TIMEOUT_MS) {
         clearInterval(poll);
         fail('timeoutLeaderTransfer');

@@ -20,25 +20,44 @@ import { watchHandlers } from './watch.js';
 
 export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './context.js';
 
+/** A service's definition and handlers, as grpc.Server.addService takes them (the JSON gateway calls the same handlers). */
+export type RegisteredService = readonly [grpc.ServiceDefinition, grpc.UntypedServiceImplementation];
+
 /** What the host holds of the services it added: calls to end when the member stops. */
 export interface EtcdServicesHandle {
   /** Ends every Lock, Campaign and Observe call still waiting (UNAVAILABLE "etcdserver: server stopped"). */
   stop(): void;
 }
 
+/** etcd's services over `context`, and how to end their waiting calls. */
+export interface EtcdServices extends EtcdServicesHandle {
+  readonly services: RegisteredService[];
+}
+
 /** `maxRequestBytes`: etcd's --max-request-bytes for the requests that become proposals. */
-export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): EtcdServicesHandle {
+export function etcdServices(context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): EtcdServices {
   const services = loadEtcdServices();
   const monitor = new LeaderMonitor(context.server, context.electionMs ?? 1000);
-  grpcServer.addService(...limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes));
-  grpcServer.addService(services.watch, watchHandlers(context, monitor));
-  grpcServer.addService(...limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes));
-  grpcServer.addService(services.maintenance, maintenanceHandlers(context));
-  grpcServer.addService(services.auth, authHandlers(context, context.passwords ?? bcryptPasswords()));
-  grpcServer.addService(services.health, healthHandlers(context));
-  addLaterMethods(grpcServer);
   const recipeCalls = new RecipeCalls();
-  grpcServer.addService(services.lock, lockHandlers(context, recipeCalls));
-  grpcServer.addService(services.election, electionHandlers(context, recipeCalls));
-  return { stop: () => { recipeCalls.stopAll(); } };
+  return {
+    services: [
+      limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes),
+      [services.watch, watchHandlers(context, monitor)],
+      limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes),
+      [services.maintenance, maintenanceHandlers(context)],
+      [services.auth, authHandlers(context, context.passwords ?? bcryptPasswords())],
+      [services.health, healthHandlers(context)],
+      [services.lock, lockHandlers(context, recipeCalls)],
+      [services.election, electionHandlers(context, recipeCalls)],
+    ],
+    stop: () => { recipeCalls.stopAll(); },
+  };
+}
+
+/** Every service on `grpcServer`, and the 3.5 methods etcd 3.4 answers as unknown. */
+export function addEtcdServices(grpcServer: grpc.Server, context: ServiceContext, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): EtcdServicesHandle {
+  const made = etcdServices(context, maxRequestBytes);
+  for (const [definition, handlers] of made.services) grpcServer.addService(definition, handlers);
+  addLaterMethods(grpcServer);
+  return { stop: () => { made.stop(); } };
 }

@@ -103,8 +103,8 @@ function responseOp(op: ResponseOp): Wire {
     return { response_delete_range: deleteRangeResponse(op.deleteRange, revisionHeader(op.deleteRange.revision)) };
   }
   // etcd 3.4 fills in the revision of every sub-response except a nested txn's: that one
-  // keeps the empty header newTxnResp made it (revision 0), whatever ran inside.
-  return { response_txn: txnResponse(op.txn, revisionHeader(0)) };
+  // keeps the empty header newTxnResp made it, whatever ran inside.
+  return { response_txn: txnResponse(op.txn, {}) };
 }
 
 export function txnResponse(r: TxnResponse, head: Wire): Wire {
