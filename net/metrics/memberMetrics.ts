@@ -9,6 +9,7 @@
 // events (the log store's sync, the backend's commit, gRPC calls, ticks).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+import { ETCD_VERSION } from '../services/context.js';
 
 /** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
 export interface RaftGaugeReadings {
@@ -86,6 +87,16 @@ export class MemberMetrics {
     gauge('tern_server_apply_skipped_entries',
       'Committed entries skipped since this process started because the stored state already contained them.',
       (s) => s.applyCounts().skipped);
+
+    // The version gauges etcd sets once (tooling, and etcd's e2e cipher-suite test, look for them).
+    new Gauge({
+      name: 'etcd_server_version', help: "Which version is running. 1 for 'server_version' label with current version.",
+      labelNames: ['server_version'], registers,
+    }).set({ server_version: ETCD_VERSION }, 1);
+    new Gauge({
+      name: 'etcd_cluster_version', help: "Which version is running. 1 for 'cluster_version' label with current cluster version",
+      labelNames: ['cluster_version'], registers,
+    }).set({ cluster_version: ETCD_VERSION.split('.').slice(0, 2).join('.') }, 1);
 
     this.leaderChanges = new Counter({
       name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers,

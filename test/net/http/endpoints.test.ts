@@ -68,6 +68,11 @@ test('/metrics carries the series etcd dashboards read, under etcd\'s names and 
     t.is(sample(ours.body, 'etcd_server_has_leader'), 1);
     t.is(sample(ours.body, 'etcd_server_is_leader'), 1);
     t.is(sample(ours.body, 'etcd_server_leader_changes_seen_total'), 1);
+    // The version gauges, line for line as etcd's.
+    for (const line of ['etcd_server_version{server_version="3.4.23"} 1', 'etcd_cluster_version{cluster_version="3.4"} 1']) {
+      t.true(theirs.body.split('\n').includes(line), `etcd: ${line}`);
+      t.true(ours.body.split('\n').includes(line), `Tern: ${line}`);
+    }
   });
 });
 
