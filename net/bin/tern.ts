@@ -15,6 +15,8 @@ import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import type { Flags } from '../config/flags.js';
 import type { Notice } from '../config/flagSources.js';
 import { flagsHelp, USAGE, versionText } from '../config/help.js';
+import { parseGatewayCommand } from '../gateway-tcp/gatewayCommand.js';
+import { TcpGateway } from '../gateway-tcp/tcpGateway.js';
 import { readInvocation, type RefusalForm } from '../config/invocation.js';
 import { bootLogger, loggerFor, type LogSettings } from '../log/logConfig.js';
 import type { Logger } from '../log/logger.js';
@@ -33,6 +35,10 @@ let log: Logger = bootLogger().at('etcdmain');
 const say = (line: string): void => { log.info(line); };
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'gateway') {
+    await runGateway(process.argv.slice(3));
+    return;
+  }
   const flags = flagsOrExit(process.argv.slice(2));
   const tls = await tlsOrExit(flags);
   const tokens = tokensOrExit(flags);
@@ -77,6 +83,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   announceReady(member, flags, boot.membership);
+}
+
+/** `etcd gateway start …`: the L4 proxy (net/gateway-tcp/). Runs until SIGTERM or SIGINT. */
+async function runGateway(argv: readonly string[]): Promise<void> {
+  const command = parseGatewayCommand(argv);
+  if (typeof command === 'string') {
+    process.stderr.write(`${command}\n`);
+    process.exit(1);
+  }
+  const gatewayLog = log.at('tcpproxy');
+  const gateway = new TcpGateway({ endpoints: command.endpoints, retryDelayMs: command.retryDelayMs, log: (line) => { gatewayLog.warn(line); } });
+  await gateway.listen(command.listenHost, command.listenPort);
+  // etcd's line, which harnesses (etcd's e2e TestGateway) wait for.
+  gatewayLog.info(`ready to proxy client requests to [${command.endpoints.join(' ')}]`);
+  const stop = (): void => { void gateway.close().then(() => process.exit(0)); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /**

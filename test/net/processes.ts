@@ -159,6 +159,12 @@ export function startTernProcess(args: readonly string[], endpoint: string, cwd?
   return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd, env);
 }
 
+/** `etcd gateway start` (real etcd's, or Tern's with the same arguments), ready once it says so. */
+export function startGatewayProcess(kind: 'tern' | 'etcd', args: readonly string[], endpoint: string): Promise<Running> {
+  const [command, argv] = kind === 'etcd' ? ['etcd', ['gateway', 'start', ...args]] : [process.execPath, [TERN_BIN, 'gateway', 'start', ...args]];
+  return startAndWait(command, argv, 'ready to proxy client requests', endpoint, () => undefined);
+}
+
 /** A real etcd with exactly these flags. */
 export function startEtcdProcess(args: readonly string[], endpoint: string): Promise<Running> {
   return startAndWait('etcd', args, READY, endpoint, () => undefined);
