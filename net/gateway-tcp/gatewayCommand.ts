@@ -15,18 +15,24 @@ const DISCOVERY_FLAGS = new Set(['discovery-srv', 'discovery-srv-name', 'insecur
 
 /** The command, or the error text to print (exit 1). */
 export function parseGatewayCommand(argv: readonly string[]): GatewayCommand | string {
-  if (argv[0] !== 'start') return 'usage: gateway start [--endpoints=…] [--listen-addr=…] [--retry-delay=…]';
   const values = new Map<string, string>();
-  for (let i = 1; i < argv.length; i++) {
+  let started = false;
+  // As cobra reads it: flags before or after `start` (etcd's e2e passes them before).
+  for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
+    if (arg === 'start' && !started) {
+      started = true;
+      continue;
+    }
     const match = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match === null) return `Error: unknown command "${arg}" for "etcd gateway start"`;
+    if (match === null) return `Error: unknown command "${arg}" for "etcd gateway"`;
     const name = match[1] ?? '';
     if (!['endpoints', 'listen-addr', 'retry-delay', ...DISCOVERY_FLAGS].includes(name)) return `Error: unknown flag: --${name}`;
     const value = match[2] ?? (name === 'insecure-discovery' ? 'true' : argv[++i]);
     if (value === undefined) return `Error: flag needs an argument: --${name}`;
     values.set(name, value);
   }
+  if (!started) return 'usage: gateway start [--endpoints=…] [--listen-addr=…] [--retry-delay=…]';
   for (const name of DISCOVERY_FLAGS) {
     const value = values.get(name);
     if (value !== undefined && value !== '' && value !== 'false') return `--${name}: Tern's gateway does not do DNS discovery; give --endpoints`;

@@ -44,6 +44,8 @@ test('gateway command lines: etcd\'s defaults, schemes stripped, bad ones refuse
   t.deepEqual(parseGatewayCommand(['start', '--endpoints', 'https://a:1,b:2', '--retry-delay=5s']),
     { endpoints: ['a:1', 'b:2'], listenHost: '127.0.0.1', listenPort: 23790, retryDelayMs: 5000 });
   t.is(typeof parseGatewayCommand(['stop']), 'string');
+  t.deepEqual(parseGatewayCommand(['--endpoints=http://localhost:20000', 'start']),
+    { endpoints: ['localhost:20000'], listenHost: '127.0.0.1', listenPort: 23790, retryDelayMs: 60_000 }, 'flags before start, as etcd\'s e2e gives them');
   t.is(parseGatewayCommand(['start', '--bogus']), 'Error: unknown flag: --bogus');
   t.is(parseGatewayCommand(['start', '--endpoints']), 'Error: flag needs an argument: --endpoints');
   t.regex(refusal(['start', '--retry-delay=soon']), /invalid duration/);
