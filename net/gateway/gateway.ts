@@ -23,6 +23,7 @@ import { decodeFirstValue, type JsonNode } from './goJsonParse.js';
 import { decodeRequest } from './jsonpbDecode.js';
 import { encodeMessage, TO_OBJECT } from './jsonpbEncode.js';
 import { failureOf, sendAnswer, sendHttpError, sendRefusal, sendRpcFailure, type RpcFailure } from './replies.js';
+import { StreamSlots } from './streamSlots.js';
 import { ROUTES, type Route } from './routes.js';
 import { serveStream } from './streams.js';
 
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly services: readonly RegisteredService[];
   /** --max-request-bytes: the gRPC server refuses messages above this + 512 KiB, and so does the gateway. */
   readonly maxRequestBytes: number;
+  /** --max-concurrent-streams: calls in flight at once (streamSlots.ts); unlimited if absent. */
+  readonly maxConcurrentStreams?: number;
 }
 
 /** A bound route: the RPC's definition, its handler, and its message types. */
@@ -54,6 +57,7 @@ const BODY_FACTOR = 8;
 export class Gateway {
   private readonly bindings = new Map<string, Binding>();
   readonly maxBodyBytes: number;
+  private readonly slots: StreamSlots | null;
 
   constructor(options: GatewayOptions) {
     const handlers = new Map<string, { definition: grpc.MethodDefinition<unknown, unknown>; handler: grpc.UntypedHandleCall }>();
@@ -63,6 +67,8 @@ export class Gateway {
         if (handler !== undefined) handlers.set(method.path, { definition: method, handler });
       }
     }
+    const streams = options.maxConcurrentStreams;
+    this.slots = streams === undefined || streams >= 2 ** 31 ? null : new StreamSlots(Math.max(1, streams));
     const root = etcdReflection();
     const maxMessageBytes = options.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.maxBodyBytes = BODY_FACTOR * maxMessageBytes;
@@ -92,9 +98,26 @@ export class Gateway {
     const binding = this.bindings.get(path);
     if (binding === undefined) sendHttpError(response, 404);
     else if (request.method !== 'POST') sendHttpError(response, 405);
-    else if (binding.definition.requestStream || binding.definition.responseStream) serveStream(binding, request, response);
-    else this.unary(binding, request, response);
+    else this.dispatch(binding, request, response);
     return true;
+  }
+
+  /** The call, once a stream slot is free (etcd's gateway connection has as many as --max-concurrent-streams). */
+  private dispatch(binding: Binding, request: IncomingMessage, response: ServerResponse): void {
+    const start = (): void => {
+      if (binding.definition.requestStream || binding.definition.responseStream) serveStream(binding, request, response);
+      else this.unary(binding, request, response);
+    };
+    if (this.slots === null) {
+      start();
+      return;
+    }
+    const queued = this.slots.acquire((release) => {
+      response.once('close', release);
+      if (response.writableEnded || request.socket.destroyed) release();
+      else start();
+    }, (onGone) => { response.once('close', onGone); });
+    if (!queued) sendRefusal(response, { code: 8, message: 'etcdserver: too many requests' });
   }
 
   private unary(binding: Binding, request: IncomingMessage, response: ServerResponse): void {

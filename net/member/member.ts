@@ -265,7 +265,10 @@ export class Member {
     for (const [definition, handlers] of services) this.clientServer.addService(definition, handlers);
     addLaterMethods(this.clientServer);
     // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
-    const gateway = new Gateway({ services, maxRequestBytes });
+    const gateway = new Gateway({
+      services, maxRequestBytes,
+      ...(this.options.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: this.options.maxConcurrentStreams }),
+    });
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
     const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
