@@ -6,13 +6,21 @@
 // A second table gives the time from exec to "ready to serve client requests": a fresh
 // cluster's start, and a SIGKILLed member's restart on its data dir (median of 5).
 //
-//   npm run bench:server [-- --members 1,3 --seconds 5 --cases put1,put16,put256,put16-tls,put16-auth,authenticate,range-l,range-s,watch,start]
+//   npm run bench:server [-- --members 1,3 --seconds 5 --base-port 23800 --cases put1,put16,put256,put16-tls,put16-auth,authenticate,range-l,range-s,watch,gw-put16,gw-range16,start]
 //
 // put16-tls: the same puts over mutual TLS on the client port, for both servers.
 // put16-auth: the same puts with auth on, by a user with a range permission, token in
 // every request; authenticate: Authenticate calls (bcrypt cost 10 on the member).
 // In put16-auth the server CPU per op includes each connection's one Authenticate (8
 // bcrypt comparisons); its ops/s and latencies do not (tokens are fetched before the clock starts).
+//
+// gw-put16, gw-range16: the JSON gateway (docs/gateway.md) on the same client port: 16
+// closed-loop HTTP/1.1 keep-alive clients, one connection each, POSTing /v3/kv/put, or
+// /v3/kv/range (linearizable) over the same 1000 prefilled keys as range-l
+// (loadgen/gatewayLoad.ts). JSON over HTTP/1.1 costs the client more than gRPC does, so
+// these cases spread the clients over 2 worker threads and their row ends with the load
+// generator's CPU (cores busy while the clock ran): near 2, or near the machine's cores
+// less the server's share, the client may be what limits ops/s.
 
 import { runLoad, type LoadOptions, type LoadResult } from './loadgen/run.js';
 import { makeBenchPki } from './loadgen/benchPki.js';
@@ -28,6 +36,8 @@ interface Case {
   readonly tls?: boolean;
   /** Auth on (authSetup.ts); each connection authenticates once and sends its token. */
   readonly auth?: boolean;
+  /** End the row with the load generator's own CPU (cases whose client is expensive). */
+  readonly showClientCpu?: boolean;
 }
 
 const CASES: readonly Case[] = [
@@ -42,6 +52,9 @@ const CASES: readonly Case[] = [
   { name: 'range-s', load: { mode: 'range-s', clients: 64, conns: 8, workers: 1, total: 1e9, keySpace: 1000 }, prefill: true },
   // 100 watchers on 4 streams, 2000 puts at 500/s: an op is one event delivered to one watcher.
   { name: 'watch', load: { mode: 'watch', clients: 100, conns: 4, workers: 1, total: 2000, rate: 500 }, prefill: false },
+  // The gateway: HTTP/1.1 has one request in flight per connection, so conns = clients.
+  { name: 'gw-put16', load: { mode: 'gw-put', clients: 16, conns: 16, workers: 2, total: 1e9 }, prefill: false, showClientCpu: true },
+  { name: 'gw-range16', load: { mode: 'gw-range', clients: 16, conns: 16, workers: 2, total: 1e9, keySpace: 1000 }, prefill: true, showClientCpu: true },
 ];
 
 function arg(name: string, fallback: string): string {
@@ -116,15 +129,18 @@ async function main(): Promise<void> {
     process.stdout.write('| members | case | etcd ops/s | p50 | p99 | µs CPU/op | Tern ops/s | p50 | p99 | µs CPU/op | Tern ÷ etcd |\n');
     process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
   }
-  let port = 23800;
+  let port = Number(arg('base-port', '23800'));
+  if (!Number.isInteger(port) || port < 1024 || port > 60_000) throw new Error(`--base-port wants a port in 1024..60000, got ${arg('base-port', '')}`);
   for (const m of members) {
     for (const c of loadCases) {
       const etcd = await measure('etcd', m, c, seconds, port += 100);
       const tern = await measure('tern', m, c, seconds, port += 100);
       const errors = etcd.errors + tern.errors > 0 ? ` (errors: etcd ${etcd.errors}, Tern ${tern.errors}: ${[...etcd.errorSamples, ...tern.errorSamples][0] ?? ''})` : '';
+      const clientCpu = c.showClientCpu === true
+        ? ` (client CPU, cores: etcd run ${fmt(etcd.clientCores, 2)}, Tern run ${fmt(tern.clientCores, 2)}; ${c.load.workers} workers)` : '';
       process.stdout.write(`| ${m} | ${c.name} | ${fmt(etcd.opsPerSecond)} | ${fmt(etcd.p50Ms, 2)} | ${fmt(etcd.p99Ms, 2)} | ${fmt(etcd.serverUsPerOp)} `
         + `| ${fmt(tern.opsPerSecond)} | ${fmt(tern.p50Ms, 2)} | ${fmt(tern.p99Ms, 2)} | ${fmt(tern.serverUsPerOp)} `
-        + `| ${fmt(tern.opsPerSecond / etcd.opsPerSecond, 2)}${errors} |\n`);
+        + `| ${fmt(tern.opsPerSecond / etcd.opsPerSecond, 2)}${clientCpu}${errors} |\n`);
     }
   }
   if (wanted.has('start')) await printStartTimes(members, port);

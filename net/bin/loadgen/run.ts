@@ -31,6 +31,13 @@ export interface LoadResult {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * The load generator's CPU while the clock ran, as a share of one core (1 = one core
+   * busy): from the first worker's start to the last one's stop, every thread of this
+   * process. Near `workers` (or near the machine's cores) the client, not the server,
+   * may be what limits ops/s.
+   */
+  readonly clientCores: number;
 }
 
 const WORKER = new URL('./worker.js', import.meta.url);
@@ -69,6 +76,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   all.sort();
   const rank = (q: number): number => all[Math.min(all.length - 1, Math.max(0, Math.ceil(q * all.length) - 1))] ?? 0;
   const seconds = Math.max(...results.map((r) => r.seconds));
+  const cpuFrom = Math.min(...results.map((r) => r.cpuWindowMicros[0]));
+  const cpuTo = Math.max(...results.map((r) => r.cpuWindowMicros[1]));
   return {
     ops: all.length,
     errors: results.reduce((n, r) => n + r.errors, 0),
@@ -77,5 +86,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     opsPerSecond: all.length / seconds,
     p50Ms: rank(0.5),
     p99Ms: rank(0.99),
+    clientCores: seconds > 0 ? (cpuTo - cpuFrom) / 1e6 / seconds : 0,
   };
 }

@@ -1,7 +1,10 @@
 // What the coordinator hands each load-generator worker, and what comes back.
 
-/** authenticate: Authenticate calls (a bcrypt comparison each) with the task's user. */
-export type LoadMode = 'put' | 'range-l' | 'range-s' | 'watch' | 'authenticate';
+/**
+ * authenticate: Authenticate calls (a bcrypt comparison each) with the task's user.
+ * gw-put, gw-range: Put and linearizable Range as JSON POSTs to the gateway (gatewayLoad.ts).
+ */
+export type LoadMode = 'put' | 'range-l' | 'range-s' | 'watch' | 'authenticate' | 'gw-put' | 'gw-range';
 
 export interface WorkerTask {
   readonly mode: LoadMode;
@@ -39,4 +42,12 @@ export interface WorkerResult {
   readonly errors: number;
   readonly errorSamples: readonly string[];
   readonly seconds: number;
+  /** This process's CPU (user + system, every thread) in µs when the clock started and stopped (processCpuMicros). */
+  readonly cpuWindowMicros: readonly [number, number];
+}
+
+/** The load-generator process's CPU so far, in µs: worker threads share it, so it counts them all. */
+export function processCpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
 }

@@ -7,7 +7,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../proto/load.js';
-import type { WorkerResult, WorkerTask } from './task.js';
+import { processCpuMicros, type WorkerResult, type WorkerTask } from './task.js';
 
 type Wire = Record<string, unknown>;
 
@@ -52,6 +52,7 @@ export async function runWatchLoad(task: WorkerTask): Promise<WorkerResult> {
   });
   while (created < task.clients) await new Promise((r) => setTimeout(r, 5));
   const started = performance.now();
+  const cpuStart = processCpuMicros();
   let errors = 0;
   const errorSamples: string[] = [];
   const interval = 1000 / Math.max(1, task.rate);
@@ -71,9 +72,10 @@ export async function runWatchLoad(task: WorkerTask): Promise<WorkerResult> {
   const drainUntil = performance.now() + DRAIN_MS;
   while (latencies.length < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 10));
   const seconds = (performance.now() - started) / 1000;
+  const cpuEnd = processCpuMicros();
   for (const s of streams) s.cancel();
   for (const c of [...watchConns, putter]) c.close();
   const missing = Math.max(0, expected - latencies.length);
   if (missing > 0 && errorSamples.length < 3) errorSamples.push(`${missing} events never arrived`);
-  return { latencies: Float64Array.from(latencies), errors: errors + missing, errorSamples, seconds };
+  return { latencies: Float64Array.from(latencies), errors: errors + missing, errorSamples, seconds, cpuWindowMicros: [cpuStart, cpuEnd] };
 }

@@ -7,7 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadEtcdServices } from '../../proto/load.js';
 import { channelCredentials } from '../../tls/channelCredentials.js';
-import type { ClientTlsFiles, WorkerResult, WorkerTask } from './task.js';
+import { processCpuMicros, type ClientTlsFiles, type WorkerResult, type WorkerTask } from './task.js';
+import { runGatewayLoad } from './gatewayLoad.js';
+import { keyBytes, keyIndex } from './keys.js';
 import { runWatchLoad } from './watchLoad.js';
 
 type UnaryMethod = (
@@ -46,21 +48,8 @@ function tokenOf(conn: Connection, task: WorkerTask): Promise<grpc.Metadata> {
   });
 }
 
-/** etcd's benchmark key layout: the key index as a zig-zag varint, padded to keySize bytes. */
-function keyBytes(index: number, keySize: number): Buffer {
-  const key = Buffer.alloc(keySize);
-  let v = index * 2;
-  let i = 0;
-  while (v >= 0x80 && i < keySize) {
-    key[i++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  if (i < keySize) key[i] = v;
-  return key;
-}
-
 function request(task: WorkerTask, n: number): { method: string; body: object } {
-  const index = task.sequentialKeys ? n % task.keySpace : Math.floor(Math.random() * task.keySpace);
+  const index = keyIndex(task.sequentialKeys, n, task.keySpace);
   const key = keyBytes(index, task.keySize);
   if (task.mode === 'put') return { method: 'Put', body: { key, value: task.value } };
   if (task.mode === 'authenticate') return { method: 'Authenticate', body: { name: task.auth?.user ?? '', password: task.auth?.password ?? '' } };
@@ -79,6 +68,7 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
   const errorSamples: string[] = [];
   const deadline = Date.now() + task.durationMs;
   const started = performance.now();
+  const cpuStart = processCpuMicros();
   const client = (conn: Connection, metadata: grpc.Metadata): Promise<void> => new Promise((done) => {
     const next = (): void => {
       if (issued >= task.total || Date.now() >= deadline) {
@@ -107,14 +97,21 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
     return client(conn, metadata);
   }));
   const seconds = (performance.now() - started) / 1000;
+  const cpuEnd = processCpuMicros();
   for (const c of conns) c.close();
-  return { latencies: Float64Array.from(latencies), errors, errorSamples, seconds };
+  return { latencies: Float64Array.from(latencies), errors, errorSamples, seconds, cpuWindowMicros: [cpuStart, cpuEnd] };
 }
 
 const port = parentPort;
 if (port === null) throw new Error('the load-generator worker must run in a worker thread');
 const task = workerData as WorkerTask;
-(task.mode === 'watch' ? runWatchLoad(task) : run(task)).then(
+function runTask(task: WorkerTask): Promise<WorkerResult> {
+  if (task.mode === 'watch') return runWatchLoad(task);
+  if (task.mode === 'gw-put' || task.mode === 'gw-range') return runGatewayLoad(task);
+  return run(task);
+}
+
+runTask(task).then(
   (result) => { port.postMessage(result); },
   (error: unknown) => { throw error; },
 );
