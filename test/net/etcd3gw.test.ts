@@ -42,6 +42,7 @@ const EXPECTED_FROM_ETCD = [
   'leased keys after revoke: []',
   "watch_prefix w/ history: [('PUT', b'w/1', b'a'), ('PUT', b'w/2', b'b'), ('DELETE', b'w/1', None), ('PUT', b'w/3', b'c')]",
   "watch_prefix w/ live: [('PUT', b'w/4', b'd')]",
+  'watch big history: (200, 200, True)',
   'second acquire (held): False',
   'second acquire (free): True',
   "members: [('default', ['http://localhost:2380'], 1)]",

@@ -113,6 +113,19 @@ def watch_steps(client):
     step('watch_prefix_once', lambda: event_line(
         client.watch_prefix_once('w/', timeout=WATCH_WAIT_S, start_revision=start + 2)))
     step('watch prev_kv', lambda: prev_kv_event(client))
+    step('watch big history', lambda: big_history(client))
+
+
+def big_history(client):
+    # etcd3gw parses each HTTP chunk as one JSON message: a server that split a large
+    # message over chunks, or joined two in one, would lose events here.
+    start = revision(client) + 1
+    for i in range(200):
+        client.put('big/%03d' % i, 'v' * 2048)
+    events, cancel = client.watch_prefix('big/', start_revision=start)
+    seen = collect(events, 200)
+    cancel()
+    return len(seen), len({key for _, key, _ in seen}), all(len(value) == 2048 for _, _, value in seen)
 
 
 def prev_kv_event(client):
