@@ -10,7 +10,8 @@
 //   2. the whole txn with a token no server issued — etcd validates a txn (duplicate
 //      keys, too many ops) before it looks at the token, so this answers the validation
 //      error if there is one, else "invalid auth token" and runs nothing.
-// The fixed etcd's answer is then that validation error, or "permission denied".
+// The fixed etcd's answer is then that validation error, or "permission denied" (for an
+// anonymous caller, "user name is empty", which its probes get too).
 import type { Compare, TxnOp } from './rbacModel.js';
 import { requestCall, type Call } from './rbacCalls.js';
 import type { Answer } from './rbacClient.js';
@@ -43,15 +44,20 @@ export function nestedProbes(txn: Txn): Call[] {
 const DENIED_TEXT = 'etcdserver: permission denied';
 /** gRPC code 7 (PermissionDenied) with etcd's text. */
 export const PERMISSION_DENIED: Answer = { ok: false, code: 7, details: DENIED_TEXT };
+const USER_EMPTY_TEXT = 'etcdserver: user name is empty';
 const INVALID_TOKEN = 'etcdserver: invalid auth token';
 
-/** What the fixed etcd answers, from etcd's answer to the txn sent with a bogus token. */
-export function fixedEtcdAnswer(withBogusToken: Answer): Answer {
-  return !withBogusToken.ok && withBogusToken.details === INVALID_TOKEN ? PERMISSION_DENIED : withBogusToken;
+/**
+ * What the fixed etcd answers, from etcd's answer to the txn sent with a bogus token and
+ * the probe's refusal: "permission denied" for a user, "user name is empty" for anonymous.
+ */
+export function fixedEtcdAnswer(withBogusToken: Answer, refusal: Answer = PERMISSION_DENIED): Answer {
+  return !withBogusToken.ok && withBogusToken.details === INVALID_TOKEN ? refusal : withBogusToken;
 }
 
+/** A user's probe refused for permission, or an anonymous one for want of a user. */
 export function isDenied(answer: Answer): boolean {
-  return !answer.ok && answer.details === DENIED_TEXT;
+  return !answer.ok && (answer.details === DENIED_TEXT || answer.details === USER_EMPTY_TEXT);
 }
 
 /** For the transcript. */

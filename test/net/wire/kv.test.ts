@@ -16,7 +16,7 @@ test('a nested txn response has an empty header; the ops inside keep their revis
     header: { revision: '7' }, succeeded: true,
     responses: [{
       response_txn: {
-        header: { revision: '0' }, succeeded: false,
+        header: {}, succeeded: false,
         responses: [
           { response_put: { header: { revision: '7' } } },
           { response_range: { header: { revision: '7' }, kvs: [], more: false, count: '0' } },
