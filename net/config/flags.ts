@@ -294,22 +294,20 @@ function positive(values: Values, flag: string, fallback: number): number {
   return n;
 }
 
-/** A non-negative integer flag (etcd's uint/uint64/int64 flags: Go's base-0 syntax, "parse error" on junk). */
+/** A non-negative integer flag (etcd's uint/uint64 flags: Go's base-0 syntax, "parse error" on junk). */
 function unsigned(values: Values, flag: string, fallback: number): number {
-  const raw = values.get(flag);
-  if (raw === undefined) return fallback;
-  const parsed = parseGoInteger(raw, false);
-  if (typeof parsed !== 'bigint') throw values.refuse(flag, raw, parsed);
-  const n = Number(parsed);
-  if (!Number.isSafeInteger(n)) throw values.refuse(flag, raw, 'value out of range');
-  return n;
+  return integer(values, flag, fallback, false);
 }
 
 /** An int64 flag (Go's base-0 syntax; "parse error" on junk). */
 function signed(values: Values, flag: string, fallback: number): number {
+  return integer(values, flag, fallback, true);
+}
+
+function integer(values: Values, flag: string, fallback: number, allowSign: boolean): number {
   const raw = values.get(flag);
   if (raw === undefined) return fallback;
-  const parsed = parseGoInteger(raw, true);
+  const parsed = parseGoInteger(raw, allowSign);
   if (typeof parsed !== 'bigint') throw values.refuse(flag, raw, parsed);
   const n = Number(parsed);
   if (!Number.isSafeInteger(n)) throw values.refuse(flag, raw, 'value out of range');
