@@ -32,7 +32,8 @@ export const MAX_NESTING_DEPTH = 1024;
 export class CodecError extends Error {}
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
+// ignoreBOM: a string that starts with U+FEFF keeps it (the default decoder drops it).
+const fromUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 class Writer {
   bytes = new Uint8Array(256);

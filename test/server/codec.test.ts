@@ -21,6 +21,10 @@ test('every value round-trips, byte arrays as byte arrays', (t) => {
   }), { numRuns: 2000 });
 });
 
+test('a string that starts with a byte order mark keeps it', (t) => {
+  for (const v of ['\uFEFF', '\uFEFFx', { k: '\uFEFF' }]) t.deepEqual(decodeValue(encodeValue(v)), v);
+});
+
 test('negative zero and non-integers keep their exact value', (t) => {
   for (const n of [-0, 0.1, -1e300, 2 ** 53, -(2 ** 53) - 2, Infinity, -Infinity]) t.is(decodeValue(encodeValue(n)), n);
 });
