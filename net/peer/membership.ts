@@ -52,7 +52,7 @@ export function decodeContext(change: ConfChange): ConfChangeContext | null {
 
 export function decodeContextBytes(context: Uint8Array): ConfChangeContext | null {
   try {
-    const raw = JSON.parse(new TextDecoder().decode(context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
+    const raw = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
     return { op: raw.op, nonce: raw.nonce, member: fromSaved(raw.member) };
   } catch {
     return null;

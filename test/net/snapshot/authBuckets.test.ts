@@ -71,6 +71,7 @@ test('readAuthBuckets(authBuckets(s)) is s for users with and without passwords 
       { name: 'nopw', passwordHash: '', roles: ['', 'r1'], noPassword: true }, // an empty role name is still a role
       { name: 'root', passwordHash: ROOT_HASH, roles: ['r1', 'r2', 'root'], noPassword: false },
       { name: 'zé\u{1F600}', passwordHash: ALICE_HASH, roles: ['r2'], noPassword: false },
+      { name: '\uFEFFbom', passwordHash: '', roles: ['\uFEFFr3'], noPassword: true }, // a leading U+FEFF is part of the name
     ],
     roles: [
       { name: 'empty', permissions: [] },
@@ -88,6 +89,7 @@ test('readAuthBuckets(authBuckets(s)) is s for users with and without passwords 
           { permType: 'READ', key: '\xff\x00', rangeEnd: '\0' }, // from a binary key to the end
         ],
       },
+      { name: '\uFEFFr3', permissions: [] },
     ],
   };
   t.deepEqual(readAuthBuckets(authBuckets(state)), state);
