@@ -183,7 +183,7 @@ function interpret(values: Values): Flags {
     walDir: values.get('wal-dir') ?? '',
     listenClientUrls,
     advertiseClientUrls: urlList(values, 'advertise-client-urls', 'http://localhost:2379'),
-    listenPeerUrls: urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL, false),
+    listenPeerUrls: urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL),
     initialAdvertisePeerUrls,
     initialCluster,
     initialClusterState: state,
@@ -325,7 +325,7 @@ function retention(mode: AutoCompactionMode, raw: string): number {
 }
 
 /** A comma-separated URL flag; every URL must be http://host:port (Tern serves plain http). */
-function urlList(values: Values, flag: string, fallback: string, unixAllowed = flag === 'listen-client-urls' || flag === 'advertise-client-urls'): string[] {
+function urlList(values: Values, flag: string, fallback: string, unixAllowed: UnixAllowed = UNIX_BY_FLAG.get(flag) ?? 'none'): string[] {
   const raw = values.get(flag) ?? fallback;
   const urls = raw.split(',').filter((u) => u !== '');
   for (const url of urls) {
@@ -335,13 +335,22 @@ function urlList(values: Values, flag: string, fallback: string, unixAllowed = f
   return urls;
 }
 
-function urlProblem(url: string, unixAllowed: boolean): string | null {
+/** Which unix socket URLs a URL flag takes: clients both forms, peers plain unix:// (the peer TLS acceptor is TCP-only). */
+type UnixAllowed = 'none' | 'plain' | 'both';
+const UNIX_BY_FLAG: ReadonlyMap<string, UnixAllowed> = new Map([
+  ['listen-client-urls', 'both'], ['advertise-client-urls', 'both'],
+  ['listen-peer-urls', 'plain'], ['initial-advertise-peer-urls', 'plain'],
+]);
+
+function urlProblem(url: string, unixAllowed: UnixAllowed): string | null {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || !['http', 'https', 'unix', 'unixs'].includes(scheme)) {
     return `URL scheme must be http, https, unix, or unixs: ${url}`;
   }
   if (scheme === 'unix' || scheme === 'unixs') {
-    if (!unixAllowed) return `"${url}": Tern serves unix sockets on --listen-client-urls only`;
+    if (unixAllowed === 'none' || (unixAllowed === 'plain' && scheme === 'unixs')) {
+      return `"${url}": Tern serves unixs:// on --listen-client-urls only, and unix:// on the client and peer URLs`;
+    }
     return unixSocketPath(url) === null ? `"${url}" names no socket file` : null;
   }
   return hostPort(url) === null ? `"${url}" is not an http(s)://host:port URL` : null;
@@ -361,7 +370,7 @@ function clusterFor(name: string, raw: string | undefined, advertised: readonly 
   for (const pair of effective.split(',').filter((p) => p !== '')) {
     const eq = pair.indexOf('=');
     const [member, url] = eq < 0 ? ['', pair] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    const why = eq < 0 ? `URL scheme must be http, https, unix, or unixs: ` : urlProblem(url, false);
+    const why = eq < 0 ? `URL scheme must be http, https, unix, or unixs: ` : urlProblem(url, 'plain');
     if (why !== null) throw new FlagError(`error setting up initial cluster: ${why}`, 1);
     if (seen.has(url)) throw new FlagError(`error setting up initial cluster: peer URL ${url} is listed twice in --initial-cluster=${effective}`, 1);
     seen.add(url);

@@ -12,6 +12,20 @@ export function hostPort(url: string): string | null {
   }
 }
 
+/**
+ * What grpc-js dials for a peer URL: "host:port" for http(s)://, "unix:<path>" for
+ * unix:// (etcd's peers may listen on a unix socket: e2e TestEtcdUnixPeers). null: not a
+ * URL a peer can be reached at (unixs:// peers are not served: Tern's peer TLS acceptor
+ * listens on TCP only).
+ */
+export function peerDialTarget(url: string): string | null {
+  if (/^unix:\/\//i.test(url)) {
+    const path = unixSocketPath(url);
+    return path === null ? null : `unix:${path}`;
+  }
+  return hostPort(url);
+}
+
 /** Whether a listen URL serves TLS (etcd: https:// and unixs://). */
 export function isSecureUrl(url: string): boolean {
   return /^(https|unixs):\/\//i.test(url);

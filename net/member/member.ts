@@ -16,7 +16,8 @@ import { EtcdServer } from '../../core/server/server.js';
 import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
 import { learnerReadiness } from '../../core/server/learnerReadiness.js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
-import { hostPort, splitHostPort } from '../config/urls.js';
+import { peerDialTarget, splitHostPort } from '../config/urls.js';
+import { rmSync } from 'node:fs';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
 import { learnerGuard } from '../services/learnerGuard.js';
@@ -295,7 +296,13 @@ export class Member {
   /** Plain peer addresses are bound by grpc-js; TLS ones go through the TLS acceptor into the peer server. */
   private async servePeers(): Promise<void> {
     let injector: grpc.ConnectionInjector | null = null;
-    for (const { address, secure } of this.options.peerAddresses) {
+    for (const { address, secure, unix } of this.options.peerAddresses) {
+      if (unix === true) {
+        invariant(!secure, `unixs:// peer address ${address}: the flags refuse it`);
+        rmSync(address, { force: true }); // a stale socket file, as etcd's unix listener replaces it
+        await bind(this.peerServer, `unix:${address}`);
+        continue;
+      }
       if (!secure) {
         await bind(this.peerServer, address);
         continue;
@@ -313,7 +320,7 @@ export class Member {
   async learnerReady(id: bigint): Promise<EtcdError | null> {
     const status = this.server.driver.status();
     if (status.role === 'leader') return this.learnerReadyHere(id);
-    const address = hostPort(this.membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
+    const address = peerDialTarget(this.membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
     if (address === null) return etcdError('noLeader');
     try {
       return await this.peers.learnerReady(address, id, 5000 + 2 * this.options.electionMs);
@@ -347,7 +354,7 @@ export class Member {
     const self = this.self();
     this.membership.learnAttributes(self.id, self.name, self.clientUrls);
     for (const peer of this.membership.list()) {
-      const address = peer.id === self.id ? null : hostPort(peer.peerUrls[0] ?? '');
+      const address = peer.id === self.id ? null : peerDialTarget(peer.peerUrls[0] ?? '');
       if (address === null) continue;
       this.peers.members(address, self, ATTRIBUTE_EXCHANGE_MS).then((view) => {
         const theirs = view.members.find((m) => m.id === peer.id);

@@ -8,7 +8,7 @@
 
 import type { Flags } from '../config/flags.js';
 import { clusterId, memberId } from '../config/ids.js';
-import { hostPort } from '../config/urls.js';
+import { peerDialTarget } from '../config/urls.js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { PeerClients } from './client.js';
 import { Membership, type MemberRecord } from './membership.js';
@@ -45,7 +45,7 @@ async function fromPeers(flags: Flags, file: string, credentials: ChannelCredent
     for (const peer of flags.initialCluster) {
       if (peer.name === flags.name) continue;
       for (const url of peer.peerUrls) {
-        const address = hostPort(url);
+        const address = peerDialTarget(url);
         if (address === null) continue;
         const view = await clients.members(address, stranger, 2000).catch(() => null);
         if (view === null) continue;

@@ -6,7 +6,7 @@
 import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { EtcdServer, Reply } from '../../core/server/server.js';
-import { hostPort } from '../config/urls.js';
+import { peerDialTarget } from '../config/urls.js';
 import type { PeerClients } from './client.js';
 import type { Membership } from './membership.js';
 
@@ -28,7 +28,7 @@ export function leaderOnly(deps: LeaderOnlyDeps): { keepAlive: KeepAlive; timeTo
   const leader = (): 'self' | { readonly address: string } | null => {
     const status = server.driver.status();
     if (status.role === 'leader') return 'self';
-    const address = hostPort(membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
+    const address = peerDialTarget(membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
     return address === null ? null : { address };
   };
   /**

@@ -6,7 +6,7 @@ import { etcdError, type EtcdError } from '../../core/errors.js';
 import type { NodeDriver } from '../../core/node/driver.js';
 import type { ConfChangeType } from '../../core/raft/types.js';
 import { memberId } from '../config/ids.js';
-import { hostPort } from '../config/urls.js';
+import { peerDialTarget } from '../config/urls.js';
 import { encodeContext, raftIdOf, type ConfChangeContext, type MemberRecord, type Membership } from './membership.js';
 
 export interface ReconfigOptions {
@@ -38,7 +38,7 @@ export class Reconfigurer {
 
   add(peerUrls: readonly string[], isLearner: boolean): Promise<Outcome> {
     const { membership, clusterToken } = this.options;
-    if (peerUrls.length === 0 || peerUrls.some((u) => hostPort(u) === null)) return Promise.resolve(etcdError('memberBadURLs'));
+    if (peerUrls.length === 0 || peerUrls.some((u) => peerDialTarget(u) === null)) return Promise.resolve(etcdError('memberBadURLs'));
     const taken = new Set(membership.list().flatMap((m) => m.peerUrls));
     if (peerUrls.some((u) => taken.has(u))) return Promise.resolve(etcdError('peerURLExist'));
     if (isLearner && membership.learners().length >= MAX_LEARNERS) return Promise.resolve(etcdError('tooManyLearners'));
@@ -61,7 +61,7 @@ export class Reconfigurer {
     const { membership } = this.options;
     const member = membership.get(id);
     if (member === undefined) return Promise.resolve(etcdError('memberNotFound'));
-    if (peerUrls.length === 0 || peerUrls.some((u) => hostPort(u) === null)) return Promise.resolve(etcdError('memberBadURLs'));
+    if (peerUrls.length === 0 || peerUrls.some((u) => peerDialTarget(u) === null)) return Promise.resolve(etcdError('memberBadURLs'));
     const taken = new Set(membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerUrls));
     if (peerUrls.some((u) => taken.has(u))) return Promise.resolve(etcdError('peerURLExist'));
     // The core has no "update" change: re-adding a member in its current role is a

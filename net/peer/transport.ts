@@ -4,7 +4,7 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Transport } from '../../core/node/ports.js';
 import type { Message, NodeId } from '../../core/raft/types.js';
-import { hostPort } from '../config/urls.js';
+import { peerDialTarget } from '../config/urls.js';
 import type { Membership } from './membership.js';
 import { PeerSender, type SenderStats } from './sender.js';
 
@@ -67,7 +67,7 @@ export class PeerTransport implements Transport {
 
   private addressOf(raftId: NodeId): string | null {
     const url = this.membership.byRaftId(raftId)?.peerUrls[0];
-    return url === undefined ? null : hostPort(url);
+    return url === undefined ? null : peerDialTarget(url);
   }
 
   /** Members removed or moved: close their senders (a new one is made on the next send). */

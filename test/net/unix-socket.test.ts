@@ -70,10 +70,36 @@ test('a unixs:// client URL serves TLS with the client certificate files', async
   }
 });
 
-test('a unix:// peer URL is refused with a clear message, as is a unix URL without a socket file', async (t) => {
-  const peer = await runTernToExit(['--data-dir', tempDataDir(), '--listen-peer-urls', 'unix://localhost:2380']);
+test('a unixs:// peer URL is refused with a clear message, as is a unix URL without a socket file', async (t) => {
+  const peer = await runTernToExit(['--data-dir', tempDataDir(), '--listen-peer-urls', 'unixs://localhost:2380']);
   t.is(peer.code, 2);
-  t.regex(peer.stderr, /Tern serves unix sockets on --listen-client-urls only/);
+  t.regex(peer.stderr, /Tern serves unixs:\/\/ on --listen-client-urls only/);
   const empty = await runTernToExit(['--data-dir', tempDataDir(), '--listen-client-urls', 'unix://']);
   t.regex(empty.stderr, /names no socket file/);
+});
+
+test('three members whose peers listen on unix:// sockets form a cluster and replicate (e2e TestEtcdUnixPeers, beyond one member)', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tern-unix-peers-'));
+  const names = ['u1', 'u2', 'u3'];
+  const peerUrl = (name: string): string => `unix://${path.join(dir, `${name}.peer`)}`;
+  const cluster = names.map((n) => `${n}=${peerUrl(n)}`).join(',');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const started = await Promise.allSettled(names.map((name, i) => startTernProcess([
+    '--name', name, '--data-dir', path.join(dir, name), '--listen-client-urls', `http://127.0.0.1:${ports[i] ?? 0}`,
+    '--advertise-client-urls', `http://127.0.0.1:${ports[i] ?? 0}`, '--listen-peer-urls', peerUrl(name),
+    '--initial-advertise-peer-urls', peerUrl(name), '--initial-cluster', cluster, '--initial-cluster-state', 'new',
+  ], `127.0.0.1:${ports[i] ?? 0}`, dir)));
+  const members = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  try {
+    t.is(members.length, 3, 'every member became ready');
+    const [first, , last] = members;
+    if (first === undefined || last === undefined) return;
+    t.is((await etcdctl(first.endpoint, ['put', 'k', 'over-unix-peers'])).code, 0);
+    const list = await etcdctl(last.endpoint, ['member', 'list']);
+    t.is(list.stdout.split('\n').filter((l) => l.includes('unix://')).length, 3, list.stdout);
+    t.is((await etcdctl(last.endpoint, ['get', 'k', '--print-value-only', '--consistency', 'l'])).stdout, 'over-unix-peers\n');
+  } finally {
+    await Promise.all(members.map((m) => m.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

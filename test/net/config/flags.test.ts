@@ -50,12 +50,20 @@ test('--strict-reconfig-check is on unless turned off', (t) => {
   t.deepEqual(values, [true, true, false]);
 });
 
+test('peers may listen and advertise on a plain unix socket, as etcd\'s TestEtcdUnixPeers starts them', (t) => {
+  const parsed = parseFlags(['--name', 'e1', '--listen-peer-urls', 'unix://etcd.unix:1', '--initial-advertise-peer-urls', 'unix://etcd.unix:1',
+    '--initial-cluster', 'e1=unix://etcd.unix:1']);
+  t.true(parsed.ok, parsed.ok ? '' : parsed.error);
+  if (parsed.ok) t.deepEqual(parsed.flags.listenPeerUrls, ['unix://etcd.unix:1']);
+});
+
 test('bad flags are refused with a reason', (t) => {
   for (const [argv, fragment] of [
     [['--nope', '1'], 'flag provided but not defined: -nope'],
     [['--heartbeat-interval', 'x'], 'invalid value "x" for flag -heartbeat-interval: parse error'],
     [['--heartbeat-interval', '100', '--election-timeout', '200'], 'at least as 5 times'],
-    [['--listen-peer-urls', 'unix:///tmp/s'], 'unix sockets on --listen-client-urls only'],
+    [['--listen-peer-urls', 'unixs:///tmp/s'], 'unixs:// on --listen-client-urls only'],
+    [['--initial-advertise-peer-urls', 'unixs://p:1'], 'unixs:// on --listen-client-urls only'],
     [['--client-cert-auth=maybe'], 'invalid boolean value "maybe" for -client-cert-auth: parse error'],
     [['--listen-client-urls', 'https://127.0.0.1:2379'], 'TLS key/cert (--cert-file, --key-file) must be provided'],
     [['--name'], 'flag needs an argument: -name'],
