@@ -10,6 +10,7 @@
 // Object properties whose value is undefined are left out, as JSON.stringify does.
 
 import { invariant } from '../util/invariant.js';
+import { utf8KeepingBom } from '../util/utf8.js';
 
 const NULL = 0x00;
 const FALSE = 0x01;
@@ -32,8 +33,7 @@ export const MAX_NESTING_DEPTH = 1024;
 export class CodecError extends Error {}
 
 const utf8 = new TextEncoder();
-// ignoreBOM: a string that starts with U+FEFF keeps it (the default decoder drops it).
-const fromUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const fromUtf8 = utf8KeepingBom;
 
 class Writer {
   bytes = new Uint8Array(256);

@@ -324,7 +324,7 @@ function retention(mode: AutoCompactionMode, raw: string): number {
   return ms;
 }
 
-/** A comma-separated URL flag; every URL must be http://host:port (Tern serves plain http). */
+/** A comma-separated URL flag: http(s)://host:port URLs, and unix(s):// ones where UNIX_BY_FLAG allows them. */
 function urlList(values: Values, flag: string, fallback: string, unixAllowed: UnixAllowed = UNIX_BY_FLAG.get(flag) ?? 'none'): string[] {
   const raw = values.get(flag) ?? fallback;
   const urls = raw.split(',').filter((u) => u !== '');

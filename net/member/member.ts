@@ -5,6 +5,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { MvccBackend } from '../../core/mvcc/backend.js';
 import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
@@ -17,7 +18,6 @@ import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
 import { learnerReadiness } from '../../core/server/learnerReadiness.js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
 import { peerDialTarget, splitHostPort } from '../config/urls.js';
-import { rmSync } from 'node:fs';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
 import { learnerGuard } from '../services/learnerGuard.js';

@@ -16,6 +16,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ConfChange, NodeId } from '../../core/raft/types.js';
+import { utf8KeepingBom } from '../../core/util/utf8.js';
 
 export interface MemberRecord {
   readonly id: bigint;
@@ -52,7 +53,7 @@ export function decodeContext(change: ConfChange): ConfChangeContext | null {
 
 export function decodeContextBytes(context: Uint8Array): ConfChangeContext | null {
   try {
-    const raw = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
+    const raw = JSON.parse(utf8KeepingBom.decode(context)) as { op: ConfChangeContext['op']; nonce: string; member: SavedMember };
     return { op: raw.op, nonce: raw.nonce, member: fromSaved(raw.member) };
   } catch {
     return null;

@@ -13,6 +13,7 @@
 import { fromKey, toKey } from '../../core/mvcc/keys.js';
 import { compareNames, type AuthRole, type AuthState, type AuthUser } from '../../core/auth/authStore.js';
 import type { Permission, PermType } from '../../core/auth/rangePermissions.js';
+import { utf8KeepingBom } from '../../core/util/utf8.js';
 import type { KeyValues } from './bbolt.js';
 import { protoFields, type ProtoField } from './protoReader.js';
 import { bytesField, intField, messageField, u64Bytes } from './records.js';
@@ -28,10 +29,6 @@ const PERM_TYPES: readonly PermType[] = ['READ', 'WRITE', 'READWRITE'];
 
 /** Thrown for auth buckets that do not hold etcd 3.4's records. */
 export class AuthBucketsError extends Error {}
-
-// ignoreBOM: a name may begin with U+FEFF (etcd stores names as raw bytes), and the default
-// decoder would strip it, renaming the user or role on a restore.
-const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** The three auth buckets for `state`. */
 export function authBuckets(state: AuthState): Map<string, KeyValues> {
@@ -95,7 +92,7 @@ function unmarshalUser(bytes: Uint8Array): AuthUser {
   return {
     name: text(fields, 1, 'User.name'),
     passwordHash: text(fields, 2, 'User.password'),
-    roles: fields.filter((f) => f.field === 3).map((f) => UTF8.decode(bytesOf(f, 'User.roles'))),
+    roles: fields.filter((f) => f.field === 3).map((f) => utf8KeepingBom.decode(bytesOf(f, 'User.roles'))),
     noPassword: options.some((f) => f.field === 1 && numberOf(f, 'UserAddOptions.no_password') !== 0),
   };
 }
@@ -120,7 +117,7 @@ function last(fields: readonly ProtoField[], field: number, name: string): Uint8
 }
 
 function text(fields: readonly ProtoField[], field: number, name: string): string {
-  return UTF8.decode(last(fields, field, name));
+  return utf8KeepingBom.decode(last(fields, field, name));
 }
 
 function bytesOf(field: ProtoField, name: string): Uint8Array {
