@@ -97,6 +97,7 @@ export function buildWorld(options: RunOptions): SimWorld {
     inspect: memberInspector((id) => world.cluster.running(id)),
     durable: (id) => durableOf(world.cluster.member(id).disk),
     ruleChecks: options.ruleChecks !== false,
+    stopAtFirst: options.keepGoing !== true,
     onViolation: () => { scheduler.halt(); },
     onLeader: (id) => { world.nemesis.observeLeader(id); },
   });

@@ -16,6 +16,13 @@ export interface PlantedBugs {
    * at apply — so a permission granted or revoked in between is not seen.
    */
   readonly authCheckStaleRevision?: boolean;
+  /**
+   * etcd #14370 (3.4 before 3.4.21): a member that is the only voter counts its own
+   * append toward the commit at once, and the driver applies a Ready's committed entries
+   * before that Ready's write is durable. The client hears "ok" for a put a power loss
+   * then erases.
+   */
+  readonly ackBeforeDurable?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

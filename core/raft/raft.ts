@@ -473,6 +473,12 @@ export class Raft {
     let index = this.log.lastIndex();
     const stamped = entries.map((e) => ({ term: this.term, index: ++index, type: e.type, data: e.data }));
     const last = this.log.append(stamped);
+    if (this.options.bugs.ackBeforeDurable === true && this.voters.length === 1 && this.voters[0] === this.id) {
+      // Planted bug (etcd #14370): the only voter counts its append before it is durable.
+      this.progress.get(this.id)?.maybeUpdate(last);
+      if (this.maybeCommit()) this.onCommitAdvanced();
+      return true;
+    }
     // The leader acknowledges its own entries only once they are durable.
     this.send(message({ type: 'MsgAppResp', from: this.id, to: this.id, term: this.term, index: last }));
     return true;
