@@ -19,7 +19,7 @@ export const AUTH_BUG_NAMES = ['authCheckStaleRevision'] as const;
  * Bugs of etcd's own regression classes (etcd-api.md §2.2), planted in the server, the
  * driver or the watch hub: found with the KV and watch clients (test/sim/etcd-bugs.test.ts).
  */
-export const ETCD_BUG_NAMES = ['ackBeforeDurable'] as const;
+export const ETCD_BUG_NAMES = ['ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents'] as const;
 const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES] as const;
 export type BugName = (typeof ALL_BUG_NAMES)[number];
 
@@ -240,6 +240,8 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
     appendWithoutTruncate: bugs.includes('appendWithoutTruncate'),
     authCheckStaleRevision: bugs.includes('authCheckStaleRevision'),
     ackBeforeDurable: bugs.includes('ackBeforeDurable'),
+    watchBackInTime: bugs.includes('watchBackInTime'),
+    futureWatchOldEvents: bugs.includes('futureWatchOldEvents'),
   };
 }
 

@@ -23,6 +23,18 @@ export interface PlantedBugs {
    * then erases.
    */
   readonly ackBeforeDurable?: boolean;
+  /**
+   * etcd #15271: a watch whose start revision this member has not reached yet (a client
+   * resuming on a lagging member) is served from the member's current revision + 1, so
+   * it hears again revisions its client already had.
+   */
+  readonly watchBackInTime?: boolean;
+  /**
+   * etcd #20221 (all releases before 3.6.2): a watch on a future revision hears progress
+   * notifications below its start, and a snapshot restore moves it back to the store's
+   * revision + 1, so it gets old events too.
+   */
+  readonly futureWatchOldEvents?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

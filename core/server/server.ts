@@ -183,6 +183,7 @@ export class EtcdServer {
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
+      ...(config.bugs === undefined ? {} : { watchBugs: config.bugs }),
       quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
       // Not proposed from inside apply: on the next tick.
       onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },

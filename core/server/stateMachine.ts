@@ -13,6 +13,7 @@
 import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { ConfChange, Entry, NodeId } from '../raft/types.js';
+import type { PlantedBugs } from '../raft/plantedBugs.js';
 import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
 import { applyAuth } from '../auth/authApplier.js';
 import { decodeAuthImage, encodeAuthImage } from '../auth/image.js';
@@ -46,6 +47,8 @@ export interface EtcdStateMachineOptions {
   readonly tokens?: TokenProvider;
   /** The planted bug authCheckStaleRevision: trust the entry's arrival verdict instead of checking at apply. */
   readonly trustArrivalVerdict?: boolean;
+  /** Test-only: the planted bugs the watch hub honours (plantedBugs.ts). */
+  readonly watchBugs?: PlantedBugs;
   /** This member's backend quota in bytes (quota.ts quotaBytesOf); Infinity (no quota) if absent. */
   readonly quotaBytes?: number;
   /**
@@ -113,7 +116,7 @@ export class EtcdStateMachine implements StateMachine {
     this.tokens = options.tokens ?? new SimpleTokens();
     this.backendStore = new SizedBackend(options.backend ?? new MemoryBackend());
     this.store = this.newStore(this.backendStore);
-    this.hub = new WatchHub(this.store);
+    this.hub = new WatchHub(this.store, options.watchBugs === undefined ? {} : { bugs: options.watchBugs });
     this.resumedAt = this.store.appliedIndex();
   }
 

@@ -8,6 +8,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { ETCD_BUG_NAMES, plantedBugs, reproduceCommand } from '../../sim/args.js';
 import type { BugName } from '../../sim/args.js';
+import type { WatchProperty } from '../../jepsen-like/watch/validate.js';
 import type { RunResult } from '../../sim/run.js';
 import { runSimulation } from '../../sim/run.js';
 
@@ -28,10 +29,22 @@ function linearizability(result: RunResult): boolean {
   return result.kv?.linearizable === 'illegal' && result.violations.some((v) => v.kind === 'notLinearizable');
 }
 
+/** The watch validator's first broken guarantee is `property`. */
+function watchGuarantee(property: WatchProperty): (result: RunResult) => boolean {
+  return (result) => result.kv?.watch === property && result.violations.some((v) => v.kind === 'watchBroken');
+}
+
+/** A watch bug in the default three-member swarm, caught by the watch validator's `property`. */
+function watchHunt(property: WatchProperty): Hunt {
+  return { nodes: 3, keepGoing: false, check: `the watch validator (${property})`, found: watchGuarantee(property) };
+}
+
 const HUNTS: Readonly<Record<(typeof ETCD_BUG_NAMES)[number], Hunt>> = {
   // #14370 is a single-member bug: with more voters a quorum holds the write durably.
   // The Raft checks see the lost entry first; the clients' history must show it too.
   ackBeforeDurable: { nodes: 1, keepGoing: true, check: 'linearizability (a lost write after a crash)', found: linearizability },
+  watchBackInTime: watchHunt('resumable'),
+  futureWatchOldEvents: watchHunt('resumable'),
 };
 
 function run(seed: number, hunt: Hunt, bugs: readonly BugName[]): RunResult {
