@@ -19,7 +19,9 @@ export const AUTH_BUG_NAMES = ['authCheckStaleRevision'] as const;
  * Bugs of etcd's own regression classes (etcd-api.md §2.2), planted in the server, the
  * driver or the watch hub: found with the KV and watch clients (test/sim/etcd-bugs.test.ts).
  */
-export const ETCD_BUG_NAMES = ['ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents'] as const;
+export const ETCD_BUG_NAMES = [
+  'ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents', 'progressNotifyAhead', 'slowWatcherDropsEvents', 'compactDropsDeleteEvent',
+] as const;
 const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES] as const;
 export type BugName = (typeof ALL_BUG_NAMES)[number];
 
@@ -242,6 +244,9 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
     ackBeforeDurable: bugs.includes('ackBeforeDurable'),
     watchBackInTime: bugs.includes('watchBackInTime'),
     futureWatchOldEvents: bugs.includes('futureWatchOldEvents'),
+    progressNotifyAhead: bugs.includes('progressNotifyAhead'),
+    slowWatcherDropsEvents: bugs.includes('slowWatcherDropsEvents'),
+    compactDropsDeleteEvent: bugs.includes('compactDropsDeleteEvent'),
   };
 }
 

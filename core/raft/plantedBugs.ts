@@ -35,6 +35,21 @@ export interface PlantedBugs {
    * revision + 1, so it gets old events too.
    */
   readonly futureWatchOldEvents?: boolean;
+  /**
+   * etcd #15220: a requested progress notification is answered at once with the store's
+   * revision, ahead of events of that stream still buffered or to be caught up.
+   */
+  readonly progressNotifyAhead?: boolean;
+  /**
+   * etcd #17529: a watcher whose buffer overflows (a congested stream) is moved to the
+   * catch-up path past the revision that overflowed it, whose events are lost.
+   */
+  readonly slowWatcherDropsEvents?: boolean;
+  /**
+   * etcd #18089 / #19179: compaction at revision c removes a delete at c too, so a watch
+   * from c (where a compacted client resumes) misses that delete.
+   */
+  readonly compactDropsDeleteEvent?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

@@ -35,6 +35,8 @@ import type { AuthInfo } from '../auth/permissionCheck.js';
 import { checkRange } from '../auth/requestChecks.js';
 import { drawSimplePrefix, type TokenProvider } from '../auth/tokens.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
+import type { WatchHubLimits } from '../watch/watchHub.js';
+import type { MvccEvent } from '../mvcc/store.js';
 import type { AlarmMember, AlarmRequest } from './alarms.js';
 import { fitsQuota, quotaBytesOf, quotaCost } from './quota.js';
 
@@ -67,6 +69,8 @@ export interface ServerConfig extends DriverConfig {
   readonly quotaBackendBytes?: number;
   /** This member's etcd id (decimal uint64), as the alarms it raises name it; the Raft id if absent. */
   readonly alarmMemberId?: string;
+  /** The watch hub's bounds (watchHub.ts); etcd's if absent. */
+  readonly watchLimits?: WatchHubLimits;
 }
 
 export interface ServerPorts {
@@ -83,6 +87,8 @@ export interface ServerPorts {
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
 export interface ServerObserver extends DriverObserver {
   onRestore?(): void;
+  /** Every write this member applies, as MVCC events (also while it replays its log at start). */
+  onEvents?(events: readonly MvccEvent[], mainRevision: number): void;
 }
 
 interface Waiter {
@@ -180,10 +186,12 @@ export class EtcdServer {
       clock: ports.clock,
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
       onRestore: () => observer.onRestore?.(),
+      onEvents: (events, mainRevision) => observer.onEvents?.(events, mainRevision),
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
       ...(config.bugs === undefined ? {} : { watchBugs: config.bugs }),
+      ...(config.watchLimits === undefined ? {} : { watchLimits: config.watchLimits }),
       quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
       // Not proposed from inside apply: on the next tick.
       onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },

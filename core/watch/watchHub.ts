@@ -58,11 +58,15 @@ export interface WatchedStore {
   previous(key: string, beforeMainRevision: number): StoredKv | null;
 }
 
-export interface WatchHubOptions {
+/** The hub's bounds (the simulator draws small ones so that slow watchers catch up). */
+export interface WatchHubLimits {
   /** Events buffered per watcher before it falls back to catching up from history. */
   readonly maxBufferedEvents?: number;
   /** Revisions a catch-up step reads per watcher. */
   readonly catchUpRevisionsPerStep?: number;
+}
+
+export interface WatchHubOptions extends WatchHubLimits {
   /** Test-only: the watch bugs of etcd's regression list (plantedBugs.ts). Production sets none. */
   readonly bugs?: PlantedBugs;
 }
@@ -177,7 +181,14 @@ export class WatchHub {
 
   /** A progress request (etcd 3.6 semantics): answered with watch id -1 once all are synced. */
   requestProgress(streamId: number): void {
-    this.stream(streamId).progressRequested = true;
+    const stream = this.stream(streamId);
+    if (this.bugs.progressNotifyAhead === true) {
+      // Planted bug (etcd #15220): answered at once with the store's revision, ahead of
+      // the events still buffered or to be caught up on this stream.
+      stream.control.push(control(-1, this.store.currentRevision(), {}));
+      return;
+    }
+    stream.progressRequested = true;
   }
 
   /** The MVCC store applied a write: hand its events to the synced watchers. */
@@ -193,6 +204,8 @@ export class WatchHub {
         if (w.buffer.length + matching.length > this.maxBufferedEvents) {
           // Too far behind: stop buffering and read this revision from history later.
           w.synced = false;
+          // Planted bug slowWatcherDropsEvents (etcd #17529): the revision is skipped instead.
+          if (this.bugs.slowWatcherDropsEvents === true) w.nextRevision = mainRevision + 1;
           continue;
         }
         w.buffer.push(...matching);

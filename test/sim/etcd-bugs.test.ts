@@ -45,6 +45,9 @@ const HUNTS: Readonly<Record<(typeof ETCD_BUG_NAMES)[number], Hunt>> = {
   ackBeforeDurable: { nodes: 1, keepGoing: true, check: 'linearizability (a lost write after a crash)', found: linearizability },
   watchBackInTime: watchHunt('resumable'),
   futureWatchOldEvents: watchHunt('resumable'),
+  progressNotifyAhead: watchHunt('bookmarkable'),
+  slowWatcherDropsEvents: watchHunt('reliable'),
+  compactDropsDeleteEvent: watchHunt('reliable'),
 };
 
 function run(seed: number, hunt: Hunt, bugs: readonly BugName[]): RunResult {
