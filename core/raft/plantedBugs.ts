@@ -50,6 +50,13 @@ export interface PlantedBugs {
    * from c (where a compacted client resumes) misses that delete.
    */
   readonly compactDropsDeleteEvent?: boolean;
+  /**
+   * etcd #20418's class (stale reads after a process pause): a linearizable read that
+   * arrives while this member's last ReadIndex round is still out is answered by that
+   * round instead of one sent after it arrived. Across a pause, the round sent before it
+   * answers reads that came during it, below writes the cluster acknowledged meanwhile.
+   */
+  readonly reuseReadIndex?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

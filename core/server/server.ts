@@ -130,6 +130,13 @@ export class EtcdServer {
   private readonly unsent = new Map<string, () => boolean>();
   /** Linearizable reads waiting for their read index. Invariant: size <= limits.pendingReads. */
   private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
+  /**
+   * Only with the planted bug reuseReadIndex: reads answered by another read's round
+   * (its context → the reads that joined it). Invariant: total <= limits.pendingReads.
+   */
+  private readonly joinedReads = new Map<string, { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[]>();
+  /** The context of the last ReadIndex round this member asked for (for reuseReadIndex). */
+  private lastReadContext = '';
   private nextRequest = 1;
   private ticks = 0;
   private wasLeader = false;
@@ -248,6 +255,7 @@ export class EtcdServer {
   private assertBounded(): void {
     invariant(this.waiters.size <= this.limits.pendingProposals, 'more proposals pending than the limit');
     invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
+    invariant(this.joinedReads.size <= this.reads.size, 'reads joined to a round nobody waits for');
     invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
     invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
     invariant(this.gate.waiting <= this.limits.pendingProposals, 'more requests waiting for a token than the limit');
@@ -609,13 +617,40 @@ export class EtcdServer {
       fail(etcdError('tooManyRequests'));
       return;
     }
+    if (this.config.bugs?.reuseReadIndex === true && this.joinRound(serve, fail)) return;
     const context = `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
+    this.lastReadContext = context;
     this.reads.set(context, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
-      serve,
-      settle: (result) => { if (isEtcdError(result)) fail(result); },
+      serve: () => {
+        serve();
+        for (const joined of this.takeJoined(context)) joined.serve();
+      },
+      settle: (result) => {
+        if (!isEtcdError(result)) return;
+        fail(result);
+        for (const joined of this.takeJoined(context)) joined.fail(result);
+      },
     });
     this.submit(context, () => this.driver.readIndex(context));
+  }
+
+  /** The planted bug reuseReadIndex: a read joins the round still out, if there is one. */
+  private joinRound(serve: () => void, fail: (error: EtcdError) => void): boolean {
+    if (!this.reads.has(this.lastReadContext)) return false;
+    const joined = this.joinedReads.get(this.lastReadContext) ?? [];
+    let total = 0;
+    for (const list of this.joinedReads.values()) total += list.length;
+    if (total >= this.limits.pendingReads) return false;
+    joined.push({ serve, fail });
+    this.joinedReads.set(this.lastReadContext, joined);
+    return true;
+  }
+
+  private takeJoined(context: string): readonly { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[] {
+    const joined = this.joinedReads.get(context) ?? [];
+    this.joinedReads.delete(context);
+    return joined;
   }
 
   private settle(requestId: string, result: ApplyResult): void {

@@ -48,6 +48,7 @@ const HUNTS: Readonly<Record<(typeof ETCD_BUG_NAMES)[number], Hunt>> = {
   progressNotifyAhead: watchHunt('bookmarkable'),
   slowWatcherDropsEvents: watchHunt('reliable'),
   compactDropsDeleteEvent: watchHunt('reliable'),
+  reuseReadIndex: { nodes: 3, keepGoing: false, check: 'linearizability (a stale read after a pause)', found: linearizability },
 };
 
 function run(seed: number, hunt: Hunt, bugs: readonly BugName[]): RunResult {
