@@ -1,7 +1,7 @@
 // The simulator's command line (users and CI rely on these names):
 //
 //   sim --seed S | --seeds A..B [--nodes N] [--time-ms T] [--faults none|swarm]
-//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth]
+//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth] [--keep-going]
 //
 // Parsing is separate from running so that every bad input gets a clear message
 // (and exit code 2) and is unit-tested.
@@ -15,7 +15,15 @@ import { DEFAULT_LIVENESS_TIMEOUT_MS } from './runOptions.js';
 export const BUG_NAMES = ['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate'] as const;
 /** Bugs planted in the etcd server's auth checks: found with --auth. */
 export const AUTH_BUG_NAMES = ['authCheckStaleRevision'] as const;
-const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES] as const;
+/**
+ * Bugs of etcd's own regression classes (etcd-api.md §2.2), planted in the server, the
+ * driver or the watch hub: found with the KV and watch clients (test/sim/etcd-bugs.test.ts).
+ */
+export const ETCD_BUG_NAMES = [
+  'ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents', 'progressNotifyAhead', 'slowWatcherDropsEvents', 'compactDropsDeleteEvent',
+  'reuseReadIndex',
+] as const;
+const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES] as const;
 export type BugName = (typeof ALL_BUG_NAMES)[number];
 
 export const LIMITS = {
@@ -43,6 +51,8 @@ export interface CliOptions {
   readonly livenessMs: number;
   /** The auth workload (authWorkload.ts) instead of the KV and watch clients. */
   readonly auth: boolean;
+  /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
+  readonly keepGoing: boolean;
   readonly help: boolean;
 }
 
@@ -62,6 +72,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --bug NAME        plant a bug in the core (${ALL_BUG_NAMES.join(', ')}); repeatable
   --auth            the auth workload instead of the KV and watch clients: users, roles and permissions
                     changing under faults, clients with tokens; every answer checked against a model
+  --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
+                    watch validator, then judge the whole history)
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})`;
 
 /** What the parser has read so far: a CliOptions under construction. */
@@ -79,6 +91,7 @@ interface Draft {
   trace: string | null;
   livenessMs: number;
   auth: boolean;
+  keepGoing: boolean;
   help: boolean;
   readonly bugs: BugName[];
 }
@@ -164,6 +177,7 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
 const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
   ['--json', (d) => { d.json = true; }],
   ['--auth', (d) => { d.auth = true; }],
+  ['--keep-going', (d) => { d.keepGoing = true; }],
   ['--help', (d) => { d.help = true; }],
   ['-h', (d) => { d.help = true; }],
 ]);
@@ -171,7 +185,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, keepGoing: false, help: false,
     bugs: [],
   };
 }
@@ -228,6 +242,13 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
     commitOldTermByCounting: bugs.includes('commitOldTermByCounting'),
     appendWithoutTruncate: bugs.includes('appendWithoutTruncate'),
     authCheckStaleRevision: bugs.includes('authCheckStaleRevision'),
+    ackBeforeDurable: bugs.includes('ackBeforeDurable'),
+    watchBackInTime: bugs.includes('watchBackInTime'),
+    futureWatchOldEvents: bugs.includes('futureWatchOldEvents'),
+    progressNotifyAhead: bugs.includes('progressNotifyAhead'),
+    slowWatcherDropsEvents: bugs.includes('slowWatcherDropsEvents'),
+    compactDropsDeleteEvent: bugs.includes('compactDropsDeleteEvent'),
+    reuseReadIndex: bugs.includes('reuseReadIndex'),
   };
 }
 
@@ -235,6 +256,7 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
   readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
+  readonly keepGoing?: boolean;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
@@ -242,6 +264,7 @@ export function reproduceCommand(options: {
   const workload = options.workload ?? 'none';
   if (workload !== 'kv') parts.push('--workload', workload);
   if (options.auth === true) parts.push('--auth');
+  if (options.keepGoing === true) parts.push('--keep-going');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {
     parts.push('--liveness-ms', String(options.livenessMs));

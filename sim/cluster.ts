@@ -7,7 +7,9 @@
 import type { DriverConfig, DriverObserver } from '../core/node/driver.js';
 import { NodeDriver } from '../core/node/driver.js';
 import type { RecoveryFailure } from '../core/node/ports.js';
-import { EtcdServer } from '../core/server/server.js';
+import { EtcdServer, type ServerConfig } from '../core/server/server.js';
+import type { WatchHubLimits } from '../core/watch/watchHub.js';
+import type { MvccEvent } from '../core/mvcc/store.js';
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
 import { invariant } from '../core/util/invariant.js';
@@ -64,6 +66,8 @@ export interface ClusterHooks {
   onReadReady(read: ReadReady): void;
   /** With `etcd`: a member started an EtcdServer (before it applies anything). */
   onServer?(id: NodeId, server: EtcdServer): void;
+  /** With `etcd`: member `id` applied a write (from its first entry on, also while it starts). */
+  onEvents?(id: NodeId, events: readonly MvccEvent[], mainRevision: number): void;
 }
 
 export interface ClusterOptions {
@@ -79,6 +83,8 @@ export interface ClusterOptions {
   readonly hooks: ClusterHooks;
   /** Members are EtcdServers (the KV workload) instead of bare drivers with the hash chain. */
   readonly etcd?: boolean;
+  /** With `etcd`: the watch hubs' bounds the seed drew (small ones make slow watchers catch up). */
+  readonly watchLimits?: WatchHubLimits;
 }
 
 /** The cluster id every simulated EtcdServer reports in its response headers. */
@@ -218,15 +224,11 @@ export class Cluster {
     let started: NodeDriver | RecoveryFailure;
     if (this.options.etcd === true) {
       member.stateMachine = null;
-      const serverConfig = {
-        ...config, clusterId: SIM_CLUSTER_ID, tickMs: raft.tickMs,
-        // etcd's default is 10 minutes; a 10 s run would never see one.
-        watchProgressNotifyIntervalMs: WATCH_PROGRESS_NOTIFY_MS,
-      };
-      const server = EtcdServer.start(serverConfig, { ...ports, clock: member.clock }, {
+      const server = EtcdServer.start(this.serverConfig(config), { ...ports, clock: member.clock }, {
         ...observer,
         // The checker's applied-order check must know when a snapshot replaced the state.
         onRestore: () => { this.checker.onRestore({ id, lastIndex: 0, chain: 0 }); },
+        onEvents: (events, mainRevision) => { this.options.hooks.onEvents?.(id, events, mainRevision); },
       });
       if (server instanceof EtcdServer) {
         member.server = server;
@@ -255,6 +257,15 @@ export class Cluster {
     this.startTicks(member);
     this.checker.afterEvent(id, true);
     return true;
+  }
+
+  private serverConfig(config: DriverConfig): ServerConfig {
+    return {
+      ...config, clusterId: SIM_CLUSTER_ID, tickMs: this.options.raft.tickMs,
+      // etcd's default is 10 minutes; a 10 s run would never see one.
+      watchProgressNotifyIntervalMs: WATCH_PROGRESS_NOTIFY_MS,
+      ...(this.options.watchLimits === undefined ? {} : { watchLimits: this.options.watchLimits }),
+    };
   }
 
   pause(id: NodeId): void {

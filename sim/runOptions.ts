@@ -26,4 +26,10 @@ export interface RunOptions extends KvReporting {
   readonly workload?: WorkloadMode;
   /** With `kv`: the auth workload (authWorkload.ts) instead of the KV and watch clients. Default off. */
   readonly auth?: boolean;
+  /**
+   * Run on after the first violation (default: halt there, later ones are usually its
+   * consequences). The end-of-run checks (linearizability, watches) then judge the whole
+   * history: a lost write that the Raft checks see at once is also seen by a client.
+   */
+  readonly keepGoing?: boolean;
 }

@@ -2,7 +2,7 @@
 // committed, in revision order, as the members' MVCC stores applied it.
 //
 // Every applied write goes through a member's MVCC store, which hands its events to the
-// member's watch hub; the simulator listens there on every server it starts. A revision
+// member's watch hub and to the server's observer, where the simulator listens. A revision
 // is recorded from the first member that applies it; every later application (another
 // member, or the same member replaying after a restart) must produce the same events,
 // else the members' states diverged (reported). A revision only ever installed through
@@ -15,7 +15,6 @@ import { toKey } from '../core/mvcc/keys.js';
 import type { StoredKv } from '../core/mvcc/backend.js';
 import type { MvccEvent } from '../core/mvcc/store.js';
 import type { NodeId } from '../core/raft/types.js';
-import type { EtcdServer } from '../core/server/server.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
 
@@ -36,7 +35,7 @@ export function modelEvent(event: MvccEvent, mainRevision: number): StoreEvent {
 }
 
 /** What one member's store applied at one main revision. */
-interface AppliedEvents {
+export interface AppliedEvents {
   readonly member: NodeId;
   readonly events: readonly MvccEvent[];
   readonly mainRevision: number;
@@ -49,20 +48,11 @@ export class WatchTruth {
   divergence: string | null = null;
 
   /**
-   * Listens to a freshly started server's store. The hook sits on the watch hub's
-   * `onEvents` (what the state machine calls for every applied write): the core has no
-   * observer for applied MVCC events, and the simulator must not change what it does.
+   * A member's store applied a write (the server's `onEvents` observer, which also sees
+   * the entries a member applies while it starts: a revision first applied by a restart's
+   * replay, with no other member to apply it, would otherwise be missing).
    */
-  tap(server: EtcdServer): void {
-    const hub = server.machine.hub;
-    const deliver = hub.onEvents.bind(hub);
-    hub.onEvents = (events, mainRevision): void => {
-      this.record({ member: server.memberId, events, mainRevision });
-      deliver(events, mainRevision);
-    };
-  }
-
-  private record({ member, events, mainRevision }: AppliedEvents): void {
+  record({ member, events, mainRevision }: AppliedEvents): void {
     const converted = events.map((e) => modelEvent(e, mainRevision));
     const text = JSON.stringify(converted);
     const revision = mainRevision;

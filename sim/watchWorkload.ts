@@ -37,6 +37,17 @@ export interface WatchWorkloadOptions {
   readonly checkMeanMs: number;
   /** Mean one-way delay from a member to a watch client, ms. */
   readonly latencyMeanMs: number;
+  /**
+   * At a health check, how likely the client stops reading its stream for a while (a
+   * congested connection, etcd #17529's setting): the member's responses wait in its
+   * watch hub, whose bound turns the watcher into a catching-up one.
+   */
+  readonly slowProbability: number;
+  /** Mean time a slow client does not read, ms. */
+  readonly slowMeanMs: number;
+  /** The members' watch hub bounds (watchHub.ts), drawn small so that slow watchers overflow. */
+  readonly maxBufferedEvents: number;
+  readonly catchUpRevisionsPerStep: number;
 }
 
 /** One watch stream as recorded: the validator's fields plus where and when. */
@@ -67,6 +78,8 @@ interface Open {
   /** Deliveries are kept in order: none is scheduled before the previous one. */
   lastDeliveryUs: number;
   leaderlessChecks: number;
+  /** The client reads nothing from the stream until then (virtual µs). */
+  slowUntilUs: number;
 }
 
 interface WatchClient {
@@ -179,8 +192,8 @@ export class WatchWorkload extends SimActor {
     };
     this.streams.push(record);
     const open: Open = {
-      member, server, record, lastDeliveryUs: this.scheduler.nowUs, leaderlessChecks: 0,
-      stream: server.openWatchStream((responses) => { this.send(client, open, responses); }),
+      member, server, record, lastDeliveryUs: this.scheduler.nowUs, leaderlessChecks: 0, slowUntilUs: 0,
+      stream: server.openWatchStream((responses) => { this.send(client, open, responses); }, () => this.scheduler.nowUs >= open.slowUntilUs),
     };
     client.open = open;
     open.stream.watch({
@@ -278,6 +291,19 @@ export class WatchWorkload extends SimActor {
       return;
     }
     if (this.random.chance(PROGRESS_REQUEST_PROBABILITY)) open.stream.requestProgress();
+    if (open.slowUntilUs <= this.scheduler.nowUs && this.random.chance(this.options.slowProbability)) this.slowDown(client, open);
+  }
+
+  /** The client stops reading for a while; then it reads again (the member hands over what waited). */
+  private slowDown(client: WatchClient, open: Open): void {
+    const durationUs = Math.max(1, Math.round(1000 * this.random.exponential(this.options.slowMeanMs)));
+    open.slowUntilUs = this.scheduler.nowUs + durationUs;
+    this.scheduler.after(durationUs, {
+      kind: 'watch', node: open.member.id, a: client.id, b: 3,
+      run: () => {
+        if (client.open === open && open.member.server === open.server && open.member.state === 'up') open.stream.resume();
+      },
+    });
   }
 
   private close(client: WatchClient, reason: string): void {

@@ -76,6 +76,10 @@ function drawKvDraws(random: SimRandom): KvDraws {
     clients: 1 + random.intBelow(3),
     checkMeanMs: 50 + random.intBelow(250),
     latencyMeanMs: 0.2 + random.float() * 2,
+    slowProbability: random.chance(0.5) ? Math.round(random.float() * 300) / 1000 : 0,
+    slowMeanMs: 20 + random.intBelow(500),
+    maxBufferedEvents: random.pick([2, 8, 64, 1024]),
+    catchUpRevisionsPerStep: random.pick([1, 4, 256]),
   };
   return { kv, watch, truth: new WatchTruth() };
 }
@@ -97,6 +101,7 @@ export function buildWorld(options: RunOptions): SimWorld {
     inspect: memberInspector((id) => world.cluster.running(id)),
     durable: (id) => durableOf(world.cluster.member(id).disk),
     ruleChecks: options.ruleChecks !== false,
+    stopAtFirst: options.keepGoing !== true,
     onViolation: () => { scheduler.halt(); },
     onLeader: (id) => { world.nemesis.observeLeader(id); },
   });
@@ -107,11 +112,14 @@ export function buildWorld(options: RunOptions): SimWorld {
   const cluster = new Cluster({
     scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
     clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: draws !== null,
+    ...(draws === null ? {} : {
+      watchLimits: { maxBufferedEvents: draws.watch.maxBufferedEvents, catchUpRevisionsPerStep: draws.watch.catchUpRevisionsPerStep },
+    }),
     hooks: {
       onApplied: (id, entry) => { onApplied(world, id, entry); },
       onSend: (message) => { world.nemesis.observeSend(message); },
       onReadReady: (read) => { world.workload.onReadReady(read); },
-      onServer: (_id, server) => { if (authDraws === null) draws?.truth.tap(server); },
+      onEvents: (id, events, mainRevision) => { if (authDraws === null) draws?.truth.record({ member: id, events, mainRevision }); },
     },
   });
   const parts: SimParts = { scheduler, random, cluster };

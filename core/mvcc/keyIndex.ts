@@ -83,13 +83,15 @@ export class KeyIndex {
    * `atMain` needs: the newest revision ≤ atMain if the key was live then. Returns the
    * revisions whose stored records may be deleted.
    */
-  compact(atMain: number): Rev[] {
+  /** `dropDeleteAt`: the planted bug compactDropsDeleteEvent (etcd before #18089's fix); never in production. */
+  compact(atMain: number, dropDeleteAt = false): Rev[] {
     const dropped: Rev[] = [];
     const kept: Generation[] = [];
     for (const g of this.generations) {
-      if (g.tombstone !== null && mainOf(g.tombstone) < atMain) {
+      const tombstone = g.tombstone;
+      if (tombstone !== null && (mainOf(tombstone) < atMain || (dropDeleteAt && mainOf(tombstone) === atMain))) {
         // The whole generation ended before atMain: nothing of it is readable.
-        dropped.push(...g.revs, g.tombstone);
+        dropped.push(...g.revs, tombstone);
         continue;
       }
       if (g.tombstone !== null && mainOf(g.tombstone) === atMain) {

@@ -32,6 +32,8 @@ export interface MvccOptions {
   readonly leaseExists?: (id: number) => boolean;
   /** Called once per modifying request, after it is stored, with its changes in order. */
   readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
+  /** Test-only, the planted bug compactDropsDeleteEvent (plantedBugs.ts): a delete at the compaction revision goes too. */
+  readonly compactDropsDeleteEvent?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -57,9 +59,11 @@ export class MvccStore {
   /** -1 until the first compaction (so compacting 0 or 1 on a fresh store succeeds). */
   private compacted = -1;
   private appliedIndexValue: number;
+  private readonly compactDropsDeleteEvent: boolean;
 
   constructor(backend: MvccBackend, options: MvccOptions = {}) {
     this.backend = backend;
+    this.compactDropsDeleteEvent = options.compactDropsDeleteEvent === true;
     this.leaseExists = options.leaseExists ?? ((id) => id === 0);
     this.onEvents = options.onEvents ?? null;
     const meta = backend.meta();
@@ -139,7 +143,7 @@ export class MvccStore {
     const dropped: Rev[] = [];
     const emptied: Key[] = [];
     this.index.forEachInRange({ kind: 'range', from: '', to: null }, (key, keyIndex) => {
-      dropped.push(...keyIndex.compact(at));
+      dropped.push(...keyIndex.compact(at, this.compactDropsDeleteEvent));
       if (keyIndex.isEmpty()) emptied.push(key);
       return true;
     });

@@ -75,6 +75,10 @@ export class NodeDriver {
   private diskBusy = false;
   private stopped = false;
   private snapshotIndex: number;
+  /** The planted bug ackBeforeDurable is on (plantedBugs.ts); never in production. */
+  private readonly ackBeforeDurable: boolean;
+  /** With that bug: the Ready in flight whose committed entries were already applied. */
+  private readonly appliedEarly = new Set<Ready>();
 
   private constructor(options: {
     config: DriverConfig; ports: DriverPorts; observer: DriverObserver; storage: MemoryStorage; applied: number;
@@ -88,6 +92,7 @@ export class NodeDriver {
     this.catchUpEntries = config.catchUpEntries ?? 500;
     invariant(this.snapshotEveryEntries > 0, 'snapshotEveryEntries must be positive');
     this.snapshotIndex = options.applied;
+    this.ackBeforeDurable = config.bugs?.ackBeforeDurable === true;
     this.raft = new RawNode({
       id: config.id,
       storage,
@@ -188,6 +193,8 @@ export class NodeDriver {
         this.onDurable(ready); // nothing to persist
         continue;
       }
+      // Planted bug (etcd #14370): committed entries applied while their write is in flight.
+      if (this.ackBeforeDurable && ready.snapshot === null) this.applyEarly(ready);
       this.diskBusy = true;
       this.ports.logStore.write(
         { hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot, mustSync: ready.mustSync },
@@ -219,10 +226,19 @@ export class NodeDriver {
       this.ports.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
     }
-    for (const entry of ready.committedEntries) this.apply(entry);
+    if (!this.appliedEarly.has(ready)) for (const entry of ready.committedEntries) this.apply(entry);
+    this.appliedEarly.delete(ready);
     for (const read of ready.readStates) this.observer.onReadReady?.(read.context, read.index);
     this.raft.advance(ready);
     this.maybeCompact();
+  }
+
+  /** Only with the planted bug ackBeforeDurable: applies before the Ready is durable. */
+  private applyEarly(ready: Ready): void {
+    if (ready.committedEntries.length === 0) return;
+    for (const entry of ready.committedEntries) this.apply(entry);
+    this.appliedEarly.add(ready);
+    invariant(this.appliedEarly.size === 1, 'one Ready applied early at a time (one write is in flight)');
   }
 
   private apply(entry: Entry): void {

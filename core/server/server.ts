@@ -35,6 +35,8 @@ import type { AuthInfo } from '../auth/permissionCheck.js';
 import { checkRange } from '../auth/requestChecks.js';
 import { drawSimplePrefix, type TokenProvider } from '../auth/tokens.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
+import type { WatchHubLimits } from '../watch/watchHub.js';
+import type { MvccEvent } from '../mvcc/store.js';
 import type { AlarmMember, AlarmRequest } from './alarms.js';
 import { fitsQuota, quotaBytesOf, quotaCost } from './quota.js';
 
@@ -67,6 +69,8 @@ export interface ServerConfig extends DriverConfig {
   readonly quotaBackendBytes?: number;
   /** This member's etcd id (decimal uint64), as the alarms it raises name it; the Raft id if absent. */
   readonly alarmMemberId?: string;
+  /** The watch hub's bounds (watchHub.ts); etcd's if absent. */
+  readonly watchLimits?: WatchHubLimits;
 }
 
 export interface ServerPorts {
@@ -83,6 +87,8 @@ export interface ServerPorts {
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
 export interface ServerObserver extends DriverObserver {
   onRestore?(): void;
+  /** Every write this member applies, as MVCC events (also while it replays its log at start). */
+  onEvents?(events: readonly MvccEvent[], mainRevision: number): void;
 }
 
 interface Waiter {
@@ -124,6 +130,13 @@ export class EtcdServer {
   private readonly unsent = new Map<string, () => boolean>();
   /** Linearizable reads waiting for their read index. Invariant: size <= limits.pendingReads. */
   private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
+  /**
+   * Only with the planted bug reuseReadIndex: reads answered by another read's round
+   * (its context → the reads that joined it). Invariant: total <= limits.pendingReads.
+   */
+  private readonly joinedReads = new Map<string, { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[]>();
+  /** The context of the last ReadIndex round this member asked for (for reuseReadIndex). */
+  private lastReadContext = '';
   private nextRequest = 1;
   private ticks = 0;
   private wasLeader = false;
@@ -180,9 +193,12 @@ export class EtcdServer {
       clock: ports.clock,
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
       onRestore: () => observer.onRestore?.(),
+      onEvents: (events, mainRevision) => observer.onEvents?.(events, mainRevision),
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
+      ...(config.bugs === undefined ? {} : { watchBugs: config.bugs }),
+      ...(config.watchLimits === undefined ? {} : { watchLimits: config.watchLimits }),
       quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
       // Not proposed from inside apply: on the next tick.
       onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },
@@ -239,6 +255,7 @@ export class EtcdServer {
   private assertBounded(): void {
     invariant(this.waiters.size <= this.limits.pendingProposals, 'more proposals pending than the limit');
     invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
+    invariant(this.joinedReads.size <= this.reads.size, 'reads joined to a round nobody waits for');
     invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
     invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
     invariant(this.gate.waiting <= this.limits.pendingProposals, 'more requests waiting for a token than the limit');
@@ -600,13 +617,40 @@ export class EtcdServer {
       fail(etcdError('tooManyRequests'));
       return;
     }
+    if (this.config.bugs?.reuseReadIndex === true && this.joinRound(serve, fail)) return;
     const context = `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
+    this.lastReadContext = context;
     this.reads.set(context, {
       deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
-      serve,
-      settle: (result) => { if (isEtcdError(result)) fail(result); },
+      serve: () => {
+        serve();
+        for (const joined of this.takeJoined(context)) joined.serve();
+      },
+      settle: (result) => {
+        if (!isEtcdError(result)) return;
+        fail(result);
+        for (const joined of this.takeJoined(context)) joined.fail(result);
+      },
     });
     this.submit(context, () => this.driver.readIndex(context));
+  }
+
+  /** The planted bug reuseReadIndex: a read joins the round still out, if there is one. */
+  private joinRound(serve: () => void, fail: (error: EtcdError) => void): boolean {
+    if (!this.reads.has(this.lastReadContext)) return false;
+    const joined = this.joinedReads.get(this.lastReadContext) ?? [];
+    let total = 0;
+    for (const list of this.joinedReads.values()) total += list.length;
+    if (total >= this.limits.pendingReads) return false;
+    joined.push({ serve, fail });
+    this.joinedReads.set(this.lastReadContext, joined);
+    return true;
+  }
+
+  private takeJoined(context: string): readonly { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[] {
+    const joined = this.joinedReads.get(context) ?? [];
+    this.joinedReads.delete(context);
+    return joined;
   }
 
   private settle(requestId: string, result: ApplyResult): void {

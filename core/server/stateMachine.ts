@@ -13,6 +13,7 @@
 import type { StateMachine } from '../node/driver.js';
 import type { Clock } from '../node/ports.js';
 import type { ConfChange, Entry, NodeId } from '../raft/types.js';
+import type { PlantedBugs } from '../raft/plantedBugs.js';
 import { etcdError, isEtcdError, type EtcdError } from '../errors.js';
 import { applyAuth } from '../auth/authApplier.js';
 import { decodeAuthImage, encodeAuthImage } from '../auth/image.js';
@@ -26,7 +27,7 @@ import { fromKey, toKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { invariant } from '../util/invariant.js';
-import { WatchHub } from '../watch/watchHub.js';
+import { WatchHub, type WatchHubLimits } from '../watch/watchHub.js';
 import { AlarmStore, type AlarmMember } from './alarms.js';
 import { fitsQuota, quotaCost } from './quota.js';
 import { SizedBackend, estimateImageBytes } from '../mvcc/sizedBackend.js';
@@ -40,12 +41,18 @@ export interface EtcdStateMachineOptions {
   readonly onResult: (requestId: string, result: ApplyResult) => void;
   /** The state was replaced by a snapshot's (observers start over; watchers catch up). */
   readonly onRestore?: () => void;
+  /** Every applied write's MVCC events, as the watch hub gets them (a host's observer: the simulator's ground truth). */
+  readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
   /** Where MVCC records live; a fresh MemoryBackend if absent. A durable one may hold applied state already. */
   readonly backend?: MvccBackend;
   /** Where auth tokens are made and checked; etcd's simple tokens (TTL 300 s) if absent. */
   readonly tokens?: TokenProvider;
   /** The planted bug authCheckStaleRevision: trust the entry's arrival verdict instead of checking at apply. */
   readonly trustArrivalVerdict?: boolean;
+  /** Test-only: the planted bugs the watch hub honours (plantedBugs.ts). */
+  readonly watchBugs?: PlantedBugs;
+  /** The watch hub's bounds; its defaults (etcd's) if absent. */
+  readonly watchLimits?: WatchHubLimits;
   /** This member's backend quota in bytes (quota.ts quotaBytesOf); Infinity (no quota) if absent. */
   readonly quotaBytes?: number;
   /**
@@ -113,7 +120,7 @@ export class EtcdStateMachine implements StateMachine {
     this.tokens = options.tokens ?? new SimpleTokens();
     this.backendStore = new SizedBackend(options.backend ?? new MemoryBackend());
     this.store = this.newStore(this.backendStore);
-    this.hub = new WatchHub(this.store);
+    this.hub = new WatchHub(this.store, { ...options.watchLimits, ...(options.watchBugs === undefined ? {} : { bugs: options.watchBugs }) });
     this.resumedAt = this.store.appliedIndex();
   }
 
@@ -235,9 +242,11 @@ export class EtcdStateMachine implements StateMachine {
 
   private newStore(backend: MvccBackend): MvccStore {
     return new MvccStore(backend, {
+      ...(this.options.watchBugs?.compactDropsDeleteEvent === true ? { compactDropsDeleteEvent: true } : {}),
       leaseExists: (id) => id === 0 || this.lessor.exists(id),
       onEvents: (events, main) => {
         this.trackLeases(events);
+        this.options.onEvents?.(events, main);
         this.hub.onEvents(events, main);
       },
     });

@@ -15,6 +15,7 @@ import { fromKey, inRange, keyRange, toKey, type KeyRange } from '../mvcc/keys.j
 import { rev, type Rev } from '../mvcc/revision.js';
 import type { MvccEvent } from '../mvcc/store.js';
 import type { KeyValue } from '../mvcc/types.js';
+import type { PlantedBugs } from '../raft/plantedBugs.js';
 
 export type WatchFilter = 'noPut' | 'noDelete';
 
@@ -57,11 +58,17 @@ export interface WatchedStore {
   previous(key: string, beforeMainRevision: number): StoredKv | null;
 }
 
-export interface WatchHubOptions {
+/** The hub's bounds (the simulator draws small ones so that slow watchers catch up). */
+export interface WatchHubLimits {
   /** Events buffered per watcher before it falls back to catching up from history. */
   readonly maxBufferedEvents?: number;
   /** Revisions a catch-up step reads per watcher. */
   readonly catchUpRevisionsPerStep?: number;
+}
+
+export interface WatchHubOptions extends WatchHubLimits {
+  /** Test-only: the watch bugs of etcd's regression list (plantedBugs.ts). Production sets none. */
+  readonly bugs?: PlantedBugs;
 }
 
 interface Watcher {
@@ -96,9 +103,11 @@ export class WatchHub {
   private store: WatchedStore;
   private readonly maxBufferedEvents: number;
   private readonly catchUpRevisionsPerStep: number;
+  private readonly bugs: PlantedBugs;
 
   constructor(store: WatchedStore, options: WatchHubOptions = {}) {
     this.store = store;
+    this.bugs = options.bugs ?? {};
     this.maxBufferedEvents = options.maxBufferedEvents ?? 1024;
     this.catchUpRevisionsPerStep = options.catchUpRevisionsPerStep ?? 256;
     invariant(this.maxBufferedEvents > 0 && this.catchUpRevisionsPerStep > 0, 'watch limits must be positive');
@@ -138,7 +147,9 @@ export class WatchHub {
       return -1;
     }
     const id = wanted > 0 ? wanted : this.freeId(stream);
-    const start = asked === 0 ? current + 1 : asked;
+    // Planted bug watchBackInTime: a start this member has not reached is taken for "now".
+    const backInTime = this.bugs.watchBackInTime === true && asked > current + 1;
+    const start = asked === 0 || backInTime ? current + 1 : asked;
     const watcher: Watcher = {
       id,
       range: keyRange(toKey(request.key), toKey(request.rangeEnd ?? new Uint8Array(0))),
@@ -170,7 +181,14 @@ export class WatchHub {
 
   /** A progress request (etcd 3.6 semantics): answered with watch id -1 once all are synced. */
   requestProgress(streamId: number): void {
-    this.stream(streamId).progressRequested = true;
+    const stream = this.stream(streamId);
+    if (this.bugs.progressNotifyAhead === true) {
+      // Planted bug (etcd #15220): answered at once with the store's revision, ahead of
+      // the events still buffered or to be caught up on this stream.
+      stream.control.push(control(-1, this.store.currentRevision(), {}));
+      return;
+    }
+    stream.progressRequested = true;
   }
 
   /** The MVCC store applied a write: hand its events to the synced watchers. */
@@ -186,6 +204,8 @@ export class WatchHub {
         if (w.buffer.length + matching.length > this.maxBufferedEvents) {
           // Too far behind: stop buffering and read this revision from history later.
           w.synced = false;
+          // Planted bug slowWatcherDropsEvents (etcd #17529): the revision is skipped instead.
+          if (this.bugs.slowWatcherDropsEvents === true) w.nextRevision = mainRevision + 1;
           continue;
         }
         w.buffer.push(...matching);
@@ -202,8 +222,11 @@ export class WatchHub {
   rebind(store: WatchedStore): void {
     this.store = store;
     const current = store.currentRevision();
+    // Planted bug futureWatchOldEvents (etcd #20281's cause): every watcher is moved to
+    // catching up, and the catch-up step sets a future watcher's place to current + 1.
+    const lowerFuture = this.bugs.futureWatchOldEvents === true;
     for (const stream of this.streams.values()) {
-      for (const w of stream.watchers.values()) w.synced = w.nextRevision > current;
+      for (const w of stream.watchers.values()) w.synced = !lowerFuture && w.nextRevision > current;
     }
   }
 
@@ -223,7 +246,7 @@ export class WatchHub {
       w.buffer = [];
       w.active = true;
     }
-    if (stream.progressRequested && [...stream.watchers.values()].every((w) => w.synced)) {
+    if (stream.progressRequested && [...stream.watchers.values()].every((w) => w.synced && !this.inFuture(w, current))) {
       stream.progressRequested = false;
       out.push(control(-1, current, {}));
     }
@@ -239,10 +262,21 @@ export class WatchHub {
     const current = this.store.currentRevision();
     for (const stream of this.streams.values()) {
       for (const w of stream.watchers.values()) {
-        if (w.progressNotify && w.synced && w.buffer.length === 0 && !w.active) stream.control.push(control(w.id, current, {}));
+        const quiet = w.progressNotify && w.synced && w.buffer.length === 0 && !w.active;
+        if (quiet && !this.inFuture(w, current)) stream.control.push(control(w.id, current, {}));
         w.active = false;
       }
     }
+  }
+
+  /**
+   * A watcher created for a revision the store has not reached: a notification now
+   * would carry a revision below its start, which its client takes for its position
+   * (etcd #20221, fixed in 3.6.2 by skipping such watchers; 3.4 sends them). It hears
+   * progress once the store reaches its start - 1.
+   */
+  private inFuture(w: Watcher, current: number): boolean {
+    return w.nextRevision > current + 1 && this.bugs.futureWatchOldEvents !== true;
   }
 
   private catchUp(stream: Stream): void {
@@ -267,6 +301,8 @@ export class WatchHub {
         return true;
       });
       w.buffer.push(...this.matching(w, events));
+      invariant(until + 1 >= w.nextRevision || this.bugs.futureWatchOldEvents === true,
+        () => `watcher ${w.id} would move back from ${w.nextRevision} to ${until + 1}`);
       w.nextRevision = until + 1;
       w.synced = w.nextRevision > current;
     }

@@ -9,7 +9,13 @@
 // - reliable: from the start revision up to the last revision the stream vouched for
 //   (its last event or progress notification), every matching change arrived, with
 //   nothing extra: no gap, no event outside the range or filtered out;
-// - bookmarkable: a progress notification at r is never behind a delivered event;
+// - resumable: a stream started at s (a resumed watch: the last revision it had + 1)
+//   delivers nothing from before s: no event below s, no progress notification below
+//   s - 1 (etcd #15271, a watch resumed on a lagging member went back in time; #20221,
+//   a watch on a future revision heard old notifications and events);
+// - bookmarkable: a progress notification at r is never behind a delivered event, and
+//   no event at or below r comes after it (etcd #15220: a notification ahead of events
+//   still unsent on its stream);
 // - contents: key, value, revisions, version, lease equal the log's, prev_kv is
 //   right when asked for and absent when not, and isCreate flags first versions;
 // - compaction: a stream canceled for compaction started below the compact revision.
@@ -54,7 +60,7 @@ export interface WatchStream {
   readonly responses: readonly WatchResponse[];
 }
 
-export type WatchProperty = 'ordered' | 'unique' | 'atomic' | 'reliable' | 'bookmarkable' | 'contents' | 'compaction';
+export type WatchProperty = 'ordered' | 'unique' | 'atomic' | 'reliable' | 'resumable' | 'bookmarkable' | 'contents' | 'compaction';
 
 export interface WatchViolation {
   readonly stream: number;
@@ -123,13 +129,15 @@ function checkCanceled(response: WatchResponse, r: number, start: number, flag: 
 }
 
 /**
- * One pass over a stream's responses: ordered, unique, atomic, bookmarkable and
- * compaction are checked here; the delivered events are kept for the log comparison.
+ * One pass over a stream's responses: ordered, unique, atomic, resumable, bookmarkable
+ * and compaction are checked here; the delivered events are kept for the log comparison.
  */
 function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamScan {
   const seen = new Set<string>();
   const responseOfRevision = new Map<number, number>();
   let lastRevision = 0;
+  /** The highest progress notification so far: every event up to it was delivered. */
+  let lastProgress = 0;
   let vouchedUpTo = start - 1;
   const delivered: Delivered[] = [];
   stream.responses.forEach((response, r) => {
@@ -141,6 +149,10 @@ function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamSc
       if (response.revision < lastRevision) {
         flag(r, 'bookmarkable', `progress at ${response.revision} is behind the delivered event at ${lastRevision}`);
       }
+      if (response.revision < start - 1) {
+        flag(r, 'resumable', `progress at ${response.revision}, below where the stream started (${start})`);
+      }
+      lastProgress = Math.max(lastProgress, response.revision);
       vouchedUpTo = Math.max(vouchedUpTo, response.revision);
       return;
     }
@@ -149,6 +161,14 @@ function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamSc
       if (typeof rev !== 'number' || typeof event.kv.key !== 'string') {
         flag(r, 'contents', 'an event without key or modRevision');
         continue;
+      }
+      if (rev < start) {
+        // Not judged against the log: it is not a change this stream should carry at all.
+        flag(r, 'resumable', `event at revision ${rev}, below where the stream started (${start})`);
+        continue;
+      }
+      if (rev <= lastProgress) {
+        flag(r, 'bookmarkable', `event at revision ${rev} after a progress notification at ${lastProgress}`);
       }
       if (rev < lastRevision) flag(r, 'ordered', `event at revision ${rev} after one at ${lastRevision}`);
       const id = `${event.kv.key}@${rev}`;

@@ -113,3 +113,22 @@ test('honest watches over generated histories pass; dropping one event fails', (
   );
   t.pass();
 });
+
+test('resumable: a stream resumed at s carries nothing from before s, neither events nor progress (etcd #15271, #20221)', (t) => {
+  const log = sampleLog();
+  const resumed = { request: { ...request, startRevision: 4 } };
+  // Served from revision 3 although the client asked for 4: it hears revision 3 again.
+  t.deepEqual([...new Set(kinds(log, stream(honest(log, request, 3), resumed)))], ['resumable']);
+  // A notification at 2 takes a watch that starts at 4 back to before its start.
+  t.deepEqual(kinds(log, stream([{ revision: 2, events: [], progress: true }, ...honest(log, request, 4)], resumed)), ['resumable']);
+  t.deepEqual(kinds(log, stream([{ revision: 3, events: [], progress: true }, ...honest(log, request, 4)], resumed)), [], 'at s - 1 it is in place');
+});
+
+test('bookmarkable: no event at or below a progress notification comes after it (etcd #15220)', (t) => {
+  const log = sampleLog();
+  const [first, ...rest] = honest(log, request, 1);
+  t.truthy(first);
+  if (first === undefined) return;
+  // The notification says 3, but revision 3's events are still to come on this stream.
+  t.deepEqual([...new Set(kinds(log, stream([first, { revision: 3, events: [], progress: true }, ...rest])))], ['bookmarkable']);
+});

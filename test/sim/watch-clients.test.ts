@@ -17,7 +17,8 @@ function watchRun(seed: number): { result: RunResult; record: WatchRecord } {
   return { result, record };
 }
 
-const runs = [1, 2, 3, 4].map(watchRun);
+// Seeds whose draws meet a compaction cancel too (the last of them): a re-list from the past.
+const runs = [1, 2, 3, 5].map(watchRun);
 
 test('watch streams under swarm faults keep etcd\'s guarantees', (t) => {
   for (const { result } of runs) {

@@ -198,3 +198,19 @@ test('a watch on an empty or inverted range is created and canceled at once, as 
     [true, true, 'mvcc: watcher range is empty'], [true, true, 'mvcc: watcher range is empty'],
   ]);
 });
+
+test('a watch on a future revision hears no progress below its start, periodic or requested (etcd #20221, fixed in 3.6.2)', (t) => {
+  const { store, hub, index } = setup(1024);
+  store.put({ key: enc('f'), value: enc('0') }, ++index.n); // revision 2
+  const stream = hub.openStream();
+  const future = hub.watch(stream, { key: enc('f'), startRevision: 5, progressNotify: true });
+  hub.take(stream); // the created response
+  hub.notifyProgress();
+  hub.requestProgress(stream);
+  t.deepEqual(hub.take(stream), [], 'at revision 2 a watch from 5 hears nothing');
+  store.put({ key: enc('f'), value: enc('1') }, ++index.n); // 3
+  store.put({ key: enc('f'), value: enc('2') }, ++index.n); // 4: the store reached start - 1
+  hub.notifyProgress();
+  const heard = hub.take(stream).filter((r) => r.events.length === 0);
+  t.deepEqual(heard.map((r) => [r.watchId, r.revision]), [[future, 4], [-1, 4]]);
+});
