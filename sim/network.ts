@@ -207,7 +207,7 @@ class Delivery implements EventSpec {
   readonly b: number;
   readonly info: (() => unknown) | undefined;
 
-  constructor(private readonly network: SimNetwork, private readonly message: Message, tracing: boolean) {
+  constructor(private readonly network: SimNetwork, readonly message: Message, tracing: boolean) {
     this.node = message.to;
     this.a = messageTypeCode(message.type) | (message.from << 8);
     this.b = message.index + message.term * 65536;
@@ -217,6 +217,11 @@ class Delivery implements EventSpec {
   run(): void {
     this.network.arrive(this.message);
   }
+}
+
+/** The message a pending event will deliver, or null when the event is not a delivery (the viewer draws these). */
+export function messageOf(spec: EventSpec): Message | null {
+  return spec instanceof Delivery ? spec.message : null;
 }
 
 /** A compact, JSON-friendly view of a message for traces. */

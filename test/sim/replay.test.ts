@@ -1,0 +1,191 @@
+// The viewer's replay engine (sim/replay/) against the simulator's CLI: the trace hash
+// at any event index is the one the CLI's own trace gives for the same run; going back
+// is exact; a fork (the original options plus a fault script) replays exactly from its
+// URL hash alone.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EVENT_KINDS, FNV_INITIAL, fnvWord } from '../../sim/scheduler.js';
+import { Replay } from '../../sim/replay/replay.js';
+import type { RunSpec } from '../../sim/replay/runSpec.js';
+import { commandOf, formatHash, parseHash, specOf } from '../../sim/replay/runSpec.js';
+import { nextMark, survey } from '../../sim/replay/survey.js';
+
+const CLI = path.join(process.cwd(), 'build/sim/cli.js');
+
+interface TraceLine {
+  readonly seq: number;
+  readonly t_us: number;
+  readonly kind: string;
+  readonly node: number;
+  readonly a?: number;
+  readonly b?: number;
+}
+
+/**
+ * Runs the real CLI with --trace and folds its trace into the hash after each event,
+ * exactly as the scheduler folds it (notes count toward the event that follows them).
+ * Returns the hash at every index and the trace_hash the CLI printed.
+ */
+function cliHashes(spec: RunSpec): { readonly byIndex: string[]; readonly printed: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tern-replay-'));
+  try {
+    const file = path.join(dir, 'trace.jsonl');
+    const args = commandOf(spec).replace('npm run --silent sim -- ', '').split(' ');
+    const run = spawnSync(process.execPath, [CLI, ...args, '--json', '--trace', file], { encoding: 'utf8' });
+    if (run.status !== 0 && run.status !== 1) throw new Error(`sim exited ${String(run.status)}: ${run.stderr}`);
+    const printed = (JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { trace_hash: string }).trace_hash;
+    const byIndex: string[] = [];
+    let hash = FNV_INITIAL;
+    const hex = (h: number): string => h.toString(16).padStart(8, '0');
+    byIndex.push(hex(hash));
+    for (const text of readFileSync(file, 'utf8').split('\n')) {
+      if (text === '') continue;
+      const line = JSON.parse(text) as TraceLine;
+      if (line.kind === 'result') continue;
+      const code = EVENT_KINDS.indexOf(line.kind as (typeof EVENT_KINDS)[number]);
+      if (line.seq < 0) {
+        hash = fnvWord(fnvWord(hash, code | 0x100), line.node);
+        continue;
+      }
+      hash = fnvWord(fnvWord(fnvWord(fnvWord(fnvWord(hash, line.t_us % 0x1_0000_0000), code), line.node), line.a ?? 0), line.b ?? 0);
+      byIndex.push(hex(hash));
+    }
+    return { byIndex, printed };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SEED17 = specOf({ seed: 17, nodes: 5, timeMs: 3000 });
+
+test('the trace hash at any event index is what the CLI computes for the same run', (t) => {
+  const cli = cliHashes(SEED17);
+  const replay = new Replay(SEED17);
+  const last = cli.byIndex.length - 1;
+  t.true(last > 5000, `a 3 s, 5-member run has thousands of events (got ${last})`);
+  for (const index of [0, 1, 2, 499, 500, 4321, last]) {
+    replay.seek(index);
+    t.is(replay.position, index);
+    t.is(replay.frame().traceHash, cli.byIndex[index] ?? "missing", `hash at event ${index}`);
+  }
+  t.true(replay.atEnd, 'the last index is the end of the run');
+  t.is(replay.frame().traceHash, cli.printed, 'the end is the hash the CLI printed');
+  // Going back re-executes from the start; the hash there is still the CLI's.
+  replay.seek(777);
+  t.is(replay.frame().traceHash, cli.byIndex[777] ?? "missing");
+  t.is(replay.reexecutions, 1);
+});
+
+test('a Raft-only run with a planted bug replays to the hash the CLI prints', (t) => {
+  const spec = specOf({ seed: 3, nodes: 3, timeMs: 2000, workload: 'none', bugs: ['appendWithoutTruncate'] });
+  const cli = cliHashes(spec);
+  const replay = new Replay(spec);
+  replay.seek(Number.MAX_SAFE_INTEGER);
+  t.is(replay.frame().traceHash, cli.printed);
+  t.is(replay.position, cli.byIndex.length - 1);
+  t.is(replay.frame().members[0]?.kv, null, 'no KV state without the kv workload');
+  t.not(replay.frame().members[0]?.chain, null, 'the hash chain instead');
+});
+
+test('going back 200 events and forward again gives identical frames', (t) => {
+  const replay = new Replay(SEED17);
+  replay.seek(1500);
+  const forward = [replay.frame()];
+  for (let i = 0; i < 200; i++) {
+    t.true(replay.previous());
+  }
+  t.is(replay.position, 1300);
+  const back = replay.frame();
+  for (let i = 0; i < 200; i++) {
+    t.true(replay.next());
+  }
+  t.is(replay.position, 1500);
+  t.deepEqual(replay.frame(), forward[0]);
+  // The frame at 1300 is the one a fresh run makes there.
+  const fresh = new Replay(SEED17);
+  fresh.seek(1300);
+  t.deepEqual(fresh.frame(), back);
+  t.true(back.members.some((m) => m.role === 'leader' || m.term > 0), 'the cluster has done something by then');
+});
+
+test('a fork is the original run plus a fault script, and its URL hash replays it exactly', (t) => {
+  const replay = new Replay(SEED17);
+  replay.seek(2000);
+  const original = replay.frame();
+  const up = original.members.find((m) => m.state === 'up');
+  if (up === undefined) return t.fail('some member is up at event 2000');
+  const forked = replay.fork('crash', up.id);
+  if (forked === null) return t.fail('the run is not over at 2000');
+  t.deepEqual(forked.script, [{ eventIndex: 2000, action: 'crash', node: up.id }]);
+  const atFork = replay.frame();
+  t.is(atFork.members.find((m) => m.id === up.id)?.state, 'down', 'the clicked member is crashed at once');
+  t.not(atFork.traceHash, original.traceHash, 'the fork parts from the original at the action');
+  replay.seek(3000);
+  const later = replay.frame();
+
+  const hash = formatHash(forked);
+  t.regex(hash, new RegExp(`fork=2000:crash:${up.id}`));
+  const parsed = parseHash(hash);
+  if (!parsed.ok) return t.fail(parsed.error);
+  t.deepEqual(parsed.spec, forked);
+  const reopened = new Replay(parsed.spec);
+  reopened.seek(2000);
+  t.deepEqual(reopened.frame(), atFork);
+  reopened.seek(3000);
+  t.deepEqual(reopened.frame(), later);
+  // Going back over the fork point and forward again still follows the fork.
+  replay.seek(1990);
+  const before = new Replay(SEED17);
+  before.seek(1990);
+  t.deepEqual(replay.frame(), before.frame(), 'before the fork point the fork is the original');
+  replay.seek(3000);
+  t.deepEqual(replay.frame(), later);
+});
+
+test('a survey finds elections, commits and faults, and jumps land on them', (t) => {
+  const found = survey(SEED17, () => performance.now());
+  t.true(found.marks.election.length >= 1);
+  t.true(found.marks.commit.length >= 10);
+  t.true(found.marks.fault.length >= 1, 'seed 17 draws faults');
+  const replay = new Replay(SEED17);
+  const firstElection = nextMark(found, 'election', 0);
+  if (firstElection === null) return t.fail('an election');
+  replay.seek(firstElection);
+  t.true(replay.frame().members.some((m) => m.role === 'leader'), 'a leader right after the election mark');
+  replay.seek(firstElection - 1);
+  t.is(nextMark(found, 'election', replay.position), firstElection);
+  replay.seek(Number.MAX_SAFE_INTEGER);
+  t.is(replay.position, found.events);
+  t.is(replay.frame().traceHash, found.traceHash);
+});
+
+test('URL hashes: defaults, round trips and clear errors', (t) => {
+  const parsed = parseHash('#seed=17&nodes=5');
+  t.true(parsed.ok);
+  if (parsed.ok) t.deepEqual(parsed.spec, specOf({ seed: 17, nodes: 5 }));
+  const full = specOf({
+    seed: 9, nodes: 4, timeMs: 2500, faults: 'none', workload: 'none', bugs: ['commitOldTermByCounting'],
+    livenessMs: 4000, script: [{ eventIndex: 5, action: 'pause', node: 2 }, { eventIndex: 90, action: 'resume', node: 2 }],
+  });
+  const again = parseHash(formatHash(full));
+  t.true(again.ok);
+  if (again.ok) t.deepEqual(again.spec, full);
+  const bad: [string, RegExp][] = [
+    ['#nodes=5', /needs a seed/],
+    ['#seed=x', /seed must be/],
+    ['#seed=1&nodes=12', /nodes must be between 1 and 9/],
+    ['#seed=1&bug=nope', /bug must be one of/],
+    ['#seed=1&fork=5:explode:1', /fork action must look like/],
+    ['#seed=1&fork=9:crash:1,5:crash:1', /in event order/],
+    ['#seed=1&nodes=3&fork=5:crash:4', /member 4, but the run has 3/],
+    ['#seed=1&colour=red', /unknown field 'colour'/],
+  ];
+  for (const [hash, message] of bad) {
+    const result = parseHash(hash);
+    t.false(result.ok, hash);
+    if (!result.ok) t.regex(result.error, message, hash);
+  }
+});
