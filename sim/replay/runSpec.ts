@@ -67,8 +67,8 @@ export function withAction(spec: RunSpec, action: ForkAction): RunSpec {
   return { ...spec, script: [...kept, action] };
 }
 
-/** The URL hash (with its '#') that reopens the spec. Defaults are left out except the seed and size. */
-export function formatHash(spec: RunSpec): string {
+/** The URL hash (with its '#') that reopens the spec, at event `at` if given. Defaults are left out except the seed and size. */
+export function formatHash(spec: RunSpec, at?: number): string {
   const parts = [`seed=${spec.seed}`, `nodes=${spec.nodes}`];
   if (spec.timeMs !== DEFAULT_SPEC.timeMs) parts.push(`time-ms=${spec.timeMs}`);
   if (spec.faults !== DEFAULT_SPEC.faults) parts.push(`faults=${spec.faults}`);
@@ -79,10 +79,15 @@ export function formatHash(spec: RunSpec): string {
   if (spec.script.length > 0) {
     parts.push(`fork=${spec.script.map((a) => `${a.eventIndex}:${a.action}:${a.node}`).join(',')}`);
   }
+  if (at !== undefined) parts.push(`at=${at}`);
   return '#' + parts.join('&');
 }
 
-export type ParsedSpec = { readonly ok: true; readonly spec: RunSpec } | { readonly ok: false; readonly error: string };
+/**
+ * A parsed hash: the spec, and the event index the page showed (`at=`, not part of the
+ * run: reloading the page comes back to the same moment).
+ */
+export type ParsedSpec = { readonly ok: true; readonly spec: RunSpec; readonly at: number | null } | { readonly ok: false; readonly error: string };
 
 /** A spec under construction while its hash is read. */
 interface Draft {
@@ -95,6 +100,7 @@ interface Draft {
   livenessMs: number;
   auth: boolean;
   script: ForkAction[];
+  at: number | null;
 }
 
 function integer(text: string, name: string, bounds: { readonly min: number; readonly max: number }): number | string {
@@ -157,14 +163,15 @@ function readPair(draft: Draft, name: string, value: string): string | null {
       return null;
     }
     case 'fork': return readScript(draft, value);
-    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, fork)`;
+    case 'at': return set(integer(value, 'at', { min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => { draft.at = n; });
+    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, fork, at)`;
   }
 }
 
 /** Reads a URL hash (with or without its '#'); every bad field gets a clear message. */
 export function parseHash(hash: string): ParsedSpec {
   const text = hash.startsWith('#') ? hash.slice(1) : hash;
-  const draft: Draft = { ...DEFAULT_SPEC, seed: null, bugs: [], script: [] };
+  const draft: Draft = { ...DEFAULT_SPEC, seed: null, bugs: [], script: [], at: null };
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -177,7 +184,8 @@ export function parseHash(hash: string): ParsedSpec {
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
   const badNode = draft.script.find((a) => a.node < 1 || a.node > draft.nodes);
   if (badNode !== undefined) return { ok: false, error: `fork action on member ${badNode.node}, but the run has ${draft.nodes}` };
-  return { ok: true, spec: { ...draft, seed: draft.seed } };
+  const { at, seed, ...rest } = draft;
+  return { ok: true, spec: { ...rest, seed }, at };
 }
 
 /** The spec of a seed with the CLI's defaults and these overrides. */

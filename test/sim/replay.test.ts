@@ -170,9 +170,12 @@ test('URL hashes: defaults, round trips and clear errors', (t) => {
     seed: 9, nodes: 4, timeMs: 2500, faults: 'none', workload: 'none', bugs: ['commitOldTermByCounting'],
     livenessMs: 4000, script: [{ eventIndex: 5, action: 'pause', node: 2 }, { eventIndex: 90, action: 'resume', node: 2 }],
   });
-  const again = parseHash(formatHash(full));
+  const again = parseHash(formatHash(full, 77));
   t.true(again.ok);
-  if (again.ok) t.deepEqual(again.spec, full);
+  if (again.ok) {
+    t.deepEqual(again.spec, full);
+    t.is(again.at, 77, 'the position shown travels beside the spec');
+  }
   const bad: [string, RegExp][] = [
     ['#nodes=5', /needs a seed/],
     ['#seed=x', /seed must be/],
