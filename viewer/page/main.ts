@@ -229,7 +229,7 @@ function specFromForm(): string {
 }
 
 function wire(): void {
-  const bugs = typed('open', HTMLSelectElement).querySelector('select[name=bug]');
+  const bugs = typed('open', HTMLFormElement).querySelector('select[name=bug]');
   for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
   element('open').addEventListener('submit', (event) => {
     event.preventDefault();
