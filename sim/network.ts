@@ -159,6 +159,13 @@ export class SimNetwork {
     this.block(sideB, sideA);
   }
 
+  /** Ends a partition of the link between `a` and `b`, both directions (the viewer's heal click). */
+  healLink(a: NodeId, b: NodeId): void {
+    invariant(a > 0 && a < this.width && b > 0 && b < this.width, () => `no link ${a}-${b}`);
+    this.blocked[a * this.width + b] = 0;
+    this.blocked[b * this.width + a] = 0;
+  }
+
   isBlocked(from: NodeId, to: NodeId): boolean {
     return this.blocked[from * this.width + to] === 1;
   }

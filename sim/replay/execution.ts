@@ -95,15 +95,22 @@ export class Execution {
   private apply(action: ForkAction): void {
     invariant(action.eventIndex === this.index, `action for event ${action.eventIndex} applied at ${this.index}`);
     const { scheduler, cluster } = this.world;
+    const { network } = this.world;
     invariant(cluster.members.has(action.node), `no member ${action.node}`);
+    invariant(action.peer === 0 || (cluster.members.has(action.peer) && action.peer !== action.node), `bad link peer ${action.peer}`);
     this.stepper.act(() => {
-      // Hashed like any event: a fork's hash parts from its original's here.
-      scheduler.note(action.action, action.node, () => ({ fork: action }));
+      // Hashed like any event: a fork's hash parts from its original's here. A link
+      // action hashes both ends (node·256 + peer) under the nemesis's kinds.
+      const noted = action.peer === 0 ? action.node : action.node * 256 + action.peer;
+      const kind = action.action === 'cut' ? 'partition' : action.action;
+      scheduler.note(kind, noted, () => ({ fork: action }));
       switch (action.action) {
         case 'crash': cluster.crash(action.node); return;
         case 'restart': cluster.restart(action.node); return;
         case 'pause': cluster.pause(action.node); return;
         case 'resume': cluster.resume(action.node); return;
+        case 'cut': network.partition([action.node], [action.peer]); return;
+        case 'heal': network.healLink(action.node, action.peer); return;
       }
     });
   }

@@ -5,7 +5,7 @@
 //
 // A spec travels in the URL's hash, in the CLI's own words:
 //
-//   #seed=17&nodes=5&time-ms=10000&faults=swarm&workload=kv&bug=appendWithoutTruncate&fork=812:crash:2,990:restart:2
+//   #seed=17&nodes=5&time-ms=10000&faults=swarm&workload=kv&bug=appendWithoutTruncate&fork=812:crash:2,900:cut:1-3,990:restart:2
 //
 // Pure: no DOM, no node: APIs (the page and the Node tests share it).
 
@@ -15,14 +15,32 @@ import { parseSeed } from '../prng.js';
 import type { FaultMode, RunOptions, WorkloadMode } from '../runOptions.js';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../runOptions.js';
 
-export const FORK_ACTIONS = ['crash', 'restart', 'pause', 'resume'] as const;
+/** Done to one member. */
+export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume'] as const;
+/** Done to the link between two members, both directions. */
+export const LINK_ACTIONS = ['cut', 'heal'] as const;
+export const FORK_ACTIONS = [...MEMBER_ACTIONS, ...LINK_ACTIONS] as const;
 export type ForkActionKind = (typeof FORK_ACTIONS)[number];
+export type LinkActionKind = (typeof LINK_ACTIONS)[number];
 
-/** One clicked fault: done to member `node` once `eventIndex` events have run. */
+/**
+ * One clicked fault, done once `eventIndex` events have run: to member `node`, or for
+ * a link action to the link between `node` and `peer` (0 for member actions).
+ */
 export interface ForkAction {
   readonly eventIndex: number;
   readonly action: ForkActionKind;
   readonly node: number;
+  readonly peer: number;
+}
+
+export function isLinkAction(action: ForkActionKind): action is LinkActionKind {
+  return action === 'cut' || action === 'heal';
+}
+
+/** `812:crash:2` or `900:cut:1-3`. */
+function formatAction(a: ForkAction): string {
+  return `${a.eventIndex}:${a.action}:${a.node}${isLinkAction(a.action) ? `-${a.peer}` : ''}`;
 }
 
 export interface RunSpec {
@@ -77,7 +95,7 @@ export function formatHash(spec: RunSpec, at?: number): string {
   for (const bug of spec.bugs) parts.push(`bug=${bug}`);
   if (spec.livenessMs !== DEFAULT_SPEC.livenessMs) parts.push(`liveness-ms=${spec.livenessMs}`);
   if (spec.script.length > 0) {
-    parts.push(`fork=${spec.script.map((a) => `${a.eventIndex}:${a.action}:${a.node}`).join(',')}`);
+    parts.push(`fork=${spec.script.map(formatAction).join(',')}`);
   }
   if (at !== undefined) parts.push(`at=${at}`);
   return '#' + parts.join('&');
@@ -114,14 +132,18 @@ function readScript(draft: Draft, text: string): string | null {
   const items = text === '' ? [] : text.split(',');
   if (items.length > SCRIPT_ACTIONS_MAX) return `fork holds more than ${SCRIPT_ACTIONS_MAX} actions`;
   for (const item of items) {
-    const match = /^([0-9]{1,12}):([a-z]+):([0-9])$/.exec(item);
+    const match = /^([0-9]{1,12}):([a-z]+):([0-9])(?:-([0-9]))?$/.exec(item);
     const action = FORK_ACTIONS.find((name) => name === match?.[2]);
-    if (match === null || action === undefined) return `fork action must look like 812:crash:2 (${FORK_ACTIONS.join('|')}), got '${item}'`;
+    if (match === null || action === undefined || isLinkAction(action) !== (match[4] !== undefined)) {
+      return `fork action must look like 812:crash:2 (${MEMBER_ACTIONS.join('|')}) or 900:cut:1-3 (${LINK_ACTIONS.join('|')}), got '${item}'`;
+    }
     const eventIndex = Number(match[1]);
     const node = Number(match[3]);
+    const peer = match[4] === undefined ? 0 : Number(match[4]);
+    if (peer === node) return `a link joins two members, got '${item}'`;
     const last = draft.script[draft.script.length - 1];
     if (last !== undefined && eventIndex < last.eventIndex) return `fork actions must be in event order, got ${eventIndex} after ${last.eventIndex}`;
-    draft.script.push({ eventIndex, action, node });
+    draft.script.push({ eventIndex, action, node, peer });
   }
   return null;
 }
@@ -182,8 +204,12 @@ export function parseHash(hash: string): ParsedSpec {
   }
   if (draft.seed === null) return { ok: false, error: 'the hash needs a seed, e.g. #seed=17&nodes=5' };
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
-  const badNode = draft.script.find((a) => a.node < 1 || a.node > draft.nodes);
-  if (badNode !== undefined) return { ok: false, error: `fork action on member ${badNode.node}, but the run has ${draft.nodes}` };
+  const outside = (id: number): boolean => id < 1 || id > draft.nodes;
+  const badNode = draft.script.find((a) => outside(a.node) || (isLinkAction(a.action) && outside(a.peer)));
+  if (badNode !== undefined) {
+    const which = outside(badNode.node) ? badNode.node : badNode.peer;
+    return { ok: false, error: `fork action on member ${which}, but the run has ${draft.nodes}` };
+  }
   const { at, seed, ...rest } = draft;
   return { ok: true, spec: { ...rest, seed }, at };
 }

@@ -68,7 +68,7 @@ test('a fork is the original run plus a fault script, and its URL hash replays i
   if (up === undefined) return t.fail('some member is up at event 2000');
   const forked = replay.fork('crash', up.id);
   if (forked === null) return t.fail('the run is not over at 2000');
-  t.deepEqual(forked.script, [{ eventIndex: 2000, action: 'crash', node: up.id }]);
+  t.deepEqual(forked.script, [{ eventIndex: 2000, action: 'crash', node: up.id, peer: 0 }]);
   const atFork = replay.frame();
   t.is(atFork.members.find((m) => m.id === up.id)?.state, 'down', 'the clicked member is crashed at once');
   t.not(atFork.traceHash, original.traceHash, 'the fork parts from the original at the action');
@@ -94,6 +94,27 @@ test('a fork is the original run plus a fault script, and its URL hash replays i
   t.deepEqual(replay.frame(), later);
 });
 
+test('cutting and healing a link are fork actions too', (t) => {
+  const replay = new Replay(SEED17);
+  replay.seek(1000);
+  const cut = replay.fork('cut', 1, 2);
+  if (cut === null) return t.fail('the run is not over at 1000');
+  const blocked = replay.frame().blocked;
+  t.true(blocked.some(([a, b]) => a === 1 && b === 2) && blocked.some(([a, b]) => a === 2 && b === 1), 'both directions cut');
+  replay.seek(1400);
+  const healed = replay.fork('heal', 2, 1);
+  if (healed === null) return t.fail('the run is not over at 1400');
+  t.false(replay.frame().blocked.some(([a, b]) => (a === 1 && b === 2) || (a === 2 && b === 1)), 'the link is whole again');
+  t.regex(formatHash(healed), /fork=1000:cut:1-2,1400:heal:2-1/);
+  replay.seek(2500);
+  const later = replay.frame();
+  const parsed = parseHash(formatHash(healed));
+  if (!parsed.ok) return t.fail(parsed.error);
+  const reopened = new Replay(parsed.spec);
+  reopened.seek(2500);
+  t.deepEqual(reopened.frame(), later);
+});
+
 test('a survey finds elections, commits and faults, and jumps land on them', (t) => {
   const found = survey(SEED17, () => performance.now());
   t.true(found.marks.election.length >= 1);
@@ -117,7 +138,10 @@ test('URL hashes: defaults, round trips and clear errors', (t) => {
   if (parsed.ok) t.deepEqual(parsed.spec, specOf({ seed: 17, nodes: 5 }));
   const full = specOf({
     seed: 9, nodes: 4, timeMs: 2500, faults: 'none', workload: 'none', bugs: ['commitOldTermByCounting'],
-    livenessMs: 4000, script: [{ eventIndex: 5, action: 'pause', node: 2 }, { eventIndex: 90, action: 'resume', node: 2 }],
+    livenessMs: 4000, script: [
+      { eventIndex: 5, action: 'pause', node: 2, peer: 0 }, { eventIndex: 90, action: 'resume', node: 2, peer: 0 },
+      { eventIndex: 90, action: 'cut', node: 1, peer: 3 }, { eventIndex: 120, action: 'heal', node: 3, peer: 1 },
+    ],
   });
   const again = parseHash(formatHash(full, 77));
   t.true(again.ok);
@@ -133,6 +157,10 @@ test('URL hashes: defaults, round trips and clear errors', (t) => {
     ['#seed=1&fork=5:explode:1', /fork action must look like/],
     ['#seed=1&fork=9:crash:1,5:crash:1', /in event order/],
     ['#seed=1&nodes=3&fork=5:crash:4', /member 4, but the run has 3/],
+    ['#seed=1&nodes=3&fork=5:cut:1-4', /member 4, but the run has 3/],
+    ['#seed=1&fork=5:cut:2-2', /a link joins two members/],
+    ['#seed=1&fork=5:cut:2', /fork action must look like/],
+    ['#seed=1&fork=5:crash:2-3', /fork action must look like/],
     ['#seed=1&colour=red', /unknown field 'colour'/],
   ];
   for (const [hash, message] of bad) {

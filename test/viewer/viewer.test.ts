@@ -2,7 +2,7 @@
 // playwright-core (no browser download). The page is built by the real build
 // (buildPage.ts) and served by the real `npm run viewer` server; what it shows is
 // compared with the Node replay engine and with the simulator's CLI for the same run
-// and event index. A screenshot after each step goes to build/viewer-screenshots/.
+// and event index; clicks on a member and on a link fork the run. A screenshot after each step goes to build/viewer-screenshots/.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
@@ -195,6 +195,16 @@ test.serial('a seed opened in chromium steps, goes back and forks exactly as the
   t.deepEqual(await pageFrame(page), engineFrame(parsed.spec, 2000));
   await shot(page, '07-fork-at-2000');
 
+  // Cut the link between members 1 and 2 by clicking it: a second action in the script.
+  await page.click('#cluster line[data-link="1-2"]');
+  await page.waitForFunction(`location.hash.includes('fork=500:crash:${victim.id},2000:cut:1-2')`);
+  const cut = await pageFrame(page);
+  t.true(cut.blocked.some(([a, b]) => a === 1 && b === 2) && cut.blocked.some(([a, b]) => a === 2 && b === 1), 'both directions cut');
+  const twice = parseHash(await page.evaluate<string>('location.hash'));
+  if (!twice.ok) return t.fail(twice.error);
+  t.deepEqual(cut, engineFrame(twice.spec, 2000));
+  await shot(page, '08-link-cut');
+
   t.deepEqual(errors, [], 'no errors in the page');
 });
 
@@ -206,7 +216,7 @@ test.serial('the built page works opened from disk, jumps to a planted bug\'s vi
   const total = Number(await page.textContent('#total'));
   await page.click('[data-jump=violation]');
   const atViolation = await pageFrame(page);
-  await shot(page, '08-file-url-violation');
+  await shot(page, '09-file-url-violation');
   const cli = cliHashes(spec);
   t.is(total, cli.byIndex.length - 1, 'the timeline spans the CLI\'s events');
   t.is(atViolation.violations[0]?.kind, 'stateMachineSafety', 'the jump lands on the violation');
@@ -215,6 +225,6 @@ test.serial('the built page works opened from disk, jumps to a planted bug\'s vi
   await page.fill('#goto input', String(total));
   await page.click('#goto button');
   t.is(await page.textContent('#hash'), cli.printed, 'the end of the run is the hash the CLI printed');
-  await shot(page, '09-file-url-end');
+  await shot(page, '10-file-url-end');
   t.deepEqual(errors, [], 'no errors in the page');
 });

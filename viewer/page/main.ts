@@ -55,7 +55,7 @@ function render(frame?: Frame): void {
   if (replay === null) return;
   const shown = frame ?? replay.frame();
   renderStatus(shown, viewer.found?.events ?? null, viewer.note);
-  renderCluster(shown, onMemberClick);
+  renderCluster(shown, { member: onMemberClick, link: onLinkClick });
   renderMembers(shown);
   const slider = typed('slider', HTMLInputElement);
   slider.value = String(shown.index);
@@ -117,7 +117,20 @@ function onMemberClick(id: number): void {
     return;
   }
   const action = member.state === 'down' ? 'restart' : member.state === 'paused' ? 'resume' : 'crash';
-  const spec = replay.fork(action, id);
+  forkWith(replay, replay.fork(action, id), `${action} member ${id}`);
+}
+
+function onLinkClick(a: number, b: number): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  const cut = replay.frame().blocked.some(([from, to]) => (from === a && to === b) || (from === b && to === a));
+  const action = cut ? 'heal' : 'cut';
+  forkWith(replay, replay.fork(action, a, b), `${action} the link ${a}–${b}`);
+}
+
+/** After a fork: survey the new run for its timeline, and put its spec in the URL. */
+function forkWith(replay: Replay, spec: RunSpec | null, what: string): void {
   if (spec === null) {
     viewer.note = 'the run is over: step back to fork it';
     render();
@@ -126,7 +139,7 @@ function onMemberClick(id: number): void {
   viewer.found = survey(spec, () => performance.now());
   typed('slider', HTMLInputElement).max = String(viewer.found.events);
   renderMarks(viewer.found);
-  viewer.note = `forked: ${action} member ${id} at event ${replay.position}`;
+  viewer.note = `forked: ${what} at event ${replay.position}`;
   writeHash(spec, replay.position, true);
   render();
 }

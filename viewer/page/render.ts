@@ -68,12 +68,32 @@ export function renderStatus(frame: Frame, total: number | null, note: string): 
   byId('note').textContent = note;
 }
 
-function drawLinks(group: SVGGElement, frame: Frame, at: (id: number) => { x: number; y: number }): void {
+/** What a click on the picture asks for: a member, or the link between two. */
+export interface ClusterClicks {
+  readonly member: (id: number) => void;
+  readonly link: (a: number, b: number) => void;
+}
+
+function drawLinks(group: SVGGElement, frame: Frame, at: (id: number) => { x: number; y: number }, onLink: ClusterClicks['link']): void {
+  const ids = frame.members.map((m) => m.id);
+  for (const a of ids) {
+    for (const b of ids) {
+      if (b <= a) continue;
+      const p = at(a);
+      const q = at(b);
+      // A wide transparent stroke is the click target: a thin line is hard to hit.
+      const hit = svg('line', { class: 'link', x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': `${a}-${b}`, stroke: 'transparent', 'stroke-width': 14 });
+      const title = svg('title', {});
+      title.textContent = `link ${a}–${b}: click to cut it (or heal it when it is cut)`;
+      hit.append(title);
+      hit.addEventListener('click', () => { onLink(a, b); });
+      group.append(hit);
+    }
+  }
   for (const [from, to] of frame.blocked) {
-    // One direction cut: drawn on its own side of the link (offset), like the messages.
     const a = at(from);
     const b = at(to);
-    group.append(svg('line', { class: 'cut', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-cut': `${from}-${to}` }));
+    group.append(svg('line', { class: 'cut', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-cut': `${from}-${to}`, 'pointer-events': 'none' }));
   }
 }
 
@@ -94,7 +114,7 @@ function drawMessages(group: SVGGElement, frame: Frame, at: (id: number) => { x:
     const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
     const ox = (-(b.y - a.y) / length) * 7;
     const oy = ((b.x - a.x) / length) * 7;
-    const link = svg('g', { class: 'msg', 'data-link': key });
+    const link = svg('g', { class: 'msg', 'data-flight': key, 'pointer-events': 'none' });
     link.append(svg('line', { x1: a.x + ox, y1: a.y + oy, x2: b.x + ox, y2: b.y + oy, stroke: '#c9d2de', 'stroke-width': 1.5 }));
     list.slice(0, LABELS_PER_LINK).forEach((m, i) => {
       const soon = Math.min(1, Math.max(0, (m.arriveUs - frame.timeUs) / FLIGHT_HORIZON_US));
@@ -135,17 +155,17 @@ function drawMember(m: MemberFrame, p: { x: number; y: number }, onClick: (id: n
   return group;
 }
 
-export function renderCluster(frame: Frame, onClick: (id: number) => void): void {
+export function renderCluster(frame: Frame, clicks: ClusterClicks): void {
   const root = svgById('cluster');
   root.replaceChildren();
   const count = frame.members.length;
   const places = new Map(frame.members.map((m, i) => [m.id, position(i, count)]));
   const at = (id: number): { x: number; y: number } => places.get(id) ?? { x: 0, y: 0 };
   const links = svg('g', {});
-  drawLinks(links, frame, at);
+  drawLinks(links, frame, at, clicks.link);
   drawMessages(links, frame, at);
   root.append(links);
-  for (const m of frame.members) root.append(drawMember(m, at(m.id), onClick));
+  for (const m of frame.members) root.append(drawMember(m, at(m.id), clicks.member));
 }
 
 function logRow(m: MemberFrame): HTMLDivElement {
