@@ -166,6 +166,11 @@ export class SimNetwork {
     this.blocked[b * this.width + a] = 0;
   }
 
+  /** When the clog on the link from → to ends, µs (0 or past: not clogged). */
+  clogEndsUs(from: NodeId, to: NodeId): number {
+    return this.clogUntilUs[from * this.width + to] ?? 0;
+  }
+
   isBlocked(from: NodeId, to: NodeId): boolean {
     return this.blocked[from * this.width + to] === 1;
   }

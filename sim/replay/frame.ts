@@ -89,6 +89,8 @@ export interface Frame {
   readonly messages: readonly MessageFrame[];
   /** Links whose direction from → to is cut by a partition. */
   readonly blocked: readonly (readonly [number, number])[];
+  /** Links whose direction from → to is clogged (messages held until the clog ends, then a burst), and until when, µs. */
+  readonly clogged: readonly (readonly [number, number, number])[];
   readonly violations: readonly ViolationFrame[];
 }
 
@@ -148,6 +150,19 @@ function blockedOf(world: SimWorld): [number, number][] {
   return blocked;
 }
 
+function cloggedOf(world: SimWorld): [number, number, number][] {
+  const ids = world.cluster.ids;
+  const now = world.scheduler.nowUs;
+  const clogged: [number, number, number][] = [];
+  for (const from of ids) {
+    for (const to of ids) {
+      const untilUs = from === to ? 0 : world.network.clogEndsUs(from, to);
+      if (untilUs > now) clogged.push([from, to, untilUs]);
+    }
+  }
+  return clogged;
+}
+
 /** "MsgApp 1→3 term 4" for a delivery; the kind and member otherwise. */
 export function eventText(record: TraceRecord): string {
   const info = record.info;
@@ -175,6 +190,7 @@ export function captureFrame({ world, stage, lastEvent }: FrameInput): Frame {
     members: [...cluster.members.values()].map(memberFrame),
     messages: messagesOf(world),
     blocked: blockedOf(world),
+    clogged: cloggedOf(world),
     violations: checker.violations.map((v) => ({ kind: v.kind, node: v.node, atMs: v.atMs, detail: v.detail })),
   };
 }

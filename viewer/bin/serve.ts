@@ -3,7 +3,7 @@
 // 127.0.0.1 and prints the URL. The built page needs no server: build/viewer/index.html
 // opened from disk (file://) works the same.
 //
-//   npm run viewer [-- --port N] [-- --build-only]     (port 0: any free port)
+//   npm run viewer [-- --port N] [--build-only] [--out DIR]   (port 0: any free port; DIR default build/viewer)
 
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -22,11 +22,14 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
 interface ServeOptions {
   readonly port: number;
   readonly buildOnly: boolean;
+  /** Where the page is built (default VIEWER_OUT_DIR under the checkout). */
+  readonly out: string | null;
 }
 
 function parse(argv: readonly string[]): ServeOptions | string {
   let port = DEFAULT_PORT;
   let buildOnly = false;
+  let out: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--build-only') {
@@ -35,11 +38,15 @@ function parse(argv: readonly string[]): ServeOptions | string {
       const value = argv[++i] ?? '';
       if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) return `--port must be 0..65535, got '${value}'`;
       port = Number(value);
+    } else if (arg === '--out') {
+      const value = argv[++i] ?? '';
+      if (value === '' || value.startsWith('--')) return '--out needs a directory';
+      out = path.resolve(value);
     } else {
-      return `unknown option '${String(arg)}' (use --port N, --build-only)`;
+      return `unknown option '${String(arg)}' (use --port N, --build-only, --out DIR)`;
     }
   }
-  return { port, buildOnly };
+  return { port, buildOnly, out };
 }
 
 /** Serves the built page's folder; nothing outside it. */
@@ -70,7 +77,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const root = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-  const out = path.join(root, VIEWER_OUT_DIR);
+  const out = options.out ?? path.join(root, VIEWER_OUT_DIR);
   const built = await buildViewer(root, out);
   process.stdout.write(`viewer: built ${built.bundleBytes} bytes into ${out} in ${built.ms} ms\n` +
     `viewer: from disk: ${built.fileUrl}#seed=17&nodes=5\n`);

@@ -90,6 +90,15 @@ function drawLinks(group: SVGGElement, frame: Frame, at: (id: number) => { x: nu
       group.append(hit);
     }
   }
+  for (const [from, to, untilUs] of frame.clogged) {
+    const a = at(from);
+    const b = at(to);
+    const line = svg('line', { class: 'clog', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-clog': `${from}-${to}`, 'pointer-events': 'none' });
+    const title = svg('title', {});
+    title.textContent = `link ${from}→${to} clogged until ${(untilUs / 1000).toFixed(1)} ms`;
+    line.append(title);
+    group.append(line);
+  }
   for (const [from, to] of frame.blocked) {
     const a = at(from);
     const b = at(to);
