@@ -6,7 +6,8 @@ import test from 'ava';
 import { Replay } from '../../sim/replay/replay.js';
 import { formatHash, parseHash, specOf } from '../../sim/replay/runSpec.js';
 import { nextMark, survey } from '../../sim/replay/survey.js';
-import { cliHashes } from './cliTrace.js';
+import { specFromTrace } from '../../sim/replay/traceSpec.js';
+import { cliHashes, cliTraceText } from './cliTrace.js';
 
 const SEED17 = specOf({ seed: 17, nodes: 5, timeMs: 3000 });
 
@@ -130,6 +131,22 @@ test('a survey finds elections, commits and faults, and jumps land on them', (t)
   replay.seek(Number.MAX_SAFE_INTEGER);
   t.is(replay.position, found.events);
   t.is(replay.frame().traceHash, found.traceHash);
+});
+
+test('a trace file written by the CLI opens the same run, and its recorded hash checks the replay', (t) => {
+  for (const spec of [SEED17, specOf({ seed: 11, nodes: 3, timeMs: 2000, workload: 'none', bugs: ['appendWithoutTruncate'] })]) {
+    const parsed = specFromTrace(cliTraceText(spec));
+    if (!parsed.ok) return t.fail(parsed.error);
+    t.deepEqual(parsed.spec, spec);
+    const replay = new Replay(parsed.spec);
+    replay.seek(Number.MAX_SAFE_INTEGER);
+    t.is(replay.frame().traceHash, parsed.facts.traceHash);
+    t.is(replay.position, parsed.facts.events);
+  }
+  const notResult = specFromTrace('{"seq":0,"t_us":1,"kind":"tick","node":1}\n');
+  t.false(notResult.ok);
+  if (!notResult.ok) t.regex(notResult.error, /not a run result/);
+  t.false(specFromTrace('garbage').ok);
 });
 
 test('URL hashes: defaults, round trips and clear errors', (t) => {

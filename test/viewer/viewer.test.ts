@@ -17,7 +17,7 @@ import { Replay } from '../../sim/replay/replay.js';
 import type { RunSpec } from '../../sim/replay/runSpec.js';
 import { parseHash, specOf } from '../../sim/replay/runSpec.js';
 import { buildViewer } from '../../viewer/bin/buildPage.js';
-import { cliHashes } from '../sim/cliTrace.js';
+import { cliHashes, cliTraceText } from '../sim/cliTrace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags chromium dials out, and this closed network refuses it.
@@ -208,7 +208,7 @@ test.serial('a seed opened in chromium steps, goes back and forks exactly as the
   t.deepEqual(errors, [], 'no errors in the page');
 });
 
-test.serial('the built page works opened from disk, jumps to a planted bug\'s violation and ends on the CLI\'s trace hash', async (t) => {
+test.serial('the built page works opened from disk, jumps to a planted bug\'s violation, ends on the CLI\'s trace hash, and opens a trace file', async (t) => {
   // Seed 11 finds appendWithoutTruncate (stateMachineSafety) within 2 s: `sim --seeds 1..30` says so.
   const spec = specOf({ seed: 11, nodes: 3, timeMs: 2000, workload: 'none', bugs: ['appendWithoutTruncate'] });
   const url = `${pathToFileURL(path.join(OUT, 'index.html')).href}#seed=11&nodes=3&time-ms=2000&workload=none&bug=appendWithoutTruncate`;
@@ -226,5 +226,13 @@ test.serial('the built page works opened from disk, jumps to a planted bug\'s vi
   await page.click('#goto button');
   t.is(await page.textContent('#hash'), cli.printed, 'the end of the run is the hash the CLI printed');
   await shot(page, '10-file-url-end');
+
+  // A trace file the CLI wrote, given to the page's file field: the page replays its run.
+  const traced = specOf({ seed: 5, nodes: 3, timeMs: 1500, workload: 'none' });
+  await page.setInputFiles('#trace-file', { name: 'run.jsonl', mimeType: 'application/json', buffer: Buffer.from(cliTraceText(traced)) });
+  await page.waitForFunction('document.getElementById("note").textContent.includes("the replay ends on the file\'s trace hash")');
+  const reopened = parseHash(await page.evaluate<string>('location.hash'));
+  t.true(reopened.ok && reopened.spec.seed === 5 && reopened.spec.workload === 'none', 'the URL names the trace file\'s run');
+  await shot(page, '11-trace-file');
   t.deepEqual(errors, [], 'no errors in the page');
 });

@@ -10,6 +10,7 @@ import { Replay } from '../../sim/replay/replay.js';
 import type { RunSpec } from '../../sim/replay/runSpec.js';
 import { formatHash, parseHash } from '../../sim/replay/runSpec.js';
 import type { MarkKind, Survey } from '../../sim/replay/survey.js';
+import { specFromTrace } from '../../sim/replay/traceSpec.js';
 import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
 import { renderCluster, renderMarks, renderMembers, renderStatus } from './render.js';
 
@@ -241,7 +242,43 @@ function specFromForm(): string {
   return '#' + parts.join('&');
 }
 
+/** A trace file names its run in its last line: the page replays that run and checks it against the file's hash. */
+async function openTraceFile(file: File): Promise<void> {
+  const parsed = specFromTrace(await file.text());
+  if (!parsed.ok) {
+    element('note').textContent = `cannot open ${file.name}: ${parsed.error}`;
+    return;
+  }
+  writeHash(parsed.spec, 0, true);
+  open(parsed.spec, null);
+  const replayed = viewer.found?.traceHash ?? '';
+  viewer.note = replayed === parsed.facts.traceHash
+    ? `${file.name}: the replay ends on the file's trace hash ${replayed} (${parsed.facts.events} events)`
+    : `${file.name}: the replay ends on ${replayed}, the file says ${parsed.facts.traceHash} (was it run with another --liveness-ms, or another version of Tern?)`;
+  render();
+}
+
+function wireTraceFiles(): void {
+  const input = typed('trace-file', HTMLInputElement);
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file !== undefined) void openTraceFile(file);
+  });
+  document.body.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    document.body.classList.add('dropping');
+  });
+  document.body.addEventListener('dragleave', () => { document.body.classList.remove('dropping'); });
+  document.body.addEventListener('drop', (event) => {
+    event.preventDefault();
+    document.body.classList.remove('dropping');
+    const file = event.dataTransfer?.files[0];
+    if (file !== undefined) void openTraceFile(file);
+  });
+}
+
 function wire(): void {
+  wireTraceFiles();
   const bugs = typed('open', HTMLFormElement).querySelector('select[name=bug]');
   for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
   element('open').addEventListener('submit', (event) => {
