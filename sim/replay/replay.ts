@@ -27,7 +27,7 @@ export interface ReplayOptions {
   readonly checkpointEvery?: number;
   /** Exact frames kept behind a target after a jump or re-execution; default 250. */
   readonly backWindow?: number;
-  /** Bound on the exact frames kept; default 4000. */
+  /** Bound on the exact frames kept; default 1000 (a frame of 5 members is ~10-20 kB). */
   readonly framesMax?: number;
 }
 
@@ -52,7 +52,7 @@ export class Replay {
   constructor(spec: RunSpec, options: ReplayOptions = {}) {
     this.checkpointEvery = options.checkpointEvery ?? 250;
     this.backWindow = options.backWindow ?? 250;
-    this.framesMax = options.framesMax ?? 4000;
+    this.framesMax = options.framesMax ?? 1000;
     invariant(this.checkpointEvery >= 1 && this.backWindow >= 1, 'checkpointEvery and backWindow must be ≥ 1');
     invariant(this.framesMax >= this.backWindow, 'framesMax must hold at least one back window');
     this.live = new Execution(spec);
