@@ -29,11 +29,18 @@ export interface ReplayOptions {
   readonly backWindow?: number;
   /** Bound on the exact frames kept; default 1000 (a frame of 5 members is ~10-20 kB). */
   readonly framesMax?: number;
+  /** Checkpoints past this many keep their hash but not their frame (long runs); default 400. */
+  readonly checkpointFramesMax?: number;
 }
 
 export interface Checkpoint {
   readonly index: number;
   readonly traceHash: string;
+  /** Null once `checkpointFramesMax` checkpoints hold frames. */
+  readonly frame: Frame | null;
+}
+
+export interface FramedCheckpoint extends Checkpoint {
   readonly frame: Frame;
 }
 
@@ -43,6 +50,8 @@ export class Replay {
   private readonly checkpointEvery: number;
   private readonly backWindow: number;
   private readonly framesMax: number;
+  private readonly checkpointFramesMax: number;
+  private checkpointFrames = 0;
   private readonly checkpoints = new Map<number, Checkpoint>();
   /** Exact frames at indexes ≤ the live execution's (Map order = insertion order: the oldest go first). */
   private readonly frames = new Map<number, Frame>();
@@ -53,6 +62,8 @@ export class Replay {
     this.checkpointEvery = options.checkpointEvery ?? 250;
     this.backWindow = options.backWindow ?? 250;
     this.framesMax = options.framesMax ?? 1000;
+    this.checkpointFramesMax = options.checkpointFramesMax ?? 400;
+    invariant(this.checkpointFramesMax >= 1, 'checkpoint 0 keeps its frame');
     invariant(this.checkpointEvery >= 1 && this.backWindow >= 1, 'checkpointEvery and backWindow must be ≥ 1');
     invariant(this.framesMax >= this.backWindow, 'framesMax must hold at least one back window');
     this.live = new Execution(spec);
@@ -83,16 +94,16 @@ export class Replay {
     return frame;
   }
 
-  /** The checkpoint at or before `index` (a frame to show at once while scrubbing). */
-  checkpointBefore(index: number): Checkpoint {
+  /** The checkpoint with a frame at or before `index` (a frame to show at once while scrubbing). */
+  checkpointBefore(index: number): FramedCheckpoint {
     const at = Math.floor(Math.max(0, index) / this.checkpointEvery) * this.checkpointEvery;
     for (let i = at; i > 0; i -= this.checkpointEvery) {
       const found = this.checkpoints.get(i);
-      if (found !== undefined) return found;
+      if (found?.frame != null) return { ...found, frame: found.frame };
     }
     const first = this.checkpoints.get(0);
-    invariant(first !== undefined, 'checkpoint 0 is always kept');
-    return first;
+    invariant(first?.frame != null, 'checkpoint 0 is always kept with its frame');
+    return { ...first, frame: first.frame };
   }
 
   /** One event forward; false at the end. */
@@ -143,7 +154,11 @@ export class Replay {
     this.live.fork(spec, forkAction);
     // What was recorded from here on belongs to the run before the fork.
     for (const index of [...this.frames.keys()]) if (index >= at) this.frames.delete(index);
-    for (const index of [...this.checkpoints.keys()]) if (index >= at) this.checkpoints.delete(index);
+    for (const [index, checkpoint] of [...this.checkpoints]) {
+      if (index < at) continue;
+      this.checkpoints.delete(index);
+      if (checkpoint.frame !== null) this.checkpointFrames--;
+    }
     if (at % this.checkpointEvery === 0) this.checkpoint();
     return spec;
   }
@@ -182,7 +197,12 @@ export class Replay {
         `determinism broken: event ${index} has trace hash ${this.live.traceHash}, checkpoint says ${known.traceHash}`);
       return;
     }
+    if (this.checkpointFrames >= this.checkpointFramesMax) {
+      this.checkpoints.set(index, { index, traceHash: this.live.traceHash, frame: null });
+      return;
+    }
     const frame = this.frames.get(index) ?? this.live.frame();
+    this.checkpointFrames++;
     this.checkpoints.set(index, { index, traceHash: frame.traceHash, frame });
   }
 

@@ -116,6 +116,18 @@ test('cutting and healing a link are fork actions too', (t) => {
   t.deepEqual(reopened.frame(), later);
 });
 
+test('checkpoints past the frame bound keep their hash, and scrubbing falls back to the last framed one', (t) => {
+  const replay = new Replay(SEED17, { checkpointEvery: 100, checkpointFramesMax: 5 });
+  replay.seek(2000);
+  t.is(replay.checkpointBefore(250).index, 200, 'a framed checkpoint');
+  t.is(replay.checkpointBefore(1999).index, 400, 'checkpoints 0..400 hold frames; later ones only hashes');
+  t.is(replay.checkpointBefore(1999).frame.index, 400);
+  // Going back re-executes and checks the hash-only checkpoints on the way.
+  replay.seek(1500);
+  t.is(replay.reexecutions, 1);
+  t.is(replay.frame().index, 1500);
+});
+
 test('a survey finds elections, commits and faults, and jumps land on them', (t) => {
   const found = survey(SEED17, () => performance.now());
   t.true(found.marks.election.length >= 1);
