@@ -205,6 +205,13 @@ test.serial('a seed opened in chromium steps, goes back and forks exactly as the
   t.deepEqual(cut, engineFrame(twice.spec, 2000));
   await shot(page, '08-link-cut');
 
+  // Shift-click pauses a running member (it keeps its state, stops ticking and receiving).
+  const running = cut.members.find((m) => m.state === 'up');
+  if (running === undefined) return t.fail('some member is up at event 2000');
+  await page.click(`#cluster g[data-member="${running.id}"]`, { modifiers: ['Shift'] });
+  await page.waitForFunction(`location.hash.includes('2000:pause:${running.id}')`);
+  t.is((await pageFrame(page)).members.find((m) => m.id === running.id)?.state, 'paused');
+
   t.deepEqual(errors, [], 'no errors in the page');
 });
 

@@ -106,7 +106,8 @@ function openFromHash(): void {
   open(parsed.spec, parsed.at);
 }
 
-function onMemberClick(id: number): void {
+/** Click: crash a running member, restart a crashed one, resume a paused one; shift-click: pause a running one. */
+function onMemberClick(id: number, alternative: boolean): void {
   const replay = viewer.replay;
   if (replay === null) return;
   pause();
@@ -117,7 +118,8 @@ function onMemberClick(id: number): void {
     render();
     return;
   }
-  const action = member.state === 'down' ? 'restart' : member.state === 'paused' ? 'resume' : 'crash';
+  const running = alternative ? 'pause' : 'crash';
+  const action = member.state === 'down' ? 'restart' : member.state === 'paused' ? 'resume' : running;
   forkWith(replay, replay.fork(action, id), `${action} member ${id}`);
 }
 

@@ -70,7 +70,8 @@ export function renderStatus(frame: Frame, total: number | null, note: string): 
 
 /** What a click on the picture asks for: a member, or the link between two. */
 export interface ClusterClicks {
-  readonly member: (id: number) => void;
+  /** `alternative`: shift held (pause instead of crash). */
+  readonly member: (id: number, alternative: boolean) => void;
   readonly link: (a: number, b: number) => void;
 }
 
@@ -144,12 +145,13 @@ function drawMessages(group: SVGGElement, frame: Frame, at: (id: number) => { x:
   }
 }
 
-function drawMember(m: MemberFrame, p: { x: number; y: number }, onClick: (id: number) => void): SVGGElement {
+function drawMember(m: MemberFrame, p: { x: number; y: number }, onClick: ClusterClicks['member']): SVGGElement {
   const group = svg('g', { class: 'member', 'data-member': m.id, 'data-state': m.state, transform: `translate(${p.x} ${p.y})` });
   const fill = m.state === 'paused' ? '#d9c6f0' : ROLE_FILL.get(m.role) ?? '#ccc';
   group.append(svg('circle', { r: MEMBER_RADIUS, fill }));
   const title = svg('title', {});
-  title.textContent = m.state === 'down' ? `member ${m.id} is down: click to restart it` : `member ${m.id}: click to crash it`;
+  title.textContent = m.state === 'down' ? `member ${m.id} is down: click to restart it`
+    : m.state === 'paused' ? `member ${m.id} is paused: click to resume it` : `member ${m.id}: click to crash it, shift-click to pause it`;
   group.append(title);
   const lines = [`${m.id}`, m.state === 'up' ? m.role : m.state, `term ${m.term}`];
   lines.forEach((text, i) => {
@@ -160,7 +162,7 @@ function drawMember(m: MemberFrame, p: { x: number; y: number }, onClick: (id: n
   if (m.state === 'down' || m.state === 'refused') {
     group.append(svg('path', { d: 'M-24,-24L24,24M24,-24L-24,24', stroke: '#822', 'stroke-width': 3, 'pointer-events': 'none' }));
   }
-  group.addEventListener('click', () => { onClick(m.id); });
+  group.addEventListener('click', (event) => { onClick(m.id, event.shiftKey); });
   return group;
 }
 
