@@ -8,7 +8,11 @@ import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
 import type { CliOptions } from './args.js';
 import type { AuthResult, RunResult, WatchRecord } from './run.js';
 import { passed, runSimulation } from './run.js';
+import { formatHash } from './replay/runSpec.js';
 import { TraceFile } from './traceFile.js';
+
+/** The built viewer page (`npm run viewer` builds it), opened from disk. */
+const VIEWER_PAGE = new URL('../viewer/index.html', import.meta.url).href;
 
 function runOne(options: CliOptions, seed: number, trace: TraceFile | null): RunResult {
   const historyFile = options.history;
@@ -33,6 +37,12 @@ function runOne(options: CliOptions, seed: number, trace: TraceFile | null): Run
 
 function reproduce(options: CliOptions, seed: number): string {
   return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, keepGoing: options.keepGoing });
+}
+
+/** The viewer URL that opens a seed's run, in the hash form the page reads (docs/viewer.md). */
+function viewerUrl(options: CliOptions, seed: number): string {
+  const { nodes, timeMs, faults, workload, bugs, livenessMs, auth } = options;
+  return VIEWER_PAGE + formatHash({ seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, script: [] });
 }
 
 function authLines(auth: AuthResult): string[] {
@@ -91,7 +101,9 @@ function single(options: CliOptions): number {
     process.stdout.write(JSON.stringify(result) + '\n');
   } else {
     process.stdout.write(`options ${JSON.stringify(result.options)}\n${describe(result)}\n`);
-    if (!passed(result)) process.stdout.write(`reproduce: ${reproduce(options, result.seed)}\n`);
+    if (!passed(result)) {
+      process.stdout.write(`reproduce: ${reproduce(options, result.seed)}\nviewer: ${viewerUrl(options, result.seed)}\n`);
+    }
   }
   return passed(result) ? 0 : 1;
 }
@@ -185,7 +197,9 @@ function summaryOf(options: CliOptions, tally: Tally): SummaryFigures & Readonly
         ops_ok: tally.opsOk, ops_unknown: tally.opsUnknown, lease_expiries: tally.expiries,
       }
       : {}),
-    failing: failing.map((r) => ({ seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed) })),
+    failing: failing.map((r) => ({
+      seed: r.seed, violations: r.violations, liveness: r.liveness, reproduce: reproduce(options, r.seed), viewer: viewerUrl(options, r.seed),
+    })),
   };
 }
 
@@ -215,7 +229,7 @@ function summaryText(options: CliOptions, tally: Tally, summary: SummaryFigures)
     const others = [...new Set(r.violations.map((v) => v.kind))].filter((kind) => kind !== first?.kind);
     const why = first === undefined ? `liveness ${r.liveness}`
       : `${first.kind}: ${first.detail}${others.length > 0 ? `; also ${others.join(', ')}` : ''}`;
-    out.push(`seed ${r.seed} FAILED (${why})`, `  reproduce: ${reproduce(options, r.seed)}`);
+    out.push(`seed ${r.seed} FAILED (${why})`, `  reproduce: ${reproduce(options, r.seed)}`, `  viewer: ${viewerUrl(options, r.seed)}`);
   }
   return out.join('\n') + '\n';
 }

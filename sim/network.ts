@@ -159,6 +159,18 @@ export class SimNetwork {
     this.block(sideB, sideA);
   }
 
+  /** Ends a partition of the link between `a` and `b`, both directions (the viewer's heal click). */
+  healLink(a: NodeId, b: NodeId): void {
+    invariant(a > 0 && a < this.width && b > 0 && b < this.width, () => `no link ${a}-${b}`);
+    this.blocked[a * this.width + b] = 0;
+    this.blocked[b * this.width + a] = 0;
+  }
+
+  /** When the clog on the link from → to ends, µs (0 or past: not clogged). */
+  clogEndsUs(from: NodeId, to: NodeId): number {
+    return this.clogUntilUs[from * this.width + to] ?? 0;
+  }
+
   isBlocked(from: NodeId, to: NodeId): boolean {
     return this.blocked[from * this.width + to] === 1;
   }
@@ -207,7 +219,7 @@ class Delivery implements EventSpec {
   readonly b: number;
   readonly info: (() => unknown) | undefined;
 
-  constructor(private readonly network: SimNetwork, private readonly message: Message, tracing: boolean) {
+  constructor(private readonly network: SimNetwork, readonly message: Message, tracing: boolean) {
     this.node = message.to;
     this.a = messageTypeCode(message.type) | (message.from << 8);
     this.b = message.index + message.term * 65536;
@@ -217,6 +229,11 @@ class Delivery implements EventSpec {
   run(): void {
     this.network.arrive(this.message);
   }
+}
+
+/** The message a pending event will deliver, or null when the event is not a delivery (the viewer draws these). */
+export function messageOf(spec: EventSpec): Message | null {
+  return spec instanceof Delivery ? spec.message : null;
 }
 
 /** A compact, JSON-friendly view of a message for traces. */

@@ -121,6 +121,11 @@ export class Scheduler {
     return this.halted;
   }
 
+  /** True when the last `run()` ended because an event called `halt()` (not at its time or its `stop`). */
+  lastRunHalted(): boolean {
+    return this.halted;
+  }
+
   /** Makes the running `run()` return after the current event (a verdict is in). */
   halt(): void {
     this.halted = true;
@@ -185,6 +190,15 @@ export class Scheduler {
       }
       spec.run();
       if (this.haltRequested() || (stop !== undefined && stop())) break;
+    }
+  }
+
+  /** Visits every pending event in heap order (not time order): the viewer draws what is in flight. */
+  forEachPending(visit: (timeUs: number, spec: EventSpec) => void): void {
+    for (let i = 0; i < this.size; i++) {
+      const spec = this.specs[i];
+      invariant(spec !== undefined, 'scheduler heap lost an event');
+      visit(this.times[i] ?? 0, spec);
     }
   }
 

@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD = path.join(ROOT, 'build');
 // Written by `npm run build` before tsc starts: a source changed after it is not in build/.
 const STAMP = path.join(BUILD, 'BUILT_FROM_SOURCES');
-const SOURCE_DIRS = ['core', 'sim', 'net', 'storage', 'jepsen-like'];
+const SOURCE_DIRS = ['core', 'sim', 'net', 'storage', 'jepsen-like', 'viewer'];
 // A checkout holds ~250 sources; the walk gives up past this many entries rather than
 // spend a member's start time on a tree that is not ours.
 const MAX_WALKED_ENTRIES = 20_000;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { message } from '../../core/raft/types.js';
 import type { Message } from '../../core/raft/types.js';
-import { CALM_NETWORK, SimNetwork } from '../../sim/network.js';
+import { CALM_NETWORK, messageOf, SimNetwork } from '../../sim/network.js';
 import type { NetworkFaults } from '../../sim/network.js';
 import { SimRandom } from '../../sim/prng.js';
 import { Scheduler } from '../../sim/scheduler.js';
@@ -89,4 +89,33 @@ test('a member cannot send as another or to itself', (t) => {
   const { network } = world();
   t.throws(() => { network.transportFor(1).send(heartbeat(2, 3)); });
   t.throws(() => { network.send(heartbeat(2, 2)); });
+});
+
+test('healLink ends a partition of one link, both directions, and leaves the others cut', (t) => {
+  const { scheduler, network, arrived } = world();
+  network.partition([1], [2, 3]);
+  network.healLink(2, 1);
+  t.false(network.isBlocked(1, 2));
+  t.false(network.isBlocked(2, 1));
+  t.true(network.isBlocked(1, 3) && network.isBlocked(3, 1), 'the other link stays cut');
+  network.send(heartbeat(1, 2));
+  network.send(heartbeat(1, 3));
+  scheduler.run(10_000_000);
+  t.deepEqual(arrived.map(([, m]) => m.to), [2]);
+});
+
+test('messages in flight are visible to the viewer as pending deliveries', (t) => {
+  const { scheduler, network } = world({ latencyMsMin: 1 });
+  network.send(heartbeat(1, 2, 7));
+  network.send(heartbeat(3, 1, 8));
+  const seen: number[] = [];
+  scheduler.forEachPending((_timeUs, spec) => {
+    const m = messageOf(spec);
+    if (m !== null) seen.push(m.index);
+  });
+  t.deepEqual(seen.sort((a, b) => a - b), [7, 8]);
+  scheduler.run(10_000_000);
+  let left = 0;
+  scheduler.forEachPending(() => { left++; });
+  t.is(left, 0, 'delivered messages are no longer pending');
 });

@@ -1,0 +1,352 @@
+// The viewer page: opens a run from the URL hash or the form, and drives the replay
+// engine (sim/replay/, bundled with core/ and sim/ exactly as they are) from the
+// controls: step, play at a speed, scrub the timeline, jump to the next mark, click a
+// member to fork. Everything shown is a frame the engine made (render.ts).
+
+import { BUG_NAMES } from '../../sim/args.js';
+import { Execution } from '../../sim/replay/execution.js';
+import type { Frame } from '../../sim/replay/frame.js';
+import { Replay } from '../../sim/replay/replay.js';
+import type { RunSpec } from '../../sim/replay/runSpec.js';
+import { formatHash, parseHash } from '../../sim/replay/runSpec.js';
+import type { MarkKind, Survey } from '../../sim/replay/survey.js';
+import { specFromTrace } from '../../sim/replay/traceSpec.js';
+import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
+import { renderCluster, renderMarks, renderMembers, renderStatus } from './render.js';
+
+/** Work one animation frame may do while playing at "max", ms. */
+const PLAY_BUDGET_MS = 12;
+/** Exact frames kept behind each play step (going back right after playing is then instant). */
+const PLAY_KEEP_BEHIND = 32;
+const SCRUB_SETTLE_MS = 120;
+
+interface Viewer {
+  replay: Replay | null;
+  found: Survey | null;
+  playing: boolean;
+  /** Fractional events owed to the play loop at a finite speed. */
+  owed: number;
+  lastTickMs: number;
+  note: string;
+  /** The hash this page wrote last: a hashchange to it is ours, not a new run. */
+  writtenHash: string;
+  openMs: number;
+  scrubTimer: number | null;
+}
+
+const viewer: Viewer = {
+  replay: null, found: null, playing: false, owed: 0, lastTickMs: 0, note: '', writtenHash: '', openMs: 0, scrubTimer: null,
+};
+
+function element(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found;
+}
+
+/** The element with this id, checked to be of the expected kind. */
+function typed<T extends HTMLElement>(id: string, kind: new () => T): T {
+  const found = element(id);
+  if (!(found instanceof kind)) throw new Error(`#${id} is not a ${kind.name}`);
+  return found;
+}
+
+function render(frame?: Frame): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  const shown = frame ?? replay.frame();
+  renderStatus(shown, viewer.found?.events ?? null, viewer.note);
+  renderCluster(shown, { member: onMemberClick, link: onLinkClick });
+  renderMembers(shown);
+  const slider = typed('slider', HTMLInputElement);
+  slider.value = String(shown.index);
+  typed('play', HTMLButtonElement).textContent = viewer.playing ? '❚❚ pause' : '▶ play';
+  if (!viewer.playing) writeHash(replay.spec, replay.position, false);
+}
+
+/** Keeps the URL on the run and the moment shown (a reload comes back here). */
+function writeHash(spec: RunSpec, at: number, push: boolean): void {
+  const hash = formatHash(spec, at);
+  if (hash === location.hash) return;
+  viewer.writtenHash = hash;
+  try {
+    if (push) history.pushState(null, '', hash); else history.replaceState(null, '', hash);
+  } catch {
+    // Some file:// setups refuse history changes: setting the hash still works.
+    location.hash = hash;
+  }
+}
+
+function open(spec: RunSpec, at: number | null): void {
+  pause();
+  const started = performance.now();
+  viewer.replay = new Replay(spec);
+  viewer.found = survey(spec, () => performance.now());
+  viewer.openMs = performance.now() - started;
+  const slider = typed('slider', HTMLInputElement);
+  slider.max = String(viewer.found.events);
+  renderMarks(viewer.found);
+  viewer.note = `opened in ${Math.round(viewer.openMs)} ms`;
+  fillForm(spec);
+  viewer.replay.seek(at ?? 0);
+  render();
+}
+
+function openFromHash(): void {
+  if (location.hash === '' || location.hash === '#') {
+    viewer.note = 'type a seed and open, or put one in the URL: #seed=17&nodes=5';
+    element('note').textContent = viewer.note;
+    return;
+  }
+  const parsed = parseHash(location.hash);
+  if (!parsed.ok) {
+    element('note').textContent = `cannot open ${location.hash}: ${parsed.error}`;
+    return;
+  }
+  open(parsed.spec, parsed.at);
+}
+
+/** Click: crash a running member, restart a crashed one, resume a paused one; shift-click: pause a running one. */
+function onMemberClick(id: number, alternative: boolean): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  const member = replay.frame().members.find((m) => m.id === id);
+  if (member === undefined) return;
+  if (member.state === 'refused') {
+    viewer.note = `member ${id}'s disk is corrupt: it cannot restart`;
+    render();
+    return;
+  }
+  const running = alternative ? 'pause' : 'crash';
+  const action = member.state === 'down' ? 'restart' : member.state === 'paused' ? 'resume' : running;
+  forkWith(replay, replay.fork(action, id), `${action} member ${id}`);
+}
+
+function onLinkClick(a: number, b: number): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  const cut = replay.frame().blocked.some(([from, to]) => (from === a && to === b) || (from === b && to === a));
+  const action = cut ? 'heal' : 'cut';
+  forkWith(replay, replay.fork(action, a, b), `${action} the link ${a}–${b}`);
+}
+
+/** After a fork: survey the new run for its timeline, and put its spec in the URL. */
+function forkWith(replay: Replay, spec: RunSpec | null, what: string): void {
+  if (spec === null) {
+    viewer.note = 'the run is over: step back to fork it';
+    render();
+    return;
+  }
+  viewer.found = survey(spec, () => performance.now());
+  typed('slider', HTMLInputElement).max = String(viewer.found.events);
+  renderMarks(viewer.found);
+  viewer.note = `forked: ${what} at event ${replay.position}`;
+  writeHash(spec, replay.position, true);
+  render();
+}
+
+function step(delta: number): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  if (delta > 0) replay.next(); else replay.previous();
+  viewer.note = '';
+  render();
+}
+
+function pause(): void {
+  viewer.playing = false;
+}
+
+function togglePlay(): void {
+  if (viewer.replay === null) return;
+  viewer.playing = !viewer.playing;
+  viewer.owed = 0;
+  viewer.lastTickMs = performance.now();
+  render();
+  if (viewer.playing) requestAnimationFrame(playTick);
+}
+
+function playTick(nowMs: number): void {
+  const replay = viewer.replay;
+  if (!viewer.playing || replay === null) return;
+  const speed = typed('speed', HTMLSelectElement).value;
+  if (speed === 'max') {
+    const until = performance.now() + PLAY_BUDGET_MS;
+    while (performance.now() < until && !replay.atEnd) replay.seek(replay.position + 200, PLAY_KEEP_BEHIND);
+  } else {
+    viewer.owed += (Number(speed) * Math.max(0, nowMs - viewer.lastTickMs)) / 1000;
+    const whole = Math.floor(viewer.owed);
+    viewer.owed -= whole;
+    if (whole > 0) replay.seek(replay.position + whole, PLAY_KEEP_BEHIND);
+  }
+  viewer.lastTickMs = nowMs;
+  if (replay.atEnd) viewer.playing = false;
+  render();
+  if (viewer.playing) requestAnimationFrame(playTick);
+}
+
+function jump(kind: MarkKind): void {
+  const replay = viewer.replay;
+  const found = viewer.found;
+  if (replay === null || found === null) return;
+  pause();
+  const target = nextMark(found, kind, replay.position);
+  if (target === null) {
+    viewer.note = `no ${kind} after event ${replay.position}`;
+  } else {
+    replay.seek(target);
+    viewer.note = `${kind} at event ${target}`;
+  }
+  render();
+}
+
+/** While the timeline is dragged, the checkpoint before it shows at once; the exact frame follows when it settles. */
+function scrub(index: number): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  render(replay.checkpointBefore(index).frame);
+  typed('slider', HTMLInputElement).value = String(index);
+  if (viewer.scrubTimer !== null) clearTimeout(viewer.scrubTimer);
+  viewer.scrubTimer = window.setTimeout(() => {
+    viewer.scrubTimer = null;
+    replay.seek(index);
+    render();
+  }, SCRUB_SETTLE_MS);
+}
+
+function fillForm(spec: RunSpec): void {
+  const form = typed('open', HTMLFormElement);
+  const set = (name: string, value: string): void => {
+    const field = form.elements.namedItem(name);
+    if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = value;
+  };
+  set('seed', String(spec.seed));
+  set('nodes', String(spec.nodes));
+  set('time-ms', String(spec.timeMs));
+  set('faults', spec.faults);
+  set('workload', spec.workload);
+  set('bug', spec.bugs[0] ?? '');
+}
+
+function specFromForm(): string {
+  const data = new FormData(typed('open', HTMLFormElement));
+  const field = (name: string): string => {
+    const value = data.get(name);
+    return typeof value === 'string' ? value.trim() : '';
+  };
+  const parts = [`seed=${field('seed')}`, `nodes=${field('nodes')}`, `time-ms=${field('time-ms')}`,
+    `faults=${field('faults')}`, `workload=${field('workload')}`];
+  if (field('bug') !== '') parts.push(`bug=${field('bug')}`);
+  return '#' + parts.join('&');
+}
+
+/** A trace file names its run in its last line: the page replays that run and checks it against the file's hash. */
+async function openTraceFile(file: File): Promise<void> {
+  const parsed = specFromTrace(await file.text());
+  if (!parsed.ok) {
+    element('note').textContent = `cannot open ${file.name}: ${parsed.error}`;
+    return;
+  }
+  writeHash(parsed.spec, 0, true);
+  open(parsed.spec, null);
+  const replayed = viewer.found?.traceHash ?? '';
+  viewer.note = replayed === parsed.facts.traceHash
+    ? `${file.name}: the replay ends on the file's trace hash ${replayed} (${parsed.facts.events} events)`
+    : `${file.name}: the replay ends on ${replayed}, the file says ${parsed.facts.traceHash} (was it run with another --liveness-ms, or another version of Tern?)`;
+  render();
+}
+
+function wireTraceFiles(): void {
+  const input = typed('trace-file', HTMLInputElement);
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file !== undefined) void openTraceFile(file);
+  });
+  document.body.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    document.body.classList.add('dropping');
+  });
+  document.body.addEventListener('dragleave', () => { document.body.classList.remove('dropping'); });
+  document.body.addEventListener('drop', (event) => {
+    event.preventDefault();
+    document.body.classList.remove('dropping');
+    const file = event.dataTransfer?.files[0];
+    if (file !== undefined) void openTraceFile(file);
+  });
+}
+
+function wire(): void {
+  wireTraceFiles();
+  const bugs = typed('open', HTMLFormElement).querySelector('select[name=bug]');
+  for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
+  element('open').addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = specFromForm();
+  });
+  element('goto').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = typed('goto', HTMLFormElement).elements.namedItem('index');
+    if (!(input instanceof HTMLInputElement) || viewer.replay === null) return;
+    pause();
+    viewer.replay.seek(Math.max(0, Math.floor(Number(input.value) || 0)));
+    viewer.note = '';
+    render();
+  });
+  element('prev').addEventListener('click', () => { step(-1); });
+  element('next').addEventListener('click', () => { step(1); });
+  element('play').addEventListener('click', togglePlay);
+  for (const kind of MARK_KINDS) {
+    document.querySelector(`[data-jump=${kind}]`)?.addEventListener('click', () => { jump(kind); });
+  }
+  typed('slider', HTMLInputElement).addEventListener('input', (event) => {
+    scrub(Number((event.target as HTMLInputElement).value));
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+    if (event.key === 'ArrowLeft') step(-1);
+    else if (event.key === 'ArrowRight') step(1);
+    else if (event.key === ' ') togglePlay();
+    else return;
+    event.preventDefault();
+  });
+  window.addEventListener('hashchange', () => {
+    if (location.hash !== viewer.writtenHash) openFromHash();
+  });
+}
+
+/** What the browser test reads (and a curious person can call from the console). */
+interface ViewerApi {
+  frame(): Frame | null;
+  survey(): { readonly events: number; readonly traceHash: string } | null;
+  openMs(): number;
+  /** Replays the open spec start to end in a fresh execution, `rounds` times; the best rate. */
+  measure(rounds: number): { readonly events: number; readonly eventsPerS: number };
+}
+
+const api: ViewerApi = {
+  frame: () => viewer.replay?.frame() ?? null,
+  survey: () => (viewer.found === null ? null : { events: viewer.found.events, traceHash: viewer.found.traceHash }),
+  openMs: () => viewer.openMs,
+  measure: (rounds) => {
+    const spec = viewer.replay?.spec;
+    if (spec === undefined) return { events: 0, eventsPerS: 0 };
+    let best = 0;
+    let events = 0;
+    for (let i = 0; i < rounds; i++) {
+      const started = performance.now();
+      const execution = new Execution(spec);
+      execution.advanceTo(Number.MAX_SAFE_INTEGER);
+      events = execution.index;
+      best = Math.max(best, events / Math.max(0.001, (performance.now() - started) / 1000));
+    }
+    return { events, eventsPerS: Math.round(best) };
+  },
+};
+
+(window as unknown as { ternViewer: ViewerApi }).ternViewer = api;
+wire();
+openFromHash();
