@@ -18,11 +18,12 @@ import type { NodeId } from '../core/raft/types.js';
 import type { EtcdServer } from '../core/server/server.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
+import { historyLeaseId } from './historyLeaseId.js';
 
 export function modelKv(kv: StoredKv): KeyValue {
   return {
     key: kv.key, value: toKey(kv.value), createRevision: kv.createRevision,
-    modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
+    modRevision: kv.modRevision, version: kv.version, lease: historyLeaseId(kv.lease),
   };
 }
 

@@ -36,7 +36,7 @@ test('bad requests are refused before Raft with etcd texts', (t) => {
 test('a lease expires by the leader\'s clock and its keys go in one revision', (t) => {
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
-  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 5, id: 0 }));
+  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 5, id: 0n }));
   t.is(grant.ttlSeconds, 5);
   for (const k of ['a', 'b']) ok(call(c, leader.put.bind(leader), { key: enc(k), value: enc('v'), lease: grant.id }));
   const before = leader.machine.store.currentRevision();
@@ -53,7 +53,7 @@ test('a lease expires by the leader\'s clock and its keys go in one revision', (
 test('a lease\'s remaining TTL survives a leader change (checkpointed)', (t) => {
   const c = new ServerCluster([1, 2, 3], { leaseCheckpointIntervalMs: 1000 });
   const leader = c.elect();
-  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 30, id: 0 }));
+  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 30, id: 0n }));
   c.run(200); // 20 s pass; checkpoints record ~10 s remaining
   c.crash(leader.memberId);
   const next = c.elect();
