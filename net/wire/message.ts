@@ -14,7 +14,7 @@ export function bytes(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : EMPTY;
 }
 
-/** int64 fields arrive as decimal strings; every revision and id Tern uses fits in 2^53. */
+/** int64 fields arrive as decimal strings; revisions, counts and TTLs fit in 2^53 (lease ids do not: leaseId). */
 export function int(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value !== '') return Number(value);
