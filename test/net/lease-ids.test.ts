@@ -7,7 +7,7 @@
 // `etcdctl snapshot save` + `snapshot restore` into real etcd.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { Etcd3 } from 'etcd3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { curl } from './curl.js';
@@ -182,4 +182,31 @@ test('a Tern snapshot restored by etcdctl boots real etcd with the same lease id
   const list = await etcdctl(etcd.endpoint, ['lease', 'list']);
   t.regex(list.stdout, /4000000000003039/, 'etcdctl prints 2^62+12345 in hex');
   t.regex(list.stdout, /7fffffffffffffff/, 'and 2^63-1');
+});
+
+test('a data dir written by the Tern of main dd0654c (number lease ids) boots with its leases exact, and takes new ones', async (t) => {
+  // test/fixtures/legacy-lease/datadir: that Tern with --snapshot-count 3 granted
+  // 2^52-1, one id of its own (2^52 + the entry's index) and 7, with keys a and c on them.
+  const dataDir = tempDataDir();
+  t.teardown(() => { removeDataDir(dataDir); });
+  cpSync(path.join(process.cwd(), 'test/fixtures/legacy-lease/datadir'), dataDir, { recursive: true });
+  let tern = await startTern({ dataDir });
+  t.teardown(() => tern.stop());
+  const port = Number(tern.endpoint.split(':')[1]);
+  const check = async (what: string, more: readonly string[]): Promise<void> => {
+    const expected = ['4503599627370495', '4503599627370499', '7', ...more].sort();
+    t.deepEqual(listed(await gateway(tern.endpoint, 'lease/leases', {})).sort(), expected, what);
+    t.like(await gateway(tern.endpoint, 'lease/timetolive', { ID: '4503599627370495', keys: true }), { grantedTTL: '600', keys: [b64('a')] }, what);
+    t.like(await gateway(tern.endpoint, 'lease/timetolive', { ID: '7', keys: true }), { grantedTTL: '900', keys: [b64('c')] }, what);
+    const got = await gateway(tern.endpoint, 'kv/range', { key: b64('a'), range_end: b64('d') }) as { kvs?: { lease?: string }[] };
+    t.deepEqual(got.kvs?.map((kv) => kv.lease), ['4503599627370495', undefined, '7'], `${what}: b has no lease (0 is omitted)`);
+  };
+  await check('the old data dir', []);
+  await leaseKeys(tern.endpoint); // new ids beyond 2^53, written the new way beside the old records
+  t.is(await tern.stop(), 0);
+  tern = await startTern({ dataDir, port });
+  await check('restarted after new writes', CHOSEN.map(String));
+  await leaseState(t, tern.endpoint, 'restarted after new writes');
+  await gateway(tern.endpoint, 'lease/revoke', { ID: '4503599627370495' });
+  t.is((await gateway(tern.endpoint, 'kv/range', { key: b64('a') }))['count'], undefined, 'revoking an old lease deletes its old key');
 });
