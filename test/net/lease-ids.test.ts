@@ -1,7 +1,7 @@
 // Lease ids beyond 2^53 — a client's own (2^62+12345, 2^63-1, as etcd's e2e tests send
 // rand.Int63()) and the ones the server draws — are exact over gRPC (the npm etcd3
 // client) and over the JSON gateway (curl, ids as decimal strings): grant, a put on
-// the lease, get, TimeToLive with keys, KeepAlive, Leases, Revoke deleting the key.
+// the lease and its watch event, get, TimeToLive with keys, KeepAlive, Leases, Revoke deleting the key.
 // The same against real etcd 3.4, so the test is known to ask what etcd answers.
 // Then across a restart of a Tern member from its data dir, and through
 // `etcdctl snapshot save` + `snapshot restore` into real etcd.
@@ -49,7 +49,11 @@ async function overGrpc(t: ExecutionContext, endpoint: string, prefix: string): 
       const ID = id.toString();
       const key = `${prefix}/${ID}`;
       t.is((await client.leaseClient.leaseGrant({ TTL: 600, ID })).ID, ID, 'grant');
+      const watcher = await client.watch().key(key).create();
+      const event = new Promise<string>((resolve) => { watcher.on('put', (kv) => { resolve(kv.lease); }); });
       await client.kv.put({ key: Buffer.from(key), value: Buffer.from('v'), lease: ID });
+      t.is(await event, ID, 'the watch event carries the lease');
+      await watcher.cancel();
       const got = await client.kv.range({ key: Buffer.from(key) });
       t.is(got.kvs[0]?.lease, ID, 'get shows the lease');
       const ttl = await client.leaseClient.leaseTimeToLive({ ID, keys: true });
