@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
 import type { Entry } from '../../core/raft/types.js';
+import { encodeValue } from '../../core/server/binaryCodec.js';
 import { decodeEnvelope, encodeEnvelope } from '../../core/server/requests.js';
 import { AUTO_LEASE_ID_BASE, EtcdStateMachine } from '../../core/server/stateMachine.js';
 import { decodeStoredKv, encodeStoredKv } from '../../storage/codec.js';
@@ -87,4 +88,23 @@ test('legacy LMDB records (lease as float64) decode to bigint leases; new record
     const kv = { key: 'k', value: Uint8Array.of(1), createRevision: 2, modRevision: 3, version: 1, lease, tombstone: false };
     t.deepEqual(decodeStoredKv(3, encodeStoredKv(kv)), kv);
   }
+});
+
+test('a legacy txn nested in a txn has its lease ids upgraded at every level, and nothing else changes', (t) => {
+  const put = (lease: number): unknown => ({ put: { key: Uint8Array.of(1), value: Uint8Array.of(2), lease } });
+  const legacy = {
+    requestId: 'r', proposedAtMs: 0,
+    request: { kind: 'txn', txn: {
+      compare: [{ key: Uint8Array.of(1), target: 'lease', result: 'equal', lease: 5 }, { key: Uint8Array.of(1), target: 'version', result: 'equal', version: 3 }],
+      success: [put(9), { txn: { compare: [], success: [put(2 ** 53 - 1)], failure: [{ txn: { compare: [], success: [put(11)], failure: [] } }] } }],
+      failure: [{ range: { key: Uint8Array.of(1), limit: 4 } }],
+    } },
+  };
+  const decoded = decodeEnvelope(encodeValue(legacy, [0xb1]));
+  const bigPut = (lease: bigint): unknown => ({ put: { key: Uint8Array.of(1), value: Uint8Array.of(2), lease } });
+  t.deepEqual(decoded?.request, { kind: 'txn', txn: {
+    compare: [{ key: Uint8Array.of(1), target: 'lease', result: 'equal', lease: 5n }, { key: Uint8Array.of(1), target: 'version', result: 'equal', version: 3 }],
+    success: [bigPut(9n), { txn: { compare: [], success: [bigPut(MAX_SAFE)], failure: [{ txn: { compare: [], success: [bigPut(11n)], failure: [] } }] } }],
+    failure: [{ range: { key: Uint8Array.of(1), limit: 4 } }],
+  } });
 });
