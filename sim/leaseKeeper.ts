@@ -116,6 +116,8 @@ export class LeaseKeeper extends SimActor {
     if (this.pending === 0) return;
     const envelope = decodeEnvelope(entry.data);
     if (envelope?.request.kind !== 'leaseRevoke') return;
+    // The clients' ids are small counters: a larger id (one a server drew) is none of them.
+    if (envelope.request.id > BigInt(Number.MAX_SAFE_INTEGER) || envelope.request.id < 0n) return;
     const id = historyLeaseId(envelope.request.id);
     const lease = this.leases.get(id);
     if (lease === undefined || lease.expired) return;
