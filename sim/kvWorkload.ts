@@ -39,6 +39,7 @@ import type { EtcdRequest, EtcdResponse, Json, RequestOp, TxnRequest } from '../
 import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { StaleRead } from './staleReads.js';
+import { coreLeaseId, historyLeaseId } from './historyLeaseId.js';
 import { LeaseKeeper, type ServerOp } from './leaseKeeper.js';
 
 export type KvOutcome = 'ok' | 'fail' | 'unknown' | 'stale';
@@ -116,7 +117,7 @@ const str = (bytes: Uint8Array): string => toKey(bytes);
 function kvJson(kv: CoreKeyValue): { [key: string]: Json } {
   return {
     key: str(kv.key), value: str(kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision,
-    version: kv.version, lease: kv.lease,
+    version: kv.version, lease: historyLeaseId(kv.lease),
   };
 }
 
@@ -467,7 +468,7 @@ export class KvWorkload extends SimActor {
       readOnly: false,
       leases: lease !== 0 ? [lease] : [],
       send: (m, reply) => {
-        m.server?.put({ key: fromKey(key), value: fromKey(value), prevKv: true, ...(lease !== 0 ? { lease } : {}) }, reply);
+        m.server?.put({ key: fromKey(key), value: fromKey(value), prevKv: true, ...(lease !== 0 ? { lease: coreLeaseId(lease) } : {}) }, reply);
       },
       response: (r) => {
         this.learn(r.header.revision, []);
@@ -564,7 +565,7 @@ export class KvWorkload extends SimActor {
       request: { type: 'leaseGrant', id },
       readOnly: false,
       leases: [],
-      send: (m, reply) => { m.server?.leaseGrant({ id, ttlSeconds }, reply); },
+      send: (m, reply) => { m.server?.leaseGrant({ id: coreLeaseId(id), ttlSeconds }, reply); },
       response: (granted) => {
         this.leases.push(id);
         if (short) this.keeper.granted(id, granted.ttlSeconds);
@@ -588,7 +589,7 @@ export class KvWorkload extends SimActor {
       leases: [],
       request: { type: 'leaseRevoke', id },
       readOnly: false,
-      send: (m, reply) => { m.server?.leaseRevoke({ id }, reply); },
+      send: (m, reply) => { m.server?.leaseRevoke({ id: coreLeaseId(id) }, reply); },
       response: (answer) => {
         this.learn(answer.header.revision, []);
         return { revision: answer.header.revision };

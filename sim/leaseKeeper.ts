@@ -22,6 +22,7 @@ import type { Entry, NodeId } from '../core/raft/types.js';
 import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
 import { decodeEnvelope } from '../core/server/requests.js';
+import { coreLeaseId, historyLeaseId } from './historyLeaseId.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
 import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
@@ -115,7 +116,9 @@ export class LeaseKeeper extends SimActor {
     if (this.pending === 0) return;
     const envelope = decodeEnvelope(entry.data);
     if (envelope?.request.kind !== 'leaseRevoke') return;
-    const id = envelope.request.id;
+    // The clients' ids are small counters: a larger id (one a server drew) is none of them.
+    if (envelope.request.id > BigInt(Number.MAX_SAFE_INTEGER) || envelope.request.id < 0n) return;
+    const id = historyLeaseId(envelope.request.id);
     const lease = this.leases.get(id);
     if (lease === undefined || lease.expired) return;
     lease.expired = true;
@@ -161,7 +164,7 @@ export class LeaseKeeper extends SimActor {
     this.keepAlives++;
     const sentUs = this.scheduler.nowUs;
     this.cluster.runOn(target, () => {
-      target.server?.leaseKeepAlive({ id }, (answer) => {
+      target.server?.leaseKeepAlive({ id: coreLeaseId(id) }, (answer) => {
         if (!isEtcdError(answer) && answer.ttlSeconds > 0) lease.renewedUs = Math.max(lease.renewedUs, sentUs);
       });
     }, false);

@@ -17,11 +17,12 @@ import type { MvccEvent } from '../core/mvcc/store.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { StoreEvent } from '../jepsen-like/etcd/store.js';
 import type { KeyValue } from '../jepsen-like/etcd/types.js';
+import { historyLeaseId } from './historyLeaseId.js';
 
 export function modelKv(kv: StoredKv): KeyValue {
   return {
     key: kv.key, value: toKey(kv.value), createRevision: kv.createRevision,
-    modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
+    modRevision: kv.modRevision, version: kv.version, lease: historyLeaseId(kv.lease),
   };
 }
 

@@ -29,6 +29,7 @@ import { validateWatches } from '../jepsen-like/watch/validate.js';
 import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { WatchTruth } from './watchTruth.js';
+import { historyLeaseId } from './historyLeaseId.js';
 
 /** The watch clients' shape, drawn from the seed after the KV shape (world.ts). */
 export interface WatchWorkloadOptions {
@@ -334,6 +335,6 @@ interface Received {
 function modelKv(kv: CoreKeyValue): KeyValue {
   return {
     key: toKey(kv.key), value: toKey(kv.value), createRevision: kv.createRevision,
-    modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
+    modRevision: kv.modRevision, version: kv.version, lease: historyLeaseId(kv.lease),
   };
 }

@@ -47,6 +47,10 @@ class Writer {
     this.pos = this.buf.writeDoubleBE(n, this.pos);
     return this;
   }
+  i64(n: bigint): this {
+    this.pos = this.buf.writeBigInt64BE(n, this.pos);
+    return this;
+  }
   bytes(b: Uint8Array): this {
     this.buf.set(b, this.pos);
     this.pos += b.byteLength;
@@ -85,12 +89,19 @@ class Reader {
     if (!Number.isSafeInteger(n) || n < 0) throw new CorruptRecord(`${this.what}: field value ${n} is not a non-negative integer`);
     return n;
   }
-  /** Any safe integer (lease ids may be negative on the wire). */
+  /** Any safe integer, written as float64 (lease ids in legacy MVCC records). */
   int(): number {
     this.need(8);
     const n = this.view.getFloat64(this.pos);
     this.pos += 8;
     if (!Number.isSafeInteger(n)) throw new CorruptRecord(`${this.what}: field value ${n} is not an integer`);
+    return n;
+  }
+  /** A signed 64-bit big-endian integer. */
+  i64(): bigint {
+    this.need(8);
+    const n = this.view.getBigInt64(this.pos);
+    this.pos += 8;
     return n;
   }
   /** A copy (LMDB's buffers may be reused), as a plain Uint8Array like the core's. */
@@ -169,6 +180,12 @@ export function decodeSnapshot(b: Uint8Array): Snapshot {
 // ------------------------------------------------------------------ MVCC
 
 const KV_TOMBSTONE = 1;
+/**
+ * The lease is a signed 64-bit integer (every record written since lease ids became
+ * bigints); without it, a float64 (records written before: every id was a safe integer).
+ */
+const KV_LEASE_INT64 = 2;
+const KV_FLAGS = KV_TOMBSTONE | KV_LEASE_INT64;
 
 /** An MVCC key is a binary string (one code unit 0–255 per byte): stored as those bytes. */
 function keyBytes(key: string): Buffer {
@@ -181,19 +198,19 @@ function keyBytes(key: string): Buffer {
 export function encodeStoredKv(kv: StoredKv): Buffer {
   const key = keyBytes(kv.key);
   return new Writer(1 + 32 + 4 + key.length + kv.value.byteLength)
-    .u8(kv.tombstone ? KV_TOMBSTONE : 0)
-    .num(kv.createRevision).num(kv.modRevision).num(kv.version).num(kv.lease)
+    .u8((kv.tombstone ? KV_TOMBSTONE : 0) | KV_LEASE_INT64)
+    .num(kv.createRevision).num(kv.modRevision).num(kv.version).i64(kv.lease)
     .u32(key.length).bytes(key).bytes(kv.value).done();
 }
 
 export function decodeStoredKv(revision: number, b: Uint8Array): StoredKv {
   const r = new Reader(b, `MVCC record ${revision}`);
   const flags = r.u8();
-  if ((flags & ~KV_TOMBSTONE) !== 0) throw new CorruptRecord(`MVCC record ${revision}: unknown flags ${flags}`);
+  if ((flags & ~KV_FLAGS) !== 0) throw new CorruptRecord(`MVCC record ${revision}: unknown flags ${flags}`);
   const createRevision = r.num();
   const modRevision = r.num();
   const version = r.num();
-  const lease = r.int();
+  const lease = (flags & KV_LEASE_INT64) !== 0 ? r.i64() : BigInt(r.int());
   const key = Buffer.from(r.bytes(r.u32())).toString('latin1');
   const value = r.rest();
   return { key, value, createRevision, modRevision, version, lease, tombstone: (flags & KV_TOMBSTONE) !== 0 };

@@ -5,6 +5,7 @@
 // order etcd checks.
 
 import type { EtcdError } from '../errors.js';
+import { NO_LEASE, type LeaseId } from '../lease/leaseId.js';
 import { toKey, type Key } from '../mvcc/keys.js';
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types.js';
 import type { AuthStore } from './authStore.js';
@@ -17,7 +18,7 @@ export interface RequestAuth {
   readonly store: AuthStore;
   readonly info: AuthInfo | null;
   /** The keys now attached to a lease (a lease whose keys one may not write may not be revoked or reused). */
-  readonly leaseKeys: (id: number) => readonly Key[];
+  readonly leaseKeys: (id: LeaseId) => readonly Key[];
 }
 
 function check(auth: RequestAuth, key: Uint8Array | Key, rangeEnd: Uint8Array | undefined, type: 'READ' | 'WRITE'): EtcdError | null {
@@ -35,7 +36,7 @@ export function checkRange(auth: RequestAuth, request: RangeRequest): EtcdError 
 
 export function checkPut(auth: RequestAuth, request: PutRequest): EtcdError | null {
   return check(auth, request.key, undefined, 'WRITE')
-    ?? checkLeaseKeys(auth, request.lease ?? 0)
+    ?? checkLeaseKeys(auth, request.lease ?? NO_LEASE)
     ?? (request.prevKv === true ? check(auth, request.key, undefined, 'READ') : null);
 }
 
@@ -73,8 +74,8 @@ function checkOp(auth: RequestAuth, op: RequestOp): EtcdError | null {
 }
 
 /** etcd's checkLeasePuts: write permission on every key the lease holds. */
-export function checkLeaseKeys(auth: RequestAuth, leaseId: number): EtcdError | null {
-  if (leaseId === 0) return null;
+export function checkLeaseKeys(auth: RequestAuth, leaseId: LeaseId): EtcdError | null {
+  if (leaseId === NO_LEASE) return null;
   for (const key of auth.leaseKeys(leaseId)) {
     const refused = check(auth, key, undefined, 'WRITE');
     if (refused !== null) return refused;

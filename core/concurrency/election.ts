@@ -6,6 +6,7 @@
 // leader any more.
 
 import { invariant } from '../util/invariant.js';
+import type { LeaseId } from '../lease/leaseId.js';
 import type { KeyValue, RangeResponse, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { onlyKey } from './keys.js';
 
@@ -14,7 +15,7 @@ export interface Leadership {
   readonly key: Uint8Array;
   /** The key's create revision when it was won. */
   readonly rev: number;
-  readonly leaseId: number;
+  readonly leaseId: LeaseId;
 }
 
 /** Where a Campaign call stands after its first txn. */
@@ -26,7 +27,7 @@ export interface CampaignStart {
 }
 
 /** Puts the own key with the value unless it exists (then reads it). */
-export function campaignTxn(key: Uint8Array, value: Uint8Array, leaseId: number): TxnRequest {
+export function campaignTxn(key: Uint8Array, value: Uint8Array, leaseId: LeaseId): TxnRequest {
   return {
     compare: [{ key, target: 'create', createRevision: 0, result: 'equal' }],
     success: [{ put: { key, value, lease: leaseId } }],

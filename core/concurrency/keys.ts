@@ -5,6 +5,7 @@
 // send and readings of their answers; the host sends them and waits.
 
 import { invariant } from '../util/invariant.js';
+import { assertLeaseId, type LeaseId } from '../lease/leaseId.js';
 import type { KeyValue, RangeRequest, RangeResponse } from '../mvcc/types.js';
 
 const encoder = new TextEncoder();
@@ -21,8 +22,8 @@ export function recipePrefix(name: Uint8Array): Uint8Array {
  * A contender's own key: the prefix and the lease id as Go's `%x` prints an int64
  * (lower-case hex, a minus sign for a negative id).
  */
-export function ownKey(prefix: Uint8Array, leaseId: number): Uint8Array {
-  invariant(Number.isSafeInteger(leaseId), () => `a lease id must be a safe integer, got ${leaseId}`);
+export function ownKey(prefix: Uint8Array, leaseId: LeaseId): Uint8Array {
+  assertLeaseId(leaseId);
   invariant(prefix.length > 0 && prefix[prefix.length - 1] === 0x2f, 'a recipe prefix ends with "/"');
   const id = encoder.encode(leaseId.toString(16));
   const key = new Uint8Array(prefix.length + id.length);

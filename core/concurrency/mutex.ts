@@ -3,6 +3,7 @@
 // holds the lock once no contender with a smaller create revision remains.
 
 import { invariant } from '../util/invariant.js';
+import type { LeaseId } from '../lease/leaseId.js';
 import type { RangeResponse, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { firstCreated, onlyKey } from './keys.js';
 
@@ -18,7 +19,7 @@ export interface LockStart {
  * Puts the own key (attached to the lease) unless it exists — the same lease locking
  * twice is one acquisition — and reads the first-created contender either way.
  */
-export function lockTxn(prefix: Uint8Array, key: Uint8Array, leaseId: number): TxnRequest {
+export function lockTxn(prefix: Uint8Array, key: Uint8Array, leaseId: LeaseId): TxnRequest {
   return {
     compare: [{ key, target: 'create', createRevision: 0, result: 'equal' }],
     success: [{ put: { key, value: new Uint8Array(0), lease: leaseId } }, { range: firstCreated(prefix) }],

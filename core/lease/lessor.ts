@@ -13,11 +13,12 @@
 import { etcdError, type EtcdError } from '../errors.js';
 import type { Key } from '../mvcc/keys.js';
 import { invariant } from '../util/invariant.js';
+import { assertLeaseId, compareLeaseIds, NO_LEASE, type LeaseId } from './leaseId.js';
 
 export const MAX_LEASE_TTL_SECONDS = 9_000_000_000;
 
 export interface Lease {
-  readonly id: number;
+  readonly id: LeaseId;
   /** The TTL granted (after raising to the minimum), seconds. */
   readonly ttlSeconds: number;
   /** Remaining TTL when last checkpointed through Raft, ms; null: never checkpointed. */
@@ -28,7 +29,7 @@ export interface Lease {
 }
 
 export interface LeaseImage {
-  readonly id: number;
+  readonly id: LeaseId;
   readonly ttlSeconds: number;
   readonly remainingMsAtCheckpoint: number | null;
   readonly keys: readonly Key[];
@@ -40,7 +41,7 @@ export interface LessorOptions {
 }
 
 export interface TimeToLive {
-  readonly id: number;
+  readonly id: LeaseId;
   /** Whole seconds left (truncated, as etcd's int64(Remaining().Seconds())); -1 for an unknown lease. */
   readonly ttlSeconds: number;
   readonly grantedTtlSeconds: number;
@@ -48,7 +49,7 @@ export interface TimeToLive {
 }
 
 export class Lessor {
-  private readonly leases = new Map<number, Lease>();
+  private readonly leases = new Map<LeaseId, Lease>();
   private primary = false;
   private readonly minTtlSeconds: number;
 
@@ -65,8 +66,9 @@ export class Lessor {
 
   // ---------------------------------------------------------------- applied through Raft
 
-  grant(id: number, ttlSeconds: number, nowMs: number): Lease | EtcdError {
-    invariant(id > 0, () => `lease id ${id} must be positive (allocated before Raft)`);
+  grant(id: LeaseId, ttlSeconds: number, nowMs: number): Lease | EtcdError {
+    assertLeaseId(id);
+    invariant(id !== NO_LEASE, 'lease id 0 is no lease (an id is chosen before the grant applies)');
     if (this.leases.has(id)) return etcdError('leaseExist');
     const ttl = this.grantableTtl(ttlSeconds);
     if (typeof ttl !== 'number') return ttl;
@@ -79,7 +81,7 @@ export class Lessor {
   }
 
   /** Removes the lease; returns the keys the caller must delete (in one revision). */
-  revoke(id: number): readonly Key[] | EtcdError {
+  revoke(id: LeaseId): readonly Key[] | EtcdError {
     const lease = this.leases.get(id);
     if (lease === undefined) return etcdError('leaseNotFound');
     this.leases.delete(id);
@@ -87,32 +89,34 @@ export class Lessor {
   }
 
   /** Records the remaining TTL the leader checkpointed, so a new leader resumes from it. */
-  checkpoint(id: number, remainingMs: number): void {
+  checkpoint(id: LeaseId, remainingMs: number): void {
     const lease = this.leases.get(id);
     if (lease === undefined) return; // revoked since
     lease.remainingMsAtCheckpoint = Math.max(0, remainingMs);
   }
 
-  exists(id: number): boolean {
+  exists(id: LeaseId): boolean {
     return this.leases.has(id);
   }
 
   /** The keys attached to a lease (none for an unknown one). */
-  keysOf(id: number): readonly Key[] {
+  keysOf(id: LeaseId): readonly Key[] {
     const lease = this.leases.get(id);
     return lease === undefined ? [] : [...lease.keys];
   }
 
   /** Keeps the key→lease attachment in step with MVCC writes. */
-  attach(id: number, key: Key): void {
-    if (id === 0) return;
+  attach(id: LeaseId, key: Key): void {
+    assertLeaseId(id);
+    if (id === NO_LEASE) return;
     const lease = this.leases.get(id);
     invariant(lease !== undefined, () => `attach to unknown lease ${id}: MVCC should have refused the put`);
     lease.keys.add(key);
   }
 
-  detach(id: number, key: Key): void {
-    if (id === 0) return;
+  detach(id: LeaseId, key: Key): void {
+    assertLeaseId(id);
+    if (id === NO_LEASE) return;
     this.leases.get(id)?.keys.delete(key);
   }
 
@@ -138,7 +142,7 @@ export class Lessor {
    * proposes a fresh one, or a new leader would resume from the stale remainder and
    * expire the lease before the TTL the client was just promised.
    */
-  renew(id: number, nowMs: number): { ttlSeconds: number; checkpointNeeded: boolean } {
+  renew(id: LeaseId, nowMs: number): { ttlSeconds: number; checkpointNeeded: boolean } {
     invariant(this.primary, 'renew on a member that is not the leader');
     const lease = this.leases.get(id);
     if (lease === undefined) return { ttlSeconds: 0, checkpointNeeded: false };
@@ -148,24 +152,24 @@ export class Lessor {
   }
 
   /** Leases past their deadline, oldest first: the leader proposes a revoke for each. */
-  expired(nowMs: number): number[] {
+  expired(nowMs: number): LeaseId[] {
     if (!this.primary) return [];
     return [...this.leases.values()]
       .filter((l) => l.expiryMs !== null && l.expiryMs <= nowMs)
-      .sort((a, b) => (a.expiryMs ?? 0) - (b.expiryMs ?? 0) || a.id - b.id)
+      .sort((a, b) => (a.expiryMs ?? 0) - (b.expiryMs ?? 0) || compareLeaseIds(a.id, b.id))
       .map((l) => l.id);
   }
 
   /** Remaining TTLs the leader should checkpoint through Raft now. */
-  checkpoints(nowMs: number): { id: number; remainingMs: number }[] {
+  checkpoints(nowMs: number): { id: LeaseId; remainingMs: number }[] {
     if (!this.primary) return [];
     return [...this.leases.values()]
       .filter((l) => l.expiryMs !== null)
-      .sort((a, b) => a.id - b.id)
+      .sort((a, b) => compareLeaseIds(a.id, b.id))
       .map((l) => ({ id: l.id, remainingMs: Math.max(0, (l.expiryMs ?? nowMs) - nowMs) }));
   }
 
-  timeToLive(id: number, nowMs: number): TimeToLive {
+  timeToLive(id: LeaseId, nowMs: number): TimeToLive {
     const lease = this.leases.get(id);
     if (lease === undefined) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
     const remainingMs = lease.expiryMs !== null
@@ -192,6 +196,7 @@ export class Lessor {
   importLeases(images: readonly LeaseImage[]): void {
     this.leases.clear();
     for (const image of images) {
+      assertLeaseId(image.id, 'a snapshot\'s lease id');
       this.leases.set(image.id, {
         id: image.id, ttlSeconds: image.ttlSeconds, remainingMsAtCheckpoint: image.remainingMsAtCheckpoint,
         keys: new Set(image.keys), expiryMs: null,
@@ -204,8 +209,8 @@ export class Lessor {
     return this.leases.size;
   }
 
-  ids(): number[] {
-    return [...this.leases.keys()].sort((a, b) => a - b);
+  ids(): LeaseId[] {
+    return [...this.leases.keys()].sort(compareLeaseIds);
   }
 }
 

@@ -7,6 +7,7 @@
 // after a crash the server re-applies exactly the entries after it: never one twice,
 // never one skipped.
 
+import type { LeaseId } from '../lease/leaseId.js';
 import type { Rev } from './revision.js';
 
 /** One stored version of a key: what a write at `revision` left behind. */
@@ -16,7 +17,8 @@ export interface StoredKv {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
-  readonly lease: number;
+  /** 0n: none. */
+  readonly lease: LeaseId;
   /** A delete: the key ceased to exist at this revision. */
   readonly tombstone: boolean;
 }

@@ -28,7 +28,7 @@ const INLINE_BUCKET_BYTES = PAGE_BYTES / 4;
 const FIXED_PAGES = 4;
 /** A branch element: its header and a child's first key (a revision key). */
 const BRANCH_ELEMENT_BYTES = ELEMENT_BYTES + 17;
-/** leasepb.Lease under its 8-byte id: ID, TTL and remaining TTL, a few bytes each. */
+/** leasepb.Lease under its 8-byte id: ID (1 + 9 bytes for a 63-bit id the server drew), TTL (1 + 1-2), remaining TTL (none until checkpointed). */
 const LEASE_ELEMENT_BYTES = ELEMENT_BYTES + 8 + 12;
 
 /** What the tally holds: records that need pages of their own, and the bytes of the rest. */

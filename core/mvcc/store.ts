@@ -8,6 +8,7 @@
 
 import { etcdError, type EtcdError } from '../errors.js';
 import { invariant } from '../util/invariant.js';
+import { compareLeaseIds, NO_LEASE, type LeaseId } from '../lease/leaseId.js';
 import type { BackendMeta, MvccBackend, StoredKv } from './backend.js';
 import { fromKey, keyRange, toKey, type Key } from './keys.js';
 import { mainOf, rev, type Rev } from './revision.js';
@@ -29,7 +30,7 @@ export interface MvccEvent {
 
 export interface MvccOptions {
   /** Whether a lease exists (puts with unknown leases fail). Default: only lease 0. */
-  readonly leaseExists?: (id: number) => boolean;
+  readonly leaseExists?: (id: LeaseId) => boolean;
   /** Called once per modifying request, after it is stored, with its changes in order. */
   readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
   /** Test-only, the planted bug compactDropsDeleteEvent (plantedBugs.ts): a delete at the compaction revision goes too. */
@@ -52,7 +53,7 @@ class WriteBatch {
 export class MvccStore {
   private readonly index = new TreeIndex();
   readonly backend: MvccBackend;
-  private readonly leaseExists: (id: number) => boolean;
+  private readonly leaseExists: (id: LeaseId) => boolean;
   private readonly onEvents: ((events: readonly MvccEvent[], mainRevision: number) => void) | null;
   /** The main revision of the last modifying request; 1 on an empty store (etcd's start). */
   private current = 1;
@@ -64,7 +65,7 @@ export class MvccStore {
   constructor(backend: MvccBackend, options: MvccOptions = {}) {
     this.backend = backend;
     this.compactDropsDeleteEvent = options.compactDropsDeleteEvent === true;
-    this.leaseExists = options.leaseExists ?? ((id) => id === 0);
+    this.leaseExists = options.leaseExists ?? ((id) => id === NO_LEASE);
     this.onEvents = options.onEvents ?? null;
     const meta = backend.meta();
     this.appliedIndexValue = meta.appliedIndex;
@@ -106,8 +107,8 @@ export class MvccStore {
     // beats a missing key for ignore_value; inside a txn (checkRequestPut) the missing
     // key comes first, and putIn keeps that order.
     // Inside write(): a refusal still records the entry's index.
-    const lease = request.lease ?? 0;
-    return this.write(appliedIndex, (batch) => (lease !== 0 && !this.leaseExists(lease) ? etcdError('leaseNotFound') : this.putIn(request, batch)));
+    const lease = request.lease ?? NO_LEASE;
+    return this.write(appliedIndex, (batch) => (lease !== NO_LEASE && !this.leaseExists(lease) ? etcdError('leaseNotFound') : this.putIn(request, batch)));
   }
 
   deleteRange(request: DeleteRangeRequest, appliedIndex: number): DeleteRangeResponse | EtcdError {
@@ -237,8 +238,8 @@ export class MvccStore {
     if ((request.ignoreValue === true || request.ignoreLease === true) && prevKv === null) {
       return etcdError('keyNotFound');
     }
-    const lease = request.ignoreLease === true ? (prevKv?.lease ?? 0) : (request.lease ?? 0);
-    if (lease !== 0 && !this.leaseExists(lease)) return etcdError('leaseNotFound');
+    const lease = request.ignoreLease === true ? (prevKv?.lease ?? NO_LEASE) : (request.lease ?? NO_LEASE);
+    if (lease !== NO_LEASE && !this.leaseExists(lease)) return etcdError('leaseNotFound');
     const value = request.ignoreValue === true ? (prevKv?.value ?? EMPTY) : request.value;
     const r = batch.nextRev();
     const stored: StoredKv = {
@@ -268,7 +269,7 @@ export class MvccStore {
     for (const { key, prev } of victims) {
       const r = batch.nextRev();
       const tombstone: StoredKv = {
-        key, value: EMPTY, createRevision: 0, modRevision: batch.main, version: 0, lease: 0, tombstone: true,
+        key, value: EMPTY, createRevision: 0, modRevision: batch.main, version: 0, lease: NO_LEASE, tombstone: true,
       };
       batch.puts.set(r, tombstone);
       batch.events.push({ type: 'delete', revision: r, kv: tombstone, prevKv: prev });
@@ -306,8 +307,8 @@ export class MvccStore {
         const key = toKey(p.key);
         const live = this.index.get(key)?.get(this.current) ?? null;
         if ((p.ignoreValue === true || p.ignoreLease === true) && live === null) return etcdError('keyNotFound');
-        const lease = p.lease ?? 0;
-        if (p.ignoreLease !== true && lease !== 0 && !this.leaseExists(lease)) return etcdError('leaseNotFound');
+        const lease = p.lease ?? NO_LEASE;
+        if (p.ignoreLease !== true && lease !== NO_LEASE && !this.leaseExists(lease)) return etcdError('leaseNotFound');
       } else if ('txn' in op) {
         const nested = this.checkOps(op.txn, path);
         if (nested !== null) return nested;
@@ -447,7 +448,7 @@ function compareOne(c: Compare, kv: StoredKv | null): boolean {
     case 'version': diff = (kv?.version ?? 0) - c.version; break;
     case 'create': diff = (kv?.createRevision ?? 0) - c.createRevision; break;
     case 'mod': diff = (kv?.modRevision ?? 0) - c.modRevision; break;
-    case 'lease': diff = (kv?.lease ?? 0) - c.lease; break;
+    case 'lease': diff = compareLeaseIds(kv?.lease ?? NO_LEASE, c.lease); break;
     case 'value': diff = compareBytes(kv?.value ?? EMPTY, c.value); break;
   }
   switch (c.result) {

@@ -2,13 +2,16 @@
 // values. Field names follow the proto fields in camelCase; optional fields default
 // to the proto's zero value. Keys and values are bytes.
 
+import type { LeaseId } from '../lease/leaseId.js';
+
 export interface KeyValue {
   readonly key: Uint8Array;
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
   readonly value: Uint8Array;
-  readonly lease: number;
+  /** 0n: none. */
+  readonly lease: LeaseId;
 }
 
 export type SortOrder = 'none' | 'ascend' | 'descend';
@@ -42,7 +45,7 @@ export interface RangeResponse {
 export interface PutRequest {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
-  readonly lease?: number;
+  readonly lease?: LeaseId;
   readonly prevKv?: boolean;
   readonly ignoreValue?: boolean;
   readonly ignoreLease?: boolean;
@@ -72,7 +75,7 @@ export type CompareTarget =
   | { readonly target: 'create'; readonly createRevision: number }
   | { readonly target: 'mod'; readonly modRevision: number }
   | { readonly target: 'value'; readonly value: Uint8Array }
-  | { readonly target: 'lease'; readonly lease: number };
+  | { readonly target: 'lease'; readonly lease: LeaseId };
 
 export type Compare = CompareTarget & {
   readonly result: CompareResult;

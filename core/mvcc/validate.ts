@@ -16,7 +16,7 @@ export function validateRange(r: RangeRequest): EtcdError | null {
 export function validatePut(r: PutRequest): EtcdError | null {
   if (r.key.length === 0) return etcdError('emptyKey');
   if (r.ignoreValue === true && r.value.length !== 0) return etcdError('valueProvided');
-  if (r.ignoreLease === true && (r.lease ?? 0) !== 0) return etcdError('leaseProvided');
+  if (r.ignoreLease === true && (r.lease ?? 0n) !== 0n) return etcdError('leaseProvided');
   return null;
 }
 

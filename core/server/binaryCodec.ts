@@ -6,6 +6,7 @@
 //   0x00 null          0x03 integer (zig-zag varint, |n| < 2^52)   0x06 bytes (len, raw)
 //   0x01 false         0x04 float64 (little-endian)                   0x07 array (count, items)
 //   0x02 true          0x05 string (UTF-8 length, UTF-8)              0x08 object (count, [key string, value]…)
+//   0x09 bigint (zig-zag varint of a signed 64-bit integer: lease ids)
 //
 // Object properties whose value is undefined are left out, as JSON.stringify does.
 
@@ -21,6 +22,10 @@ const STRING = 0x05;
 const BYTES = 0x06;
 const ARRAY = 0x07;
 const OBJECT = 0x08;
+const BIGINT = 0x09;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Arrays and objects nest at most this deep in a decoded value: deeper bytes are refused
@@ -88,6 +93,7 @@ class Writer {
     else if (v === false) this.byte(FALSE);
     else if (v === true) this.byte(TRUE);
     else if (typeof v === 'number') this.number(v);
+    else if (typeof v === 'bigint') this.bigint(v);
     else if (typeof v === 'string') {
       this.byte(STRING);
       this.string(v);
@@ -109,6 +115,19 @@ class Writer {
     } else {
       throw new CodecError(`cannot encode a ${typeof v}`);
     }
+  }
+
+  /** Any int64: zig-zag, then 7 bits per byte (at most 10 bytes). */
+  private bigint(n: bigint): void {
+    if (n < INT64_MIN || n > INT64_MAX) throw new CodecError(`bigint ${n} is outside int64`);
+    this.byte(BIGINT);
+    let z = n >= 0n ? n * 2n : -n * 2n - 1n;
+    this.reserve(10);
+    while (z >= 0x80n) {
+      this.bytes[this.length++] = Number(z & 0x7fn) | 0x80;
+      z >>= 7n;
+    }
+    this.bytes[this.length++] = Number(z);
   }
 
   private number(n: number): void {
@@ -153,6 +172,18 @@ class Reader {
     }
   }
 
+  private bigint(): bigint {
+    let z = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (shift > 63n) throw new CodecError('bigint varint too long');
+      const b = this.byte();
+      z |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (z >= 2n ** 64n) throw new CodecError('bigint beyond 64 bits');
+    return z % 2n === 0n ? z / 2n : -(z + 1n) / 2n;
+  }
+
   private take(n: number): Uint8Array {
     if (this.at + n > this.bytes.length) throw new CodecError('truncated');
     const out = this.bytes.subarray(this.at, this.at + n);
@@ -183,6 +214,7 @@ class Reader {
         this.take(8);
         return this.view.getFloat64(this.at - 8, true);
       }
+      case BIGINT: return this.bigint();
       case STRING: return this.string();
       case BYTES: return this.take(this.varuint()).slice(); // a copy: the entry may be freed
       case ARRAY: {

@@ -3,6 +3,8 @@
 
 import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
 import type { AlarmRequest } from './alarms.js';
+import { upgradeLegacyEnvelope } from './legacyLeaseIds.js';
+import type { LeaseId } from '../lease/leaseId.js';
 import type { AuthRequest } from '../auth/authRequests.js';
 import type { AuthInfo } from '../auth/permissionCheck.js';
 import type { EtcdErrorName } from '../errors.js';
@@ -13,9 +15,10 @@ export type InternalRequest =
   | { readonly kind: 'deleteRange'; readonly deleteRange: DeleteRangeRequest }
   | { readonly kind: 'txn'; readonly txn: TxnRequest }
   | { readonly kind: 'compact'; readonly compact: CompactionRequest }
-  | { readonly kind: 'leaseGrant'; readonly id: number; readonly ttlSeconds: number }
-  | { readonly kind: 'leaseRevoke'; readonly id: number }
-  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingMs: number }[] }
+  /** id 0 only in entries written before the proposer drew ids (the state machine then derives one). */
+  | { readonly kind: 'leaseGrant'; readonly id: LeaseId; readonly ttlSeconds: number }
+  | { readonly kind: 'leaseRevoke'; readonly id: LeaseId }
+  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: LeaseId; readonly remainingMs: number }[] }
   | { readonly kind: 'auth'; readonly auth: AuthRequest }
   | { readonly kind: 'alarm'; readonly alarm: AlarmRequest };
 
@@ -37,17 +40,30 @@ export interface Envelope {
   readonly arrivalVerdict?: EtcdErrorName | 'allowed';
 }
 
-/** First byte of every encoded entry and snapshot: the format's version. */
-const BINARY_ENVELOPE = 0xb1;
+/**
+ * First byte of every encoded entry and snapshot: the format's version. 0xb2: lease ids
+ * are bigints (the codec's bigint tag). 0xb1, before: lease ids were numbers; still
+ * read (legacyLeaseIds.ts), never written.
+ */
+const BINARY_ENVELOPE = 0xb2;
+const LEGACY_ENVELOPE = 0xb1;
 
 /** Encodes any state-machine value (snapshot images) in the binary format. */
 export function encodeBinary(value: unknown): Uint8Array {
   return encodeValue(value, [BINARY_ENVELOPE]);
 }
 
-/** Decodes what encodeBinary wrote; null if it is not that. */
-export function decodeAny(data: Uint8Array): unknown {
-  return data[0] === BINARY_ENVELOPE ? decodeBinary(data) : null;
+/** What encodeBinary wrote, or a legacy (0xb1) encoding; null if it is neither. */
+export interface Decoded {
+  readonly value: unknown;
+  /** Written as 0xb1: lease ids are numbers, for the caller to upgrade by the value's shape. */
+  readonly legacy: boolean;
+}
+
+export function decodeAny(data: Uint8Array): Decoded | null {
+  if (data[0] !== BINARY_ENVELOPE && data[0] !== LEGACY_ENVELOPE) return null;
+  const value = decodeBinary(data);
+  return value === null ? null : { value, legacy: data[0] === LEGACY_ENVELOPE };
 }
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
@@ -64,9 +80,12 @@ function decodeBinary(data: Uint8Array): unknown {
 }
 
 export function decodeEnvelope(data: Uint8Array): Envelope | null {
-  const value = decodeAny(data);
+  const decoded = decodeAny(data);
+  if (decoded === null) return null;
+  const { value } = decoded;
   if (typeof value !== 'object' || value === null) return null;
   const candidate = value as Partial<Envelope>;
   if (typeof candidate.requestId !== 'string' || typeof candidate.request !== 'object') return null;
+  if (decoded.legacy) upgradeLegacyEnvelope(value);
   return value as Envelope;
 }

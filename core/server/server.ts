@@ -16,7 +16,8 @@ import type { MvccBackend } from '../mvcc/backend.js';
 import type { NodeId } from '../raft/types.js';
 import type { Random } from '../util/random.js';
 import { etcdError, isEtcdError, type EtcdError, type EtcdErrorName } from '../errors.js';
-import { invariant } from '../util/invariant.js';
+import { invariant, InvariantError } from '../util/invariant.js';
+import { assertLeaseId, drawLeaseId, NO_LEASE, type LeaseId } from '../lease/leaseId.js';
 import { minLeaseTtlSeconds, type TimeToLive } from '../lease/lessor.js';
 import type {
   CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse,
@@ -118,6 +119,7 @@ export class EtcdServer {
   readonly machine: EtcdStateMachine;
   private readonly config: ServerConfig;
   private readonly clock: Clock;
+  private readonly random: Random;
   private readonly limits: ServerLimits;
   /** Proposals waiting for their entry to apply. Invariant: size <= limits.pendingProposals. */
   private readonly waiters = new Map<string, Waiter>();
@@ -145,7 +147,7 @@ export class EtcdServer {
   private readonly watches: WatchStreams;
   private readonly compactor: AutoCompactor | null;
   /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
-  private readonly revoking = new Set<number>();
+  private readonly revoking = new Set<LeaseId>();
   /** An entry applied here crossed this member's quota with no NOSPACE alarm raised: raise it next tick. */
   private quotaExceededAtApply = false;
 
@@ -160,6 +162,7 @@ export class EtcdServer {
     this.driver = driver;
     this.machine = machine;
     this.clock = ports.clock;
+    this.random = ports.random;
     this.incarnation = incarnation;
     const clock = ports.clock;
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
@@ -411,8 +414,9 @@ export class EtcdServer {
 
   // ------------------------------------------------------------------ leases
 
-  leaseGrant(request: { ttlSeconds: number; id: number }, reply: Reply<{ id: number; ttlSeconds: number }>, credentials?: Credentials): void {
-    invariant(Number.isInteger(request.ttlSeconds) && Number.isInteger(request.id), 'a lease grant has an integer TTL and id');
+  leaseGrant(request: { ttlSeconds: number; id: LeaseId }, reply: Reply<{ id: LeaseId; ttlSeconds: number }>, credentials?: Credentials): void {
+    invariant(Number.isInteger(request.ttlSeconds), 'a lease grant has an integer TTL');
+    assertLeaseId(request.id);
     if (!this.fitsQuota({ kind: 'leaseGrant', id: request.id, ttlSeconds: request.ttlSeconds })) {
       this.raiseNoSpace(() => { reply(etcdError('noSpace')); });
       return;
@@ -422,22 +426,36 @@ export class EtcdServer {
       reply(ttl);
       return;
     }
-    // id 0: the state machine assigns one when the grant applies (unique per entry).
-    this.proposeAs(credentials, { kind: 'leaseGrant', id: request.id, ttlSeconds: ttl }, (r) => {
+    const id = request.id !== NO_LEASE ? request.id : this.drawLeaseId();
+    this.proposeAs(credentials, { kind: 'leaseGrant', id, ttlSeconds: ttl }, (r) => {
       reply(r.kind === 'leaseGrant' ? { header: this.header(), id: r.id, ttlSeconds: r.ttlSeconds } : this.failure(r));
     });
   }
 
-  leaseRevoke(request: { id: number }, reply: Reply<object>, credentials?: Credentials): void {
-    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
+  /**
+   * etcd's server picks a grant's id when the client names none: random, positive, 63
+   * bits (etcd: reqIDGen.Next() & (1<<63 - 1)), not one of the leases this member knows.
+   * Drawn by the proposer, so the entry carries it and every member applies the same id;
+   * a lease granted concurrently with the same id (odds 2^-63) answers "lease already exists".
+   */
+  private drawLeaseId(): LeaseId {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const id = drawLeaseId((n) => this.random.intBelow(n));
+      if (!this.machine.lessor.exists(id)) return id;
+    }
+    throw new InvariantError('sixteen random lease ids in a row are taken');
+  }
+
+  leaseRevoke(request: { id: LeaseId }, reply: Reply<object>, credentials?: Credentials): void {
+    assertLeaseId(request.id);
     this.proposeAs(credentials, { kind: 'leaseRevoke', id: request.id }, (r) => {
       reply(r.kind === 'leaseRevoke' ? { header: this.header(r.revision) } : this.failure(r));
     });
   }
 
   /** Keep-alive is served by the leader (the gRPC layer forwards from followers). */
-  leaseKeepAlive(request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>): void {
-    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
+  leaseKeepAlive(request: { id: LeaseId }, reply: Reply<{ id: LeaseId; ttlSeconds: number }>): void {
+    assertLeaseId(request.id);
     if (this.driver.status().role !== 'leader') {
       reply(etcdError('notLeader'));
       return;
@@ -455,14 +473,14 @@ export class EtcdServer {
     reply({ header, id: request.id, ttlSeconds: renewed.ttlSeconds });
   }
 
-  leaseTimeToLive(request: { id: number }, reply: Reply<TimeToLive>): void {
-    invariant(Number.isInteger(request.id), 'a lease id must be an integer');
+  leaseTimeToLive(request: { id: LeaseId }, reply: Reply<TimeToLive>): void {
+    assertLeaseId(request.id);
     this.linearizable(() => {
       reply({ header: this.header(), ...this.machine.lessor.timeToLive(request.id, this.clock.nowMs()) });
     }, (error) => { reply(error); });
   }
 
-  leaseLeases(reply: Reply<{ ids: number[] }>): void {
+  leaseLeases(reply: Reply<{ ids: LeaseId[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
   }
 

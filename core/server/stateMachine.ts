@@ -21,7 +21,9 @@ import { AuthStore } from '../auth/authStore.js';
 import type { AuthInfo } from '../auth/permissionCheck.js';
 import { checkDeleteRange, checkLeaseKeys, checkPut, checkTxn, type RequestAuth } from '../auth/requestChecks.js';
 import { SimpleTokens, type TokenProvider } from '../auth/tokens.js';
+import { NO_LEASE, type LeaseId } from '../lease/leaseId.js';
 import { Lessor, type LeaseImage } from '../lease/lessor.js';
+import { upgradeLegacyImage } from './legacyLeaseIds.js';
 import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
 import { fromKey, toKey } from '../mvcc/keys.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
@@ -64,11 +66,16 @@ export interface EtcdStateMachineOptions {
 }
 
 /**
- * Leases granted with id 0 get AUTO_LEASE_ID_BASE + the index of their Raft entry:
- * unique across the cluster and across restarts, the same on every member, and far
- * from the small ids clients tend to pick themselves.
+ * A grant with id 0 is only found in entries written before the proposer drew ids
+ * (server.ts leaseGrant): it got AUTO_LEASE_ID_BASE + the index of its Raft entry, the
+ * same on every member, and still does when such a log is replayed.
  */
-export const AUTO_LEASE_ID_BASE = 2 ** 52;
+export const AUTO_LEASE_ID_BASE = 2n ** 52n;
+
+/** The id a grant applies with: its own, or (legacy entries, id 0) the one derived from the index. */
+function grantedId(id: LeaseId, index: number): LeaseId {
+  return id !== NO_LEASE ? id : AUTO_LEASE_ID_BASE + BigInt(index);
+}
 
 interface SnapshotImage {
   readonly records: readonly (readonly [Rev, StoredKv])[];
@@ -177,8 +184,12 @@ export class EtcdStateMachine implements StateMachine {
   }
 
   restore(data: Uint8Array): void {
-    const image = decodeAny(data) as SnapshotImage | null;
-    if (image === null || !Array.isArray(image.records)) throw new Error('the snapshot image is not decodable');
+    const decoded = decodeAny(data);
+    if (decoded?.legacy === true) upgradeLegacyImage(decoded.value);
+    const image = decoded?.value as SnapshotImage | null | undefined;
+    if (typeof image !== 'object' || image === null || !Array.isArray(image.records)) {
+      throw new Error('the snapshot image is not decodable');
+    }
     this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
     this.lessor.importLeases(image.leases);
     this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
@@ -232,7 +243,7 @@ export class EtcdStateMachine implements StateMachine {
     } else if (request.kind === 'auth') {
       applyAuth(this.auth, request.auth, envelope.auth ?? null, { index, nowMs: now, tokens: null });
     } else if (request.kind === 'leaseGrant') {
-      this.lessor.grant(request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + index, request.ttlSeconds, now);
+      this.lessor.grant(grantedId(request.id, index), request.ttlSeconds, now);
     } else if (request.kind === 'leaseRevoke') {
       this.lessor.revoke(request.id);
     } else if (request.kind === 'leaseCheckpoint') {
@@ -243,7 +254,7 @@ export class EtcdStateMachine implements StateMachine {
   private newStore(backend: MvccBackend): MvccStore {
     return new MvccStore(backend, {
       ...(this.options.watchBugs?.compactDropsDeleteEvent === true ? { compactDropsDeleteEvent: true } : {}),
-      leaseExists: (id) => id === 0 || this.lessor.exists(id),
+      leaseExists: (id) => id === NO_LEASE || this.lessor.exists(id),
       onEvents: (events, main) => {
         this.trackLeases(events);
         this.options.onEvents?.(events, main);
@@ -290,8 +301,7 @@ export class EtcdStateMachine implements StateMachine {
       case 'txn': return wrap(store.txn(request.txn, index), (r) => ({ kind: 'txn', response: r }));
       case 'compact': return wrap(store.compact(request.compact, index), (r) => ({ kind: 'compact', response: r }));
       case 'leaseGrant': {
-        const id = request.id !== 0 ? request.id : AUTO_LEASE_ID_BASE + index;
-        const lease = this.lessor.grant(id, request.ttlSeconds, this.options.clock.nowMs());
+        const lease = this.lessor.grant(grantedId(request.id, index), request.ttlSeconds, this.options.clock.nowMs());
         store.skip(index);
         if (isEtcdError(lease)) return { kind: 'error', error: lease };
         return { kind: 'leaseGrant', id: lease.id, ttlSeconds: lease.ttlSeconds, revision: store.currentRevision() };

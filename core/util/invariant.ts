@@ -17,5 +17,7 @@ export function invariant(condition: boolean, message: string | (() => string)):
 
 /** Marks a branch that a well-formed discriminated union can never reach. */
 export function unreachable(value: never, what: string): never {
-  throw new InvariantError(`unreachable ${what}: ${JSON.stringify(value)}`);
+  // bigints (lease ids) print as their digits: JSON.stringify throws on them.
+  const printed = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  throw new InvariantError(`unreachable ${what}: ${printed}`);
 }

@@ -380,6 +380,6 @@ function toKeyValue(kv: StoredKv): KeyValue {
 
 /** A DELETE event's kv carries only the key and the deletion revision (etcd). */
 function deletedKv(kv: StoredKv): KeyValue {
-  return { key: fromKey(kv.key), createRevision: 0, modRevision: kv.modRevision, version: 0, value: new Uint8Array(0), lease: 0 };
+  return { key: fromKey(kv.key), createRevision: 0, modRevision: kv.modRevision, version: 0, value: new Uint8Array(0), lease: 0n };
 }
 

@@ -4,6 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdError, type EtcdError, type EtcdErrorName } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
+import type { LeaseId } from '../../core/lease/leaseId.js';
+import { wireLeaseId } from '../wire/message.js';
 import { peerService } from '../proto/load.js';
 import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import type { WireObject } from './codec.js';
@@ -29,16 +31,16 @@ export class PeerClients {
   }
 
   /** Renews a lease on the leader at `address`. */
-  async keepAlive(address: string, id: number, timeoutMs: number): Promise<{ ttlSeconds: number } | EtcdError> {
-    const response = await this.unary(address, 'LeaseKeepAlive', { id: String(id) }, timeoutMs);
+  async keepAlive(address: string, id: LeaseId, timeoutMs: number): Promise<{ ttlSeconds: number } | EtcdError> {
+    const response = await this.unary(address, 'LeaseKeepAlive', { id: wireLeaseId(id) }, timeoutMs);
     const name = response['error_name'];
     if (typeof name === 'string' && name !== '') return etcdError(name as EtcdErrorName);
     return { ttlSeconds: Number(response['ttl']) };
   }
 
   /** Asks the leader at `address` for a lease's remaining TTL and keys. */
-  async timeToLive(address: string, id: number, timeoutMs: number): Promise<TimeToLive | EtcdError> {
-    const response = await this.unary(address, 'LeaseTimeToLive', { id: String(id) }, timeoutMs);
+  async timeToLive(address: string, id: LeaseId, timeoutMs: number): Promise<TimeToLive | EtcdError> {
+    const response = await this.unary(address, 'LeaseTimeToLive', { id: wireLeaseId(id) }, timeoutMs);
     const name = response['error_name'];
     if (typeof name === 'string' && name !== '') return etcdError(name as EtcdErrorName);
     const keys = Array.isArray(response['keys']) ? (response['keys'] as unknown[]) : [];

@@ -4,6 +4,7 @@
 // peer HTTP). The reply's header is the answering member's own, as in etcd.
 
 import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
+import type { LeaseId } from '../../core/lease/leaseId.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { EtcdServer, Reply } from '../../core/server/server.js';
 import { peerDialTarget } from '../config/urls.js';
@@ -11,9 +12,9 @@ import type { PeerClients } from './client.js';
 import type { Membership } from './membership.js';
 
 /** EtcdServer.leaseKeepAlive's shape: a drop-in that also works on followers. */
-export type KeepAlive = (request: { id: number }, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
+export type KeepAlive = (request: { id: LeaseId }, reply: Reply<{ id: LeaseId; ttlSeconds: number }>) => void;
 /** EtcdServer.leaseTimeToLive's shape: a drop-in that also works on followers. */
-export type LeaseTimeToLive = (request: { id: number }, reply: Reply<TimeToLive>) => void;
+export type LeaseTimeToLive = (request: { id: LeaseId }, reply: Reply<TimeToLive>) => void;
 
 export interface LeaderOnlyDeps {
   readonly server: EtcdServer;

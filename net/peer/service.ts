@@ -3,7 +3,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdError } from '../../core/errors.js';
+import type { LeaseId } from '../../core/lease/leaseId.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
+import { leaseId, wireLeaseId } from '../wire/message.js';
 import type { Message } from '../../core/raft/types.js';
 import { DecodeError, decodeMessage, type WireObject } from './codec.js';
 import type { Membership } from './membership.js';
@@ -15,8 +17,8 @@ export interface PeerServiceDeps {
   /** A peer (by etcd member id) reached this member: it is up. */
   peerSeen(memberId: bigint): void;
   /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
-  keepAlive(id: number, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
-  timeToLive(id: number, reply: (result: TimeToLive | EtcdError) => void): void;
+  keepAlive(id: LeaseId, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
+  timeToLive(id: LeaseId, reply: (result: TimeToLive | EtcdError) => void): void;
   /** Leader-side: may learner `id` be promoted (null), or why not. */
   learnerReady(id: bigint): EtcdError | null;
   log(line: string): void;
@@ -59,21 +61,21 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
     callback(null, { cluster_id: membership.clusterId.toString(), members: membership.list().map(memberToWire) });
   };
   const keepAlive: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
-    const id = Number(call.request['id']);
+    const id = leaseId(call.request['id']);
     deps.keepAlive(id, (result) => {
-      if ('kind' in result) callback(null, { id: String(id), ttl: '0', error_name: result.name });
-      else callback(null, { id: String(id), ttl: String(result.ttlSeconds), error_name: '' });
+      if ('kind' in result) callback(null, { id: wireLeaseId(id), ttl: '0', error_name: result.name });
+      else callback(null, { id: wireLeaseId(id), ttl: String(result.ttlSeconds), error_name: '' });
     });
   };
   const timeToLive: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
-    const id = Number(call.request['id']);
+    const id = leaseId(call.request['id']);
     deps.timeToLive(id, (result) => {
       if ('kind' in result) {
-        callback(null, { id: String(id), ttl: '0', granted_ttl: '0', keys: [], error_name: result.name });
+        callback(null, { id: wireLeaseId(id), ttl: '0', granted_ttl: '0', keys: [], error_name: result.name });
         return;
       }
       callback(null, {
-        id: String(id), ttl: String(result.ttlSeconds), granted_ttl: String(result.grantedTtlSeconds),
+        id: wireLeaseId(id), ttl: String(result.ttlSeconds), granted_ttl: String(result.grantedTtlSeconds),
         keys: result.keys.map((k) => Buffer.from(k, 'latin1')), error_name: '', // keys are binary strings
       });
     });

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { isEtcdError } from '../../core/errors.js';
 import type { EtcdError } from '../../core/errors.js';
+import type { LeaseId } from '../../core/lease/leaseId.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import type { NodeId } from '../../core/raft/types.js';
 import type { Credentials } from '../../core/server/authGate.js';
@@ -27,9 +28,9 @@ export interface ServiceContext {
    * Renews a lease. Only the leader renews; a multi-member host forwards a follower's
    * renewals to the leader here. Default: the local server (right for one member).
    */
-  readonly leaseKeepAlive?: (id: number, reply: Reply<{ id: number; ttlSeconds: number }>) => void;
+  readonly leaseKeepAlive?: (id: LeaseId, reply: Reply<{ id: LeaseId; ttlSeconds: number }>) => void;
   /** A lease's time to live: only the leader knows it; a follower forwards here. Default: the local server. */
-  readonly leaseTimeToLive?: (id: number, reply: Reply<TimeToLive>) => void;
+  readonly leaseTimeToLive?: (id: LeaseId, reply: Reply<TimeToLive>) => void;
   /** The election timeout, ms: streams that require a leader end after 3 without one. */
   readonly electionMs?: number;
   /** bcrypt at the member's --bcrypt-cost (net/auth/passwords.ts); cost 10 if absent. */

@@ -14,7 +14,7 @@ import { firstCreated, ownKey, recipePrefix } from '../../core/concurrency/keys.
 import { LeaderObserver, type ObserverAction, type ObserverStep } from '../../core/concurrency/observer.js';
 import type { ResponseHeader } from '../../core/server/server.js';
 import { keyValue } from '../wire/kv.js';
-import { bytes, int, type Wire } from '../wire/message.js';
+import { bytes, int, leaseId, wireLeaseId, type Wire } from '../wire/message.js';
 import { credentialsOf, failStream, wireHeader, type ServiceContext } from './context.js';
 import { abortReason, type RecipeCalls } from './recipeCalls.js';
 import { RecipeClient, type OpenWatch } from './recipeClient.js';
@@ -58,7 +58,7 @@ export function electionHandlers(context: ServiceContext, calls: RecipeCalls): g
  * then waits for every older campaigner to leave; a canceled campaign resigns.
  */
 async function campaignFor(context: ServiceContext, request: Wire, client: RecipeClient, signal: AbortSignal): Promise<RecipeResult> {
-  const lease = await client.sessionLease(int(request['lease']));
+  const lease = await client.sessionLease(leaseId(request['lease']));
   if (isEtcdError(lease)) return lease;
   const name = bytes(request['name']);
   const value = bytes(request['value']);
@@ -92,13 +92,13 @@ async function resumed(request: Wire, client: RecipeClient): Promise<Leadership 
   const given = request['leader'];
   if (typeof given !== 'object' || given === null) return etcdError('electionMissingLeader');
   const wire = given as Wire;
-  const lease = await client.sessionLease(int(wire['lease']));
+  const lease = await client.sessionLease(leaseId(wire['lease']));
   if (isEtcdError(lease)) return lease;
   return { key: bytes(wire['key']), rev: int(wire['rev']), leaseId: lease };
 }
 
 function leaderKey(name: Uint8Array, leader: Leadership): Wire {
-  return { name: Buffer.from(name), key: Buffer.from(leader.key), rev: String(leader.rev), lease: String(leader.leaseId) };
+  return { name: Buffer.from(name), key: Buffer.from(leader.key), rev: String(leader.rev), lease: wireLeaseId(leader.leaseId) };
 }
 
 /** Puts the leader's new value if it still leads: the txn's header, or "election: not leader". */

@@ -6,7 +6,8 @@ import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import type { ResponseHeader } from '../../core/server/server.js';
-import { int, text, type Wire } from '../wire/message.js';
+import type { LeaseId } from '../../core/lease/leaseId.js';
+import { int, leaseId, wireLeaseId, type Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
 import {
   failStream, hasLeader, requiresLeader, unary, wireHeader, type ServiceContext, type UnaryHandler,
@@ -34,8 +35,7 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       release();
     };
     call.on('data', (request: Wire) => {
-      const wireId = text(request['ID'], '0');
-      const id = int(wireId);
+      const id = leaseId(request['ID']);
       keepAlive(id, (result) => {
         if (!open) return;
         if (isEtcdError(result)) {
@@ -44,7 +44,7 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
           return;
         }
         // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
-        call.write({ header: wireHeader(context, result.header), ID: wireId, TTL: String(result.ttlSeconds) });
+        call.write({ header: wireHeader(context, result.header), ID: wireLeaseId(id), TTL: String(result.ttlSeconds) });
       });
     });
     call.on('end', () => {
@@ -57,14 +57,14 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
 
   const askTimeToLive = context.leaseTimeToLive ?? ((id, reply): void => { server.leaseTimeToLive({ id }, reply); });
   const timeToLive: UnaryHandler = (rpc, callback) => {
-    askTimeToLive(int(rpc.request['ID']), (r: Headed<TimeToLive> | EtcdError) => {
+    askTimeToLive(leaseId(rpc.request['ID']), (r: Headed<TimeToLive> | EtcdError) => {
       if (isEtcdError(r)) {
         callback(grpcError(r));
         return;
       }
       callback(null, {
         header: wireHeader(context, r.header),
-        ID: text(rpc.request['ID'], String(r.id)), // as asked: ids beyond 2^53 do not survive a number
+        ID: wireLeaseId(r.id),
         TTL: String(r.ttlSeconds),
         grantedTTL: String(r.grantedTtlSeconds),
         keys: rpc.request['keys'] === true ? r.keys.map((k) => Buffer.from(fromKey(k))) : [],
@@ -73,22 +73,22 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
   };
 
   return {
-    LeaseGrant: unary<Headed<{ id: number; ttlSeconds: number }>>(
+    LeaseGrant: unary<Headed<{ id: LeaseId; ttlSeconds: number }>>(
       context,
-      (w, reply, who) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: int(w['ID']) }, reply, who); },
-      (r) => ({ header: wireHeader(context, r.header), ID: String(r.id), TTL: String(r.ttlSeconds), error: '' }),
+      (w, reply, who) => { server.leaseGrant({ ttlSeconds: int(w['TTL']), id: leaseId(w['ID']) }, reply, who); },
+      (r) => ({ header: wireHeader(context, r.header), ID: wireLeaseId(r.id), TTL: String(r.ttlSeconds), error: '' }),
     ),
     LeaseRevoke: unary<Headed>(
       context,
-      (w, reply, who) => { server.leaseRevoke({ id: int(w['ID']) }, reply, who); },
+      (w, reply, who) => { server.leaseRevoke({ id: leaseId(w['ID']) }, reply, who); },
       (r) => ({ header: wireHeader(context, r.header) }),
     ),
     LeaseKeepAlive: leaseKeepAlive,
     LeaseTimeToLive: timeToLive,
-    LeaseLeases: unary<Headed<{ ids: number[] }>>(
+    LeaseLeases: unary<Headed<{ ids: LeaseId[] }>>(
       context,
       (_w, reply) => { server.leaseLeases(reply); },
-      (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: String(id) })) }),
+      (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: wireLeaseId(id) })) }),
     ),
   };
 }

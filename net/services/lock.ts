@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { isEtcdError, type EtcdError } from '../../core/errors.js';
 import { ownKey, recipePrefix } from '../../core/concurrency/keys.js';
 import { lockStart, lockTxn } from '../../core/concurrency/mutex.js';
-import { bytes, int, type Wire } from '../wire/message.js';
+import { bytes, leaseId, type Wire } from '../wire/message.js';
 import { wireHeader, type ServiceContext } from './context.js';
 import type { RecipeCalls } from './recipeCalls.js';
 import type { RecipeClient } from './recipeClient.js';
@@ -16,7 +16,7 @@ import { awaitOlderContenders, recipeUnary, waitingUnary, type RecipeResult } fr
 
 export function lockHandlers(context: ServiceContext, calls: RecipeCalls): grpc.UntypedServiceImplementation {
   const lock = async (request: Wire, client: RecipeClient, signal: AbortSignal): Promise<RecipeResult> => {
-    const lease = await client.sessionLease(int(request['lease']));
+    const lease = await client.sessionLease(leaseId(request['lease']));
     if (isEtcdError(lease)) return lease;
     const prefix = recipePrefix(bytes(request['name']));
     const key = ownKey(prefix, lease);

@@ -5,6 +5,7 @@
 // timeout); a watch is opened on the member's hub and closed by whoever opened it.
 
 import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
+import { NO_LEASE, type LeaseId } from '../../core/lease/leaseId.js';
 import type {
   DeleteRangeRequest, DeleteRangeResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../../core/mvcc/types.js';
@@ -45,12 +46,10 @@ export class RecipeClient {
    * the caller's, or — lease 0 — a new one of SESSION_TTL_SECONDS that nobody renews
    * (etcd's service orphans the session at once, so such a key lives a minute).
    */
-  async sessionLease(leaseId: number): Promise<number | EtcdError> {
-    // Tern's lease ids fit in 2^53: a larger one (it arrives rounded) names no lease.
-    if (!Number.isSafeInteger(leaseId)) return etcdError('leaseNotFound');
-    if (leaseId !== 0) return leaseId;
-    const granted = await new Promise<Headed<{ id: number; ttlSeconds: number }> | EtcdError>((resolve) => {
-      this.server.leaseGrant({ ttlSeconds: SESSION_TTL_SECONDS, id: 0 }, resolve, this.credentials);
+  async sessionLease(leaseId: LeaseId): Promise<LeaseId | EtcdError> {
+    if (leaseId !== NO_LEASE) return leaseId;
+    const granted = await new Promise<Headed<{ id: LeaseId; ttlSeconds: number }> | EtcdError>((resolve) => {
+      this.server.leaseGrant({ ttlSeconds: SESSION_TTL_SECONDS, id: NO_LEASE }, resolve, this.credentials);
     });
     return isEtcdError(granted) ? granted : granted.id;
   }

@@ -3,6 +3,7 @@
 // image lays them out in its `key` bucket; HashKV hashes them.
 
 import type { StoredKv } from '../../core/mvcc/backend.js';
+import { leaseIdToUint64 } from '../../core/lease/leaseId.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import { mainOf, SUB_LIMIT, type Rev } from '../../core/mvcc/revision.js';
 
@@ -25,7 +26,7 @@ export function marshalKeyValue(kv: StoredKv): Uint8Array {
   intField(out, 3, kv.modRevision);
   intField(out, 4, kv.version);
   bytesField(out, 5, kv.value);
-  intField(out, 6, kv.lease);
+  int64Field(out, 6, kv.lease);
   return Uint8Array.from(out);
 }
 
@@ -49,6 +50,28 @@ export function intField(out: number[], field: number, value: number): void {
   if (value === 0) return;
   varint(out, field << 3);
   varint(out, value);
+}
+
+/**
+ * A proto3 int64 field (a lease id) as gogoproto writes it: left out when zero; a
+ * negative value is its 64 bits two's complement, so 10 varint bytes.
+ */
+export function int64Field(out: number[], field: number, value: bigint): void {
+  if (value === 0n) return;
+  varint(out, field << 3);
+  let v = leaseIdToUint64(value);
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+}
+
+/** A lease id as etcd keys its `lease` bucket: int64ToBytes, the 64 bits big-endian. */
+export function leaseKeyBytes(id: bigint): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(leaseIdToUint64(id));
+  return out;
 }
 
 /** An unsigned 64-bit big-endian integer (etcd's binary.BigEndian.PutUint64). */

@@ -15,7 +15,7 @@ import { authBuckets } from './authBuckets.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
 import { membersBucket } from './memberBuckets.js';
-import { marshalKeyValue, revBytes, u64Bytes, varintBytes } from './records.js';
+import { int64Field, leaseKeyBytes, marshalKeyValue, revBytes, u64Bytes } from './records.js';
 
 /** The image's data part and its SHA-256 trailer. */
 export interface SnapshotImage {
@@ -73,8 +73,11 @@ function backendBuckets(machine: EtcdStateMachine, members: readonly MemberRecor
   // leasepb.Lease: ID = 1, TTL = 2, RemainingTTL = 3 (int64s; zero fields omitted).
   const leases: [Uint8Array, Uint8Array][] = machine.lessor.exportLeases().map((l) => {
     const remaining = l.remainingMsAtCheckpoint === null ? 0 : Math.ceil(l.remainingMsAtCheckpoint / 1000);
-    const fields = [[1, l.id], [2, l.ttlSeconds], [3, remaining]].filter(([, v]) => v !== 0);
-    return [u64Bytes(l.id), Buffer.concat(fields.map(([f, v]) => Buffer.from([...varintBytes((f ?? 0) << 3), ...varintBytes(v ?? 0)])))];
+    const value: number[] = [];
+    int64Field(value, 1, l.id);
+    int64Field(value, 2, BigInt(l.ttlSeconds));
+    int64Field(value, 3, BigInt(remaining));
+    return [leaseKeyBytes(l.id), Uint8Array.from(value)];
   });
   const empty: KeyValues = [];
   return new Map<string, KeyValues>([

@@ -5,7 +5,7 @@ import type {
   Compare, CompareResult, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
   RangeResponse, RequestOp, ResponseOp, SortOrder, SortTarget, TxnRequest, TxnResponse,
 } from '../../core/mvcc/types.js';
-import { bool, bytes, int, sub, type Wire } from './message.js';
+import { bool, bytes, int, leaseId, sub, wireLeaseId, type Wire } from './message.js';
 
 const SORT_ORDERS: Record<string, SortOrder> = { NONE: 'none', ASCEND: 'ascend', DESCEND: 'descend' };
 const SORT_TARGETS: Record<string, SortTarget> = { KEY: 'key', VERSION: 'version', CREATE: 'create', MOD: 'mod', VALUE: 'value' };
@@ -31,7 +31,7 @@ export function rangeRequest(w: Wire): RangeRequest {
 
 export function putRequest(w: Wire): PutRequest {
   return {
-    key: bytes(w['key']), value: bytes(w['value']), lease: int(w['lease']), prevKv: bool(w['prev_kv']),
+    key: bytes(w['key']), value: bytes(w['value']), lease: leaseId(w['lease']), prevKv: bool(w['prev_kv']),
     ignoreValue: bool(w['ignore_value']), ignoreLease: bool(w['ignore_lease']),
   };
 }
@@ -46,7 +46,7 @@ function compare(w: Wire): Compare {
     case 'CREATE': return { ...base, target: 'create', createRevision: int(w['create_revision']) };
     case 'MOD': return { ...base, target: 'mod', modRevision: int(w['mod_revision']) };
     case 'VALUE': return { ...base, target: 'value', value: bytes(w['value']) };
-    case 'LEASE': return { ...base, target: 'lease', lease: int(w['lease']) };
+    case 'LEASE': return { ...base, target: 'lease', lease: leaseId(w['lease']) };
     default: return { ...base, target: 'version', version: int(w['version']) };
   }
 }
@@ -80,7 +80,7 @@ function revisionHeader(revision: number): Wire {
 export function keyValue(kv: KeyValue): Wire {
   return {
     key: Buffer.from(kv.key), create_revision: String(kv.createRevision), mod_revision: String(kv.modRevision),
-    version: String(kv.version), value: Buffer.from(kv.value), lease: String(kv.lease),
+    version: String(kv.version), value: Buffer.from(kv.value), lease: wireLeaseId(kv.lease),
   };
 }
 

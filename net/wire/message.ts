@@ -2,6 +2,7 @@
 // as names, bytes as Buffers), the readers of its fields, and the response header every
 // service sends.
 
+import { formatLeaseId, NO_LEASE, parseLeaseId, type LeaseId } from '../../core/lease/leaseId.js';
 import type { ResponseHeader } from '../../core/server/server.js';
 
 /** A decoded wire message: fields by name, values as proto-loader gives them. */
@@ -13,11 +14,28 @@ export function bytes(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : EMPTY;
 }
 
-/** int64 fields arrive as decimal strings; every revision and id Tern uses fits in 2^53. */
+/** int64 fields arrive as decimal strings; revisions, counts and TTLs fit in 2^53 (lease ids do not: leaseId). */
 export function int(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value !== '') return Number(value);
   return 0;
+}
+
+/**
+ * An int64 lease id field, exactly: proto-loader (longs: String) hands it over as a
+ * decimal string, which Number() would round above 2^53. The gateway's JSON reaches
+ * the handlers through the same protobuf decoding, so it arrives the same way.
+ */
+export function leaseId(value: unknown): LeaseId {
+  if (value === undefined || value === null) return NO_LEASE;
+  const id = typeof value === 'string' ? parseLeaseId(value) : typeof value === 'bigint' ? value : null;
+  if (id === null) throw new Error(`a lease id field holds a ${typeof value}, not an int64`);
+  return id;
+}
+
+/** A lease id for an int64 field on the wire: its decimal string (proto-loader's longs: String). */
+export function wireLeaseId(id: LeaseId): string {
+  return formatLeaseId(id);
 }
 
 /** A string field (enum names and 64-bit ids arrive as strings too). */

@@ -28,7 +28,7 @@ export interface KeyFrame {
   readonly key: string;
   readonly value: string;
   readonly modRevision: number;
-  readonly lease: number;
+  readonly lease: string; // decimal (a bigint id; frames stay plain JSON)
 }
 
 export interface MemberFrame {
@@ -115,7 +115,7 @@ function memberFrame(member: SimMember): MemberFrame {
   if (store !== null) {
     const all = store.range({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), limit: KEYS_MAX });
     kv = 'kvs' in all
-      ? all.kvs.map((k) => ({ key: DECODER.decode(k.key), value: DECODER.decode(k.value), modRevision: k.modRevision, lease: k.lease }))
+      ? all.kvs.map((k) => ({ key: DECODER.decode(k.key), value: DECODER.decode(k.value), modRevision: k.modRevision, lease: k.lease.toString() }))
       : [];
   }
   return {

@@ -58,7 +58,7 @@ async function run(name: string, perWrite: number, withBackend: boolean): Promis
       if (backend !== null) {
         // What applying the previous write's entries leaves in the backend.
         backend.write({
-          puts: [[rev(index + 1, 0), { key: `key${index % 1000}`, value: PAYLOAD, createRevision: index + 1, modRevision: index + 1, version: 1, lease: 0, tombstone: false }]],
+          puts: [[rev(index + 1, 0), { key: `key${index % 1000}`, value: PAYLOAD, createRevision: index + 1, modRevision: index + 1, version: 1, lease: 0n, tombstone: false }]],
           deletes: [],
           meta: { appliedIndex: index - perWrite, compactRevision: 0 },
         });

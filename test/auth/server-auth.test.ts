@@ -141,12 +141,12 @@ test('a lease may be revoked only with write permission on its keys; an expired 
   const { c, leader } = securedCluster();
   const alice = token(c, leader, 'alice', 'alicepw');
   const root = token(c, leader, 'root', 'rootpw');
-  const grant = ok(call(c, (r: { ttlSeconds: number; id: number }, reply: Parameters<EtcdServer['leaseGrant']>[1]) => {
+  const grant = ok(call(c, (r: { ttlSeconds: number; id: bigint }, reply: Parameters<EtcdServer['leaseGrant']>[1]) => {
     leader.leaseGrant(r, reply, root);
-  }, { ttlSeconds: 10, id: 0 }));
+  }, { ttlSeconds: 10, id: 0n }));
   ok(call(c, (r: Parameters<EtcdServer['put']>[0], reply: Parameters<EtcdServer['put']>[1]) => { leader.put(r, reply, root); },
     { key: enc('z'), value: enc('v'), lease: grant.id }));
-  const revoke = call(c, (r: { id: number }, reply: Parameters<EtcdServer['leaseRevoke']>[1]) => { leader.leaseRevoke(r, reply, alice); },
+  const revoke = call(c, (r: { id: bigint }, reply: Parameters<EtcdServer['leaseRevoke']>[1]) => { leader.leaseRevoke(r, reply, alice); },
     { id: grant.id });
   t.is(errorText(revoke), 'etcdserver: permission denied');
   c.run(150); // past the TTL

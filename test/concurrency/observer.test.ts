@@ -11,7 +11,7 @@ const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const prefix = enc('chair/');
 
 const kv = (key: string, value: string, createRevision: number, modRevision = createRevision): KeyValue => ({
-  key: enc(key), value: enc(value), createRevision, modRevision, version: 1, lease: 5,
+  key: enc(key), value: enc(value), createRevision, modRevision, version: 1, lease: 5n,
 });
 const range = (revision: number, ...kvs: KeyValue[]): RangeResponse => ({ revision, kvs, more: false, count: kvs.length });
 const events = (revision: number, ...evs: { type: 'put' | 'delete'; kv: KeyValue }[]): WatchResponse => ({

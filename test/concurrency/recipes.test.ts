@@ -38,26 +38,28 @@ class Store {
 test('keys: `<name>/<lease in hex>` as Go prints an int64 with %x; prefix range ends', (t) => {
   const prefix = recipePrefix(enc('door'));
   t.is(dec(prefix), 'door/');
-  t.is(dec(ownKey(prefix, 4503599627370501)), 'door/10000000000005');
-  t.is(dec(ownKey(prefix, 255)), 'door/ff');
-  t.is(dec(ownKey(prefix, -1)), 'door/-1');
-  t.is(dec(ownKey(recipePrefix(enc('')), 26)), '/1a', 'an empty name gives the prefix "/", as on etcd');
+  t.is(dec(ownKey(prefix, 4503599627370501n)), 'door/10000000000005');
+  t.is(dec(ownKey(prefix, 255n)), 'door/ff');
+  t.is(dec(ownKey(prefix, -1n)), 'door/-1');
+  t.is(dec(ownKey(prefix, 2n ** 62n + 12345n)), 'door/4000000000003039', 'exact beyond 2^53');
+  t.is(dec(ownKey(prefix, -(2n ** 63n))), 'door/-8000000000000000');
+  t.is(dec(ownKey(recipePrefix(enc('')), 26n)), '/1a', 'an empty name gives the prefix "/", as on etcd');
   t.is(dec(prefixRangeEnd(enc('door/'))), 'door0');
   t.deepEqual([...prefixRangeEnd(new Uint8Array([0x61, 0xff]))], [0x62]);
   t.deepEqual([...prefixRangeEnd(new Uint8Array([0xff, 0xff]))], [0]);
-  t.throws(() => ownKey(enc('door'), 1), { message: /ends with "\/"/ });
+  t.throws(() => ownKey(enc('door'), 1n), { message: /ends with "\/"/ });
   t.throws(() => newestCreatedBefore(prefix, 1), { message: /at least 2/ });
 });
 
 test('mutex: the first contender holds; the next waits for the newest older key; the same lease locks once', (t) => {
   const s = new Store();
   const prefix = recipePrefix(enc('door'));
-  const [a, b, c] = [ownKey(prefix, 1), ownKey(prefix, 2), ownKey(prefix, 3)];
-  const first = lockStart(s.txn(lockTxn(prefix, a, 1)));
+  const [a, b, c] = [ownKey(prefix, 1n), ownKey(prefix, 2n), ownKey(prefix, 3n)];
+  const first = lockStart(s.txn(lockTxn(prefix, a, 1n)));
   t.deepEqual(first, { myRev: 2, holds: true });
-  t.deepEqual(lockStart(s.txn(lockTxn(prefix, a, 1))), { myRev: 2, holds: true }, 'locking again with the same lease is one acquisition');
-  const second = lockStart(s.txn(lockTxn(prefix, b, 2)));
-  const third = lockStart(s.txn(lockTxn(prefix, c, 3)));
+  t.deepEqual(lockStart(s.txn(lockTxn(prefix, a, 1n))), { myRev: 2, holds: true }, 'locking again with the same lease is one acquisition');
+  const second = lockStart(s.txn(lockTxn(prefix, b, 2n)));
+  const third = lockStart(s.txn(lockTxn(prefix, c, 3n)));
   t.deepEqual([second, third], [{ myRev: 3, holds: false }, { myRev: 4, holds: false }]);
   // Each waiter awaits only the contender just before it, not the holder.
   t.is(dec(nextToAwait(s.range(newestCreatedBefore(prefix, third.myRev))) ?? enc('none')), 'door/2');
@@ -67,27 +69,27 @@ test('mutex: the first contender holds; the next waits for the newest older key;
   s.delete(a);
   t.is(nextToAwait(s.range(newestCreatedBefore(prefix, third.myRev))), null, 'nobody older is left: the third holds');
   // A key of another name that sorts inside the prefix's neighbourhood does not count.
-  s.txn(lockTxn(recipePrefix(enc('doo')), ownKey(recipePrefix(enc('doo')), 9), 9));
+  s.txn(lockTxn(recipePrefix(enc('doo')), ownKey(recipePrefix(enc('doo')), 9n), 9n));
   t.is(nextToAwait(s.range(newestCreatedBefore(prefix, third.myRev))), null);
 });
 
 test('election: campaign, proclaim and resign are guarded by the create revision the leader won with', (t) => {
   const s = new Store();
   const prefix = recipePrefix(enc('chair'));
-  const key = ownKey(prefix, 7);
-  const won = campaignStart(s.txn(campaignTxn(key, enc('alice'), 7)), enc('alice'));
+  const key = ownKey(prefix, 7n);
+  const won = campaignStart(s.txn(campaignTxn(key, enc('alice'), 7n)), enc('alice'));
   t.deepEqual(won, { rev: 2, proclaim: false });
-  t.deepEqual(campaignStart(s.txn(campaignTxn(key, enc('alice'), 7)), enc('alice')), { rev: 2, proclaim: false });
-  t.deepEqual(campaignStart(s.txn(campaignTxn(key, enc('alice2'), 7)), enc('alice2')), { rev: 2, proclaim: true },
+  t.deepEqual(campaignStart(s.txn(campaignTxn(key, enc('alice'), 7n)), enc('alice')), { rev: 2, proclaim: false });
+  t.deepEqual(campaignStart(s.txn(campaignTxn(key, enc('alice2'), 7n)), enc('alice2')), { rev: 2, proclaim: true },
     'the same lease with another value: the key stays, the value is to be proclaimed');
-  const leader = { key, rev: won.rev, leaseId: 7 };
+  const leader = { key, rev: won.rev, leaseId: 7n };
   t.true(s.txn(proclaimTxn(leader, enc('alice3'))).succeeded);
   t.is(dec(leaderOf(s.range(firstCreated(prefix)))?.value ?? enc('')), 'alice3');
   t.false(s.txn(proclaimTxn({ ...leader, rev: 1 }, enc('x'))).succeeded, 'a stale rev does not lead');
   t.true(s.txn(resignTxn(leader)).succeeded);
   t.is(leaderOf(s.range(firstCreated(prefix))), null, 'nobody campaigns any more');
   // Campaigning again makes a new key at a new revision: the old LeaderKey no longer leads.
-  s.txn(campaignTxn(key, enc('again'), 7));
+  s.txn(campaignTxn(key, enc('again'), 7n));
   t.false(s.txn(proclaimTxn(leader, enc('x'))).succeeded);
   t.false(s.txn(resignTxn(leader)).succeeded);
 });
@@ -103,8 +105,8 @@ test('property: whatever joins and leaves, exactly the oldest contender present 
     const prefix = recipePrefix(enc('m'));
     const revs = new Map<number, number>();
     for (const st of steps) {
-      const key = ownKey(prefix, st.lease);
-      if (st.kind === 'join') revs.set(st.lease, lockStart(s.txn(lockTxn(prefix, key, st.lease))).myRev);
+      const key = ownKey(prefix, BigInt(st.lease));
+      if (st.kind === 'join') revs.set(st.lease, lockStart(s.txn(lockTxn(prefix, key, BigInt(st.lease)))).myRev);
       else if (revs.delete(st.lease)) s.delete(key);
       if (revs.size === 0) continue;
       const holders = [...revs].filter(([, rev]) => nextToAwait(s.range(newestCreatedBefore(prefix, rev))) === null);

@@ -11,9 +11,9 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 class Fixture {
-  readonly store = new MvccStore(new MemoryBackend(), { leaseExists: (id) => id === 0 || id === 7 });
+  readonly store = new MvccStore(new MemoryBackend(), { leaseExists: (id) => id === 0n || id === 7n });
   private index = 0;
-  put(key: string, value: string, lease = 0): number {
+  put(key: string, value: string, lease = 0n): number {
     const r = this.store.put({ key: enc(key), value: enc(value), lease }, ++this.index);
     if (isEtcdError(r)) throw new Error(r.message);
     return r.revision;
@@ -132,18 +132,18 @@ test('a txn writes at one revision; its reads see its earlier writes; header is 
 
 test('puts with unknown leases and ignore_* on missing keys are refused, and write nothing', (t) => {
   const f = new Fixture();
-  const lease = f.store.put({ key: enc('k'), value: enc('v'), lease: 99 }, f.nextIndex());
+  const lease = f.store.put({ key: enc('k'), value: enc('v'), lease: 99n }, f.nextIndex());
   t.true(isEtcdError(lease) && lease.name === 'leaseNotFound' && lease.message === 'etcdserver: requested lease not found');
   const ignore = f.store.put({ key: enc('k'), value: enc(''), ignoreValue: true }, f.nextIndex());
   t.true(isEtcdError(ignore) && ignore.message === 'etcdserver: key not found');
   t.is(f.store.currentRevision(), 1);
-  t.is(f.put('k', 'v', 7), 2, 'a known lease is fine');
+  t.is(f.put('k', 'v', 7n), 2, 'a known lease is fine');
 });
 
 test('request validation: empty key, ignore_* misuse, too many ops, duplicate keys', (t) => {
   t.is(validateRange({ key: enc('') })?.message, 'etcdserver: key is not provided');
   t.is(validatePut({ key: enc('k'), value: enc('x'), ignoreValue: true })?.message, 'etcdserver: value is provided');
-  t.is(validatePut({ key: enc('k'), value: enc(''), lease: 5, ignoreLease: true })?.message, 'etcdserver: lease is provided');
+  t.is(validatePut({ key: enc('k'), value: enc(''), lease: 5n, ignoreLease: true })?.message, 'etcdserver: lease is provided');
   const put = (k: string): { put: { key: Uint8Array; value: Uint8Array } } => ({ put: { key: enc(k), value: enc('v') } });
   t.is(validateTxn({ compare: [], success: Array.from({ length: 129 }, (_, i) => put(`k${i}`)), failure: [] })?.message,
     'etcdserver: too many operations in txn request');
@@ -199,9 +199,9 @@ test('sorting: NONE with a non-KEY target ascends; DESCEND by key reverses; limi
 
 test('a standalone put checks its lease before ignore_value\'s key; inside a txn the key comes first', (t) => {
   const f = new Fixture();
-  const alone = f.store.put({ key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true }, f.nextIndex());
+  const alone = f.store.put({ key: enc('missing'), value: enc(''), lease: 99n, ignoreValue: true }, f.nextIndex());
   t.is(isEtcdError(alone) ? alone.message : 'ok', 'etcdserver: requested lease not found');
   t.is(f.store.appliedIndex(), 1, 'the refused entry is still recorded as applied');
-  const inTxn = f.store.txn({ compare: [], failure: [], success: [{ put: { key: enc('missing'), value: enc(''), lease: 99, ignoreValue: true } }] }, f.nextIndex());
+  const inTxn = f.store.txn({ compare: [], failure: [], success: [{ put: { key: enc('missing'), value: enc(''), lease: 99n, ignoreValue: true } }] }, f.nextIndex());
   t.is(isEtcdError(inTxn) ? inTxn.message : 'ok', 'etcdserver: key not found');
 });

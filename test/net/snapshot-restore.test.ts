@@ -22,6 +22,7 @@ const hashKv = async (server: Running): Promise<number> => {
 test('a large Tern snapshot restores into real etcd with the same state', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-snap-'));
   const tern = await startTern();
+  const drawn = { leaseId: '' };
   try {
     const client = new Etcd3({ hosts: tern.endpoint });
     try {
@@ -33,6 +34,7 @@ test('a large Tern snapshot restores into real etcd with the same state', async 
       await client.delete().prefix('key/3/');
       await client.put(Buffer.from([0xff, 0x00, 0x01])).value('binary key');
       const lease = await client.leaseClient.leaseGrant({ TTL: 600 });
+      drawn.leaseId = lease.ID;
       await client.put('leased').value('x').lease(lease.ID);
     } finally {
       client.close();
@@ -55,6 +57,8 @@ test('a large Tern snapshot restores into real etcd with the same state', async 
       t.is(await count(etcd), await count(tern));
       const leases = await etcdctl(etcd.endpoint, ['lease', 'list']);
       t.regex(leases.stdout, /found 1 leases/);
+      // The id Tern drew (random, 63 bits) is the one etcd read from the bbolt lease bucket.
+      t.true(leases.stdout.includes(BigInt(drawn.leaseId).toString(16).padStart(16, '0')), `${drawn.leaseId} in ${leases.stdout}`);
     } finally {
       await etcd.stop();
     }

@@ -8,6 +8,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../core/server/requests.js';
 const leaf = fc.oneof(
   fc.constant(null), fc.boolean(), fc.integer(), fc.maxSafeInteger(), fc.maxSafeNat().map((n) => -n),
   fc.double({ noNaN: true }), fc.string(), fc.string({ unit: 'binary' }), fc.uint8Array({ maxLength: 300 }),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), // lease ids
 );
 const value = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
@@ -27,6 +28,19 @@ test('a string that starts with a byte order mark keeps it', (t) => {
 
 test('negative zero and non-integers keep their exact value', (t) => {
   for (const n of [-0, 0.1, -1e300, 2 ** 53, -(2 ** 53) - 2, Infinity, -Infinity]) t.is(decodeValue(encodeValue(n)), n);
+});
+
+test('bigints keep their exact value and stay bigints; a number stays a number', (t) => {
+  for (const n of [0n, 1n, -1n, 2n ** 53n + 1n, 2n ** 62n + 12345n, 2n ** 63n - 1n, -(2n ** 63n)]) t.is(decodeValue(encodeValue(n)), n);
+  t.is(decodeValue(encodeValue(5)), 5);
+  t.not(decodeValue(encodeValue(5n)), 5);
+});
+
+test('a bigint outside int64 is refused on encoding, and over-long bigint bytes on decoding', (t) => {
+  t.throws(() => encodeValue(2n ** 63n), { instanceOf: CodecError });
+  t.throws(() => encodeValue(-(2n ** 63n) - 1n), { instanceOf: CodecError });
+  t.throws(() => decodeValue(Uint8Array.of(0x09, ...Array<number>(10).fill(0xff), 0x01)), { instanceOf: CodecError });
+  t.throws(() => decodeValue(Uint8Array.of(0x09, ...Array<number>(9).fill(0xff), 0x7f)), { instanceOf: CodecError }, 'beyond 64 bits');
 });
 
 test('a "__proto__" key is a field like any other', (t) => {
@@ -54,9 +68,9 @@ test('an entry that is not an envelope decodes to null, whatever its bytes', (t)
     const decoded = decodeEnvelope(bytes);
     if (decoded !== null) t.is(typeof decoded.requestId, 'string');
   }), { numRuns: 2000 });
-  const put = { key: Buffer.from('k'), value: Buffer.from([0, 255, 128]), lease: 0 };
+  const put = { key: Buffer.from('k'), value: Buffer.from([0, 255, 128]), lease: 2n ** 62n + 12345n };
   const envelope = decodeEnvelope(encodeEnvelope({ requestId: 'r1', proposedAtMs: 12.5, request: { kind: 'put', put } }));
-  t.deepEqual(envelope?.request, { kind: 'put', put: { key: Uint8Array.of(107), value: Uint8Array.of(0, 255, 128), lease: 0 } });
+  t.deepEqual(envelope?.request, { kind: 'put', put: { key: Uint8Array.of(107), value: Uint8Array.of(0, 255, 128), lease: 2n ** 62n + 12345n } });
 });
 
 test('nesting past MAX_NESTING_DEPTH is refused with a CodecError, not a stack overflow', (t) => {

@@ -108,7 +108,7 @@ test('a leader with more leases expiring than its revoke limit proposes the limi
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
   const grants = replies<unknown>();
-  for (let id = 1; id <= MAX_LEASES_REVOKING + 5; id++) leader.leaseGrant({ id, ttlSeconds: 5 }, grants.reply);
+  for (let id = 1; id <= MAX_LEASES_REVOKING + 5; id++) leader.leaseGrant({ id: BigInt(id), ttlSeconds: 5 }, grants.reply);
   c.run(3);
   t.is(leader.machine.lessor.ids().length, MAX_LEASES_REVOKING + 5, 'every lease was granted');
   c.nowMs += 10_000; // every lease is past its TTL

@@ -35,7 +35,7 @@ test('etcd\'s costs: put 256 + key + value, txn its costlier branch, lease grant
   t.is(quotaCost({ kind: 'put', put }), 259);
   t.is(quotaCost({ kind: 'txn', txn: { compare: [], success: [{ put }, { put }], failure: [{ put }, { range: { key: enc('k') } }] } }), 518);
   t.is(quotaCost({ kind: 'txn', txn: { compare: [], success: [{ deleteRange: { key: enc('k') } }], failure: [] } }), 0);
-  t.is(quotaCost({ kind: 'leaseGrant', id: 0, ttlSeconds: 10 }), 64);
+  t.is(quotaCost({ kind: 'leaseGrant', id: 0n, ttlSeconds: 10 }), 64);
   t.is(quotaCost({ kind: 'deleteRange', deleteRange: { key: enc('k') } }), 0);
   t.is(quotaCost({ kind: 'compact', compact: { revision: 1 } }), 0);
   t.true(fitsQuota({ sizeBytes: 10, cost: 89, quotaBytes: 100 }));
@@ -61,7 +61,7 @@ test('over the quota a put is refused, NOSPACE is raised on every member; delete
   t.true(isEtcdError(tiny) && tiny.name === 'noSpace');
   const txnPut = call(c, leader.txn.bind(leader), { compare: [], success: [], failure: [{ put: { key: enc('x'), value: enc('y') } }] });
   t.true(isEtcdError(txnPut) && txnPut.name === 'noSpace', 'a put in either branch costs');
-  const grant = call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 60, id: 0 });
+  const grant = call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 60, id: 0n });
   t.true(isEtcdError(grant) && grant.name === 'noSpace');
   ok(call(c, leader.txn.bind(leader), { compare: [], success: [{ deleteRange: { key: enc('nothing') } }], failure: [] }));
   t.is(ok(call(c, leader.deleteRange.bind(leader), { key: enc('small') })).deleted, 1);
@@ -98,14 +98,14 @@ test('CORRUPT refuses every write, compaction and lease call; reads and read-onl
   const c = new ServerCluster([1, 2, 3]);
   const s = c.elect();
   ok(call(c, s.put.bind(s), { key: enc('k'), value: enc('v') }));
-  const lease = ok(call(c, s.leaseGrant.bind(s), { ttlSeconds: 60, id: 0 }));
+  const lease = ok(call(c, s.leaseGrant.bind(s), { ttlSeconds: 60, id: 0n }));
   t.deepEqual(alarm(c, s, { action: 'activate', memberId: '7', alarm: 'CORRUPT' }), ['7/CORRUPT']);
   const refused = [
     call(c, s.put.bind(s), { key: enc('k'), value: enc('w') }),
     call(c, s.deleteRange.bind(s), { key: enc('k') }),
     call(c, s.txn.bind(s), { compare: [], success: [{ deleteRange: { key: enc('k') } }], failure: [] }),
     call(c, s.compact.bind(s), { revision: 1 }),
-    call(c, s.leaseGrant.bind(s), { ttlSeconds: 60, id: 0 }),
+    call(c, s.leaseGrant.bind(s), { ttlSeconds: 60, id: 0n }),
     call(c, s.leaseRevoke.bind(s), { id: lease.id }),
   ];
   for (const r of refused) t.true(isEtcdError(r) && r.message === 'etcdserver: corrupt cluster', JSON.stringify(r));

@@ -18,13 +18,13 @@ const machine = (backend: MemoryBackend): EtcdStateMachine => new EtcdStateMachi
 });
 
 const LOG: Entry[] = [
-  entry(1, { kind: 'leaseGrant', id: 7, ttlSeconds: 60 }),
-  entry(2, { kind: 'put', put: { key: enc('a'), value: enc('1'), lease: 7 } }),
-  entry(3, { kind: 'put', put: { key: enc('b'), value: enc('2'), lease: 7 } }),
-  entry(4, { kind: 'leaseGrant', id: 8, ttlSeconds: 60 }),
-  entry(5, { kind: 'put', put: { key: enc('c'), value: enc('3'), lease: 8 } }),
+  entry(1, { kind: 'leaseGrant', id: 7n, ttlSeconds: 60 }),
+  entry(2, { kind: 'put', put: { key: enc('a'), value: enc('1'), lease: 7n } }),
+  entry(3, { kind: 'put', put: { key: enc('b'), value: enc('2'), lease: 7n } }),
+  entry(4, { kind: 'leaseGrant', id: 8n, ttlSeconds: 60 }),
+  entry(5, { kind: 'put', put: { key: enc('c'), value: enc('3'), lease: 8n } }),
   entry(6, { kind: 'put', put: { key: enc('a'), value: enc('4') } }), // a leaves lease 7
-  entry(7, { kind: 'leaseRevoke', id: 8 }), // deletes c
+  entry(7, { kind: 'leaseRevoke', id: 8n }), // deletes c
 ];
 
 const leases = (m: EtcdStateMachine): unknown => m.lessor.exportLeases();
@@ -44,10 +44,10 @@ test('restarting over a backend that holds everything: nothing executed again, s
     for (const e of LOG.filter((x) => x.index > snapshotAt)) after.apply(e);
     t.deepEqual(after.applyCounts, { executed: 0, skipped: LOG.length - snapshotAt }, `snapshot at ${snapshotAt}`);
     t.deepEqual(leases(after), leases(before), `snapshot at ${snapshotAt}: lessor`);
-    t.deepEqual(leases(after), [{ id: 7, ttlSeconds: 60, remainingMsAtCheckpoint: null, keys: ['b'] }]);
+    t.deepEqual(leases(after), [{ id: 7n, ttlSeconds: 60, remainingMsAtCheckpoint: null, keys: ['b'] }]);
 
     // Revoking lease 7 now deletes exactly the key it holds.
-    after.apply(entry(8, { kind: 'leaseRevoke', id: 7 }));
+    after.apply(entry(8, { kind: 'leaseRevoke', id: 7n }));
     const keys = after.store.range({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) });
     t.deepEqual('kvs' in keys ? keys.kvs.map((kv) => new TextDecoder().decode(kv.key)) : keys, ['a']);
   }

@@ -36,7 +36,7 @@ test('bad requests are refused before Raft with etcd texts', (t) => {
 test('a lease expires by the leader\'s clock and its keys go in one revision', (t) => {
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
-  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 5, id: 0 }));
+  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 5, id: 0n }));
   t.is(grant.ttlSeconds, 5);
   for (const k of ['a', 'b']) ok(call(c, leader.put.bind(leader), { key: enc(k), value: enc('v'), lease: grant.id }));
   const before = leader.machine.store.currentRevision();
@@ -53,7 +53,7 @@ test('a lease expires by the leader\'s clock and its keys go in one revision', (
 test('a lease\'s remaining TTL survives a leader change (checkpointed)', (t) => {
   const c = new ServerCluster([1, 2, 3], { leaseCheckpointIntervalMs: 1000 });
   const leader = c.elect();
-  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 30, id: 0 }));
+  const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 30, id: 0n }));
   c.run(200); // 20 s pass; checkpoints record ~10 s remaining
   c.crash(leader.memberId);
   const next = c.elect();
@@ -83,4 +83,25 @@ test('requests survive the entry codec when keys and values are Node Buffers (as
   const got = ok(call(c, leader.range.bind(leader), { key: Buffer.from('buf') }));
   t.deepEqual([...(got.kvs[0]?.value ?? [])], [0, 255, 7]);
   t.is(dec(got.kvs[0]?.key ?? enc('')), 'buf');
+});
+
+test('a grant without an id gets one the proposer drew: random 63-bit, distinct, the same lease on every member', (t) => {
+  const c = new ServerCluster([1, 2, 3]);
+  c.elect();
+  const granted: bigint[] = [];
+  for (let i = 0; i < 150; i++) {
+    const via = c.get(1 + (i % 3)); // followers propose too
+    granted.push(ok(call(c, via.leaseGrant.bind(via), { ttlSeconds: 600, id: 0n })).id);
+  }
+  t.true(granted.every((id) => id >= 1n && id <= 2n ** 63n - 1n), 'positive int64s');
+  t.is(new Set(granted).size, granted.length, 'distinct');
+  t.true(granted.filter((id) => id > 2n ** 53n).length > 100, 'most beyond 2^53');
+  c.run(5);
+  const sorted = [...granted].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const id of [1, 2, 3]) t.deepEqual(c.get(id).machine.lessor.ids(), sorted, `member ${id} holds the same ids, exactly`);
+  const [first] = granted;
+  if (first === undefined) return;
+  const ttl = ok(call(c, c.get(2).leaseTimeToLive.bind(c.get(2)), { id: first }));
+  t.is(ttl.id, first);
+  t.is(ttl.grantedTtlSeconds, 600);
 });

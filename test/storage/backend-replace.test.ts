@@ -9,7 +9,7 @@ import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { withTempDir } from './util.js';
 
 const kv = (key: string, main: number, value = key): StoredKv => ({
-  key, value: new TextEncoder().encode(value), createRevision: main, modRevision: main, version: 1, lease: 0, tombstone: false,
+  key, value: new TextEncoder().encode(value), createRevision: main, modRevision: main, version: 1, lease: 0n, tombstone: false,
 });
 const batch = (main: number, key: string, appliedIndex: number): BackendBatch => ({
   puts: [[rev(main, 0), kv(key, main)]], deletes: [], meta: { appliedIndex, compactRevision: 0 },

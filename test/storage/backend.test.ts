@@ -25,7 +25,7 @@ function scanAll(b: MvccBackend, from: Rev, to: Rev, limit = Infinity): [Rev, St
 
 /** A batch step: new revisions put, some existing ones deleted (compaction), meta advanced. */
 interface BatchPlan {
-  readonly puts: readonly { sub: number; key: string; value: number[]; tombstone: boolean; lease: number }[];
+  readonly puts: readonly { sub: number; key: string; value: number[]; tombstone: boolean; lease: bigint }[];
   readonly deletePicks: readonly number[];
   readonly compact: boolean;
 }
@@ -36,7 +36,7 @@ const batchPlan: fc.Arbitrary<BatchPlan> = fc.record({
     key: fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 6 }),
     value: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }),
     tombstone: fc.boolean(),
-    lease: fc.integer({ min: -5, max: 1_000_000 }),
+    lease: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), // every int64, exactly
   }), { maxLength: 4 }),
   deletePicks: fc.array(fc.nat(), { maxLength: 3 }),
   compact: fc.boolean(),
@@ -107,7 +107,7 @@ test('the MVCC store rebuilt over a reopened LmdbBackend answers like before', a
       const key = enc(`k${i % 17}`);
       if (i % 11 === 10) store.deleteRange({ key: enc('k1'), rangeEnd: enc('k2') }, ++applied);
       else if (i % 13 === 12) store.txn({ compare: [], success: [{ put: { key, value: enc(`t${i}`) } }, { put: { key: enc('z'), value: enc(`${i}`) } }], failure: [] }, ++applied);
-      else store.put({ key, value: enc(`v${i}`), lease: 0 }, ++applied);
+      else store.put({ key, value: enc(`v${i}`), lease: 0n }, ++applied);
       if (i === 120) store.compact({ revision: 60 }, ++applied);
     }
     const ask = (s: MvccStore): unknown => ({
@@ -130,7 +130,7 @@ test('the log store and the backend share one environment; both survive a reopen
     const root = openLmdbEnv(dir);
     const log = LmdbLogStore.onEnv(root);
     const backend = LmdbBackend.onEnv(root);
-    backend.write({ puts: [[rev(2, 0), { key: 'a', value: enc('x'), createRevision: 2, modRevision: 2, version: 1, lease: 0, tombstone: false }]], deletes: [], meta: { appliedIndex: 1, compactRevision: 0 } });
+    backend.write({ puts: [[rev(2, 0), { key: 'a', value: enc('x'), createRevision: 2, modRevision: 2, version: 1, lease: 0n, tombstone: false }]], deletes: [], meta: { appliedIndex: 1, compactRevision: 0 } });
     t.deepEqual(await write(log, { entries: entries(1, 2, 1), hardState: hardState(1, 1) }), { kind: 'ok' });
     await root.close();
     const again = openLmdbEnv(dir);

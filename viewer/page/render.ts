@@ -209,7 +209,7 @@ function memberCard(m: MemberFrame): HTMLDivElement {
     const kv = html('div', '', 'kv');
     kv.textContent = m.kv.length === 0
       ? `revision ${m.revision}: no keys`
-      : `revision ${m.revision}\n` + m.kv.map((k) => `${k.key} = ${k.value.slice(0, 28)} @${k.modRevision}${k.lease === 0 ? '' : ` lease ${k.lease}`}`).join('\n');
+      : `revision ${m.revision}\n` + m.kv.map((k) => `${k.key} = ${k.value.slice(0, 28)} @${k.modRevision}${k.lease === '0' ? '' : ` lease ${k.lease}`}`).join('\n');
     kv.style.whiteSpace = 'pre';
     card.append(kv);
   } else if (m.chain !== null) {

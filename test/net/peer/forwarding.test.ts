@@ -55,8 +55,8 @@ test('a follower forwards lease keep-alive and time-to-live to the leader', asyn
     const leader = members.find((m) => m.isLeader());
     const follower = members.find((m) => !m.isLeader());
     if (leader === undefined || follower === undefined) return t.fail('no leader or no follower');
-    const granted = await new Promise<{ id: number; ttlSeconds: number }>((resolve, reject) => {
-      leader.server.leaseGrant({ ttlSeconds: 60, id: 0 }, (r) => { if (isEtcdError(r)) reject(new Error(r.message)); else resolve(r); });
+    const granted = await new Promise<{ id: bigint; ttlSeconds: number }>((resolve, reject) => {
+      leader.server.leaseGrant({ ttlSeconds: 60, id: 0n }, (r) => { if (isEtcdError(r)) reject(new Error(r.message)); else resolve(r); });
     });
     // The follower's own server refuses (keep-alive is leader-only) …
     const direct = await new Promise((resolve) => { follower.server.leaseKeepAlive({ id: granted.id }, resolve); });
@@ -73,7 +73,7 @@ test('a follower forwards lease keep-alive and time-to-live to the leader', asyn
     const ttl = await new Promise((resolve) => { follower.leaseTimeToLive({ id: granted.id }, resolve); });
     if (isEtcdError(ttl)) return t.fail(ttl.message);
     t.like(ttl, { id: granted.id, grantedTtlSeconds: 60, keys: ['k\u00ff'] });
-    const unknown = await new Promise((resolve) => { follower.leaseTimeToLive({ id: 424242 }, resolve); });
+    const unknown = await new Promise((resolve) => { follower.leaseTimeToLive({ id: 424242n }, resolve); });
     t.like(unknown, { ttlSeconds: -1 });
     const sent = [...leader.transport.stats().values()].reduce((sum, s) => sum + s.sent, 0);
     t.true(sent > 0, 'the leader sent messages over its peer streams');
