@@ -1,0 +1,107 @@
+// `npm run jepsen` against real Tern members: short kv runs under SIGKILL, partitions
+// through the proxies and SIGSTOP, whose every verdict must be ok and which leave no
+// member process behind; Ctrl-C stops a run early and still cleans up; and the verdict
+// code reports a lost acknowledged write planted into a real run's history.
+
+import test, { type ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
+import { isRunning, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
+
+// The runs share two cores with the rest of CI: one at a time.
+const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv', '--check-timeout-s', '60'];
+
+function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void {
+  t.log(stdout);
+  t.is(s.verdicts.linearizable.verdict, 'ok');
+  t.deepEqual(s.verdicts.lostWrites.lost, []);
+  t.true(s.verdicts.revisionMonotonic.ok);
+  t.is(s.verdicts.hashKv.ok, true);
+  t.is(s.result, 'ok');
+  // Not vacuous: writes were acknowledged and read back.
+  t.true(s.acknowledgedWrites > 0 && s.verdicts.lostWrites.checked === s.acknowledgedWrites);
+}
+
+test.serial('kv under SIGKILL and restart: every verdict ok, no member left running', async (t) => {
+  const run = startCli(t, [...SHORT, '--nemesis', 'kill', '--seed', '11']);
+  t.is(await run.exited, 0, run.stderr());
+  const summary = readSummary(run.dir);
+  assertAllOk(t, summary, run.stdout());
+  t.true((summary.faults['kill'] ?? 0) >= 1, 'a member was killed');
+  const pids = memberPids(run.dir);
+  t.true(pids.length > 3, 'the killed member was started again');
+  t.deepEqual(pids.filter(isRunning), []);
+});
+
+test.serial('kv under partitions and pauses: every verdict ok, dialers identified, no member left running', async (t) => {
+  const run = startCli(t, [...SHORT, '--time-s', '7', '--nemesis', 'partition,pause', '--seed', '18']);
+  t.is(await run.exited, 0, run.stderr());
+  const summary = readSummary(run.dir);
+  assertAllOk(t, summary, run.stdout());
+  // Seed 18's plan for 7 s: a partition, a pause, a partition (the plan is a function of the seed).
+  t.true((summary.faults['partition'] ?? 0) >= 1 && (summary.faults['pause'] ?? 0) >= 1, JSON.stringify(summary.faults));
+  t.is(summary.peerConnections.unidentified, 0);
+  t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+  const nemesisLog = readFileSync(path.join(run.dir, 'nemesis.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { start: number; end: number });
+  t.true(nemesisLog.every((e) => e.end > e.start), 'each fault is logged with its times');
+});
+
+test.serial('Ctrl-C stops a long run early, still writes its verdicts, and kills every member', async (t) => {
+  const run = startCli(t, [...SHORT, '--time-s', '600', '--nemesis', 'pause', '--seed', '7']);
+  // Wait for the workload (not for a time): the progress line says when it runs.
+  await new Promise<void>((resolve) => {
+    const check = (): void => { if (run.stderr().includes('running') || run.child.exitCode !== null) resolve(); else setTimeout(check, 200); };
+    check();
+  });
+  run.child.kill('SIGINT');
+  const code = await run.exited;
+  t.true(code === 0 || code === 3, `exit ${String(code)}: ${run.stderr()}`);
+  t.true(memberPids(run.dir).length >= 3);
+  t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+  t.notThrows(() => readSummary(run.dir));
+});
+
+interface Line {
+  process: number; call: number; return: number | null; outcome: string;
+  request: { type: string; key?: string; success?: { type: string; key: string }[] };
+  response?: { revision?: number; succeeded?: boolean; deleted?: number; prevKv?: object | null };
+}
+
+/** The keys each ok write changed. */
+function keysWritten(l: Line): string[] {
+  if (l.outcome !== 'ok') return [];
+  if (l.request.type === 'put') return [l.request.key ?? ''];
+  if (l.request.type === 'delete' && (l.response?.deleted ?? 0) > 0) return [l.request.key ?? ''];
+  if (l.request.type === 'txn' && l.response?.succeeded === true) return (l.request.success ?? []).filter((o) => o.type === 'put').map((o) => o.key);
+  return [];
+}
+
+test.serial('a lost acknowledged write planted in a real history is reported illegal', async (t) => {
+  const run = startCli(t, [...SHORT, '--nemesis', 'none', '--seed', '3']);
+  t.is(await run.exited, 0, run.stderr());
+  const text = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8');
+  t.is(checkLinearizable(text, 60_000).verdict, 'ok');
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  // A key whose latest write was a put over an earlier value: a read after everything
+  // that returns the earlier value has lost that acknowledged put.
+  const latest = new Map<string, Line>();
+  for (const l of lines) {
+    for (const key of keysWritten(l)) if ((latest.get(key)?.response?.revision ?? 0) < (l.response?.revision ?? 0)) latest.set(key, l);
+  }
+  const [key, lastPut] = [...latest].find(([, l]) => l.request.type === 'put' && l.response?.prevKv !== null && l.response?.prevKv !== undefined) ?? [];
+  if (key === undefined || lastPut === undefined) {
+    t.fail('no key ended on a put over an earlier value');
+    return;
+  }
+  t.log(`planting: ${key} read back without its put at revision ${lastPut.response?.revision ?? 0}`);
+  const end = Math.max(...lines.map((l) => l.return ?? l.call)) + 1;
+  const finalRevision = Math.max(...lines.map((l) => l.response?.revision ?? 0));
+  const planted = {
+    process: 1_000_000, call: end, return: end + 1, outcome: 'ok',
+    request: { type: 'range', key }, response: { revision: finalRevision, kvs: [lastPut.response?.prevKv], count: 1 },
+  };
+  const verdict = checkLinearizable(`${text}${JSON.stringify(planted)}\n`, 60_000);
+  t.is(verdict.verdict, 'illegal');
+  t.true((verdict.windowLines ?? []).length > 0, 'the failing window names lines of the history');
+});
