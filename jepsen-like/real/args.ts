@@ -22,6 +22,7 @@ export interface RunOptions {
   readonly leaseTtlS: number;
   readonly electionSlackMs: number;
   readonly requestTimeoutMs: number;
+  readonly minWrites: number;
 }
 
 export const USAGE = `usage: npm run jepsen -- --out DIR [options]
@@ -37,7 +38,16 @@ export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --check-timeout-s S     the linearizability checker's budget (default 60; out of it: unknown)
   --lease-ttl-s S         TTL of the lease workload's leases (default 6)
   --election-slack-ms MS  how long past its TTL a key may live (default 3000)
-  --request-timeout-ms MS each request's deadline (default 1000)`;
+  --request-timeout-ms MS each request's deadline (default 1000)
+  --min-writes N          go on past --time-s until N writes were acknowledged (at most 10x as long; default 0)`;
+
+/** The defaults, for the reproduce command (it names only what differs). */
+const DEFAULTS = { maxOps: 100_000, clientsPerNode: 2, etcdBin: 'etcd', checkTimeoutS: 60, leaseTtlS: 6, electionSlackMs: 3000, requestTimeoutMs: 1000, minWrites: 0 };
+
+const FLAG_OF: Readonly<Record<keyof typeof DEFAULTS, string>> = {
+  maxOps: '--max-ops', clientsPerNode: '--clients-per-node', etcdBin: '--etcd-bin', checkTimeoutS: '--check-timeout-s',
+  leaseTtlS: '--lease-ttl-s', electionSlackMs: '--election-slack-ms', requestTimeoutMs: '--request-timeout-ms', minWrites: '--min-writes',
+};
 
 export class UsageError extends Error {}
 
@@ -70,13 +80,11 @@ const SETTERS: Readonly<Record<string, (o: Mutable<RunOptions>, v: string, flag:
   '--lease-ttl-s': (o, v, f) => { o.leaseTtlS = positive(f, v); },
   '--election-slack-ms': (o, v, f) => { o.electionSlackMs = positive(f, v); },
   '--request-timeout-ms': (o, v, f) => { o.requestTimeoutMs = positive(f, v); },
+  '--min-writes': (o, v, f) => { o.minWrites = positive(f, v); },
 };
 
 export function parseArgs(argv: readonly string[], randomSeed: () => number): RunOptions {
-  const options: Mutable<RunOptions> = {
-    target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', maxOps: 100_000, clientsPerNode: 2,
-    etcdBin: 'etcd', checkTimeoutS: 60, leaseTtlS: 6, electionSlackMs: 3000, requestTimeoutMs: 1000,
-  };
+  const options: Mutable<RunOptions> = { target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', ...DEFAULTS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') throw new UsageError('');
@@ -95,9 +103,9 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Ru
 
 /** The command that repeats a run. */
 export function reproduceCommand(o: RunOptions): string {
+  const extra = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).flatMap((k) => (o[k] === DEFAULTS[k] ? [] : [FLAG_OF[k], String(o[k])]));
   return [
     'npm run jepsen --', '--target', o.target, '--nodes', o.nodes, '--time-s', o.timeS, '--nemesis', o.nemesis.length === 0 ? 'none' : o.nemesis.join(','),
-    '--workload', o.workloads.join(','), '--seed', o.seed, '--out', o.out,
-    ...(o.target === 'etcd' && o.etcdBin !== 'etcd' ? ['--etcd-bin', o.etcdBin] : []),
+    '--workload', o.workloads.join(','), '--seed', o.seed, ...extra, '--out', o.out,
   ].join(' ');
 }

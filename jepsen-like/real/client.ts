@@ -75,12 +75,16 @@ export function revisionOf(response: Wire): number {
   return num((response['header'] as Wire | undefined)?.['revision']);
 }
 
-/** A wire KeyValue in the checker's form. */
-export function keyValue(x: unknown): KeyValue {
+/**
+ * A wire KeyValue in the checker's form. Lease ids are 64-bit and the history's are safe
+ * integers: `leaseAlias` maps a real id (decimal text) to its number in the history.
+ */
+export function keyValue(x: unknown, leaseAlias: (id: string) => number = Number): KeyValue {
   const kv = (x ?? {}) as Wire;
+  const lease = typeof kv['lease'] === 'string' ? kv['lease'] : '0';
   return {
     key: text(kv['key']), value: text(kv['value']), createRevision: num(kv['create_revision']),
-    modRevision: num(kv['mod_revision']), version: num(kv['version']), lease: num(kv['lease']),
+    modRevision: num(kv['mod_revision']), version: num(kv['version']), lease: lease === '0' ? 0 : leaseAlias(lease),
   };
 }
 

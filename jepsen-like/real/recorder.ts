@@ -38,17 +38,40 @@ export class Recorder {
     return this.nextProcess++;
   }
 
+  private readonly leaseAliases = new Map<string, number>();
+
+  /** The history's number for a real (64-bit, decimal) lease id: 1, 2, 3... in order of first sight. */
+  leaseAlias(id: string): number {
+    let alias = this.leaseAliases.get(id);
+    if (alias === undefined) {
+      alias = this.leaseAliases.size + 1;
+      this.leaseAliases.set(id, alias);
+    }
+    return alias;
+  }
+
   get full(): boolean {
     return this.records.length >= this.maxOps;
   }
 
+  /** Acknowledged writes so far: ok puts and txns that succeeded. */
+  acknowledged = 0;
+
   add(record: HistoryRecord): void {
     if (record.return !== null && record.return < record.call) throw new RangeError('an op returned before its call');
     this.records.push(record);
+    const { request, response } = record;
+    if (record.outcome !== 'ok' || response === undefined || response['error'] !== undefined) return;
+    if (request.type === 'put' || (request.type === 'txn' && response['succeeded'] === true)) this.acknowledged++;
+  }
+
+  /** By call time: history.jsonl's order (line i + 1 is element i). */
+  sorted(): HistoryRecord[] {
+    return this.records.slice().sort((a, b) => a.call - b.call);
   }
 
   /** JSON lines, ordered by call time (the file is read by people too). */
   text(): string {
-    return this.records.slice().sort((a, b) => a.call - b.call).map((r) => JSON.stringify(r)).join('\n') + '\n';
+    return this.sorted().map((r) => JSON.stringify(r)).join('\n') + '\n';
   }
 }

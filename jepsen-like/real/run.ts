@@ -8,8 +8,10 @@ import { reproduceCommand, type RunOptions } from './args.js';
 import { EtcdClient } from './client.js';
 import { RealCluster } from './cluster.js';
 import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
+import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
 import { findLeader, planFaults, runNemesis, type FaultEvent } from './nemesis.js';
 import { Recorder } from './recorder.js';
+import { renderRunReport } from './report.js';
 import { countFaults, overallResult, type Summary } from './summary.js';
 import { checkHashKv, checkLinearizable, checkLostWrites, monotonicVerdict, acknowledgedWrites } from './verdicts.js';
 import type { RevisionRegression, Worker } from './worker.js';
@@ -39,23 +41,32 @@ function prepareDir(dir: string): void {
 }
 
 interface Workers {
-  readonly all: Worker[];
+  readonly kv: Worker[];
+  readonly leases: LeaseWorker[];
+  readonly observers: Worker[];
   readonly regressions: RevisionRegression[];
 }
 
+/** Workers per member: `clientsPerNode` kv clients; with the lease workload, a lease client and an observer. */
 function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
   const regressions: RevisionRegression[] = [];
-  const all: Worker[] = [];
+  const workers: Workers = { kv: [], leases: [], observers: [], regressions };
+  const make = (endpoint: string, name: string): Worker => ({
+    name, client: new EtcdClient(endpoint, options.requestTimeoutMs), rng: new SimRandom(rng.intBelow(2 ** 31)),
+    recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
+  });
   cluster.endpoints.forEach((endpoint, m) => {
-    for (let c = 0; c < options.clientsPerNode; c++) {
-      all.push({
-        name: `${cluster.members[m]?.name ?? m}.c${c}`, client: new EtcdClient(endpoint, options.requestTimeoutMs),
-        rng: new SimRandom(rng.intBelow(2 ** 31)), recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
-      });
+    const member = cluster.members[m]?.name ?? String(m);
+    if (options.workloads.includes('kv')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
+    if (options.workloads.includes('lease')) {
+      workers.leases.push({ ...make(endpoint, `${member}.lease`), stream: null, waiting: new Map() });
+      workers.observers.push(make(endpoint, `${member}.observer`));
     }
   });
-  return { all, regressions };
+  return workers;
 }
+
+const allOf = (w: Workers): Worker[] => [...w.kv, ...w.leases, ...w.observers];
 
 async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
   const seen: SeenMods = new Map();
@@ -98,19 +109,35 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     const workers = makeWorkers(options, cluster, recorder, rng);
     t0 = recorder.now();
     const endUs = t0 + options.timeS * 1e6;
-    const until = (): boolean => hooks.aborted() || recorder.full || recorder.now() >= endUs;
+    // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
+    const capUs = t0 + options.timeS * 10e6;
+    const until = (): boolean => hooks.aborted() || recorder.full || recorder.now() >= capUs || (recorder.now() >= endUs && recorder.acknowledged >= options.minWrites);
     phase = 'running';
     const nemesis = runNemesis(plan.map((f) => ({ ...f, atMs: f.atMs + t0 / 1000 })), {
       cluster, now: () => recorder.now(), aborted: until, log: (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); },
     });
-    await Promise.all([nemesis, ...workers.all.map((w) => driveKv(w, until))]);
+    const lives: LeaseLife[] = [];
+    let mainDone = false;
+    // Observers go on after the main phase until every lease is past its upper bound (at most one TTL and the slack more).
+    const observeCap = endUs + (options.leaseTtlS * 3 * 1000 + options.electionSlackMs + 2000) * 1000;
+    const observing = (): boolean => hooks.aborted() || recorder.now() > observeCap || (mainDone && recorder.now() > lastUpperBound(lives, options.electionSlackMs) + 500_000);
+    const observers = Promise.all(workers.observers.map((w) => observeLeases(w, observing)));
+    await Promise.all([
+      nemesis, ...workers.kv.map((w) => driveKv(w, until)),
+      ...workers.leases.map((w) => driveLeases(w, { ttlS: options.leaseTtlS, stop: until, lives })),
+    ]);
+    mainDone = true;
     phase = 'healing';
     await awaitHealed(cluster, hooks.log);
+    phase = workers.observers.length > 0 ? 'watching leases expire' : phase;
+    await observers;
     // One closing read per member: the fast path then knows the final state.
-    await Promise.all(cluster.members.map((_, m) => { const w = workers.all[m * options.clientsPerNode]; return w === undefined ? Promise.resolve() : kvFinalRead(w); }));
-    for (const w of workers.all) w.client.close();
+    await Promise.all(cluster.members.map((_, m) => { const w = workers.kv[m * options.clientsPerNode]; return w === undefined ? Promise.resolve() : kvFinalRead(w); }));
+    for (const w of allOf(workers)) w.client.close();
+    for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
     phase = 'checking';
-    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started });
+    const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, slackMs: options.electionSlackMs }) : undefined;
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease });
   } finally {
     clearInterval(ticker);
     await cluster.stop();
@@ -124,6 +151,7 @@ interface Judged {
   readonly faults: readonly FaultEvent[];
   readonly regressions: readonly RevisionRegression[];
   readonly started: number;
+  readonly lease: LeaseVerdict | undefined;
 }
 
 async function judge(j: Judged): Promise<Summary> {
@@ -134,7 +162,7 @@ async function judge(j: Judged): Promise<Summary> {
   const hashKv = await checkHashKv(cluster, 10_000);
   const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '');
   const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
-  const verdicts = { linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv };
+  const verdicts = { linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv, ...(j.lease === undefined ? {} : { lease: j.lease }) };
   const records = recorder.records;
   const summary: Summary = {
     target: options.target, nodes: options.nodes, seed: options.seed, timeS: options.timeS, nemesis: options.nemesis, workloads: options.workloads,
@@ -150,5 +178,6 @@ async function judge(j: Judged): Promise<Summary> {
     result: overallResult(verdicts),
   };
   writeFileSync(path.join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(path.join(options.out, 'report.html'), renderRunReport({ summary, records: recorder.sorted(), faults: j.faults }));
   return summary;
 }

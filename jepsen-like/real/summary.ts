@@ -71,7 +71,7 @@ export function renderSummary(s: Summary, dir: string): string {
     const l = v.lease;
     lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL+${l.slackMs} ms, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);
   }
-  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{summary.json,history.jsonl,nemesis.jsonl,logs/}`);
+  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{summary.json,report.html,history.jsonl,nemesis.jsonl,logs/}`);
   lines.push(`  reproduce: ${s.reproduce}`);
   return lines.join('\n');
 }

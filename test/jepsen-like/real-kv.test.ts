@@ -1,7 +1,8 @@
 // `npm run jepsen` against real Tern members: short kv runs under SIGKILL, partitions
 // through the proxies and SIGSTOP, whose every verdict must be ok and which leave no
 // member process behind; Ctrl-C stops a run early and still cleans up; and the verdict
-// code reports a lost acknowledged write planted into a real run's history.
+// code reports a lost acknowledged write planted into a real run's history (Tern has no
+// switch that acknowledges before syncing, so the fault is planted in the history).
 
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
 import { isRunning, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
 
 // The runs share two cores with the rest of CI: one at a time.
-const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv', '--check-timeout-s', '60'];
+// --min-writes: however loaded the machine, the verdicts are about some acknowledged writes.
+const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv', '--check-timeout-s', '60', '--min-writes', '20'];
 
 function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void {
   t.log(stdout);
@@ -20,10 +22,10 @@ function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void 
   t.is(s.verdicts.hashKv.ok, true);
   t.is(s.result, 'ok');
   // Not vacuous: writes were acknowledged and read back.
-  t.true(s.acknowledgedWrites > 0 && s.verdicts.lostWrites.checked === s.acknowledgedWrites);
+  t.true(s.acknowledgedWrites >= 20 && s.verdicts.lostWrites.checked === s.acknowledgedWrites, JSON.stringify(s));
 }
 
-test.serial('kv under SIGKILL and restart: every verdict ok, no member left running', async (t) => {
+test.serial('kv under SIGKILL and restart: every verdict ok, no member left running; a lost write planted in its history is illegal', async (t) => {
   const run = startCli(t, [...SHORT, '--nemesis', 'kill', '--seed', '11']);
   t.is(await run.exited, 0, run.stderr());
   const summary = readSummary(run.dir);
@@ -32,6 +34,8 @@ test.serial('kv under SIGKILL and restart: every verdict ok, no member left runn
   const pids = memberPids(run.dir);
   t.true(pids.length > 3, 'the killed member was started again');
   t.deepEqual(pids.filter(isRunning), []);
+  t.true(readFileSync(path.join(run.dir, 'report.html'), 'utf8').includes('<svg'), 'report.html draws the timeline');
+  plantLostWrite(t, readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8'));
 });
 
 test.serial('kv under partitions and pauses: every verdict ok, dialers identified, no member left running', async (t) => {
@@ -77,10 +81,13 @@ function keysWritten(l: Line): string[] {
   return [];
 }
 
-test.serial('a lost acknowledged write planted in a real history is reported illegal', async (t) => {
-  const run = startCli(t, [...SHORT, '--nemesis', 'none', '--seed', '3']);
-  t.is(await run.exited, 0, run.stderr());
-  const text = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8');
+
+/**
+ * The verdict code on a real run's history with one lost acknowledged write planted: a
+ * read after everything returns a key's value from before its last acknowledged put.
+ * (Illegal whatever unknown ops the run had: no write brings back an old mod revision.)
+ */
+function plantLostWrite(t: ExecutionContext, text: string): void {
   t.is(checkLinearizable(text, 60_000).verdict, 'ok');
   const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
   // A key whose latest write was a put over an earlier value: a read after everything
@@ -104,4 +111,4 @@ test.serial('a lost acknowledged write planted in a real history is reported ill
   const verdict = checkLinearizable(`${text}${JSON.stringify(planted)}\n`, 60_000);
   t.is(verdict.verdict, 'illegal');
   t.true((verdict.windowLines ?? []).length > 0, 'the failing window names lines of the history');
-});
+}
