@@ -4,7 +4,7 @@ import { parseSeed } from '../../sim/prng.js';
 import type { Target } from './cluster.js';
 import { NEMESES } from './nemesis.js';
 
-export const WORKLOADS = ['kv', 'lease'] as const;
+export const WORKLOADS = ['kv', 'lease', 'watch'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface RunOptions {
@@ -31,7 +31,7 @@ export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --time-s S              how long the workload runs (default 30)
   --nemesis LIST          comma-separated: ${NEMESES.join(', ')} (default none)
                           leader: aim each fault at the current leader (alone: kill,pause,partition)
-  --workload LIST         comma-separated: ${WORKLOADS.join(', ')} (default kv)
+  --workload LIST         comma-separated: ${WORKLOADS.join(', ')} (default kv; watch watches kv's keys, and runs kv)
   --seed N                the schedule's and the workload's seed (default: random, printed)
   --max-ops N             stop the workload after N operations (default 100000)
   --clients-per-node N    kv clients per member (default 2)

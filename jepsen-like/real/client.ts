@@ -13,6 +13,7 @@ interface Stubs {
   readonly kv: grpc.Client & Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', Unary>;
   readonly lease: grpc.Client & Record<'LeaseGrant' | 'LeaseRevoke', Unary> & { LeaseKeepAlive(): grpc.ClientDuplexStream<Wire, Wire> };
   readonly maintenance: grpc.Client & Record<'Status' | 'HashKV', Unary>;
+  readonly watch: grpc.Client & { Watch(): grpc.ClientDuplexStream<Wire, Wire> };
 }
 
 let services: ReturnType<typeof loadEtcdServices> | null = null;
@@ -39,6 +40,7 @@ export class EtcdClient {
       kv: make(services.kv, 'KV') as Stubs['kv'],
       lease: make(services.lease, 'Lease') as Stubs['lease'],
       maintenance: make(services.maintenance, 'Maintenance') as Stubs['maintenance'],
+      watch: make(services.watch, 'Watch') as Stubs['watch'],
     };
   }
 
@@ -59,7 +61,12 @@ export class EtcdClient {
     return this.stubs.lease.LeaseKeepAlive();
   }
 
+  watchStream(): grpc.ClientDuplexStream<Wire, Wire> {
+    return this.stubs.watch.Watch();
+  }
+
   close(): void {
+    this.stubs.watch.close();
     this.stubs.kv.close();
     this.stubs.lease.close();
     this.stubs.maintenance.close();

@@ -217,9 +217,11 @@ export function judgeLeases(lives: readonly LeaseLife[], records: readonly Histo
   for (const l of lives) {
     const [lower, upper] = [lowerOf(l), upperOf(l, options.slackMs)];
     const expected = upper - options.slackMs * 1000;
-    const tooLate = seen.filter((o) => o.call > upper && o.present.has(l.key)).at(-1);
-    if (tooLate !== undefined) {
-      outlived.push({ lease: l.id, key: l.key, at: tooLate.call, detail: `still there ${ms(tooLate.call - expected)} after its TTL of ${l.ttlS} s ran out (slack ${options.slackMs} ms)` });
+    // Marked where it first showed (the first read past the bound), measured by the last.
+    const late = seen.filter((o) => o.call > upper && o.present.has(l.key));
+    const [firstLate, tooLate] = [late[0], late.at(-1)];
+    if (firstLate !== undefined && tooLate !== undefined) {
+      outlived.push({ lease: l.id, key: l.key, at: firstLate.call, detail: `still there ${ms(tooLate.call - expected)} after its TTL of ${l.ttlS} s ran out (slack ${options.slackMs} ms)` });
     }
     const putAck = l.putAck;
     const tooSoon = putAck === null ? undefined : seen.find((o) => o.call > putAck && o.ret < lower && !o.present.has(l.key));

@@ -49,6 +49,7 @@ interface Conn {
 
 /** More peer connections than this at one proxy means something loops: refuse the rest. */
 const MAX_CONNECTIONS = 512;
+const CLOSE_WAIT_MS = 2000;
 
 export interface ProxyOptions {
   /** The member behind this proxy. */
@@ -69,6 +70,8 @@ export interface ProxyStats {
 
 export class PeerProxy {
   private readonly conns = new Set<Conn>();
+  /** Accepted sockets whose dialer is still being looked up (close() must end them too). */
+  private readonly pending = new Set<Socket>();
   readonly stats: ProxyStats = { identified: 0, unidentified: 0, cut: 0 };
   private server: Server | null = null;
 
@@ -87,9 +90,16 @@ export class PeerProxy {
 
   close(): Promise<void> {
     for (const conn of this.conns) this.drop(conn);
+    for (const socket of this.pending) socket.destroy();
+    this.pending.clear();
     const server = this.server;
     this.server = null;
-    return new Promise((resolve) => { if (server === null) resolve(); else server.close(() => { resolve(); }); });
+    // server.close() waits for every connection; none should be left, but a stop must not hang on one.
+    return new Promise((resolve) => {
+      if (server === null) { resolve(); return; }
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      server.close(() => { clearTimeout(timer); resolve(); });
+    });
   }
 
   private async accept(downstream: Socket): Promise<void> {
@@ -98,11 +108,17 @@ export class PeerProxy {
       downstream.destroy();
       return;
     }
+    this.pending.add(downstream);
     const dialer = await dialerOf(downstream.remotePort ?? 0, this.options.listenPort, this.options.pids());
+    this.pending.delete(downstream);
     if (dialer === undefined) this.stats.unidentified++;
     else this.stats.identified++;
     const from = dialer ?? 'unknown';
-    if (downstream.destroyed || this.isClosed()) return;
+    if (downstream.destroyed || this.isClosed()) {
+      // A paused socket nobody reads would hold server.close() open for ever.
+      downstream.destroy();
+      return;
+    }
     const conn: Conn = { from, downstream, upstream: null };
     this.conns.add(conn);
     downstream.once('close', () => { this.drop(conn); });

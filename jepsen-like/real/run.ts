@@ -15,6 +15,7 @@ import { renderRunReport } from './report.js';
 import { countFaults, overallResult, type Summary } from './summary.js';
 import { checkHashKv, checkLinearizable, checkLostWrites, monotonicVerdict, acknowledgedWrites } from './verdicts.js';
 import type { RevisionRegression, Worker } from './worker.js';
+import { driveWatcher, judgeWatches, type Watcher, type WatchVerdict } from './watch.js';
 
 export interface Progress {
   readonly elapsedS: number;
@@ -44,20 +45,22 @@ interface Workers {
   readonly kv: Worker[];
   readonly leases: LeaseWorker[];
   readonly observers: Worker[];
+  readonly watchers: Watcher[];
   readonly regressions: RevisionRegression[];
 }
 
 /** Workers per member: `clientsPerNode` kv clients; with the lease workload, a lease client and an observer. */
 function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
   const regressions: RevisionRegression[] = [];
-  const workers: Workers = { kv: [], leases: [], observers: [], regressions };
+  const workers: Workers = { kv: [], leases: [], observers: [], watchers: [], regressions };
   const make = (endpoint: string, name: string): Worker => ({
     name, client: new EtcdClient(endpoint, options.requestTimeoutMs), rng: new SimRandom(rng.intBelow(2 ** 31)),
     recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
   });
   cluster.endpoints.forEach((endpoint, m) => {
     const member = cluster.members[m]?.name ?? String(m);
-    if (options.workloads.includes('kv')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
+    if (options.workloads.includes('watch')) workers.watchers.push({ name: `${member}.watch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0 });
+    if (options.workloads.includes('kv') || options.workloads.includes('watch')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
     if (options.workloads.includes('lease')) {
       workers.leases.push({ ...make(endpoint, `${member}.lease`), stream: null, waiting: new Map() });
       workers.observers.push(make(endpoint, `${member}.observer`));
@@ -66,7 +69,7 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
   return workers;
 }
 
-const allOf = (w: Workers): Worker[] => [...w.kv, ...w.leases, ...w.observers];
+const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.leases, ...w.observers, ...w.watchers];
 
 async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
   const seen: SeenMods = new Map();
@@ -122,6 +125,9 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     const observeCap = endUs + (options.leaseTtlS * 3 * 1000 + options.electionSlackMs + 2000) * 1000;
     const observing = (): boolean => hooks.aborted() || recorder.now() > observeCap || (mainDone && recorder.now() > lastUpperBound(lives, options.electionSlackMs) + 500_000);
     const observers = Promise.all(workers.observers.map((w) => observeLeases(w, observing)));
+    // Watchers go on through the healing and the closing reads, so their streams catch up.
+    let watchDone = false;
+    const watchers = Promise.all(workers.watchers.map((w) => driveWatcher(w, () => watchDone || hooks.aborted())));
     await Promise.all([
       nemesis, ...workers.kv.map((w) => driveKv(w, until)),
       ...workers.leases.map((w) => driveLeases(w, { ttlS: options.leaseTtlS, stop: until, lives })),
@@ -133,11 +139,14 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     await observers;
     // One closing read per member: the fast path then knows the final state.
     await Promise.all(cluster.members.map((_, m) => { const w = workers.kv[m * options.clientsPerNode]; return w === undefined ? Promise.resolve() : kvFinalRead(w); }));
+    if (workers.watchers.length > 0) await sleep(1500); // a progress request or two after the last write
+    watchDone = true;
+    await watchers;
     for (const w of allOf(workers)) w.client.close();
     for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
     phase = 'checking';
     const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, slackMs: options.electionSlackMs }) : undefined;
-    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease });
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers });
   } finally {
     clearInterval(ticker);
     await cluster.stop();
@@ -152,6 +161,7 @@ interface Judged {
   readonly regressions: readonly RevisionRegression[];
   readonly started: number;
   readonly lease: LeaseVerdict | undefined;
+  readonly watchers: readonly Watcher[];
 }
 
 async function judge(j: Judged): Promise<Summary> {
@@ -162,7 +172,15 @@ async function judge(j: Judged): Promise<Summary> {
   const hashKv = await checkHashKv(cluster, 10_000);
   const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '');
   const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
-  const verdicts = { linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv, ...(j.lease === undefined ? {} : { lease: j.lease }) };
+  let watch: WatchVerdict | undefined;
+  if (j.watchers.length > 0) {
+    writeFileSync(path.join(options.out, 'watch.jsonl'), j.watchers.flatMap((w) => w.streams.map((s) => JSON.stringify({ watcher: w.name, ...s }))).join('\n') + '\n');
+    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams));
+  }
+  const verdicts = {
+    linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,
+    ...(j.lease === undefined ? {} : { lease: j.lease }), ...(watch === undefined ? {} : { watch }),
+  };
   const records = recorder.records;
   const summary: Summary = {
     target: options.target, nodes: options.nodes, seed: options.seed, timeS: options.timeS, nemesis: options.nemesis, workloads: options.workloads,

@@ -4,6 +4,7 @@ import type { FaultEvent } from './nemesis.js';
 import type { ProxyStats } from './proxy.js';
 import type { HashKvVerdict, LinearizableVerdict, LostWritesVerdict, MonotonicVerdict } from './verdicts.js';
 import type { LeaseVerdict } from './lease.js';
+import type { WatchVerdict } from './watch.js';
 
 export interface OpCounts {
   readonly total: number;
@@ -32,6 +33,7 @@ export interface Summary {
     readonly revisionMonotonic: MonotonicVerdict;
     readonly hashKv: HashKvVerdict;
     readonly lease?: LeaseVerdict;
+    readonly watch?: WatchVerdict;
   };
   /** ok: every verdict passed; violation: one failed; unknown: none failed, one could not decide. */
   readonly result: 'ok' | 'violation' | 'unknown';
@@ -39,9 +41,9 @@ export interface Summary {
 
 export function overallResult(v: Summary['verdicts']): Summary['result'] {
   const failed = v.linearizable.verdict === 'illegal' || v.lostWrites.lost.length > 0 || !v.revisionMonotonic.ok
-    || v.hashKv.ok === false || (v.lease !== undefined && !v.lease.ok);
+    || v.hashKv.ok === false || (v.lease !== undefined && !v.lease.ok) || v.watch?.ok === false;
   if (failed) return 'violation';
-  return v.linearizable.verdict === 'unknown' || v.hashKv.ok === null ? 'unknown' : 'ok';
+  return v.linearizable.verdict === 'unknown' || v.hashKv.ok === null || v.watch?.ok === null ? 'unknown' : 'ok';
 }
 
 export function countFaults(events: readonly FaultEvent[]): Record<string, number> {
@@ -71,7 +73,11 @@ export function renderSummary(s: Summary, dir: string): string {
     const l = v.lease;
     lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL+${l.slackMs} ms, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);
   }
-  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{summary.json,report.html,history.jsonl,nemesis.jsonl,logs/}`);
+  if (v.watch !== undefined) {
+    const w = v.watch;
+    lines.push(`  watch streams         ${mark(w.ok)}  (${w.streams} streams, ${w.events} events, ${w.violations.length} violations${w.violations[0] === undefined ? '' : `: ${w.violations[0].property}: ${w.violations[0].message}`}${w.note === undefined ? '' : `; ${w.note}`})`);
+  }
+  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{summary.json,report.html,history.jsonl,watch.jsonl,nemesis.jsonl,logs/}`);
   lines.push(`  reproduce: ${s.reproduce}`);
   return lines.join('\n');
 }

@@ -8,11 +8,14 @@ import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
+import { judgeWatches } from '../../jepsen-like/real/watch.js';
+import type { WatchStream } from '../../jepsen-like/watch/validate.js';
 import { isRunning, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
 
 // The runs share two cores with the rest of CI: one at a time.
 // --min-writes: however loaded the machine, the verdicts are about some acknowledged writes.
-const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv', '--check-timeout-s', '60', '--min-writes', '20'];
+// The watch workload rides along (it runs kv too): its streams are checked in the same runs.
+const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv,watch', '--check-timeout-s', '60', '--min-writes', '20'];
 
 function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void {
   t.log(stdout);
@@ -20,6 +23,7 @@ function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void 
   t.deepEqual(s.verdicts.lostWrites.lost, []);
   t.true(s.verdicts.revisionMonotonic.ok);
   t.is(s.verdicts.hashKv.ok, true);
+  t.true(s.verdicts.watch?.ok === true && s.verdicts.watch.streams >= 3 && s.verdicts.watch.events > 0, JSON.stringify(s.verdicts.watch));
   t.is(s.result, 'ok');
   // Not vacuous: writes were acknowledged and read back.
   t.true(s.acknowledgedWrites >= 20 && s.verdicts.lostWrites.checked === s.acknowledgedWrites, JSON.stringify(s));
@@ -35,7 +39,9 @@ test.serial('kv under SIGKILL and restart: every verdict ok, no member left runn
   t.true(pids.length > 3, 'the killed member was started again');
   t.deepEqual(pids.filter(isRunning), []);
   t.true(readFileSync(path.join(run.dir, 'report.html'), 'utf8').includes('<svg'), 'report.html draws the timeline');
-  plantLostWrite(t, readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8'));
+  const history = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8');
+  plantLostWrite(t, history);
+  plantDroppedEvent(t, history, readFileSync(path.join(run.dir, 'watch.jsonl'), 'utf8'));
 });
 
 test.serial('kv under partitions and pauses: every verdict ok, dialers identified, no member left running', async (t) => {
@@ -111,4 +117,21 @@ function plantLostWrite(t: ExecutionContext, text: string): void {
   const verdict = checkLinearizable(`${text}${JSON.stringify(planted)}\n`, 60_000);
   t.is(verdict.verdict, 'illegal');
   t.true((verdict.windowLines ?? []).length > 0, 'the failing window names lines of the history');
+}
+
+/** The watch verdict on a real run's streams with one event dropped from one of them: not reliable. */
+function plantDroppedEvent(t: ExecutionContext, history: string, watchLines: string): void {
+  const streams = watchLines.trim().split('\n').map((l) => JSON.parse(l) as WatchStream);
+  t.is(judgeWatches(history, streams).ok, true);
+  const victim = streams.find((s) => s.responses.some((r) => r.events.length > 0));
+  if (victim === undefined) {
+    t.fail('no stream delivered an event');
+    return;
+  }
+  const at = victim.responses.findIndex((r) => r.events.length > 0);
+  const responses = victim.responses.filter((_, i) => i !== at);
+  const planted = streams.map((s) => (s === victim ? { ...s, responses } : s));
+  const verdict = judgeWatches(history, planted);
+  t.is(verdict.ok, false);
+  t.true(verdict.violations.some((v) => v.property === 'reliable'), JSON.stringify(verdict.violations));
 }
