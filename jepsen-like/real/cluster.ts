@@ -80,9 +80,10 @@ export class RealCluster {
       this.proxies.push(proxy);
       await proxy.listen();
     }
-    const started = await Promise.allSettled(this.members.map((m) => this.launch(m)));
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    await Promise.all(this.members.map((m) => this.launch(m)));
+    // A member that could not start (a missing binary, a port taken) makes the run meaningless.
+    const dead = this.members.filter((_, i) => !this.isUp(i)).map((m) => `${m.name} (${m.logFile})`);
+    if (dead.length > 0) throw new Error(`members did not start: ${dead.join(', ')}`);
   }
 
   private argsFor(m: Member): string[] {

