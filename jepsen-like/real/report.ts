@@ -29,14 +29,23 @@ function esc(s: string): string {
 interface Scale {
   readonly x: (us: number) => number;
   readonly width: number;
+  /** The first whole second before the first op or fault (the members' start is left out). */
+  readonly startUs: number;
   readonly endUs: number;
 }
 
 function scaleFor(records: readonly HistoryRecord[], faults: readonly FaultEvent[]): Scale {
-  const endUs = Math.max(1, ...records.map((r) => r.return ?? r.errorAt ?? r.call), ...faults.map((f) => f.end));
+  const ends = [...records.map((r) => r.return ?? r.errorAt ?? r.call), ...faults.map((f) => f.end)];
+  const starts = [...records.map((r) => r.call), ...faults.map((f) => f.start)];
+  // Loops, not spreads: Math.max(...array) overflows the stack past ~100,000 arguments.
+  let [startUs, endUs] = [Infinity, 1];
+  for (const t of starts) startUs = Math.min(startUs, t);
+  for (const t of ends) endUs = Math.max(endUs, t);
+  startUs = Number.isFinite(startUs) ? Math.floor(startUs / 1e6) * 1e6 : 0;
+  const span = Math.max(1, endUs - startUs);
   // About 5 ms a pixel, between 1200 and 24000 pixels wide.
-  const plot = Math.min(24_000, Math.max(1200, endUs / 5000));
-  return { x: (us) => LABEL_PX + (us / endUs) * plot, width: LABEL_PX + plot + 20, endUs };
+  const plot = Math.min(24_000, Math.max(1200, span / 5000));
+  return { x: (us) => LABEL_PX + ((us - startUs) / span) * plot, width: LABEL_PX + plot + 20, startUs, endUs };
 }
 
 function bar(r: HistoryRecord, line: number, y: number, s: Scale, inWindow: boolean): string {
@@ -68,7 +77,7 @@ function timeline(input: ReportInput, s: Scale, windowLines: ReadonlySet<number>
     return `<g class="mark ${kind}"><title>${esc(`${f.key}: ${f.detail}`)}</title><path d="M${x.toFixed(1)} ${top + leaseRow * ROW_PX} l-5 12 h10 z"/></g>`;
   });
   const ticks: string[] = [];
-  for (let sec = 0; sec * 1e6 <= s.endUs; sec++) ticks.push(`<line class="tick" x1="${s.x(sec * 1e6).toFixed(1)}" x2="${s.x(sec * 1e6).toFixed(1)}" y1="${top - 4}" y2="${height}"/><text class="tick" x="${(s.x(sec * 1e6) + 2).toFixed(1)}" y="${height - 2}">${sec}s</text>`);
+  for (let sec = s.startUs / 1e6; sec * 1e6 <= s.endUs; sec++) ticks.push(`<line class="tick" x1="${s.x(sec * 1e6).toFixed(1)}" x2="${s.x(sec * 1e6).toFixed(1)}" y1="${top - 4}" y2="${height}"/><text class="tick" x="${(s.x(sec * 1e6) + 2).toFixed(1)}" y="${height - 2}">${sec}s</text>`);
   if (lease !== undefined) labels.push(`<text class="label" x="4" y="${top + leaseRow * ROW_PX + 12}">lease findings</text>`);
   return `<svg width="${s.width.toFixed(0)}" height="${height}" xmlns="http://www.w3.org/2000/svg">${ticks.join('')}${bands.join('')}${labels.join('')}${bars.join('\n')}${marks.join('')}</svg>`
     + (input.records.length > MAX_BARS ? `<p>Only the first ${MAX_BARS} of ${input.records.length} operations are drawn; history.jsonl has them all.</p>` : '');

@@ -77,7 +77,8 @@ export function renderSummary(s: Summary, dir: string): string {
     const w = v.watch;
     lines.push(`  watch streams         ${mark(w.ok)}  (${w.streams} streams, ${w.events} events, ${w.violations.length} violations${w.violations[0] === undefined ? '' : `: ${w.violations[0].property}: ${w.violations[0].message}`}${w.note === undefined ? '' : `; ${w.note}`})`);
   }
-  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{summary.json,report.html,history.jsonl,watch.jsonl,nemesis.jsonl,logs/}`);
+  const files = ['summary.json', 'report.html', 'history.jsonl', ...(v.watch === undefined ? [] : ['watch.jsonl']), 'nemesis.jsonl', 'logs/'];
+  lines.push(`  result: ${s.result.toUpperCase()}   files: ${dir}/{${files.join(',')}}`);
   lines.push(`  reproduce: ${s.reproduce}`);
   return lines.join('\n');
 }
