@@ -101,7 +101,10 @@ export class RealCluster {
     if (this.stopped) return Promise.resolve();
     const args = this.argsFor(m);
     const [command, argv] = this.options.target === 'etcd' ? [this.options.etcdBin ?? 'etcd', args] : [process.execPath, [TERN_BIN, ...args]];
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C at the terminal reaches the tool only, which then
+    // stops the run and kills the members by pid (else they would exit on the SIGINT by
+    // themselves, mid-run, and look like a fault).
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     m.child = child;
     m.paused = false;
     const out = this.logOf(m);

@@ -77,12 +77,13 @@ async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
 }
 
 /** After the faults: wait for a leader again (bounded), so the closing reads and checks see a healed cluster. */
-async function awaitHealed(cluster: RealCluster, log: (line: string) => void): Promise<void> {
+async function awaitHealed(cluster: RealCluster, log: (line: string) => void, aborted: () => boolean): Promise<void> {
   cluster.cuts.set([]);
   for (let i = 0; i < cluster.members.length; i++) {
     if (cluster.members[i]?.paused === true) cluster.resume(i);
-    if (!cluster.isUp(i)) await cluster.restart(i);
+    if (!cluster.isUp(i) && !aborted()) await cluster.restart(i);
   }
+  if (aborted()) return;
   for (let tries = 0; tries < 40; tries++) {
     if (await findLeader(cluster) >= 0) return;
     await sleep(250);
@@ -134,7 +135,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     ]);
     mainDone = true;
     phase = 'healing';
-    await awaitHealed(cluster, hooks.log);
+    await awaitHealed(cluster, hooks.log, hooks.aborted);
     phase = workers.observers.length > 0 ? 'watching leases expire' : phase;
     await observers;
     // One closing read per member: the fast path then knows the final state.

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
 import { judgeWatches } from '../../jepsen-like/real/watch.js';
 import type { WatchStream } from '../../jepsen-like/watch/validate.js';
-import { isRunning, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
+import { isRunning, memberExits, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
 
 // The runs share two cores with the rest of CI: one at a time.
 // --min-writes: however loaded the machine, the verdicts are about some acknowledged writes.
@@ -60,18 +60,21 @@ test.serial('kv under partitions and pauses: every verdict ok, dialers identifie
   t.true(nemesisLog.every((e) => e.end > e.start), 'each fault is logged with its times');
 });
 
-test.serial('Ctrl-C stops a long run early, still writes its verdicts, and kills every member', async (t) => {
+test.serial('Ctrl-C (SIGINT to the process group) stops a long run early, still writes its verdicts, and kills every member', async (t) => {
   const run = startCli(t, [...SHORT, '--time-s', '600', '--nemesis', 'pause', '--seed', '7']);
   // Wait for the workload (not for a time): the progress line says when it runs.
   await new Promise<void>((resolve) => {
     const check = (): void => { if (run.stderr().includes('running') || run.child.exitCode !== null) resolve(); else setTimeout(check, 200); };
     check();
   });
-  run.child.kill('SIGINT');
+  // As a terminal does: SIGINT to the whole process group.
+  process.kill(-(run.child.pid ?? 0), 'SIGINT');
   const code = await run.exited;
   t.true(code === 0 || code === 3, `exit ${String(code)}: ${run.stderr()}`);
   t.true(memberPids(run.dir).length >= 3);
   t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+  // The members did not see the Ctrl-C (their own group): the tool killed each of them.
+  t.deepEqual(memberExits(run.dir).filter((e) => e !== 'SIGKILL'), []);
   t.notThrows(() => readSummary(run.dir));
 });
 

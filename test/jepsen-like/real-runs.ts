@@ -20,7 +20,8 @@ export interface CliRun {
 /** Starts the tool with `args` and `--out` a fresh directory, stopped and removed at teardown. */
 export function startCli(t: ExecutionContext, args: readonly string[]): CliRun {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'jepsen-real-')), 'out');
-  const child = spawn(process.execPath, [CLI, ...args, '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, as a shell gives a command: a Ctrl-C goes to the whole group.
+  const child = spawn(process.execPath, [CLI, ...args, '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
@@ -56,6 +57,18 @@ export function memberPids(dir: string): number[] {
     return [];
   }
   return files.flatMap((f) => [...readFileSync(path.join(logs, f), 'utf8').matchAll(/started pid (\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** How each member process ended, from the members' logs ("exited SIGKILL", "exited 0", ...). */
+export function memberExits(dir: string): string[] {
+  const logs = path.join(dir, 'logs');
+  let files: string[];
+  try {
+    files = readdirSync(logs);
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => [...readFileSync(path.join(logs, f), 'utf8').matchAll(/ exited (\S+)/g)].map((m) => m[1] ?? ''));
 }
 
 export function isRunning(pid: number): boolean {
