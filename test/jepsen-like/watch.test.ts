@@ -66,6 +66,8 @@ test('a progress notification vouches for everything before it', (t) => {
   const responses = honest(log, request, 1);
   t.deepEqual(kinds(log, stream([...responses.slice(0, 2), { revision: 4, events: [], progress: true }])), ['reliable']);
   t.deepEqual(kinds(log, stream([...responses, { revision: 2, events: [], progress: true }])), ['bookmarkable']);
+  // etcd's #15220: the notification went out before the watcher's pending events.
+  t.deepEqual(kinds(log, stream([...responses.slice(0, 1), { revision: 3, events: [], progress: true }, ...responses.slice(1)])), ['bookmarkable', 'bookmarkable', 'bookmarkable'], 'the events at 2 and the two at 3');
 });
 
 test('wrong contents, prev_kv, isCreate, filters and compaction cancels are caught', (t) => {

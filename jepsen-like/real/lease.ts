@@ -1,0 +1,235 @@
+// The lease workload: workers grant leases, attach one key to each, keep the lease alive
+// for a while, then stop; observers read the lease keys over and over. The verdict
+// compares when each key was seen gone with the bounds its lease allows:
+//
+//   lower = (send time of the last acknowledged keep-alive, or of the grant) + TTL
+//   upper = (receive time of that keep-alive, or of the grant) + TTL + slack
+//
+// A key seen absent by a read that returned before `lower` vanished early; a key seen
+// present by a read invoked after `upper` outlived its lease. The slack is what etcd
+// allows a leader change: the new leader extends every lease by an election timeout
+// (1 s by default) and must be elected first (up to another), and the lessor looks for
+// expired leases every 500 ms; 3 s by default (--election-slack-ms).
+//
+// The grants, puts and reads go into the history with the kv workload's ops (a lease's
+// expiry is a server-made revision: it enters as an unknown-outcome revoke by a process
+// of its own, which the checker may place anywhere after the grant, or nowhere).
+
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { EtcdResponse, RequestOp } from '../etcd/types.js';
+import { bytes, keyValue, num, revisionOf, type Wire } from './client.js';
+import type { HistoryRecord } from './recorder.js';
+import { invoke, type Worker } from './worker.js';
+
+export const LEASE_PREFIX = 'lease/';
+const LEASE_PREFIX_END = 'lease0';
+
+export interface LeaseFinding {
+  readonly lease: string;
+  readonly key: string;
+  /** Microseconds since the start. */
+  readonly at: number;
+  readonly detail: string;
+}
+
+export interface LeaseVerdict {
+  readonly ok: boolean;
+  readonly leases: number;
+  readonly ttlS: number;
+  readonly slackMs: number;
+  readonly outlived: readonly LeaseFinding[];
+  readonly early: readonly LeaseFinding[];
+  /** Leases no read looked at after their upper bound (the run ended first). */
+  readonly undecided: number;
+}
+
+/** One lease as its worker saw it (times in microseconds since the start). */
+export interface LeaseLife {
+  readonly id: string;
+  readonly alias: number;
+  readonly key: string;
+  readonly ttlS: number;
+  readonly grantCall: number;
+  readonly grantReturn: number;
+  /** When the put of its key was acknowledged; null when the put's outcome is unknown or it failed. */
+  putAck: number | null;
+  lastKeepAliveSent: number | null;
+  lastKeepAliveAcked: number | null;
+  /**
+   * A keep-alive that got no answer may still have reached the leader, up to when its
+   * stream was cancelled: the latest such cancel time.
+   */
+  lastKeepAliveUnanswered: number | null;
+  /** A keep-alive answered TTL 0 (the lease was gone) at this time. */
+  goneAt: number | null;
+}
+
+export interface LeaseWorker extends Worker {
+  stream: ClientDuplexStream<Wire, Wire> | null;
+  readonly waiting: Map<string, (ttl: number) => void>;
+}
+
+const KEEPALIVE_TIMEOUT_MS = 1000;
+const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(done, ms); });
+
+async function grant(w: LeaseWorker, ttlS: number): Promise<LeaseLife | null> {
+  const call = w.recorder.now();
+  let wire: Wire;
+  try {
+    wire = await w.client.call('lease', 'LeaseGrant', { TTL: String(ttlS) });
+  } catch {
+    await sleep(100); // an unknown grant makes no revision and no key: it needs no record
+    return null;
+  }
+  const id = typeof wire['ID'] === 'string' ? wire['ID'] : '0';
+  const alias = w.recorder.leaseAlias(id);
+  const ret = w.recorder.now();
+  w.recorder.add({ process: w.process, client: w.name, call, return: ret, outcome: 'ok', request: { type: 'leaseGrant', id: alias }, response: { revision: revisionOf(wire) } });
+  return {
+    id, alias, key: `${LEASE_PREFIX}${w.name}/${alias}`, ttlS: num(wire['TTL']), grantCall: call, grantReturn: ret,
+    putAck: null, lastKeepAliveSent: null, lastKeepAliveAcked: null, lastKeepAliveUnanswered: null, goneAt: null,
+  };
+}
+
+async function putKey(w: LeaseWorker, life: LeaseLife): Promise<void> {
+  const op: RequestOp = { type: 'put', key: life.key, value: `${life.key}@${life.id}`, lease: life.alias, prevKv: true };
+  const wire = await invoke(w, {
+    request: op,
+    send: () => w.client.call('kv', 'Put', { key: bytes(op.key), value: bytes(op.value), lease: life.id, prev_kv: true }),
+    response: (r): EtcdResponse => ({ revision: revisionOf(r) }),
+  });
+  if (wire !== null) life.putAck = w.recorder.now();
+}
+
+function openStream(w: LeaseWorker): ClientDuplexStream<Wire, Wire> {
+  if (w.stream !== null) return w.stream;
+  const stream = w.client.keepAliveStream();
+  stream.on('data', (r: Wire) => {
+    const id = typeof r['ID'] === 'string' ? r['ID'] : '0';
+    w.waiting.get(id)?.(num(r['TTL']));
+    w.waiting.delete(id);
+  });
+  const reset = (): void => { if (w.stream === stream) w.stream = null; };
+  stream.on('error', reset);
+  stream.on('end', reset);
+  w.stream = stream;
+  return stream;
+}
+
+/** One keep-alive: the TTL it answered (0: the lease is gone), or null when none came within the deadline. */
+function keepAliveOnce(w: LeaseWorker, id: string, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { w.waiting.delete(id); w.stream?.cancel(); w.stream = null; resolve(null); }, timeoutMs);
+    w.waiting.set(id, (ttl) => { clearTimeout(timer); resolve(ttl); });
+    openStream(w).write({ ID: id });
+  });
+}
+
+/** Keeps the lease alive for `forMs` (a keep-alive every third of its TTL), then stops. */
+async function keepAlive(w: LeaseWorker, life: LeaseLife, forMs: number, stop: () => boolean): Promise<void> {
+  const until = w.recorder.now() + forMs * 1000;
+  while (w.recorder.now() < until && !stop()) {
+    await sleep((life.ttlS * 1000) / 3);
+    const sent = w.recorder.now();
+    const ttl = await keepAliveOnce(w, life.id, KEEPALIVE_TIMEOUT_MS);
+    if (ttl === null) {
+      life.lastKeepAliveUnanswered = w.recorder.now();
+      continue;
+    }
+    if (ttl === 0) { life.goneAt = w.recorder.now(); return; }
+    life.lastKeepAliveSent = sent;
+    life.lastKeepAliveAcked = w.recorder.now();
+  }
+}
+
+export interface LeaseRunOptions {
+  readonly ttlS: number;
+  readonly stop: () => boolean;
+  readonly lives: LeaseLife[];
+}
+
+/** One lease worker's loop: grant, attach a key, keep alive for 0..2 TTL, let go, again. */
+export async function driveLeases(w: LeaseWorker, options: LeaseRunOptions): Promise<void> {
+  while (!options.stop()) {
+    const life = await grant(w, options.ttlS);
+    if (life === null) continue;
+    options.lives.push(life);
+    await putKey(w, life);
+    await keepAlive(w, life, w.rng.between(0, 2 * life.ttlS * 1000), options.stop);
+  }
+  w.stream?.cancel();
+}
+
+/** An observer: reads every lease key, over and over, until `stop`. */
+export async function observeLeases(w: Worker, stop: () => boolean): Promise<void> {
+  const request: RequestOp = { type: 'range', key: LEASE_PREFIX, rangeEnd: LEASE_PREFIX_END };
+  while (!stop()) {
+    await invoke(w, {
+      request,
+      send: () => w.client.call('kv', 'Range', { key: bytes(LEASE_PREFIX), range_end: bytes(LEASE_PREFIX_END) }),
+      response: (r) => {
+        const kvs = ((r['kvs'] ?? []) as unknown[]).map((x) => ({ ...keyValue(x, (id) => w.recorder.leaseAlias(id)) }));
+        return { revision: revisionOf(r), kvs, count: num(r['count']) };
+      },
+    });
+    await sleep(100 + w.rng.intBelow(100));
+  }
+}
+
+/** When every lease's upper bound has passed (the observers may stop after it). */
+export function lastUpperBound(lives: readonly LeaseLife[], slackMs: number): number {
+  return Math.max(0, ...lives.map((l) => upperOf(l, slackMs)));
+}
+
+function lowerOf(l: LeaseLife): number {
+  return (l.lastKeepAliveSent ?? l.grantCall) + l.ttlS * 1e6;
+}
+
+function upperOf(l: LeaseLife, slackMs: number): number {
+  return Math.max(l.lastKeepAliveAcked ?? l.grantReturn, l.lastKeepAliveUnanswered ?? 0) + l.ttlS * 1e6 + slackMs * 1000;
+}
+
+/** The unknown-outcome revokes standing for the server's expiries (one process each). */
+export function expiryRecords(lives: readonly LeaseLife[], newProcess: () => number): HistoryRecord[] {
+  return lives.map((l) => ({ process: newProcess(), client: 'lessor', call: l.grantCall, return: null, outcome: 'unknown', request: { type: 'leaseRevoke', id: l.alias } }));
+}
+
+interface Observation {
+  readonly call: number;
+  readonly ret: number;
+  readonly present: ReadonlySet<string>;
+}
+
+function observations(records: readonly HistoryRecord[]): Observation[] {
+  return records
+    .filter((r) => r.outcome === 'ok' && r.return !== null && r.request.type === 'range' && r.request.key === LEASE_PREFIX)
+    .map((r) => ({ call: r.call, ret: r.return ?? r.call, present: new Set(((r.response?.['kvs'] ?? []) as { key?: string }[]).map((kv) => kv.key ?? '')) }));
+}
+
+const ms = (us: number): string => `${(us / 1000).toFixed(0)} ms`;
+
+/** Judges every lease against what the observers saw. */
+export function judgeLeases(lives: readonly LeaseLife[], records: readonly HistoryRecord[], options: { ttlS: number; slackMs: number }): LeaseVerdict {
+  const seen = observations(records);
+  const outlived: LeaseFinding[] = [];
+  const early: LeaseFinding[] = [];
+  let undecided = 0;
+  for (const l of lives) {
+    const [lower, upper] = [lowerOf(l), upperOf(l, options.slackMs)];
+    const expected = upper - options.slackMs * 1000;
+    // Marked where it first showed (the first read past the bound), measured by the last.
+    const late = seen.filter((o) => o.call > upper && o.present.has(l.key));
+    const [firstLate, tooLate] = [late[0], late.at(-1)];
+    if (firstLate !== undefined && tooLate !== undefined) {
+      outlived.push({ lease: l.id, key: l.key, at: firstLate.call, detail: `still there ${ms(tooLate.call - expected)} after its TTL of ${l.ttlS} s ran out (slack ${options.slackMs} ms)` });
+    }
+    const putAck = l.putAck;
+    const tooSoon = putAck === null ? undefined : seen.find((o) => o.call > putAck && o.ret < lower && !o.present.has(l.key));
+    if (tooSoon !== undefined) early.push({ lease: l.id, key: l.key, at: tooSoon.ret, detail: `gone ${ms(lower - tooSoon.ret)} before its TTL of ${l.ttlS} s ran out` });
+    if (l.goneAt !== null && l.goneAt < lower) {
+      early.push({ lease: l.id, key: l.key, at: l.goneAt, detail: `a keep-alive found it gone ${ms(lower - l.goneAt)} before its TTL ran out` });
+    }
+    if (tooLate === undefined && !seen.some((o) => o.call > upper)) undecided++;
+  }
+  return { ok: outlived.length === 0 && early.length === 0, leases: lives.length, ttlS: options.ttlS, slackMs: options.slackMs, outlived, early, undecided };
+}

@@ -1,0 +1,134 @@
+// The nemesis: faults on a schedule drawn from the seed, each logged with its times.
+//
+// The plan (kinds, start times, durations, which member when not aimed at the leader) is
+// fixed by the seed before the run starts; only the leader, when a fault is aimed at it,
+// is found at the time (it is whoever Status says it is then). One fault at a time,
+// each healed before the next, and none in the last stretch of the run, so that the
+// cluster ends healed and the closing checks (HashKV, final reads) see all members.
+
+import type { SimRandom } from '../../sim/prng.js';
+import { EtcdClient, statusOf } from './client.js';
+import type { RealCluster } from './cluster.js';
+
+export type FaultKind = 'kill' | 'pause' | 'partition';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
+export const NEMESES = [...FAULT_KINDS, 'leader', 'none'] as const;
+
+export interface PlannedFault {
+  readonly atMs: number;
+  readonly kind: FaultKind;
+  readonly durationMs: number;
+  readonly aimAtLeader: boolean;
+  /** Draws for the victim and, in a partition of 5, its companion on the minority side. */
+  readonly pick: number;
+  readonly companionPick: number;
+}
+
+export interface FaultEvent {
+  readonly kind: FaultKind;
+  readonly target: string;
+  readonly aimedAtLeader: boolean;
+  /** Microseconds since the run started. */
+  readonly start: number;
+  readonly end: number;
+  readonly detail: string;
+}
+
+/** Faults start after this warm-up, and the last one heals this long before the end. */
+export const WARMUP_MS = 1000;
+export const QUIET_TAIL_MS = 1500;
+const MIN_QUIET_MS = 500;
+
+export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom): PlannedFault[] {
+  const aimAtLeader = nemeses.includes('leader');
+  let kinds = FAULT_KINDS.filter((k) => nemeses.includes(k));
+  if (kinds.length === 0 && aimAtLeader) kinds = [...FAULT_KINDS];
+  const plan: PlannedFault[] = [];
+  if (kinds.length === 0) return plan;
+  for (let at = WARMUP_MS + rng.between(0, 500); ; ) {
+    const durationMs = rng.between(800, 2500);
+    if (at + durationMs > timeMs - QUIET_TAIL_MS) break;
+    plan.push({ atMs: at, kind: rng.pick(kinds), durationMs, aimAtLeader, pick: rng.intBelow(1 << 30), companionPick: rng.intBelow(1 << 30) });
+    at += durationMs + rng.between(500, 1500);
+  }
+  return plan;
+}
+
+export interface NemesisContext {
+  readonly cluster: RealCluster;
+  /** Microseconds since the run started (the recorder's clock). */
+  readonly now: () => number;
+  readonly aborted: () => boolean;
+  readonly log: (event: FaultEvent) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(done, Math.max(0, ms)); });
+
+/** The member index the live members agree is leader, or -1. */
+export async function findLeader(cluster: RealCluster): Promise<number> {
+  const statuses = await Promise.all(cluster.endpoints.map(async (endpoint, i) => {
+    if (!cluster.isUp(i) || cluster.members[i]?.paused === true) return null;
+    const client = new EtcdClient(endpoint, 1000);
+    try {
+      return await statusOf(client);
+    } finally {
+      client.close();
+    }
+  }));
+  const self = statuses.findIndex((s) => s !== null && s.leader !== '0' && s.leader === s.memberId);
+  return self;
+}
+
+/** Runs the plan to its end (or until aborted), healing each fault before the next. */
+export async function runNemesis(plan: readonly PlannedFault[], context: NemesisContext): Promise<void> {
+  // A fault that ran long (a slow restart) still leaves the cluster a quiet moment before the next.
+  let quietUntilMs = 0;
+  for (const fault of plan) {
+    await sleep(Math.max(fault.atMs, quietUntilMs) - context.now() / 1000);
+    if (context.aborted()) return;
+    await inject(fault, context);
+    quietUntilMs = context.now() / 1000 + MIN_QUIET_MS;
+  }
+}
+
+async function inject(fault: PlannedFault, context: NemesisContext): Promise<void> {
+  const { cluster } = context;
+  const n = cluster.members.length;
+  const leader = fault.aimAtLeader ? await findLeader(cluster) : -1;
+  const victim = leader >= 0 ? leader : fault.pick % n;
+  const name = cluster.members[victim]?.name ?? '?';
+  const start = context.now();
+  let detail = fault.aimAtLeader && leader < 0 ? 'no leader found: a drawn member instead' : '';
+  switch (fault.kind) {
+    case 'kill':
+      await cluster.kill(victim);
+      await sleep(fault.durationMs);
+      await cluster.restart(victim);
+      detail ||= `down ${fault.durationMs} ms, restarted on its data dir`;
+      break;
+    case 'pause':
+      cluster.pause(victim);
+      await sleep(fault.durationMs);
+      cluster.resume(victim);
+      detail ||= `SIGSTOP for ${fault.durationMs} ms`;
+      break;
+    case 'partition': {
+      const minority = minoritySide(victim, fault.companionPick, n);
+      const names = cluster.members.map((m) => m.name);
+      const cut = names.flatMap((a, i) => (minority.has(i) ? names.filter((_, j) => !minority.has(j)).map((b) => [a, b] as const) : []));
+      cluster.cuts.set(cut);
+      await sleep(fault.durationMs);
+      cluster.cuts.set([]);
+      detail ||= `{${[...minority].map((i) => names[i]).join(',')}} cut from the rest for ${fault.durationMs} ms`;
+      break;
+    }
+  }
+  context.log({ kind: fault.kind, target: name, aimedAtLeader: leader >= 0, start, end: context.now(), detail });
+}
+
+/** The victim alone, or in a cluster of 5 or more, with a companion half the time. */
+function minoritySide(victim: number, pick: number, n: number): Set<number> {
+  const side = new Set([victim]);
+  if (n >= 5 && pick % 2 === 1) side.add((victim + 1 + (pick >> 1) % (n - 1)) % n);
+  return side;
+}

@@ -1,0 +1,202 @@
+// One run: start the cluster, drive the workloads while the nemesis breaks things,
+// heal, then judge what was recorded. Every output lands in the run's directory.
+
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SimRandom } from '../../sim/prng.js';
+import { reproduceCommand, type RunOptions } from './args.js';
+import { EtcdClient } from './client.js';
+import { RealCluster } from './cluster.js';
+import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
+import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
+import { findLeader, planFaults, runNemesis, type FaultEvent } from './nemesis.js';
+import { Recorder } from './recorder.js';
+import { renderRunReport } from './report.js';
+import { countFaults, overallResult, type Summary } from './summary.js';
+import { checkHashKv, checkLinearizable, checkLostWrites, monotonicVerdict, acknowledgedWrites } from './verdicts.js';
+import type { RevisionRegression, Worker } from './worker.js';
+import { driveWatcher, judgeWatches, type Watcher, type WatchVerdict } from './watch.js';
+
+export interface Progress {
+  readonly elapsedS: number;
+  readonly timeS: number;
+  readonly ops: number;
+  readonly unknown: number;
+  readonly faults: number;
+  readonly phase: string;
+}
+
+export interface RunHooks {
+  /** The cluster exists: the caller's signal handlers can kill it from now on. */
+  readonly onCluster: (cluster: RealCluster) => void;
+  readonly progress: (p: Progress) => void;
+  readonly log: (line: string) => void;
+  readonly aborted: () => boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(done, ms); });
+
+function prepareDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty: give each run its own --out`);
+}
+
+interface Workers {
+  readonly kv: Worker[];
+  readonly leases: LeaseWorker[];
+  readonly observers: Worker[];
+  readonly watchers: Watcher[];
+  readonly regressions: RevisionRegression[];
+}
+
+/** Workers per member: `clientsPerNode` kv clients; with the lease workload, a lease client and an observer. */
+function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
+  const regressions: RevisionRegression[] = [];
+  const workers: Workers = { kv: [], leases: [], observers: [], watchers: [], regressions };
+  const make = (endpoint: string, name: string): Worker => ({
+    name, client: new EtcdClient(endpoint, options.requestTimeoutMs), rng: new SimRandom(rng.intBelow(2 ** 31)),
+    recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
+  });
+  cluster.endpoints.forEach((endpoint, m) => {
+    const member = cluster.members[m]?.name ?? String(m);
+    if (options.workloads.includes('watch')) workers.watchers.push({ name: `${member}.watch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0 });
+    if (options.workloads.includes('kv') || options.workloads.includes('watch')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
+    if (options.workloads.includes('lease')) {
+      workers.leases.push({ ...make(endpoint, `${member}.lease`), stream: null, waiting: new Map() });
+      workers.observers.push(make(endpoint, `${member}.observer`));
+    }
+  });
+  return workers;
+}
+
+const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.leases, ...w.observers, ...w.watchers];
+
+async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
+  const seen: SeenMods = new Map();
+  for (let n = 0; !until(); n++) await kvStep(worker, n, seen);
+}
+
+/** After the faults: wait for a leader again (bounded), so the closing reads and checks see a healed cluster. */
+async function awaitHealed(cluster: RealCluster, log: (line: string) => void, aborted: () => boolean): Promise<void> {
+  cluster.cuts.set([]);
+  for (let i = 0; i < cluster.members.length; i++) {
+    if (cluster.members[i]?.paused === true) cluster.resume(i);
+    if (!cluster.isUp(i) && !aborted()) await cluster.restart(i);
+  }
+  if (aborted()) return;
+  for (let tries = 0; tries < 40; tries++) {
+    if (await findLeader(cluster) >= 0) return;
+    await sleep(250);
+  }
+  log('no leader 10 s after healing');
+}
+
+export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<Summary> {
+  prepareDir(options.out);
+  const started = performance.now();
+  const rng = new SimRandom(options.seed);
+  const plan = planFaults(options.nemesis, options.timeS * 1000, new SimRandom(rng.intBelow(2 ** 31)));
+  const recorder = new Recorder(options.maxOps);
+  const cluster = await RealCluster.create({ target: options.target, nodes: options.nodes, dir: options.out, etcdBin: options.etcdBin, log: hooks.log });
+  hooks.onCluster(cluster);
+  const faults: FaultEvent[] = [];
+  let phase = 'starting members';
+  let t0 = -1;
+  const ticker = setInterval(() => {
+    hooks.progress({
+      elapsedS: t0 < 0 ? 0 : (recorder.now() - t0) / 1e6, timeS: options.timeS, ops: recorder.records.length,
+      unknown: recorder.records.filter((r) => r.outcome === 'unknown').length, faults: faults.length, phase,
+    });
+  }, 1000);
+  try {
+    await cluster.start();
+    const workers = makeWorkers(options, cluster, recorder, rng);
+    t0 = recorder.now();
+    const endUs = t0 + options.timeS * 1e6;
+    // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
+    const capUs = t0 + options.timeS * 10e6;
+    const until = (): boolean => hooks.aborted() || recorder.full || recorder.now() >= capUs || (recorder.now() >= endUs && recorder.acknowledged >= options.minWrites);
+    phase = 'running';
+    const nemesis = runNemesis(plan.map((f) => ({ ...f, atMs: f.atMs + t0 / 1000 })), {
+      cluster, now: () => recorder.now(), aborted: until, log: (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); },
+    });
+    const lives: LeaseLife[] = [];
+    let mainDone = false;
+    // Observers go on after the main phase until every lease is past its upper bound (at most one TTL and the slack more).
+    const observeCap = endUs + (options.leaseTtlS * 3 * 1000 + options.electionSlackMs + 2000) * 1000;
+    const observing = (): boolean => hooks.aborted() || recorder.now() > observeCap || (mainDone && recorder.now() > lastUpperBound(lives, options.electionSlackMs) + 500_000);
+    const observers = Promise.all(workers.observers.map((w) => observeLeases(w, observing)));
+    // Watchers go on through the healing and the closing reads, so their streams catch up.
+    let watchDone = false;
+    const watchers = Promise.all(workers.watchers.map((w) => driveWatcher(w, () => watchDone || hooks.aborted())));
+    await Promise.all([
+      nemesis, ...workers.kv.map((w) => driveKv(w, until)),
+      ...workers.leases.map((w) => driveLeases(w, { ttlS: options.leaseTtlS, stop: until, lives })),
+    ]);
+    mainDone = true;
+    phase = 'healing';
+    await awaitHealed(cluster, hooks.log, hooks.aborted);
+    phase = workers.observers.length > 0 ? 'watching leases expire' : phase;
+    await observers;
+    // One closing read per member: the fast path then knows the final state.
+    await Promise.all(cluster.members.map((_, m) => { const w = workers.kv[m * options.clientsPerNode]; return w === undefined ? Promise.resolve() : kvFinalRead(w); }));
+    if (workers.watchers.length > 0) await sleep(1500); // a progress request or two after the last write
+    watchDone = true;
+    await watchers;
+    for (const w of allOf(workers)) w.client.close();
+    for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
+    phase = 'checking';
+    const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, slackMs: options.electionSlackMs }) : undefined;
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers });
+  } finally {
+    clearInterval(ticker);
+    await cluster.stop();
+  }
+}
+
+interface Judged {
+  readonly options: RunOptions;
+  readonly cluster: RealCluster;
+  readonly recorder: Recorder;
+  readonly faults: readonly FaultEvent[];
+  readonly regressions: readonly RevisionRegression[];
+  readonly started: number;
+  readonly lease: LeaseVerdict | undefined;
+  readonly watchers: readonly Watcher[];
+}
+
+async function judge(j: Judged): Promise<Summary> {
+  const { options, cluster, recorder } = j;
+  const historyText = recorder.text();
+  writeFileSync(path.join(options.out, 'history.jsonl'), historyText);
+  writeFileSync(path.join(options.out, 'nemesis.jsonl'), j.faults.map((e) => JSON.stringify(e)).join('\n') + (j.faults.length > 0 ? '\n' : ''));
+  const hashKv = await checkHashKv(cluster, 10_000);
+  const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '');
+  const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
+  let watch: WatchVerdict | undefined;
+  if (j.watchers.length > 0) {
+    writeFileSync(path.join(options.out, 'watch.jsonl'), j.watchers.flatMap((w) => w.streams.map((s) => JSON.stringify({ watcher: w.name, ...s }))).join('\n') + '\n');
+    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams));
+  }
+  const verdicts = {
+    linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,
+    ...(j.lease === undefined ? {} : { lease: j.lease }), ...(watch === undefined ? {} : { watch }),
+  };
+  const records = recorder.records;
+  const summary: Summary = {
+    target: options.target, nodes: options.nodes, seed: options.seed, timeS: options.timeS, nemesis: options.nemesis, workloads: options.workloads,
+    reproduce: reproduceCommand(options), wallS: (performance.now() - j.started) / 1000,
+    ops: {
+      total: records.length, ok: records.filter((r) => r.outcome === 'ok').length,
+      fail: records.filter((r) => r.outcome === 'fail').length, unknown: records.filter((r) => r.outcome === 'unknown').length,
+    },
+    acknowledgedWrites: acknowledgedWrites(records).length,
+    faults: countFaults(j.faults),
+    peerConnections: cluster.proxyStats(),
+    verdicts,
+    result: overallResult(verdicts),
+  };
+  writeFileSync(path.join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(path.join(options.out, 'report.html'), renderRunReport({ summary, records: recorder.sorted(), faults: j.faults }));
+  return summary;
+}

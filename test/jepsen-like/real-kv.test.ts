@@ -1,0 +1,143 @@
+// `npm run jepsen` against real Tern members: short kv runs under SIGKILL, partitions
+// through the proxies and SIGSTOP, whose every verdict must be ok and which leave no
+// member process behind; Ctrl-C stops a run early and still cleans up; and the verdict
+// code reports a lost acknowledged write planted into a real run's history (Tern has no
+// switch that acknowledges before syncing, so the fault is planted in the history).
+
+import test, { type ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
+import { judgeWatches } from '../../jepsen-like/real/watch.js';
+import type { WatchStream } from '../../jepsen-like/watch/validate.js';
+import { isRunning, memberExits, memberPids, readSummary, startCli, type SummaryJson } from './real-runs.js';
+
+// The runs share two cores with the rest of CI: one at a time.
+// --min-writes: however loaded the machine, the verdicts are about some acknowledged writes.
+// The watch workload rides along (it runs kv too): its streams are checked in the same runs.
+const SHORT = ['--target', 'tern', '--nodes', '3', '--time-s', '5', '--workload', 'kv,watch', '--check-timeout-s', '60', '--min-writes', '20'];
+
+function assertAllOk(t: ExecutionContext, s: SummaryJson, stdout: string): void {
+  t.log(stdout);
+  t.is(s.verdicts.linearizable.verdict, 'ok');
+  t.deepEqual(s.verdicts.lostWrites.lost, []);
+  t.true(s.verdicts.revisionMonotonic.ok);
+  t.is(s.verdicts.hashKv.ok, true);
+  // Undecided is allowed for the watch alone: two unknown writes the history cannot order (watch.ts).
+  const watch = s.verdicts.watch;
+  t.true(watch !== undefined && watch.streams >= 3 && watch.events > 0 && watch.violations.length === 0, JSON.stringify(watch));
+  t.true(watch?.ok === true || (watch?.ok === null && s.result === 'unknown'), JSON.stringify(watch));
+  t.not(s.result, 'violation');
+  // Not vacuous: writes were acknowledged and read back.
+  t.true(s.acknowledgedWrites >= 20 && s.verdicts.lostWrites.checked === s.acknowledgedWrites, JSON.stringify(s));
+}
+
+test.serial('kv under SIGKILL and restart: every verdict ok, no member left running; a lost write planted in its history is illegal', async (t) => {
+  const run = startCli(t, [...SHORT, '--nemesis', 'kill', '--seed', '11']);
+  t.true([0, 3].includes(await run.exited ?? -1), run.stderr());
+  const summary = readSummary(run.dir);
+  assertAllOk(t, summary, run.stdout());
+  t.true((summary.faults['kill'] ?? 0) >= 1, 'a member was killed');
+  const pids = memberPids(run.dir);
+  t.true(pids.length > 3, 'the killed member was started again');
+  t.deepEqual(pids.filter(isRunning), []);
+  t.true(readFileSync(path.join(run.dir, 'report.html'), 'utf8').includes('<svg'), 'report.html draws the timeline');
+  const history = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8');
+  plantLostWrite(t, history);
+  if (summary.verdicts.watch?.ok === true) plantDroppedEvent(t, history, readFileSync(path.join(run.dir, 'watch.jsonl'), 'utf8'));
+});
+
+test.serial('kv under partitions and pauses: every verdict ok, dialers identified, no member left running', async (t) => {
+  const run = startCli(t, [...SHORT, '--time-s', '7', '--nemesis', 'partition,pause', '--seed', '18']);
+  t.true([0, 3].includes(await run.exited ?? -1), run.stderr());
+  const summary = readSummary(run.dir);
+  assertAllOk(t, summary, run.stdout());
+  // Seed 18's plan for 7 s: a partition, a pause, a partition (the plan is a function of the seed).
+  t.true((summary.faults['partition'] ?? 0) >= 1 && (summary.faults['pause'] ?? 0) >= 1, JSON.stringify(summary.faults));
+  t.is(summary.peerConnections.unidentified, 0);
+  t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+  const nemesisLog = readFileSync(path.join(run.dir, 'nemesis.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { start: number; end: number });
+  t.true(nemesisLog.every((e) => e.end > e.start), 'each fault is logged with its times');
+});
+
+test.serial('Ctrl-C (SIGINT to the process group) stops a long run early, still writes its verdicts, and kills every member', async (t) => {
+  const run = startCli(t, [...SHORT, '--time-s', '600', '--nemesis', 'pause', '--seed', '7']);
+  // Wait for the workload (not for a time): the progress line says when it runs.
+  await new Promise<void>((resolve) => {
+    const check = (): void => { if (run.stderr().includes('running') || run.child.exitCode !== null) resolve(); else setTimeout(check, 200); };
+    check();
+  });
+  // As a terminal does: SIGINT to the whole process group.
+  process.kill(-(run.child.pid ?? 0), 'SIGINT');
+  const code = await run.exited;
+  t.true(code === 0 || code === 3, `exit ${String(code)}: ${run.stderr()}`);
+  t.true(memberPids(run.dir).length >= 3);
+  t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+  // The members did not see the Ctrl-C (their own group): the tool killed each of them.
+  t.deepEqual(memberExits(run.dir).filter((e) => e !== 'SIGKILL'), []);
+  t.notThrows(() => readSummary(run.dir));
+});
+
+interface Line {
+  process: number; call: number; return: number | null; outcome: string;
+  request: { type: string; key?: string; success?: { type: string; key: string }[] };
+  response?: { revision?: number; succeeded?: boolean; deleted?: number; prevKv?: object | null };
+}
+
+/** The keys each ok write changed. */
+function keysWritten(l: Line): string[] {
+  if (l.outcome !== 'ok') return [];
+  if (l.request.type === 'put') return [l.request.key ?? ''];
+  if (l.request.type === 'delete' && (l.response?.deleted ?? 0) > 0) return [l.request.key ?? ''];
+  if (l.request.type === 'txn' && l.response?.succeeded === true) return (l.request.success ?? []).filter((o) => o.type === 'put').map((o) => o.key);
+  return [];
+}
+
+
+/**
+ * The verdict code on a real run's history with one lost acknowledged write planted: a
+ * read after everything returns a key's value from before its last acknowledged put.
+ * (Illegal whatever unknown ops the run had: no write brings back an old mod revision.)
+ */
+function plantLostWrite(t: ExecutionContext, text: string): void {
+  t.is(checkLinearizable(text, 60_000).verdict, 'ok');
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  // A key whose latest write was a put over an earlier value: a read after everything
+  // that returns the earlier value has lost that acknowledged put.
+  const latest = new Map<string, Line>();
+  for (const l of lines) {
+    for (const key of keysWritten(l)) if ((latest.get(key)?.response?.revision ?? 0) < (l.response?.revision ?? 0)) latest.set(key, l);
+  }
+  const [key, lastPut] = [...latest].find(([, l]) => l.request.type === 'put' && l.response?.prevKv !== null && l.response?.prevKv !== undefined) ?? [];
+  if (key === undefined || lastPut === undefined) {
+    t.fail('no key ended on a put over an earlier value');
+    return;
+  }
+  t.log(`planting: ${key} read back without its put at revision ${lastPut.response?.revision ?? 0}`);
+  const end = Math.max(...lines.map((l) => l.return ?? l.call)) + 1;
+  const finalRevision = Math.max(...lines.map((l) => l.response?.revision ?? 0));
+  const planted = {
+    process: 1_000_000, call: end, return: end + 1, outcome: 'ok',
+    request: { type: 'range', key }, response: { revision: finalRevision, kvs: [lastPut.response?.prevKv], count: 1 },
+  };
+  const verdict = checkLinearizable(`${text}${JSON.stringify(planted)}\n`, 60_000);
+  t.is(verdict.verdict, 'illegal');
+  t.true((verdict.windowLines ?? []).length > 0, 'the failing window names lines of the history');
+}
+
+/** The watch verdict on a real run's streams with one event dropped from one of them: not reliable. */
+function plantDroppedEvent(t: ExecutionContext, history: string, watchLines: string): void {
+  const streams = watchLines.trim().split('\n').map((l) => JSON.parse(l) as WatchStream);
+  t.is(judgeWatches(history, streams).ok, true);
+  const victim = streams.find((s) => s.responses.some((r) => r.events.length > 0));
+  if (victim === undefined) {
+    t.fail('no stream delivered an event');
+    return;
+  }
+  const at = victim.responses.findIndex((r) => r.events.length > 0);
+  const responses = victim.responses.filter((_, i) => i !== at);
+  const planted = streams.map((s) => (s === victim ? { ...s, responses } : s));
+  const verdict = judgeWatches(history, planted);
+  t.is(verdict.ok, false);
+  t.true(verdict.violations.some((v) => v.property === 'reliable'), JSON.stringify(verdict.violations));
+}
