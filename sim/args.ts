@@ -21,7 +21,7 @@ export const AUTH_BUG_NAMES = ['authCheckStaleRevision'] as const;
  */
 export const ETCD_BUG_NAMES = [
   'ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents', 'progressNotifyAhead', 'slowWatcherDropsEvents', 'compactDropsDeleteEvent',
-  'reuseReadIndex',
+  'reuseReadIndex', 'leaseTtlResetLost',
 ] as const;
 const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES] as const;
 export type BugName = (typeof ALL_BUG_NAMES)[number];
@@ -249,6 +249,7 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
     slowWatcherDropsEvents: bugs.includes('slowWatcherDropsEvents'),
     compactDropsDeleteEvent: bugs.includes('compactDropsDeleteEvent'),
     reuseReadIndex: bugs.includes('reuseReadIndex'),
+    leaseTtlResetLost: bugs.includes('leaseTtlResetLost'),
   };
 }
 

@@ -15,6 +15,8 @@ export interface SimClockOptions {
 
 export class SimClock implements Clock {
   private offsetMs: number;
+  /** The sum of the backward steps, ms (a deadline set before one is reached that much later). */
+  backwardJumpsMs = 0;
 
   private readonly scheduler: Scheduler;
   /** Parts per million the clock runs fast (+) or slow (−). */
@@ -34,6 +36,12 @@ export class SimClock implements Clock {
   /** A step change (NTP correction, a VM migration): the clock leaps by `deltaMs`. */
   jump(deltaMs: number): void {
     this.offsetMs += deltaMs;
+    if (deltaMs < 0) this.backwardJumpsMs -= deltaMs;
+  }
+
+  /** The virtual time, µs, at which this clock read `ms` (exact unless it stepped since). */
+  virtualUsAt(ms: number): number {
+    return ((ms - this.offsetMs) * 1000) / (1 + this.driftPpm / 1e6);
   }
 
   /** How long `intervalMs` of this clock's time lasts in virtual time (for tick timers). */

@@ -68,6 +68,8 @@ export interface ClusterHooks {
   onServer?(id: NodeId, server: EtcdServer): void;
   /** With `etcd`: member `id` applied a write (from its first entry on, also while it starts). */
   onEvents?(id: NodeId, events: readonly MvccEvent[], mainRevision: number): void;
+  /** With `etcd`: a snapshot replaced a member's state. */
+  onRestore?(id: NodeId): void;
 }
 
 export interface ClusterOptions {
@@ -102,6 +104,11 @@ export class Cluster {
   private readonly random: SimRandom;
   private readonly network: SimNetwork;
   private readonly checker: SafetyChecker;
+
+  /** etcd's election timeout (Promote extends leases by it). */
+  get electionTimeoutMs(): number {
+    return this.options.raft.electionTicks * this.options.raft.tickMs;
+  }
 
   constructor(private readonly options: ClusterOptions) {
     this.scheduler = options.scheduler;
@@ -227,7 +234,7 @@ export class Cluster {
       const server = EtcdServer.start(this.serverConfig(config), { ...ports, clock: member.clock }, {
         ...observer,
         // The checker's applied-order check must know when a snapshot replaced the state.
-        onRestore: () => { this.checker.onRestore({ id, lastIndex: 0, chain: 0 }); },
+        onRestore: () => { this.checker.onRestore({ id, lastIndex: 0, chain: 0 }); this.options.hooks.onRestore?.(id); },
         onEvents: (events, mainRevision) => { this.options.hooks.onEvents?.(id, events, mainRevision); },
       });
       if (server instanceof EtcdServer) {

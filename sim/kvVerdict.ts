@@ -23,6 +23,8 @@ export interface KvResult {
   readonly stale_reads: number;
   /** Short leases the leader revoked on expiry (server ops in the history), and keep-alives sent. */
   readonly lease_expiries: number;
+  /** Leases a leader held past their end + the allowed slack (leaseKeeper.ts), the first few. */
+  readonly lease_outlived: readonly string[];
   readonly keep_alives: number;
   /** `ok`, or which rule a serializable get broke: `state` (not the committed state at its revision) or `monotonic`. */
   readonly serializable: 'ok' | 'state' | 'monotonic';
@@ -83,7 +85,7 @@ export function checkKv(clients: KvClients, verdict: { readonly checker: SafetyC
   const checkMs = Math.round((performance.now() - started) * 10) / 10;
   return {
     kv_options: kv.options, ops_ok: kv.ok, ops_fail: kv.failed, ops_unknown: kv.unknown,
-    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives,
+    stale_reads: kv.staleReads, lease_expiries: kv.keeper.expiries, keep_alives: kv.keeper.keepAlives, ...checkLeases(kv, checker),
     ...checkSerializable(clients, checker), linearizable, check_method: method, check_ms: checkMs,
     ...checkWatches(clients, checker),
   };
@@ -106,6 +108,12 @@ function checkHistory(text: string, { checker, timeoutMs }: { readonly checker: 
     checker.report('exception', 0, method);
     return { linearizable: 'unknown', method };
   }
+}
+
+function checkLeases(kv: KvWorkload, checker: SafetyChecker): Pick<KvResult, 'lease_outlived'> {
+  const first = kv.keeper.outlived[0];
+  if (first !== undefined) checker.report('leaseOutlived', 0, `a lease outlived its TTL: ${first}`);
+  return { lease_outlived: kv.keeper.outlived.slice(0, 5) };
 }
 
 function checkSerializable({ kv, truth }: KvClients, checker: SafetyChecker): Pick<KvResult, 'serializable' | 'serializable_detail'> {

@@ -12,6 +12,25 @@
 // entry of it in log order — the first one any member applies — so later ones (a new
 // leader proposing again) are ignored. Clients never revoke these leases themselves.
 //
+// And the lease bound (etcd #9395's class): no leader may hold a lease past its true end
+// (the later of the grant's answer and the last renewal any leader granted, plus the TTL)
+// (or, for a lease that ran out while there was no leader, past the promotion) by more
+// than an election timeout (etcd's Promote extension) plus how stale that
+// leader's lease clock was — how long after its latest lease clock entry was proposed
+// (the proposer's clock reading in the entry) the leader applied it (commit latency; a restart replays it late; a
+// catching-up member learns it late) — plus one lease clock interval (what a member that
+// applied the first grant after a time without leases late, or a leader's clock
+// re-anchoring, can miss: lessor.ts), the backward steps of the members' clocks and
+// LEASE_BOUND_MARGIN_MS. Staleness adds up: a new leader moves the clock on from when it
+// applied the last clock entry, so what it missed (its staleness then: the last one seen
+// while it was not leader, replays at its restart included, and each it applied since,
+// for a new leader applies old grants and checkpoints late) is lost from the replicated
+// clock for good. So the bound allows every such loss since the lease's last renewal
+// (lostUs), and a lease renewed before a promotion whose loss is unknown is not checked. Each member that applies an entry while leader is
+// checked then (no events of its own, so the trace is untouched). A leader that had applied
+// no clock entry since it started, or since a snapshot replaced its lessor, cannot tell
+// how much time has passed: not checked.
+//
 // An expiry that deleted no keys is left out of the history unless a put saw it ("lease
 // not found" for that lease): nothing else can observe it (no key carries the lease,
 // clients neither re-grant nor revoke it), so the real execution still linearizes the
@@ -21,7 +40,8 @@
 import type { Entry, NodeId } from '../core/raft/types.js';
 import type { EtcdServer } from '../core/server/server.js';
 import { isEtcdError } from '../core/errors.js';
-import { decodeEnvelope } from '../core/server/requests.js';
+import { decodeEnvelope, type Envelope } from '../core/server/requests.js';
+import { LEASE_CLOCK_INTERVAL_MS } from '../core/server/server.js';
 import { coreLeaseId, historyLeaseId } from './historyLeaseId.js';
 import type { EtcdRequest, EtcdResponse } from '../jepsen-like/etcd/types.js';
 import type { SimMember } from './cluster.js';
@@ -53,6 +73,26 @@ interface ShortLease {
   renewedUs: number;
   /** Set once a member applied its revoke. */
   expired: boolean;
+  /** When a leader last renewed it (a keep-alive answered with a TTL), µs; 0: never. */
+  serverRenewedUs: number;
+  /** Set once a leader was found holding it too long (reported once). */
+  outlived: boolean;
+  /** When it was last granted or renewed as the bound sees it, µs, and lostUs then. */
+  anchorUs: number;
+  lostAtAnchorUs: number;
+}
+
+/** What the bound allows beyond the measured staleness (a tick, a disk write), ms. */
+const LEASE_BOUND_MARGIN_MS = 50;
+
+/** What one member's lessor knows of the lease clock, as the bound needs it. */
+interface MemberClock {
+  /** The latest lease clock entry it applied: when it was proposed and applied; null: none since it started or restored. */
+  latest: { readonly proposedUs: number; readonly appliedUs: number } | null;
+  /** The largest staleness of its clock since it became leader (see the top), µs; null: unknown. */
+  stalenessUs: number | null;
+  /** The term whose promotion of this member was counted in lostUs; null while it is not leader. */
+  countedTerm: number | null;
 }
 
 export interface LeaseKeeperSetup extends SimParts {
@@ -67,6 +107,12 @@ export class LeaseKeeper extends SimActor {
   private pending = 0;
   expiries = 0;
   keepAlives = 0;
+  private readonly memberClocks = new Map<NodeId, MemberClock>();
+  /** The lease clock time lost so far, µs (see the top), and when an unknown amount last was. */
+  private lostUs = 0;
+  private unknownLossAtUs = -1;
+  /** Leases held past the bound: what was found, for the verdict. */
+  readonly outlived: string[] = [];
 
   private readonly record: (op: ServerOp) => void;
 
@@ -86,7 +132,9 @@ export class LeaseKeeper extends SimActor {
 
   /** A short lease is being granted (before the answer: an unknown grant may still expire). */
   granting(id: number): void {
-    this.leases.set(id, { grantCallUs: this.scheduler.nowUs, keepAlive: this.random.chance(0.5), ttlUs: 0, renewedUs: 0, expired: false });
+    this.leases.set(id, {
+      grantCallUs: this.scheduler.nowUs, keepAlive: this.random.chance(0.5), ttlUs: 0, renewedUs: 0, expired: false, serverRenewedUs: 0, outlived: false, anchorUs: 0, lostAtAnchorUs: 0,
+    });
     this.pending++;
   }
 
@@ -96,6 +144,7 @@ export class LeaseKeeper extends SimActor {
     if (lease === undefined) return;
     lease.ttlUs = 1000 * 1000 * ttlSeconds;
     lease.renewedUs = this.scheduler.nowUs;
+    this.anchor(lease);
     if (!lease.keepAlive) return;
     const intervalUs = Math.max(1000, Math.round((1000 * 1000 * ttlSeconds) / 3));
     const keep = (): void => {
@@ -109,12 +158,25 @@ export class LeaseKeeper extends SimActor {
   /** Every entry a member applied: the first applied revoke of a short lease is its expiry. */
   onApplied(member: SimMember, entry: Entry): void {
     const server = member.server;
-    if (server === null) return;
+    if (server === null) {
+      // A restart replaying its log (the server is not up yet): only the lease clock counts.
+      const envelope = decodeEnvelope(entry.data);
+      if (envelope?.request.kind === 'leaseCheckpoint') this.clockEntryApplied(member.id, envelope);
+      this.trackLeadership(member.id, false);
+      return;
+    }
     const before = this.revisionAfter.get(server);
     const after = server.machine.store.currentRevision();
     this.revisionAfter.set(server, after);
-    if (this.pending === 0) return;
+    // Lease clock entries are proposed only while leases exist.
+    if (this.pending === 0 && server.machine.lessor.count === 0) return;
     const envelope = decodeEnvelope(entry.data);
+    if (envelope?.request.kind === 'leaseCheckpoint') this.clockEntryApplied(member.id, envelope);
+    const status = server.driver.status();
+    const leader = status.role === 'leader';
+    this.trackLeadership(member.id, leader, status.hardState.term);
+    if (this.pending === 0) return;
+    if (leader) this.checkBound(member);
     if (envelope?.request.kind !== 'leaseRevoke') return;
     // The clients' ids are small counters: a larger id (one a server drew) is none of them.
     if (envelope.request.id > BigInt(Number.MAX_SAFE_INTEGER) || envelope.request.id < 0n) return;
@@ -132,6 +194,90 @@ export class LeaseKeeper extends SimActor {
       response: { revision: after },
       ...(wrote ? {} : { silentLease: id }),
     });
+  }
+
+  private anchor(lease: ShortLease): void {
+    lease.anchorUs = this.scheduler.nowUs;
+    lease.lostAtAnchorUs = this.lostUs;
+  }
+
+  /** A snapshot replaced a member's state: what its lessor knows of the clock is unknown again. */
+  onRestore(id: NodeId): void {
+    this.memberClocks.set(id, { latest: null, stalenessUs: null, countedTerm: null });
+  }
+
+  private memberClock(id: NodeId): MemberClock {
+    let clock = this.memberClocks.get(id);
+    if (clock === undefined) {
+      clock = { latest: null, stalenessUs: null, countedTerm: null };
+      this.memberClocks.set(id, clock);
+    }
+    return clock;
+  }
+
+  /** A lease clock entry applied: dated by the proposer's clock (its id leads the request id). */
+  private clockEntryApplied(id: NodeId, envelope: Envelope): void {
+    const proposer = this.cluster.members.get(Number(envelope.requestId.split('-')[0]));
+    const proposedUs = proposer === undefined ? this.scheduler.nowUs : proposer.clock.virtualUsAt(envelope.proposedAtMs);
+    this.memberClock(id).latest = { proposedUs, appliedUs: this.scheduler.nowUs };
+  }
+
+  /** How long after its proposal the member applied its latest clock entry, µs; null: unknown. */
+  private staleness(clock: MemberClock): number | null {
+    return clock.latest === null ? null : Math.max(0, clock.latest.appliedUs - clock.latest.proposedUs);
+  }
+
+  /** Counts what each promotion, and each late entry a leader applies, loses from the lease clock. */
+  private trackLeadership(id: NodeId, leader: boolean, term = 0): void {
+    const clock = this.memberClock(id);
+    const latest = this.staleness(clock);
+    if (!leader) {
+      clock.stalenessUs = latest;
+      clock.countedTerm = null;
+      return;
+    }
+    if (clock.countedTerm !== term) {
+      clock.countedTerm = term;
+      if (clock.stalenessUs === null && latest === null) {
+        this.unknownLossAtUs = this.scheduler.nowUs;
+        return;
+      }
+      clock.stalenessUs = Math.max(clock.stalenessUs ?? 0, latest ?? 0);
+      this.lostUs += clock.stalenessUs;
+      return;
+    }
+    if (latest !== null && clock.stalenessUs !== null && latest > clock.stalenessUs) {
+      this.lostUs += latest - clock.stalenessUs;
+      clock.stalenessUs = latest;
+    }
+  }
+
+  /** The lease bound (see the top of this file), on a member that is leader now. */
+  private checkBound(member: SimMember): void {
+    const lessor = member.server?.machine.lessor;
+    const clock = this.memberClock(member.id);
+    if (lessor === undefined || clock.stalenessUs === null) return;
+    const nowUs = this.scheduler.nowUs;
+    const clockNowMs = member.clock.nowMs();
+    // A backward step of the leader that moved the clock on loses that much of it too.
+    let backwardMs = 0;
+    for (const id of this.cluster.ids) backwardMs += this.cluster.member(id).clock.backwardJumpsMs;
+    const allowanceUs = 1000 * (this.cluster.electionTimeoutMs + LEASE_CLOCK_INTERVAL_MS + backwardMs + LEASE_BOUND_MARGIN_MS);
+    for (const [id, lease] of this.leases) {
+      if (lease.expired || lease.outlived || lease.ttlUs === 0 || lease.anchorUs < this.unknownLossAtUs) continue;
+      const deadlineMs = lessor.deadlineMs(coreLeaseId(id));
+      if (deadlineMs === null) continue;
+      const heldToUs = nowUs + 1000 * (deadlineMs - clockNowMs);
+      const endUs = Math.max(lease.renewedUs, lease.serverRenewedUs) + lease.ttlUs;
+      // A lease that ran out while no leader could revoke it gets an election timeout from
+      // the promotion (at or before now), as etcd's Promote(extend) gives.
+      const lostUs = this.lostUs - lease.lostAtAnchorUs;
+      const allowedUs = Math.max(endUs + allowanceUs + lostUs, nowUs + 1000 * (this.cluster.electionTimeoutMs + LEASE_BOUND_MARGIN_MS));
+      if (heldToUs <= allowedUs) continue;
+      lease.outlived = true;
+      this.outlived.push(`member ${member.id} holds lease ${id} (TTL ${lease.ttlUs / 1e6} s) until ${Math.round(heldToUs / 1000)} ms, `
+        + `${Math.round((heldToUs - endUs) / 1000)} ms past its end at ${Math.round(endUs / 1000)} ms (allowed until ${Math.round(allowedUs / 1000)} ms)`);
+    }
   }
 
   /**
@@ -164,8 +310,12 @@ export class LeaseKeeper extends SimActor {
     this.keepAlives++;
     const sentUs = this.scheduler.nowUs;
     this.cluster.runOn(target, () => {
+      const arrivedUs = this.scheduler.nowUs;
       target.server?.leaseKeepAlive({ id: coreLeaseId(id) }, (answer) => {
-        if (!isEtcdError(answer) && answer.ttlSeconds > 0) lease.renewedUs = Math.max(lease.renewedUs, sentUs);
+        if (isEtcdError(answer) || answer.ttlSeconds <= 0) return;
+        lease.renewedUs = Math.max(lease.renewedUs, sentUs);
+        lease.serverRenewedUs = Math.max(lease.serverRenewedUs, arrivedUs);
+        this.anchor(lease);
       });
     }, false);
   }

@@ -23,7 +23,7 @@ import { entryChecksum } from './disk.js';
 export type ViolationKind =
   | 'electionSafety' | 'doubleVote' | 'logMatching' | 'leaderCompleteness' | 'stateMachineSafety'
   | 'persistBeforeSend' | 'commitRule' | 'commitRegressed' | 'lostAcknowledged' | 'staleRead' | 'corruptionUnexplained' | 'exception'
-  | 'notLinearizable' | 'watchBroken' | 'serializableRead' | 'authDecision';
+  | 'notLinearizable' | 'watchBroken' | 'serializableRead' | 'authDecision' | 'leaseOutlived';
 
 export interface Violation {
   readonly kind: ViolationKind;

@@ -120,6 +120,7 @@ export function buildWorld(options: RunOptions): SimWorld {
       onSend: (message) => { world.nemesis.observeSend(message); },
       onReadReady: (read) => { world.workload.onReadReady(read); },
       onEvents: (id, events, mainRevision) => { if (authDraws === null) draws?.truth.record({ member: id, events, mainRevision }); },
+      onRestore: (id) => { world.kv?.kv.keeper.onRestore(id); },
     },
   });
   const parts: SimParts = { scheduler, random, cluster };

@@ -1,12 +1,26 @@
-// Leases (etcd's lessor). Two kinds of state:
+// Leases (etcd's lessor). Three kinds of state:
 //
-//   replicated — which leases exist, their granted TTL, the keys attached, and the
-//                remaining TTL last checkpointed. Changed only by applying Raft entries
+//   replicated — which leases exist, their granted TTL, the keys attached, and when each
+//                expires on the *lease clock*. Changed only by applying Raft entries
 //                (grant, revoke, checkpoint), so every member agrees.
+//   lease clock — a replicated count of milliseconds: each checkpoint entry the leader
+//                proposes (every LEASE_CLOCK_INTERVAL_MS while leases exist, and on the
+//                tick after a keep-alive) carries the time elapsed on the leader since its
+//                last one. A grant expires at clock + TTL; a checkpoint of a renewal at
+//                clock + what was left at proposal.
 //   primary    — expiry deadlines, kept only on the leader, from its injected clock.
-//                On becoming leader, deadlines restart from the checkpointed remaining
-//                TTL (not the full TTL), so a lease does not live longer because the
-//                leader changed — the bug etcd 3.4 has (#9395).
+//
+// Why the clock: keep-alives reach only the leader, and a new leader must not restart
+// every lease from its full TTL (etcd 3.4's bug #9395: with a TTL of 60 s a key can live
+// about 60 s too long after a leader change) nor end a lease the old leader renewed. On
+// promotion a lease's deadline is what is left on the clock — the clock as last applied
+// plus the time this member has seen pass since — plus an election timeout, as etcd's
+// Promote(extend) gives. So a key outlives its TTL by at most that extension plus how
+// stale this member's last applied clock entry was (one interval and the commit
+// latency), and a renewal not yet checkpointed when the leader died is covered by it.
+// Only differences of clock values have meaning, so a member that starts from a snapshot
+// counts from 0. The time that passed is read on this member's clock, never compared
+// with another member's.
 //
 // Time is an argument (ms from the member's Clock port); nothing here reads a clock.
 
@@ -21,8 +35,8 @@ export interface Lease {
   readonly id: LeaseId;
   /** The TTL granted (after raising to the minimum), seconds. */
   readonly ttlSeconds: number;
-  /** Remaining TTL when last checkpointed through Raft, ms; null: never checkpointed. */
-  remainingMsAtCheckpoint: number | null;
+  /** When the lease ends on the replicated lease clock, ms (the grant, then each checkpoint). */
+  expiresAtClockMs: number;
   readonly keys: Set<Key>;
   /** Leader only: when the lease expires, ms on the leader's clock; null elsewhere. */
   expiryMs: number | null;
@@ -31,6 +45,10 @@ export interface Lease {
 export interface LeaseImage {
   readonly id: LeaseId;
   readonly ttlSeconds: number;
+  /**
+   * What is left on the lease clock when the image is taken, ms. null in images written
+   * before the lease clock: never checkpointed, so the full TTL.
+   */
   readonly remainingMsAtCheckpoint: number | null;
   readonly keys: readonly Key[];
 }
@@ -38,6 +56,17 @@ export interface LeaseImage {
 export interface LessorOptions {
   /** etcd: ceil(1.5 × election timeout), 2 s with the defaults. */
   readonly minTtlSeconds: number;
+  /**
+   * Planted bug leaseTtlResetLost (etcd #9395): promotion ignores the lease clock and
+   * restarts every lease from its full TTL, as etcd 3.4 does without checkpoints.
+   */
+  readonly bugResetTtlOnPromote?: boolean;
+}
+
+/** A renewal or a lapse of time the leader must replicate. */
+export interface LeaseCheckpoint {
+  readonly id: LeaseId;
+  readonly remainingMs: number;
 }
 
 export interface TimeToLive {
@@ -52,10 +81,20 @@ export class Lessor {
   private readonly leases = new Map<LeaseId, Lease>();
   private primary = false;
   private readonly minTtlSeconds: number;
+  private readonly bugResetTtlOnPromote: boolean;
+  /** The replicated lease clock, ms (only differences mean anything). */
+  private clockMs = 0;
+  /** This member's time when it last applied a clock advance; null: none since it started. */
+  private clockAppliedAtMs: number | null = null;
+  /** Leader only: this member's time up to which elapsed time has been proposed. */
+  private clockProposedToMs = 0;
+  /** Leader only: leases granted or renewed since their last proposed checkpoint, in that order. Invariant: ⊆ leases. */
+  private readonly renewed = new Set<LeaseId>();
 
   constructor(options: LessorOptions) {
     invariant(options.minTtlSeconds >= 1, 'the minimum lease TTL must be at least one second');
     this.minTtlSeconds = options.minTtlSeconds;
+    this.bugResetTtlOnPromote = options.bugResetTtlOnPromote === true;
   }
 
   /** The TTL a grant request ends up with, or why it cannot be granted (checked before Raft). */
@@ -72,11 +111,19 @@ export class Lessor {
     if (this.leases.has(id)) return etcdError('leaseExist');
     const ttl = this.grantableTtl(ttlSeconds);
     if (typeof ttl !== 'number') return ttl;
+    // No lease existed: the time since the clock last moved counts for none, so it starts
+    // over here and now (the leader proposes no clock entries without leases).
+    if (this.leases.size === 0) {
+      this.clockAppliedAtMs = nowMs;
+      this.clockProposedToMs = nowMs;
+    }
     const lease: Lease = {
-      id, ttlSeconds: ttl, remainingMsAtCheckpoint: null, keys: new Set(),
+      id, ttlSeconds: ttl, expiresAtClockMs: this.clockMs + ttl * 1000, keys: new Set(),
       expiryMs: this.primary ? nowMs + ttl * 1000 : null,
     };
     this.leases.set(id, lease);
+    // The followers start it from the clock as last applied; the checkpoint says exactly.
+    if (this.primary) this.renewed.add(id);
     return lease;
   }
 
@@ -85,14 +132,23 @@ export class Lessor {
     const lease = this.leases.get(id);
     if (lease === undefined) return etcdError('leaseNotFound');
     this.leases.delete(id);
+    this.renewed.delete(id);
     return [...lease.keys].sort();
   }
 
-  /** Records the remaining TTL the leader checkpointed, so a new leader resumes from it. */
-  checkpoint(id: LeaseId, remainingMs: number): void {
-    const lease = this.leases.get(id);
-    if (lease === undefined) return; // revoked since
-    lease.remainingMsAtCheckpoint = Math.max(0, remainingMs);
+  /**
+   * Applies a checkpoint entry: the lease clock moves on by the time the leader saw pass,
+   * then each renewal it carries sets its lease's end on that clock. `nowMs` is this
+   * member's time, from which it measures how long ago the clock last moved.
+   */
+  applyCheckpoint(elapsedMs: number, checkpoints: readonly LeaseCheckpoint[], nowMs: number): void {
+    invariant(Number.isFinite(elapsedMs) && elapsedMs >= 0, () => `a lease clock advance must be a non-negative time, got ${elapsedMs}`);
+    this.clockMs += elapsedMs;
+    this.clockAppliedAtMs = nowMs;
+    for (const cp of checkpoints) {
+      const lease = this.leases.get(cp.id);
+      if (lease !== undefined) lease.expiresAtClockMs = this.clockMs + Math.max(0, cp.remainingMs); // revoked since, if not
+    }
   }
 
   exists(id: LeaseId): boolean {
@@ -122,33 +178,83 @@ export class Lessor {
 
   // ---------------------------------------------------------------- leader only
 
-  /** This member became leader: start every lease's clock from what is known to remain. */
-  promote(nowMs: number): void {
+  /**
+   * This member became leader: every lease's deadline is what is left of it on the lease
+   * clock, plus `extendMs` (an election timeout: etcd's Promote(extend)), so that a renewal
+   * the old leader granted but had not checkpointed yet is not cut short.
+   */
+  promote(nowMs: number, extendMs: number): void {
+    invariant(extendMs >= 0, 'a promotion extends leases by a non-negative time');
     this.primary = true;
+    this.renewed.clear();
+    const clock = this.clockNowMs(nowMs);
+    this.clockProposedToMs = this.clockAppliedAtMs ?? nowMs;
     for (const lease of this.leases.values()) {
-      const remainingMs = lease.remainingMsAtCheckpoint ?? lease.ttlSeconds * 1000;
-      lease.expiryMs = nowMs + remainingMs;
+      const remainingMs = this.bugResetTtlOnPromote ? lease.ttlSeconds * 1000 : Math.max(0, lease.expiresAtClockMs - clock);
+      lease.expiryMs = nowMs + remainingMs + extendMs;
     }
   }
 
   demote(): void {
     this.primary = false;
+    this.renewed.clear();
     for (const lease of this.leases.values()) lease.expiryMs = null;
   }
 
+  /** The lease clock now, as this member can tell: as last applied, plus the time seen since. */
+  private clockNowMs(nowMs: number): number {
+    return this.clockMs + (this.clockAppliedAtMs === null ? 0 : Math.max(0, nowMs - this.clockAppliedAtMs));
+  }
+
+  /** Leader only: when the lease ends on this member's clock, ms; null off the leader or for an unknown lease. */
+  deadlineMs(id: LeaseId): number | null {
+    return this.leases.get(id)?.expiryMs ?? null;
+  }
+
+  /** Leases renewed since their last checkpoint was proposed. */
+  get renewalsPending(): number {
+    return this.renewed.size;
+  }
+
   /**
-   * KeepAlive: renews on the leader. Unknown or expired → TTL 0 (not an error, as etcd).
-   * `checkpointNeeded`: a checkpoint older than this renewal is on record; the caller
-   * proposes a fresh one, or a new leader would resume from the stale remainder and
-   * expire the lease before the TTL the client was just promised.
+   * Leader only: what the next checkpoint entry carries — the time passed since the last
+   * one was proposed, and up to `max` renewals with what is left of each (renewal order).
    */
-  renew(id: LeaseId, nowMs: number): { ttlSeconds: number; checkpointNeeded: boolean } {
+  takeCheckpoint(nowMs: number, max: number): { elapsedMs: number; checkpoints: LeaseCheckpoint[] } {
+    invariant(this.primary, 'only the leader proposes lease checkpoints');
+    invariant(max >= 1, 'a checkpoint carries at least one renewal');
+    const elapsedMs = Math.max(0, nowMs - this.clockProposedToMs);
+    this.clockProposedToMs = Math.max(this.clockProposedToMs, nowMs);
+    const checkpoints: LeaseCheckpoint[] = [];
+    for (const id of this.renewed) {
+      if (checkpoints.length >= max) break;
+      this.renewed.delete(id);
+      const lease = this.leases.get(id);
+      if (lease?.expiryMs != null) checkpoints.push({ id, remainingMs: Math.max(0, lease.expiryMs - nowMs) });
+    }
+    return { elapsedMs, checkpoints };
+  }
+
+  /** A checkpoint's proposal failed: its renewals go out with the next one. */
+  renewalsNotCheckpointed(ids: readonly LeaseId[]): void {
+    if (!this.primary) return;
+    for (const id of ids) if (this.leases.has(id)) this.renewed.add(id);
+  }
+
+  /**
+   * KeepAlive: renews on the leader, and queues the renewal for the next checkpoint entry
+   * (or a new leader would end the lease at its old end). Unknown or expired → TTL 0
+   * (not an error, as etcd).
+   */
+  renew(id: LeaseId, nowMs: number): number {
     invariant(this.primary, 'renew on a member that is not the leader');
     const lease = this.leases.get(id);
-    if (lease === undefined) return { ttlSeconds: 0, checkpointNeeded: false };
-    if (lease.expiryMs !== null && lease.expiryMs <= nowMs) return { ttlSeconds: 0, checkpointNeeded: false };
+    if (lease === undefined) return 0;
+    if (lease.expiryMs !== null && lease.expiryMs <= nowMs) return 0;
     lease.expiryMs = nowMs + lease.ttlSeconds * 1000;
-    return { ttlSeconds: lease.ttlSeconds, checkpointNeeded: lease.remainingMsAtCheckpoint !== null };
+    this.renewed.delete(id); // to the end: renewal order
+    this.renewed.add(id);
+    return lease.ttlSeconds;
   }
 
   /** Leases past their deadline, oldest first: the leader proposes a revoke for each. */
@@ -160,21 +266,10 @@ export class Lessor {
       .map((l) => l.id);
   }
 
-  /** Remaining TTLs the leader should checkpoint through Raft now. */
-  checkpoints(nowMs: number): { id: LeaseId; remainingMs: number }[] {
-    if (!this.primary) return [];
-    return [...this.leases.values()]
-      .filter((l) => l.expiryMs !== null)
-      .sort((a, b) => compareLeaseIds(a.id, b.id))
-      .map((l) => ({ id: l.id, remainingMs: Math.max(0, (l.expiryMs ?? nowMs) - nowMs) }));
-  }
-
   timeToLive(id: LeaseId, nowMs: number): TimeToLive {
     const lease = this.leases.get(id);
     if (lease === undefined) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
-    const remainingMs = lease.expiryMs !== null
-      ? lease.expiryMs - nowMs
-      : (lease.remainingMsAtCheckpoint ?? lease.ttlSeconds * 1000);
+    const remainingMs = lease.expiryMs !== null ? lease.expiryMs - nowMs : lease.expiresAtClockMs - this.clockNowMs(nowMs);
     return {
       id,
       ttlSeconds: Math.max(0, Math.floor(remainingMs / 1000)),
@@ -188,20 +283,32 @@ export class Lessor {
     return this.ids().map((id) => {
       const l = this.leases.get(id);
       invariant(l !== undefined, 'lease vanished during export');
-      return { id, ttlSeconds: l.ttlSeconds, remainingMsAtCheckpoint: l.remainingMsAtCheckpoint, keys: [...l.keys].sort() };
+      return { id, ttlSeconds: l.ttlSeconds, remainingMsAtCheckpoint: l.expiresAtClockMs - this.clockMs, keys: [...l.keys].sort() };
     });
   }
 
-  /** Replaces the replicated state with a snapshot's (deadlines restart on promotion). */
-  importLeases(images: readonly LeaseImage[]): void {
+  /**
+   * Replaces the replicated state with a snapshot's (deadlines restart on promotion). The
+   * lease clock starts again from 0, as seen at `nowMs`; null: not known when (a restart
+   * that replays its log), so nothing counts as elapsed until the next clock entry.
+   */
+  importLeases(images: readonly LeaseImage[], nowMs: number | null): void {
     this.leases.clear();
+    this.renewed.clear();
+    this.clockMs = 0;
+    this.clockAppliedAtMs = nowMs;
     for (const image of images) {
       assertLeaseId(image.id, 'a snapshot\'s lease id');
       this.leases.set(image.id, {
-        id: image.id, ttlSeconds: image.ttlSeconds, remainingMsAtCheckpoint: image.remainingMsAtCheckpoint,
+        id: image.id, ttlSeconds: image.ttlSeconds, expiresAtClockMs: image.remainingMsAtCheckpoint ?? image.ttlSeconds * 1000,
         keys: new Set(image.keys), expiryMs: null,
       });
     }
+  }
+
+  /** Forgets every key attachment (a restart rebuilds them from the stored keys). */
+  detachAllKeys(): void {
+    for (const lease of this.leases.values()) lease.keys.clear();
   }
 
   /** Leases granted and not revoked. */

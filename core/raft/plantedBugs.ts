@@ -57,6 +57,11 @@ export interface PlantedBugs {
    * answers reads that came during it, below writes the cluster acknowledged meanwhile.
    */
   readonly reuseReadIndex?: boolean;
+  /**
+   * etcd #9395: a new leader restarts every lease from its full TTL, ignoring the
+   * replicated lease clock and checkpoints, so a key outlives its lease.
+   */
+  readonly leaseTtlResetLost?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

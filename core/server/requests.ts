@@ -18,7 +18,8 @@ export type InternalRequest =
   /** id 0 only in entries written before the proposer drew ids (the state machine then derives one). */
   | { readonly kind: 'leaseGrant'; readonly id: LeaseId; readonly ttlSeconds: number }
   | { readonly kind: 'leaseRevoke'; readonly id: LeaseId }
-  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: LeaseId; readonly remainingMs: number }[] }
+  /** elapsedMs: the lease clock's advance (absent in entries written before the lease clock). */
+  | { readonly kind: 'leaseCheckpoint'; readonly elapsedMs?: number; readonly checkpoints: readonly { readonly id: LeaseId; readonly remainingMs: number }[] }
   | { readonly kind: 'auth'; readonly auth: AuthRequest }
   | { readonly kind: 'alarm'; readonly alarm: AlarmRequest };
 

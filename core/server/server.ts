@@ -56,8 +56,6 @@ export interface ServerConfig extends DriverConfig {
   readonly tickMs: number;
   /** Ticks a request may wait for its entry to apply before `request timed out`. */
   readonly requestTimeoutTicks?: number;
-  /** How often the leader checkpoints remaining lease TTLs, ms. */
-  readonly leaseCheckpointIntervalMs?: number;
   /** How often watchers that asked for progress notifications get one, ms (etcd: 10 min). */
   readonly watchProgressNotifyIntervalMs?: number;
   /** etcd's --auto-compaction-mode/-retention; absent: no auto compaction (etcd's default). */
@@ -107,6 +105,15 @@ type WriteKind = keyof WriteResponses;
 
 /** How often a request whose token went stale before its entry applied is proposed again. */
 const MAX_AUTH_RETRIES = 3;
+/**
+ * How often the leader moves the replicated lease clock on while leases exist (lessor.ts):
+ * a new leader's view of the clock is at most this stale (plus the commit latency), so a
+ * key outlives its TTL by at most this plus an election timeout. Half the default
+ * election timeout; it costs one small entry per interval, and none without leases.
+ */
+export const LEASE_CLOCK_INTERVAL_MS = 500;
+/** Renewals per checkpoint entry (etcd's maxLeaseCheckpointBatchSize); the rest go on the next tick. */
+const MAX_CHECKPOINTS_PER_ENTRY = 1000;
 
 function isResultOf<K extends WriteKind>(
   result: ApplyResult, kind: K,
@@ -202,6 +209,7 @@ export class EtcdServer {
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
       ...(config.bugs === undefined ? {} : { watchBugs: config.bugs }),
       ...(config.watchLimits === undefined ? {} : { watchLimits: config.watchLimits }),
+      ...(config.bugs?.leaseTtlResetLost === true ? { resetLeaseTtlOnPromote: true } : {}),
       quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
       // Not proposed from inside apply: on the next tick.
       onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },
@@ -294,7 +302,7 @@ export class EtcdServer {
     const now = this.clock.nowMs();
     const lessor = this.machine.lessor;
     if (isLeader && !this.wasLeader) {
-      lessor.promote(now);
+      lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs);
       this.lastCheckpointMs = now;
     }
     if (!isLeader && this.wasLeader) {
@@ -311,11 +319,13 @@ export class EtcdServer {
       const asRoot = this.machine.auth.isEnabled() ? { user: ROOT_USER, revision: this.machine.auth.authRevision() } : null;
       this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); }, asRoot);
     }
-    const interval = this.config.leaseCheckpointIntervalMs ?? 5 * 60 * 1000;
-    if (now - this.lastCheckpointMs >= interval) {
+    // The lease clock moves on while leases exist, and renewals go out on the next tick.
+    if (lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) {
       this.lastCheckpointMs = now;
-      const checkpoints = lessor.checkpoints(now);
-      if (checkpoints.length > 0) this.propose({ kind: 'leaseCheckpoint', checkpoints }, () => undefined);
+      const { elapsedMs, checkpoints } = lessor.takeCheckpoint(now, MAX_CHECKPOINTS_PER_ENTRY);
+      this.propose({ kind: 'leaseCheckpoint', elapsedMs, checkpoints }, (result) => {
+        if (result.kind === 'error') lessor.renewalsNotCheckpointed(checkpoints.map((cp) => cp.id));
+      });
     }
   }
 
@@ -465,12 +475,8 @@ export class EtcdServer {
     // primary (found by the simulator, seed 19 --nodes 5).
     if (!this.wasLeader) this.leaseDuties();
     const header = this.header(); // etcd fills the header before renewing
-    const renewed = this.machine.lessor.renew(request.id, this.clock.nowMs());
-    if (renewed.checkpointNeeded) {
-      const checkpoint = { id: request.id, remainingMs: renewed.ttlSeconds * 1000 };
-      this.propose({ kind: 'leaseCheckpoint', checkpoints: [checkpoint] }, () => undefined);
-    }
-    reply({ header, id: request.id, ttlSeconds: renewed.ttlSeconds });
+    const ttlSeconds = this.machine.lessor.renew(request.id, this.clock.nowMs());
+    reply({ header, id: request.id, ttlSeconds });
   }
 
   leaseTimeToLive(request: { id: LeaseId }, reply: Reply<TimeToLive>): void {

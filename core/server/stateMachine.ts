@@ -55,6 +55,8 @@ export interface EtcdStateMachineOptions {
   readonly watchBugs?: PlantedBugs;
   /** The watch hub's bounds; its defaults (etcd's) if absent. */
   readonly watchLimits?: WatchHubLimits;
+  /** The planted bug leaseTtlResetLost: a new leader restarts leases from their full TTL. */
+  readonly resetLeaseTtlOnPromote?: boolean;
   /** This member's backend quota in bytes (quota.ts quotaBytesOf); Infinity (no quota) if absent. */
   readonly quotaBytes?: number;
   /**
@@ -123,7 +125,7 @@ export class EtcdStateMachine implements StateMachine {
 
   constructor(options: EtcdStateMachineOptions) {
     this.options = options;
-    this.lessor = new Lessor({ minTtlSeconds: options.minLeaseTtlSeconds });
+    this.lessor = this.newLessor();
     this.tokens = options.tokens ?? new SimpleTokens();
     this.backendStore = new SizedBackend(options.backend ?? new MemoryBackend());
     this.store = this.newStore(this.backendStore);
@@ -190,8 +192,8 @@ export class EtcdStateMachine implements StateMachine {
     if (typeof image !== 'object' || image === null || !Array.isArray(image.records)) {
       throw new Error('the snapshot image is not decodable');
     }
-    this.lessor = new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds });
-    this.lessor.importLeases(image.leases);
+    this.lessor = this.newLessor();
+    this.lessor.importLeases(image.leases, this.options.clock.nowMs());
     this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
     this.memberContextsById = new Map(image.members ?? []);
     this.alarms = new AlarmStore(image.alarms ?? []);
@@ -226,7 +228,7 @@ export class EtcdStateMachine implements StateMachine {
     if (envelope !== null && this.alarms.refusalAtApply(envelope.request) === null) this.redoOutsideBackend(envelope, entry.index);
     if (entry.index < this.resumedAt) return;
     this.resumedAt = 0;
-    this.lessor.importLeases(this.lessor.exportLeases().map((lease) => ({ ...lease, keys: [] })));
+    this.lessor.detachAllKeys();
     const all = this.store.range({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
     if (isEtcdError(all)) return;
     for (const kv of all.kvs) {
@@ -247,8 +249,12 @@ export class EtcdStateMachine implements StateMachine {
     } else if (request.kind === 'leaseRevoke') {
       this.lessor.revoke(request.id);
     } else if (request.kind === 'leaseCheckpoint') {
-      for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
+      this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, now);
     }
+  }
+
+  private newLessor(): Lessor {
+    return new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds, bugResetTtlOnPromote: this.options.resetLeaseTtlOnPromote === true });
   }
 
   private newStore(backend: MvccBackend): MvccStore {
@@ -322,7 +328,7 @@ export class EtcdStateMachine implements StateMachine {
         return { kind: 'leaseRevoke', revision: store.currentRevision() };
       }
       case 'leaseCheckpoint':
-        for (const cp of request.checkpoints) this.lessor.checkpoint(cp.id, cp.remainingMs);
+        this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, this.options.clock.nowMs());
         store.skip(index);
         return { kind: 'leaseCheckpoint', revision: store.currentRevision() };
       case 'auth': {

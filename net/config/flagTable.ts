@@ -171,7 +171,7 @@ const EXPERIMENTAL = rows('Experimental', [
   ['experimental-enable-v2v3', STRING, '', 'Serve v2 requests from the v3 store under a prefix.', refused('Tern serves the v3 API only', '')],
   ['experimental-backend-bbolt-freelist-type', STRING, 'array', 'bbolt freelist type (array or map).', inert('a bbolt setting; Tern\'s backend is LMDB')],
   ['experimental-enable-lease-checkpoint', BOOL, 'false', 'Leader checkpoints remaining lease TTLs to the followers.',
-    inert('Tern\'s leader always checkpoints remaining TTLs (every 5 minutes), so a new leader never restarts a lease from its full TTL')],
+    inert('Tern\'s leader always replicates a lease clock (every 0.5 s) and each renewal, so a new leader resumes a lease where it was, not from its full TTL')],
   ['experimental-enable-lease-checkpoint-persist', BOOL, 'false', 'Persist lease checkpoints (needs the flag above).',
     inert('Tern always applies checkpoints through the log, so they persist'), { hidden: true }],
   ['experimental-compaction-batch-limit', INT, '1000', 'Revisions deleted per compaction batch.',

@@ -50,11 +50,11 @@ test('a lease expires by the leader\'s clock and its keys go in one revision', (
   t.is(ttl.ttlSeconds, -1);
 });
 
-test('a lease\'s remaining TTL survives a leader change (checkpointed)', (t) => {
-  const c = new ServerCluster([1, 2, 3], { leaseCheckpointIntervalMs: 1000 });
+test('a lease\'s remaining TTL survives a leader change (the replicated lease clock)', (t) => {
+  const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
   const grant = ok(call(c, leader.leaseGrant.bind(leader), { ttlSeconds: 30, id: 0n }));
-  c.run(200); // 20 s pass; checkpoints record ~10 s remaining
+  c.run(200); // 20 s pass; the lease clock entries say ~10 s remain
   c.crash(leader.memberId);
   const next = c.elect();
   t.not(next.memberId, leader.memberId);

@@ -49,6 +49,10 @@ const HUNTS: Readonly<Record<(typeof ETCD_BUG_NAMES)[number], Hunt>> = {
   slowWatcherDropsEvents: watchHunt('reliable'),
   compactDropsDeleteEvent: watchHunt('reliable'),
   reuseReadIndex: { nodes: 3, keepGoing: false, check: 'linearizability (a stale read after a pause)', found: linearizability },
+  leaseTtlResetLost: {
+    nodes: 3, keepGoing: false, check: 'the lease bound (a key outlives its TTL)',
+    found: (result) => result.violations.some((v) => v.kind === 'leaseOutlived') && (result.kv?.lease_outlived.length ?? 0) > 0,
+  },
 };
 
 function run(seed: number, hunt: Hunt, bugs: readonly BugName[]): RunResult {
