@@ -70,13 +70,13 @@ function backendBuckets(machine: EtcdStateMachine, members: readonly MemberRecor
     meta.push([Buffer.from('finishedCompactRev'), revBytes(rev(compacted, 0), false)]);
     meta.push([Buffer.from('scheduledCompactRev'), revBytes(rev(compacted, 0), false)]);
   }
-  // leasepb.Lease: ID = 1, TTL = 2, RemainingTTL = 3 (int64s; zero fields omitted).
+  // leasepb.Lease: ID = 1, TTL = 2, RemainingTTL = 3 (int64s; zero fields omitted). etcd 3.4
+  // fills RemainingTTL only from checkpoints, which are off by default: 0, so omitted, and
+  // an etcd restored from this file starts each lease from its full TTL, as from its own.
   const leases: [Uint8Array, Uint8Array][] = machine.lessor.exportLeases().map((l) => {
-    const remaining = l.remainingMsAtCheckpoint === null ? 0 : Math.ceil(l.remainingMsAtCheckpoint / 1000);
     const value: number[] = [];
     int64Field(value, 1, l.id);
     int64Field(value, 2, BigInt(l.ttlSeconds));
-    int64Field(value, 3, BigInt(remaining));
     return [leaseKeyBytes(l.id), Uint8Array.from(value)];
   });
   const empty: KeyValues = [];

@@ -47,8 +47,8 @@ function killQuietly(pid: number): void {
   }
 }
 
-/** Every member process the run started (each start writes its pid into the member's log). */
-export function memberPids(dir: string): number[] {
+/** The first group of every match of `pattern` (global) in the members' logs under `dir`. */
+function fromMemberLogs(dir: string, pattern: RegExp): string[] {
   const logs = path.join(dir, 'logs');
   let files: string[];
   try {
@@ -56,19 +56,17 @@ export function memberPids(dir: string): number[] {
   } catch {
     return [];
   }
-  return files.flatMap((f) => [...readFileSync(path.join(logs, f), 'utf8').matchAll(/started pid (\d+)/g)].map((m) => Number(m[1])));
+  return files.flatMap((f) => [...readFileSync(path.join(logs, f), 'utf8').matchAll(pattern)].map((m) => m[1] ?? ''));
+}
+
+/** Every member process the run started (each start writes its pid into the member's log). */
+export function memberPids(dir: string): number[] {
+  return fromMemberLogs(dir, /started pid (\d+)/g).map(Number);
 }
 
 /** How each member process ended, from the members' logs ("exited SIGKILL", "exited 0", ...). */
 export function memberExits(dir: string): string[] {
-  const logs = path.join(dir, 'logs');
-  let files: string[];
-  try {
-    files = readdirSync(logs);
-  } catch {
-    return [];
-  }
-  return files.flatMap((f) => [...readFileSync(path.join(logs, f), 'utf8').matchAll(/ exited (\S+)/g)].map((m) => m[1] ?? ''));
+  return fromMemberLogs(dir, / exited (\S+)/g);
 }
 
 export function isRunning(pid: number): boolean {
