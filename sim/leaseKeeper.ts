@@ -310,11 +310,11 @@ export class LeaseKeeper extends SimActor {
     this.keepAlives++;
     const sentUs = this.scheduler.nowUs;
     this.cluster.runOn(target, () => {
-      const arrivedUs = this.scheduler.nowUs;
       target.server?.leaseKeepAlive({ id: coreLeaseId(id) }, (answer) => {
         if (isEtcdError(answer) || answer.ttlSeconds <= 0) return;
         lease.renewedUs = Math.max(lease.renewedUs, sentUs);
-        lease.serverRenewedUs = Math.max(lease.serverRenewedUs, arrivedUs);
+        // The leader renews as it answers (after confirming its leadership).
+        lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
         this.anchor(lease);
       });
     }, false);

@@ -86,8 +86,12 @@ export class Lessor {
   private clockMs = 0;
   /** This member's time when it last applied a clock advance; null: none since it started. */
   private clockAppliedAtMs: number | null = null;
-  /** Leader only: this member's time up to which elapsed time has been proposed. */
-  private clockProposedToMs = 0;
+  /**
+   * Leader only: this member's time up to which elapsed time has been proposed; null right
+   * after promotion: from the clock entry last applied when the first one is proposed
+   * (the server waits until its predecessors' entries are applied).
+   */
+  private clockProposedToMs: number | null = null;
   /** Leader only: leases granted or renewed since their last proposed checkpoint, in that order. Invariant: ⊆ leases. */
   private readonly renewed = new Set<LeaseId>();
 
@@ -188,7 +192,7 @@ export class Lessor {
     this.primary = true;
     this.renewed.clear();
     const clock = this.clockNowMs(nowMs);
-    this.clockProposedToMs = this.clockAppliedAtMs ?? nowMs;
+    this.clockProposedToMs = null;
     for (const lease of this.leases.values()) {
       const remainingMs = this.bugResetTtlOnPromote ? lease.ttlSeconds * 1000 : Math.max(0, lease.expiresAtClockMs - clock);
       lease.expiryMs = nowMs + remainingMs + extendMs;
@@ -223,8 +227,9 @@ export class Lessor {
   takeCheckpoint(nowMs: number, max: number): { elapsedMs: number; checkpoints: LeaseCheckpoint[] } {
     invariant(this.primary, 'only the leader proposes lease checkpoints');
     invariant(max >= 1, 'a checkpoint carries at least one renewal');
-    const elapsedMs = Math.max(0, nowMs - this.clockProposedToMs);
-    this.clockProposedToMs = Math.max(this.clockProposedToMs, nowMs);
+    const fromMs = this.clockProposedToMs ?? this.clockAppliedAtMs ?? nowMs;
+    const elapsedMs = Math.max(0, nowMs - fromMs);
+    this.clockProposedToMs = Math.max(fromMs, nowMs);
     const checkpoints: LeaseCheckpoint[] = [];
     for (const id of this.renewed) {
       if (checkpoints.length >= max) break;

@@ -150,6 +150,8 @@ export class EtcdServer {
   private ticks = 0;
   private wasLeader = false;
   private lastCheckpointMs = 0;
+  /** Leader only: the lease clock moves on once this index is applied (leaseDuties). */
+  private leaseClockFromIndex = 0;
   private lastProgressNotifyMs: number;
   private readonly watches: WatchStreams;
   private readonly compactor: AutoCompactor | null;
@@ -304,6 +306,7 @@ export class EtcdServer {
     if (isLeader && !this.wasLeader) {
       lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs);
       this.lastCheckpointMs = now;
+      this.leaseClockFromIndex = this.driver.status().lastIndex;
     }
     if (!isLeader && this.wasLeader) {
       lessor.demote();
@@ -320,7 +323,10 @@ export class EtcdServer {
       this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); }, asRoot);
     }
     // The lease clock moves on while leases exist, and renewals go out on the next tick.
-    if (lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) {
+    // Not before this leader applied everything its predecessors committed (up to its own
+    // term's first entry): their clock entries cover time its first one would count again.
+    const caughtUp = this.driver.status().applied >= this.leaseClockFromIndex;
+    if (caughtUp && lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) {
       this.lastCheckpointMs = now;
       const { elapsedMs, checkpoints } = lessor.takeCheckpoint(now, MAX_CHECKPOINTS_PER_ENTRY);
       this.propose({ kind: 'leaseCheckpoint', elapsedMs, checkpoints }, (result) => {
@@ -470,13 +476,24 @@ export class EtcdServer {
       reply(etcdError('notLeader'));
       return;
     }
-    // A member that just won an election is leader before its next tick promotes its
-    // lessor (leaseDuties): promote it now, or renew would find a lessor that is not
-    // primary (found by the simulator, seed 19 --nodes 5).
-    if (!this.wasLeader) this.leaseDuties();
-    const header = this.header(); // etcd fills the header before renewing
-    const ttlSeconds = this.machine.lessor.renew(request.id, this.clock.nowMs());
-    reply({ header, id: request.id, ttlSeconds });
+    // etcd 3.5's ensureLeadership (#15247): a leader cut off from its peers that has not
+    // noticed yet must not renew, for its renewal's checkpoint can never commit and the
+    // next leader would end the lease before the TTL this answer promises (found by
+    // `npm run jepsen -- --workload lease --nemesis leader`). A ReadIndex round confirms
+    // the leadership first; the renewal happens only once it has.
+    this.linearizable(() => {
+      if (this.driver.status().role !== 'leader') {
+        reply(etcdError('notLeader'));
+        return;
+      }
+      // A member that just won an election is leader before its next tick promotes its
+      // lessor (leaseDuties): promote it now, or renew would find a lessor that is not
+      // primary (found by the simulator, seed 19 --nodes 5).
+      if (!this.wasLeader) this.leaseDuties();
+      const header = this.header(); // etcd fills the header before renewing
+      const ttlSeconds = this.machine.lessor.renew(request.id, this.clock.nowMs());
+      reply({ header, id: request.id, ttlSeconds });
+    }, (error) => { reply(error); });
   }
 
   leaseTimeToLive(request: { id: LeaseId }, reply: Reply<TimeToLive>): void {

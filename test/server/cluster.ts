@@ -11,6 +11,8 @@ export class ServerCluster {
   readonly servers = new Map<NodeId, EtcdServer>();
   readonly disks = new Map<NodeId, MemoryLogStore>();
   readonly down = new Set<NodeId>();
+  /** Members up but cut off: nothing they send or are sent is delivered. */
+  readonly isolated = new Set<NodeId>();
   private queue: Message[] = [];
   nowMs = 0;
   readonly tickMs = 100;
@@ -53,7 +55,7 @@ export class ServerCluster {
       const batch = this.queue;
       this.queue = [];
       for (const m of batch) {
-        if (this.down.has(m.to) || this.down.has(m.from)) continue;
+        if (this.down.has(m.to) || this.down.has(m.from) || this.isolated.has(m.to) || this.isolated.has(m.from)) continue;
         this.servers.get(m.to)?.driver.receive(m);
       }
     }

@@ -1,6 +1,9 @@
 // A keep-alive reaching a member that has just become leader, before its next tick has
 // promoted its lessor, is served (the lessor is promoted on the spot) instead of
 // tripping the lessor's primary-only invariant. Found by `npm run sim -- --seed 19 --nodes 5`.
+// And a leader renews only once a ReadIndex round has confirmed it still leads (etcd
+// 3.5's ensureLeadership): found by `npm run jepsen -- --workload lease --nemesis leader`,
+// where a cut-off leader's renewal made the next leader end the lease early.
 import test from 'ava';
 import { isEtcdError } from '../../core/errors.js';
 import { ServerCluster } from './cluster.js';
@@ -11,10 +14,34 @@ test('a keep-alive between winning an election and the next tick is served', (t)
   const leader = c.elect();
   let first: unknown;
   t.notThrows(() => { leader.leaseKeepAlive({ id: 5n }, (r) => { first = r; }); });
+  c.run(2); // the ReadIndex round that confirms the leadership
   t.false(isEtcdError(first), isEtcdError(first) ? first.message : '');
   t.like(first, { id: 5n, ttlSeconds: 0 }, 'an unknown lease renews to TTL 0');
   const follower = [...c.servers.values()].find((s) => s !== leader);
   let refused: unknown;
   follower?.leaseKeepAlive({ id: 5n }, (r) => { refused = r; });
   t.true(isEtcdError(refused) && refused.name === 'notLeader', 'a follower does not renew');
+});
+
+test('a leader cut off from its peers does not renew: the keep-alive fails instead of promising a TTL no one else will keep', (t) => {
+  const c = new ServerCluster([1, 2, 3]);
+  const leader = c.elect();
+  let granted: unknown;
+  leader.leaseGrant({ id: 0n, ttlSeconds: 5 }, (r) => { granted = r; });
+  c.run(2);
+  if (isEtcdError(granted) || granted === undefined) return t.fail('the grant failed');
+  const id = (granted as { id: bigint }).id;
+  let renewed: unknown;
+  leader.leaseKeepAlive({ id }, (r) => { renewed = r; });
+  c.run(2);
+  t.like(renewed, { id, ttlSeconds: 5 }, 'a leader its peers still follow renews');
+
+  c.isolated.add(leader.memberId);
+  let cutOff: unknown;
+  leader.leaseKeepAlive({ id }, (r) => { cutOff = r; });
+  c.run(3); // well within the election timeout: it still thinks it leads
+  t.is(leader.driver.status().role, 'leader');
+  t.is(cutOff, undefined, 'no answer while its leadership is unconfirmed');
+  c.run(80); // past check-quorum and the request timeout
+  t.true(isEtcdError(cutOff), `the keep-alive fails (got ${JSON.stringify(cutOff, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))})`);
 });
