@@ -229,7 +229,7 @@ export class EtcdStateMachine implements StateMachine {
     if (entry.index < this.resumedAt) return;
     this.resumedAt = 0;
     this.lessor.detachAllKeys();
-    const all = this.store.range({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
+    const all = this.store.peek({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
     if (isEtcdError(all)) return;
     for (const kv of all.kvs) {
       if (this.lessor.exists(kv.lease)) this.lessor.attach(kv.lease, toKey(kv.key));

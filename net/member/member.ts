@@ -375,13 +375,20 @@ export class Member {
       pendingProposals: () => server.pendingProposals(),
       keysTotal: () => {
         const all = new Uint8Array([0]);
-        const r = server.machine.store.range({ key: all, rangeEnd: all, countOnly: true, serializable: true });
+        const r = server.machine.store.peek({ key: all, rangeEnd: all, countOnly: true, serializable: true });
         return 'count' in r ? r.count : 0;
       },
       dbTotalSizeBytes: dbSizeBytes,
       // etcd sets the gauge to the flag, then to the default when the flag is 0.
       quotaBackendBytes: () => (this.options.quotaBackendBytes ?? 0) === 0 ? DEFAULT_QUOTA_BYTES : this.options.quotaBackendBytes ?? 0,
       applyCounts: () => server.machine.applyCounts,
+      mvcc: () => {
+        const { store, hub } = server.machine;
+        return {
+          ...store.counters, currentRevision: store.currentRevision(), compactRevision: store.compactRevision(),
+          watchStreams: hub.streamCount(), watchers: hub.watcherCount(), slowWatchers: hub.unsyncedCount(), eventsSent: hub.eventsSent,
+        };
+      },
     };
   }
 
