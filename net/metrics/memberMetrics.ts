@@ -121,11 +121,11 @@ export class MemberMetrics {
     });
     this.grpcStarted = new Counter({
       name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'], registers,
+      labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
     this.grpcHandled = new Counter({
       name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'], registers,
+      labelNames: ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
     collectDefaultMetrics({ register: this.registry });
   }
