@@ -36,6 +36,8 @@ export interface MvccOptions {
   readonly leaseExists?: (id: LeaseId) => boolean;
   /** Called once per modifying request, after it is stored, with its changes in order. */
   readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
+  /** Where to count operations (mvccCounters.ts); a store made to replace another (a snapshot installed) keeps counting into the old one's. */
+  readonly counters?: MvccCounters;
   /** Test-only, the planted bug compactDropsDeleteEvent (plantedBugs.ts): a delete at the compaction revision goes too. */
   readonly compactDropsDeleteEvent?: boolean;
 }
@@ -65,7 +67,7 @@ export class MvccStore {
   private appliedIndexValue: number;
   private readonly compactDropsDeleteEvent: boolean;
   /** etcd's mvcc operation counts since this process started (mvccCounters.ts). */
-  readonly counters: MvccCounters = newMvccCounters();
+  readonly counters: MvccCounters;
   /** The transaction being counted, null for reads the server makes for itself. */
   private tally: TxnTally | null = null;
 
@@ -74,6 +76,7 @@ export class MvccStore {
     this.compactDropsDeleteEvent = options.compactDropsDeleteEvent === true;
     this.leaseExists = options.leaseExists ?? ((id) => id === NO_LEASE);
     this.onEvents = options.onEvents ?? null;
+    this.counters = options.counters ?? newMvccCounters();
     const meta = backend.meta();
     this.appliedIndexValue = meta.appliedIndex;
     if (meta.compactRevision > 0) this.compacted = meta.compactRevision;
