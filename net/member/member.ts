@@ -395,16 +395,16 @@ export class Member {
   /**
    * etcd 3.4's /health: unhealthy at once with an alarm raised (of a type not excluded)
    * or without a leader; otherwise healthy if a request through Raft (here a
-   * linearizable read) completes within a second.
+   * linearizable read barrier, which counts no mvcc range) completes within a second.
    */
   private healthy(excludedAlarms: ReadonlySet<string>): Promise<boolean> {
     if (this.server.machine.alarms.get('NONE').some((a) => !excludedAlarms.has(a.alarm))) return Promise.resolve(false);
     if (this.server.driver.status().lead === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { resolve(false); }, 1000);
-      this.server.range({ key: new TextEncoder().encode('health') }, (result) => {
+      this.server.readBarrier((error) => {
         clearTimeout(timer);
-        resolve(!('kind' in result));
+        resolve(error === null);
       });
     });
   }

@@ -1,6 +1,6 @@
 // etcd 3.4's mvcc metrics on Tern, beside real etcd: the same etcdctl session (puts with
 // and without prev_kv, serializable and linearizable gets, deletes of none and of many
-// keys, txns that compare and write or only read, a compaction, a lease revoked with
+// keys, /health, txns that compare and write or only read, a compaction, a lease revoked with
 // two keys, a watch) moves etcd_mvcc_* and etcd_debugging_mvcc_* alike on both, step by
 // step, and the families carry etcd's help and type lines.
 import { spawn } from 'node:child_process';
@@ -59,6 +59,9 @@ async function session(server: Running): Promise<{ steps: string[]; described: s
   await step('put --prev-kv', ['put', '--prev-kv', 'foo', 'baz']);
   await step('get', ['get', 'foo']);
   await step('serializable get', ['get', '--consistency=s', 'foo']);
+  // etcd's /health goes through Raft without a range: it counts nothing.
+  if ((await fetch(`http://${ep}/health`)).status !== 200) throw new Error(`${ep} is not healthy`);
+  steps.push(`== health\n${values(await scrape(ep))}`);
   await step('delete of nothing', ['del', 'nothing']);
   await step('put a', ['put', 'a', '1']);
   await step('put b', ['put', 'b', '22']);
