@@ -252,6 +252,7 @@ export class Member {
       },
       wireIdOf: (raftId) => this.membership.etcdIdOf(raftId).toString(),
       members: () => this.membership.list(),
+      observeHash: (kind, seconds) => { (kind === 'hash' ? this.metrics.hashSeconds : this.metrics.hashRevSeconds).observe(seconds); },
       // Only the leader renews leases and knows their time to live: followers forward.
       leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
       leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },

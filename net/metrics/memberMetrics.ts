@@ -51,6 +51,8 @@ export class MemberMetrics {
   readonly walFsyncSeconds: Histogram;
   readonly backendCommitSeconds: Histogram;
   readonly peerRoundTripSeconds: Histogram<'To'>;
+  readonly hashSeconds: Histogram;
+  readonly hashRevSeconds: Histogram;
   readonly grpcStarted: Counter<GrpcLabels>;
   readonly grpcHandled: Counter<GrpcLabels | 'grpc_code'>;
   private lastLead = 0;
@@ -83,7 +85,7 @@ export class MemberMetrics {
       (s) => s.dbTotalSizeBytes());
     gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', (s) => s.quotaBackendBytes());
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keysTotal());
-    registerMvccMetrics(this.registry, () => this.sources);
+    ({ hashSeconds: this.hashSeconds, hashRevSeconds: this.hashRevSeconds } = registerMvccMetrics(this.registry, () => this.sources));
     // Tern's own: proves a restart resumes from the stored state instead of re-executing the log.
     gauge('tern_server_apply_executed_entries', 'Committed entries the state machine executed since this process started.',
       (s) => s.applyCounts().executed);

@@ -3,7 +3,7 @@
 // counts as plain numbers (core/mvcc/mvccCounters.ts); these families read them at
 // scrape time, so the core is not told about metrics.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
 import type { MetricSources } from './memberMetrics.js';
 
 /** The mvcc and watch readings (etcd_mvcc_*, etcd_debugging_mvcc_*), read at scrape time. */
@@ -23,7 +23,11 @@ export interface MvccReadings {
   readonly eventsSent: number;
 }
 
-export function registerMvccMetrics(registry: Registry, current: () => MetricSources | null): void {
+/** etcd's hash buckets: 10 ms … 163.84 s, doubling (mvcc/metrics.go). */
+const HASH_BUCKETS = exponentialBuckets(0.01, 2, 15);
+
+/** Registers the families; returns the hash histograms, which the Maintenance service feeds. */
+export function registerMvccMetrics(registry: Registry, current: () => MetricSources | null): { hashSeconds: Histogram; hashRevSeconds: Histogram } {
   const registers = [registry];
   const gauge = (name: string, help: string, read: (sources: MetricSources) => number): void => {
     new Gauge({
@@ -63,4 +67,13 @@ export function registerMvccMetrics(registry: Registry, current: () => MetricSou
   gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', (s) => s.mvcc().watchers);
   gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.', (s) => s.mvcc().slowWatchers);
   counter('etcd_debugging_mvcc_events_total', 'Total number of events sent by this member.', (m) => m.eventsSent);
+  return {
+    hashSeconds: new Histogram({
+      name: 'etcd_mvcc_hash_duration_seconds', help: 'The latency distribution of storage hash operation.', buckets: HASH_BUCKETS, registers,
+    }),
+    hashRevSeconds: new Histogram({
+      name: 'etcd_mvcc_hash_rev_duration_seconds', help: 'The latency distribution of storage hash by revision operation.',
+      buckets: HASH_BUCKETS, registers,
+    }),
+  };
 }

@@ -1,7 +1,7 @@
 // etcd 3.4's mvcc metrics on Tern, beside real etcd: the same etcdctl session (puts with
 // and without prev_kv, serializable and linearizable gets, deletes of none and of many
 // keys, /health, txns that compare and write or only read, a compaction, a lease revoked with
-// two keys, a watch) moves etcd_mvcc_* and etcd_debugging_mvcc_* alike on both, step by
+// two keys, a HashKV, a watch) moves etcd_mvcc_* and etcd_debugging_mvcc_* alike on both, step by
 // step, and the families carry etcd's help and type lines.
 import { spawn } from 'node:child_process';
 import test from 'ava';
@@ -14,9 +14,13 @@ const COMPARED = [
   'etcd_debugging_mvcc_txn_total', 'etcd_debugging_mvcc_total_put_size_in_bytes', 'etcd_debugging_mvcc_keys_total',
   'etcd_debugging_mvcc_current_revision', 'etcd_debugging_mvcc_compact_revision', 'etcd_debugging_mvcc_events_total',
   'etcd_debugging_mvcc_watcher_total', 'etcd_debugging_mvcc_watch_stream_total', 'etcd_debugging_mvcc_slow_watcher_total',
+  'etcd_mvcc_hash_duration_seconds_count', 'etcd_mvcc_hash_rev_duration_seconds_count',
 ];
 /** Families whose help and type lines must equal etcd's (the compared ones and the db size). */
-const DESCRIBED = [...COMPARED, 'etcd_mvcc_db_total_size_in_bytes', 'etcd_debugging_mvcc_db_total_size_in_bytes'];
+const DESCRIBED = [
+  ...COMPARED.filter((name) => !name.endsWith('_count')), 'etcd_mvcc_db_total_size_in_bytes', 'etcd_debugging_mvcc_db_total_size_in_bytes',
+  'etcd_mvcc_hash_duration_seconds', 'etcd_mvcc_hash_rev_duration_seconds',
+];
 
 async function scrape(endpoint: string): Promise<string> {
   return (await fetch(`http://${endpoint}/metrics`)).text();
@@ -77,6 +81,7 @@ async function session(server: Running): Promise<{ steps: string[]; described: s
   await step('lease put 1', ['put', '--lease', lease, 'l1', 'v']);
   await step('lease put 2', ['put', '--lease', lease, 'l2', 'v']);
   await step('lease revoke', ['lease', 'revoke', lease]);
+  await step('hashkv (timed)', ['endpoint', 'hashkv']);
   // etcd's events_total counts events sent to watchers: a watch from revision 4 (past the compaction) gets x's two puts.
   const watch = await watchFromStart(ep, 'y2');
   try {
@@ -101,6 +106,7 @@ test('etcdctl traffic moves the mvcc metrics on Tern exactly as on etcd 3.4', as
     'etcd_debugging_mvcc_txn_total 4', 'etcd_debugging_mvcc_total_put_size_in_bytes 30', 'etcd_debugging_mvcc_keys_total 2',
     'etcd_debugging_mvcc_current_revision 11', 'etcd_debugging_mvcc_compact_revision 3', 'etcd_debugging_mvcc_events_total 2',
     'etcd_debugging_mvcc_watcher_total 1', 'etcd_debugging_mvcc_watch_stream_total 1', 'etcd_debugging_mvcc_slow_watcher_total 0',
+    'etcd_mvcc_hash_duration_seconds_count 0', 'etcd_mvcc_hash_rev_duration_seconds_count 1',
   ].join('\n'));
   t.is(ours.described.length, DESCRIBED.length * 2);
 });
