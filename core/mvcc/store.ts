@@ -13,6 +13,9 @@ import type { BackendMeta, MvccBackend, StoredKv } from './backend.js';
 import { fromKey, keyRange, toKey, type Key } from './keys.js';
 import { mainOf, rev, type Rev } from './revision.js';
 import { TreeIndex } from './treeIndex.js';
+import {
+  comparesOnPath, emptyTally, endTxn, newMvccCounters, txnIsReadOnly, type MvccCounters, type TxnTally,
+} from './mvccCounters.js';
 import type {
   Compare, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, KeyValue,
   PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse,
@@ -33,6 +36,8 @@ export interface MvccOptions {
   readonly leaseExists?: (id: LeaseId) => boolean;
   /** Called once per modifying request, after it is stored, with its changes in order. */
   readonly onEvents?: (events: readonly MvccEvent[], mainRevision: number) => void;
+  /** Where to count operations (mvccCounters.ts); a store made to replace another (a snapshot installed) keeps counting into the old one's. */
+  readonly counters?: MvccCounters;
   /** Test-only, the planted bug compactDropsDeleteEvent (plantedBugs.ts): a delete at the compaction revision goes too. */
   readonly compactDropsDeleteEvent?: boolean;
 }
@@ -61,12 +66,17 @@ export class MvccStore {
   private compacted = -1;
   private appliedIndexValue: number;
   private readonly compactDropsDeleteEvent: boolean;
+  /** etcd's mvcc operation counts since this process started (mvccCounters.ts). */
+  readonly counters: MvccCounters;
+  /** The transaction being counted, null for reads the server makes for itself. */
+  private tally: TxnTally | null = null;
 
   constructor(backend: MvccBackend, options: MvccOptions = {}) {
     this.backend = backend;
     this.compactDropsDeleteEvent = options.compactDropsDeleteEvent === true;
     this.leaseExists = options.leaseExists ?? ((id) => id === NO_LEASE);
     this.onEvents = options.onEvents ?? null;
+    this.counters = options.counters ?? newMvccCounters();
     const meta = backend.meta();
     this.appliedIndexValue = meta.appliedIndex;
     if (meta.compactRevision > 0) this.compacted = meta.compactRevision;
@@ -95,7 +105,13 @@ export class MvccStore {
     return found === null ? null : this.record(found.modified, null);
   }
 
+  /** A client's range: counted as etcd counts it. */
   range(request: RangeRequest): RangeResponse | EtcdError {
+    return this.counted(() => this.rangeIn(request, null));
+  }
+
+  /** A range the server makes for itself (key counts, rebuilding lease key sets): not counted. */
+  peek(request: RangeRequest): RangeResponse | EtcdError {
     return this.rangeIn(request, null);
   }
 
@@ -108,11 +124,13 @@ export class MvccStore {
     // key comes first, and putIn keeps that order.
     // Inside write(): a refusal still records the entry's index.
     const lease = request.lease ?? NO_LEASE;
-    return this.write(appliedIndex, (batch) => (lease !== NO_LEASE && !this.leaseExists(lease) ? etcdError('leaseNotFound') : this.putIn(request, batch)));
+    // etcd looks the lease up before it opens its transaction: an unknown lease counts nothing.
+    if (lease !== NO_LEASE && !this.leaseExists(lease)) return this.write(appliedIndex, () => etcdError('leaseNotFound'));
+    return this.counted(() => this.write(appliedIndex, (batch) => this.putIn(request, batch)));
   }
 
   deleteRange(request: DeleteRangeRequest, appliedIndex: number): DeleteRangeResponse | EtcdError {
-    return this.write(appliedIndex, (batch) => this.deleteIn(request, batch));
+    return this.counted(() => this.write(appliedIndex, (batch) => this.deleteIn(request, batch)));
   }
 
   txn(request: TxnRequest, appliedIndex: number): TxnResponse | EtcdError {
@@ -120,9 +138,21 @@ export class MvccStore {
       // Every branch decision is made on the state before the txn (etcd's txnPath),
       // then the chosen ops are checked, then run in order.
       const path = this.txnPath(request);
-      const refused = this.checkOps(request, path.slice());
+      // etcd compares (and checks a writing txn's ops) in one read transaction, then
+      // runs a writing txn's ops in a write transaction of their own.
+      const compares: TxnTally = { ...emptyTally(), ranges: comparesOnPath(request, path) };
+      const readOnly = txnIsReadOnly(request);
+      this.tally = readOnly ? compares : null;
+      const refused = readOnly ? null : this.checkOps(request, path.slice(), compares);
+      if (!readOnly) endTxn(this.counters, compares);
       if (refused !== null) return refused;
-      return this.txnIn(request, path, batch);
+      if (!readOnly) this.tally = emptyTally();
+      try {
+        return this.txnIn(request, path, batch);
+      } finally {
+        if (this.tally !== null) endTxn(this.counters, this.tally);
+        this.tally = null;
+      }
     });
   }
 
@@ -151,10 +181,25 @@ export class MvccStore {
     for (const key of emptied) this.index.remove(key);
     this.compacted = at;
     this.commitBatch(null, appliedIndex, dropped);
+    // etcd reads the current revision back with a range after compacting.
+    endTxn(this.counters, { ...emptyTally(), ranges: 1 });
     return { revision: this.current };
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Runs one etcd transaction's worth of work, tallying what it does into the counters. */
+  private counted<T>(body: () => T): T {
+    invariant(this.tally === null, 'mvcc transactions do not nest');
+    const tally = emptyTally();
+    this.tally = tally;
+    try {
+      return body();
+    } finally {
+      this.tally = null;
+      endTxn(this.counters, tally);
+    }
+  }
 
   private write<T>(appliedIndex: number, body: (batch: WriteBatch) => T | EtcdError): T | EtcdError {
     invariant(appliedIndex > this.appliedIndexValue,
@@ -192,6 +237,7 @@ export class MvccStore {
   }
 
   private rangeIn(request: RangeRequest, batch: WriteBatch | null): RangeResponse | EtcdError {
+    if (this.tally !== null) this.tally.ranges++;
     const visible = this.visibleRevision(batch);
     const asked = request.revision ?? 0;
     if (asked > visible) return etcdError('futureRev');
@@ -235,6 +281,8 @@ export class MvccStore {
     const visible = this.visibleRevision(batch);
     const previous = keyIndex?.get(visible) ?? null;
     const prevKv = previous === null ? null : this.record(previous.modified, batch);
+    // etcd ranges for the old value when the put needs it.
+    if (this.tally !== null && (request.ignoreValue === true || request.ignoreLease === true || request.prevKv === true)) this.tally.ranges++;
     if ((request.ignoreValue === true || request.ignoreLease === true) && prevKv === null) {
       return etcdError('keyNotFound');
     }
@@ -252,6 +300,10 @@ export class MvccStore {
       tombstone: false,
     };
     batch.puts.set(r, stored);
+    if (this.tally !== null) {
+      this.tally.puts++;
+      this.tally.putBytes += key.length + value.length;
+    }
     batch.events.push({ type: 'put', revision: r, kv: stored, prevKv });
     this.index.getOrCreate(key).put(r);
     return { revision: batch.main, prevKv: request.prevKv === true && prevKv !== null ? toKeyValue(prevKv) : null };
@@ -260,6 +312,10 @@ export class MvccStore {
   private deleteIn(request: DeleteRangeRequest, batch: WriteBatch): DeleteRangeResponse {
     const range = keyRange(toKey(request.key), toKey(request.rangeEnd ?? EMPTY));
     const visible = this.visibleRevision(batch);
+    if (this.tally !== null) {
+      this.tally.deletes++;
+      if (request.prevKv === true) this.tally.ranges++;
+    }
     const victims: { key: Key; prev: StoredKv }[] = [];
     this.index.forEachInRange(range, (key, keyIndex) => {
       const found = keyIndex.get(visible);
@@ -298,7 +354,7 @@ export class MvccStore {
   }
 
   /** Puts in the chosen branches must name existing leases and, with ignore_*, existing keys. */
-  private checkOps(request: TxnRequest, path: boolean[]): EtcdError | null {
+  private checkOps(request: TxnRequest, path: boolean[], tally: TxnTally): EtcdError | null {
     const succeeded = path.shift();
     invariant(succeeded !== undefined, 'txn path too short');
     for (const op of succeeded ? request.success : request.failure) {
@@ -306,11 +362,12 @@ export class MvccStore {
         const p = op.put;
         const key = toKey(p.key);
         const live = this.index.get(key)?.get(this.current) ?? null;
+        if (p.ignoreValue === true || p.ignoreLease === true) tally.ranges++;
         if ((p.ignoreValue === true || p.ignoreLease === true) && live === null) return etcdError('keyNotFound');
         const lease = p.lease ?? NO_LEASE;
         if (p.ignoreLease !== true && lease !== NO_LEASE && !this.leaseExists(lease)) return etcdError('leaseNotFound');
       } else if ('txn' in op) {
-        const nested = this.checkOps(op.txn, path);
+        const nested = this.checkOps(op.txn, path, tally);
         if (nested !== null) return nested;
       }
     }

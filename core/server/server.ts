@@ -503,6 +503,15 @@ export class EtcdServer {
     }, (error) => { reply(error); });
   }
 
+  /**
+   * A linearizable read that reads nothing: done(null) once this member has applied
+   * everything committed when it was asked, else done(error). etcd's /health goes
+   * through Raft without touching the mvcc store, so it counts no range.
+   */
+  readBarrier(done: (error: EtcdError | null) => void): void {
+    this.linearizable(() => { done(null); }, (error) => { done(error); });
+  }
+
   leaseLeases(reply: Reply<{ ids: LeaseId[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
   }

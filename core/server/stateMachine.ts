@@ -26,6 +26,7 @@ import { Lessor, type LeaseImage } from '../lease/lessor.js';
 import { upgradeLegacyImage } from './legacyLeaseIds.js';
 import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
 import { fromKey, toKey } from '../mvcc/keys.js';
+import { newMvccCounters } from '../mvcc/mvccCounters.js';
 import { MvccStore, type MvccEvent } from '../mvcc/store.js';
 import type { Rev } from '../mvcc/revision.js';
 import { invariant } from '../util/invariant.js';
@@ -102,6 +103,8 @@ export class EtcdStateMachine implements StateMachine {
   /** Member-local: tokens are made by every member as Authenticate entries apply, not replicated state. */
   readonly tokens: TokenProvider;
   readonly hub: WatchHub;
+  /** etcd's mvcc operation counts, kept across stores (a snapshot install replaces the store, not the counts). */
+  private readonly mvccCounters = newMvccCounters();
   /**
    * The latest conf-change context of every member added through Raft (the host's member
    * record: name, peer URLs, learner flag), dropped when the member is removed. Replicated
@@ -229,7 +232,7 @@ export class EtcdStateMachine implements StateMachine {
     if (entry.index < this.resumedAt) return;
     this.resumedAt = 0;
     this.lessor.detachAllKeys();
-    const all = this.store.range({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
+    const all = this.store.peek({ key: ALL_KEYS, rangeEnd: ALL_KEYS, serializable: true });
     if (isEtcdError(all)) return;
     for (const kv of all.kvs) {
       if (this.lessor.exists(kv.lease)) this.lessor.attach(kv.lease, toKey(kv.key));
@@ -261,6 +264,7 @@ export class EtcdStateMachine implements StateMachine {
     return new MvccStore(backend, {
       ...(this.options.watchBugs?.compactDropsDeleteEvent === true ? { compactDropsDeleteEvent: true } : {}),
       leaseExists: (id) => id === NO_LEASE || this.lessor.exists(id),
+      counters: this.mvccCounters,
       onEvents: (events, main) => {
         this.trackLeases(events);
         this.options.onEvents?.(events, main);

@@ -104,6 +104,8 @@ export class WatchHub {
   private readonly maxBufferedEvents: number;
   private readonly catchUpRevisionsPerStep: number;
   private readonly bugs: PlantedBugs;
+  /** Events handed out to watchers since start (etcd_debugging_mvcc_events_total). */
+  eventsSent = 0;
 
   constructor(store: WatchedStore, options: WatchHubOptions = {}) {
     this.store = store;
@@ -243,6 +245,7 @@ export class WatchHub {
     for (const w of stream.watchers.values()) {
       if (w.buffer.length === 0) continue;
       out.push({ watchId: w.id, revision: current, created: false, canceled: false, compactRevision: 0, events: w.buffer });
+      this.eventsSent += w.buffer.length;
       w.buffer = [];
       w.active = true;
     }
@@ -330,6 +333,18 @@ export class WatchHub {
     const stream = this.streams.get(streamId);
     invariant(stream !== undefined, () => `no watch stream ${streamId}`);
     return stream;
+  }
+
+  /** Open watch streams (etcd_debugging_mvcc_watch_stream_total). */
+  streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Watchers on every stream (etcd_debugging_mvcc_watcher_total). */
+  watcherCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.watchers.size;
+    return n;
   }
 
   /** For tests and metrics: how many watchers are catching up. */

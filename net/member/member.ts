@@ -252,6 +252,7 @@ export class Member {
       },
       wireIdOf: (raftId) => this.membership.etcdIdOf(raftId).toString(),
       members: () => this.membership.list(),
+      observeHash: (kind, seconds) => { (kind === 'hash' ? this.metrics.hashSeconds : this.metrics.hashRevSeconds).observe(seconds); },
       // Only the leader renews leases and knows their time to live: followers forward.
       leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
       leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },
@@ -375,29 +376,36 @@ export class Member {
       pendingProposals: () => server.pendingProposals(),
       keysTotal: () => {
         const all = new Uint8Array([0]);
-        const r = server.machine.store.range({ key: all, rangeEnd: all, countOnly: true, serializable: true });
+        const r = server.machine.store.peek({ key: all, rangeEnd: all, countOnly: true, serializable: true });
         return 'count' in r ? r.count : 0;
       },
       dbTotalSizeBytes: dbSizeBytes,
       // etcd sets the gauge to the flag, then to the default when the flag is 0.
       quotaBackendBytes: () => (this.options.quotaBackendBytes ?? 0) === 0 ? DEFAULT_QUOTA_BYTES : this.options.quotaBackendBytes ?? 0,
       applyCounts: () => server.machine.applyCounts,
+      mvcc: () => {
+        const { store, hub } = server.machine;
+        return {
+          ...store.counters, currentRevision: store.currentRevision(), compactRevision: store.compactRevision(),
+          watchStreams: hub.streamCount(), watchers: hub.watcherCount(), slowWatchers: hub.unsyncedCount(), eventsSent: hub.eventsSent,
+        };
+      },
     };
   }
 
   /**
    * etcd 3.4's /health: unhealthy at once with an alarm raised (of a type not excluded)
    * or without a leader; otherwise healthy if a request through Raft (here a
-   * linearizable read) completes within a second.
+   * linearizable read barrier, which counts no mvcc range) completes within a second.
    */
   private healthy(excludedAlarms: ReadonlySet<string>): Promise<boolean> {
     if (this.server.machine.alarms.get('NONE').some((a) => !excludedAlarms.has(a.alarm))) return Promise.resolve(false);
     if (this.server.driver.status().lead === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { resolve(false); }, 1000);
-      this.server.range({ key: new TextEncoder().encode('health') }, (result) => {
+      this.server.readBarrier((error) => {
         clearTimeout(timer);
-        resolve(!('kind' in result));
+        resolve(error === null);
       });
     });
   }

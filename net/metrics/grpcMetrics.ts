@@ -22,6 +22,8 @@ const FAILED_PROPOSAL_TEXTS = new Set([
   'etcdserver: request timed out', 'etcdserver: no leader', 'etcdserver: server stopped',
 ]);
 
+const WATCH_PATH = '/etcdserverpb.Watch/Watch';
+
 export function grpcType(method: { readonly requestStream: boolean; readonly responseStream: boolean }): GrpcType {
   if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
   return method.responseStream ? 'server_stream' : 'unary';
@@ -38,12 +40,32 @@ export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInter
     // Methods grpc-go does not know never reach etcd's interceptors.
     if (LATER_METHOD_PATHS.has(descriptor.path)) return new grpc.ServerInterceptingCall(call);
     const { service, method } = splitPath(descriptor.path);
-    const labels = { grpc_type: grpcType(descriptor), grpc_service: service, grpc_method: method };
+    // Labels in etcd's (alphabetical) order: prom-client prints them as given, and
+    // etcd's e2e suite matches the printed line.
+    const labels = { grpc_method: method, grpc_service: service, grpc_type: grpcType(descriptor) };
     metrics.grpcStarted.inc(labels);
+    // One "handled" per call: a client that cancels (etcdctl watch killed) ends it as
+    // Canceled, as grpc-go reports it, whatever status the handler sends afterwards.
+    // etcd's Watch never ends on the client's half-close: it waits for the client to go
+    // away and reports Canceled (ErrGRPCWatchCanceled). Tern ends the stream OK at the
+    // half-close (watch.ts); the metric reports what etcd's would.
+    const isWatch = descriptor.path === WATCH_PATH;
+    let halfClosed = false;
+    let handled = false;
+    const handle = (code: string): void => {
+      if (handled) return;
+      handled = true;
+      metrics.grpcHandled.inc({ grpc_code: code, ...labels });
+    };
     return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
+      .withStart((next) => {
+        next(new grpc.ServerListenerBuilder()
+          .withOnReceiveHalfClose((done) => { halfClosed = true; done(); })
+          .withOnCancel(() => { handle('Canceled'); })
+          .build());
+      })
       .withSendStatus((status, next) => {
-        const code = status.code;
-        metrics.grpcHandled.inc({ ...labels, grpc_code: CODE_NAMES.get(code) ?? 'Unknown' });
+        handle(isWatch && halfClosed && status.code === grpc.status.OK ? 'Canceled' : CODE_NAMES.get(status.code) ?? 'Unknown');
         if (FAILED_PROPOSAL_TEXTS.has(status.details)) metrics.proposalsFailed.inc();
         next(status);
       })

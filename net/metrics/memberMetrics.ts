@@ -10,6 +10,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_VERSION } from '../services/context.js';
+import { registerMvccMetrics, type MvccReadings } from './mvccMetrics.js';
 
 /** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
 export interface RaftGaugeReadings {
@@ -32,6 +33,7 @@ export interface MetricSources {
   readonly quotaBackendBytes: () => number;
   /** Committed entries the state machine executed / skipped as already applied, since start. */
   readonly applyCounts: () => { readonly executed: number; readonly skipped: number };
+  readonly mvcc: () => MvccReadings;
 }
 
 /** etcd's disk latency buckets: 1 ms … 8.192 s, doubling (wal.go, backend/metrics.go). */
@@ -49,6 +51,8 @@ export class MemberMetrics {
   readonly walFsyncSeconds: Histogram;
   readonly backendCommitSeconds: Histogram;
   readonly peerRoundTripSeconds: Histogram<'To'>;
+  readonly hashSeconds: Histogram;
+  readonly hashRevSeconds: Histogram;
   readonly grpcStarted: Counter<GrpcLabels>;
   readonly grpcHandled: Counter<GrpcLabels | 'grpc_code'>;
   private lastLead = 0;
@@ -81,6 +85,7 @@ export class MemberMetrics {
       (s) => s.dbTotalSizeBytes());
     gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', (s) => s.quotaBackendBytes());
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keysTotal());
+    ({ hashSeconds: this.hashSeconds, hashRevSeconds: this.hashRevSeconds } = registerMvccMetrics(this.registry, () => this.sources));
     // Tern's own: proves a restart resumes from the stored state instead of re-executing the log.
     gauge('tern_server_apply_executed_entries', 'Committed entries the state machine executed since this process started.',
       (s) => s.applyCounts().executed);
@@ -118,11 +123,11 @@ export class MemberMetrics {
     });
     this.grpcStarted = new Counter({
       name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'], registers,
+      labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
     this.grpcHandled = new Counter({
       name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'], registers,
+      labelNames: ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
     collectDefaultMetrics({ register: this.registry });
   }

@@ -39,6 +39,8 @@ export interface ServiceContext {
   readonly clientCertAuth?: boolean;
   /** The cluster's members, for the `members` bucket of snapshots and Hash; none if absent. */
   readonly members?: () => readonly MemberRecord[];
+  /** Seconds a Hash ('hash') or HashKV ('hashRev') took (etcd_mvcc_hash[_rev]_duration_seconds); untimed if absent. */
+  readonly observeHash?: (kind: 'hash' | 'hashRev', seconds: number) => void;
 }
 
 /** What credentialsOf reads of a call. */

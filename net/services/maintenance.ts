@@ -22,9 +22,12 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
   const head = headerOf(context);
   return {
     Status: statusHandler(context),
-    Hash: adminOnly(context, immediate(() => ({ header: head(), hash: backendHash(server.machine, context.members?.() ?? []) })), unconvertedAuthError),
+    Hash: adminOnly(context, immediate(() => {
+      const hash = timed(context, 'hash', () => backendHash(server.machine, context.members?.() ?? []));
+      return { header: head(), hash };
+    }), unconvertedAuthError),
     HashKV: adminOnly(context, immediate((request) => {
-      const result = hashKv(server.machine.store, int(request['revision']));
+      const result = timed(context, 'hashRev', () => hashKv(server.machine.store, int(request['revision'])));
       if (isEtcdError(result)) return result;
       return { header: head(result.currentRevision), hash: result.hash, compact_revision: String(result.compactRevision) };
     }), unconvertedAuthError),
@@ -35,6 +38,14 @@ export function maintenanceHandlers(context: ServiceContext): grpc.UntypedServic
     Alarm: alarmHandler(context),
     MoveLeader: moveLeaderHandler(context),
   };
+}
+
+/** Runs a hash, reporting how long it took (etcd times Hash and HashKV the same way). */
+function timed<T>(context: ServiceContext, kind: 'hash' | 'hashRev', body: () => T): T {
+  const started = process.hrtime.bigint();
+  const result = body();
+  context.observeHash?.(kind, Number(process.hrtime.bigint() - started) / 1e9);
+  return result;
 }
 
 /** The response header at the server's revision, or at `revision`. */
