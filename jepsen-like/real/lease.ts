@@ -62,11 +62,27 @@ export interface LeaseLife {
   lastKeepAliveUnanswered: number | null;
   /** A keep-alive answered TTL 0 (the lease was gone) at this time. */
   goneAt: number | null;
+  /** Every keep-alive sent for it, for `DIR/leases.jsonl` (at most one per third of a TTL while kept alive). */
+  readonly keepAlives: KeepAliveRecord[];
+}
+
+/**
+ * One keep-alive as the worker saw it: who answered (the response header's member and
+ * term) is what tells whether a stale leader renewed a lease the cluster then expired.
+ */
+export interface KeepAliveRecord {
+  readonly sent: number;
+  /** When the answer came; null when none came within the deadline. */
+  readonly answered: number | null;
+  readonly ttl: number | null;
+  /** The answering member's id (decimal text) and Raft term, from the response header. */
+  readonly memberId: string | null;
+  readonly raftTerm: number | null;
 }
 
 export interface LeaseWorker extends Worker {
   stream: ClientDuplexStream<Wire, Wire> | null;
-  readonly waiting: Map<string, (ttl: number) => void>;
+  readonly waiting: Map<string, (answer: Wire) => void>;
 }
 
 const KEEPALIVE_TIMEOUT_MS = 1000;
@@ -87,7 +103,7 @@ async function grant(w: LeaseWorker, ttlS: number): Promise<LeaseLife | null> {
   w.recorder.add({ process: w.process, client: w.name, call, return: ret, outcome: 'ok', request: { type: 'leaseGrant', id: alias }, response: { revision: revisionOf(wire) } });
   return {
     id, alias, key: `${LEASE_PREFIX}${w.name}/${alias}`, ttlS: num(wire['TTL']), grantCall: call, grantReturn: ret,
-    putAck: null, lastKeepAliveSent: null, lastKeepAliveAcked: null, lastKeepAliveUnanswered: null, goneAt: null,
+    putAck: null, lastKeepAliveSent: null, lastKeepAliveAcked: null, lastKeepAliveUnanswered: null, goneAt: null, keepAlives: [],
   };
 }
 
@@ -106,7 +122,7 @@ function openStream(w: LeaseWorker): ClientDuplexStream<Wire, Wire> {
   const stream = w.client.keepAliveStream();
   stream.on('data', (r: Wire) => {
     const id = typeof r['ID'] === 'string' ? r['ID'] : '0';
-    w.waiting.get(id)?.(num(r['TTL']));
+    w.waiting.get(id)?.(r);
     w.waiting.delete(id);
   });
   const reset = (): void => { if (w.stream === stream) w.stream = null; };
@@ -116,11 +132,11 @@ function openStream(w: LeaseWorker): ClientDuplexStream<Wire, Wire> {
   return stream;
 }
 
-/** One keep-alive: the TTL it answered (0: the lease is gone), or null when none came within the deadline. */
-function keepAliveOnce(w: LeaseWorker, id: string, timeoutMs: number): Promise<number | null> {
+/** One keep-alive: its answer (TTL 0: the lease is gone), or null when none came within the deadline. */
+function keepAliveOnce(w: LeaseWorker, id: string, timeoutMs: number): Promise<Wire | null> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => { w.waiting.delete(id); w.stream?.cancel(); w.stream = null; resolve(null); }, timeoutMs);
-    w.waiting.set(id, (ttl) => { clearTimeout(timer); resolve(ttl); });
+    w.waiting.set(id, (answer) => { clearTimeout(timer); resolve(answer); });
     openStream(w).write({ ID: id });
   });
 }
@@ -131,11 +147,20 @@ async function keepAlive(w: LeaseWorker, life: LeaseLife, forMs: number, stop: (
   while (w.recorder.now() < until && !stop()) {
     await sleep((life.ttlS * 1000) / 3);
     const sent = w.recorder.now();
-    const ttl = await keepAliveOnce(w, life.id, KEEPALIVE_TIMEOUT_MS);
-    if (ttl === null) {
+    const answer = await keepAliveOnce(w, life.id, KEEPALIVE_TIMEOUT_MS);
+    if (answer === null) {
       life.lastKeepAliveUnanswered = w.recorder.now();
+      life.keepAlives.push({ sent, answered: null, ttl: null, memberId: null, raftTerm: null });
       continue;
     }
+    const ttl = num(answer['TTL']);
+    const header = answer['header'] as Wire | undefined;
+    const memberId = header?.['member_id'];
+    life.keepAlives.push({
+      sent, answered: w.recorder.now(), ttl,
+      memberId: typeof memberId === 'string' || typeof memberId === 'number' ? String(memberId) : null,
+      raftTerm: header?.['raft_term'] === undefined ? null : num(header['raft_term']),
+    });
     if (ttl === 0) { life.goneAt = w.recorder.now(); return; }
     life.lastKeepAliveSent = sent;
     life.lastKeepAliveAcked = w.recorder.now();

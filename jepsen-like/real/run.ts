@@ -146,6 +146,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     for (const w of allOf(workers)) w.client.close();
     for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
     phase = 'checking';
+    if (lives.length > 0) writeFileSync(path.join(options.out, 'leases.jsonl'), lives.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, slackMs: options.electionSlackMs }) : undefined;
     return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers });
   } finally {

@@ -2,6 +2,8 @@
 // observations, where the answer is known), and a short run against real Tern members
 // without faults, where every lease must expire inside its bounds.
 
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { judgeLeases, type LeaseLife } from '../../jepsen-like/real/lease.js';
 import type { HistoryRecord } from '../../jepsen-like/real/recorder.js';
@@ -13,7 +15,7 @@ const S = 1_000_000; // microseconds
 function life(): LeaseLife {
   return {
     id: '7587', alias: 1, key: 'lease/w/1', ttlS: 5, grantCall: 0, grantReturn: 0.05 * S, putAck: 0.1 * S,
-    lastKeepAliveSent: 2 * S, lastKeepAliveAcked: 2 * S, lastKeepAliveUnanswered: null, goneAt: null,
+    lastKeepAliveSent: 2 * S, lastKeepAliveAcked: 2 * S, lastKeepAliveUnanswered: null, goneAt: null, keepAlives: [],
   };
 }
 
@@ -67,5 +69,11 @@ test('a short lease run against Tern without faults: every lease expires within 
   const lease = summary.verdicts.lease;
   t.true(lease !== undefined && lease.ok && lease.leases > 0, JSON.stringify(lease));
   t.is(summary.verdicts.linearizable.verdict, 'ok');
+  // leases.jsonl: one line per lease, each keep-alive with its answer and the answering term.
+  const lives = readFileSync(path.join(run.dir, 'leases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LeaseLife);
+  t.is(lives.length, lease?.leases ?? -1);
+  const answered = lives.flatMap((l) => l.keepAlives).filter((k) => k.answered !== null);
+  t.true(answered.length > 0, 'no keep-alive was answered');
+  t.true(answered.every((k) => k.ttl === 2 && k.raftTerm !== null && k.raftTerm >= 1 && k.memberId !== null), JSON.stringify(answered));
   t.deepEqual(memberPids(run.dir).filter(isRunning), []);
 });
