@@ -10,7 +10,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_VERSION } from '../services/context.js';
-import { registerMvccMetrics, type MvccReadings } from './mvccMetrics.js';
+import { registerMvccMetrics, scrapeTimeGauges, type MvccReadings } from './mvccMetrics.js';
 
 /** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
 export interface RaftGaugeReadings {
@@ -62,15 +62,7 @@ export class MemberMetrics {
   constructor() {
     const registers = [this.registry];
     const current = (): MetricSources | null => this.sources;
-    const gauge = (name: string, help: string, read: (sources: MetricSources) => number): void => {
-      new Gauge({
-        name, help, registers,
-        collect() {
-          const sources = current();
-          this.set(sources === null ? 0 : read(sources));
-        },
-      });
-    };
+    const gauge = scrapeTimeGauges(this.registry, current);
     gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.',
       (s) => (s.raft().lead === 0 ? 0 : 1));
     gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.',

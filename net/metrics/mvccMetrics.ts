@@ -23,13 +23,10 @@ export interface MvccReadings {
   readonly eventsSent: number;
 }
 
-/** etcd's hash buckets: 10 ms … 163.84 s, doubling (mvcc/metrics.go). */
-const HASH_BUCKETS = exponentialBuckets(0.01, 2, 15);
-
-/** Registers the families; returns the hash histograms, which the Maintenance service feeds. */
-export function registerMvccMetrics(registry: Registry, current: () => MetricSources | null): { hashSeconds: Histogram; hashRevSeconds: Histogram } {
+/** A registrar of gauges whose value is read off the member's sources at scrape time (0 before there are any). */
+export function scrapeTimeGauges(registry: Registry, current: () => MetricSources | null): (name: string, help: string, read: (sources: MetricSources) => number) => void {
   const registers = [registry];
-  const gauge = (name: string, help: string, read: (sources: MetricSources) => number): void => {
+  return (name, help, read) => {
     new Gauge({
       name, help, registers,
       collect() {
@@ -38,6 +35,15 @@ export function registerMvccMetrics(registry: Registry, current: () => MetricSou
       },
     });
   };
+}
+
+/** etcd's hash buckets: 10 ms … 163.84 s, doubling (mvcc/metrics.go). */
+const HASH_BUCKETS = exponentialBuckets(0.01, 2, 15);
+
+/** Registers the families; returns the hash histograms, which the Maintenance service feeds. */
+export function registerMvccMetrics(registry: Registry, current: () => MetricSources | null): { hashSeconds: Histogram; hashRevSeconds: Histogram } {
+  const registers = [registry];
+  const gauge = scrapeTimeGauges(registry, current);
   // etcd's mvcc families: counters the store keeps as plain numbers, read here.
   const counter = (name: string, help: string, read: (m: MvccReadings) => number): void => {
     new Counter({

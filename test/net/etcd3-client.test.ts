@@ -1,27 +1,13 @@
 // The npm `etcd3` client (1.1.2), the project's named client, against Tern — and the
 // same test against real etcd 3.4, so a failure shows whether the client or Tern is
 // at odds with etcd. Each test works under its own key prefix (ava runs them at once).
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { Etcd3, EtcdLockFailedError } from 'etcd3';
-import { startEtcd, startTern, type Running } from './processes.js';
+import { sideBySideTest, type SideBySide } from './processes.js';
 
-interface Servers {
-  tern: Running;
-  etcd: Running;
-}
+const test = sideBySideTest();
 
-const test = anyTest as TestFn<Servers>;
-
-test.before(async (t) => {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
-  t.context = { tern, etcd };
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.tern.stop(), t.context.etcd.stop()]);
-});
-
-type Body = (t: ExecutionContext<Servers>, client: Etcd3, prefix: string) => Promise<void>;
+type Body = (t: ExecutionContext<SideBySide>, client: Etcd3, prefix: string) => Promise<void>;
 
 /** Runs `body` against Tern and against real etcd, each with a fresh client. */
 function both(title: string, body: Body): void {

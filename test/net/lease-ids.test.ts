@@ -5,28 +5,15 @@
 // The same against real etcd 3.4, so the test is known to ask what etcd answers.
 // Then across a restart of a Tern member from its data dir, and through
 // `etcdctl snapshot save` + `snapshot restore` into real etcd.
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { Etcd3 } from 'etcd3';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { curl } from './curl.js';
-import { etcdctl, removeDataDir, startEtcd, startTern, tempDataDir, type Running } from './processes.js';
+import { etcdctl, removeDataDir, sideBySideTest, startEtcd, startTern, tempDataDir } from './processes.js';
 
-interface Servers {
-  tern: Running;
-  etcd: Running;
-}
-const test = anyTest as TestFn<Servers>;
-
-test.before(async (t) => {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
-  t.context = { tern, etcd };
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.tern.stop(), t.context.etcd.stop()]);
-});
+const test = sideBySideTest();
 
 const CHOSEN = [2n ** 62n + 12345n, 2n ** 63n - 1n];
 const b64 = (s: string): string => Buffer.from(s).toString('base64');

@@ -1,5 +1,6 @@
 // Real processes for compatibility tests: a Tern member, a real etcd, and etcdctl.
 
+import anyTest, { type TestFn } from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,25 @@ export interface ClusterMember {
   readonly dataDir: string;
   /** The running process, or null while killed. */
   running: Running | null;
+}
+
+/** A real Tern and a real etcd 3.4 side by side, for one whole test file. */
+export interface SideBySide {
+  readonly tern: Running;
+  readonly etcd: Running;
+}
+
+/** ava's `test` with both started before the file's tests and stopped after them, also when one fails. */
+export function sideBySideTest(): TestFn<SideBySide> {
+  const test = anyTest as TestFn<SideBySide>;
+  test.before(async (t) => {
+    const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+    t.context = { tern, etcd };
+  });
+  test.after.always(async (t) => {
+    await Promise.all([t.context.tern.stop(), t.context.etcd.stop()]);
+  });
+  return test;
 }
 
 export interface RunningCluster {
