@@ -215,6 +215,7 @@ export class EtcdServer {
       quotaBytes: quotaBytesOf(config.quotaBackendBytes ?? 0),
       // Not proposed from inside apply: on the next tick.
       onQuotaExceeded: () => { if (holder.server !== null) holder.server.quotaExceededAtApply = true; },
+      beforeLeaseGrant: () => { holder.server?.promoteIfLeader(); },
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
@@ -299,15 +300,26 @@ export class EtcdServer {
     }
   }
 
+  /**
+   * A member that has become leader promotes its lessor (etcd's Promote) before anything
+   * else touches a lease: on the tick, or first thing when a grant or keep-alive comes
+   * sooner. A grant applied before the promotion would get the promotion's extension
+   * too (a 3 s lease living 4 s: etcd's TestCtlV3LeaseTestTimeToLiveExpired).
+   */
+  private promoteIfLeader(): void {
+    if (this.wasLeader || this.driver.status().role !== 'leader') return;
+    const now = this.clock.nowMs();
+    this.machine.lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs);
+    this.lastCheckpointMs = now;
+    this.leaseClockFromIndex = this.driver.status().lastIndex;
+    this.wasLeader = true;
+  }
+
   private leaseDuties(): void {
+    this.promoteIfLeader();
     const isLeader = this.driver.status().role === 'leader';
     const now = this.clock.nowMs();
     const lessor = this.machine.lessor;
-    if (isLeader && !this.wasLeader) {
-      lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs);
-      this.lastCheckpointMs = now;
-      this.leaseClockFromIndex = this.driver.status().lastIndex;
-    }
     if (!isLeader && this.wasLeader) {
       lessor.demote();
       this.revoking.clear();
@@ -487,9 +499,9 @@ export class EtcdServer {
         return;
       }
       // A member that just won an election is leader before its next tick promotes its
-      // lessor (leaseDuties): promote it now, or renew would find a lessor that is not
-      // primary (found by the simulator, seed 19 --nodes 5).
-      if (!this.wasLeader) this.leaseDuties();
+      // lessor: promote it now, or renew would find a lessor that is not primary (found by
+      // the simulator, seed 19 --nodes 5).
+      this.promoteIfLeader();
       const header = this.header(); // etcd fills the header before renewing
       const ttlSeconds = this.machine.lessor.renew(request.id, this.clock.nowMs());
       reply({ header, id: request.id, ttlSeconds });

@@ -66,6 +66,8 @@ export interface EtcdStateMachineOptions {
    * whose quota the entry crossed, not only the proposer.
    */
   readonly onQuotaExceeded?: () => void;
+  /** Called before a grant is applied: the server promotes the lessor first if it leads now. */
+  readonly beforeLeaseGrant?: () => void;
 }
 
 /**
@@ -311,6 +313,7 @@ export class EtcdStateMachine implements StateMachine {
       case 'txn': return wrap(store.txn(request.txn, index), (r) => ({ kind: 'txn', response: r }));
       case 'compact': return wrap(store.compact(request.compact, index), (r) => ({ kind: 'compact', response: r }));
       case 'leaseGrant': {
+        this.options.beforeLeaseGrant?.();
         const lease = this.lessor.grant(grantedId(request.id, index), request.ttlSeconds, this.options.clock.nowMs());
         store.skip(index);
         if (isEtcdError(lease)) return { kind: 'error', error: lease };

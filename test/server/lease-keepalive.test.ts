@@ -45,3 +45,18 @@ test('a leader cut off from its peers does not renew: the keep-alive fails inste
   c.run(80); // past check-quorum and the request timeout
   t.true(isEtcdError(cutOff), `the keep-alive fails (got ${JSON.stringify(cutOff, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))})`);
 });
+
+test('a lease granted by a new leader before its first tick lives its TTL, not its TTL plus the promotion\'s extension', (t) => {
+  const c = new ServerCluster([1, 2, 3]);
+  const leader = c.elect(); // leader, and its lessor not yet promoted: no tick since it won
+  let granted: unknown;
+  leader.leaseGrant({ id: 0n, ttlSeconds: 3 }, (r) => { granted = r; });
+  c.deliver(); // committed and applied before any tick
+  if (isEtcdError(granted) || granted === undefined) return t.fail('the grant was not applied before a tick');
+  const id = (granted as { id: bigint }).id;
+  c.run(33); // 3.3 s: past the TTL and the revoke's round trip, well before TTL + the 1 s extension
+  let ttl: unknown;
+  leader.leaseTimeToLive({ id }, (r) => { ttl = r; });
+  c.run(2);
+  t.like(ttl, { ttlSeconds: -1 }, 'revoked on time (etcd\'s TestCtlV3LeaseTestTimeToLiveExpired)');
+});
