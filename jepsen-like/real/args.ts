@@ -37,12 +37,13 @@ export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --clients-per-node N    kv clients per member (default 2)
   --check-timeout-s S     the linearizability checker's budget (default 60; out of it: unknown)
   --lease-ttl-s S         TTL of the lease workload's leases (default 6)
-  --election-slack-ms MS  how long past its TTL a key may live (default 3000)
+  --election-slack-ms MS  how long past its TTL a key may live, beyond the leaderless time the
+                          tool measured and an election timeout per new leader (default 2000)
   --request-timeout-ms MS each request's deadline (default 1000)
   --min-writes N          go on past --time-s until N writes were acknowledged (at most 10x as long; default 0)`;
 
 /** The defaults, for the reproduce command (it names only what differs). */
-const DEFAULTS = { maxOps: 100_000, clientsPerNode: 2, etcdBin: 'etcd', checkTimeoutS: 60, leaseTtlS: 6, electionSlackMs: 3000, requestTimeoutMs: 1000, minWrites: 0 };
+const DEFAULTS = { maxOps: 100_000, clientsPerNode: 2, etcdBin: 'etcd', checkTimeoutS: 60, leaseTtlS: 6, electionSlackMs: 2000, requestTimeoutMs: 1000, minWrites: 0 };
 
 const FLAG_OF: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxOps: '--max-ops', clientsPerNode: '--clients-per-node', etcdBin: '--etcd-bin', checkTimeoutS: '--check-timeout-s',

@@ -100,6 +100,7 @@ export interface MemberStatus {
   readonly memberId: string;
   readonly leader: string;
   readonly revision: number;
+  readonly raftTerm: number;
 }
 
 export async function statusOf(client: EtcdClient, timeoutMs = 1000): Promise<MemberStatus | null> {
@@ -107,7 +108,7 @@ export async function statusOf(client: EtcdClient, timeoutMs = 1000): Promise<Me
     const r = await client.call('maintenance', 'Status', {}, timeoutMs);
     const header = (r['header'] ?? {}) as Wire;
     const id = (v: unknown): string => (typeof v === 'string' ? v : '0'); // 64-bit ids come as decimal strings
-    return { memberId: id(header['member_id']), leader: id(r['leader']), revision: num(header['revision']) };
+    return { memberId: id(header['member_id']), leader: id(r['leader']), revision: num(header['revision']), raftTerm: num(r['raft_term'] ?? header['raft_term']) };
   } catch {
     return null;
   }

@@ -40,6 +40,9 @@ export interface ClusterOptions {
   readonly log: (line: string) => void;
 }
 
+/** The election timeout both targets run with (etcd's default; the tool sets no other). */
+export const ELECTION_TIMEOUT_MS = 1000;
+
 export class RealCluster {
   readonly cuts = new Cuts();
   private readonly proxies: PeerProxy[] = [];
@@ -148,6 +151,17 @@ export class RealCluster {
       sum.cut += p.stats.cut;
     }
     return sum;
+  }
+
+  /**
+   * Whether member `index` can lead right now: up, not paused, and able to reach a
+   * majority of all members (itself included) over links not cut.
+   */
+  canLead(index: number): boolean {
+    const m = this.members[index];
+    if (m === undefined || !this.isUp(index) || m.paused) return false;
+    const reachable = this.members.filter((o) => o === m || !this.cuts.isCut(m.name, o.name)).length;
+    return reachable > this.members.length / 2;
   }
 
   isUp(index: number): boolean {

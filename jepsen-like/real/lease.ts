@@ -4,12 +4,18 @@
 //
 //   lower = (send time of the last acknowledged keep-alive, or of the grant) + TTL
 //   upper = (receive time of that keep-alive, or of the grant) + TTL + slack
+//           + the leaderless time in [that time, upper]
+//           + one election timeout per new leader in [that time, upper]
 //
 // A key seen absent by a read that returned before `lower` vanished early; a key seen
-// present by a read invoked after `upper` outlived its lease. The slack is what etcd
-// allows a leader change: the new leader extends every lease by an election timeout
-// (1 s by default) and must be elected first (up to another), and the lessor looks for
-// expired leases every 500 ms; 3 s by default (--election-slack-ms).
+// present by a read invoked after `upper` outlived its lease. The leader terms are what a
+// leader change is allowed (leaderWatch.ts measures them): no lease clock runs without a
+// leader, and a new leader extends every lease by an election timeout before it expires
+// any (etcd's lessor `Promote`). The fixed slack covers the rest: the lessor looks for
+// expired leases every 500 ms, Tern's leader checkpoints its lease clock every 500 ms (a
+// new leader resumes from the last one), and the poll sees a leader change up to a poll
+// late; 2 s by default (--election-slack-ms). etcd 3.4's #9395 exceeds it: a new leader
+// restarts every lease from its full TTL, so a key outlives its lease by what had elapsed.
 //
 // The grants, puts and reads go into the history with the kv workload's ops (a lease's
 // expiry is a server-made revision: it enters as an unknown-outcome revoke by a process
@@ -19,6 +25,7 @@ import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { EtcdResponse, RequestOp } from '../etcd/types.js';
 import { bytes, keyValue, num, revisionOf, type Wire } from './client.js';
 import type { HistoryRecord } from './recorder.js';
+import { leadershipIn, type LeaderSample } from './leaderWatch.js';
 import { invoke, type Worker } from './worker.js';
 
 export const LEASE_PREFIX = 'lease/';
@@ -32,11 +39,21 @@ export interface LeaseFinding {
   readonly detail: string;
 }
 
+/** What a key may outlive its TTL by: a fixed slack and the leader changes the run saw. */
+export interface LeaseSlack {
+  readonly slackMs: number;
+  /** Each new leader's extension of every lease. */
+  readonly electionTimeoutMs: number;
+  /** The leader timeline (it grows while the run goes on). */
+  readonly leaders: readonly LeaderSample[];
+}
+
 export interface LeaseVerdict {
   readonly ok: boolean;
   readonly leases: number;
   readonly ttlS: number;
   readonly slackMs: number;
+  readonly electionTimeoutMs: number;
   readonly outlived: readonly LeaseFinding[];
   readonly early: readonly LeaseFinding[];
   /** Leases no read looked at after their upper bound (the run ended first). */
@@ -202,16 +219,36 @@ export async function observeLeases(w: Worker, stop: () => boolean): Promise<voi
 }
 
 /** When every lease's upper bound has passed (the observers may stop after it). */
-export function lastUpperBound(lives: readonly LeaseLife[], slackMs: number): number {
-  return Math.max(0, ...lives.map((l) => upperOf(l, slackMs)));
+export function lastUpperBound(lives: readonly LeaseLife[], slack: LeaseSlack): number {
+  return Math.max(0, ...lives.map((l) => upperOf(l, slack).upper));
 }
 
 function lowerOf(l: LeaseLife): number {
   return (l.lastKeepAliveSent ?? l.grantCall) + l.ttlS * 1e6;
 }
 
-function upperOf(l: LeaseLife, slackMs: number): number {
-  return Math.max(l.lastKeepAliveAcked ?? l.grantReturn, l.lastKeepAliveUnanswered ?? 0) + l.ttlS * 1e6 + slackMs * 1000;
+interface UpperBound {
+  readonly upper: number;
+  /** The TTL's end, before any slack. */
+  readonly expected: number;
+  readonly leaderlessUs: number;
+  readonly newLeaders: number;
+}
+
+/** Bounded: each round can only add leaderless time and leaders found in the longer window. */
+const MAX_BOUND_ROUNDS = 32;
+
+export function upperOf(l: LeaseLife, slack: LeaseSlack): UpperBound {
+  const anchor = Math.max(l.lastKeepAliveAcked ?? l.grantReturn, l.lastKeepAliveUnanswered ?? 0);
+  const expected = anchor + l.ttlS * 1e6;
+  let bound: UpperBound = { upper: expected + slack.slackMs * 1000, expected, leaderlessUs: 0, newLeaders: 0 };
+  for (let round = 0; round < MAX_BOUND_ROUNDS; round++) {
+    const w = leadershipIn(slack.leaders, anchor, bound.upper);
+    const upper = expected + slack.slackMs * 1000 + w.leaderlessUs + w.newLeaders * slack.electionTimeoutMs * 1000;
+    if (upper <= bound.upper) break;
+    bound = { upper, expected, leaderlessUs: w.leaderlessUs, newLeaders: w.newLeaders };
+  }
+  return bound;
 }
 
 /** The unknown-outcome revokes standing for the server's expiries (one process each). */
@@ -234,19 +271,20 @@ function observations(records: readonly HistoryRecord[]): Observation[] {
 const ms = (us: number): string => `${(us / 1000).toFixed(0)} ms`;
 
 /** Judges every lease against what the observers saw. */
-export function judgeLeases(lives: readonly LeaseLife[], records: readonly HistoryRecord[], options: { ttlS: number; slackMs: number }): LeaseVerdict {
+export function judgeLeases(lives: readonly LeaseLife[], records: readonly HistoryRecord[], options: { ttlS: number } & LeaseSlack): LeaseVerdict {
   const seen = observations(records);
   const outlived: LeaseFinding[] = [];
   const early: LeaseFinding[] = [];
   let undecided = 0;
   for (const l of lives) {
-    const [lower, upper] = [lowerOf(l), upperOf(l, options.slackMs)];
-    const expected = upper - options.slackMs * 1000;
+    const lower = lowerOf(l);
+    const { upper, expected, leaderlessUs, newLeaders } = upperOf(l, options);
+    const allowed = `slack ${options.slackMs} ms + ${ms(leaderlessUs)} leaderless + ${newLeaders} new leader${newLeaders === 1 ? '' : 's'} x ${options.electionTimeoutMs} ms`;
     // Marked where it first showed (the first read past the bound), measured by the last.
     const late = seen.filter((o) => o.call > upper && o.present.has(l.key));
     const [firstLate, tooLate] = [late[0], late.at(-1)];
     if (firstLate !== undefined && tooLate !== undefined) {
-      outlived.push({ lease: l.id, key: l.key, at: firstLate.call, detail: `still there ${ms(tooLate.call - expected)} after its TTL of ${l.ttlS} s ran out (slack ${options.slackMs} ms)` });
+      outlived.push({ lease: l.id, key: l.key, at: firstLate.call, detail: `still there ${ms(tooLate.call - expected)} after its TTL of ${l.ttlS} s ran out (allowed: ${allowed})` });
     }
     const putAck = l.putAck;
     const tooSoon = putAck === null ? undefined : seen.find((o) => o.call > putAck && o.ret < lower && !o.present.has(l.key));
@@ -256,5 +294,8 @@ export function judgeLeases(lives: readonly LeaseLife[], records: readonly Histo
     }
     if (tooLate === undefined && !seen.some((o) => o.call > upper)) undecided++;
   }
-  return { ok: outlived.length === 0 && early.length === 0, leases: lives.length, ttlS: options.ttlS, slackMs: options.slackMs, outlived, early, undecided };
+  return {
+    ok: outlived.length === 0 && early.length === 0, leases: lives.length, ttlS: options.ttlS, slackMs: options.slackMs,
+    electionTimeoutMs: options.electionTimeoutMs, outlived, early, undecided,
+  };
 }

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { SimRandom } from '../../sim/prng.js';
 import { reproduceCommand, type RunOptions } from './args.js';
 import { EtcdClient } from './client.js';
-import { RealCluster } from './cluster.js';
+import { ELECTION_TIMEOUT_MS, RealCluster } from './cluster.js';
 import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
 import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
+import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
 import { findLeader, planFaults, runNemesis, type FaultEvent } from './nemesis.js';
 import { Recorder } from './recorder.js';
 import { renderRunReport } from './report.js';
@@ -91,6 +92,11 @@ async function awaitHealed(cluster: RealCluster, log: (line: string) => void, ab
   log('no leader 10 s after healing');
 }
 
+/** The samples where the established leader (or its absence) changed: the timeline, small. */
+function leaderChanges(samples: readonly LeaderSample[]): LeaderSample[] {
+  return samples.filter((s, i) => { const p = samples[i - 1]; return p === undefined || p.leader !== s.leader || p.term !== s.term; });
+}
+
 export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<Summary> {
   prepareDir(options.out);
   const started = performance.now();
@@ -102,6 +108,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
   const faults: FaultEvent[] = [];
   let phase = 'starting members';
   let t0 = -1;
+  let leaderWatch: LeaderWatch | null = null;
   const ticker = setInterval(() => {
     hooks.progress({
       elapsedS: t0 < 0 ? 0 : (recorder.now() - t0) / 1e6, timeS: options.timeS, ops: recorder.records.length,
@@ -111,6 +118,9 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
   try {
     await cluster.start();
     const workers = makeWorkers(options, cluster, recorder, rng);
+    leaderWatch = new LeaderWatch(cluster.endpoints, () => recorder.now(), (i) => cluster.canLead(i));
+    leaderWatch.start();
+    const slack = { slackMs: options.electionSlackMs, electionTimeoutMs: ELECTION_TIMEOUT_MS, leaders: leaderWatch.samples };
     t0 = recorder.now();
     const endUs = t0 + options.timeS * 1e6;
     // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
@@ -123,8 +133,8 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     const lives: LeaseLife[] = [];
     let mainDone = false;
     // Observers go on after the main phase until every lease is past its upper bound (at most one TTL and the slack more).
-    const observeCap = endUs + (options.leaseTtlS * 3 * 1000 + options.electionSlackMs + 2000) * 1000;
-    const observing = (): boolean => hooks.aborted() || recorder.now() > observeCap || (mainDone && recorder.now() > lastUpperBound(lives, options.electionSlackMs) + 500_000);
+    const observeCap = endUs + (options.leaseTtlS * 3 * 1000 + options.electionSlackMs + 10_000) * 1000;
+    const observing = (): boolean => hooks.aborted() || recorder.now() > observeCap || (mainDone && recorder.now() > lastUpperBound(lives, slack) + 500_000);
     const observers = Promise.all(workers.observers.map((w) => observeLeases(w, observing)));
     // Watchers go on through the healing and the closing reads, so their streams catch up.
     let watchDone = false;
@@ -143,14 +153,17 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     if (workers.watchers.length > 0) await sleep(1500); // a progress request or two after the last write
     watchDone = true;
     await watchers;
+    await leaderWatch.stop();
+    writeFileSync(path.join(options.out, 'leaders.jsonl'), leaderChanges(leaderWatch.samples).map((x) => JSON.stringify(x)).join('\n') + '\n');
     for (const w of allOf(workers)) w.client.close();
     for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
     phase = 'checking';
     if (lives.length > 0) writeFileSync(path.join(options.out, 'leases.jsonl'), lives.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, slackMs: options.electionSlackMs }) : undefined;
+    const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, ...slack }) : undefined;
     return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers });
   } finally {
     clearInterval(ticker);
+    await leaderWatch?.stop();
     await cluster.stop();
   }
 }

@@ -71,7 +71,7 @@ export function renderSummary(s: Summary, dir: string): string {
   ];
   if (v.lease !== undefined) {
     const l = v.lease;
-    lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL+${l.slackMs} ms, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);
+    lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL + ${l.slackMs} ms + leader changes, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);
   }
   if (v.watch !== undefined) {
     const w = v.watch;

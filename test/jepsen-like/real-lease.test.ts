@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { judgeLeases, type LeaseLife } from '../../jepsen-like/real/lease.js';
+import { establishedLeader, leadershipIn, type LeaderSample } from '../../jepsen-like/real/leaderWatch.js';
+import type { MemberStatus } from '../../jepsen-like/real/client.js';
 import type { HistoryRecord } from '../../jepsen-like/real/recorder.js';
 import { isRunning, memberPids, readSummary, startCli } from './real-runs.js';
 
@@ -28,7 +30,14 @@ function read(callS: number, keys: string[]): HistoryRecord {
   };
 }
 
-const bounds = { ttlS: 5, slackMs: 3000 };
+const bounds = { ttlS: 5, slackMs: 3000, electionTimeoutMs: 1000, leaders: [] as LeaderSample[] };
+
+/** A poll every 100 ms from `fromS` to `toS` (exclusive), seeing `leader` at `term` (null: none). */
+function polls(fromS: number, toS: number, leader: string | null, term: number): LeaderSample[] {
+  const out: LeaderSample[] = [];
+  for (let t = fromS; t < toS - 1e-9; t += 0.1) out.push({ at: Math.round(t * S), leader, term: leader === null ? 0 : term });
+  return out;
+}
 
 test('a key gone between its TTL and TTL plus the slack is within bounds', (t) => {
   const verdict = judgeLeases([life()], [read(1, ['lease/w/1']), read(6.5, ['lease/w/1']), read(7.5, []), read(10.5, [])], bounds);
@@ -54,6 +63,40 @@ test('a keep-alive that got no answer may have extended the lease: the bound mov
   const l = { ...life(), lastKeepAliveUnanswered: 4 * S };
   // Allowed until 4 + 5 + 3 = 12 s now: seen at 11 s is fine.
   t.true(judgeLeases([l], [read(11, ['lease/w/1']), read(12.5, [])], bounds).ok);
+});
+
+test('leaderless time and each new leader widen the bound: what passes with them fails without', (t) => {
+  // Leader a (term 2) until 6 s, none from 6 to 7.5 s, then b (term 3): 1.5 s leaderless and
+  // one new leader, so the key may live until 2 + 5 + 3 + 1.5 + 1 = 12.5 s.
+  const leaders = [...polls(0, 6, 'a', 2), ...polls(6, 7.5, null, 0), ...polls(7.5, 20, 'b', 3)];
+  const observed = [read(12, ['lease/w/1']), read(12.7, [])];
+  t.true(judgeLeases([life()], observed, { ...bounds, leaders }).ok);
+  const without = judgeLeases([life()], observed, bounds);
+  t.false(without.ok);
+  const late = judgeLeases([life()], [read(12, ['lease/w/1']), read(12.8, ['lease/w/1']), read(13, [])], { ...bounds, leaders });
+  t.is(late.outlived.length, 1);
+  t.regex(late.outlived[0]?.detail ?? '', /allowed: slack 3000 ms \+ 1\d\d\d ms leaderless \+ 1 new leader x 1000 ms/);
+});
+
+test('leader changes after the bound do not widen it', (t) => {
+  // The change at 15 s is past 2 + 5 + 3 = 10 s: the key seen at 11 s outlived its lease.
+  const leaders = [...polls(0, 15, 'a', 2), ...polls(15, 17, null, 0), ...polls(17, 20, 'b', 3)];
+  t.false(judgeLeases([life()], [read(11, ['lease/w/1'])], { ...bounds, leaders }).ok);
+  const w = leadershipIn(leaders, 2 * S, 10 * S);
+  t.deepEqual(w, { leaderlessUs: 0, newLeaders: 0 });
+});
+
+test('an established leader needs a majority naming it and the tool to know it can lead', (t) => {
+  const status = (memberId: string, leader: string, raftTerm = 4): MemberStatus => ({ memberId, leader, revision: 1, raftTerm });
+  const all = [status('1', '1'), status('2', '1'), status('3', '1')];
+  t.deepEqual(establishedLeader(all, () => true), { leader: '1', term: 4 });
+  // Cut off (or paused): it still answers and its followers still name it, but nothing it proposes commits.
+  t.is(establishedLeader(all, (i) => i !== 0), null);
+  // Only itself names it: no majority.
+  t.is(establishedLeader([status('1', '1'), status('2', '0'), null], () => true), null);
+  // A follower at another term does not back it.
+  t.is(establishedLeader([status('1', '1'), status('2', '1', 5), status('3', '0')], () => true), null);
+  t.deepEqual(establishedLeader([status('1', '1'), status('2', '1'), null], () => true), { leader: '1', term: 4 });
 });
 
 test('no read after the upper bound: undecided, not ok by default', (t) => {
