@@ -1,5 +1,6 @@
 // The command line of `npm run jepsen`.
 
+import { testBugsFrom } from '../../net/member/testBugs.js';
 import { parseSeed } from '../../sim/prng.js';
 import type { Target } from './cluster.js';
 import { NEMESES } from './nemesis.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly electionSlackMs: number;
   readonly requestTimeoutMs: number;
   readonly minWrites: number;
+  /** Test-only: planted bugs for Tern's members (the tool's own test shows it reports them). */
+  readonly plantedBugs: readonly string[];
 }
 
 export const USAGE = `usage: npm run jepsen -- --out DIR [options]
@@ -40,7 +43,9 @@ export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --election-slack-ms MS  how long past its TTL a key may live, beyond the leaderless time the
                           tool measured and an election timeout per new leader (default 2000)
   --request-timeout-ms MS each request's deadline (default 1000)
-  --min-writes N          go on past --time-s until N writes were acknowledged (at most 10x as long; default 0)`;
+  --min-writes N          go on past --time-s until N writes were acknowledged (at most 10x as long; default 0)
+  --planted-bug NAME      test-only, target tern: members run with a planted bug (e.g. ackBeforeDurable:
+                          a lone member acknowledges before its write is durable), to see the tool report it`;
 
 /** The defaults, for the reproduce command (it names only what differs). */
 const DEFAULTS = { maxOps: 100_000, clientsPerNode: 2, etcdBin: 'etcd', checkTimeoutS: 60, leaseTtlS: 6, electionSlackMs: 2000, requestTimeoutMs: 1000, minWrites: 0 };
@@ -82,10 +87,15 @@ const SETTERS: Readonly<Record<string, (o: Mutable<RunOptions>, v: string, flag:
   '--election-slack-ms': (o, v, f) => { o.electionSlackMs = positive(f, v); },
   '--request-timeout-ms': (o, v, f) => { o.requestTimeoutMs = positive(f, v); },
   '--min-writes': (o, v, f) => { o.minWrites = positive(f, v); },
+  '--planted-bug': (o, v, f) => {
+    const known = testBugsFrom(v);
+    if ('error' in known) throw new UsageError(`${f}: ${known.error}`);
+    o.plantedBugs = [...o.plantedBugs, ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')];
+  },
 };
 
 export function parseArgs(argv: readonly string[], randomSeed: () => number): RunOptions {
-  const options: Mutable<RunOptions> = { target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', ...DEFAULTS };
+  const options: Mutable<RunOptions> = { target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', plantedBugs: [], ...DEFAULTS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') throw new UsageError('');
@@ -98,6 +108,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Ru
   }
   if (options.out === '') throw new UsageError('--out DIR is required');
   if (options.workloads.length === 0) throw new UsageError('--workload: at least one');
+  if (options.plantedBugs.length > 0 && options.target !== 'tern') throw new UsageError('--planted-bug: only with --target tern');
   if (options.seed < 0) options.seed = randomSeed();
   return options;
 }
@@ -107,6 +118,6 @@ export function reproduceCommand(o: RunOptions): string {
   const extra = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).flatMap((k) => (o[k] === DEFAULTS[k] ? [] : [FLAG_OF[k], String(o[k])]));
   return [
     'npm run jepsen --', '--target', o.target, '--nodes', o.nodes, '--time-s', o.timeS, '--nemesis', o.nemesis.length === 0 ? 'none' : o.nemesis.join(','),
-    '--workload', o.workloads.join(','), '--seed', o.seed, ...extra, '--out', o.out,
+    '--workload', o.workloads.join(','), '--seed', o.seed, ...extra, ...o.plantedBugs.flatMap((b) => ['--planted-bug', b]), '--out', o.out,
   ].join(' ');
 }

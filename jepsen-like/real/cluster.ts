@@ -3,6 +3,7 @@
 // through the proxies (proxy.ts). Every process is tracked by pid so that a run, however
 // it ends, leaves none behind.
 
+import { TEST_BUGS_VARIABLE } from '../../net/member/testBugs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   readonly dir: string;
   /** The etcd binary (target etcd). */
   readonly etcdBin?: string;
+  /** Test-only: planted bugs Tern's members run with (net/member/testBugs.ts). */
+  readonly plantedBugs?: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -107,7 +110,9 @@ export class RealCluster {
     // Its own process group: a Ctrl-C at the terminal reaches the tool only, which then
     // stops the run and kills the members by pid (else they would exit on the SIGINT by
     // themselves, mid-run, and look like a fault).
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const bugs = this.options.plantedBugs ?? [];
+    const env = bugs.length === 0 ? process.env : { ...process.env, [TEST_BUGS_VARIABLE]: bugs.join(',') };
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
     m.child = child;
     m.paused = false;
     const out = this.logOf(m);

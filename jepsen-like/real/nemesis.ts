@@ -39,7 +39,25 @@ export const WARMUP_MS = 1000;
 export const QUIET_TAIL_MS = 1500;
 const MIN_QUIET_MS = 500;
 
-export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom): PlannedFault[] {
+/** How long the cluster is left alone between two faults, drawn in [minMs, maxMs]. */
+export interface FaultGap {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_GAP: FaultGap = { minMs: 500, maxMs: 1500 };
+
+/**
+ * With leases: half a TTL to a TTL between faults. A leader change can only be seen to
+ * restart a lease's TTL (etcd #9395) when the lease had aged under a running leader
+ * first; back-to-back faults leave the cluster leaderless most of the time, and then a
+ * correct lessor keeps the key as long as the buggy one does.
+ */
+export function leaseGap(ttlS: number): FaultGap {
+  return { minMs: Math.max(DEFAULT_GAP.minMs, (ttlS * 1000) / 2), maxMs: Math.max(DEFAULT_GAP.maxMs, ttlS * 1000) };
+}
+
+export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom, gap: FaultGap = DEFAULT_GAP): PlannedFault[] {
   const aimAtLeader = nemeses.includes('leader');
   let kinds = FAULT_KINDS.filter((k) => nemeses.includes(k));
   if (kinds.length === 0 && aimAtLeader) kinds = [...FAULT_KINDS];
@@ -49,7 +67,7 @@ export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimR
     const durationMs = rng.between(800, 2500);
     if (at + durationMs > timeMs - QUIET_TAIL_MS) break;
     plan.push({ atMs: at, kind: rng.pick(kinds), durationMs, aimAtLeader, pick: rng.intBelow(1 << 30), companionPick: rng.intBelow(1 << 30) });
-    at += durationMs + rng.between(500, 1500);
+    at += durationMs + rng.between(gap.minMs, gap.maxMs);
   }
   return plan;
 }

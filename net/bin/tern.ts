@@ -4,6 +4,7 @@
 // and the MVCC records live in LMDB under --data-dir, the membership record beside
 // them, so a restart resumes.
 
+import { TEST_BUGS_VARIABLE, testBugsFrom } from '../member/testBugs.js';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { TokenProvider } from '../../core/auth/tokens.js';
@@ -63,8 +64,16 @@ async function main(): Promise<void> {
       .then(() => storage.close())
       .then(() => { lock.release(); log.close(); process.exit(0); });
   };
+  const testBugs = testBugsFrom(process.env[TEST_BUGS_VARIABLE]);
+  if ('error' in testBugs) {
+    log.fatal(testBugs.error);
+    lock.release();
+    process.exit(1);
+  }
+  if (testBugs.bugs !== null) log.warn(`running with planted bugs for tests (${TEST_BUGS_VARIABLE}=${process.env[TEST_BUGS_VARIABLE] ?? ''}): this member is not safe`);
   const member: Member = await Member.start({
     ...memberOptions(flags, boot.membership),
+    ...(testBugs.bugs === null ? {} : { testBugs: testBugs.bugs }),
     tls,
     tokens,
     passwords: bcryptPasswords(flags.auth.bcryptCost),

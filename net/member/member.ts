@@ -3,6 +3,7 @@
 // Peer service to the other members. The production counterpart of sim/cluster.ts:
 // the same EtcdServer and NodeDriver, with messages carried by gRPC streams.
 
+import type { PlantedBugs } from '../../core/raft/plantedBugs.js';
 import * as grpc from '@grpc/grpc-js';
 import { randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -93,6 +94,8 @@ export interface MemberOptions {
   readonly maxTxnOps?: number;
   /** --pre-vote; Tern's default is on (etcd 3.4's is off). */
   readonly preVote?: boolean;
+  /** Test-only planted bugs (testBugs.ts); never set in production. */
+  readonly testBugs?: PlantedBugs;
   /** --initial-election-tick-advance (default true): fast-forward the election clock at start. */
   readonly initialElectionTickAdvance?: boolean;
   /** --grpc-keepalive-interval/-timeout: the client server pings idle connections; null or absent: grpc-js's defaults. */
@@ -173,6 +176,7 @@ export class Member {
         ...(options.autoCompaction === undefined ? {} : { autoCompaction: options.autoCompaction }),
         ...(options.maxTxnOps === undefined ? {} : { maxTxnOps: options.maxTxnOps }),
         ...(options.preVote === undefined ? {} : { preVote: options.preVote }),
+        ...(options.testBugs === undefined ? {} : { bugs: options.testBugs }),
         ...(options.watchProgressNotifyIntervalMs === undefined ? {} : { watchProgressNotifyIntervalMs: options.watchProgressNotifyIntervalMs }),
         quotaBackendBytes: options.quotaBackendBytes ?? 0,
         alarmMemberId: membership.selfId.toString(),

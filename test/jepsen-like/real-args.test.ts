@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { parseArgs, reproduceCommand, UsageError } from '../../jepsen-like/real/args.js';
-import { planFaults } from '../../jepsen-like/real/nemesis.js';
+import { leaseGap, planFaults } from '../../jepsen-like/real/nemesis.js';
 import { SimRandom } from '../../sim/prng.js';
 
 const noSeed = (): number => { throw new Error('a seed was given'); };
@@ -46,4 +46,15 @@ test('the fault plan is a function of the seed, and leaves a quiet tail', (t) =>
   }
   t.deepEqual(planFaults([], 30_000, new SimRandom(1)), [], 'no nemesis, no faults');
   t.true(planFaults(['leader'], 30_000, new SimRandom(1)).every((f) => f.aimAtLeader), 'leader alone aims every fault at the leader');
+});
+
+test('with leases, faults are half a TTL to a TTL apart, so leases age under a running leader between them', (t) => {
+  const plan = planFaults(['leader'], 60_000, new SimRandom(4), leaseGap(6));
+  t.true(plan.length >= 3, JSON.stringify(plan));
+  for (let i = 1; i < plan.length; i++) {
+    const [before, after] = [plan[i - 1], plan[i]];
+    if (before === undefined || after === undefined) continue;
+    const gap = after.atMs - (before.atMs + before.durationMs);
+    t.true(gap >= 3000 && gap <= 6000, `gap ${gap} ms`);
+  }
 });
