@@ -62,6 +62,12 @@ export interface PlantedBugs {
    * replicated lease clock and checkpoints, so a key outlives its lease.
    */
   readonly leaseTtlResetLost?: boolean;
+  /**
+   * No etcd issue: a plain, deterministic fault for the real-cluster tool's own test
+   * (`npm run jepsen -- --planted-bug`): a synced watcher skips every revision that is
+   * a multiple of 100, so any watch that sees a few hundred revisions loses events.
+   */
+  readonly watchSkipsHundredthRevision?: boolean;
 }
 
 export const NO_BUGS: PlantedBugs = {};

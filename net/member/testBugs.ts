@@ -11,7 +11,7 @@ export const TEST_BUGS_VARIABLE = 'TERN_TEST_PLANTED_BUGS';
 
 const REAL_MEMBER_BUGS = [
   'ackBeforeDurable', 'watchBackInTime', 'futureWatchOldEvents', 'progressNotifyAhead', 'slowWatcherDropsEvents',
-  'compactDropsDeleteEvent', 'reuseReadIndex', 'leaseTtlResetLost',
+  'compactDropsDeleteEvent', 'reuseReadIndex', 'leaseTtlResetLost', 'watchSkipsHundredthRevision',
 ] as const satisfies readonly (keyof PlantedBugs)[];
 
 /** The bugs the variable names (null when unset or empty), or what is wrong with it. */
