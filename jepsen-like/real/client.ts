@@ -10,9 +10,9 @@ type Callback = (error: grpc.ServiceError | null, response?: Wire) => void;
 type Unary = (request: Wire, options: grpc.CallOptions, callback: Callback) => void;
 
 interface Stubs {
-  readonly kv: grpc.Client & Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', Unary>;
+  readonly kv: grpc.Client & Record<'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact', Unary>;
   readonly lease: grpc.Client & Record<'LeaseGrant' | 'LeaseRevoke', Unary> & { LeaseKeepAlive(): grpc.ClientDuplexStream<Wire, Wire> };
-  readonly maintenance: grpc.Client & Record<'Status' | 'HashKV', Unary>;
+  readonly maintenance: grpc.Client & Record<'Status' | 'HashKV' | 'Defragment', Unary>;
   readonly watch: grpc.Client & { Watch(): grpc.ClientDuplexStream<Wire, Wire> };
 }
 

@@ -10,9 +10,11 @@ import type { SimRandom } from '../../sim/prng.js';
 import { EtcdClient, statusOf } from './client.js';
 import type { RealCluster } from './cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition';
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'compact' | 'defrag';
+/** The faults `leader` alone stands for (compact and defrag are asked for by name). */
 export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
-export const NEMESES = [...FAULT_KINDS, 'leader', 'none'] as const;
+const OPERATIONS: readonly FaultKind[] = ['compact', 'defrag'];
+export const NEMESES = [...FAULT_KINDS, ...OPERATIONS, 'leader', 'none'] as const;
 
 export interface PlannedFault {
   readonly atMs: number;
@@ -59,8 +61,8 @@ export function leaseGap(ttlS: number): FaultGap {
 
 export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom, gap: FaultGap = DEFAULT_GAP): PlannedFault[] {
   const aimAtLeader = nemeses.includes('leader');
-  let kinds = FAULT_KINDS.filter((k) => nemeses.includes(k));
-  if (kinds.length === 0 && aimAtLeader) kinds = [...FAULT_KINDS];
+  let kinds = [...FAULT_KINDS, ...OPERATIONS].filter((k) => nemeses.includes(k));
+  if (!FAULT_KINDS.some((k) => nemeses.includes(k)) && aimAtLeader) kinds = [...kinds, ...FAULT_KINDS];
   const plan: PlannedFault[] = [];
   if (kinds.length === 0) return plan;
   for (let at = WARMUP_MS + rng.between(0, 500); ; ) {
@@ -74,6 +76,8 @@ export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimR
 
 export interface NemesisContext {
   readonly cluster: RealCluster;
+  /** The highest revision a compact fault compacted to (the closing read-back skips what is below). */
+  compactedTo: number;
   /** Microseconds since the run started (the recorder's clock). */
   readonly now: () => number;
   readonly aborted: () => boolean;
@@ -130,6 +134,17 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
       cluster.resume(victim);
       detail ||= `SIGSTOP for ${fault.durationMs} ms`;
       break;
+    case 'compact': {
+      const compacted = await compactSomewhere(cluster, victim, fault.companionPick);
+      if (compacted !== null) context.compactedTo = Math.max(context.compactedTo, compacted);
+      detail ||= compacted === null ? 'no revision to compact (member down or Status failed)' : `compacted to revision ${compacted} through ${name}`;
+      break;
+    }
+    case 'defrag': {
+      const answer = await defragment(cluster, victim);
+      detail ||= `defragment ${name}: ${answer}`;
+      break;
+    }
     case 'partition': {
       const minority = minoritySide(victim, fault.companionPick, n);
       const names = cluster.members.map((m) => m.name);
@@ -142,6 +157,41 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
     }
   }
   context.log({ kind: fault.kind, target: name, aimedAtLeader: leader >= 0, start, end: context.now(), detail });
+}
+
+/** Within the last this many revisions: the workloads' streams and reads are around there. */
+const COMPACT_WINDOW = 100;
+
+/** Compacts at a drawn revision among the last COMPACT_WINDOW the member has; null when it cannot. */
+async function compactSomewhere(cluster: RealCluster, index: number, pick: number): Promise<number | null> {
+  const endpoint = cluster.endpoints[index];
+  if (endpoint === undefined || !cluster.canLead(index)) return null;
+  const client = new EtcdClient(endpoint, 2000);
+  try {
+    const status = await statusOf(client, 2000);
+    if (status === null || status.revision < 2) return null;
+    const revision = Math.max(1, status.revision - (pick % Math.min(COMPACT_WINDOW, status.revision)));
+    await client.call('kv', 'Compact', { revision: String(revision) });
+    return revision;
+  } catch {
+    return null; // compacted already past it, or the member is gone: no fault made
+  } finally {
+    client.close();
+  }
+}
+
+async function defragment(cluster: RealCluster, index: number): Promise<string> {
+  const endpoint = cluster.endpoints[index];
+  if (endpoint === undefined || !cluster.isUp(index) || cluster.members[index]?.paused === true) return 'member not up';
+  const client = new EtcdClient(endpoint, 5000);
+  try {
+    await client.call('maintenance', 'Defragment', {});
+    return 'ok';
+  } catch (error: unknown) {
+    return `failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    client.close();
+  }
 }
 
 /** The victim alone, or in a cluster of 5 or more, with a companion half the time. */

@@ -10,7 +10,7 @@ import { ELECTION_TIMEOUT_MS, RealCluster } from './cluster.js';
 import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
 import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
 import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
-import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent } from './nemesis.js';
+import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent, type NemesisContext } from './nemesis.js';
 import { Recorder } from './recorder.js';
 import { renderRunReport } from './report.js';
 import { countFaults, overallResult, type Summary } from './summary.js';
@@ -123,14 +123,16 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     leaderWatch.start();
     const slack = { slackMs: options.electionSlackMs, electionTimeoutMs: ELECTION_TIMEOUT_MS, leaders: leaderWatch.samples };
     t0 = recorder.now();
+    const nemesisContext: NemesisContext = {
+      cluster, now: () => recorder.now(), aborted: (): boolean => until(), compactedTo: 0,
+      log: (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); },
+    };
     const endUs = t0 + options.timeS * 1e6;
     // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
     const capUs = t0 + options.timeS * 10e6;
     const until = (): boolean => hooks.aborted() || recorder.full || recorder.now() >= capUs || (recorder.now() >= endUs && recorder.acknowledged >= options.minWrites);
     phase = 'running';
-    const nemesis = runNemesis(plan.map((f) => ({ ...f, atMs: f.atMs + t0 / 1000 })), {
-      cluster, now: () => recorder.now(), aborted: until, log: (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); },
-    });
+    const nemesis = runNemesis(plan.map((f) => ({ ...f, atMs: f.atMs + t0 / 1000 })), nemesisContext);
     const lives: LeaseLife[] = [];
     let mainDone = false;
     // Observers go on after the main phase until every lease is past its upper bound (at most one TTL and the slack more).
@@ -161,7 +163,8 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     phase = 'checking';
     if (lives.length > 0) writeFileSync(path.join(options.out, 'leases.jsonl'), lives.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, ...slack }) : undefined;
-    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers });
+    const compactedTo = nemesisContext.compactedTo;
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers, compactedTo });
   } finally {
     clearInterval(ticker);
     await leaderWatch?.stop();
@@ -178,6 +181,8 @@ interface Judged {
   readonly started: number;
   readonly lease: LeaseVerdict | undefined;
   readonly watchers: readonly Watcher[];
+  /** The highest revision the compact nemesis compacted to (0: none). */
+  readonly compactedTo: number;
 }
 
 async function judge(j: Judged): Promise<Summary> {
@@ -186,12 +191,12 @@ async function judge(j: Judged): Promise<Summary> {
   writeFileSync(path.join(options.out, 'history.jsonl'), historyText);
   writeFileSync(path.join(options.out, 'nemesis.jsonl'), j.faults.map((e) => JSON.stringify(e)).join('\n') + (j.faults.length > 0 ? '\n' : ''));
   const hashKv = await checkHashKv(cluster, 10_000);
-  const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '');
+  const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '', j.compactedTo);
   const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
   let watch: WatchVerdict | undefined;
   if (j.watchers.length > 0) {
     writeFileSync(path.join(options.out, 'watch.jsonl'), j.watchers.flatMap((w) => w.streams.map((s) => JSON.stringify({ watcher: w.name, ...s }))).join('\n') + '\n');
-    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams));
+    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams), j.compactedTo);
   }
   const verdicts = {
     linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,

@@ -28,7 +28,7 @@ export interface Watcher {
   readonly name: string;
   readonly client: EtcdClient;
   readonly streams: MutableStream[];
-  /** Highest revision any of its streams vouched for. */
+  /** Highest revision any of its streams vouched for (or, after a cancel for compaction, the compact revision - 1). */
   vouched: number;
 }
 
@@ -74,6 +74,8 @@ function watchOnce(w: Watcher, start: number, stop: () => boolean, total: () => 
       };
       record.responses.push(response);
       w.vouched = Math.max(w.vouched, events.length > 0 ? Math.max(...events.map((e) => e.kv.modRevision ?? 0)) : response.revision);
+      // Canceled for compaction: resume where history starts, as clients do (the events below are gone).
+      if (canceled && response.compactRevision !== undefined && response.compactRevision > w.vouched + 1) w.vouched = response.compactRevision - 1;
       if (canceled) finish();
     });
     stream.on('error', finish);
@@ -126,13 +128,13 @@ function revisionsOf(v: WatchViolation, streams: readonly WatchStream[]): number
 }
 
 /** Every stream against the event log of the history's linearization. */
-export function judgeWatches(historyText: string, recorded: readonly WatchStream[]): WatchVerdict {
+export function judgeWatches(historyText: string, recorded: readonly WatchStream[], compactedTo = 0): WatchVerdict {
   // A stream that never got its created response has nothing to check.
   const streams = recorded.filter((s) => s.createdRevision > 0);
   const events = streams.reduce((n, s) => n + s.responses.reduce((m, r) => m + r.events.length, 0), 0);
   const fast = revisionDirectedCheck(parseEtcdHistory(historyText));
   if (fast.verdict !== 'ok') return { ok: null, streams: streams.length, events, violations: [], note: `no linearization to compare with (fast path: ${fast.verdict})` };
-  const violations = validateWatches(fast.store.events, streams);
+  const violations = validateWatches(fast.store.events, streams, compactedTo > 0 ? { compactRevision: compactedTo } : {});
   const claimed = claimedRevisions(historyText);
   // Only reliable and contents compare with the log; the rest are the stream's own.
   const againstLog = (v: WatchViolation): boolean => v.property === 'reliable' || v.property === 'contents';
