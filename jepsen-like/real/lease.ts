@@ -190,14 +190,18 @@ export interface LeaseRunOptions {
   readonly lives: LeaseLife[];
 }
 
-/** One lease worker's loop: grant, attach a key, keep alive for 0..2 TTL, let go, again. */
+/**
+ * One lease worker's loop: grant, attach a key, keep alive for 0..1 TTL, let go, again.
+ * Kept alive, a lease is never older than a third of its TTL; let go, it ages to its TTL:
+ * that is when a leader change that restarts TTLs shows.
+ */
 export async function driveLeases(w: LeaseWorker, options: LeaseRunOptions): Promise<void> {
   while (!options.stop()) {
     const life = await grant(w, options.ttlS);
     if (life === null) continue;
     options.lives.push(life);
     await putKey(w, life);
-    await keepAlive(w, life, w.rng.between(0, 2 * life.ttlS * 1000), options.stop);
+    await keepAlive(w, life, w.rng.between(0, life.ttlS * 1000), options.stop);
   }
   w.stream?.cancel();
 }

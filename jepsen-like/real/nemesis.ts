@@ -41,22 +41,25 @@ export const WARMUP_MS = 1000;
 export const QUIET_TAIL_MS = 1500;
 const MIN_QUIET_MS = 500;
 
-/** How long the cluster is left alone between two faults, drawn in [minMs, maxMs]. */
+/** How long the cluster is left alone between two faults, and how long a fault lasts, each drawn in [min, max]. */
 export interface FaultGap {
   readonly minMs: number;
   readonly maxMs: number;
+  readonly minDurationMs: number;
+  readonly maxDurationMs: number;
 }
 
-export const DEFAULT_GAP: FaultGap = { minMs: 500, maxMs: 1500 };
+export const DEFAULT_GAP: FaultGap = { minMs: 500, maxMs: 1500, minDurationMs: 800, maxDurationMs: 2500 };
 
 /**
- * With leases: half a TTL to a TTL between faults. A leader change can only be seen to
- * restart a lease's TTL (etcd #9395) when the lease had aged under a running leader
- * first; back-to-back faults leave the cluster leaderless most of the time, and then a
- * correct lessor keeps the key as long as the buggy one does.
+ * With leases: half a TTL to a TTL between faults, and each fault long enough (1.5 s,
+ * above the 1 s election timeout) to make the cluster elect. A leader change can only be
+ * seen to restart a lease's TTL (etcd #9395) when the lease had aged under a running
+ * leader first; back-to-back faults leave the cluster leaderless most of the time, and
+ * then a correct lessor keeps the key as long as the buggy one does.
  */
 export function leaseGap(ttlS: number): FaultGap {
-  return { minMs: Math.max(DEFAULT_GAP.minMs, (ttlS * 1000) / 2), maxMs: Math.max(DEFAULT_GAP.maxMs, ttlS * 1000) };
+  return { minMs: Math.max(DEFAULT_GAP.minMs, (ttlS * 1000) / 2), maxMs: Math.max(DEFAULT_GAP.maxMs, ttlS * 1000), minDurationMs: 1500, maxDurationMs: DEFAULT_GAP.maxDurationMs };
 }
 
 export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom, gap: FaultGap = DEFAULT_GAP): PlannedFault[] {
@@ -66,7 +69,7 @@ export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimR
   const plan: PlannedFault[] = [];
   if (kinds.length === 0) return plan;
   for (let at = WARMUP_MS + rng.between(0, 500); ; ) {
-    const durationMs = rng.between(800, 2500);
+    const durationMs = rng.between(gap.minDurationMs, gap.maxDurationMs);
     if (at + durationMs > timeMs - QUIET_TAIL_MS) break;
     plan.push({ atMs: at, kind: rng.pick(kinds), durationMs, aimAtLeader, pick: rng.intBelow(1 << 30), companionPick: rng.intBelow(1 << 30) });
     at += durationMs + rng.between(gap.minMs, gap.maxMs);

@@ -50,7 +50,10 @@ interface Workers {
   readonly regressions: RevisionRegression[];
 }
 
-/** Workers per member: `clientsPerNode` kv clients; with the lease workload, a lease client and an observer. */
+/** Lease clients per member: more leases in flight, more of them aging when a leader fault comes. */
+const LEASE_WORKERS_PER_MEMBER = 2;
+
+/** Workers per member: `clientsPerNode` kv clients; with the lease workload, lease clients and an observer. */
 function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
   const regressions: RevisionRegression[] = [];
   const workers: Workers = { kv: [], leases: [], observers: [], watchers: [], regressions };
@@ -63,7 +66,7 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
     if (options.workloads.includes('watch')) workers.watchers.push({ name: `${member}.watch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0 });
     if (options.workloads.includes('kv') || options.workloads.includes('watch')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
     if (options.workloads.includes('lease')) {
-      workers.leases.push({ ...make(endpoint, `${member}.lease`), stream: null, waiting: new Map() });
+      for (let c = 0; c < LEASE_WORKERS_PER_MEMBER; c++) workers.leases.push({ ...make(endpoint, `${member}.lease${c === 0 ? '' : c}`), stream: null, waiting: new Map() });
       workers.observers.push(make(endpoint, `${member}.observer`));
     }
   });

@@ -65,7 +65,7 @@ export function renderSummary(s: Summary, dir: string): string {
     `  ops ${s.ops.total} (ok ${s.ops.ok}, failed ${s.ops.fail}, unknown ${s.ops.unknown}); acknowledged writes ${s.acknowledgedWrites}; faults: ${faults}`,
     `  peer connections ${s.peerConnections.identified + s.peerConnections.unidentified} (dialer unidentified: ${s.peerConnections.unidentified}; closed by cuts: ${s.peerConnections.cut})`,
     `  linearizable          ${v.linearizable.verdict === 'ok' ? 'ok' : v.linearizable.verdict.toUpperCase()}  (${v.linearizable.method}, ${v.linearizable.ms} ms)${v.linearizable.reason === undefined ? '' : `: ${v.linearizable.reason}`}`,
-    `  acknowledged writes   ${mark(v.lostWrites.lost.length === 0)}  (${v.lostWrites.checked} read back, ${v.lostWrites.lost.length} lost${v.lostWrites.skippedCompacted > 0 ? `, ${v.lostWrites.skippedCompacted} below the last compaction` : ""})`,
+    `  acknowledged writes   ${mark(v.lostWrites.lost.length === 0)}  (${v.lostWrites.checked} read back, ${v.lostWrites.lost.length} lost${v.lostWrites.skippedCompacted > 0 ? `, ${v.lostWrites.skippedCompacted} below the last compaction` : ''})`,
     `  revisions per client  ${mark(v.revisionMonotonic.ok)}  (${v.revisionMonotonic.regressions.length} regressions)`,
     `  HashKV after healing  ${mark(v.hashKv.ok)}  (${Object.entries(v.hashKv.hashes).map(([m, h]) => `${m} ${h}`).join(', ')}${v.hashKv.revision > 0 ? ` at revision ${v.hashKv.revision}` : ''})`,
   ];
