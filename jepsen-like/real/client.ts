@@ -14,6 +14,7 @@ interface Stubs {
   readonly lease: grpc.Client & Record<'LeaseGrant' | 'LeaseRevoke', Unary> & { LeaseKeepAlive(): grpc.ClientDuplexStream<Wire, Wire> };
   readonly maintenance: grpc.Client & Record<'Status' | 'HashKV' | 'Defragment', Unary>;
   readonly watch: grpc.Client & { Watch(): grpc.ClientDuplexStream<Wire, Wire> };
+  readonly lock: grpc.Client & Record<'Lock' | 'Unlock', Unary>;
 }
 
 let services: ReturnType<typeof loadEtcdServices> | null = null;
@@ -41,11 +42,12 @@ export class EtcdClient {
       lease: make(services.lease, 'Lease') as Stubs['lease'],
       maintenance: make(services.maintenance, 'Maintenance') as Stubs['maintenance'],
       watch: make(services.watch, 'Watch') as Stubs['watch'],
+      lock: make(services.lock, 'Lock') as Stubs['lock'],
     };
   }
 
   /** One unary call; rejects with a CallError. */
-  call(service: 'kv' | 'lease' | 'maintenance', method: string, request: Wire, timeoutMs = this.timeoutMs): Promise<Wire> {
+  call(service: 'kv' | 'lease' | 'maintenance' | 'lock', method: string, request: Wire, timeoutMs = this.timeoutMs): Promise<Wire> {
     const stub = this.stubs[service] as unknown as Record<string, Unary | undefined>;
     const fn = stub[method];
     if (fn === undefined) throw new Error(`no method ${service}.${method}`);
@@ -70,6 +72,7 @@ export class EtcdClient {
     this.stubs.kv.close();
     this.stubs.lease.close();
     this.stubs.maintenance.close();
+    this.stubs.lock.close();
   }
 }
 

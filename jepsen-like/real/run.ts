@@ -9,6 +9,7 @@ import { EtcdClient } from './client.js';
 import { ELECTION_TIMEOUT_MS, RealCluster } from './cluster.js';
 import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
 import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
+import { driveLocks, judgeLocks, lockExpiryRecords, type LockState, type LockVerdict } from './lock.js';
 import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
 import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent, type NemesisContext } from './nemesis.js';
 import { Recorder } from './recorder.js';
@@ -44,6 +45,7 @@ function prepareDir(dir: string): void {
 
 interface Workers {
   readonly kv: Worker[];
+  readonly locks: Worker[];
   readonly leases: LeaseWorker[];
   readonly observers: Worker[];
   readonly watchers: Watcher[];
@@ -56,7 +58,7 @@ const LEASE_WORKERS_PER_MEMBER = 2;
 /** Workers per member: `clientsPerNode` kv clients; with the lease workload, lease clients and an observer. */
 function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
   const regressions: RevisionRegression[] = [];
-  const workers: Workers = { kv: [], leases: [], observers: [], watchers: [], regressions };
+  const workers: Workers = { kv: [], locks: [], leases: [], observers: [], watchers: [], regressions };
   const make = (endpoint: string, name: string): Worker => ({
     name, client: new EtcdClient(endpoint, options.requestTimeoutMs), rng: new SimRandom(rng.intBelow(2 ** 31)),
     recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
@@ -65,6 +67,7 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
     const member = cluster.members[m]?.name ?? String(m);
     if (options.workloads.includes('watch')) workers.watchers.push({ name: `${member}.watch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0 });
     if (options.workloads.includes('kv') || options.workloads.includes('watch')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
+    if (options.workloads.includes('lock')) workers.locks.push(make(endpoint, `${member}.lock`));
     if (options.workloads.includes('lease')) {
       for (let c = 0; c < LEASE_WORKERS_PER_MEMBER; c++) workers.leases.push({ ...make(endpoint, `${member}.lease${c === 0 ? '' : c}`), stream: null, waiting: new Map() });
       workers.observers.push(make(endpoint, `${member}.observer`));
@@ -73,7 +76,7 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
   return workers;
 }
 
-const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.leases, ...w.observers, ...w.watchers];
+const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.locks, ...w.leases, ...w.observers, ...w.watchers];
 
 async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
   const seen: SeenMods = new Map();
@@ -145,8 +148,9 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     // Watchers go on through the healing and the closing reads, so their streams catch up.
     let watchDone = false;
     const watchers = Promise.all(workers.watchers.map((w) => driveWatcher(w, () => watchDone || hooks.aborted())));
+    const locks: LockState = { acquisitions: [], attempts: 0, unrevoked: [] };
     await Promise.all([
-      nemesis, ...workers.kv.map((w) => driveKv(w, until)),
+      nemesis, ...workers.kv.map((w) => driveKv(w, until)), ...workers.locks.map((w) => driveLocks(w, locks, until)),
       ...workers.leases.map((w) => driveLeases(w, { ttlS: options.leaseTtlS, stop: until, lives })),
     ]);
     mainDone = true;
@@ -163,11 +167,13 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     writeFileSync(path.join(options.out, 'leaders.jsonl'), leaderChanges(leaderWatch.samples).map((x) => JSON.stringify(x)).join('\n') + '\n');
     for (const w of allOf(workers)) w.client.close();
     for (const r of expiryRecords(lives, () => recorder.newProcess())) recorder.add(r);
+    for (const r of lockExpiryRecords(locks, () => recorder.newProcess())) recorder.add(r);
+    const lock = options.workloads.includes('lock') ? judgeLocks(locks) : undefined;
     phase = 'checking';
     if (lives.length > 0) writeFileSync(path.join(options.out, 'leases.jsonl'), lives.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, ...slack }) : undefined;
     const compactedTo = nemesisContext.compactedTo;
-    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, watchers: workers.watchers, compactedTo });
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, lock, watchers: workers.watchers, compactedTo });
   } finally {
     clearInterval(ticker);
     await leaderWatch?.stop();
@@ -183,6 +189,7 @@ interface Judged {
   readonly regressions: readonly RevisionRegression[];
   readonly started: number;
   readonly lease: LeaseVerdict | undefined;
+  readonly lock: LockVerdict | undefined;
   readonly watchers: readonly Watcher[];
   /** The highest revision the compact nemesis compacted to (0: none). */
   readonly compactedTo: number;
@@ -203,7 +210,7 @@ async function judge(j: Judged): Promise<Summary> {
   }
   const verdicts = {
     linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,
-    ...(j.lease === undefined ? {} : { lease: j.lease }), ...(watch === undefined ? {} : { watch }),
+    ...(j.lease === undefined ? {} : { lease: j.lease }), ...(j.lock === undefined ? {} : { lock: j.lock }), ...(watch === undefined ? {} : { watch }),
   };
   const records = recorder.records;
   const summary: Summary = {

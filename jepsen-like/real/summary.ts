@@ -4,6 +4,7 @@ import type { FaultEvent } from './nemesis.js';
 import type { ProxyStats } from './proxy.js';
 import type { HashKvVerdict, LinearizableVerdict, LostWritesVerdict, MonotonicVerdict } from './verdicts.js';
 import type { LeaseVerdict } from './lease.js';
+import type { LockVerdict } from './lock.js';
 import type { WatchVerdict } from './watch.js';
 
 export interface OpCounts {
@@ -33,6 +34,7 @@ export interface Summary {
     readonly revisionMonotonic: MonotonicVerdict;
     readonly hashKv: HashKvVerdict;
     readonly lease?: LeaseVerdict;
+    readonly lock?: LockVerdict;
     readonly watch?: WatchVerdict;
   };
   /** ok: every verdict passed; violation: one failed; unknown: none failed, one could not decide. */
@@ -41,7 +43,7 @@ export interface Summary {
 
 export function overallResult(v: Summary['verdicts']): Summary['result'] {
   const failed = v.linearizable.verdict === 'illegal' || v.lostWrites.lost.length > 0 || !v.revisionMonotonic.ok
-    || v.hashKv.ok === false || (v.lease !== undefined && !v.lease.ok) || v.watch?.ok === false;
+    || v.hashKv.ok === false || (v.lease !== undefined && !v.lease.ok) || v.lock?.ok === false || v.watch?.ok === false;
   if (failed) return 'violation';
   return v.linearizable.verdict === 'unknown' || v.hashKv.ok === null || v.watch?.ok === null ? 'unknown' : 'ok';
 }
@@ -72,6 +74,10 @@ export function renderSummary(s: Summary, dir: string): string {
   if (v.lease !== undefined) {
     const l = v.lease;
     lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL + ${l.slackMs} ms + leader changes, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);
+  }
+  if (v.lock !== undefined) {
+    const l = v.lock;
+    lines.push(`  lock exclusivity      ${mark(l.ok)}  (${l.attempts} Lock calls, ${l.acquisitions} acquired, ${l.overlaps.length} overlapping holds${l.overlaps[0] === undefined ? '' : `: ${l.overlaps[0].detail}`})`);
   }
   if (v.watch !== undefined) {
     const w = v.watch;
