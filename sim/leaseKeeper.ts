@@ -73,8 +73,14 @@ interface ShortLease {
   renewedUs: number;
   /** Set once a member applied its revoke. */
   expired: boolean;
-  /** When a leader last renewed it (a keep-alive answered with a TTL), µs; 0: never. */
+  /**
+   * When a leader last renewed it, µs, as far as the keeper can tell (a keep-alive
+   * answered, or failed after it may have renewed; a checkpoint carrying it applied); 0: never.
+   */
   serverRenewedUs: number;
+  /** Keep-alives sent and not answered, and the member the last one went to. */
+  inFlight: number;
+  inFlightTo: NodeId | null;
   /** Set once a leader was found holding it too long (reported once). */
   outlived: boolean;
   /** When it was last granted or renewed as the bound sees it, µs, and lostUs then. */
@@ -133,7 +139,7 @@ export class LeaseKeeper extends SimActor {
   /** A short lease is being granted (before the answer: an unknown grant may still expire). */
   granting(id: number): void {
     this.leases.set(id, {
-      grantCallUs: this.scheduler.nowUs, keepAlive: this.random.chance(0.5), ttlUs: 0, renewedUs: 0, expired: false, serverRenewedUs: 0, outlived: false, anchorUs: 0, lostAtAnchorUs: 0,
+      grantCallUs: this.scheduler.nowUs, keepAlive: this.random.chance(0.5), ttlUs: 0, renewedUs: 0, expired: false, serverRenewedUs: 0, inFlight: 0, inFlightTo: null, outlived: false, anchorUs: 0, lostAtAnchorUs: 0,
     });
     this.pending++;
   }
@@ -171,7 +177,10 @@ export class LeaseKeeper extends SimActor {
     // Lease clock entries are proposed only while leases exist.
     if (this.pending === 0 && server.machine.lessor.count === 0) return;
     const envelope = decodeEnvelope(entry.data);
-    if (envelope?.request.kind === 'leaseCheckpoint') this.clockEntryApplied(member.id, envelope);
+    if (envelope?.request.kind === 'leaseCheckpoint') {
+      this.clockEntryApplied(member.id, envelope);
+      this.renewalsReplicated(envelope.request.checkpoints);
+    }
     const status = server.driver.status();
     const leader = status.role === 'leader';
     this.trackLeadership(member.id, leader, status.hardState.term);
@@ -194,6 +203,19 @@ export class LeaseKeeper extends SimActor {
       response: { revision: after },
       ...(wrote ? {} : { silentLease: id }),
     });
+  }
+
+  /**
+   * A checkpoint carrying renewals applied: whatever keep-alive made them (an answered
+   * one, or one whose answer never came: its leader crashed first), they are the cluster's
+   * now. Its end is at most the TTL from now (remaining was measured at the proposal).
+   */
+  private renewalsReplicated(checkpoints: readonly { readonly id: bigint }[]): void {
+    for (const cp of checkpoints) {
+      if (cp.id > BigInt(Number.MAX_SAFE_INTEGER) || cp.id < 0n) continue;
+      const lease = this.leases.get(historyLeaseId(cp.id));
+      if (lease !== undefined && lease.ttlUs > 0) lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
+    }
   }
 
   private anchor(lease: ShortLease): void {
@@ -265,6 +287,8 @@ export class LeaseKeeper extends SimActor {
     const allowanceUs = 1000 * (this.cluster.electionTimeoutMs + LEASE_CLOCK_INTERVAL_MS + backwardMs + LEASE_BOUND_MARGIN_MS);
     for (const [id, lease] of this.leases) {
       if (lease.expired || lease.outlived || lease.ttlUs === 0 || lease.anchorUs < this.unknownLossAtUs) continue;
+      // This leader may hold a renewal its answer has not told the client of yet.
+      if (lease.inFlight > 0 && lease.inFlightTo === member.id) continue;
       const deadlineMs = lessor.deadlineMs(coreLeaseId(id));
       if (deadlineMs === null) continue;
       const heldToUs = nowUs + 1000 * (deadlineMs - clockNowMs);
@@ -309,11 +333,21 @@ export class LeaseKeeper extends SimActor {
     const target = leader;
     this.keepAlives++;
     const sentUs = this.scheduler.nowUs;
+    lease.inFlight++;
+    lease.inFlightTo = target.id;
     this.cluster.runOn(target, () => {
       target.server?.leaseKeepAlive({ id: coreLeaseId(id) }, (answer) => {
-        if (isEtcdError(answer) || answer.ttlSeconds <= 0) return;
+        lease.inFlight--;
+        if (isEtcdError(answer)) {
+          // It may have renewed and then failed the answer (its checkpoint did not apply in
+          // time, or it lost the leadership): the renewal may still commit, so the bound
+          // moves with it, as the real-cluster tool's does for an unanswered keep-alive.
+          if (lease.ttlUs > 0) lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
+          return;
+        }
+        if (answer.ttlSeconds <= 0) return;
         lease.renewedUs = Math.max(lease.renewedUs, sentUs);
-        // The leader renews as it answers (after confirming its leadership).
+        // The leader renewed before it answered (after confirming its leadership, before its checkpoint applied).
         lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
         this.anchor(lease);
       });

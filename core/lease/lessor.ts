@@ -224,20 +224,22 @@ export class Lessor {
    * Leader only: what the next checkpoint entry carries — the time passed since the last
    * one was proposed, and up to `max` renewals with what is left of each (renewal order).
    */
-  takeCheckpoint(nowMs: number, max: number): { elapsedMs: number; checkpoints: LeaseCheckpoint[] } {
+  takeCheckpoint(nowMs: number, max: number): { elapsedMs: number; checkpoints: LeaseCheckpoint[]; taken: LeaseId[] } {
     invariant(this.primary, 'only the leader proposes lease checkpoints');
     invariant(max >= 1, 'a checkpoint carries at least one renewal');
     const fromMs = this.clockProposedToMs ?? this.clockAppliedAtMs ?? nowMs;
     const elapsedMs = Math.max(0, nowMs - fromMs);
     this.clockProposedToMs = Math.max(fromMs, nowMs);
     const checkpoints: LeaseCheckpoint[] = [];
+    const taken: LeaseId[] = [];
     for (const id of this.renewed) {
-      if (checkpoints.length >= max) break;
+      if (taken.length >= max) break;
       this.renewed.delete(id);
+      taken.push(id);
       const lease = this.leases.get(id);
       if (lease?.expiryMs != null) checkpoints.push({ id, remainingMs: Math.max(0, lease.expiryMs - nowMs) });
     }
-    return { elapsedMs, checkpoints };
+    return { elapsedMs, checkpoints, taken };
   }
 
   /** A checkpoint's proposal failed: its renewals go out with the next one. */

@@ -9,6 +9,7 @@
 //   leases        grant/revoke through Raft; expiry and checkpoints decided by the
 //                 leader's clock and proposed through Raft; keep-alive on the leader
 
+import { RenewalAnswers } from '../lease/renewalAnswers.js';
 import { NodeDriver, type DriverConfig, type DriverObserver } from '../node/driver.js';
 import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
@@ -114,6 +115,8 @@ const MAX_AUTH_RETRIES = 3;
 export const LEASE_CLOCK_INTERVAL_MS = 500;
 /** Renewals per checkpoint entry (etcd's maxLeaseCheckpointBatchSize); the rest go on the next tick. */
 const MAX_CHECKPOINTS_PER_ENTRY = 1000;
+/** Keep-alive answers held for their checkpoint at once; beyond, keep-alives are refused as too many requests. */
+const MAX_RENEWAL_ANSWERS_WAITING = 10_000;
 
 function isResultOf<K extends WriteKind>(
   result: ApplyResult, kind: K,
@@ -155,6 +158,8 @@ export class EtcdServer {
   private lastProgressNotifyMs: number;
   private readonly watches: WatchStreams;
   private readonly compactor: AutoCompactor | null;
+  /** Keep-alive answers waiting for their renewal's checkpoint to apply (renewalAnswers.ts). */
+  private readonly renewalAnswers = new RenewalAnswers(MAX_RENEWAL_ANSWERS_WAITING);
   /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
   private readonly revoking = new Set<LeaseId>();
   /** An entry applied here crossed this member's quota with no NOSPACE alarm raised: raise it next tick. */
@@ -323,6 +328,8 @@ export class EtcdServer {
     if (!isLeader && this.wasLeader) {
       lessor.demote();
       this.revoking.clear();
+      // Their renewals may never commit: the clients retry with the next leader.
+      this.renewalAnswers.failAll(etcdError('notLeader'));
     }
     this.wasLeader = isLeader;
     if (!isLeader) return;
@@ -334,20 +341,34 @@ export class EtcdServer {
       const asRoot = this.machine.auth.isEnabled() ? { user: ROOT_USER, revision: this.machine.auth.authRevision() } : null;
       this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); }, asRoot);
     }
-    // The lease clock moves on while leases exist, and renewals go out on the next tick.
-    // Not before this leader applied everything its predecessors committed (up to its own
-    // term's first entry): their clock entries cover time its first one would count again.
-    const caughtUp = this.driver.status().applied >= this.leaseClockFromIndex;
-    if (caughtUp && lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) {
-      this.lastCheckpointMs = now;
-      const { elapsedMs, checkpoints } = lessor.takeCheckpoint(now, MAX_CHECKPOINTS_PER_ENTRY);
-      this.propose({ kind: 'leaseCheckpoint', elapsedMs, checkpoints }, (result) => {
-        if (result.kind === 'error') lessor.renewalsNotCheckpointed(checkpoints.map((cp) => cp.id));
-      });
-    }
+    // The lease clock moves on while leases exist; renewals not yet proposed go out now.
+    if (lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) this.proposeLeaseClock(now);
+  }
+
+  /**
+   * Proposes the lease clock entry: the time passed since the last one and the renewals
+   * since (up to MAX_CHECKPOINTS_PER_ENTRY; the rest next time). The keep-alive answers
+   * held for those renewals go out once it applies. Not before this leader applied
+   * everything its predecessors committed (up to its own term's first entry): their
+   * clock entries cover time its first one would count again.
+   */
+  private proposeLeaseClock(now: number): void {
+    if (this.driver.status().applied < this.leaseClockFromIndex) return;
+    const lessor = this.machine.lessor;
+    this.lastCheckpointMs = now;
+    const { elapsedMs, checkpoints, taken } = lessor.takeCheckpoint(now, MAX_CHECKPOINTS_PER_ENTRY);
+    this.propose({ kind: 'leaseCheckpoint', elapsedMs, checkpoints }, (result) => {
+      if (result.kind === 'error') {
+        lessor.renewalsNotCheckpointed(taken);
+        this.renewalAnswers.fail(taken, result.error);
+        return;
+      }
+      this.renewalAnswers.answer(taken);
+    });
   }
 
   private expireWaiters(): void {
+    this.renewalAnswers.expire(this.ticks, etcdError('timeout'));
     for (const [id, w] of this.waiters) {
       if (w.deadlineTick > this.ticks) continue;
       this.waiters.delete(id);
@@ -503,8 +524,23 @@ export class EtcdServer {
       // the simulator, seed 19 --nodes 5).
       this.promoteIfLeader();
       const header = this.header(); // etcd fills the header before renewing
-      const ttlSeconds = this.machine.lessor.renew(request.id, this.clock.nowMs());
-      reply({ header, id: request.id, ttlSeconds });
+      if (this.renewalAnswers.full) {
+        reply(etcdError('tooManyRequests'));
+        return;
+      }
+      const now = this.clock.nowMs();
+      const ttlSeconds = this.machine.lessor.renew(request.id, now);
+      if (ttlSeconds === 0) {
+        reply({ header, id: request.id, ttlSeconds }); // gone: nothing to replicate
+        return;
+      }
+      // The answer waits for the renewal's checkpoint to apply (renewalAnswers.ts), proposed now.
+      this.renewalAnswers.hold(request.id, {
+        deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
+        answer: () => { reply({ header, id: request.id, ttlSeconds }); },
+        fail: (error) => { reply(error); },
+      });
+      this.proposeLeaseClock(now);
     }, (error) => { reply(error); });
   }
 
