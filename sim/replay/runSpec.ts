@@ -9,38 +9,73 @@
 //
 // Pure: no DOM, no node: APIs (the page and the Node tests share it).
 
-import { AUTH_BUG_NAMES, BUG_NAMES, LIMITS, plantedBugs, reproduceCommand } from '../args.js';
+import { AUTH_BUG_NAMES, BUG_NAMES, ETCD_BUG_NAMES, LIMITS, plantedBugs, reproduceCommand } from '../args.js';
 import type { BugName } from '../args.js';
 import { parseSeed } from '../prng.js';
 import type { FaultMode, RunOptions, WorkloadMode } from '../runOptions.js';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../runOptions.js';
 
-/** Done to one member. */
-export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume'] as const;
-/** Done to the link between two members, both directions. */
-export const LINK_ACTIONS = ['cut', 'heal'] as const;
-export const FORK_ACTIONS = [...MEMBER_ACTIONS, ...LINK_ACTIONS] as const;
+/** Done to one member (diskfull: its disk refuses writes for DISK_FULL_MS; rot: a bit of its durable log flips). */
+export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume', 'diskfull', 'rot'] as const;
+/** Done to the link between two members, both directions (clog: for CLOG_MS). */
+export const LINK_ACTIONS = ['cut', 'heal', 'clog'] as const;
+/** A KV client's request to a member: `put` with `key=value`, `read` (linearizable) with `key` or `key..end`. */
+export const CLIENT_ACTIONS = ['put', 'read'] as const;
+export const FORK_ACTIONS = [...MEMBER_ACTIONS, ...LINK_ACTIONS, ...CLIENT_ACTIONS] as const;
 export type ForkActionKind = (typeof FORK_ACTIONS)[number];
 export type LinkActionKind = (typeof LINK_ACTIONS)[number];
+export type ClientActionKind = (typeof CLIENT_ACTIONS)[number];
+
+/** How long a clicked clog holds a link's messages, and a clicked disk-full lasts (the nemesis draws its own). */
+export const CLOG_MS = 1000;
+export const DISK_FULL_MS = 1000;
+
+/** Keys and values a client action may carry: URL-safe, no separators of the script (`,` `:` `=`). */
+const KEY_PATTERN = /^[A-Za-z0-9_./-]{1,32}$/;
+const VALUE_PATTERN = /^[A-Za-z0-9_./-]{0,64}$/;
 
 /**
- * One clicked fault, done once `eventIndex` events have run: to member `node`, or for
- * a link action to the link between `node` and `peer` (0 for member actions).
+ * One clicked action, done once `eventIndex` events have run: to member `node`, for a
+ * link action to the link between `node` and `peer` (0 otherwise), for a client action
+ * a request sent to member `node` with `arg` (`key=value` for a put, `key` or `key..end`
+ * for a read; '' otherwise).
  */
 export interface ForkAction {
   readonly eventIndex: number;
   readonly action: ForkActionKind;
   readonly node: number;
   readonly peer: number;
+  readonly arg?: string;
 }
 
 export function isLinkAction(action: ForkActionKind): action is LinkActionKind {
-  return action === 'cut' || action === 'heal';
+  return action === 'cut' || action === 'heal' || action === 'clog';
 }
 
-/** `812:crash:2` or `900:cut:1-3`. */
-function formatAction(a: ForkAction): string {
-  return `${a.eventIndex}:${a.action}:${a.node}${isLinkAction(a.action) ? `-${a.peer}` : ''}`;
+export function isClientAction(action: ForkActionKind): action is ClientActionKind {
+  return action === 'put' || action === 'read';
+}
+
+/** A client action's argument, read: null when malformed. */
+export function clientArg(action: ClientActionKind, arg: string): { readonly key: string; readonly value: string; readonly rangeEnd: string } | null {
+  if (action === 'put') {
+    const eq = arg.indexOf('=');
+    if (eq < 0) return null;
+    const key = arg.slice(0, eq);
+    const value = arg.slice(eq + 1);
+    return KEY_PATTERN.test(key) && VALUE_PATTERN.test(value) ? { key, value, rangeEnd: '' } : null;
+  }
+  const dots = arg.indexOf('..');
+  const key = dots < 0 ? arg : arg.slice(0, dots);
+  const rangeEnd = dots < 0 ? '' : arg.slice(dots + 2);
+  if (!KEY_PATTERN.test(key) || (dots >= 0 && !KEY_PATTERN.test(rangeEnd))) return null;
+  return { key, value: '', rangeEnd };
+}
+
+/** `812:crash:2`, `900:cut:1-3` or `950:put:2:k1=hello`. */
+export function formatAction(a: ForkAction): string {
+  const target = `${a.eventIndex}:${a.action}:${a.node}${isLinkAction(a.action) ? `-${a.peer}` : ''}`;
+  return isClientAction(a.action) ? `${target}:${a.arg ?? ''}` : target;
 }
 
 export interface RunSpec {
@@ -65,7 +100,7 @@ export const DEFAULT_SPEC: RunSpec = {
   livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, script: [],
 };
 
-const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES];
+const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES];
 
 export function runOptionsOf(spec: RunSpec): RunOptions {
   return {
@@ -132,18 +167,24 @@ function readScript(draft: Draft, text: string): string | null {
   const items = text === '' ? [] : text.split(',');
   if (items.length > SCRIPT_ACTIONS_MAX) return `fork holds more than ${SCRIPT_ACTIONS_MAX} actions`;
   for (const item of items) {
-    const match = /^([0-9]{1,12}):([a-z]+):([0-9])(?:-([0-9]))?$/.exec(item);
+    const match = /^([0-9]{1,12}):([a-z]+):([0-9])(?:-([0-9]))?(?::(.*))?$/.exec(item);
     const action = FORK_ACTIONS.find((name) => name === match?.[2]);
-    if (match === null || action === undefined || isLinkAction(action) !== (match[4] !== undefined)) {
-      return `fork action must look like 812:crash:2 (${MEMBER_ACTIONS.join('|')}) or 900:cut:1-3 (${LINK_ACTIONS.join('|')}), got '${item}'`;
+    if (match === null || action === undefined || isLinkAction(action) !== (match[4] !== undefined)
+      || isClientAction(action) !== (match[5] !== undefined)) {
+      return `fork action must look like 812:crash:2 (${MEMBER_ACTIONS.join('|')}), 900:cut:1-3 (${LINK_ACTIONS.join('|')}) ` +
+        `or 950:put:2:k1=v, 960:read:2:k1, 970:read:2:k0..k9 (${CLIENT_ACTIONS.join('|')}), got '${item}'`;
     }
     const eventIndex = Number(match[1]);
     const node = Number(match[3]);
     const peer = match[4] === undefined ? 0 : Number(match[4]);
     if (peer === node) return `a link joins two members, got '${item}'`;
+    const arg = match[5];
+    if (isClientAction(action) && clientArg(action, arg ?? '') === null) {
+      return `a ${action} takes ${action === 'put' ? 'key=value' : 'key or key..end'} (letters, digits, _ . / -; keys 1-32, values 0-64), got '${item}'`;
+    }
     const last = draft.script[draft.script.length - 1];
     if (last !== undefined && eventIndex < last.eventIndex) return `fork actions must be in event order, got ${eventIndex} after ${last.eventIndex}`;
-    draft.script.push({ eventIndex, action, node, peer });
+    draft.script.push({ eventIndex, action, node, peer, ...(arg === undefined ? {} : { arg }) });
   }
   return null;
 }
@@ -204,6 +245,9 @@ export function parseHash(hash: string): ParsedSpec {
   }
   if (draft.seed === null) return { ok: false, error: 'the hash needs a seed, e.g. #seed=17&nodes=5' };
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
+  if ((draft.auth || draft.workload !== 'kv') && draft.script.some((a) => isClientAction(a.action))) {
+    return { ok: false, error: 'put and read actions need the KV clients (workload=kv, no auth)' };
+  }
   const outside = (id: number): boolean => id < 1 || id > draft.nodes;
   const badNode = draft.script.find((a) => outside(a.node) || (isLinkAction(a.action) && outside(a.peer)));
   if (badNode !== undefined) {

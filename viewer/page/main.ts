@@ -12,6 +12,7 @@ import { formatHash, parseHash } from '../../sim/replay/runSpec.js';
 import type { MarkKind, Survey } from '../../sim/replay/survey.js';
 import { specFromTrace } from '../../sim/replay/traceSpec.js';
 import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
+import { renderClientOps, renderOps, renderVerdict } from './panels.js';
 import { renderCluster, renderMarks, renderMembers, renderStatus } from './render.js';
 
 /** Work one animation frame may do while playing at "max", ms. */
@@ -57,7 +58,10 @@ function render(frame?: Frame): void {
   const shown = frame ?? replay.frame();
   renderStatus(shown, viewer.found?.events ?? null, viewer.note);
   renderCluster(shown, { member: onMemberClick, link: onLinkClick });
-  renderMembers(shown);
+  renderMembers(shown, onDiskClick);
+  renderOps(shown, viewer.found);
+  renderClientOps(shown);
+  renderVerdict(shown, viewer.found);
   const slider = typed('slider', HTMLInputElement);
   slider.value = String(shown.index);
   typed('play', HTMLButtonElement).textContent = viewer.playing ? '❚❚ pause' : '▶ play';
@@ -88,6 +92,7 @@ function open(spec: RunSpec, at: number | null): void {
   renderMarks(viewer.found);
   viewer.note = `opened in ${Math.round(viewer.openMs)} ms`;
   fillForm(spec);
+  fillClientMembers(spec);
   viewer.replay.seek(at ?? 0);
   render();
 }
@@ -123,13 +128,52 @@ function onMemberClick(id: number, alternative: boolean): void {
   forkWith(replay, replay.fork(action, id), `${action} member ${id}`);
 }
 
-function onLinkClick(a: number, b: number): void {
+/** Click: cut a link (heal it when cut); shift-click: clog it both ways for CLOG_MS. */
+function onLinkClick(a: number, b: number, alternative: boolean): void {
   const replay = viewer.replay;
   if (replay === null) return;
   pause();
   const cut = replay.frame().blocked.some(([from, to]) => (from === a && to === b) || (from === b && to === a));
-  const action = cut ? 'heal' : 'cut';
+  const action = alternative ? 'clog' : cut ? 'heal' : 'cut';
   forkWith(replay, replay.fork(action, a, b), `${action} the link ${a}–${b}`);
+}
+
+function onDiskClick(id: number, action: 'diskfull' | 'rot'): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  forkWith(replay, replay.fork(action, id), `${action === 'rot' ? 'bit rot on' : 'disk full on'} member ${id}`);
+}
+
+/** The client panel's put or read: a request from a client of its own to the chosen member, as a fork action. */
+function onClientSend(kind: 'put' | 'read'): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  const form = typed('client', HTMLFormElement);
+  const value = (name: string): string => {
+    const field = form.elements.namedItem(name);
+    return field instanceof HTMLInputElement || field instanceof HTMLSelectElement ? field.value.trim() : '';
+  };
+  const spec = replay.spec;
+  if (spec.workload !== 'kv' || spec.auth) {
+    viewer.note = 'puts and reads need the KV clients (workload kv, no auth)';
+    render();
+    return;
+  }
+  const member = Number(value('member'));
+  const key = value('key');
+  const rangeEnd = value('range-end');
+  const arg = kind === 'put' ? `${key}=${value('value')}` : rangeEnd === '' ? key : `${key}..${rangeEnd}`;
+  const action = { eventIndex: replay.position, action: kind, node: member, peer: 0, arg };
+  // The hash parser is the one judge of a valid action: the same words a URL would carry.
+  const parsed = parseHash(formatHash({ ...spec, script: [...spec.script.filter((a) => a.eventIndex <= action.eventIndex), action] }));
+  if (!parsed.ok) {
+    viewer.note = parsed.error;
+    render();
+    return;
+  }
+  forkWith(replay, replay.fork(kind, member, 0, arg), `${kind} ${arg} to member ${member}`);
 }
 
 /** After a fork: survey the new run for its timeline, and put its spec in the URL. */
@@ -232,6 +276,16 @@ function fillForm(spec: RunSpec): void {
   set('bug', spec.bugs[0] ?? '');
 }
 
+function fillClientMembers(spec: RunSpec): void {
+  const select = typed('client', HTMLFormElement).querySelector('select[name=member]');
+  if (!(select instanceof HTMLSelectElement)) return;
+  const chosen = select.value;
+  select.replaceChildren();
+  for (let id = 1; id <= spec.nodes; id++) select.append(new Option(`member ${id}`, String(id)));
+  if (Number(chosen) >= 1 && Number(chosen) <= spec.nodes) select.value = chosen;
+  typed('client-panel', HTMLElement).hidden = spec.workload !== 'kv' || spec.auth;
+}
+
 function specFromForm(): string {
   const data = new FormData(typed('open', HTMLFormElement));
   const field = (name: string): string => {
@@ -296,6 +350,9 @@ function wire(): void {
     viewer.note = '';
     render();
   });
+  element('client').addEventListener('submit', (event) => { event.preventDefault(); onClientSend('put'); });
+  element('send-put').addEventListener('click', (event) => { event.preventDefault(); onClientSend('put'); });
+  element('send-read').addEventListener('click', (event) => { event.preventDefault(); onClientSend('read'); });
   element('prev').addEventListener('click', () => { step(-1); });
   element('next').addEventListener('click', () => { step(1); });
   element('play').addEventListener('click', togglePlay);
