@@ -38,8 +38,8 @@ export interface KeyFrame {
 export interface LeaseFrame {
   readonly id: string; // decimal, as the keys show it
   readonly ttlSeconds: number;
-  /** Whole seconds left as this member can tell (etcd truncates the same way). */
-  readonly remainingSeconds: number;
+  /** What is left as this member can tell, ms (etcd's TimeToLive truncates it to whole seconds). */
+  readonly remainingMs: number;
   /** The leader's own deadline, ms on its clock; null on a follower. */
   readonly leaderDeadlineMs: number | null;
   readonly keys: readonly string[];
@@ -168,7 +168,7 @@ function leasesOf(member: SimMember): LeaseFrame[] | null {
   return lessor.ids().slice(0, LEASES_MAX).map((id) => {
     const ttl = lessor.timeToLive(id, nowMs);
     return {
-      id: id.toString(), ttlSeconds: ttl.grantedTtlSeconds, remainingSeconds: ttl.ttlSeconds, leaderDeadlineMs: lessor.deadlineMs(id),
+      id: id.toString(), ttlSeconds: ttl.grantedTtlSeconds, remainingMs: Math.round(lessor.remainingMs(id, nowMs) ?? 0), leaderDeadlineMs: lessor.deadlineMs(id),
       keys: ttl.keys.slice(0, LEASE_KEYS_MAX),
     };
   });

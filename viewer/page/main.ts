@@ -12,7 +12,10 @@ import { formatHash, parseHash } from '../../sim/replay/runSpec.js';
 import type { MarkKind, Survey } from '../../sim/replay/survey.js';
 import { specFromTrace } from '../../sim/replay/traceSpec.js';
 import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
+import { stepIndex, tourNamed } from '../../sim/replay/tours.js';
 import { renderClientOps, renderOps, renderVerdict } from './panels.js';
+import type { TourState } from './tourPanel.js';
+import { fillTourPicker, renderTour } from './tourPanel.js';
 import { renderCluster, renderMarks, renderMembers, renderStatus } from './render.js';
 
 /** Work one animation frame may do while playing at "max", ms. */
@@ -33,10 +36,12 @@ interface Viewer {
   writtenHash: string;
   openMs: number;
   scrubTimer: number | null;
+  /** The guided tour open, if any (its URL is #tour=NAME&step=K while it is). */
+  tour: TourState | null;
 }
 
 const viewer: Viewer = {
-  replay: null, found: null, playing: false, owed: 0, lastTickMs: 0, note: '', writtenHash: '', openMs: 0, scrubTimer: null,
+  replay: null, found: null, playing: false, owed: 0, lastTickMs: 0, note: '', writtenHash: '', openMs: 0, scrubTimer: null, tour: null,
 };
 
 function element(id: string): HTMLElement {
@@ -62,15 +67,24 @@ function render(frame?: Frame): void {
   renderOps(shown, viewer.found);
   renderClientOps(shown);
   renderVerdict(shown, viewer.found);
+  renderTour(viewer.tour, shown, viewer.found?.verdict ?? null, tourStepIndex());
   const slider = typed('slider', HTMLInputElement);
   slider.value = String(shown.index);
   typed('play', HTMLButtonElement).textContent = viewer.playing ? '❚❚ pause' : '▶ play';
   if (!viewer.playing) writeHash(replay.spec, replay.position, false);
 }
 
-/** Keeps the URL on the run and the moment shown (a reload comes back here). */
+/** The event index of the tour step shown, or null outside a tour. */
+function tourStepIndex(): number | null {
+  const state = viewer.tour;
+  const step = state?.tour.steps[state.step];
+  if (step === undefined || viewer.found === null) return null;
+  return stepIndex(step, viewer.found.events);
+}
+
+/** Keeps the URL on the run and the moment shown (a reload comes back here); in a tour, on the tour's step. */
 function writeHash(spec: RunSpec, at: number, push: boolean): void {
-  const hash = formatHash(spec, at);
+  const hash = viewer.tour === null ? formatHash(spec, at) : `#tour=${viewer.tour.tour.name}&step=${viewer.tour.step + 1}`;
   if (hash === location.hash) return;
   viewer.writtenHash = hash;
   try {
@@ -97,7 +111,42 @@ function open(spec: RunSpec, at: number | null): void {
   render();
 }
 
+/** Opens a guided tour at its step `step` (0-based): the tour's run, the cursor on the step's event. */
+function openTour(name: string, step: number): void {
+  const tour = tourNamed(name);
+  if (tour === null) {
+    element('note').textContent = `no tour named '${name}'`;
+    return;
+  }
+  const parsed = parseHash(tour.hash);
+  if (!parsed.ok) {
+    element('note').textContent = `tour ${name}: ${parsed.error}`;
+    return;
+  }
+  viewer.tour = { tour, step: Math.max(0, Math.min(tour.steps.length - 1, step)) };
+  open(parsed.spec, null);
+  gotoTourStep(viewer.tour.step);
+}
+
+function gotoTourStep(step: number): void {
+  const state = viewer.tour;
+  const replay = viewer.replay;
+  if (state === null || replay === null) return;
+  pause();
+  state.step = Math.max(0, Math.min(state.tour.steps.length - 1, step));
+  const at = tourStepIndex();
+  if (at !== null) replay.seek(at);
+  viewer.note = '';
+  render();
+}
+
 function openFromHash(): void {
+  const tourMatch = /^#tour=([a-z0-9-]+)(?:&step=([0-9]{1,3}))?$/.exec(location.hash);
+  if (tourMatch?.[1] !== undefined) {
+    openTour(tourMatch[1], Number(tourMatch[2] ?? '1') - 1);
+    return;
+  }
+  viewer.tour = null;
   if (location.hash === '' || location.hash === '#') {
     viewer.note = 'type a seed and open, or put one in the URL: #seed=17&nodes=5';
     element('note').textContent = viewer.note;
@@ -183,6 +232,7 @@ function forkWith(replay: Replay, spec: RunSpec | null, what: string): void {
     render();
     return;
   }
+  viewer.tour = null; // a fork leaves the tour: its URL is the fork's now
   viewer.found = survey(spec, () => performance.now());
   typed('slider', HTMLInputElement).max = String(viewer.found.events);
   renderMarks(viewer.found);
@@ -305,6 +355,7 @@ async function openTraceFile(file: File): Promise<void> {
     element('note').textContent = `cannot open ${file.name}: ${parsed.error}`;
     return;
   }
+  viewer.tour = null;
   writeHash(parsed.spec, 0, true);
   open(parsed.spec, null);
   const replayed = viewer.found?.traceHash ?? '';
@@ -339,6 +390,7 @@ function wire(): void {
   for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
   element('open').addEventListener('submit', (event) => {
     event.preventDefault();
+    viewer.tour = null;
     location.hash = specFromForm();
   });
   element('goto').addEventListener('submit', (event) => {
@@ -353,6 +405,14 @@ function wire(): void {
   element('client').addEventListener('submit', (event) => { event.preventDefault(); onClientSend('put'); });
   element('send-put').addEventListener('click', (event) => { event.preventDefault(); onClientSend('put'); });
   element('send-read').addEventListener('click', (event) => { event.preventDefault(); onClientSend('read'); });
+  fillTourPicker();
+  const pick = typed('tour-pick', HTMLSelectElement);
+  pick.addEventListener('change', () => {
+    if (pick.value === '') return;
+    location.hash = `#tour=${pick.value}&step=1`;
+  });
+  element('tour-next').addEventListener('click', () => { gotoTourStep((viewer.tour?.step ?? 0) + 1); });
+  element('tour-prev').addEventListener('click', () => { gotoTourStep((viewer.tour?.step ?? 0) - 1); });
   element('prev').addEventListener('click', () => { step(-1); });
   element('next').addEventListener('click', () => { step(1); });
   element('play').addEventListener('click', togglePlay);

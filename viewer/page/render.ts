@@ -201,8 +201,9 @@ function leaseList(m: MemberFrame): HTMLDivElement | null {
   if (m.leases === null || m.leases.length === 0) return null;
   const list = html('div', '', 'leases');
   list.textContent = m.leases.map((l) => {
-    const deadline = l.leaderDeadlineMs === null ? '' : ' (leader deadline set)';
-    return `lease ${l.id}: TTL ${l.ttlSeconds} s, ${l.remainingSeconds} s left${deadline}` +
+    const deadline = l.leaderDeadlineMs === null ? '' : `, leader's deadline ${l.leaderDeadlineMs.toFixed(0)} ms`;
+    const left = l.remainingMs >= 0 ? `${(l.remainingMs / 1000).toFixed(2)} s left` : `expired ${(-l.remainingMs / 1000).toFixed(2)} s ago`;
+    return `lease ${l.id}: TTL ${l.ttlSeconds} s, ${left}${deadline}` +
       (l.keys.length === 0 ? '' : ` · keys ${l.keys.join(' ')}`);
   }).join('\n');
   return list;
