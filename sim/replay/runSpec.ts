@@ -87,6 +87,10 @@ export interface RunSpec {
   readonly bugs: readonly BugName[];
   readonly livenessMs: number;
   readonly auth: boolean;
+  /** False: the checker's Raft rule checks are off (the run goes on to what a broken rule leads to; Figure 8's tour). */
+  readonly ruleChecks: boolean;
+  /** True: the run goes on past the first violation (the CLI's --keep-going). */
+  readonly keepGoing: boolean;
   /** Sorted by eventIndex (stable: two actions at one index keep their order). */
   readonly script: readonly ForkAction[];
 }
@@ -97,7 +101,7 @@ export const SCRIPT_ACTIONS_MAX = 1000;
 /** The command line's defaults: a hash with only a seed opens the run `sim --seed S` makes. */
 export const DEFAULT_SPEC: RunSpec = {
   seed: 0, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv', bugs: [],
-  livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, script: [],
+  livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, ruleChecks: true, keepGoing: false, script: [],
 };
 
 const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES];
@@ -105,7 +109,7 @@ const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_B
 export function runOptionsOf(spec: RunSpec): RunOptions {
   return {
     seed: spec.seed, nodes: spec.nodes, timeMs: spec.timeMs, faults: spec.faults, bugs: plantedBugs(spec.bugs),
-    livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth,
+    livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth, ruleChecks: spec.ruleChecks, keepGoing: spec.keepGoing,
   };
 }
 
@@ -127,6 +131,8 @@ export function formatHash(spec: RunSpec, at?: number): string {
   if (spec.faults !== DEFAULT_SPEC.faults) parts.push(`faults=${spec.faults}`);
   if (spec.workload !== DEFAULT_SPEC.workload) parts.push(`workload=${spec.workload}`);
   if (spec.auth) parts.push('auth=1');
+  if (!spec.ruleChecks) parts.push('rule-checks=0');
+  if (spec.keepGoing) parts.push('keep-going=1');
   for (const bug of spec.bugs) parts.push(`bug=${bug}`);
   if (spec.livenessMs !== DEFAULT_SPEC.livenessMs) parts.push(`liveness-ms=${spec.livenessMs}`);
   if (spec.script.length > 0) {
@@ -152,6 +158,8 @@ interface Draft {
   bugs: BugName[];
   livenessMs: number;
   auth: boolean;
+  ruleChecks: boolean;
+  keepGoing: boolean;
   script: ForkAction[];
   at: number | null;
 }
@@ -217,6 +225,12 @@ function readPair(draft: Draft, name: string, value: string): string | null {
     case 'auth':
       draft.auth = value === '1' || value === 'true';
       return null;
+    case 'rule-checks':
+      draft.ruleChecks = !(value === '0' || value === 'false');
+      return null;
+    case 'keep-going':
+      draft.keepGoing = value === '1' || value === 'true';
+      return null;
     case 'bug': {
       for (const text of value.split(',')) {
         const bug = ALL_BUGS.find((b) => b === text);
@@ -227,7 +241,7 @@ function readPair(draft: Draft, name: string, value: string): string | null {
     }
     case 'fork': return readScript(draft, value);
     case 'at': return set(integer(value, 'at', { min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => { draft.at = n; });
-    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, fork, at)`;
+    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, rule-checks, keep-going, fork, at)`;
   }
 }
 

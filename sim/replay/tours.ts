@@ -111,21 +111,36 @@ const FIGURE7: Tour = {
   ],
 };
 
+/** Figure 8's five servers S1..S5 are members 4, 5, 2, 3 and 1 here; the seed's swarm has every fault off and one entry per message. */
+const FIGURE8_SCRIPT = [
+  '1000:cut:4-1', '1000:cut:4-2', '1000:cut:4-3', '1000:cut:5-1', '1000:cut:5-2', '1000:cut:5-3',
+  '1383:cut:1-2', '1383:cut:1-3', '1500:heal:4-2', '1500:heal:4-3', '1771:crash:4', '1771:heal:1-2', '1771:heal:1-3',
+].join(',');
+
+const commitIs = (id: number, commit: number): TourStep['check'] => (frame) => {
+  const found = member(frame, id)?.commit;
+  return found === commit ? null : `member ${id}'s commit is ${String(found)}, not ${commit}`;
+};
+
 const FIGURE8: Tour = {
   name: 'figure8',
-  title: 'Figure 8: why a leader must not commit an old term\'s entry by counting replicas (with the planted bug)',
-  hash: '#seed=17&nodes=5&time-ms=3000&workload=none&bug=commitOldTermByCounting',
+  title: 'Figure 8: a committed entry overwritten, because a leader counted replicas of an old term\'s entry (the planted bug)',
+  hash: `#seed=17331&nodes=5&time-ms=3000&workload=none&bug=commitOldTermByCounting&rule-checks=0&keep-going=1&fork=${FIGURE8_SCRIPT}`,
   steps: [
-    { at: 129, check: is(4, 'leader', 1),
-      text: 'A swarm seed with the planted bug commitOldTermByCounting. Member 4 wins term 1 and appends entries of term 1 (a no-op, then proposals).' },
-    { at: 212, check: all(entry(1, 1, 1), entry(3, 1, 1), (f) => (f.members.every((m) => m.commit === 0) ? null : 'something is committed')),
-      text: 'Entry 1 (term 1) has reached members 1 and 3, but nothing is committed yet: the leader has not learnt that a majority holds it. Next event, member 4 steps down (check-quorum, on a lossy network).' },
-    { at: 381, check: all(is(1, 'leader', 2), entry(1, 1, 1), entry(1, 2, 2)),
-      text: 'Member 1 is elected for term 2. Its log holds entry 1 of term 1, uncommitted, and it appends its own no-op at index 2, term 2. This is Figure 8\'s situation: a leader holding an older term\'s entry that is not committed.' },
-    { at: 543, check: all(violation('commitRule'), (f) => ((member(f, 1)?.commit ?? 0) === 1 ? null : 'member 1 has not committed entry 1')),
-      text: 'Raft\'s rule: a leader counts replicas only for entries of its own term; entry 1 becomes committed only with entry 2 (term 2) on a majority. With the bug, leader 1 counts entry 1 on members 1, 2 and 3, a majority, and commits it at once (commit 1). In Figure 8 another member whose last entry has a newer term could then win an election and overwrite it. The simulator\'s commit-rule check stops the run here (violation commitRule).' },
-    { at: 'end', check: all(violation('commitRule'), entry(2, 2, 2), entry(3, 2, 2)),
-      text: 'So the tour shows the rule tripping, not the overwrite: the checker stops at the first finding. In this run no harm could follow anyway: entry 2 of term 2 is already on members 1, 2 and 3 (the leader has not learnt it yet), so no member without entry 1 can win an election. With the rule check off, no seed searched (1..2000, three members, 10 s; 1..400, three and five members, 3 s) went on to an actual overwrite.' },
+    { at: 999, check: is(4, 'leader', 1),
+      text: 'Seed 17331 draws a swarm with every fault off and one entry per message (maxSizePerMsgBytes 1, maxInflightMsgs 1): a leader sends its entries one by one, as Figure 8 needs. The planted bug commitOldTermByCounting is on; the simulator\'s commit-rule check is off (rule-checks=0) and the run goes on past violations (keep-going=1), so that we see what the bug leads to. Member 4 leads term 1.' },
+    { at: 1250, check: all(is(4, 'leader', 1), entry(4, 17, 1), entry(5, 17, 1), uncommitted(4), (f) => ((member(f, 1)?.lastIndex ?? 0) === 16 ? null : 'member 1 holds more than 16 entries')),
+      text: 'At event 1000 the tour cut members 4 and 5 off from 1, 2 and 3. Leader 4 goes on appending proposals of term 1 (17 to 22) and replicates them to member 5 only: not committed (Figure 8 (a): S1 with an entry on S2 only).' },
+    { at: 1384, check: all(is(1, 'leader', 2), entry(1, 17, 2)),
+      text: 'Members 1, 2 and 3, a majority, elect member 1 for term 2. One event before, the tour cut member 1 off too, so its term-2 no-op at index 17 stays in its own log (Figure 8 (b): S5 elected, its entry on no one else).' },
+    { at: 1667, check: is(4, 'leader', 3),
+      text: 'At 1500 the tour healed the links from member 4 to 2 and 3. Member 4 wins term 3 (votes from 2, 3 and 5: its log ends with term 1 at index 22, theirs at 16) and appends its term-3 no-op at index 23.' },
+    { at: 1770, check: all(is(4, 'leader', 3), commitIs(4, 17), entry(3, 17, 1), entry(1, 17, 2)),
+      text: 'One entry per message: member 3 gets entry 17 of term 1 first. Its ack puts entry 17 on members 4, 5 and 3, a majority, and with the bug leader 4 commits it by counting (commit 17, underlined), while its term-3 no-op is on 4 and 5 only (Figure 8 (c)). Raft\'s rule would wait until an entry of term 3 is on a majority.' },
+    { at: 1994, check: all(is(1, 'leader', 4), is(4, 'down'), violation('leaderCompleteness')),
+      text: 'Right after, the tour crashed member 4 and healed member 1\'s links. Member 1\'s last entry has term 2, newer than 2\'s and 3\'s (term 1), so they vote for it: member 1 leads term 4 without the committed entry 17 (Figure 8 (d)). The checker reports it: leaderCompleteness.' },
+    { at: 2059, check: all(entry(2, 17, 2), entry(3, 17, 2), violation('stateMachineSafety')),
+      text: 'Member 1 replaces entry 17 on members 2 and 3 with its own of term 2 and commits it: an entry that was committed is gone, overwritten. The checker: stateMachineSafety (committed entry 17 of term 2, but term 1 was committed there). This is what Figure 8 shows, and the rule the bug removes prevents it.' },
   ],
 };
 
