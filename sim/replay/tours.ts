@@ -186,7 +186,7 @@ const LEASE_BUG: Tour = {
     { at: 6416, check: is(1, 'follower', 9),
       text: 'Member 1 loses the leadership; elections churn (terms 10 to 14) under the swarm\'s faults.' },
     { at: 6981, check: all(is(1, 'leader', 15), leaseDeadlineAfter(1, '1000', 8900)),
-      text: 'Member 1 leads again (term 15). With the bug, promotion restarts every lease from its full TTL (plus etcd\'s election-timeout extension), ignoring the replicated lease clock: lease 1000\'s deadline is now 8941 ms, 1.5 s after the end its lease clock knew (7417 ms). Without the bug, Tern resumes it from that clock: expired, so the leader revokes it.' },
+      text: 'Member 1 leads again (term 15). With the bug, promotion restarts every lease from its full TTL (plus etcd\'s election-timeout extension), ignoring the replicated lease clock: lease 1000\'s deadline is now 8941 ms, 1.5 s past the lease\'s end as the checker reckons it (7417 ms, the deadline member 1 itself had set in term 9). Without the bug, a new leader resumes each lease from the replicated lease clock plus an election timeout.' },
     { at: 'end', check: (_frame, verdict) => ((verdict?.leaseOutlived.length ?? 0) > 0 ? null : 'the verdict finds no lease outliving its TTL'),
       text: 'The run\'s verdict (the line under the cluster, judged over the whole run at its end): the lease bound is broken (leaseOutlived): member 1 held lease 1000 until 8941 ms, past its end plus the slack allowed. The same check found etcd 3.4\'s bug #9395.' },
   ],

@@ -3,7 +3,7 @@
 // controls: step, play at a speed, scrub the timeline, jump to the next mark, click a
 // member to fork. Everything shown is a frame the engine made (render.ts).
 
-import { BUG_NAMES } from '../../sim/args.js';
+import { AUTH_BUG_NAMES, BUG_NAMES, ETCD_BUG_NAMES } from '../../sim/args.js';
 import { Execution } from '../../sim/replay/execution.js';
 import type { Frame } from '../../sim/replay/frame.js';
 import { Replay } from '../../sim/replay/replay.js';
@@ -387,7 +387,7 @@ function wireTraceFiles(): void {
 function wire(): void {
   wireTraceFiles();
   const bugs = typed('open', HTMLFormElement).querySelector('select[name=bug]');
-  for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
+  for (const name of [...BUG_NAMES, ...ETCD_BUG_NAMES, ...AUTH_BUG_NAMES]) bugs?.append(new Option(name, name));
   element('open').addEventListener('submit', (event) => {
     event.preventDefault();
     viewer.tour = null;
