@@ -41,8 +41,8 @@ function reproduce(options: CliOptions, seed: number): string {
 
 /** The viewer URL that opens a seed's run, in the hash form the page reads (docs/viewer.md). */
 function viewerUrl(options: CliOptions, seed: number): string {
-  const { nodes, timeMs, faults, workload, bugs, livenessMs, auth } = options;
-  return VIEWER_PAGE + formatHash({ seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, script: [] });
+  const { nodes, timeMs, faults, workload, bugs, livenessMs, auth, keepGoing } = options;
+  return VIEWER_PAGE + formatHash({ seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, keepGoing, ruleChecks: true, script: [] });
 }
 
 function authLines(auth: AuthResult): string[] {

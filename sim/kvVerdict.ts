@@ -1,8 +1,8 @@
 // The KV workload's verdicts at the end of a run: the clients' history checked for
 // linearizability by the etcd model (exactly as `npm run check -- --model etcd` would),
 // and the watch streams checked by the watch validator against the committed changes.
+// (The global `performance`, not node:perf_hooks: the viewer runs these verdicts in the browser too.)
 
-import { performance } from 'node:perf_hooks';
 import { checkEtcdHistory } from '../jepsen-like/etcd/check.js';
 import { parseEtcdHistory } from '../jepsen-like/etcd/parse.js';
 import type { WatchProperty } from '../jepsen-like/watch/validate.js';

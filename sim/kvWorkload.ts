@@ -96,7 +96,22 @@ interface Client {
   /** The server (member incarnation) that answered last, and the highest header revision it reported. */
   seenServer: EtcdServer | null;
   seenRevision: number;
+  /** A client the viewer drives (one request per click): never schedules a request of its own. */
+  readonly manual?: true;
 }
+
+/** A request a person sent from the viewer (sim/replay/): a put, or a linearizable read of a key or a range. */
+export interface ManualRequest {
+  readonly kind: 'put' | 'read';
+  readonly member: NodeId;
+  readonly key: string;
+  readonly value: string;
+  /** '' for a single key. */
+  readonly rangeEnd: string;
+}
+
+/** At most this many viewer requests are kept for the page (a fork script holds at most 1000 actions anyway). */
+const MANUAL_RECORDS_MAX = 1000;
 
 /** One client request, typed by the body `T` of the server's answer. */
 interface KvCall<T> {
@@ -172,6 +187,8 @@ export class KvWorkload extends SimActor {
   private readonly leaseUsers = new Map<number, number>();
   /** Short leases: keep-alives and expiry. */
   readonly keeper: LeaseKeeper;
+  /** The viewer's requests in the order asked, each with its record (also in `records`, checked like every op) or null when refused. */
+  readonly manual: { readonly request: ManualRequest; readonly record: KvRecord | null }[] = [];
 
   readonly options: KvWorkloadOptions;
 
@@ -233,8 +250,32 @@ export class KvWorkload extends SimActor {
     return lines.join('\n') + (lines.length > 0 ? '\n' : '');
   }
 
+  /**
+   * Sends a request a person asked for in the viewer, from a client of its own (a new
+   * history process), to `request.member`; it is recorded and checked like any op.
+   * Returns false when it could not be sent (the workload is not running, or the member
+   * is down: a real client would be refused the connection).
+   */
+  sendManual(request: ManualRequest): boolean {
+    const member = this.cluster.member(request.member);
+    if (this.manual.length >= MANUAL_RECORDS_MAX) return false;
+    if (!this.running || member.state === 'down' || member.state === 'refused') {
+      this.manual.push({ request, record: null });
+      return false;
+    }
+    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, manual: true };
+    const before = this.records.length;
+    if (request.kind === 'put') {
+      this.dispatch({ client, member }, this.putValue(request.key, request.value, 0));
+    } else {
+      this.dispatch({ client, member }, this.rangeOf(request.key, request.rangeEnd));
+    }
+    this.manual.push({ request, record: this.records[before] ?? null });
+    return true;
+  }
+
   private scheduleNext(client: Client, backoffMeanMs = 0): void {
-    if (!this.running) return;
+    if (!this.running || client.manual === true) return;
     const delayUs = 1000 * this.random.exponential(this.options.thinkMeanMs + backoffMeanMs);
     this.scheduler.after(delayUs, { kind: 'client', node: 0, a: client.process, run: () => { this.issue(client); } });
   }
@@ -462,7 +503,25 @@ export class KvWorkload extends SimActor {
   }
 
   private put(key: string, lease: number): KvCall<PutResponse> {
-    const value = this.value();
+    return this.putValue(key, this.value(), lease);
+  }
+
+  /** A linearizable read of [key, rangeEnd) (rangeEnd '': the key alone). */
+  private rangeOf(key: string, rangeEnd: string): KvCall<RangeResponse> {
+    if (rangeEnd === '') return this.get(key, false);
+    return {
+      request: { type: 'range', key, rangeEnd },
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey(key), rangeEnd: fromKey(rangeEnd) }, reply); },
+      response: (r) => {
+        this.learn(r.header.revision, r.kvs);
+        return { revision: r.header.revision, ...rangeJson(r) };
+      },
+    };
+  }
+
+  private putValue(key: string, value: string, lease: number): KvCall<PutResponse> {
     return {
       request: { type: 'put', key, value, prevKv: true, ...(lease !== 0 ? { lease } : {}) },
       readOnly: false,

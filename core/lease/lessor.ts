@@ -273,10 +273,17 @@ export class Lessor {
       .map((l) => l.id);
   }
 
+  /** What is left of a lease as this member can tell, ms (the leader: its deadline; elsewhere: the lease clock); null when unknown. */
+  remainingMs(id: LeaseId, nowMs: number): number | null {
+    const lease = this.leases.get(id);
+    if (lease === undefined) return null;
+    return lease.expiryMs !== null ? lease.expiryMs - nowMs : lease.expiresAtClockMs - this.clockNowMs(nowMs);
+  }
+
   timeToLive(id: LeaseId, nowMs: number): TimeToLive {
     const lease = this.leases.get(id);
-    if (lease === undefined) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
-    const remainingMs = lease.expiryMs !== null ? lease.expiryMs - nowMs : lease.expiresAtClockMs - this.clockNowMs(nowMs);
+    const remainingMs = this.remainingMs(id, nowMs);
+    if (lease === undefined || remainingMs === null) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
     return {
       id,
       ttlSeconds: Math.max(0, Math.floor(remainingMs / 1000)),

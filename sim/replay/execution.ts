@@ -6,13 +6,31 @@
 import { invariant } from '../../core/util/invariant.js';
 import { RunStepper } from '../phases.js';
 import type { Stage } from '../phases.js';
-import type { TraceRecord } from '../scheduler.js';
+import type { EventKind, TraceRecord } from '../scheduler.js';
+import { fnvWord } from '../scheduler.js';
 import type { SimWorld } from '../world.js';
 import { buildWorld } from '../world.js';
 import { captureFrame } from './frame.js';
 import type { Frame } from './frame.js';
-import type { ForkAction, RunSpec } from './runSpec.js';
-import { runOptionsOf } from './runSpec.js';
+import type { ForkAction, ForkActionKind, RunSpec } from './runSpec.js';
+import { clientArg, CLOG_MS, DISK_FULL_MS, isClientAction, runOptionsOf } from './runSpec.js';
+
+/** The kind an action is hashed under: the nemesis's own kinds, a client's request as the KV clients'. */
+const NOTED_KIND: Readonly<Record<ForkActionKind, EventKind>> = {
+  crash: 'crash', restart: 'restart', pause: 'pause', resume: 'resume', diskfull: 'diskFault', rot: 'diskFault',
+  cut: 'partition', heal: 'heal', clog: 'partition', put: 'client', read: 'client',
+};
+
+/** What is hashed for an action: its member, the link's other end, and for a client action its text (so two puts of different values part). */
+function notedWord(action: ForkAction): number {
+  let word = action.peer === 0 ? action.node : action.node * 256 + action.peer;
+  if (isClientAction(action.action)) {
+    let h = 0x811c9dc5;
+    for (const ch of `${action.action}:${action.arg ?? ''}`) h = fnvWord(h, ch.charCodeAt(0));
+    word += 65536 * (h & 0xffff);
+  }
+  return word;
+}
 
 export class Execution {
   readonly world: SimWorld;
@@ -101,16 +119,34 @@ export class Execution {
     this.stepper.act(() => {
       // Hashed like any event: a fork's hash parts from its original's here. A link
       // action hashes both ends (node·256 + peer) under the nemesis's kinds.
-      const noted = action.peer === 0 ? action.node : action.node * 256 + action.peer;
-      const kind = action.action === 'cut' ? 'partition' : action.action;
-      scheduler.note(kind, noted, () => ({ fork: action }));
+      scheduler.note(NOTED_KIND[action.action], notedWord(action), () => ({ fork: action }));
+      const nowUs = scheduler.nowUs;
       switch (action.action) {
         case 'crash': cluster.crash(action.node); return;
         case 'restart': cluster.restart(action.node); return;
         case 'pause': cluster.pause(action.node); return;
         case 'resume': cluster.resume(action.node); return;
+        case 'diskfull': cluster.member(action.node).disk.fillUntil(nowUs + 1000 * DISK_FULL_MS); return;
+        case 'rot': {
+          const member = cluster.member(action.node);
+          member.rotted = true; // as the nemesis marks its victim: the recovery refusal that follows is expected
+          member.disk.rot();
+          return;
+        }
         case 'cut': network.partition([action.node], [action.peer]); return;
         case 'heal': network.healLink(action.node, action.peer); return;
+        case 'clog':
+          network.clog({ from: action.node, to: action.peer, untilUs: nowUs + 1000 * CLOG_MS });
+          network.clog({ from: action.peer, to: action.node, untilUs: nowUs + 1000 * CLOG_MS });
+          return;
+        case 'put':
+        case 'read': {
+          const arg = clientArg(action.action, action.arg ?? '');
+          const kv = this.world.kv;
+          invariant(arg !== null && kv !== null, `a ${action.action} needs the KV clients and a key`);
+          kv.kv.sendManual({ kind: action.action, member: action.node, ...arg });
+          return;
+        }
       }
     });
   }

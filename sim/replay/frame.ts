@@ -16,6 +16,9 @@ export const LOG_TAIL_ENTRIES = 24;
 export const MESSAGES_MAX = 96;
 /** How many keys of a member's KV state a frame lists. */
 export const KEYS_MAX = 32;
+/** How many leases a member's card lists, and keys per lease. */
+export const LEASES_MAX = 16;
+const LEASE_KEYS_MAX = 8;
 
 export interface LogEntryFrame {
   readonly index: number;
@@ -29,6 +32,33 @@ export interface KeyFrame {
   readonly value: string;
   readonly modRevision: number;
   readonly lease: string; // decimal (a bigint id; frames stay plain JSON)
+}
+
+/** A lease as a member's lessor holds it (etcd's LeaseTimeToLive, read without changing anything). */
+export interface LeaseFrame {
+  readonly id: string; // decimal, as the keys show it
+  readonly ttlSeconds: number;
+  /** What is left as this member can tell, ms (etcd's TimeToLive truncates it to whole seconds). */
+  readonly remainingMs: number;
+  /** The leader's own deadline, ms on its clock; null on a follower. */
+  readonly leaderDeadlineMs: number | null;
+  readonly keys: readonly string[];
+}
+
+/** A put or a read a person sent from the viewer, and what became of it by this frame. */
+export interface ClientOpFrame {
+  readonly kind: 'put' | 'read';
+  readonly member: number;
+  readonly key: string;
+  readonly value: string;
+  readonly rangeEnd: string;
+  /** The history's process (null: refused, the member was down or the clients not running yet). */
+  readonly process: number | null;
+  readonly callUs: number | null;
+  readonly retUs: number | null;
+  readonly outcome: string;
+  /** The answer as the history records it (JSON), '' while pending. */
+  readonly response: string;
 }
 
 export interface MemberFrame {
@@ -50,6 +80,8 @@ export interface MemberFrame {
   readonly revision: number;
   /** With the Raft-only workload: the applied hash chain. */
   readonly chain: string | null;
+  /** With the KV workload: the leases its lessor holds (at most LEASES_MAX). */
+  readonly leases: readonly LeaseFrame[] | null;
 }
 
 export interface MessageFrame {
@@ -92,6 +124,8 @@ export interface Frame {
   /** Links whose direction from → to is clogged (messages held until the clog ends, then a burst), and until when, µs. */
   readonly clogged: readonly (readonly [number, number, number])[];
   readonly violations: readonly ViolationFrame[];
+  /** The viewer's client requests so far (the fork script's puts and reads). */
+  readonly clientOps: readonly ClientOpFrame[];
 }
 
 const DECODER = new TextDecoder();
@@ -102,7 +136,7 @@ function memberFrame(member: SimMember): MemberFrame {
     const hs = member.disk.durableHardState();
     return {
       id: member.id, state: member.state, role: 'down', term: hs.term, vote: hs.vote, lead: 0, commit: hs.commit, applied: 0,
-      firstIndex: 0, lastIndex: member.disk.durableLastIndex(), log: [], kv: null, revision: 0, chain: null,
+      firstIndex: 0, lastIndex: member.disk.durableLastIndex(), log: [], kv: null, revision: 0, chain: null, leases: null,
     };
   }
   const status = driver.status();
@@ -123,7 +157,31 @@ function memberFrame(member: SimMember): MemberFrame {
     lead: status.lead, commit: status.hardState.commit, applied: status.applied, firstIndex: status.firstIndex,
     lastIndex: status.lastIndex, log, kv, revision: store?.currentRevision() ?? 0,
     chain: member.stateMachine === null ? null : member.stateMachine.chain.toString(16).padStart(8, '0'),
+    leases: leasesOf(member),
   };
+}
+
+function leasesOf(member: SimMember): LeaseFrame[] | null {
+  const lessor = member.server?.machine.lessor ?? null;
+  if (lessor === null) return null;
+  const nowMs = member.clock.nowMs();
+  return lessor.ids().slice(0, LEASES_MAX).map((id) => {
+    const ttl = lessor.timeToLive(id, nowMs);
+    return {
+      id: id.toString(), ttlSeconds: ttl.grantedTtlSeconds, remainingMs: Math.round(lessor.remainingMs(id, nowMs) ?? 0), leaderDeadlineMs: lessor.deadlineMs(id),
+      keys: ttl.keys.slice(0, LEASE_KEYS_MAX),
+    };
+  });
+}
+
+function clientOpsOf(world: SimWorld): ClientOpFrame[] {
+  const manual = world.kv?.kv.manual ?? [];
+  return manual.map(({ request, record }) => ({
+    kind: request.kind, member: request.member, key: request.key, value: request.value, rangeEnd: request.rangeEnd,
+    process: record?.process ?? null, callUs: record?.call ?? null, retUs: record?.ret ?? null,
+    outcome: record === null ? 'refused' : record.outcome,
+    response: record?.response === undefined ? '' : JSON.stringify(record.response),
+  }));
 }
 
 function messagesOf(world: SimWorld): MessageFrame[] {
@@ -192,5 +250,6 @@ export function captureFrame({ world, stage, lastEvent }: FrameInput): Frame {
     blocked: blockedOf(world),
     clogged: cloggedOf(world),
     violations: checker.violations.map((v) => ({ kind: v.kind, node: v.node, atMs: v.atMs, detail: v.detail })),
+    clientOps: clientOpsOf(world),
   };
 }

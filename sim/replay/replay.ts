@@ -144,12 +144,12 @@ export class Replay {
    * Forks at the position: `action` on member `node` (a link action: on the link to `peer`) now. Returns the fork's spec (its
    * URL reopens it), or null at the end of the run, where nothing can happen any more.
    */
-  fork(action: ForkActionKind, node: number, peer = 0): RunSpec | null {
+  fork(action: ForkActionKind, node: number, peer = 0, arg?: string): RunSpec | null {
     if (this.atEnd) return null;
     if (this.positionValue < this.live.index) this.reexecute(this.positionValue);
     const at = this.positionValue;
     invariant(this.live.index === at, 'the live execution is at the position');
-    const forkAction = { eventIndex: at, action, node, peer };
+    const forkAction = { eventIndex: at, action, node, peer, ...(arg === undefined ? {} : { arg }) };
     const spec = withAction(this.live.spec, forkAction);
     this.live.fork(spec, forkAction);
     // What was recorded from here on belongs to the run before the fork.

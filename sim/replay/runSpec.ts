@@ -9,38 +9,73 @@
 //
 // Pure: no DOM, no node: APIs (the page and the Node tests share it).
 
-import { AUTH_BUG_NAMES, BUG_NAMES, LIMITS, plantedBugs, reproduceCommand } from '../args.js';
+import { AUTH_BUG_NAMES, BUG_NAMES, ETCD_BUG_NAMES, LIMITS, plantedBugs, reproduceCommand } from '../args.js';
 import type { BugName } from '../args.js';
 import { parseSeed } from '../prng.js';
 import type { FaultMode, RunOptions, WorkloadMode } from '../runOptions.js';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../runOptions.js';
 
-/** Done to one member. */
-export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume'] as const;
-/** Done to the link between two members, both directions. */
-export const LINK_ACTIONS = ['cut', 'heal'] as const;
-export const FORK_ACTIONS = [...MEMBER_ACTIONS, ...LINK_ACTIONS] as const;
+/** Done to one member (diskfull: its disk refuses writes for DISK_FULL_MS; rot: a bit of its durable log flips). */
+export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume', 'diskfull', 'rot'] as const;
+/** Done to the link between two members, both directions (clog: for CLOG_MS). */
+export const LINK_ACTIONS = ['cut', 'heal', 'clog'] as const;
+/** A KV client's request to a member: `put` with `key=value`, `read` (linearizable) with `key` or `key..end`. */
+export const CLIENT_ACTIONS = ['put', 'read'] as const;
+export const FORK_ACTIONS = [...MEMBER_ACTIONS, ...LINK_ACTIONS, ...CLIENT_ACTIONS] as const;
 export type ForkActionKind = (typeof FORK_ACTIONS)[number];
 export type LinkActionKind = (typeof LINK_ACTIONS)[number];
+export type ClientActionKind = (typeof CLIENT_ACTIONS)[number];
+
+/** How long a clicked clog holds a link's messages, and a clicked disk-full lasts (the nemesis draws its own). */
+export const CLOG_MS = 1000;
+export const DISK_FULL_MS = 1000;
+
+/** Keys and values a client action may carry: URL-safe, no separators of the script (`,` `:` `=`). */
+const KEY_PATTERN = /^[A-Za-z0-9_./-]{1,32}$/;
+const VALUE_PATTERN = /^[A-Za-z0-9_./-]{0,64}$/;
 
 /**
- * One clicked fault, done once `eventIndex` events have run: to member `node`, or for
- * a link action to the link between `node` and `peer` (0 for member actions).
+ * One clicked action, done once `eventIndex` events have run: to member `node`, for a
+ * link action to the link between `node` and `peer` (0 otherwise), for a client action
+ * a request sent to member `node` with `arg` (`key=value` for a put, `key` or `key..end`
+ * for a read; '' otherwise).
  */
 export interface ForkAction {
   readonly eventIndex: number;
   readonly action: ForkActionKind;
   readonly node: number;
   readonly peer: number;
+  readonly arg?: string;
 }
 
 export function isLinkAction(action: ForkActionKind): action is LinkActionKind {
-  return action === 'cut' || action === 'heal';
+  return action === 'cut' || action === 'heal' || action === 'clog';
 }
 
-/** `812:crash:2` or `900:cut:1-3`. */
-function formatAction(a: ForkAction): string {
-  return `${a.eventIndex}:${a.action}:${a.node}${isLinkAction(a.action) ? `-${a.peer}` : ''}`;
+export function isClientAction(action: ForkActionKind): action is ClientActionKind {
+  return action === 'put' || action === 'read';
+}
+
+/** A client action's argument, read: null when malformed. */
+export function clientArg(action: ClientActionKind, arg: string): { readonly key: string; readonly value: string; readonly rangeEnd: string } | null {
+  if (action === 'put') {
+    const eq = arg.indexOf('=');
+    if (eq < 0) return null;
+    const key = arg.slice(0, eq);
+    const value = arg.slice(eq + 1);
+    return KEY_PATTERN.test(key) && VALUE_PATTERN.test(value) ? { key, value, rangeEnd: '' } : null;
+  }
+  const dots = arg.indexOf('..');
+  const key = dots < 0 ? arg : arg.slice(0, dots);
+  const rangeEnd = dots < 0 ? '' : arg.slice(dots + 2);
+  if (!KEY_PATTERN.test(key) || (dots >= 0 && !KEY_PATTERN.test(rangeEnd))) return null;
+  return { key, value: '', rangeEnd };
+}
+
+/** `812:crash:2`, `900:cut:1-3` or `950:put:2:k1=hello`. */
+export function formatAction(a: ForkAction): string {
+  const target = `${a.eventIndex}:${a.action}:${a.node}${isLinkAction(a.action) ? `-${a.peer}` : ''}`;
+  return isClientAction(a.action) ? `${target}:${a.arg ?? ''}` : target;
 }
 
 export interface RunSpec {
@@ -52,6 +87,10 @@ export interface RunSpec {
   readonly bugs: readonly BugName[];
   readonly livenessMs: number;
   readonly auth: boolean;
+  /** False: the checker's Raft rule checks are off (the run goes on to what a broken rule leads to; Figure 8's tour). */
+  readonly ruleChecks: boolean;
+  /** True: the run goes on past the first violation (the CLI's --keep-going). */
+  readonly keepGoing: boolean;
   /** Sorted by eventIndex (stable: two actions at one index keep their order). */
   readonly script: readonly ForkAction[];
 }
@@ -62,15 +101,15 @@ export const SCRIPT_ACTIONS_MAX = 1000;
 /** The command line's defaults: a hash with only a seed opens the run `sim --seed S` makes. */
 export const DEFAULT_SPEC: RunSpec = {
   seed: 0, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv', bugs: [],
-  livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, script: [],
+  livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, ruleChecks: true, keepGoing: false, script: [],
 };
 
-const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES];
+const ALL_BUGS: readonly BugName[] = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES];
 
 export function runOptionsOf(spec: RunSpec): RunOptions {
   return {
     seed: spec.seed, nodes: spec.nodes, timeMs: spec.timeMs, faults: spec.faults, bugs: plantedBugs(spec.bugs),
-    livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth,
+    livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth, ruleChecks: spec.ruleChecks, keepGoing: spec.keepGoing,
   };
 }
 
@@ -92,6 +131,8 @@ export function formatHash(spec: RunSpec, at?: number): string {
   if (spec.faults !== DEFAULT_SPEC.faults) parts.push(`faults=${spec.faults}`);
   if (spec.workload !== DEFAULT_SPEC.workload) parts.push(`workload=${spec.workload}`);
   if (spec.auth) parts.push('auth=1');
+  if (!spec.ruleChecks) parts.push('rule-checks=0');
+  if (spec.keepGoing) parts.push('keep-going=1');
   for (const bug of spec.bugs) parts.push(`bug=${bug}`);
   if (spec.livenessMs !== DEFAULT_SPEC.livenessMs) parts.push(`liveness-ms=${spec.livenessMs}`);
   if (spec.script.length > 0) {
@@ -117,6 +158,8 @@ interface Draft {
   bugs: BugName[];
   livenessMs: number;
   auth: boolean;
+  ruleChecks: boolean;
+  keepGoing: boolean;
   script: ForkAction[];
   at: number | null;
 }
@@ -132,18 +175,24 @@ function readScript(draft: Draft, text: string): string | null {
   const items = text === '' ? [] : text.split(',');
   if (items.length > SCRIPT_ACTIONS_MAX) return `fork holds more than ${SCRIPT_ACTIONS_MAX} actions`;
   for (const item of items) {
-    const match = /^([0-9]{1,12}):([a-z]+):([0-9])(?:-([0-9]))?$/.exec(item);
+    const match = /^([0-9]{1,12}):([a-z]+):([0-9])(?:-([0-9]))?(?::(.*))?$/.exec(item);
     const action = FORK_ACTIONS.find((name) => name === match?.[2]);
-    if (match === null || action === undefined || isLinkAction(action) !== (match[4] !== undefined)) {
-      return `fork action must look like 812:crash:2 (${MEMBER_ACTIONS.join('|')}) or 900:cut:1-3 (${LINK_ACTIONS.join('|')}), got '${item}'`;
+    if (match === null || action === undefined || isLinkAction(action) !== (match[4] !== undefined)
+      || isClientAction(action) !== (match[5] !== undefined)) {
+      return `fork action must look like 812:crash:2 (${MEMBER_ACTIONS.join('|')}), 900:cut:1-3 (${LINK_ACTIONS.join('|')}) ` +
+        `or 950:put:2:k1=v, 960:read:2:k1, 970:read:2:k0..k9 (${CLIENT_ACTIONS.join('|')}), got '${item}'`;
     }
     const eventIndex = Number(match[1]);
     const node = Number(match[3]);
     const peer = match[4] === undefined ? 0 : Number(match[4]);
     if (peer === node) return `a link joins two members, got '${item}'`;
+    const arg = match[5];
+    if (isClientAction(action) && clientArg(action, arg ?? '') === null) {
+      return `a ${action} takes ${action === 'put' ? 'key=value' : 'key or key..end'} (letters, digits, _ . / -; keys 1-32, values 0-64), got '${item}'`;
+    }
     const last = draft.script[draft.script.length - 1];
     if (last !== undefined && eventIndex < last.eventIndex) return `fork actions must be in event order, got ${eventIndex} after ${last.eventIndex}`;
-    draft.script.push({ eventIndex, action, node, peer });
+    draft.script.push({ eventIndex, action, node, peer, ...(arg === undefined ? {} : { arg }) });
   }
   return null;
 }
@@ -176,6 +225,12 @@ function readPair(draft: Draft, name: string, value: string): string | null {
     case 'auth':
       draft.auth = value === '1' || value === 'true';
       return null;
+    case 'rule-checks':
+      draft.ruleChecks = !(value === '0' || value === 'false');
+      return null;
+    case 'keep-going':
+      draft.keepGoing = value === '1' || value === 'true';
+      return null;
     case 'bug': {
       for (const text of value.split(',')) {
         const bug = ALL_BUGS.find((b) => b === text);
@@ -186,7 +241,7 @@ function readPair(draft: Draft, name: string, value: string): string | null {
     }
     case 'fork': return readScript(draft, value);
     case 'at': return set(integer(value, 'at', { min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => { draft.at = n; });
-    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, fork, at)`;
+    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, bug, liveness-ms, rule-checks, keep-going, fork, at)`;
   }
 }
 
@@ -204,6 +259,9 @@ export function parseHash(hash: string): ParsedSpec {
   }
   if (draft.seed === null) return { ok: false, error: 'the hash needs a seed, e.g. #seed=17&nodes=5' };
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
+  if ((draft.auth || draft.workload !== 'kv') && draft.script.some((a) => isClientAction(a.action))) {
+    return { ok: false, error: 'put and read actions need the KV clients (workload=kv, no auth)' };
+  }
   const outside = (id: number): boolean => id < 1 || id > draft.nodes;
   const badNode = draft.script.find((a) => outside(a.node) || (isLinkAction(a.action) && outside(a.peer)));
   if (badNode !== undefined) {

@@ -5,12 +5,51 @@
 // finding, and any after it).
 
 import type { RaftView } from '../../core/raft/rawNode.js';
+import type { KvRecord } from '../kvWorkload.js';
+import { checkKv } from '../kvVerdict.js';
 import type { EventKind } from '../scheduler.js';
+import type { SimWorld } from '../world.js';
 import { Execution } from './execution.js';
 import type { RunSpec } from './runSpec.js';
 
 export const MARK_KINDS = ['election', 'commit', 'fault', 'violation'] as const;
 export type MarkKind = (typeof MARK_KINDS)[number];
+
+/** One KV client operation, invoke → complete, for the page's timeline (Porcupine's picture, small). */
+export interface OpBar {
+  /** The history's process: one client at a time, a new one after an op that ended unknown. */
+  readonly process: number;
+  readonly member: number;
+  /** `put k3`, `range k0..l`, `txn`, `leaseGrant 1004`, … */
+  readonly text: string;
+  readonly callUs: number;
+  /** Null: never answered by the run's end. */
+  readonly retUs: number | null;
+  readonly outcome: string;
+  /** Sent from the page (a fork's put or read). */
+  readonly manual: boolean;
+}
+
+/** The KV verdicts of the whole run, judged at its end as the CLI judges them (sim/kvVerdict.ts). */
+export interface RunVerdict {
+  readonly linearizable: string;
+  readonly checkMethod: string;
+  readonly serializable: string;
+  readonly watch: string;
+  readonly watchStreams: number;
+  readonly watchEvents: number;
+  readonly leaseOutlived: readonly string[];
+  readonly opsOk: number;
+  readonly opsFail: number;
+  readonly opsUnknown: number;
+  /** What the end-of-run checks found (the safety checker's findings during the run are in the frames). */
+  readonly detail: readonly string[];
+}
+
+/** Bars the survey keeps (a 10 s run has a few thousand ops). */
+export const OP_BARS_MAX = 6000;
+/** The linearizability check's budget in the page, ms (the CLI allows 30 s; a page should not hang). */
+const PAGE_CHECK_TIMEOUT_MS = 5000;
 
 export interface Survey {
   /** Events in the whole run. */
@@ -21,6 +60,41 @@ export interface Survey {
   /** Simulated time after each event, µs (index 0: before the first). */
   readonly timesUs: Float64Array;
   readonly wallMs: number;
+  /** With the KV workload: the clients' operations, and the verdicts at the end. */
+  readonly ops: readonly OpBar[];
+  readonly verdict: RunVerdict | null;
+}
+
+function opText(record: KvRecord): string {
+  const r = record.request;
+  if (record.note !== undefined) return record.note;
+  if (r.type === 'put' || r.type === 'delete') return `${r.type} ${r.key}${r.type === 'put' ? `=${r.value}` : ''}`;
+  if (r.type === 'range') return `range ${r.key}${r.rangeEnd === undefined ? '' : `..${r.rangeEnd}`}${r.revision === undefined ? '' : ` @${r.revision}`}`;
+  if (r.type === 'leaseGrant' || r.type === 'leaseRevoke') return `${r.type} ${r.id}`;
+  return r.type;
+}
+
+function opBars(world: SimWorld): OpBar[] {
+  const kv = world.kv?.kv;
+  if (kv === undefined) return [];
+  const manual = new Set(kv.manual.map((m) => m.record));
+  return kv.records.slice(0, OP_BARS_MAX).map((record) => ({
+    process: record.process, member: record.member, text: opText(record), callUs: record.call, retUs: record.ret,
+    outcome: record.outcome, manual: manual.has(record),
+  }));
+}
+
+/** The CLI's end-of-run KV checks, on the survey's own world (which is thrown away after). */
+function verdictOf(world: SimWorld): RunVerdict | null {
+  if (world.kv === null) return null;
+  const before = world.checker.violations.length;
+  const result = checkKv(world.kv, { checker: world.checker, reporting: { checkTimeoutMs: PAGE_CHECK_TIMEOUT_MS } });
+  return {
+    linearizable: result.linearizable, checkMethod: result.check_method, serializable: result.serializable, watch: result.watch,
+    watchStreams: result.watch_streams, watchEvents: result.watch_events, leaseOutlived: result.lease_outlived,
+    opsOk: result.ops_ok, opsFail: result.ops_fail, opsUnknown: result.ops_unknown,
+    detail: world.checker.violations.slice(before).map((v) => `${v.kind}: ${v.detail}`),
+  };
 }
 
 const FAULT_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['crash', 'restart', 'pause', 'resume', 'partition', 'heal', 'clock', 'diskFault']);
@@ -79,8 +153,11 @@ export function survey(spec: RunSpec, now: () => number): Survey {
     times[index] = execution.world.scheduler.nowUs;
     watcher.look(marks, forkedAt.has(index));
   }
+  const ops = opBars(execution.world);
+  const verdict = verdictOf(execution.world);
   return {
     events: execution.index, traceHash: execution.traceHash, marks, timesUs: times.slice(0, execution.index + 1), wallMs: now() - started,
+    ops, verdict,
   };
 }
 

@@ -4,114 +4,15 @@
 // compared with the Node replay engine and with the simulator's CLI for the same run
 // and event index; clicks on a member and on a link fork the run. A screenshot after each step goes to build/viewer-screenshots/.
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Frame } from '../../sim/replay/frame.js';
-import { Replay } from '../../sim/replay/replay.js';
-import type { RunSpec } from '../../sim/replay/runSpec.js';
 import { parseHash, specOf } from '../../sim/replay/runSpec.js';
-import { buildViewer } from '../../viewer/bin/buildPage.js';
 import { cliHashes, cliTraceText } from '../sim/cliTrace.js';
+import { engineFrame, openPage, OUT, pageFrame, ready, shot, useBrowser, waitForRun } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags chromium dials out, and this closed network refuses it.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ROOT = process.cwd();
-const OUT = path.join(ROOT, 'build/viewer');
-const SHOTS = path.join(ROOT, 'build/viewer-screenshots');
-const SERVE = path.join(ROOT, 'build/viewer/bin/serve.js');
-
-interface Harness {
-  browser: Browser;
-  server: ChildProcess;
-  baseUrl: string;
-}
-
-let harness: Harness | null = null;
-
-/** Starts `npm run viewer`'s server on a free port and waits for the URL it prints. */
-async function startServer(): Promise<{ server: ChildProcess; baseUrl: string }> {
-  const server = spawn(process.execPath, [SERVE, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /serving (http:\/\/127\.0\.0\.1:[0-9]+\/)/.exec(out);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
-    server.once('exit', (code) => { reject(new Error(`the viewer server exited (${String(code)}) before serving: ${out}`)); });
-  });
-  return { server, baseUrl };
-}
-
-test.before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`chromium is missing at ${CHROMIUM}: the viewer test drives Debian's chromium ` +
-      '(apt-get install chromium; CI: .ci/run must install it)');
-  }
-  mkdirSync(SHOTS, { recursive: true });
-  await buildViewer(ROOT, OUT);
-  const { server, baseUrl } = await startServer();
-  try {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    harness = { browser, server, baseUrl };
-  } catch (error: unknown) {
-    server.kill();
-    throw error;
-  }
-});
-
-test.after.always(async () => {
-  if (harness === null) return;
-  await harness.browser.close();
-  harness.server.kill();
-});
-
-function ready(): Harness {
-  if (harness === null) throw new Error('the browser did not start');
-  return harness;
-}
-
-/** Opens `url` in a new tab; `errors` collects the page's uncaught errors (a test ends by asserting there were none). */
-async function openPage(t: ExecutionContext, url: string): Promise<{ readonly page: Page; readonly errors: string[] }> {
-  const page = await ready().browser.newPage({ viewport: { width: 1300, height: 900 } });
-  t.teardown(async () => { await page.close(); });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => { errors.push(error.message); });
-  await page.goto(url);
-  try {
-    await waitForRun(page);
-  } catch (error: unknown) {
-    throw new Error(`the page did not open a run (${errors.length > 0 ? `page errors: ${errors.join('; ')}` : 'no page error'})`, { cause: error });
-  }
-  return { page, errors };
-}
-
-async function waitForRun(page: Page): Promise<void> {
-  await page.waitForFunction('window.ternViewer !== undefined && window.ternViewer.frame() !== null', undefined, { timeout: 30_000 });
-}
-
-async function pageFrame(page: Page): Promise<Frame> {
-  return page.evaluate<Frame>('window.ternViewer.frame()');
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
-
-/** The Node engine's frame for the same spec and index. */
-function engineFrame(spec: RunSpec, index: number): Frame {
-  const replay = new Replay(spec);
-  replay.seek(index);
-  return replay.frame();
-}
+useBrowser();
 
 /** What the member cards show, read from the DOM (not from the page's engine). */
 async function visibleMembers(page: Page): Promise<{ id: string; state: string; role: string; term: string; commit: string }[]> {

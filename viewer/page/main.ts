@@ -3,7 +3,7 @@
 // controls: step, play at a speed, scrub the timeline, jump to the next mark, click a
 // member to fork. Everything shown is a frame the engine made (render.ts).
 
-import { BUG_NAMES } from '../../sim/args.js';
+import { AUTH_BUG_NAMES, BUG_NAMES, ETCD_BUG_NAMES } from '../../sim/args.js';
 import { Execution } from '../../sim/replay/execution.js';
 import type { Frame } from '../../sim/replay/frame.js';
 import { Replay } from '../../sim/replay/replay.js';
@@ -12,6 +12,10 @@ import { formatHash, parseHash } from '../../sim/replay/runSpec.js';
 import type { MarkKind, Survey } from '../../sim/replay/survey.js';
 import { specFromTrace } from '../../sim/replay/traceSpec.js';
 import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
+import { stepIndex, tourNamed } from '../../sim/replay/tours.js';
+import { renderClientOps, renderOps, renderVerdict } from './panels.js';
+import type { TourState } from './tourPanel.js';
+import { fillTourPicker, renderTour } from './tourPanel.js';
 import { renderCluster, renderMarks, renderMembers, renderStatus } from './render.js';
 
 /** Work one animation frame may do while playing at "max", ms. */
@@ -32,10 +36,12 @@ interface Viewer {
   writtenHash: string;
   openMs: number;
   scrubTimer: number | null;
+  /** The guided tour open, if any (its URL is #tour=NAME&step=K while it is). */
+  tour: TourState | null;
 }
 
 const viewer: Viewer = {
-  replay: null, found: null, playing: false, owed: 0, lastTickMs: 0, note: '', writtenHash: '', openMs: 0, scrubTimer: null,
+  replay: null, found: null, playing: false, owed: 0, lastTickMs: 0, note: '', writtenHash: '', openMs: 0, scrubTimer: null, tour: null,
 };
 
 function element(id: string): HTMLElement {
@@ -57,16 +63,28 @@ function render(frame?: Frame): void {
   const shown = frame ?? replay.frame();
   renderStatus(shown, viewer.found?.events ?? null, viewer.note);
   renderCluster(shown, { member: onMemberClick, link: onLinkClick });
-  renderMembers(shown);
+  renderMembers(shown, onDiskClick);
+  renderOps(shown, viewer.found);
+  renderClientOps(shown);
+  renderVerdict(shown, viewer.found);
+  renderTour(viewer.tour, shown, viewer.found?.verdict ?? null, tourStepIndex());
   const slider = typed('slider', HTMLInputElement);
   slider.value = String(shown.index);
   typed('play', HTMLButtonElement).textContent = viewer.playing ? '❚❚ pause' : '▶ play';
   if (!viewer.playing) writeHash(replay.spec, replay.position, false);
 }
 
-/** Keeps the URL on the run and the moment shown (a reload comes back here). */
+/** The event index of the tour step shown, or null outside a tour. */
+function tourStepIndex(): number | null {
+  const state = viewer.tour;
+  const step = state?.tour.steps[state.step];
+  if (step === undefined || viewer.found === null) return null;
+  return stepIndex(step, viewer.found.events);
+}
+
+/** Keeps the URL on the run and the moment shown (a reload comes back here); in a tour, on the tour's step. */
 function writeHash(spec: RunSpec, at: number, push: boolean): void {
-  const hash = formatHash(spec, at);
+  const hash = viewer.tour === null ? formatHash(spec, at) : `#tour=${viewer.tour.tour.name}&step=${viewer.tour.step + 1}`;
   if (hash === location.hash) return;
   viewer.writtenHash = hash;
   try {
@@ -88,11 +106,47 @@ function open(spec: RunSpec, at: number | null): void {
   renderMarks(viewer.found);
   viewer.note = `opened in ${Math.round(viewer.openMs)} ms`;
   fillForm(spec);
+  fillClientMembers(spec);
   viewer.replay.seek(at ?? 0);
   render();
 }
 
+/** Opens a guided tour at its step `step` (0-based): the tour's run, the cursor on the step's event. */
+function openTour(name: string, step: number): void {
+  const tour = tourNamed(name);
+  if (tour === null) {
+    element('note').textContent = `no tour named '${name}'`;
+    return;
+  }
+  const parsed = parseHash(tour.hash);
+  if (!parsed.ok) {
+    element('note').textContent = `tour ${name}: ${parsed.error}`;
+    return;
+  }
+  viewer.tour = { tour, step: Math.max(0, Math.min(tour.steps.length - 1, step)) };
+  open(parsed.spec, null);
+  gotoTourStep(viewer.tour.step);
+}
+
+function gotoTourStep(step: number): void {
+  const state = viewer.tour;
+  const replay = viewer.replay;
+  if (state === null || replay === null) return;
+  pause();
+  state.step = Math.max(0, Math.min(state.tour.steps.length - 1, step));
+  const at = tourStepIndex();
+  if (at !== null) replay.seek(at);
+  viewer.note = '';
+  render();
+}
+
 function openFromHash(): void {
+  const tourMatch = /^#tour=([a-z0-9-]+)(?:&step=([0-9]{1,3}))?$/.exec(location.hash);
+  if (tourMatch?.[1] !== undefined) {
+    openTour(tourMatch[1], Number(tourMatch[2] ?? '1') - 1);
+    return;
+  }
+  viewer.tour = null;
   if (location.hash === '' || location.hash === '#') {
     viewer.note = 'type a seed and open, or put one in the URL: #seed=17&nodes=5';
     element('note').textContent = viewer.note;
@@ -123,13 +177,52 @@ function onMemberClick(id: number, alternative: boolean): void {
   forkWith(replay, replay.fork(action, id), `${action} member ${id}`);
 }
 
-function onLinkClick(a: number, b: number): void {
+/** Click: cut a link (heal it when cut); shift-click: clog it both ways for CLOG_MS. */
+function onLinkClick(a: number, b: number, alternative: boolean): void {
   const replay = viewer.replay;
   if (replay === null) return;
   pause();
   const cut = replay.frame().blocked.some(([from, to]) => (from === a && to === b) || (from === b && to === a));
-  const action = cut ? 'heal' : 'cut';
+  const action = alternative ? 'clog' : cut ? 'heal' : 'cut';
   forkWith(replay, replay.fork(action, a, b), `${action} the link ${a}–${b}`);
+}
+
+function onDiskClick(id: number, action: 'diskfull' | 'rot'): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  forkWith(replay, replay.fork(action, id), `${action === 'rot' ? 'bit rot on' : 'disk full on'} member ${id}`);
+}
+
+/** The client panel's put or read: a request from a client of its own to the chosen member, as a fork action. */
+function onClientSend(kind: 'put' | 'read'): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  const form = typed('client', HTMLFormElement);
+  const value = (name: string): string => {
+    const field = form.elements.namedItem(name);
+    return field instanceof HTMLInputElement || field instanceof HTMLSelectElement ? field.value.trim() : '';
+  };
+  const spec = replay.spec;
+  if (spec.workload !== 'kv' || spec.auth) {
+    viewer.note = 'puts and reads need the KV clients (workload kv, no auth)';
+    render();
+    return;
+  }
+  const member = Number(value('member'));
+  const key = value('key');
+  const rangeEnd = value('range-end');
+  const arg = kind === 'put' ? `${key}=${value('value')}` : rangeEnd === '' ? key : `${key}..${rangeEnd}`;
+  const action = { eventIndex: replay.position, action: kind, node: member, peer: 0, arg };
+  // The hash parser is the one judge of a valid action: the same words a URL would carry.
+  const parsed = parseHash(formatHash({ ...spec, script: [...spec.script.filter((a) => a.eventIndex <= action.eventIndex), action] }));
+  if (!parsed.ok) {
+    viewer.note = parsed.error;
+    render();
+    return;
+  }
+  forkWith(replay, replay.fork(kind, member, 0, arg), `${kind} ${arg} to member ${member}`);
 }
 
 /** After a fork: survey the new run for its timeline, and put its spec in the URL. */
@@ -139,6 +232,7 @@ function forkWith(replay: Replay, spec: RunSpec | null, what: string): void {
     render();
     return;
   }
+  viewer.tour = null; // a fork leaves the tour: its URL is the fork's now
   viewer.found = survey(spec, () => performance.now());
   typed('slider', HTMLInputElement).max = String(viewer.found.events);
   renderMarks(viewer.found);
@@ -232,6 +326,16 @@ function fillForm(spec: RunSpec): void {
   set('bug', spec.bugs[0] ?? '');
 }
 
+function fillClientMembers(spec: RunSpec): void {
+  const select = typed('client', HTMLFormElement).querySelector('select[name=member]');
+  if (!(select instanceof HTMLSelectElement)) return;
+  const chosen = select.value;
+  select.replaceChildren();
+  for (let id = 1; id <= spec.nodes; id++) select.append(new Option(`member ${id}`, String(id)));
+  if (Number(chosen) >= 1 && Number(chosen) <= spec.nodes) select.value = chosen;
+  typed('client-panel', HTMLElement).hidden = spec.workload !== 'kv' || spec.auth;
+}
+
 function specFromForm(): string {
   const data = new FormData(typed('open', HTMLFormElement));
   const field = (name: string): string => {
@@ -251,6 +355,7 @@ async function openTraceFile(file: File): Promise<void> {
     element('note').textContent = `cannot open ${file.name}: ${parsed.error}`;
     return;
   }
+  viewer.tour = null;
   writeHash(parsed.spec, 0, true);
   open(parsed.spec, null);
   const replayed = viewer.found?.traceHash ?? '';
@@ -282,9 +387,10 @@ function wireTraceFiles(): void {
 function wire(): void {
   wireTraceFiles();
   const bugs = typed('open', HTMLFormElement).querySelector('select[name=bug]');
-  for (const name of BUG_NAMES) bugs?.append(new Option(name, name));
+  for (const name of [...BUG_NAMES, ...ETCD_BUG_NAMES, ...AUTH_BUG_NAMES]) bugs?.append(new Option(name, name));
   element('open').addEventListener('submit', (event) => {
     event.preventDefault();
+    viewer.tour = null;
     location.hash = specFromForm();
   });
   element('goto').addEventListener('submit', (event) => {
@@ -296,6 +402,17 @@ function wire(): void {
     viewer.note = '';
     render();
   });
+  element('client').addEventListener('submit', (event) => { event.preventDefault(); onClientSend('put'); });
+  element('send-put').addEventListener('click', (event) => { event.preventDefault(); onClientSend('put'); });
+  element('send-read').addEventListener('click', (event) => { event.preventDefault(); onClientSend('read'); });
+  fillTourPicker();
+  const pick = typed('tour-pick', HTMLSelectElement);
+  pick.addEventListener('change', () => {
+    if (pick.value === '') return;
+    location.hash = `#tour=${pick.value}&step=1`;
+  });
+  element('tour-next').addEventListener('click', () => { gotoTourStep((viewer.tour?.step ?? 0) + 1); });
+  element('tour-prev').addEventListener('click', () => { gotoTourStep((viewer.tour?.step ?? 0) - 1); });
   element('prev').addEventListener('click', () => { step(-1); });
   element('next').addEventListener('click', () => { step(1); });
   element('play').addEventListener('click', togglePlay);

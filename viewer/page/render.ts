@@ -72,8 +72,12 @@ export function renderStatus(frame: Frame, total: number | null, note: string): 
 export interface ClusterClicks {
   /** `alternative`: shift held (pause instead of crash). */
   readonly member: (id: number, alternative: boolean) => void;
-  readonly link: (a: number, b: number) => void;
+  /** `alternative`: shift held (clog instead of cut). */
+  readonly link: (a: number, b: number, alternative: boolean) => void;
 }
+
+/** What the buttons on a member's card ask for: a disk fault. */
+export type DiskClick = (id: number, action: 'diskfull' | 'rot') => void;
 
 function drawLinks(group: SVGGElement, frame: Frame, at: (id: number) => { x: number; y: number }, onLink: ClusterClicks['link']): void {
   const ids = frame.members.map((m) => m.id);
@@ -85,9 +89,9 @@ function drawLinks(group: SVGGElement, frame: Frame, at: (id: number) => { x: nu
       // A wide transparent stroke is the click target: a thin line is hard to hit.
       const hit = svg('line', { class: 'link', x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': `${a}-${b}`, stroke: 'transparent', 'stroke-width': 14 });
       const title = svg('title', {});
-      title.textContent = `link ${a}–${b}: click to cut it (or heal it when it is cut)`;
+      title.textContent = `link ${a}–${b}: click to cut it (or heal it when it is cut), shift-click to clog it for a second`;
       hit.append(title);
-      hit.addEventListener('click', () => { onLink(a, b); });
+      hit.addEventListener('click', (event) => { onLink(a, b, event.shiftKey); });
       group.append(hit);
     }
   }
@@ -193,7 +197,33 @@ function logRow(m: MemberFrame): HTMLDivElement {
   return row;
 }
 
-function memberCard(m: MemberFrame): HTMLDivElement {
+function leaseList(m: MemberFrame): HTMLDivElement | null {
+  if (m.leases === null || m.leases.length === 0) return null;
+  const list = html('div', '', 'leases');
+  list.textContent = m.leases.map((l) => {
+    const deadline = l.leaderDeadlineMs === null ? '' : `, leader's deadline ${l.leaderDeadlineMs.toFixed(0)} ms`;
+    const left = l.remainingMs >= 0 ? `${(l.remainingMs / 1000).toFixed(2)} s left` : `expired ${(-l.remainingMs / 1000).toFixed(2)} s ago`;
+    return `lease ${l.id}: TTL ${l.ttlSeconds} s, ${left}${deadline}` +
+      (l.keys.length === 0 ? '' : ` · keys ${l.keys.join(' ')}`);
+  }).join('\n');
+  return list;
+}
+
+function diskButtons(m: MemberFrame, onDisk: DiskClick): HTMLDivElement {
+  const row = html('div', '', 'disk');
+  const full = html('button', 'disk full 1 s');
+  full.dataset['disk'] = 'diskfull';
+  full.title = 'its disk refuses writes for a second (the nemesis\'s disk-full fault)';
+  full.addEventListener('click', () => { onDisk(m.id, 'diskfull'); });
+  const rot = html('button', 'bit rot');
+  rot.dataset['disk'] = 'rot';
+  rot.title = 'a bit of its durable log flips (seen when it next recovers: crash it to see)';
+  rot.addEventListener('click', () => { onDisk(m.id, 'rot'); });
+  row.append(full, rot);
+  return row;
+}
+
+function memberCard(m: MemberFrame, onDisk: DiskClick): HTMLDivElement {
   const card = html('div', '', `card ${m.state === 'up' ? m.role : m.state}`);
   card.dataset['member'] = String(m.id);
   card.dataset['state'] = m.state;
@@ -215,11 +245,14 @@ function memberCard(m: MemberFrame): HTMLDivElement {
   } else if (m.chain !== null) {
     card.append(html('div', `applied hash chain ${m.chain}`, 'kv'));
   }
+  const leases = leaseList(m);
+  if (leases !== null) card.append(leases);
+  card.append(diskButtons(m, onDisk));
   return card;
 }
 
-export function renderMembers(frame: Frame): void {
-  byId('members').replaceChildren(...frame.members.map(memberCard));
+export function renderMembers(frame: Frame, onDisk: DiskClick): void {
+  byId('members').replaceChildren(...frame.members.map((m) => memberCard(m, onDisk)));
   const violations = byId('violations');
   violations.replaceChildren(...frame.violations.map((v) => html('div', `violation ${v.kind} at ${v.atMs} ms on member ${v.node}: ${v.detail}`)));
 }
