@@ -86,7 +86,7 @@ export function writeConfig(spec: NodeSpec): void {
         replication: { username: 'replicator', password: 'tern-repl' },
       },
       // Far from Debian's own cluster: its socket and port stay out of the way.
-      parameters: { unix_socket_directories: spec.dir, shared_buffers: '16MB', max_connections: 20, fsync: 'off' },
+      parameters: { unix_socket_directories: spec.dir, shared_buffers: '16MB', fsync: 'off' },
       pg_hba: [
         'local all all trust',
         'host all all 127.0.0.1/32 md5',
