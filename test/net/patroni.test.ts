@@ -154,6 +154,19 @@ function sampleRoles(t: ExecutionContext<Context>): { samples: Sample[]; stop():
   return { samples, stop: async () => { stopping = true; await loop; } };
 }
 
+/** The samples from `fromMs` on, as the moments the pair of roles changed. */
+function transitions(samples: readonly Sample[], fromMs: number): string[] {
+  const out: string[] = [];
+  let last = '';
+  for (const s of samples) {
+    const now = s.roles.join(' ');
+    if (s.atMs < fromMs || now === last) continue;
+    out.push(`+${s.atMs - fromMs}: ${now}`);
+    last = now;
+  }
+  return out;
+}
+
 serial(`c. SIGKILL of Tern's Raft leader never makes both nodes primary, and Patroni has one leader again${skipped}`, async (t) => {
   const cluster = t.context.cluster;
   if (cluster === null) throw new Error('no cluster');
@@ -165,6 +178,7 @@ serial(`c. SIGKILL of Tern's Raft leader never makes both nodes primary, and Pat
   try {
     // A few samples of steady state first: the check is not vacuous before the fault.
     await pollUntil(() => Promise.resolve(sampler.samples.length >= 3 ? true : null), SETTLE_MS, 50);
+    const marks = t.context.nodes.map((n) => n.logMark());
     const killedAt = Date.now();
     await cluster.kill(victim);
     t.log(`SIGKILLed Tern leader ${cluster.members[victim]?.name ?? '?'}`);
@@ -176,7 +190,9 @@ serial(`c. SIGKILL of Tern's Raft leader never makes both nodes primary, and Pat
     }, RECOVERY_BOUND_MS);
     const recoveredMs = Date.now() - killedAt;
     t.not(after, null, `Patroni had no single leader ${RECOVERY_BOUND_MS} ms after the kill\n${logsOf(t)}`);
-    t.log(`one Patroni leader (${after?.leader ?? 'none'}) with a streaming replica observed ${recoveredMs} ms after the kill (ttl ${DCS.ttl} s)`);
+    t.log(`one Patroni leader (${after?.leader ?? 'none'}) with a streaming replica observed ${recoveredMs} ms after the kill (ttl ${DCS.ttl} s; before: ${before?.leader ?? 'none'})`);
+    t.log(`roles after the kill (ms: pg1 pg2): ${transitions(sampler.samples, killedAt).join(', ')}`);
+    t.context.nodes.forEach((n, i) => { t.log(`${n.spec.name} said since the kill:\n${n.logSince(marks[i] ?? 0).join('\n')}`); });
     // Keep sampling a little past recovery: a late second primary would show here.
     const until = sampler.samples.length + 5;
     await pollUntil(() => Promise.resolve(sampler.samples.length >= until ? true : null), SETTLE_MS, 50);

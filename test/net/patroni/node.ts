@@ -4,7 +4,7 @@
 // so the pid we hold is Patroni's own and a signal reaches it, not a wrapper).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -103,6 +103,10 @@ export interface PatroniProcess {
   readonly child: ChildProcess;
   /** The last part of its log (for a failure message). */
   logTail(): string;
+  /** The log's length now: `logSince` reads on from it. */
+  logMark(): number;
+  /** The log's lines written since `mark` that are not the loop's "no action" (at most 30). */
+  logSince(mark: number): string[];
 }
 
 export function logPath(spec: NodeSpec): string {
@@ -123,6 +127,21 @@ export function startPatroni(spec: NodeSpec): PatroniProcess {
         return readFileSync(logPath(spec), 'utf8').split('\n').slice(-40).join('\n');
       } catch {
         return '';
+      }
+    },
+    logMark: () => {
+      try {
+        return statSync(logPath(spec)).size;
+      } catch {
+        return 0;
+      }
+    },
+    logSince: (mark) => {
+      try {
+        return readFileSync(logPath(spec)).subarray(mark).toString('utf8').split('\n')
+          .filter((line) => /^\d{4}-/.test(line) && !line.includes('INFO: no action')).slice(0, 30);
+      } catch {
+        return [];
       }
     },
   };
