@@ -18,42 +18,7 @@ type Headed<T = object> = { readonly header: ResponseHeader } & T;
 
 export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
   const { server } = context;
-  const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
-
-  const leaseKeepAlive: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
-    if (requiresLeader(call) && !hasLeader(server)) {
-      failStream(call, etcdError('noLeader'));
-      return;
-    }
-    let open = true;
-    const release = requiresLeader(call) ? monitor.track(() => {
-      close();
-      failStream(call, etcdError('noLeader'));
-    }) : (): void => undefined;
-    const close = (): void => {
-      open = false;
-      release();
-    };
-    call.on('data', (request: Wire) => {
-      const id = leaseId(request['ID']);
-      keepAlive(id, (result) => {
-        if (!open) return;
-        if (isEtcdError(result)) {
-          close();
-          failStream(call, result);
-          return;
-        }
-        // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
-        call.write({ header: wireHeader(context, result.header), ID: wireLeaseId(id), TTL: String(result.ttlSeconds) });
-      });
-    });
-    call.on('end', () => {
-      close();
-      call.end();
-    });
-    call.on('cancelled', close);
-    call.on('error', close);
-  };
+  const leaseKeepAlive = keepAliveStream(context, monitor);
 
   const askTimeToLive = context.leaseTimeToLive ?? ((id, reply): void => { server.leaseTimeToLive({ id }, reply); });
   const timeToLive: UnaryHandler = (rpc, callback) => {
@@ -90,5 +55,59 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       (_w, reply) => { server.leaseLeases(reply); },
       (r) => ({ header: wireHeader(context, r.header), leases: r.ids.map((id) => ({ ID: wireLeaseId(id) })) }),
     ),
+  };
+}
+
+/** LeaseKeepAlive: one renewal per request, answered on the stream, by the leader. */
+function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.handleBidiStreamingCall<Wire, Wire> {
+  const { server } = context;
+  const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
+  return (call) => {
+    if (requiresLeader(call) && !hasLeader(server)) {
+      failStream(call, etcdError('noLeader'));
+      return;
+    }
+    let open = true;
+    // Renewals asked for and not yet answered. etcd answers each request it has read
+    // before it sees the client's half-close (its loop renews and sends, then reads
+    // again), so a half-close waits for these: the gateway half-closes right after the
+    // body's last request, and in a cluster a renewal answers later (from the leader).
+    let pending = 0;
+    let halfClosed = false;
+    const release = requiresLeader(call) ? monitor.track(() => {
+      close();
+      failStream(call, etcdError('noLeader'));
+    }) : (): void => undefined;
+    const close = (): void => {
+      open = false;
+      release();
+    };
+    const endIfDone = (): void => {
+      if (!open || !halfClosed || pending > 0) return;
+      close();
+      call.end();
+    };
+    call.on('data', (request: Wire) => {
+      const id = leaseId(request['ID']);
+      pending++;
+      keepAlive(id, (result) => {
+        pending--;
+        if (!open) return;
+        if (isEtcdError(result)) {
+          close();
+          failStream(call, result);
+          return;
+        }
+        // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
+        call.write({ header: wireHeader(context, result.header), ID: wireLeaseId(id), TTL: String(result.ttlSeconds) });
+        endIfDone();
+      });
+    });
+    call.on('end', () => {
+      halfClosed = true;
+      endIfDone();
+    });
+    call.on('cancelled', close);
+    call.on('error', close);
   };
 }
