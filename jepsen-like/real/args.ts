@@ -26,10 +26,14 @@ export interface RunOptions {
   readonly minWrites: number;
   /** Test-only: planted bugs for Tern's members (the tool's own test shows it reports them). */
   readonly plantedBugs: readonly string[];
+  /** A running cluster's client endpoints (host:port) instead of members the tool starts; empty: start them. */
+  readonly endpoints: readonly string[];
 }
 
 export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --target tern|etcd      whose members to start (default tern; etcd: --etcd-bin, default etcd on PATH)
+  --endpoints LIST        instead: an already running, empty cluster's client endpoints (host:port,...);
+                          only client-side faults (compact, defrag) reach it
   --nodes N               members, 1..7 (default 3)
   --time-s S              how long the workload runs (default 30)
   --nemesis LIST          comma-separated: ${NEMESES.join(', ')} (default none)
@@ -79,6 +83,11 @@ const SETTERS: Readonly<Record<string, (o: Mutable<RunOptions>, v: string, flag:
   '--workload': (o, v, f) => { o.workloads = list(f, v, WORKLOADS); },
   '--seed': (o, v, f) => { const s = parseSeed(v); if (s === null) throw new UsageError(`${f}: not a seed: ${v}`); o.seed = s; },
   '--out': (o, v) => { o.out = v; },
+  '--endpoints': (o, v, f) => {
+    const endpoints = v.split(',').map((x) => x.trim().replace(/^https?:\/\//, '')).filter((x) => x !== '');
+    if (endpoints.length === 0 || endpoints.some((e) => !/^[^\s:/]+:\d+$/.test(e))) throw new UsageError(`${f}: host:port,... not ${v}`);
+    o.endpoints = endpoints;
+  },
   '--max-ops': (o, v, f) => { o.maxOps = positive(f, v); },
   '--clients-per-node': (o, v, f) => { o.clientsPerNode = positive(f, v); },
   '--etcd-bin': (o, v) => { o.etcdBin = v; },
@@ -95,7 +104,7 @@ const SETTERS: Readonly<Record<string, (o: Mutable<RunOptions>, v: string, flag:
 };
 
 export function parseArgs(argv: readonly string[], randomSeed: () => number): RunOptions {
-  const options: Mutable<RunOptions> = { target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', plantedBugs: [], ...DEFAULTS };
+  const options: Mutable<RunOptions> = { target: 'tern', nodes: 3, timeS: 30, nemesis: [], workloads: ['kv'], seed: -1, out: '', plantedBugs: [], endpoints: [], ...DEFAULTS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') throw new UsageError('');
@@ -109,6 +118,12 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Ru
   if (options.out === '') throw new UsageError('--out DIR is required');
   if (options.workloads.length === 0) throw new UsageError('--workload: at least one');
   if (options.plantedBugs.length > 0 && options.target !== 'tern') throw new UsageError('--planted-bug: only with --target tern');
+  if (options.endpoints.length > 0) {
+    const processFaults = options.nemesis.filter((n) => n !== 'compact' && n !== 'defrag');
+    if (processFaults.length > 0) throw new UsageError(`--endpoints: only client-side faults (compact, defrag) reach a cluster the tool did not start, not ${processFaults.join(', ')}`);
+    if (options.plantedBugs.length > 0) throw new UsageError('--planted-bug: not with --endpoints');
+    options.nodes = options.endpoints.length;
+  }
   if (options.seed < 0) options.seed = randomSeed();
   return options;
 }
@@ -116,8 +131,9 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Ru
 /** The command that repeats a run. */
 export function reproduceCommand(o: RunOptions): string {
   const extra = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).flatMap((k) => (o[k] === DEFAULTS[k] ? [] : [FLAG_OF[k], String(o[k])]));
+  const where = o.endpoints.length > 0 ? ['--endpoints', o.endpoints.join(',')] : ['--target', o.target, '--nodes', o.nodes];
   return [
-    'npm run jepsen --', '--target', o.target, '--nodes', o.nodes, '--time-s', o.timeS, '--nemesis', o.nemesis.length === 0 ? 'none' : o.nemesis.join(','),
+    'npm run jepsen --', ...where, '--time-s', o.timeS, '--nemesis', o.nemesis.length === 0 ? 'none' : o.nemesis.join(','),
     '--workload', o.workloads.join(','), '--seed', o.seed, ...extra, ...o.plantedBugs.flatMap((b) => ['--planted-bug', b]), '--out', o.out,
   ].join(' ');
 }

@@ -3,6 +3,8 @@
 // through the proxies (proxy.ts). Every process is tracked by pid so that a run, however
 // it ends, leaves none behind.
 
+import { invariant } from '../../core/util/invariant.js';
+import { EtcdClient, statusOf } from './client.js';
 import { TEST_BUGS_VARIABLE } from '../../net/member/testBugs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -30,6 +32,8 @@ export interface Member {
   readonly logFile: string;
   child: ChildProcess | null;
   paused: boolean;
+  /** A member of an external cluster: its client endpoint (host:port). */
+  readonly endpoint?: string;
 }
 
 export interface ClusterOptions {
@@ -40,6 +44,11 @@ export interface ClusterOptions {
   readonly etcdBin?: string;
   /** Test-only: planted bugs Tern's members run with (net/member/testBugs.ts). */
   readonly plantedBugs?: readonly string[];
+  /**
+   * A cluster the tool did not start (`--endpoints`, host:port each): nothing is
+   * launched, killed, paused or cut; only client-side faults reach it.
+   */
+  readonly external?: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -55,6 +64,7 @@ export class RealCluster {
   private constructor(readonly members: readonly Member[], private readonly options: ClusterOptions) {}
 
   static async create(options: ClusterOptions): Promise<RealCluster> {
+    if (options.external !== undefined) return RealCluster.external(options, options.external);
     if (!(options.nodes >= 1 && options.nodes <= 7)) throw new RangeError(`nodes must be 1..7, got ${options.nodes}`);
     const ports = await freePorts(options.nodes * 3);
     const members: Member[] = [];
@@ -69,8 +79,21 @@ export class RealCluster {
     return new RealCluster(members, options);
   }
 
+  private static external(options: ClusterOptions, endpoints: readonly string[]): RealCluster {
+    if (endpoints.length === 0) throw new RangeError('an external cluster needs at least one endpoint');
+    const members = endpoints.map((endpoint, i): Member => ({
+      name: `e${i + 1}`, clientPort: 0, peerPort: 0, proxyPort: 0, dataDir: '', logFile: '', child: null, paused: false, endpoint,
+    }));
+    return new RealCluster(members, options);
+  }
+
+  /** Whether the tool started these members (else it must not signal or cut them). */
+  get ownsMembers(): boolean {
+    return this.options.external === undefined;
+  }
+
   get endpoints(): string[] {
-    return this.members.map((m) => `127.0.0.1:${m.clientPort}`);
+    return this.members.map((m) => m.endpoint ?? `127.0.0.1:${m.clientPort}`);
   }
 
   /** Running members' pids by name (the proxies' dialer lookup, the cleanup). */
@@ -81,6 +104,7 @@ export class RealCluster {
   }
 
   async start(): Promise<void> {
+    if (!this.ownsMembers) return this.checkExternal();
     for (const m of this.members) {
       const proxy = new PeerProxy({ to: m.name, listenPort: m.proxyPort, targetPort: m.peerPort, cuts: this.cuts, pids: () => this.pids() });
       this.proxies.push(proxy);
@@ -90,6 +114,25 @@ export class RealCluster {
     // A member that could not start (a missing binary, a port taken) makes the run meaningless.
     const dead = this.members.filter((_, i) => !this.isUp(i)).map((m) => `${m.name} (${m.logFile})`);
     if (dead.length > 0) throw new Error(`members did not start: ${dead.join(', ')}`);
+  }
+
+  /**
+   * An external cluster must answer on every endpoint and be empty: the checker's model
+   * starts from an empty store at revision 1, and the workloads write their own keys.
+   */
+  private async checkExternal(): Promise<void> {
+    for (const endpoint of this.endpoints) {
+      const client = new EtcdClient(endpoint, 5000);
+      try {
+        const status = await statusOf(client, 5000);
+        if (status === null) throw new Error(`--endpoints: ${endpoint} does not answer Maintenance.Status`);
+        if (status.revision !== 1) {
+          throw new Error(`--endpoints: ${endpoint} is at revision ${status.revision}; the tool needs an empty cluster (revision 1): its checker models the store from empty, and its workloads write keys k0..k4, lease/, lock/`);
+        }
+      } finally {
+        client.close();
+      }
+    }
   }
 
   private argsFor(m: Member): string[] {
@@ -170,12 +213,14 @@ export class RealCluster {
   }
 
   isUp(index: number): boolean {
+    if (!this.ownsMembers) return index >= 0 && index < this.members.length;
     const child = this.members[index]?.child;
     return child !== undefined && child !== null && child.exitCode === null && child.signalCode === null;
   }
 
   /** SIGKILL: no shutdown, as a power loss of the process. */
   async kill(index: number): Promise<void> {
+    invariant(this.ownsMembers, 'no process faults on an external cluster');
     const m = this.memberAt(index);
     const child = m.child;
     if (child === null || !this.isUp(index)) return;
@@ -191,6 +236,7 @@ export class RealCluster {
   }
 
   pause(index: number): void {
+    invariant(this.ownsMembers, 'no process faults on an external cluster');
     const m = this.memberAt(index);
     if (m.child !== null && this.isUp(index)) { m.child.kill('SIGSTOP'); m.paused = true; }
   }
@@ -223,6 +269,7 @@ export class RealCluster {
   /** Stops every member (SIGKILL: the run is over, its data dirs are evidence) and the proxies. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (!this.ownsMembers) return;
     await Promise.all(this.members.map((_, i) => { this.resume(i); return this.kill(i); }));
     this.cuts.set([]);
     await Promise.all(this.proxies.map((p) => p.close()));

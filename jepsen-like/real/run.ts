@@ -110,7 +110,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
   const gap = options.workloads.includes('lease') ? leaseGap(options.leaseTtlS) : DEFAULT_GAP;
   const plan = planFaults(options.nemesis, options.timeS * 1000, new SimRandom(rng.intBelow(2 ** 31)), gap);
   const recorder = new Recorder(options.maxOps);
-  const cluster = await RealCluster.create({ target: options.target, nodes: options.nodes, dir: options.out, etcdBin: options.etcdBin, plantedBugs: options.plantedBugs, log: hooks.log });
+  const cluster = await RealCluster.create({ target: options.target, nodes: options.nodes, dir: options.out, etcdBin: options.etcdBin, plantedBugs: options.plantedBugs, ...(options.endpoints.length > 0 ? { external: options.endpoints } : {}), log: hooks.log });
   hooks.onCluster(cluster);
   const faults: FaultEvent[] = [];
   let phase = 'starting members';
@@ -214,7 +214,7 @@ async function judge(j: Judged): Promise<Summary> {
   };
   const records = recorder.records;
   const summary: Summary = {
-    target: options.target, nodes: options.nodes, seed: options.seed, timeS: options.timeS, nemesis: options.nemesis, workloads: options.workloads,
+    target: options.endpoints.length > 0 ? `endpoints ${options.endpoints.join(',')}` : options.target, nodes: options.nodes, seed: options.seed, timeS: options.timeS, nemesis: options.nemesis, workloads: options.workloads,
     reproduce: reproduceCommand(options), wallS: (performance.now() - j.started) / 1000,
     ops: {
       total: records.length, ok: records.filter((r) => r.outcome === 'ok').length,
