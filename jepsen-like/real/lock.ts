@@ -19,8 +19,9 @@ import type { HistoryRecord } from './recorder.js';
 import { invoke, type Worker } from './worker.js';
 
 export const LOCK_NAME = 'lock';
-const TTL_S = 10;
-const LOCK_TIMEOUT_MS = 3000;
+// Short: a holder that dies (or whose Unlock and revoke fail) blocks every other client until its lease runs out.
+const TTL_S = 3;
+const LOCK_TIMEOUT_MS = 2000;
 const MAX_HOLD_MS = 300;
 
 /** One acquisition that returned (times in microseconds since the start). */
