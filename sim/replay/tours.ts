@@ -177,18 +177,19 @@ const ELECTION: Tour = {
 const LEASE_BUG: Tour = {
   name: 'lease-bug',
   title: 'An etcd bug: a new leader restarts every lease from its full TTL (leaseTtlResetLost, etcd #9395)',
-  hash: '#seed=1&nodes=3&bug=leaseTtlResetLost',
+  hash: '#seed=7&nodes=3&bug=leaseTtlResetLost',
   steps: [
-    { at: 3207, check: leaseDeadlineAfter(3, '1000', 4000),
-      text: 'A three-member swarm seed with the KV clients and the planted bug leaseTtlResetLost. Member 3, leader of term 8, grants lease 1000 with a TTL of 1 s (see its card). The leader keeps each lease\'s deadline on its own clock and replicates a lease clock (checkpoints) so that a successor knows how much is left.' },
-    { at: 6212, check: all(is(1, 'leader', 9), leaseDeadlineAfter(1, '1000', 7400)),
-      text: 'Member 1 now leads (term 9) and has renewed the lease: its deadline is 7417 ms. This is the lease\'s last renewal in the run.' },
-    { at: 6416, check: is(1, 'follower', 9),
-      text: 'Member 1 loses the leadership; elections churn (terms 10 to 14) under the swarm\'s faults.' },
-    { at: 6981, check: all(is(1, 'leader', 15), leaseDeadlineAfter(1, '1000', 8900)),
-      text: 'Member 1 leads again (term 15). With the bug, promotion restarts every lease from its full TTL (plus etcd\'s election-timeout extension), ignoring the replicated lease clock: lease 1000\'s deadline is now 8941 ms, 1.5 s past the lease\'s end as the checker reckons it (7417 ms, the deadline member 1 itself had set in term 9). Without the bug, a new leader resumes each lease from the replicated lease clock plus an election timeout.' },
-    { at: 'end', check: (_frame, verdict) => ((verdict?.leaseOutlived.length ?? 0) > 0 ? null : 'the verdict finds no lease outliving its TTL'),
-      text: 'The run\'s verdict (the line under the cluster, judged over the whole run at its end): the lease bound is broken (leaseOutlived): member 1 held lease 1000 until 8941 ms, past its end plus the slack allowed. The same check found etcd 3.4\'s bug #9395.' },
+    { at: 1126, check: all(is(1, 'leader', 6), cut(2, 1), cut(2, 3), leaseDeadlineAfter(1, '1000', 3200)),
+      text: 'A three-member swarm seed with the KV clients and the planted bug leaseTtlResetLost; the swarm has cut member 2 off from the others. Member 1, leader of term 6, grants lease 1000 with a TTL of 1 s (see its card): its deadline is 3277 ms. The leader keeps each lease\'s deadline on its own clock and replicates a lease clock (checkpoints) so that a successor knows how much is left.' },
+    { at: 1458, check: all(is(1, 'leader', 6), leaseDeadlineAfter(1, '1000', 3600)),
+      text: 'Member 1 has renewed the lease (a client\'s keep-alive, sent at 2610 ms): its deadline is 3617 ms. A keep-alive is answered only once its renewal\'s checkpoint entry applies; here the answer reaches the client at 2652 ms. This is the lease\'s last renewal before the leadership changes.' },
+    { at: 1564, check: all(is(1, 'down'), is(3, 'follower', 6)),
+      text: 'Member 1 crashes. Member 3 cannot win an election alone (member 2 is cut off, and two of three make a majority): when member 1 restarts (3333 ms) it votes for member 3, which leads term 7.' },
+    { at: 1793, check: all(is(3, 'leader', 7), leaseDeadlineAfter(3, '1000', 4500)),
+      text: 'Member 3 now leads (term 7). Its replicated lease clock said 175 ms were left when it won. With the bug, promotion restarts every lease from its full TTL (plus etcd\'s election-timeout extension), ignoring the replicated lease clock: lease 1000\'s deadline is now 4583 ms, 0.9 s past the lease\'s end as the checker reckons it (3652 ms: the last renewal\'s answer plus the TTL; member 1\'s own deadline was 3617 ms). Without the bug, a new leader resumes each lease from the replicated lease clock plus an election timeout.' },
+    { at: 'end', check: (_frame, verdict) => (verdict?.leaseOutlived.some((line) => line.startsWith('member 3 holds lease 1000 ')) === true
+      ? null : 'the verdict finds no outliving of lease 1000 by member 3'),
+      text: 'The run\'s verdict (the line under the cluster, judged over the whole run at its end): the lease bound is broken (leaseOutlived): member 3 held lease 1000 until 4584 ms, 933 ms past its end at 3652 ms, beyond the slack allowed (until 4337 ms). The same check found etcd 3.4\'s bug #9395.' },
   ],
 };
 
