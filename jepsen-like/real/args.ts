@@ -5,7 +5,7 @@ import { parseSeed } from '../../sim/prng.js';
 import type { Target } from './cluster.js';
 import { NEMESES } from './nemesis.js';
 
-export const WORKLOADS = ['kv', 'lease', 'watch', 'lock'] as const;
+export const WORKLOADS = ['kv', 'lease', 'watch', 'lock', 'kubernetes'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface RunOptions {

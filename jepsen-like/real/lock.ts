@@ -1,5 +1,6 @@
 // The lock workload: clients take etcd's lock (the v3lockpb.Lock service, which runs the
-// mutex recipe inside the member) on one name, hold it a moment, and let it go. The
+// mutex recipe inside the member) on one name, hold it a moment, and let it go (a delete
+// of the lock key, which is what etcd's Unlock does). The
 // verdict is exclusivity: no two clients may *surely* hold it at once.
 //
 // A client surely holds the lock from the moment its Lock call returned until the first
@@ -10,7 +11,7 @@
 //
 // Every revision the recipe makes goes into the history, so the kv checker still sees
 // every write: the lock key's put (its revision read back by a Range while held), the
-// Unlock's delete (the response header's revision), the lease's grant and revoke; what a
+// release's delete (with its deleted count), the lease's grant and revoke; what a
 // failed call may have done is recorded with an unknown outcome.
 
 import type { EtcdResponse } from '../etcd/types.js';
@@ -100,10 +101,12 @@ async function lockOnce(w: Worker, state: LockState): Promise<void> {
       await sleep(w.rng.between(20, MAX_HOLD_MS));
       const unlockCall = w.recorder.now();
       state.acquisitions.push({ client: w.name, key, revision, heldFrom: lockReturn, heldUntil: Math.min(unlockCall, grantCall + ttlUs) });
+      // etcd's Unlock is a delete of the key; the delete itself says whether it wrote
+      // (Unlock's answer does not), which the checker needs to place it.
       await invoke(w, {
         request: { type: 'delete', key },
-        send: () => w.client.call('lock', 'Unlock', { key: bytes(key) }),
-        response: (r): EtcdResponse => ({ revision: revisionOf(r) }),
+        send: () => w.client.call('kv', 'DeleteRange', { key: bytes(key) }),
+        response: (r): EtcdResponse => ({ revision: revisionOf(r), deleted: num(r['deleted']) }),
       });
     }
   }

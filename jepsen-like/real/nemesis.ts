@@ -7,7 +7,8 @@
 // cluster ends healed and the closing checks (HashKV, final reads) see all members.
 
 import type { SimRandom } from '../../sim/prng.js';
-import { EtcdClient, statusOf } from './client.js';
+import type { EtcdResponse } from '../etcd/types.js';
+import { EtcdClient, revisionOf, statusOf } from './client.js';
 import type { RealCluster } from './cluster.js';
 
 export type FaultKind = 'kill' | 'pause' | 'partition' | 'compact' | 'defrag';
@@ -81,6 +82,11 @@ export interface NemesisContext {
   readonly cluster: RealCluster;
   /** The highest revision a compact fault compacted to (the closing read-back skips what is below). */
   compactedTo: number;
+  /**
+   * A compaction goes into the history (a process of its own): a read at an old revision
+   * that it made fail ("compacted") must be explained by it.
+   */
+  readonly recordCompaction: (record: { call: number; ret: number | null; revision: number; response: EtcdResponse | null; error?: string }) => void;
   /** Microseconds since the run started (the recorder's clock). */
   readonly now: () => number;
   readonly aborted: () => boolean;
@@ -138,7 +144,7 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
       detail ||= `SIGSTOP for ${fault.durationMs} ms`;
       break;
     case 'compact': {
-      const compacted = await compactSomewhere(cluster, victim, fault.companionPick);
+      const compacted = await compactSomewhere(cluster, victim, fault.companionPick, context);
       if (compacted !== null) context.compactedTo = Math.max(context.compactedTo, compacted);
       detail ||= compacted === null ? 'no revision to compact (member down or Status failed)' : `compacted to revision ${compacted} through ${name}`;
       break;
@@ -166,7 +172,7 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
 const COMPACT_WINDOW = 100;
 
 /** Compacts at a drawn revision among the last COMPACT_WINDOW the member has; null when it cannot. */
-async function compactSomewhere(cluster: RealCluster, index: number, pick: number): Promise<number | null> {
+async function compactSomewhere(cluster: RealCluster, index: number, pick: number, context: NemesisContext): Promise<number | null> {
   const endpoint = cluster.endpoints[index];
   if (endpoint === undefined || !cluster.canLead(index)) return null;
   const client = new EtcdClient(endpoint, 2000);
@@ -174,10 +180,18 @@ async function compactSomewhere(cluster: RealCluster, index: number, pick: numbe
     const status = await statusOf(client, 2000);
     if (status === null || status.revision < 2) return null;
     const revision = Math.max(1, status.revision - (pick % Math.min(COMPACT_WINDOW, status.revision)));
-    await client.call('kv', 'Compact', { revision: String(revision) });
-    return revision;
-  } catch {
-    return null; // compacted already past it, or the member is gone: no fault made
+    const call = context.now();
+    try {
+      const answer = await client.call('kv', 'Compact', { revision: String(revision) });
+      context.recordCompaction({ call, ret: context.now(), revision, response: { revision: revisionOf(answer) } });
+      return revision;
+    } catch (error: unknown) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Compacted already at or past it: an answer (the model knows it); else it may have happened.
+      const compacted = /required revision has been compacted/.test(message);
+      context.recordCompaction({ call, ret: compacted ? context.now() : null, revision, response: compacted ? { error: 'compacted' } : null, error: message });
+      return compacted ? null : revision;
+    }
   } finally {
     client.close();
   }

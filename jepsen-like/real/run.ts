@@ -9,10 +9,11 @@ import { EtcdClient } from './client.js';
 import { ELECTION_TIMEOUT_MS, RealCluster } from './cluster.js';
 import { kvFinalRead, kvStep, type SeenMods } from './kv.js';
 import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases, type LeaseLife, type LeaseVerdict, type LeaseWorker } from './lease.js';
+import { kubeStep, newKubeState, PODS_END, PODS_PREFIX } from './kubernetes.js';
 import { driveLocks, judgeLocks, lockExpiryRecords, type LockState, type LockVerdict } from './lock.js';
 import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
 import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent, type NemesisContext } from './nemesis.js';
-import { Recorder } from './recorder.js';
+import { Recorder, type HistoryRecord } from './recorder.js';
 import { renderRunReport } from './report.js';
 import { countFaults, overallResult, type Summary } from './summary.js';
 import { checkHashKv, checkLinearizable, checkLostWrites, monotonicVerdict, acknowledgedWrites } from './verdicts.js';
@@ -45,6 +46,7 @@ function prepareDir(dir: string): void {
 
 interface Workers {
   readonly kv: Worker[];
+  readonly kube: Worker[];
   readonly locks: Worker[];
   readonly leases: LeaseWorker[];
   readonly observers: Worker[];
@@ -58,7 +60,7 @@ const LEASE_WORKERS_PER_MEMBER = 2;
 /** Workers per member: `clientsPerNode` kv clients; with the lease workload, lease clients and an observer. */
 function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Recorder, rng: SimRandom): Workers {
   const regressions: RevisionRegression[] = [];
-  const workers: Workers = { kv: [], locks: [], leases: [], observers: [], watchers: [], regressions };
+  const workers: Workers = { kv: [], kube: [], locks: [], leases: [], observers: [], watchers: [], regressions };
   const make = (endpoint: string, name: string): Worker => ({
     name, client: new EtcdClient(endpoint, options.requestTimeoutMs), rng: new SimRandom(rng.intBelow(2 ** 31)),
     recorder, regressions, process: recorder.newProcess(), lastRevision: 0,
@@ -68,6 +70,10 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
     if (options.workloads.includes('watch')) workers.watchers.push({ name: `${member}.watch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0 });
     if (options.workloads.includes('kv') || options.workloads.includes('watch')) for (let c = 0; c < options.clientsPerNode; c++) workers.kv.push(make(endpoint, `${member}.c${c}`));
     if (options.workloads.includes('lock')) workers.locks.push(make(endpoint, `${member}.lock`));
+    if (options.workloads.includes('kubernetes')) {
+      workers.kube.push(make(endpoint, `${member}.apiserver`));
+      workers.watchers.push({ name: `${member}.podwatch`, client: new EtcdClient(endpoint, options.requestTimeoutMs), streams: [], vouched: 0, key: PODS_PREFIX, rangeEnd: PODS_END });
+    }
     if (options.workloads.includes('lease')) {
       for (let c = 0; c < LEASE_WORKERS_PER_MEMBER; c++) workers.leases.push({ ...make(endpoint, `${member}.lease${c === 0 ? '' : c}`), stream: null, waiting: new Map() });
       workers.observers.push(make(endpoint, `${member}.observer`));
@@ -76,7 +82,12 @@ function makeWorkers(options: RunOptions, cluster: RealCluster, recorder: Record
   return workers;
 }
 
-const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.locks, ...w.leases, ...w.observers, ...w.watchers];
+const allOf = (w: Workers): { client: EtcdClient }[] => [...w.kv, ...w.kube, ...w.locks, ...w.leases, ...w.observers, ...w.watchers];
+
+async function driveKube(worker: Worker, until: () => boolean): Promise<void> {
+  const state = newKubeState();
+  for (let n = 0; !until(); n++) await kubeStep(worker, n, state);
+}
 
 async function driveKv(worker: Worker, until: () => boolean): Promise<void> {
   const seen: SeenMods = new Map();
@@ -96,6 +107,24 @@ async function awaitHealed(cluster: RealCluster, log: (line: string) => void, ab
     await sleep(250);
   }
   log('no leader 10 s after healing');
+}
+
+/** The nemesis's view of the run; its compactions go into the history as ops of their own. */
+function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: FaultEvent) => void, aborted: () => boolean): NemesisContext {
+  return {
+    cluster, now: () => recorder.now(), aborted, compactedTo: 0, log,
+    recordCompaction: (c) => {
+      const base = { process: recorder.newProcess(), client: 'nemesis', call: c.call, request: { type: 'compact', revision: c.revision } } as const;
+      recorder.add(c.ret === null || c.response === null
+        ? { ...base, return: null, outcome: 'unknown', error: c.error ?? '', errorAt: recorder.now() }
+        : { ...base, return: c.ret, outcome: 'ok', response: c.response, ...(c.error === undefined ? {} : { error: c.error }) });
+    },
+  };
+}
+
+/** The highest revision any compaction in the history may have compacted to (the nemesis's, the kubernetes workload's). */
+function compactedTo(records: readonly HistoryRecord[]): number {
+  return Math.max(0, ...records.map((r) => (r.request.type === 'compact' && r.response?.['error'] === undefined ? r.request.revision : 0)));
 }
 
 /** The samples where the established leader (or its absence) changed: the timeline, small. */
@@ -129,10 +158,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     leaderWatch.start();
     const slack = { slackMs: options.electionSlackMs, electionTimeoutMs: ELECTION_TIMEOUT_MS, leaders: leaderWatch.samples };
     t0 = recorder.now();
-    const nemesisContext: NemesisContext = {
-      cluster, now: () => recorder.now(), aborted: (): boolean => until(), compactedTo: 0,
-      log: (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); },
-    };
+    const nemesisContext = nemesisContextFor(cluster, recorder, (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); }, () => until());
     const endUs = t0 + options.timeS * 1e6;
     // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
     const capUs = t0 + options.timeS * 10e6;
@@ -150,7 +176,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     const watchers = Promise.all(workers.watchers.map((w) => driveWatcher(w, () => watchDone || hooks.aborted())));
     const locks: LockState = { acquisitions: [], attempts: 0, unrevoked: [] };
     await Promise.all([
-      nemesis, ...workers.kv.map((w) => driveKv(w, until)), ...workers.locks.map((w) => driveLocks(w, locks, until)),
+      nemesis, ...workers.kv.map((w) => driveKv(w, until)), ...workers.kube.map((w) => driveKube(w, until)), ...workers.locks.map((w) => driveLocks(w, locks, until)),
       ...workers.leases.map((w) => driveLeases(w, { ttlS: options.leaseTtlS, stop: until, lives })),
     ]);
     mainDone = true;
@@ -172,8 +198,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     phase = 'checking';
     if (lives.length > 0) writeFileSync(path.join(options.out, 'leases.jsonl'), lives.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const lease = options.workloads.includes('lease') ? judgeLeases(lives, recorder.records, { ttlS: options.leaseTtlS, ...slack }) : undefined;
-    const compactedTo = nemesisContext.compactedTo;
-    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, lock, watchers: workers.watchers, compactedTo });
+    return await judge({ options, cluster, recorder, faults, regressions: workers.regressions, started, lease, lock, watchers: workers.watchers, compactedTo: compactedTo(recorder.records) });
   } finally {
     clearInterval(ticker);
     await leaderWatch?.stop();

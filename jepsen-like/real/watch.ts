@@ -27,6 +27,9 @@ const MAX_RESPONSES = 200_000;
 export interface Watcher {
   readonly name: string;
   readonly client: EtcdClient;
+  /** What it watches: [key, rangeEnd) (the kv keys unless set: the kubernetes workload's pods). */
+  readonly key?: string;
+  readonly rangeEnd?: string;
   readonly streams: MutableStream[];
   /** Highest revision any of its streams vouched for (or, after a cancel for compaction, the compact revision - 1). */
   vouched: number;
@@ -52,7 +55,8 @@ function recordedEvent(e: Wire): RecordedEvent {
 /** One stream from `start` until it ends, goes silent, or `stop`; its record is added to the watcher's. */
 function watchOnce(w: Watcher, start: number, stop: () => boolean, total: () => number): Promise<void> {
   const stream = w.client.watchStream();
-  const record: MutableStream = { request: { key: KEY, rangeEnd: RANGE_END, startRevision: start, prevKv: true }, createdRevision: 0, responses: [] };
+  const [key, rangeEnd] = [w.key ?? KEY, w.rangeEnd ?? RANGE_END];
+  const record: MutableStream = { request: { key, rangeEnd, startRevision: start, prevKv: true }, createdRevision: 0, responses: [] };
   w.streams.push(record);
   let heard = performance.now();
   return new Promise((resolve) => {
@@ -80,7 +84,7 @@ function watchOnce(w: Watcher, start: number, stop: () => boolean, total: () => 
     });
     stream.on('error', finish);
     stream.on('end', finish);
-    stream.write({ create_request: { key: bytes(KEY), range_end: bytes(RANGE_END), start_revision: String(start), prev_kv: true, progress_notify: true } });
+    stream.write({ create_request: { key: bytes(key), range_end: bytes(rangeEnd), start_revision: String(start), prev_kv: true, progress_notify: true } });
   });
 }
 
