@@ -26,6 +26,7 @@ import { Membership, raftIdOf } from '../peer/membership.js';
 import { readBbolt } from '../snapshot/bboltReader.js';
 import { readEtcdBackend, type EtcdBackend } from './backendImage.js';
 import { translateEntries } from './entries.js';
+import { clusterMembers, MembersError, type ClusterMembers } from './members.js';
 import { parseSnapFile, snapFileNames, type EtcdSnapshot } from './snapFile.js';
 import { readWal, segmentsFrom, type WalContents } from './walReader.js';
 
@@ -90,11 +91,12 @@ export async function importEtcdDataDir(options: ImportOptions): Promise<ImportS
     throw new EtcdDataDirError(`the backend holds index ${base} but the WAL ends at ${lastIndex}: the WAL is not this backend's`);
   }
   const baseTerm = base === start.index ? start.term : wal.entries[base - start.index - 1]?.term ?? 0;
-  const memberIds = new Set(backend.members.map((m) => m.id));
-  if (!memberIds.has(wal.nodeId)) {
-    throw new EtcdDataDirError(`the WAL's member ${wal.nodeId.toString(16)} is not in the backend's members bucket`);
+  const cluster = membersOf(backend, snap, wal);
+  if (!cluster.members.some((m) => m.id === wal.nodeId)) {
+    throw new EtcdDataDirError(`the WAL's member ${wal.nodeId.toString(16)} is not among the data dir's members`);
   }
-  const translated = await translate(wal, base, backend, options);
+  const { members } = cluster;
+  const translated = await translate(wal, base, cluster, options);
   const hardState: HardState = {
     term: Math.max(wal.hardState.term, translated.at(-1)?.term ?? 0, baseTerm),
     vote: wal.hardState.vote === 0n ? 0 : raftIdOf(wal.hardState.vote),
@@ -105,8 +107,8 @@ export async function importEtcdDataDir(options: ImportOptions): Promise<ImportS
     metadata: {
       index: base, term: baseTerm,
       confState: {
-        voters: backend.members.filter((m) => !m.isLearner).map((m) => raftIdOf(m.id)),
-        learners: backend.members.filter((m) => m.isLearner).map((m) => raftIdOf(m.id)),
+        voters: members.filter((m) => !m.isLearner).map((m) => raftIdOf(m.id)),
+        learners: members.filter((m) => m.isLearner).map((m) => raftIdOf(m.id)),
       },
     },
     data: encodeSnapshotImage({
@@ -114,9 +116,9 @@ export async function importEtcdDataDir(options: ImportOptions): Promise<ImportS
       leases: [...backend.leases], auth: encodeAuthImage(backend.auth), members: [], alarms: [...backend.alarms],
     }),
   };
-  new Membership(wal.clusterId, wal.nodeId, backend.members, options.membersFile).save();
+  new Membership(wal.clusterId, wal.nodeId, members, options.membersFile).save();
   await writeEnvironment(options, snapshot, translated, hardState);
-  return summary(backend, wal, { base, entries: translated, commit: hardState.commit, requests: countRequests(translated) });
+  return summary(backend, wal, members.length, { base, entries: translated, commit: hardState.commit, requests: countRequests(translated) });
 }
 
 function readBackend(file: string): EtcdBackend {
@@ -156,11 +158,21 @@ function readWalDir(dir: string, start: { index: number; term: number }): WalCon
   }
 }
 
-async function translate(wal: WalContents, base: number, backend: EtcdBackend, options: ImportOptions): Promise<Entry[]> {
+/** The members, with the WAL's committed conf changes applied. */
+function membersOf(backend: EtcdBackend, snap: EtcdSnapshot | null, wal: WalContents): ClusterMembers {
+  try {
+    return clusterMembers(backend, snap, wal.entries.filter((e) => e.index <= wal.hardState.commit));
+  } catch (error) {
+    if (error instanceof MembersError) throw new EtcdDataDirError(error.message);
+    throw new EtcdDataDirError(`the data dir's members: ${messageOf(error)}`);
+  }
+}
+
+async function translate(wal: WalContents, base: number, cluster: ClusterMembers, options: ImportOptions): Promise<Entry[]> {
   const after = wal.entries.filter((e) => e.index > base);
   try {
     const out = await translateEntries(after, {
-      members: new Set(backend.members.map((m) => m.id)), removed: new Set(backend.removedIds), hashPassword: options.hashPassword,
+      members: new Set(cluster.members.map((m) => m.id)), removed: cluster.removed, hashPassword: options.hashPassword,
       nowMs: options.nowMs,
     });
     return [...out.entries];
@@ -195,7 +207,7 @@ async function writeEnvironment(options: ImportOptions, snapshot: Snapshot | nul
 }
 
 function summary(
-  backend: EtcdBackend, wal: WalContents, imported: { base: number; entries: readonly Entry[]; commit: number; requests: number },
+  backend: EtcdBackend, wal: WalContents, members: number, imported: { base: number; entries: readonly Entry[]; commit: number; requests: number },
 ): ImportSummary {
   const latest = new Map<string, boolean>();
   for (const [, kv] of backend.records) latest.set(kv.key, kv.tombstone);
@@ -206,7 +218,7 @@ function summary(
     revisions: backend.records.length,
     revision: Math.max(lastRecord === undefined ? 0 : mainOf(lastRecord[0]), backend.meta.compactRevision),
     compactRevision: backend.meta.compactRevision,
-    leases: backend.leases.length, users: backend.auth.users.length, roles: backend.auth.roles.length, members: backend.members.length,
+    leases: backend.leases.length, users: backend.auth.users.length, roles: backend.auth.roles.length, members,
     consistentIndex: backend.meta.appliedIndex, snapshotIndex: imported.base, entries: imported.entries.length, requests: imported.requests,
     commit: imported.commit, tornBytes: wal.tornBytes,
   };
