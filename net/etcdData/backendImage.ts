@@ -122,7 +122,9 @@ function leasesOf(bucket: KeyValues, records: readonly (readonly [Rev, StoredKv]
   const keysOf = new Map<bigint, Key[]>();
   for (const kv of latest.values()) {
     if (kv.tombstone || kv.lease === 0n) continue;
-    keysOf.set(kv.lease, [...(keysOf.get(kv.lease) ?? []), kv.key]);
+    const keys = keysOf.get(kv.lease);
+    if (keys === undefined) keysOf.set(kv.lease, [kv.key]);
+    else keys.push(kv.key);
   }
   return bucket.map(([, v]) => {
     const fields = wireFields(v);

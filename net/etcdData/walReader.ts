@@ -125,7 +125,7 @@ export function readWal(segments: readonly WalSegment[], start: WalPosition): Wa
             if (entry.index <= start.index) return;
             const up = entry.index - start.index - 1;
             if (up > entries.length) throw new WalError(`${where}: entry ${entry.index} leaves a gap after entry ${start.index + entries.length}`);
-            entries = entries.slice(0, up);
+            if (up < entries.length) entries = entries.slice(0, up); // overwritten by a later leader
             entries.push(entry);
             return;
           }
