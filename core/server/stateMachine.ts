@@ -82,7 +82,8 @@ function grantedId(id: LeaseId, index: number): LeaseId {
   return id !== NO_LEASE ? id : AUTO_LEASE_ID_BASE + BigInt(index);
 }
 
-interface SnapshotImage {
+/** What a snapshot of the state machine holds (encodeSnapshotImage: its bytes). */
+export interface SnapshotImage {
   readonly records: readonly (readonly [Rev, StoredKv])[];
   readonly meta: BackendMeta;
   readonly leases: LeaseImage[];
@@ -92,6 +93,14 @@ interface SnapshotImage {
   readonly members?: readonly (readonly [NodeId, Uint8Array])[];
   /** The raised alarms, in order; absent in images from before alarms were kept. */
   readonly alarms?: readonly AlarmMember[];
+}
+
+/**
+ * The bytes restore() reads: how snapshot() encodes its image, for a host that builds an
+ * image from state held elsewhere (an etcd data dir being imported, net/etcdData/).
+ */
+export function encodeSnapshotImage(image: SnapshotImage): Uint8Array {
+  return encodeBinary(image);
 }
 
 /** key = range_end = "\0": every key. */
@@ -183,11 +192,10 @@ export class EtcdStateMachine implements StateMachine {
 
   snapshot(): Uint8Array {
     const dump = this.store.backend.dump();
-    const image: SnapshotImage = {
+    return encodeSnapshotImage({
       records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases(), auth: encodeAuthImage(this.auth.state()),
       members: [...this.memberContextsById], alarms: this.alarms.image(),
-    };
-    return encodeBinary(image);
+    });
   }
 
   restore(data: Uint8Array): void {

@@ -29,6 +29,7 @@ import { memberTls, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
+import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
 import type { Membership } from '../peer/membership.js';
 
 /** The member's log, set up from the logging flags once they are read. */
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const memberDir = path.join(flags.dataDir, 'member');
   const walDir = flags.walDir === '' ? path.join(memberDir, 'wal') : flags.walDir;
   mkdirSync(memberDir, { recursive: true });
+  await importOrExit({ memberDir, walDir, membersFile: path.join(memberDir, 'members.json') }, flags, lock);
   mkdirSync(walDir, { recursive: true });
   const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'), tls.peerChannel);
   if (!boot.ok) {
@@ -220,6 +222,38 @@ function lockOrExit(dataDir: string): DataDirLock {
     if (!(error instanceof DataDirLocked)) throw error;
     log.fatal(error.message);
     return process.exit(1);
+  }
+}
+
+/**
+ * A data dir etcd 3.4 wrote (or `etcdctl snapshot restore` made), with no Tern environment
+ * yet, is imported once (net/etcdData/importDataDir.ts); one that is damaged, incomplete or
+ * from a newer etcd stops the member with exit 1, never a fresh cluster beside it.
+ */
+async function importOrExit(paths: EtcdDataDirPaths, flags: Flags, lock: DataDirLock): Promise<void> {
+  const refuse = (error: unknown): never => {
+    if (!(error instanceof EtcdDataDirError)) throw error;
+    log.fatal('cannot boot from the etcd data dir', { 'data-dir': flags.dataDir, error: error.message },
+      `cannot boot from the etcd data dir ${flags.dataDir}: ${error.message}`);
+    lock.release();
+    return process.exit(1);
+  };
+  try {
+    if (detectEtcdDataDir(paths) !== 'etcd') return;
+    const startedMs = Date.now();
+    const passwords = bcryptPasswords(flags.auth.bcryptCost);
+    const s = await importEtcdDataDir({ ...paths, hashPassword: (p) => passwords.hash(p), nowMs: startedMs });
+    const took = Date.now() - startedMs;
+    log.info('imported etcd data dir', {
+      'data-dir': flags.dataDir, 'member-id': s.memberId.toString(16), 'cluster-id': s.clusterId.toString(16), keys: s.keys,
+      revisions: s.revisions, revision: s.revision, 'compact-revision': s.compactRevision, leases: s.leases, users: s.users, roles: s.roles,
+      members: s.members, 'consistent-index': s.consistentIndex, 'snapshot-index': s.snapshotIndex, 'wal-entries-replayed': s.entries,
+      'wal-requests-replayed': s.requests, commit: s.commit, 'wal-torn-bytes-cut': s.tornBytes, took: `${took}ms`,
+    }, `imported etcd data dir ${flags.dataDir}: ${s.keys} keys (${s.revisions} revisions, revision ${s.revision}, compacted at ${s.compactRevision}), `
+      + `${s.leases} leases, ${s.users} users, ${s.roles} roles, ${s.members} members, state at index ${s.snapshotIndex}, `
+      + `${s.entries} WAL entries carried (${s.requests} requests), in ${took} ms`);
+  } catch (error) {
+    refuse(error);
   }
 }
 

@@ -101,3 +101,20 @@ export function etcdReflection(): protobuf.Root {
   }
   return reflectionCached;
 }
+
+let raftInternalCached: protobuf.Type | null = null;
+
+/**
+ * etcd's InternalRaftRequest (raft_internal.proto, over rpc.proto's request messages), to
+ * read the entries of an etcd WAL (net/etcdData/entries.ts). Field names as written.
+ */
+export function internalRaftRequestType(): protobuf.Type {
+  if (raftInternalCached === null) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => path.join(PROTO_DIR, path.basename(target));
+    root.loadSync(['raft_internal.proto'], { keepCase: true });
+    root.resolveAll();
+    raftInternalCached = root.lookupType('etcdserverpb.InternalRaftRequest');
+  }
+  return raftInternalCached;
+}

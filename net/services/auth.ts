@@ -18,7 +18,7 @@ const PERM_TYPES: Readonly<Record<string, PermType>> = { READ: 'READ', WRITE: 'W
 /** The request each proposed call makes of its wire request (passwords already hashed). */
 type Translate = (w: Wire, hashed: string) => AuthRequest;
 
-const CALLS: Readonly<Record<string, Translate>> = {
+export const AUTH_CALLS: Readonly<Record<string, Translate>> = {
   AuthEnable: () => ({ op: 'authEnable' }),
   AuthDisable: () => ({ op: 'authDisable' }),
   UserAdd: (w, hashed) => ({ op: 'userAdd', name: text(w['name']), passwordHash: hashed, noPassword: noPassword(w) }),
@@ -49,7 +49,7 @@ function permission(value: unknown): Permission | null {
 }
 
 /** Which calls carry a password to hash before proposing (none for a no-password user). */
-function passwordToHash(method: string, w: Wire): string | null {
+export function passwordToHash(method: string, w: Wire): string | null {
   if (method === 'UserChangePassword') return text(w['password']);
   if (method === 'UserAdd' && !noPassword(w)) return text(w['password']);
   return null;
@@ -79,7 +79,7 @@ export function authHandlers(context: ServiceContext, passwords: Passwords): grp
     );
   };
   return {
-    ...Object.fromEntries(Object.entries(CALLS).map(([method, translate]) => [method, proposed(method, translate)])),
+    ...Object.fromEntries(Object.entries(AUTH_CALLS).map(([method, translate]) => [method, proposed(method, translate)])),
     Authenticate: authenticate(context, passwords),
   };
 }

@@ -28,12 +28,19 @@ interface Meta {
   readonly pageSize: number;
   readonly root: bigint;
   readonly txid: bigint;
+  /** The high-water mark: the file holds at least this many pages. */
+  readonly pages: bigint;
 }
 
 /** Every top-level bucket of the file (name → its keys and values, in key order); nested buckets are refused. */
 export function readBbolt(file: Uint8Array): Map<string, KeyValues> {
   const data = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   const meta = chooseMeta(data);
+  // A file shorter than its high-water mark was cut short (a torn copy or write): pages it
+  // does not reach may hold nothing we visit, but the file is not the one bbolt wrote.
+  if (meta.pages * BigInt(meta.pageSize) > BigInt(data.length)) {
+    throw new BboltError(`the file is ${data.length} bytes, short of the ${(meta.pages * BigInt(meta.pageSize)).toString()} its meta page covers: cut short`);
+  }
   const reader = new TreeReader(data, meta.pageSize);
   const buckets = new Map<string, KeyValues>();
   reader.walk(meta.root, 0, (key, value, flags) => {
@@ -68,7 +75,7 @@ function parseMeta(data: Buffer, at: number, pageSize: number | null): Meta | st
   const declared = data.readUInt32LE(m + 8);
   if (!PAGE_SIZES.has(declared) || (pageSize !== null && declared !== pageSize)) return `page size ${String(declared)}`;
   if (fnv1a64(data.subarray(m, m + META_CHECKED_BYTES)) !== data.readBigUInt64LE(m + META_CHECKED_BYTES)) return 'meta checksum mismatch';
-  return { pageSize: declared, root: data.readBigUInt64LE(m + 16), txid: data.readBigUInt64LE(m + 48) };
+  return { pageSize: declared, root: data.readBigUInt64LE(m + 16), txid: data.readBigUInt64LE(m + 48), pages: data.readBigUInt64LE(m + 40) };
 }
 
 class TreeReader {

@@ -11,9 +11,17 @@ const TABLE = ((): Uint32Array => {
   return table;
 })();
 
-/** An incremental CRC-32C: `update` with each chunk, then `value`. */
+/**
+ * An incremental CRC-32C: `update` with each chunk, then `value`. `initial`: a CRC to
+ * continue from (Go's crc32.Update(initial, …), as etcd's WAL chains one record's CRC
+ * into the next); 0 starts afresh.
+ */
 export class Crc32c {
-  private crc = 0xffffffff;
+  private crc: number;
+
+  constructor(initial = 0) {
+    this.crc = (initial ^ 0xffffffff) >>> 0;
+  }
 
   update(data: Uint8Array): this {
     let c = this.crc;
