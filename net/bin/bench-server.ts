@@ -1,4 +1,4 @@
-// `npm run bench:server`: real etcd and Tern side by side on loopback, driven by the
+// `npm run bench:server:node`: real etcd and Tern side by side on loopback, driven by the
 // same load generator (ours: worker threads over grpc-js) in one run. Each case runs
 // against etcd, then Tern, on a fresh cluster of each; the table prints ops/s, p50/p99
 // and server CPU per operation, and Tern ÷ etcd.
@@ -6,7 +6,7 @@
 // A second table gives the time from exec to "ready to serve client requests": a fresh
 // cluster's start, and a SIGKILLed member's restart on its data dir (median of 5).
 //
-//   npm run bench:server [-- --members 1,3 --seconds 5 --base-port 23800 --cases put1,put16,put256,put16-tls,put16-auth,authenticate,range-l,range-s,watch,gw-put16,gw-range16,start]
+//   npm run bench:server:node [-- --members 1,3 --seconds 5 --base-port 23800 --cases put1,put16,put256,put16-tls,put16-auth,authenticate,range-l,range-s,watch,gw-put16,gw-range16,start]
 //
 // put16-tls: the same puts over mutual TLS on the client port, for both servers.
 // put16-auth: the same puts with auth on, by a user with a range permission, token in

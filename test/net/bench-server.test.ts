@@ -1,4 +1,4 @@
-// `npm run bench:server` is a benchmark, not a test: this only runs its gateway cases for
+// `npm run bench:server:node` is a benchmark, not a test: this only runs its gateway cases for
 // a second against real etcd and Tern and checks that each produced a row of successful
 // operations (no errors, some ops/s for both servers) — so a broken gateway client,
 // prefill or case wiring shows up here, not first on the day someone runs the benchmark.
