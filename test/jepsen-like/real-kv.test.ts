@@ -63,6 +63,25 @@ test.serial('kv under partitions and pauses: every verdict ok, dialers identifie
   t.true(nemesisLog.every((e) => e.end > e.start), 'each fault is logged with its times');
 });
 
+test.serial('the kubernetes and lock workloads under SIGKILL and compactions: every verdict ok, locks taken, compactions in the history', async (t) => {
+  const run = startCli(t, ['--target', 'tern', '--nodes', '3', '--time-s', '8', '--workload', 'kubernetes,lock', '--nemesis', 'kill,compact',
+    '--check-timeout-s', '60', '--min-writes', '20', '--seed', '4']);
+  t.true([0, 3].includes(await run.exited ?? -1), run.stderr());
+  const summary = readSummary(run.dir);
+  t.log(run.stdout());
+  t.is(summary.verdicts.linearizable.verdict, 'ok');
+  t.deepEqual(summary.verdicts.lostWrites.lost, []);
+  t.is(summary.verdicts.hashKv.ok, true);
+  t.true(summary.verdicts.lock?.ok === true && summary.verdicts.lock.acquisitions > 0, JSON.stringify(summary.verdicts.lock));
+  t.is(summary.verdicts.watch?.violations.length, 0, JSON.stringify(summary.verdicts.watch));
+  // Seed 4's plan for 8 s: a kill, then a compaction (the plan is a function of the seed).
+  t.true((summary.faults['kill'] ?? 0) >= 1 && (summary.faults['compact'] ?? 0) >= 1, JSON.stringify(summary.faults));
+  const history = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { request: { type: string; key?: string } });
+  t.true(history.some((r) => r.request.type === 'compact'), 'compactions are in the history');
+  t.true(history.some((r) => r.request.key?.startsWith('/registry/pods/') === true), 'the apiserver-like client wrote pods');
+  t.deepEqual(memberPids(run.dir).filter(isRunning), []);
+});
+
 test.serial('the same run against members planted with a watch that skips revisions reports the lost events, and nothing else', async (t) => {
   const run = startCli(t, [...SHORT, '--nemesis', 'none', '--seed', '5', '--min-writes', '250', '--planted-bug', 'watchSkipsHundredthRevision']);
   t.is(await run.exited, 1, run.stderr());

@@ -90,6 +90,7 @@ export interface SummaryJson {
     readonly revisionMonotonic: { readonly ok: boolean };
     readonly hashKv: { readonly ok: boolean | null };
     readonly lease?: { readonly ok: boolean; readonly leases: number; readonly outlived: readonly unknown[]; readonly early: readonly unknown[] };
+    readonly lock?: { readonly ok: boolean; readonly attempts: number; readonly acquisitions: number };
     readonly watch?: { readonly ok: boolean | null; readonly streams: number; readonly events: number; readonly violations: readonly { readonly property: string; readonly message: string }[] };
   };
 }
