@@ -13,9 +13,11 @@
 //   npm run bench:server [-- --members 1,3 --runs 1 --cases put256,put1,range-l,watch --quick --base-port 23800 --verbose]
 //
 // --quick divides every total by 10 (a smoke run). --verbose prints each run's JSON line.
+// Then the JSON gateway's put and range (the Node HTTP client; --no-gateway leaves them out).
 // Without Go (golang-go, golang-etcd-server-dev) it says so and exits 0.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { buildGoBench, goBenchUnavailable, runGoBench, type GoBenchResult } from './loadgen/goBench.js';
 import { cpuSeconds, startCluster, type RunningCluster, type ServerKind } from './loadgen/servers.js';
@@ -180,6 +182,23 @@ async function main(): Promise<void> {
   process.stdout.write(`\nternbench (Go, clientv3 3.4) against etcd ${await etcdVersion()} and Tern; median of ${runs} run${runs > 1 ? 's' : ''}${divisor > 1 ? ', --quick (totals ÷ 10)' : ''}\n\n`);
   process.stdout.write('| case | etcd | Tern | Tern ÷ etcd | target | server µs CPU/op, etcd / Tern |\n|---|---|---|---|---|---|\n');
   for (const row of rows) process.stdout.write(`${row}\n`);
+  if (!flag('no-gateway')) await gatewayRows(port + 1000, divisor > 1 ? 2 : 5);
+}
+
+/**
+ * The JSON gateway (issue #16): ternbench speaks gRPC only, so the gateway's put and
+ * range come from the Node HTTP/1.1 generator of `bench:server:node`, one member, etcd
+ * then Tern, printed under the Go table.
+ */
+function gatewayRows(port: number, seconds: number): Promise<void> {
+  process.stdout.write('\nThe JSON gateway (Node HTTP/1.1 client, 16 connections; `npm run bench:server:node` for more):\n\n');
+  const nodeBench = fileURLToPath(new URL('./bench-server.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [nodeBench, '--members', '1', '--cases', 'gw-put16,gw-range16',
+      '--seconds', String(seconds), '--base-port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => { if (code === 0) resolve(); else reject(new Error(`the gateway bench exited ${String(code)}`)); });
+  });
 }
 
 function etcdVersion(): Promise<string> {
