@@ -231,7 +231,7 @@ async function judge(j: Judged): Promise<Summary> {
   let watch: WatchVerdict | undefined;
   if (j.watchers.length > 0) {
     writeFileSync(path.join(options.out, 'watch.jsonl'), j.watchers.flatMap((w) => w.streams.map((s) => JSON.stringify({ watcher: w.name, ...s }))).join('\n') + '\n');
-    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams), j.compactedTo);
+    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams), j.compactedTo, options.checkTimeoutS * 1000);
   }
   const verdicts = {
     linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,
