@@ -75,6 +75,11 @@ export class NodeDriver {
   private diskBusy = false;
   private stopped = false;
   private snapshotIndex: number;
+  /**
+   * The last entry the state machine has applied (or the snapshot it was restored from):
+   * where a snapshot built now for a follower stands (withFreshSnapshot).
+   */
+  private lastApplied: { index: number; term: number };
   /** The planted bug ackBeforeDurable is on (plantedBugs.ts); never in production. */
   private readonly ackBeforeDurable: boolean;
   /** With that bug: the Ready in flight whose committed entries were already applied. */
@@ -92,6 +97,8 @@ export class NodeDriver {
     this.catchUpEntries = config.catchUpEntries ?? 500;
     invariant(this.snapshotEveryEntries > 0, 'snapshotEveryEntries must be positive');
     this.snapshotIndex = options.applied;
+    const base = storage.snapshot().metadata;
+    this.lastApplied = { index: base.index, term: base.term };
     this.ackBeforeDurable = config.bugs?.ackBeforeDurable === true;
     this.raft = new RawNode({
       id: config.id,
@@ -225,6 +232,7 @@ export class NodeDriver {
     if (ready.snapshot !== null) {
       this.ports.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
+      this.lastApplied = { index: ready.snapshot.metadata.index, term: ready.snapshot.metadata.term };
     }
     if (!this.appliedEarly.has(ready)) for (const entry of ready.committedEntries) this.apply(entry);
     this.appliedEarly.delete(ready);
@@ -250,17 +258,37 @@ export class NodeDriver {
     } else if (entry.data.byteLength > 0) {
       this.ports.stateMachine.apply(entry);
     }
+    this.lastApplied = { index: entry.index, term: entry.term };
     this.observer.onApplied?.(entry);
   }
 
   private sendAll(messages: readonly Message[]): void {
     for (const m of messages) {
-      this.ports.transport.send(m);
+      this.ports.transport.send(m.type === 'MsgSnap' ? this.withFreshSnapshot(m) : m);
       // The transport gives no delivery receipt, so report a snapshot as sent at once:
       // the leader then probes after it, and if the snapshot was lost the probe is
       // rejected and a new one goes out (otherwise a lost MsgSnap would stall the follower).
       if (m.type === 'MsgSnap') this.raft.reportSnapshot(m.to, true);
     }
+  }
+
+  /**
+   * A MsgSnap as etcd sends it (createMergedSnapshotMessage): the state and configuration
+   * as applied now, not the stored snapshot Raft picked. The stored one may predate the
+   * follower's own addition — a member added after the last compaction, or after the
+   * snapshot a data dir was imported at — and a follower absent from a snapshot's
+   * configuration refuses it, so it would never catch up. Nothing is stored or compacted.
+   */
+  private withFreshSnapshot(m: Message): Message {
+    const stored = m.snapshot;
+    if (stored === null || this.lastApplied.index <= stored.metadata.index) return m;
+    return {
+      ...m,
+      snapshot: {
+        metadata: { ...this.lastApplied, confState: this.raft.status().confState },
+        data: this.ports.stateMachine.snapshot(),
+      },
+    };
   }
 
   /** Every snapshotEveryEntries applied entries: snapshot the state machine, compact the log. */
