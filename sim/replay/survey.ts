@@ -10,6 +10,7 @@ import { checkKv } from '../kvVerdict.js';
 import type { EventKind } from '../scheduler.js';
 import type { SimWorld } from '../world.js';
 import { Execution } from './execution.js';
+import { failingWindow, watchFinding, type FailingWindow, type WatchFinding } from './failure.js';
 import type { RunSpec } from './runSpec.js';
 
 export const MARK_KINDS = ['election', 'commit', 'fault', 'violation'] as const;
@@ -44,6 +45,10 @@ export interface RunVerdict {
   readonly opsUnknown: number;
   /** What the end-of-run checks found (the safety checker's findings during the run are in the frames). */
   readonly detail: readonly string[];
+  /** When the history is not linearizable: the checker's minimal failing window (sim/replay/failure.ts). */
+  readonly window: FailingWindow | null;
+  /** When a watch guarantee is broken: the validator's first violation and its stream. */
+  readonly watchFirst: WatchFinding | null;
 }
 
 /** Bars the survey keeps (a 10 s run has a few thousand ops). */
@@ -85,11 +90,20 @@ function opBars(world: SimWorld): OpBar[] {
 }
 
 /** The CLI's end-of-run KV checks, on the survey's own world (which is thrown away after). */
-function verdictOf(world: SimWorld): RunVerdict | null {
+function verdictOf(world: SimWorld, run: { readonly invokedAt: readonly number[]; readonly timesUs: Float64Array }): RunVerdict | null {
   if (world.kv === null) return null;
   const before = world.checker.violations.length;
-  const result = checkKv(world.kv, { checker: world.checker, reporting: { checkTimeoutMs: PAGE_CHECK_TIMEOUT_MS } });
+  let history = '';
+  const reporting = { checkTimeoutMs: PAGE_CHECK_TIMEOUT_MS, onHistory: (text: string): void => { history = text; } };
+  const result = checkKv(world.kv, { checker: world.checker, reporting });
+  const { kv, watches } = world.kv;
+  // The CLI's verdict keeps only the window's op ids in words: the page asks the checker again for the ops themselves.
+  const window = result.linearizable === 'illegal'
+    ? failingWindow(history, { records: kv.records, invokedAt: run.invokedAt, describe: opText, timeoutMs: PAGE_CHECK_TIMEOUT_MS })
+    : null;
+  const watchFirst = result.watch === 'ok' || result.watch === 'divergent' ? null : watchFinding(watches.validate()[0], watches.judged(), run.timesUs);
   return {
+    window, watchFirst,
     linearizable: result.linearizable, checkMethod: result.check_method, serializable: result.serializable, watch: result.watch,
     watchStreams: result.watch_streams, watchEvents: result.watch_events, leaseOutlived: result.lease_outlived,
     opsOk: result.ops_ok, opsFail: result.ops_fail, opsUnknown: result.ops_unknown,
@@ -142,9 +156,17 @@ export function survey(spec: RunSpec, now: () => number): Survey {
   const watcher = new Watcher(execution);
   const forkedAt = new Set(spec.script.map((a) => a.eventIndex));
   let times = new Float64Array(1 << 15);
+  // For each KV record, the event after which it existed (the event that invoked it): one number per op of the run.
+  const invokedAt: number[] = [];
+  const noteInvoked = (): void => {
+    const records = execution.world.kv?.kv.records;
+    if (records !== undefined) while (invokedAt.length < records.length) invokedAt.push(execution.index);
+  };
   watcher.look(marks, forkedAt.has(0));
+  noteInvoked();
   while (execution.step()) {
     const index = execution.index;
+    noteInvoked();
     if (index >= times.length) {
       const grown = new Float64Array(times.length * 2);
       grown.set(times);
@@ -154,9 +176,10 @@ export function survey(spec: RunSpec, now: () => number): Survey {
     watcher.look(marks, forkedAt.has(index));
   }
   const ops = opBars(execution.world);
-  const verdict = verdictOf(execution.world);
+  const timesUs = times.slice(0, execution.index + 1);
+  const verdict = verdictOf(execution.world, { invokedAt, timesUs });
   return {
-    events: execution.index, traceHash: execution.traceHash, marks, timesUs: times.slice(0, execution.index + 1), wallMs: now() - started,
+    events: execution.index, traceHash: execution.traceHash, marks, timesUs, wallMs: now() - started,
     ops, verdict,
   };
 }

@@ -13,6 +13,7 @@ import type { MarkKind, Survey } from '../../sim/replay/survey.js';
 import { specFromTrace } from '../../sim/replay/traceSpec.js';
 import { MARK_KINDS, nextMark, survey } from '../../sim/replay/survey.js';
 import { stepIndex, tourNamed } from '../../sim/replay/tours.js';
+import { renderFailure } from './failurePanel.js';
 import { renderClientOps, renderOps, renderVerdict } from './panels.js';
 import type { TourState } from './tourPanel.js';
 import { fillTourPicker, renderTour } from './tourPanel.js';
@@ -104,6 +105,7 @@ function open(spec: RunSpec, at: number | null): void {
   const slider = typed('slider', HTMLInputElement);
   slider.max = String(viewer.found.events);
   renderMarks(viewer.found);
+  renderFailure(viewer.found, gotoEvent);
   viewer.note = `opened in ${Math.round(viewer.openMs)} ms`;
   fillForm(spec);
   fillClientMembers(spec);
@@ -236,6 +238,7 @@ function forkWith(replay: Replay, spec: RunSpec | null, what: string): void {
   viewer.found = survey(spec, () => performance.now());
   typed('slider', HTMLInputElement).max = String(viewer.found.events);
   renderMarks(viewer.found);
+  renderFailure(viewer.found, gotoEvent);
   viewer.note = `forked: ${what} at event ${replay.position}`;
   writeHash(spec, replay.position, true);
   render();
@@ -294,6 +297,16 @@ function jump(kind: MarkKind): void {
     replay.seek(target);
     viewer.note = `${kind} at event ${target}`;
   }
+  render();
+}
+
+/** The cursor to `index` (the failing window's and the watch finding's buttons). */
+function gotoEvent(index: number): void {
+  const replay = viewer.replay;
+  if (replay === null) return;
+  pause();
+  replay.seek(index);
+  viewer.note = `event ${index}`;
   render();
 }
 

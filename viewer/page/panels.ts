@@ -60,6 +60,8 @@ export function renderOps(frame: Frame, found: Survey | null): void {
   const from = now - OPS_WINDOW_US / 2;
   const to = now + OPS_WINDOW_US / 2;
   const x = (us: number): number => LABEL_WIDTH + ((us - from) / (to - from)) * (WIDTH - LABEL_WIDTH);
+  // The minimal failing window's ops (a failing run's), outlined red.
+  const inWindow = new Set((found?.verdict?.window?.ops ?? []).map((o) => (o.record === null ? undefined : ops[o.record])));
   const visible = ops.filter((op) => op.callUs <= now && op.callUs < to && (op.retUs === null || op.retUs >= from || op.retUs > now));
   const lanes = [...new Set(visible.map((op) => op.process))].sort((a, b) => a - b).slice(0, LANES_MAX);
   const height = Math.max(1, lanes.length) * LANE_HEIGHT + 16;
@@ -78,7 +80,7 @@ export function renderOps(frame: Frame, found: Survey | null): void {
     const x2 = Math.max(x1 + 1.5, x(seen.endUs));
     const bar = svg('rect', {
       x: x1, y: lane * LANE_HEIGHT + 2, width: x2 - x1, height: LANE_HEIGHT - 4, rx: 2,
-      fill: OUTCOME_FILL.get(seen.outcome) ?? '#ccc', class: `op ${seen.outcome}${op.manual ? ' manual' : ''}`,
+      fill: OUTCOME_FILL.get(seen.outcome) ?? '#ccc', class: `op ${seen.outcome}${op.manual ? ' manual' : ''}${inWindow.has(op) ? ' window' : ''}`,
       'data-outcome': seen.outcome,
     });
     const title = svg('title', {});
@@ -96,7 +98,7 @@ export function renderOps(frame: Frame, found: Survey | null): void {
   root.append(svg('line', { x1: x(now), x2: x(now), y1: 0, y2: height - 14, class: 'now' }));
   const axis = svg('text', { x: LABEL_WIDTH, y: height - 3, class: 'lane' });
   axis.textContent = `${(from / 1000).toFixed(0)} ms … now ${(now / 1000).toFixed(1)} ms … ${(to / 1000).toFixed(0)} ms · ${drawn} ops` +
-    ` (green ok, grey failed, orange unknown or still running, blue serializable; outlined: sent from this page)`;
+    ` (green ok, grey failed, orange unknown or still running, blue serializable; outlined: sent from this page; red outline: the failing window)`;
   root.append(axis);
 }
 
