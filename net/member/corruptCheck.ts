@@ -3,7 +3,7 @@
 // service for its HashKV (etcd's /members/hashkv), log, and act on the verdict that
 // core/server/corruptCheck.ts reaches.
 
-import { isEtcdError } from '../../core/errors.js';
+import { isEtcdError, type EtcdError } from '../../core/errors.js';
 import {
   CORRUPT_ALARM_MEMBER_ID, judgeInitial, judgePeriodic, type Finding, type HashAt, type PeerHash,
 } from '../../core/server/corruptCheck.js';
@@ -12,7 +12,7 @@ import { peerDialTarget } from '../config/urls.js';
 import type { Logger } from '../log/logger.js';
 import type { PeerClients } from '../peer/client.js';
 import type { Membership } from '../peer/membership.js';
-import { hashKv } from '../snapshot/hashKv.js';
+import type { HashKvResult } from '../snapshot/hashKv.js';
 
 export interface CorruptCheckDeps {
   readonly server: EtcdServer;
@@ -21,14 +21,16 @@ export interface CorruptCheckDeps {
   /** Per peer endpoint (etcd's ReqTimeout: 5 s + 2 × election timeout). */
   readonly timeoutMs: number;
   readonly log: Logger;
+  /** This member's HashKV at a revision (0: now), timed in the member's metrics. */
+  readonly hashKv: (revision: number) => HashKvResult | EtcdError;
 }
 
 /** The refusal of the initial check: the member must not serve. */
 export class InitialCorruption extends Error {}
 
 /** This member's hash now. */
-function localHash(server: EtcdServer): HashAt {
-  const result = hashKv(server.machine.store, 0);
+function localHash(deps: CorruptCheckDeps): HashAt {
+  const result = deps.hashKv(0);
   if (isEtcdError(result)) throw new Error(`cannot hash the local store: ${result.message}`);
   return { hash: result.hash, revision: result.currentRevision, compactRevision: result.compactRevision };
 }
@@ -76,7 +78,7 @@ export async function initialCorruptCheck(deps: CorruptCheckDeps): Promise<void>
   const selfId = hex(deps.membership.selfId);
   deps.log.info('starting initial corruption check', { 'local-member-id': selfId, timeout: `${deps.timeoutMs / 1000}s` },
     `${selfId} starting initial corruption check with timeout ${deps.timeoutMs / 1000}s...`);
-  const local = localHash(deps.server);
+  const local = localHash(deps);
   const verdict = judgeInitial(selfId, local, await peerHashes(deps, local.revision));
   logFindings(deps.log, verdict.findings);
   if (verdict.error !== null) throw new InitialCorruption(verdict.error);
@@ -100,13 +102,13 @@ export function periodicCorruptCheck(deps: CorruptCheckDeps, intervalMs: number)
 }
 
 async function checkOnce(deps: CorruptCheckDeps): Promise<void> {
-  const first = localHash(deps.server);
+  const first = localHash(deps);
   const peers = await peerHashes(deps, first.revision);
   const barrier = await new Promise<string | null>((resolve) => {
     deps.server.readBarrier((error) => { resolve(error === null ? null : error.message); });
   });
   if (barrier !== null) throw new Error(barrier);
-  const verdict = judgePeriodic(first, localHash(deps.server), peers);
+  const verdict = judgePeriodic(first, localHash(deps), peers);
   logFindings(deps.log, verdict.findings);
   if (verdict.raise) deps.server.raiseCorrupt(CORRUPT_ALARM_MEMBER_ID, () => undefined);
 }
