@@ -599,6 +599,18 @@ export class EtcdServer {
     this.propose({ kind: 'alarm', alarm: { action: 'activate', memberId: self, alarm: 'NOSPACE' } }, then);
   }
 
+  /**
+   * Raises CORRUPT through Raft for `memberId` (etcd 3.4.23's leader raises it for 0), then
+   * calls `then`; already raised for it: `then` at once, no entry.
+   */
+  raiseCorrupt(memberId: string, then: () => void): void {
+    if (this.machine.alarms.get('CORRUPT').some((a) => a.memberId === memberId)) {
+      then();
+      return;
+    }
+    this.propose({ kind: 'alarm', alarm: { action: 'activate', memberId, alarm: 'CORRUPT' } }, () => { then(); });
+  }
+
   // ------------------------------------------------------------------ watches
 
   /**

@@ -5,7 +5,7 @@
 // them, so a restart resumes.
 
 import { TEST_BUGS_VARIABLE, testBugsFrom } from '../member/testBugs.js';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { TokenProvider } from '../../core/auth/tokens.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
@@ -27,6 +27,7 @@ import { tokenProviderFor } from '../auth/tokenProviders.js';
 import { TlsFileError } from '../tls/material.js';
 import { memberTls, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
+import { InitialCorruption } from '../member/corruptCheck.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   mkdirSync(memberDir, { recursive: true });
   await importOrExit({ memberDir, walDir, membersFile: path.join(memberDir, 'members.json') }, flags, lock);
   mkdirSync(walDir, { recursive: true });
+  // etcd's memberInitialized: only a member that has data runs the initial corruption check.
+  const initialized = existsSync(path.join(memberDir, 'members.json'));
   const boot = await bootstrapMembership(flags, path.join(memberDir, 'members.json'), tls.peerChannel);
   if (!boot.ok) {
     log.fatal(boot.error);
@@ -73,8 +76,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (testBugs.bugs !== null) log.warn(`running with planted bugs for tests (${TEST_BUGS_VARIABLE}=${process.env[TEST_BUGS_VARIABLE] ?? ''}): this member is not safe`);
-  const member: Member = await Member.start({
+  const member: Member = await startOrExit(storage, lock, {
     ...memberOptions(flags, boot.membership),
+    corruptCheck: { initial: flags.initialCorruptCheck && initialized, intervalMs: flags.corruptCheckTimeMs, log: log.at('etcdserver') },
     ...(testBugs.bugs === null ? {} : { testBugs: testBugs.bugs }),
     tls,
     tokens,
@@ -94,6 +98,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   announceReady(member, flags, boot.membership);
+}
+
+/** Member.start; on the initial corruption check's refusal, etcdmain's fatal line and exit 1. */
+async function startOrExit(storage: Storage, lock: DataDirLock, options: MemberOptions): Promise<Member> {
+  try {
+    return await Member.start(options);
+  } catch (error) {
+    if (!(error instanceof InitialCorruption)) throw error;
+    log.fatal('discovery failed', { error: error.message }, error.message);
+    await storage.close();
+    lock.release();
+    return process.exit(1);
+  }
 }
 
 /** `etcd gateway start …`: the L4 proxy (net/gateway-tcp/). Runs until SIGTERM or SIGINT. */

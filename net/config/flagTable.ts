@@ -165,9 +165,8 @@ const PROXY = rows('v2 Proxy', [
 ]);
 
 const EXPERIMENTAL = rows('Experimental', [
-  ['experimental-initial-corrupt-check', BOOL, 'false', 'Compare hashes with the peers before serving.',
-    inert('Tern runs no corruption check yet')],
-  ['experimental-corrupt-check-time', DURATION, '0s', 'Interval of the periodic corruption check.', inert('Tern runs no corruption check yet')],
+  ['experimental-initial-corrupt-check', BOOL, 'false', 'Compare hashes with the peers before serving.', HONOURED],
+  ['experimental-corrupt-check-time', DURATION, '0s', 'Interval of the periodic corruption check.', HONOURED],
   ['experimental-enable-v2v3', STRING, '', 'Serve v2 requests from the v3 store under a prefix.', refused('Tern serves the v3 API only', '')],
   ['experimental-backend-bbolt-freelist-type', STRING, 'array', 'bbolt freelist type (array or map).', inert('a bbolt setting; Tern\'s backend is LMDB')],
   ['experimental-enable-lease-checkpoint', BOOL, 'false', 'Leader checkpoints remaining lease TTLs to the followers.',

@@ -82,9 +82,11 @@ export interface Flags {
   readonly auth: AuthFlags;
   /**
    * etcd's --experimental-initial-corrupt-check (etcd's e2e suite passes it to every member):
-   * accepted so such command lines start; Tern runs no corruption check yet.
+   * a restarted member compares its HashKV with its peers' before serving (net/member/corruptCheck.ts).
    */
   readonly initialCorruptCheck: boolean;
+  /** etcd's --experimental-corrupt-check-time in ms: the leader's periodic check; 0 off. */
+  readonly corruptCheckTimeMs: number;
   /** etcd's --strict-reconfig-check (default true): membership changes must keep a quorum of started voters. */
   readonly strictReconfigCheck: boolean;
   /** --logger, --log-level, --log-outputs, --debug (net/log/logConfig.ts). */
@@ -205,6 +207,7 @@ function interpret(values: Values): Flags {
     tls: tlsFor(values, listenClientUrls, urlList(values, 'listen-peer-urls', DEFAULT_PEER_URL)),
     auth: authFor(values),
     initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
+    corruptCheckTimeMs: Math.max(0, duration(values, 'experimental-corrupt-check-time', 0)),
     strictReconfigCheck: goBool(values, 'strict-reconfig-check', true),
     logging: logging.settings,
     notices: inertNotices(values.map),

@@ -44,6 +44,9 @@ import type { MemberTls } from '../tls/memberTls.js';
 import type { TokenProvider } from '../../core/auth/tokens.js';
 import type { Passwords } from '../auth/passwords.js';
 import type { ListenAddress } from '../config/urls.js';
+import type { Logger } from '../log/logger.js';
+import { hashKv } from '../snapshot/hashKv.js';
+import { initialCorruptCheck, periodicCorruptCheck, type CorruptCheckDeps } from './corruptCheck.js';
 
 export interface MemberOptions {
   readonly membership: Membership;
@@ -104,6 +107,11 @@ export interface MemberOptions {
   readonly watchProgressNotifyIntervalMs?: number;
   /** etcd's --quota-backend-bytes: 0 (or absent) its default 2 GiB, negative no quota. */
   readonly quotaBackendBytes?: number;
+  /**
+   * etcd's corruption checks (net/member/corruptCheck.ts): `initial` before serving (a
+   * restarted member only, as etcd), every `intervalMs` on the leader if above 0.
+   */
+  readonly corruptCheck?: { readonly initial: boolean; readonly intervalMs: number; readonly log: Logger };
 }
 
 
@@ -220,6 +228,7 @@ export class Member {
     for (let i = 0; i < advanceTicks; i++) started.tick();
     const m = new Member(options, started, transport, reconfig, metrics);
     holder.member = m;
+    const corruptChecks = await Member.initialCorruptCheck(m, options, started, transport);
     metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
     m.timers.push(setInterval(() => {
       started.tick();
@@ -228,10 +237,47 @@ export class Member {
     membership.onChange(() => {
       if (membership.get(membership.selfId) === undefined) options.onRemoved?.();
     });
+    if (corruptChecks !== null && (options.corruptCheck?.intervalMs ?? 0) > 0) {
+      m.timers.push(periodicCorruptCheck(corruptChecks, options.corruptCheck?.intervalMs ?? 0));
+    }
     await m.serve();
     m.exchangeAttributes();
     m.timers.push(setInterval(() => { m.exchangeAttributes(); }, ATTRIBUTE_EXCHANGE_MS));
     return m;
+  }
+
+  /**
+   * etcd checks before its Raft node starts and before it serves peers or clients: here
+   * before the first tick and before the ports are bound, so the store stays as it was.
+   * Throws InitialCorruption on a mismatch; the checks' dependencies if configured.
+   */
+  private static async initialCorruptCheck(
+    m: Member, options: MemberOptions, server: EtcdServer, transport: PeerTransport,
+  ): Promise<CorruptCheckDeps | null> {
+    const corrupt = options.corruptCheck;
+    if (corrupt === undefined) return null;
+    const deps: CorruptCheckDeps = {
+      server, membership: options.membership, peers: m.peers, timeoutMs: 5000 + 2 * options.electionMs, log: corrupt.log,
+      hashKv: (revision) => m.timedHashKv(revision),
+    };
+    if (!corrupt.initial) return deps;
+    try {
+      await initialCorruptCheck(deps);
+    } catch (error) {
+      server.driver.stop();
+      transport.close();
+      m.peers.close();
+      throw error;
+    }
+    return deps;
+  }
+
+  /** HashKV of this member's store, observed in etcd_mvcc_hash_rev_duration_seconds (etcd times every HashByRev). */
+  private timedHashKv(revision: number): ReturnType<typeof hashKv> {
+    const started = process.hrtime.bigint();
+    const result = hashKv(this.server.machine.store, revision);
+    this.metrics.hashRevSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return result;
   }
 
   private async serve(): Promise<void> {
@@ -244,6 +290,7 @@ export class Member {
       },
       timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
       learnerReady: (id) => this.learnerReadyHere(id),
+      hashKv: (revision) => this.timedHashKv(revision),
       log: this.options.log ?? ((): void => undefined),
     }));
     const context: ServiceContext = {

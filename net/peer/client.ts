@@ -17,6 +17,13 @@ export interface ClusterView {
   readonly members: readonly MemberRecord[];
 }
 
+export interface PeerHashKv {
+  readonly memberId: bigint;
+  readonly hash: number;
+  readonly revision: number;
+  readonly compactRevision: number;
+}
+
 export class PeerClients {
   private readonly clients = new Map<string, grpc.Client>();
 
@@ -55,6 +62,17 @@ export class PeerClients {
     const response = await this.unary(address, 'LearnerReady', { id: id.toString() }, timeoutMs);
     const name = response['error_name'];
     return typeof name === 'string' && name !== '' ? etcdError(name as EtcdErrorName) : null;
+  }
+
+  /** A peer's HashKV at `revision` (etcd's getPeerHashKVHTTP); its etcd member id in decimal. */
+  async hashKv(address: string, revision: number, timeoutMs: number): Promise<PeerHashKv | EtcdError> {
+    const response = await this.unary(address, 'HashKv', { revision: String(revision) }, timeoutMs);
+    const name = response['error_name'];
+    if (typeof name === 'string' && name !== '') return etcdError(name as EtcdErrorName);
+    return {
+      memberId: BigInt(String(response['member_id'])), hash: Number(response['hash'] ?? 0),
+      revision: Number(response['revision'] ?? 0), compactRevision: Number(response['compact_revision'] ?? 0),
+    };
   }
 
   close(): void {

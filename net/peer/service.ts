@@ -21,6 +21,8 @@ export interface PeerServiceDeps {
   timeToLive(id: LeaseId, reply: (result: TimeToLive | EtcdError) => void): void;
   /** Leader-side: may learner `id` be promoted (null), or why not. */
   learnerReady(id: bigint): EtcdError | null;
+  /** This member's HashKV at a revision (0: now), for a peer's corruption check. */
+  hashKv(revision: number): { hash: number; currentRevision: number; compactRevision: number } | EtcdError;
   log(line: string): void;
 }
 
@@ -85,5 +87,17 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
     const refusal = /^\d+$/.test(raw) ? deps.learnerReady(BigInt(raw)) : null;
     callback(null, { error_name: refusal?.name ?? '' });
   };
-  return { Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive, LearnerReady: learnerReady };
+  const hashKv: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
+    const result = deps.hashKv(Number(call.request['revision'] ?? 0));
+    const memberId = membership.selfId.toString();
+    if ('kind' in result) {
+      callback(null, { member_id: memberId, revision: '0', compact_revision: '0', hash: 0, error_name: result.name });
+      return;
+    }
+    callback(null, {
+      member_id: memberId, revision: String(result.currentRevision), compact_revision: String(result.compactRevision),
+      hash: result.hash, error_name: '',
+    });
+  };
+  return { HashKv: hashKv, Stream: stream, Members: members, LeaseKeepAlive: keepAlive, LeaseTimeToLive: timeToLive, LearnerReady: learnerReady };
 }

@@ -42,6 +42,16 @@ test('--experimental-initial-corrupt-check (the e2e suite of etcd passes it to e
   t.deepEqual(bad.ok ? null : [bad.error, bad.exitCode], ['invalid boolean value "maybe" for -experimental-initial-corrupt-check: parse error', 2]);
 });
 
+test('--experimental-corrupt-check-time is a Go duration, 0 (off) by default', (t) => {
+  const values = [[], ['--experimental-corrupt-check-time', '2s'], ['--experimental-corrupt-check-time=1m30s']].map((argv) => {
+    const parsed = parseFlags(argv);
+    return parsed.ok ? parsed.flags.corruptCheckTimeMs : parsed.error;
+  });
+  t.deepEqual(values, [0, 2000, 90_000]);
+  const bad = parseFlags(['--experimental-corrupt-check-time', '5']);
+  t.false(bad.ok);
+});
+
 test('--strict-reconfig-check is on unless turned off', (t) => {
   const values = [[], ['--strict-reconfig-check'], ['--strict-reconfig-check=false']].map((argv) => {
     const parsed = parseFlags(argv);
