@@ -10,6 +10,7 @@
 import { CallError, EtcdClient, statusOf, type Wire } from './client.js';
 import type { RealCluster } from './cluster.js';
 import path from 'node:path';
+import type { ClusterMember } from './summary.js';
 
 /** Each cluster call's deadline, and how long a step retries before the fault gives up. */
 const CALL_TIMEOUT_MS = 2000;
@@ -120,6 +121,12 @@ export async function replaceMember(cluster: RealCluster, victim: number, downMs
     (m) => (/can only promote a learner member which is in sync with leader/.test(m) ? null : /can only promote a learner member/.test(m) ? {} : null));
   steps.note(promoted.ok ? `promoted ${name} through ${promoted.via}` : `MemberPromote failed: ${promoted.error}; ${name} is left a learner`);
   return steps.lines.join('; ');
+}
+
+/** The cluster's members as a live one lists them (the run's closing record), or null. */
+export async function listMembers(cluster: RealCluster): Promise<ClusterMember[] | null> {
+  const listed = await throughLive(cluster, -1, async (c) => membersOf(await c.call('cluster', 'MemberList', {})), never);
+  return listed.ok ? listed.value.map((m) => ({ name: m.name, id: m.id, isLearner: m.isLearner })) : null;
 }
 
 /** Until the member's revision reaches the leader's (bounded): what it saw. */

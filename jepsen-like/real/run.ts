@@ -12,6 +12,7 @@ import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases,
 import { kubeStep, newKubeState, PODS_END, PODS_PREFIX } from './kubernetes.js';
 import { driveLocks, judgeLocks, lockExpiryRecords, type LockState, type LockVerdict } from './lock.js';
 import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
+import { listMembers } from './memberFault.js';
 import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent, type NemesisContext } from './nemesis.js';
 import { Recorder, type HistoryRecord } from './recorder.js';
 import { renderRunReport } from './report.js';
@@ -226,6 +227,8 @@ async function judge(j: Judged): Promise<Summary> {
   writeFileSync(path.join(options.out, 'history.jsonl'), historyText);
   writeFileSync(path.join(options.out, 'nemesis.jsonl'), j.faults.map((e) => JSON.stringify(e)).join('\n') + (j.faults.length > 0 ? '\n' : ''));
   const hashKv = await checkHashKv(cluster, 10_000);
+  // After members were removed and added back: are they all in, and voters again?
+  const members = options.nemesis.includes('member') ? { members: await listMembers(cluster) } : {};
   const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '', j.compactedTo);
   const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
   let watch: WatchVerdict | undefined;
@@ -249,6 +252,7 @@ async function judge(j: Judged): Promise<Summary> {
     faults: countFaults(j.faults),
     peerConnections: cluster.proxyStats(),
     verdicts,
+    ...members,
     result: overallResult(verdicts),
   };
   writeFileSync(path.join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
