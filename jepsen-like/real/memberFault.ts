@@ -3,7 +3,8 @@
 //   MemberRemove (through a live member) → stop its process → move its data dir aside
 //   → (down for the fault's duration) → MemberAdd as learner with its peer URL → start it
 //   with --initial-cluster-state existing → wait until its revision reaches the leader's
-//   → MemberPromote (again while the leader finds it not yet in sync).
+//   → MemberPromote (again while the leader finds it not yet in sync) → wait until every
+//   live member lists it as a voter under its name.
 // It comes back under its old name (names stay unique) and a new member ID. Each step is
 // noted with its time since the fault began, for nemesis.jsonl.
 
@@ -120,7 +121,34 @@ export async function replaceMember(cluster: RealCluster, victim: number, downMs
   const promoted = await throughLive(cluster, victim, (c) => c.call('cluster', 'MemberPromote', { ID: id }),
     (m) => (/can only promote a learner member which is in sync with leader/.test(m) ? null : /can only promote a learner member/.test(m) ? {} : null));
   steps.note(promoted.ok ? `promoted ${name} through ${promoted.via}` : `MemberPromote failed: ${promoted.error}; ${name} is left a learner`);
+  if (promoted.ok) steps.note(await awaitListedEverywhere(cluster, name, id));
   return steps.lines.join('; ');
+}
+
+/**
+ * Until every live member's MemberList has the member as a voter under its name (bounded):
+ * the fault is over when the cluster says it is whole again, wherever a client asks.
+ */
+async function awaitListedEverywhere(cluster: RealCluster, name: string, id: string): Promise<string> {
+  const deadline = performance.now() + STEP_BOUND_MS;
+  let missing: string[] = [];
+  while (performance.now() < deadline) {
+    const live = cluster.members.map((_, i) => i).filter((i) => cluster.canLead(i));
+    const answers = await Promise.all(live.map(async (i) => {
+      const client = new EtcdClient(cluster.endpoints[i] ?? '', CALL_TIMEOUT_MS);
+      try {
+        return membersOf(await client.call('cluster', 'MemberList', {}));
+      } catch {
+        return null;
+      } finally {
+        client.close();
+      }
+    }));
+    missing = answers.flatMap((list, i) => (list?.some((m) => m.id === id && m.name === name && !m.isLearner) === true ? [] : [cluster.members[live[i] ?? -1]?.name ?? '?']));
+    if (missing.length === 0) return `listed as voter ${name} by every member`;
+    await sleep(RETRY_PAUSE_MS);
+  }
+  return `not listed as voter ${name} within ${STEP_BOUND_MS} ms by ${missing.join(', ')}`;
 }
 
 /** The cluster's members as a live one lists them (the run's closing record), or null. */

@@ -7,9 +7,19 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { planFaults } from '../../jepsen-like/real/nemesis.js';
+import { SimRandom } from '../../sim/prng.js';
 import { isRunning, memberPids, readSummary, startCli } from './real-runs.js';
 
 interface FaultLine { readonly kind: string; readonly target: string; readonly detail: string; readonly start: number; readonly end: number }
+
+test('the plan draws member faults only when asked for by name, and aims them at the leader with leader', (t) => {
+  const aimed = planFaults(['member', 'leader'], 30_000, new SimRandom(1));
+  t.true(aimed.length > 0 && aimed.every((f) => f.kind === 'member' && f.aimAtLeader), JSON.stringify(aimed));
+  const mixed = planFaults(['member', 'kill'], 60_000, new SimRandom(2));
+  t.true(mixed.some((f) => f.kind === 'member') && mixed.some((f) => f.kind === 'kill'), JSON.stringify(mixed));
+  for (let seed = 1; seed <= 20; seed++) t.false(planFaults(['leader'], 60_000, new SimRandom(seed)).some((f) => f.kind === 'member'));
+});
 
 test('kv while members are removed and added back learner first: every verdict ok, all voters at the end, no member left running', async (t) => {
   // Seed 1's plan for 10 s: two member faults (every fault of a `member`-only plan is one).
@@ -30,7 +40,8 @@ test('kv while members are removed and added back learner first: every verdict o
   for (const f of faults) {
     const removed = /removed (\S+) id (\d+)/.exec(f.detail);
     const added = /added (\S+) as learner id (\d+)/.exec(f.detail);
-    t.true(removed !== null && added !== null && /started with --initial-cluster-state existing/.test(f.detail) && /promoted /.test(f.detail), f.detail);
+    t.true(removed !== null && added !== null && /started with --initial-cluster-state existing/.test(f.detail) && /promoted /.test(f.detail)
+      && /listed as voter \S+ by every member/.test(f.detail), f.detail);
     t.is(removed?.[1], f.target);
     t.is(added?.[1], f.target);
     t.not(added?.[2], removed?.[2], 'the member comes back under a new id');
