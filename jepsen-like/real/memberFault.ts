@@ -56,8 +56,19 @@ class Steps {
 async function throughLive<T>(
   cluster: RealCluster, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
 ): Promise<{ ok: true; value: T; via: string } | { ok: false; error: string }> {
+  const result = await attempts(cluster, avoid, call, accept);
+  // Retries are part of what happened: the first error says why it took them.
+  const retried = result.tries > 1 ? ` (try ${result.tries}; first error: ${result.firstError})` : '';
+  return result.ok ? { ok: true, value: result.value, via: `${result.via}${retried}` } : { ok: false, error: `${result.error}${retried}` };
+}
+
+async function attempts<T>(
+  cluster: RealCluster, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
+): Promise<({ ok: true; value: T; via: string } | { ok: false; error: string }) & { tries: number; firstError: string }> {
   const deadline = performance.now() + STEP_BOUND_MS;
   let error = 'no live member to ask';
+  let firstError = '';
+  let tries = 0;
   for (let attempt = 0; performance.now() < deadline; attempt++) {
     const live = cluster.members.map((_, i) => i).filter((i) => i !== avoid && cluster.canLead(i));
     const index = live[attempt % Math.max(1, live.length)];
@@ -65,19 +76,21 @@ async function throughLive<T>(
     if (index !== undefined && endpoint !== undefined) {
       const client = new EtcdClient(endpoint, CALL_TIMEOUT_MS);
       const via = cluster.members[index]?.name ?? '?';
+      tries += 1;
       try {
-        return { ok: true, value: await call(client), via };
+        return { ok: true, value: await call(client), via, tries, firstError };
       } catch (e: unknown) {
         error = messageOf(e);
+        if (firstError === '') firstError = error;
         const accepted = accept(error);
-        if (accepted !== null) return { ok: true, value: accepted, via };
+        if (accepted !== null) return { ok: true, value: accepted, via, tries, firstError };
       } finally {
         client.close();
       }
     }
     await sleep(RETRY_PAUSE_MS);
   }
-  return { ok: false, error };
+  return { ok: false, error, tries, firstError };
 }
 
 const never = (): null => null;
