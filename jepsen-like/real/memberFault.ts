@@ -54,22 +54,22 @@ class Steps {
  * `accept` maps an error message to a result when that error means done (null: retry).
  */
 async function throughLive<T>(
-  cluster: RealCluster, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
+  cluster: RealCluster, aborted: () => boolean, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
 ): Promise<{ ok: true; value: T; via: string } | { ok: false; error: string }> {
-  const result = await attempts(cluster, avoid, call, accept);
+  const result = await attempts(cluster, aborted, avoid, call, accept);
   // Retries are part of what happened: the first error says why it took them.
   const retried = result.tries > 1 ? ` (try ${result.tries}; first error: ${result.firstError})` : '';
   return result.ok ? { ok: true, value: result.value, via: `${result.via}${retried}` } : { ok: false, error: `${result.error}${retried}` };
 }
 
 async function attempts<T>(
-  cluster: RealCluster, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
+  cluster: RealCluster, aborted: () => boolean, avoid: number, call: (client: EtcdClient) => Promise<T>, accept: (message: string) => T | null,
 ): Promise<({ ok: true; value: T; via: string } | { ok: false; error: string }) & { tries: number; firstError: string }> {
   const deadline = performance.now() + STEP_BOUND_MS;
   let error = 'no live member to ask';
   let firstError = '';
   let tries = 0;
-  for (let attempt = 0; performance.now() < deadline; attempt++) {
+  for (let attempt = 0; performance.now() < deadline && !aborted(); attempt++) {
     const live = cluster.members.map((_, i) => i).filter((i) => i !== avoid && cluster.canLead(i));
     const index = live[attempt % Math.max(1, live.length)];
     const endpoint = index === undefined ? undefined : cluster.endpoints[index];
@@ -95,17 +95,17 @@ async function attempts<T>(
 
 const never = (): null => null;
 
-/** Removes member `victim` and adds it back; resolves with the step log (the fault's detail). */
-export async function replaceMember(cluster: RealCluster, victim: number, downMs: number): Promise<string> {
+/** Removes member `victim` and adds it back; resolves with the step log (the fault's detail). `aborted`: the run was stopped (every wait ends). */
+export async function replaceMember(cluster: RealCluster, victim: number, downMs: number, aborted: () => boolean): Promise<string> {
   const steps = new Steps();
   const name = cluster.members[victim]?.name ?? '?';
-  const listed = await throughLive(cluster, victim, async (c) => membersOf(await c.call('cluster', 'MemberList', {})), never);
+  const listed = await throughLive(cluster, aborted, victim, async (c) => membersOf(await c.call('cluster', 'MemberList', {})), never);
   if (!listed.ok) { steps.note(`MemberList failed: ${listed.error}; nothing removed`); return steps.lines.join('; '); }
   const old = listed.value.find((m) => m.name === name);
   if (old === undefined) { steps.note(`${name} not in MemberList; nothing removed`); return steps.lines.join('; '); }
 
   // A retry after a lost answer finds it gone: that is done too.
-  const removed = await throughLive(cluster, victim, (c) => c.call('cluster', 'MemberRemove', { ID: old.id }), (m) => (/member not found/.test(m) ? {} : null));
+  const removed = await throughLive(cluster, aborted, victim, (c) => c.call('cluster', 'MemberRemove', { ID: old.id }), (m) => (/member not found/.test(m) ? {} : null));
   if (!removed.ok) { steps.note(`MemberRemove ${name} (${old.id}) failed: ${removed.error}; left as is`); return steps.lines.join('; '); }
   steps.note(`removed ${name} id ${old.id} through ${removed.via}`);
   await cluster.kill(victim);
@@ -113,9 +113,18 @@ export async function replaceMember(cluster: RealCluster, victim: number, downMs
   await sleep(downMs);
 
   const peerUrl = cluster.peerUrl(victim);
-  const added = await throughLive(cluster, victim, async (c) => {
-    const r = await c.call('cluster', 'MemberAdd', { peerURLs: [peerUrl], isLearner: true });
-    return { id: idOf((r['member'] as Wire | undefined)?.['ID']), members: membersOf(r) };
+  const added = await throughLive(cluster, aborted, victim, async (c) => {
+    try {
+      const r = await c.call('cluster', 'MemberAdd', { peerURLs: [peerUrl], isLearner: true });
+      return { id: idOf((r['member'] as Wire | undefined)?.['ID']), members: membersOf(r) };
+    } catch (error: unknown) {
+      // A try whose answer was lost (timed out) may have added it after all: that one it is.
+      if (!/Peer URLs already exists/.test(messageOf(error))) throw error;
+      const members = membersOf(await c.call('cluster', 'MemberList', {}));
+      const mine = members.find((m) => m.peerUrls.includes(peerUrl));
+      if (mine === undefined) throw error;
+      return { id: mine.id, members };
+    }
   }, never);
   if (!added.ok) { steps.note(`MemberAdd as learner failed: ${added.error}; ${name} stays out`); return steps.lines.join('; '); }
   const { id } = added.value;
@@ -127,14 +136,14 @@ export async function replaceMember(cluster: RealCluster, victim: number, downMs
   await cluster.rejoin(victim, initialCluster);
   steps.note(`started with --initial-cluster-state existing --initial-cluster ${initialCluster}`);
 
-  const caughtUp = await awaitCaughtUp(cluster, victim);
+  const caughtUp = await awaitCaughtUp(cluster, victim, aborted);
   steps.note(caughtUp);
 
   // The leader refuses until it finds the learner's log close enough to its own.
-  const promoted = await throughLive(cluster, victim, (c) => c.call('cluster', 'MemberPromote', { ID: id }),
+  const promoted = await throughLive(cluster, aborted, victim, (c) => c.call('cluster', 'MemberPromote', { ID: id }),
     (m) => (/can only promote a learner member which is in sync with leader/.test(m) ? null : /can only promote a learner member/.test(m) ? {} : null));
   steps.note(promoted.ok ? `promoted ${name} through ${promoted.via}` : `MemberPromote failed: ${promoted.error}; ${name} is left a learner`);
-  if (promoted.ok) steps.note(await awaitListedEverywhere(cluster, name, id));
+  if (promoted.ok) steps.note(await awaitListedEverywhere(cluster, name, id, aborted));
   return steps.lines.join('; ');
 }
 
@@ -142,10 +151,10 @@ export async function replaceMember(cluster: RealCluster, victim: number, downMs
  * Until every live member's MemberList has the member as a voter under its name (bounded):
  * the fault is over when the cluster says it is whole again, wherever a client asks.
  */
-async function awaitListedEverywhere(cluster: RealCluster, name: string, id: string): Promise<string> {
+async function awaitListedEverywhere(cluster: RealCluster, name: string, id: string, aborted: () => boolean): Promise<string> {
   const deadline = performance.now() + STEP_BOUND_MS;
   let missing: string[] = [];
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !aborted()) {
     const live = cluster.members.map((_, i) => i).filter((i) => cluster.canLead(i));
     const answers = await Promise.all(live.map(async (i) => {
       const client = new EtcdClient(cluster.endpoints[i] ?? '', CALL_TIMEOUT_MS);
@@ -166,16 +175,16 @@ async function awaitListedEverywhere(cluster: RealCluster, name: string, id: str
 
 /** The cluster's members as a live one lists them (the run's closing record), or null. */
 export async function listMembers(cluster: RealCluster): Promise<ClusterMember[] | null> {
-  const listed = await throughLive(cluster, -1, async (c) => membersOf(await c.call('cluster', 'MemberList', {})), never);
+  const listed = await throughLive(cluster, () => false, -1, async (c) => membersOf(await c.call('cluster', 'MemberList', {})), never);
   return listed.ok ? listed.value.map((m) => ({ name: m.name, id: m.id, isLearner: m.isLearner })) : null;
 }
 
 /** Until the member's revision reaches the leader's (bounded): what it saw. */
-async function awaitCaughtUp(cluster: RealCluster, index: number): Promise<string> {
+async function awaitCaughtUp(cluster: RealCluster, index: number, aborted: () => boolean): Promise<string> {
   const endpoint = cluster.endpoints[index] ?? '';
   const deadline = performance.now() + STEP_BOUND_MS;
   let last = 'no status';
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !aborted()) {
     const leaderRevision = await leaderRevisionOf(cluster, index);
     const client = new EtcdClient(endpoint, CALL_TIMEOUT_MS);
     const mine = await statusOf(client, CALL_TIMEOUT_MS).finally(() => { client.close(); });

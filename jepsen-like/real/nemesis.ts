@@ -96,6 +96,11 @@ export interface NemesisContext {
   /** Microseconds since the run started (the recorder's clock). */
   readonly now: () => number;
   readonly aborted: () => boolean;
+  /**
+   * The run was stopped (Ctrl-C), not just out of time: a member fault still running at the
+   * end of the time finishes (else it would leave a member out), but not after that.
+   */
+  readonly interrupted: () => boolean;
   readonly log: (event: FaultEvent) => void;
 }
 
@@ -161,7 +166,7 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
       break;
     }
     case 'member':
-      detail = [detail, await replaceMember(cluster, victim, fault.durationMs)].filter((x) => x !== '').join('; ');
+      detail = [detail, await replaceMember(cluster, victim, fault.durationMs, context.interrupted)].filter((x) => x !== '').join('; ');
       break;
     case 'partition': {
       const minority = minoritySide(victim, fault.companionPick, n);

@@ -111,9 +111,9 @@ async function awaitHealed(cluster: RealCluster, log: (line: string) => void, ab
 }
 
 /** The nemesis's view of the run; its compactions go into the history as ops of their own. */
-function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: FaultEvent) => void, aborted: () => boolean): NemesisContext {
+function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: FaultEvent) => void, aborted: () => boolean, interrupted: () => boolean): NemesisContext {
   return {
-    cluster, now: () => recorder.now(), aborted, compactedTo: 0, log,
+    cluster, now: () => recorder.now(), aborted, interrupted, compactedTo: 0, log,
     recordCompaction: (c) => {
       const base = { process: recorder.newProcess(), client: 'nemesis', call: c.call, request: { type: 'compact', revision: c.revision } } as const;
       recorder.add(c.ret === null || c.response === null
@@ -159,7 +159,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     leaderWatch.start();
     const slack = { slackMs: options.electionSlackMs, electionTimeoutMs: ELECTION_TIMEOUT_MS, leaders: leaderWatch.samples };
     t0 = recorder.now();
-    const nemesisContext = nemesisContextFor(cluster, recorder, (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); }, () => until());
+    const nemesisContext = nemesisContextFor(cluster, recorder, (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); }, () => until(), hooks.aborted);
     const endUs = t0 + options.timeS * 1e6;
     // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
     const capUs = t0 + options.timeS * 10e6;
