@@ -38,6 +38,7 @@ export const USAGE = `usage: npm run jepsen -- --out DIR [options]
   --time-s S              how long the workload runs (default 30)
   --nemesis LIST          comma-separated: ${NEMESES.join(', ')} (default none)
                           leader: aim each fault at the current leader (alone: kill,pause,partition)
+                          member: remove a member, wipe it, add it back as a learner, promote it
   --workload LIST         comma-separated: ${WORKLOADS.join(', ')} (default kv; watch watches kv's keys, and runs kv)
   --seed N                the schedule's and the workload's seed (default: random, printed)
   --max-ops N             stop the workload after N operations (default 100000)

@@ -15,6 +15,7 @@ interface Stubs {
   readonly maintenance: grpc.Client & Record<'Status' | 'HashKV' | 'Defragment', Unary>;
   readonly watch: grpc.Client & { Watch(): grpc.ClientDuplexStream<Wire, Wire> };
   readonly lock: grpc.Client & Record<'Lock' | 'Unlock', Unary>;
+  readonly cluster: grpc.Client & Record<'MemberAdd' | 'MemberRemove' | 'MemberList' | 'MemberPromote', Unary>;
 }
 
 let services: ReturnType<typeof loadEtcdServices> | null = null;
@@ -43,11 +44,12 @@ export class EtcdClient {
       maintenance: make(services.maintenance, 'Maintenance') as Stubs['maintenance'],
       watch: make(services.watch, 'Watch') as Stubs['watch'],
       lock: make(services.lock, 'Lock') as Stubs['lock'],
+      cluster: make(services.cluster, 'Cluster') as Stubs['cluster'],
     };
   }
 
   /** One unary call; rejects with a CallError. */
-  call(service: 'kv' | 'lease' | 'maintenance' | 'lock', method: string, request: Wire, timeoutMs = this.timeoutMs): Promise<Wire> {
+  call(service: 'kv' | 'lease' | 'maintenance' | 'lock' | 'cluster', method: string, request: Wire, timeoutMs = this.timeoutMs): Promise<Wire> {
     const stub = this.stubs[service] as unknown as Record<string, Unary | undefined>;
     const fn = stub[method];
     if (fn === undefined) throw new Error(`no method ${service}.${method}`);
@@ -73,6 +75,7 @@ export class EtcdClient {
     this.stubs.lease.close();
     this.stubs.maintenance.close();
     this.stubs.lock.close();
+    this.stubs.cluster.close();
   }
 }
 

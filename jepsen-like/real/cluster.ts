@@ -7,7 +7,7 @@ import { invariant } from '../../core/util/invariant.js';
 import { EtcdClient, statusOf } from './client.js';
 import { TEST_BUGS_VARIABLE } from '../../net/member/testBugs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './ports.js';
@@ -32,6 +32,14 @@ export interface Member {
   readonly logFile: string;
   child: ChildProcess | null;
   paused: boolean;
+  /**
+   * Set once the member was removed and added back (the member nemesis): the
+   * `--initial-cluster` it joined with, `--initial-cluster-state existing`; null: it
+   * bootstrapped the cluster.
+   */
+  joinedWith: string | null;
+  /** How many times it was removed (its old data dirs are moved aside under these numbers). */
+  removals: number;
   /** A member of an external cluster: its client endpoint (host:port). */
   readonly endpoint?: string;
 }
@@ -72,7 +80,7 @@ export class RealCluster {
       const name = `n${i + 1}`;
       members.push({
         name, clientPort: ports[3 * i] ?? 0, peerPort: ports[3 * i + 1] ?? 0, proxyPort: ports[3 * i + 2] ?? 0,
-        dataDir: path.join(options.dir, 'data', name), logFile: path.join(options.dir, 'logs', `${name}.log`), child: null, paused: false,
+        dataDir: path.join(options.dir, 'data', name), logFile: path.join(options.dir, 'logs', `${name}.log`), child: null, paused: false, joinedWith: null, removals: 0,
       });
     }
     mkdirSync(path.join(options.dir, 'logs'), { recursive: true });
@@ -82,7 +90,7 @@ export class RealCluster {
   private static external(options: ClusterOptions, endpoints: readonly string[]): RealCluster {
     if (endpoints.length === 0) throw new RangeError('an external cluster needs at least one endpoint');
     const members = endpoints.map((endpoint, i): Member => ({
-      name: `e${i + 1}`, clientPort: 0, peerPort: 0, proxyPort: 0, dataDir: '', logFile: '', child: null, paused: false, endpoint,
+      name: `e${i + 1}`, clientPort: 0, peerPort: 0, proxyPort: 0, dataDir: '', logFile: '', child: null, paused: false, joinedWith: null, removals: 0, endpoint,
     }));
     return new RealCluster(members, options);
   }
@@ -135,13 +143,18 @@ export class RealCluster {
     }
   }
 
+  /** The peer URL member `index` advertises: its proxy's. */
+  peerUrl(index: number): string {
+    return `http://127.0.0.1:${this.memberAt(index).proxyPort}`;
+  }
+
   private argsFor(m: Member): string[] {
-    const initialCluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.proxyPort}`).join(',');
+    const initialCluster = m.joinedWith ?? this.members.map((x) => `${x.name}=http://127.0.0.1:${x.proxyPort}`).join(',');
     return [
       '--name', m.name, '--data-dir', m.dataDir,
       '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
       '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.proxyPort}`,
-      '--initial-cluster-token', 'jepsen-like', '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
+      '--initial-cluster-token', 'jepsen-like', '--initial-cluster', initialCluster, '--initial-cluster-state', m.joinedWith === null ? 'new' : 'existing',
     ];
   }
 
@@ -233,6 +246,26 @@ export class RealCluster {
 
   restart(index: number): Promise<void> {
     return this.launch(this.memberAt(index));
+  }
+
+  /**
+   * A removed member's data dir (it is stopped) goes: a removed member cannot come back
+   * on its old data. Moved aside, not deleted: it is evidence as the others' are.
+   */
+  wipe(index: number): string {
+    invariant(this.ownsMembers && !this.isUp(index), 'only a stopped member of a cluster the tool started is wiped');
+    const m = this.memberAt(index);
+    m.removals += 1;
+    const aside = `${m.dataDir}.removed-${m.removals}`;
+    if (existsSync(m.dataDir)) renameSync(m.dataDir, aside);
+    return aside;
+  }
+
+  /** A removed, wiped member joins again as a new member: `--initial-cluster-state existing` and that cluster. */
+  rejoin(index: number, initialCluster: string): Promise<void> {
+    const m = this.memberAt(index);
+    m.joinedWith = initialCluster;
+    return this.launch(m);
   }
 
   pause(index: number): void {

@@ -10,12 +10,17 @@ import type { SimRandom } from '../../sim/prng.js';
 import type { EtcdResponse } from '../etcd/types.js';
 import { EtcdClient, revisionOf, statusOf } from './client.js';
 import type { RealCluster } from './cluster.js';
+import { replaceMember } from './memberFault.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'compact' | 'defrag';
-/** The faults `leader` alone stands for (compact and defrag are asked for by name). */
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'compact' | 'defrag' | 'member';
+/** The faults `leader` alone stands for (compact, defrag and member are asked for by name). */
 export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 const OPERATIONS: readonly FaultKind[] = ['compact', 'defrag'];
-export const NEMESES = [...FAULT_KINDS, ...OPERATIONS, 'leader', 'none'] as const;
+/** Remove a member and add it back, learner first (memberFault.ts): slow, so only by name. */
+const RECONFIGURATIONS: readonly FaultKind[] = ['member'];
+/** The faults `leader` can aim. */
+const AIMABLE: readonly FaultKind[] = [...FAULT_KINDS, ...RECONFIGURATIONS];
+export const NEMESES = [...FAULT_KINDS, ...OPERATIONS, ...RECONFIGURATIONS, 'leader', 'none'] as const;
 
 export interface PlannedFault {
   readonly atMs: number;
@@ -65,8 +70,9 @@ export function leaseGap(ttlS: number): FaultGap {
 
 export function planFaults(nemeses: readonly string[], timeMs: number, rng: SimRandom, gap: FaultGap = DEFAULT_GAP): PlannedFault[] {
   const aimAtLeader = nemeses.includes('leader');
-  let kinds = [...FAULT_KINDS, ...OPERATIONS].filter((k) => nemeses.includes(k));
-  if (!FAULT_KINDS.some((k) => nemeses.includes(k)) && aimAtLeader) kinds = [...kinds, ...FAULT_KINDS];
+  // Appended after the older kinds: a seed's plan for them is the one it always was.
+  let kinds = [...FAULT_KINDS, ...OPERATIONS, ...RECONFIGURATIONS].filter((k) => nemeses.includes(k));
+  if (!AIMABLE.some((k) => nemeses.includes(k)) && aimAtLeader) kinds = [...kinds, ...FAULT_KINDS];
   const plan: PlannedFault[] = [];
   if (kinds.length === 0) return plan;
   for (let at = WARMUP_MS + rng.between(0, 500); ; ) {
@@ -90,6 +96,11 @@ export interface NemesisContext {
   /** Microseconds since the run started (the recorder's clock). */
   readonly now: () => number;
   readonly aborted: () => boolean;
+  /**
+   * The run was stopped (Ctrl-C), not just out of time: a member fault still running at the
+   * end of the time finishes (else it would leave a member out), but not after that.
+   */
+  readonly interrupted: () => boolean;
   readonly log: (event: FaultEvent) => void;
 }
 
@@ -154,6 +165,9 @@ async function inject(fault: PlannedFault, context: NemesisContext): Promise<voi
       detail ||= `defragment ${name}: ${answer}`;
       break;
     }
+    case 'member':
+      detail = [detail, await replaceMember(cluster, victim, fault.durationMs, context.interrupted)].filter((x) => x !== '').join('; ');
+      break;
     case 'partition': {
       const minority = minoritySide(victim, fault.companionPick, n);
       const names = cluster.members.map((m) => m.name);

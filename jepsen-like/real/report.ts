@@ -86,7 +86,7 @@ function timeline(input: ReportInput, s: Scale, windowLines: ReadonlySet<number>
 const CSS = `body{font:13px system-ui,sans-serif;margin:16px;color:#222}pre{background:#f4f4f4;padding:8px;overflow:auto}
 .scroll{overflow-x:auto;border:1px solid #ddd}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;font-family:monospace;font-size:12px}
 .op.ok rect{fill:#6bbf6b}.op.fail rect{fill:#bbb}.op.unknown rect{fill:#f0a030}.op .tail{fill:#f0a030;opacity:.35}
-.op.window rect{stroke:#d00;stroke-width:2}.fault rect{opacity:.13}.fault.kill rect{fill:#d33}.fault.pause rect{fill:#36c}.fault.partition rect{fill:#a3c}
+.op.window rect{stroke:#d00;stroke-width:2}.fault rect{opacity:.13}.fault.kill rect{fill:#d33}.fault.pause rect{fill:#36c}.fault.partition rect{fill:#a3c}.fault.member rect{fill:#963}
 .fault text{font-size:11px;fill:#555}.label{font-size:11px;fill:#333}.tick{stroke:#eee;font-size:10px;fill:#999}
 .mark.outlived path{fill:#d00}.mark.early path{fill:#06c}.bad{color:#c00;font-weight:bold}.good{color:#080}`;
 
@@ -119,7 +119,7 @@ export function renderRunReport(input: ReportInput): string {
 <p>seed ${s.seed}, ${s.timeS} s; ${s.ops.total} ops (ok ${s.ops.ok}, failed ${s.ops.fail}, unknown ${s.ops.unknown}); ${s.acknowledgedWrites} acknowledged writes; faults ${esc(JSON.stringify(s.faults))}</p>
 <pre>${esc(s.reproduce)}</pre><table>${verdictRows(s)}</table>${windowTable}
 ${leaseFindings === '' ? '' : `<h2>Lease findings</h2><table><tr><th>key</th><th>seen at</th><th>what</th></tr>${leaseFindings}</table>`}
-<h2>Timeline</h2><p>One row per client; bars from call to return (green ok, grey failed, orange unknown); shaded bands: faults (red kill, blue pause, purple partition); triangles: lease findings. Hover for details.</p>
+<h2>Timeline</h2><p>One row per client; bars from call to return (green ok, grey failed, orange unknown); shaded bands: faults (red kill, blue pause, purple partition, brown member); triangles: lease findings. Hover for details.</p>
 <div class="scroll">${timeline(input, scale, windowLines)}</div></body></html>
 `;
 }

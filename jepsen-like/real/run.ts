@@ -12,6 +12,7 @@ import { driveLeases, expiryRecords, judgeLeases, lastUpperBound, observeLeases,
 import { kubeStep, newKubeState, PODS_END, PODS_PREFIX } from './kubernetes.js';
 import { driveLocks, judgeLocks, lockExpiryRecords, type LockState, type LockVerdict } from './lock.js';
 import { LeaderWatch, type LeaderSample } from './leaderWatch.js';
+import { listMembers } from './memberFault.js';
 import { DEFAULT_GAP, findLeader, leaseGap, planFaults, runNemesis, type FaultEvent, type NemesisContext } from './nemesis.js';
 import { Recorder, type HistoryRecord } from './recorder.js';
 import { renderRunReport } from './report.js';
@@ -110,9 +111,9 @@ async function awaitHealed(cluster: RealCluster, log: (line: string) => void, ab
 }
 
 /** The nemesis's view of the run; its compactions go into the history as ops of their own. */
-function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: FaultEvent) => void, aborted: () => boolean): NemesisContext {
+function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: FaultEvent) => void, aborted: () => boolean, interrupted: () => boolean): NemesisContext {
   return {
-    cluster, now: () => recorder.now(), aborted, compactedTo: 0, log,
+    cluster, now: () => recorder.now(), aborted, interrupted, compactedTo: 0, log,
     recordCompaction: (c) => {
       const base = { process: recorder.newProcess(), client: 'nemesis', call: c.call, request: { type: 'compact', revision: c.revision } } as const;
       recorder.add(c.ret === null || c.response === null
@@ -158,7 +159,7 @@ export async function runJepsen(options: RunOptions, hooks: RunHooks): Promise<S
     leaderWatch.start();
     const slack = { slackMs: options.electionSlackMs, electionTimeoutMs: ELECTION_TIMEOUT_MS, leaders: leaderWatch.samples };
     t0 = recorder.now();
-    const nemesisContext = nemesisContextFor(cluster, recorder, (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); }, () => until());
+    const nemesisContext = nemesisContextFor(cluster, recorder, (e) => { faults.push(e); hooks.log(`fault: ${e.kind} ${e.target} (${e.detail})`); }, () => until(), hooks.aborted);
     const endUs = t0 + options.timeS * 1e6;
     // Past the time, on until enough writes were acknowledged (a loaded machine is slow), within a hard cap.
     const capUs = t0 + options.timeS * 10e6;
@@ -226,6 +227,8 @@ async function judge(j: Judged): Promise<Summary> {
   writeFileSync(path.join(options.out, 'history.jsonl'), historyText);
   writeFileSync(path.join(options.out, 'nemesis.jsonl'), j.faults.map((e) => JSON.stringify(e)).join('\n') + (j.faults.length > 0 ? '\n' : ''));
   const hashKv = await checkHashKv(cluster, 10_000);
+  // After members were removed and added back: are they all in, and voters again?
+  const members = options.nemesis.includes('member') ? { members: await listMembers(cluster) } : {};
   const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '', j.compactedTo);
   const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
   let watch: WatchVerdict | undefined;
@@ -249,6 +252,7 @@ async function judge(j: Judged): Promise<Summary> {
     faults: countFaults(j.faults),
     peerConnections: cluster.proxyStats(),
     verdicts,
+    ...members,
     result: overallResult(verdicts),
   };
   writeFileSync(path.join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

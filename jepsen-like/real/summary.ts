@@ -37,8 +37,17 @@ export interface Summary {
     readonly lock?: LockVerdict;
     readonly watch?: WatchVerdict;
   };
+  /** The closing MemberList, after a run with the member nemesis (null: no member answered). */
+  readonly members?: readonly ClusterMember[] | null;
   /** ok: every verdict passed; violation: one failed; unknown: none failed, one could not decide. */
   readonly result: 'ok' | 'violation' | 'unknown';
+}
+
+/** One member of the closing MemberList. */
+export interface ClusterMember {
+  readonly name: string;
+  readonly id: string;
+  readonly isLearner: boolean;
 }
 
 export function overallResult(v: Summary['verdicts']): Summary['result'] {
@@ -71,6 +80,9 @@ export function renderSummary(s: Summary, dir: string): string {
     `  revisions per client  ${mark(v.revisionMonotonic.ok)}  (${v.revisionMonotonic.regressions.length} regressions)`,
     `  HashKV after healing  ${mark(v.hashKv.ok)}  (${Object.entries(v.hashKv.hashes).map(([m, h]) => `${m} ${h}`).join(', ')}${v.hashKv.revision > 0 ? ` at revision ${v.hashKv.revision}` : ''})`,
   ];
+  if (s.members !== undefined) {
+    lines.push(`  members at the end    ${s.members === null ? 'MemberList failed' : s.members.map((m) => `${m.name || '(unstarted)'} ${m.isLearner ? 'LEARNER' : 'voter'}`).join(', ')}`);
+  }
   if (v.lease !== undefined) {
     const l = v.lease;
     lines.push(`  lease expiry          ${mark(l.ok)}  (${l.leases} leases: ${l.outlived.length} outlived TTL + ${l.slackMs} ms + leader changes, ${l.early.length} vanished before TTL, ${l.undecided} undecided)`);

@@ -88,11 +88,13 @@ export interface SummaryJson {
     readonly linearizable: { readonly verdict: string };
     readonly lostWrites: { readonly checked: number; readonly lost: readonly unknown[] };
     readonly revisionMonotonic: { readonly ok: boolean };
-    readonly hashKv: { readonly ok: boolean | null };
+    readonly hashKv: { readonly ok: boolean | null; readonly hashes: Readonly<Record<string, string>> };
     readonly lease?: { readonly ok: boolean; readonly leases: number; readonly outlived: readonly unknown[]; readonly early: readonly unknown[] };
     readonly lock?: { readonly ok: boolean; readonly attempts: number; readonly acquisitions: number };
     readonly watch?: { readonly ok: boolean | null; readonly streams: number; readonly events: number; readonly violations: readonly { readonly property: string; readonly message: string }[] };
   };
+  /** The closing MemberList (runs with the member nemesis). */
+  readonly members?: readonly { readonly name: string; readonly id: string; readonly isLearner: boolean }[] | null;
 }
 
 export function readSummary(dir: string): SummaryJson {
