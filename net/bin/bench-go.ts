@@ -182,7 +182,19 @@ async function main(): Promise<void> {
   process.stdout.write(`\nternbench (Go, clientv3 3.4) against etcd ${await etcdVersion()} and Tern; median of ${runs} run${runs > 1 ? 's' : ''}${divisor > 1 ? ', --quick (totals ÷ 10)' : ''}\n\n`);
   process.stdout.write('| case | etcd | Tern | Tern ÷ etcd | target | server µs CPU/op, etcd / Tern |\n|---|---|---|---|---|---|\n');
   for (const row of rows) process.stdout.write(`${row}\n`);
-  if (!flag('no-gateway')) await gatewayRows(port + 1000, divisor > 1 ? 2 : 5);
+  if (!flag('no-gateway')) await gatewayRows(await gatewayBasePort(port), divisor > 1 ? 2 : 5);
+}
+
+/**
+ * A base port for bench-server.ts's one-member clusters: it starts each at base + 100 k
+ * (k = 1..4 here: two cases, etcd then Tern), on that port and the next. All free now.
+ */
+async function gatewayBasePort(after: number): Promise<number> {
+  for (let base = after + 100; base < 64_000; base += 500) {
+    const ports = [1, 2, 3, 4].flatMap((k) => [base + 100 * k, base + 100 * k + 1]);
+    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
+  }
+  throw new Error(`no free ports above ${after}`);
 }
 
 /**
