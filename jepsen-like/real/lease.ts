@@ -105,7 +105,17 @@ export interface LeaseWorker extends Worker {
 const KEEPALIVE_TIMEOUT_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(done, ms); });
 
-async function grant(w: LeaseWorker, ttlS: number): Promise<LeaseLife | null> {
+/** A lease the server granted: its id (decimal text), the history's alias, its TTL and the call's times. */
+export interface Granted {
+  readonly id: string;
+  readonly alias: number;
+  readonly ttlS: number;
+  readonly call: number;
+  readonly ret: number;
+}
+
+/** LeaseGrant, recorded in the history when it is answered; null when it was not. */
+export async function grantLease(w: Worker, ttlS: number): Promise<Granted | null> {
   const call = w.recorder.now();
   let wire: Wire;
   try {
@@ -118,8 +128,14 @@ async function grant(w: LeaseWorker, ttlS: number): Promise<LeaseLife | null> {
   const alias = w.recorder.leaseAlias(id);
   const ret = w.recorder.now();
   w.recorder.add({ process: w.process, client: w.name, call, return: ret, outcome: 'ok', request: { type: 'leaseGrant', id: alias }, response: { revision: revisionOf(wire) } });
+  return { id, alias, ttlS: num(wire['TTL']), call, ret };
+}
+
+async function grant(w: LeaseWorker, ttlS: number): Promise<LeaseLife | null> {
+  const g = await grantLease(w, ttlS);
+  if (g === null) return null;
   return {
-    id, alias, key: `${LEASE_PREFIX}${w.name}/${alias}`, ttlS: num(wire['TTL']), grantCall: call, grantReturn: ret,
+    id: g.id, alias: g.alias, key: `${LEASE_PREFIX}${w.name}/${g.alias}`, ttlS: g.ttlS, grantCall: g.call, grantReturn: g.ret,
     putAck: null, lastKeepAliveSent: null, lastKeepAliveAcked: null, lastKeepAliveUnanswered: null, goneAt: null, keepAlives: [],
   };
 }

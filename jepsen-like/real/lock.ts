@@ -17,6 +17,7 @@
 import type { EtcdResponse } from '../etcd/types.js';
 import { bytes, CallError, keyValue, num, revisionOf, type Wire } from './client.js';
 import type { HistoryRecord } from './recorder.js';
+import { grantLease } from './lease.js';
 import { invoke, type Worker } from './worker.js';
 
 export const LOCK_NAME = 'lock';
@@ -66,18 +67,10 @@ function recordUnknown(w: Worker, call: number, request: HistoryRecord['request'
 
 /** One round: grant, Lock, hold, Unlock, revoke. */
 async function lockOnce(w: Worker, state: LockState): Promise<void> {
-  const grantCall = w.recorder.now();
-  let grant: Wire;
-  try {
-    grant = await w.client.call('lease', 'LeaseGrant', { TTL: String(TTL_S) });
-  } catch {
-    await sleep(100); // an unknown grant makes no revision and no key: it needs no record
-    return;
-  }
-  const id = typeof grant['ID'] === 'string' ? grant['ID'] : '0';
-  const alias = w.recorder.leaseAlias(id);
-  w.recorder.add({ process: w.process, client: w.name, call: grantCall, return: w.recorder.now(), outcome: 'ok', request: { type: 'leaseGrant', id: alias }, response: { revision: revisionOf(grant) } });
-  const ttlUs = num(grant['TTL']) * 1e6;
+  const granted = await grantLease(w, TTL_S);
+  if (granted === null) return; // an unknown grant makes no revision and no key
+  const { id, alias, call: grantCall } = granted;
+  const ttlUs = granted.ttlS * 1e6;
   const key = `${LOCK_NAME}/${BigInt(id).toString(16)}`;
   const put = { type: 'put', key, value: '', lease: alias } as const;
   state.attempts++;

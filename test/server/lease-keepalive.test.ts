@@ -6,7 +6,16 @@
 // where a cut-off leader's renewal made the next leader end the lease early.
 import test from 'ava';
 import { isEtcdError } from '../../core/errors.js';
+import type { EtcdServer } from '../../core/server/server.js';
 import { ServerCluster } from './cluster.js';
+
+/** Grants a lease on `leader` and runs until it is applied: its id, or null if the grant failed. */
+function grant(c: ServerCluster, leader: EtcdServer, ttlSeconds: number): bigint | null {
+  let granted: unknown;
+  leader.leaseGrant({ id: 0n, ttlSeconds }, (r) => { granted = r; });
+  c.run(2);
+  return isEtcdError(granted) || granted === undefined ? null : (granted as { id: bigint }).id;
+}
 
 test('a keep-alive between winning an election and the next tick is served', (t) => {
   const c = new ServerCluster([1, 2, 3]);
@@ -26,11 +35,8 @@ test('a keep-alive between winning an election and the next tick is served', (t)
 test('a leader cut off from its peers does not renew: the keep-alive fails instead of promising a TTL no one else will keep', (t) => {
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
-  let granted: unknown;
-  leader.leaseGrant({ id: 0n, ttlSeconds: 5 }, (r) => { granted = r; });
-  c.run(2);
-  if (isEtcdError(granted) || granted === undefined) return t.fail('the grant failed');
-  const id = (granted as { id: bigint }).id;
+  const id = grant(c, leader, 5);
+  if (id === null) return t.fail('the grant failed');
   let renewed: unknown;
   leader.leaseKeepAlive({ id }, (r) => { renewed = r; });
   c.run(2);
@@ -68,11 +74,8 @@ test('a keep-alive is answered only once its renewal is replicated: a leader tha
   // 455 ms before the TTL the answer promised.
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
-  let granted: unknown;
-  leader.leaseGrant({ id: 0n, ttlSeconds: 10 }, (r) => { granted = r; });
-  c.run(2);
-  if (isEtcdError(granted) || granted === undefined) return t.fail('the grant failed');
-  const id = (granted as { id: bigint }).id;
+  const id = grant(c, leader, 10);
+  if (id === null) return t.fail('the grant failed');
   c.run(60); // 6 s of its 10 s gone
   let renewed: unknown;
   leader.leaseKeepAlive({ id }, (r) => { renewed = r; });
@@ -92,11 +95,8 @@ test('a keep-alive is answered only once its renewal is replicated: a leader tha
 test('a keep-alive answer held for its checkpoint fails when leadership is lost first', (t) => {
   const c = new ServerCluster([1, 2, 3]);
   const leader = c.elect();
-  let granted: unknown;
-  leader.leaseGrant({ id: 0n, ttlSeconds: 10 }, (r) => { granted = r; });
-  c.run(2);
-  if (isEtcdError(granted) || granted === undefined) return t.fail('the grant failed');
-  const id = (granted as { id: bigint }).id;
+  const id = grant(c, leader, 10);
+  if (id === null) return t.fail('the grant failed');
   let answer: unknown;
   leader.leaseKeepAlive({ id }, (r) => { answer = r; });
   c.isolated.add(leader.memberId); // the ReadIndex round cannot complete, nor a checkpoint commit

@@ -5,13 +5,8 @@
 // back with an event index.
 
 import type { Survey } from '../../sim/replay/survey.js';
+import { html } from './dom.js';
 
-function html<K extends keyof HTMLElementTagNameMap>(name: K, text = '', className = ''): HTMLElementTagNameMap[K] {
-  const element = document.createElement(name);
-  if (text !== '') element.textContent = text;
-  if (className !== '') element.className = className;
-  return element;
-}
 
 function ms(us: number): string {
   return (us / 1000).toFixed(1);

@@ -5,8 +5,8 @@
 
 import type { Frame } from '../../sim/replay/frame.js';
 import type { OpBar, Survey } from '../../sim/replay/survey.js';
+import { byId, html, svg } from './dom.js';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 /** The timeline shows this much simulated time around the moment shown, µs. */
 export const OPS_WINDOW_US = 1_000_000;
 const LANES_MAX = 16;
@@ -18,24 +18,8 @@ const OUTCOME_FILL: ReadonlyMap<string, string> = new Map([
   ['ok', '#2e9e58'], ['fail', '#999'], ['unknown', '#e39b2d'], ['stale', '#8aa4c8'], ['pending', '#e39b2d'],
 ]);
 
-function svg<K extends keyof SVGElementTagNameMap>(name: K, attributes: Readonly<Record<string, string | number>>): SVGElementTagNameMap[K] {
-  const element = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
-  return element;
-}
 
-function html<K extends keyof HTMLElementTagNameMap>(name: K, text = '', className = ''): HTMLElementTagNameMap[K] {
-  const element = document.createElement(name);
-  if (text !== '') element.textContent = text;
-  if (className !== '') element.className = className;
-  return element;
-}
 
-function byId(id: string): HTMLElement {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`the page has no #${id}`);
-  return element;
-}
 
 /** An op as seen at `nowUs`: not yet invoked (null), running, or done with its outcome. */
 function seenAt(op: OpBar, nowUs: number): { readonly endUs: number; readonly outcome: string } | null {

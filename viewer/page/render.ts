@@ -6,8 +6,8 @@
 
 import type { Frame, MemberFrame, MessageFrame } from '../../sim/replay/frame.js';
 import type { MarkKind, Survey } from '../../sim/replay/survey.js';
+import { byId, html, svg } from './dom.js';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const RING_RADIUS = 170;
 const MEMBER_RADIUS = 34;
 /** Messages arriving later than this are drawn near their sender. */
@@ -28,24 +28,8 @@ export function termColour(term: number): string {
   return `hsl(${Math.round((term * 137.508) % 360)}, 55%, 42%)`;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(name: K, attributes: Readonly<Record<string, string | number>>): SVGElementTagNameMap[K] {
-  const element = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
-  return element;
-}
 
-function html<K extends keyof HTMLElementTagNameMap>(name: K, text = '', className = ''): HTMLElementTagNameMap[K] {
-  const element = document.createElement(name);
-  if (text !== '') element.textContent = text;
-  if (className !== '') element.className = className;
-  return element;
-}
 
-function byId(id: string): HTMLElement {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`the page has no #${id}`);
-  return element;
-}
 
 function svgById(id: string): SVGSVGElement {
   const element = document.getElementById(id);

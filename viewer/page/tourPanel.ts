@@ -6,6 +6,7 @@ import type { Frame } from '../../sim/replay/frame.js';
 import type { RunVerdict } from '../../sim/replay/survey.js';
 import type { Tour } from '../../sim/replay/tours.js';
 import { TOURS } from '../../sim/replay/tours.js';
+import { byId } from './dom.js';
 
 export interface TourState {
   readonly tour: Tour;
@@ -13,11 +14,6 @@ export interface TourState {
   step: number;
 }
 
-function byId(id: string): HTMLElement {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`the page has no #${id}`);
-  return element;
-}
 
 /** Fills the tour picker once. */
 export function fillTourPicker(): void {
