@@ -4,7 +4,7 @@
 // prefill or case wiring shows up here, not first on the day someone runs the benchmark.
 // It asserts nothing about speed.
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { runScript } from './processes.js';
 import { createServer } from 'node:net';
 
 /** Whether 127.0.0.1:port can be bound now. */
@@ -44,18 +44,8 @@ function rowOf(stdout: string, name: string): Row | undefined {
 
 test('bench:server runs gw-put16 and gw-range16 against etcd and Tern without errors', async (t) => {
   const basePort = await freeBasePort();
-  const args = ['net/bin/launch.mjs', 'net/bin/bench-server', '--members', '1', '--cases', 'gw-put16,gw-range16',
-    '--seconds', '1', '--base-port', String(basePort)];
-  // Its own process group, so that a failed or timed-out run takes its etcd and Tern members with it.
-  const child = spawn(process.execPath, args, { cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 100_000) stderr += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve); });
+  const { code, stdout, stderr } = await runScript(t, ['net/bin/bench-server', '--members', '1', '--cases', 'gw-put16,gw-range16',
+    '--seconds', '1', '--base-port', String(basePort)]);
   t.is(code, 0, stderr);
   for (const name of ['gw-put16', 'gw-range16']) {
     const row = rowOf(stdout, name);

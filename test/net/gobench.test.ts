@@ -5,9 +5,8 @@
 // timing is asserted. The last test runs `npm run bench:server` itself (one case, --quick)
 // against real etcd and Tern and checks that its table has that row. Skipped where Go or Debian's clientv3 is not installed.
 import anyTest, { type TestFn } from 'ava';
-import { spawn } from 'node:child_process';
 import { buildGoBench, goBenchUnavailable, runGoBench } from '../../net/bin/loadgen/goBench.js';
-import { etcdctl, startTern, type Running } from './processes.js';
+import { etcdctl, runScript, startTern, type Running } from './processes.js';
 
 const unavailable = goBenchUnavailable();
 const test = anyTest as TestFn<{ tern: Running; binary: string }>;
@@ -60,17 +59,8 @@ if (unavailable !== null) {
   });
 
   test.serial('bench:server --quick --cases put1 prints a row with both servers\' figures', async (t) => {
-    // Its own process group, so that a failed or timed-out run takes its etcd and Tern members with it.
-    const child = spawn(process.execPath, ['net/bin/launch.mjs', 'net/bin/bench-go', '--members', '1', '--cases', 'put1', '--quick',
-      '--base-port', String(30_000 + 1000 * Math.floor(Math.random() * 25))], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 100_000) stderr += chunk.toString(); });
-    const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve); });
+    const { code, stdout, stderr } = await runScript(t, ['net/bin/bench-go', '--members', '1', '--cases', 'put1', '--quick',
+      '--base-port', String(30_000 + 1000 * Math.floor(Math.random() * 25))]);
     t.is(code, 0, stderr);
     const row = stdout.split('\n').find((l) => l.startsWith('| put c=1, 1 member (p50 ms) |'));
     t.not(row, undefined, stdout);

@@ -1,6 +1,6 @@
 // Real processes for compatibility tests: a Tern member, a real etcd, and etcdctl.
 
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -326,4 +326,21 @@ export async function leaderIndex(cluster: RunningCluster): Promise<number> {
   const statuses = JSON.parse(out.stdout) as EndpointStatus[];
   const leader = statuses.find((s) => s.Status.leader === s.Status.header.member_id);
   return leader === undefined ? -1 : cluster.members.findIndex((m) => m.endpoint === leader.Endpoint);
+}
+
+/**
+ * Runs one of the repo's scripts (`node net/bin/launch.mjs <script> …`) to its exit, in a
+ * process group of its own, so that a failed or timed-out run takes the etcd and Tern
+ * members it started with it (killed at teardown).
+ */
+export function runScript(t: ExecutionContext, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['net/bin/launch.mjs', ...args], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 100_000) stderr += chunk.toString(); });
+  return new Promise((resolve) => { child.once('exit', (code) => { resolve({ code, stdout, stderr }); }); });
 }
