@@ -74,7 +74,7 @@ class FillerWalk {
     const { unknownWriters, optionalWriters, fits } = input;
     this.rules = { facts, unknownWriters, optionalWriters, classOf: interchangeable(unknownWriters, input.observations), fits };
     this.segments = new Segments(input.slots, input.gaps);
-    this.chosen = new ChosenFillers(unknownWriters, optionalWriters);
+    this.chosen = new ChosenFillers(unknownWriters, optionalWriters, facts.leaseKeys);
     this.deadEnds = new DeadEnds(input);
     this.start = new ModelStore({ initialRevision: input.initialRevision, recordEvents: true });
   }

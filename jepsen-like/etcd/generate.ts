@@ -21,6 +21,10 @@ export interface GenerateOptions {
   readonly unknownDeletes?: boolean;
   /** Whether to grant, use and revoke leases. */
   readonly leases?: boolean;
+  /** Whether lease revokes may have unknown outcomes too (as expiries do), with unknownDeletes. */
+  readonly unknownRevokes?: boolean;
+  /** Whether some range reads cover the whole key space with no limit (so they show which keys are absent). */
+  readonly wholeRanges?: boolean;
 }
 
 type Plan = (store: ModelStore) => EtcdRequest;
@@ -72,7 +76,8 @@ class Draws {
 export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdRequest, EtcdResponse>[] {
   const draws = new Draws(seeded(options.seed), options.keys);
   const plans = basePlans(draws);
-  if (options.leases === true) plans.push(...leasePlans(draws));
+  if (options.wholeRanges === true) plans.push({ weight: 5, writes: 'none', plan: () => ({ type: 'range', key: 'k', rangeEnd: 'l' }) });
+  if (options.leases === true) plans.push(...leasePlans(draws, options.unknownRevokes === true));
   const { slots, end } = schedule(options, draws, plans);
   slots.sort((a, b) => a.point - b.point);
   const store = new ModelStore();
@@ -115,8 +120,12 @@ function basePlans(d: Draws): PlanEntry[] {
   ];
 }
 
-/** Leases: ops on them never get an unknown outcome here (so the live set stays exact). */
-function leasePlans(d: Draws): PlanEntry[] {
+/**
+ * Leases: grants and puts never get an unknown outcome here (so the live set
+ * stays exact); revokes may, with `unknownRevokes` (a revoke that may not have
+ * happened only leaves a lease nobody uses again).
+ */
+function leasePlans(d: Draws, unknownRevokes: boolean): PlanEntry[] {
   const live: number[] = [];
   let nextLease = 1;
   return [
@@ -131,7 +140,7 @@ function leasePlans(d: Draws): PlanEntry[] {
     },
     {
       weight: 1,
-      writes: 'none',
+      writes: unknownRevokes ? 'delete' : 'none',
       plan: () => {
         const lease = live.splice(d.below(live.length), 1)[0];
         return lease === undefined ? { type: 'range', key: d.key() } : { type: 'leaseRevoke', id: lease };

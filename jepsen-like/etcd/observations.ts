@@ -44,7 +44,7 @@ export class Observations {
   readonly conflicts: { readonly revision: number; readonly key: string }[] = [];
   /** Each key's sightings, by revision. */
   readonly sightings = new Map<string, Sighting[]>();
-  /** Revisions at which a key was seen absent (a single-key read that found nothing), ascending. */
+  /** Revisions at which a key was seen absent (a read that covered it and found nothing there), ascending. */
   readonly absences = new Map<string, number[]>();
   private readonly noWrite: Map<string, Intervals>;
   private readonly noDelete: Map<string, Intervals>;
@@ -58,10 +58,11 @@ export class Observations {
       if (list === undefined) map.set(key, [[lo, hi]]);
       else list.push([lo, hi]);
     };
+    const universe = keysEverPut(history);
     for (const op of history) {
       if (op.input.type === 'txn') for (const c of op.input.compare) if (c.target === 'value') this.valueCompared.add(c.key);
       if (op.outcome !== 'ok' || op.output === undefined) continue;
-      for (const { key, at } of absencesShown(op.input, op.output)) {
+      for (const { key, at } of absencesShown(op.input, op.output, universe)) {
         const list = this.absences.get(key);
         if (list === undefined) this.absences.set(key, [at]);
         else list.push(at);
@@ -187,16 +188,47 @@ function keyValuesShown(request: EtcdRequest, response: EtcdResponse): { kv: Obj
   return out;
 }
 
-/** Single keys a read found absent, with the revision it read (top-level ranges and txn ranges before any write). */
-function absencesShown(request: EtcdRequest, response: EtcdResponse): { key: string; at: number }[] {
+/** Every key some request (of any outcome) may put, sorted: the only keys that can ever exist. */
+function keysEverPut(history: readonly EtcdOp[]): readonly string[] {
+  const keys = new Set<string>();
+  for (const op of history) {
+    const request = op.input;
+    if (request.type === 'put') keys.add(request.key);
+    if (request.type === 'txn') for (const o of [...request.success, ...request.failure]) if (o.type === 'put') keys.add(o.key);
+  }
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The keys of `universe` (sorted) in [key, rangeEnd) ("\u0000": every key >= key). */
+function keysInRange(universe: readonly string[], key: string, rangeEnd: string): readonly string[] {
+  const from = countBelow(universe, (k) => k < key);
+  const to = rangeEnd === '\u0000' ? universe.length : countBelow(universe, (k) => k < rangeEnd);
+  return universe.slice(from, Math.max(from, to));
+}
+
+/**
+ * Keys a read found absent, with the revision it read (top-level ranges and txn
+ * ranges before any write): a single-key read that found nothing, and every key
+ * ever put that falls inside a range read which returned all it matched (no
+ * limit cut it, values or keys shown) yet did not return that key.
+ */
+function absencesShown(request: EtcdRequest, response: EtcdResponse, universe: readonly string[]): { key: string; at: number }[] {
   const p = response['revision'];
   if (typeof p !== 'number' || response['error'] !== undefined) return [];
   const absent = (op: RequestOp, sub: Obj, current: number): { key: string; at: number }[] => {
-    if (op.type !== 'range' || (op.rangeEnd !== undefined && op.rangeEnd !== '')) return [];
+    if (op.type !== 'range') return [];
+    const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? (op.revision ?? 0) : undefined;
+    const at = past ?? current;
+    if (op.rangeEnd !== undefined && op.rangeEnd !== '') {
+      const kvs = sub['kvs'];
+      const limited = (op.limit ?? 0) > 0 || sub['more'] === true;
+      if (op.countOnly === true || limited || !Array.isArray(kvs)) return [];
+      const returned = new Set(objects(kvs).map((kv) => kv['key']));
+      return keysInRange(universe, op.key, op.rangeEnd).filter((key) => !returned.has(key)).map((key) => ({ key, at }));
+    }
     const found = op.countOnly === true ? sub['count'] !== 0 : !Array.isArray(sub['kvs']) || (sub['kvs'] as readonly Json[]).length > 0;
     if (found) return [];
-    const past = (op.revision ?? 0) > 0 && (op.revision ?? 0) < p ? (op.revision ?? 0) : undefined;
-    return [{ key: op.key, at: past ?? current }];
+    return [{ key: op.key, at }];
   };
   if (request.type === 'range') return absent(request, response, p);
   if (request.type !== 'txn') return [];

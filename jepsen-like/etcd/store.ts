@@ -110,6 +110,11 @@ export class ModelStore {
     }
   }
 
+  /** The keys attached to a lease now (undefined: no such lease). */
+  keysOfLease(id: number): ReadonlySet<string> | undefined {
+    return this.leases.get(id);
+  }
+
   /** The live value of a key. */
   get(key: string): KeyValue | undefined {
     return this.live.get(key);

@@ -43,9 +43,10 @@ test('facts: an ok txn puts on the branch it took only; deletes, revokes and del
   ]);
   t.deepEqual(facts.okPuts.get('a'), [2], 'the success branch that was not taken put nothing');
   t.deepEqual(facts.okPuts.get('b'), [3]);
-  t.deepEqual(facts.okDeletes, [4, 4, 5]);
-  t.is(facts.okDeletesIn(3, 4), 2, 'the delete and the revoke in bucket 4');
-  t.is(facts.okDeletesIn(4, 5), 1);
+  t.deepEqual(facts.okDeletes.map((d) => d.revision), [4, 4, 5]);
+  t.is(facts.okDeletesIn('a', 3, 4), 1, 'the delete of a in bucket 4 (nothing was ever put with the revoked lease)');
+  t.is(facts.okDeletesIn('a', 4, 5), 0, 'the txn at 5 deletes c, not a');
+  t.is(facts.okDeletesIn('c', 4, 5), 1);
   t.is(facts.okPutsIn('a', 2, 5), 0, '(lo, hi] leaves out the put at lo');
   t.deepEqual(facts.gaps, []);
 });
@@ -83,15 +84,30 @@ test('facts: a live key must be deleted by its next absence, or before a later r
   const facts = factsOf(history);
   t.deepEqual(facts.gaps, [3, 4, 5]);
   t.is(facts.gapsUpTo(0, 5), 2, 'gaps 4 and 5 lie after gap 3');
-  t.true(facts.deletable(0, 4));
-  t.false(facts.deletable(2, 5), 'no gap and no ok delete after the last gap');
+  t.true(facts.deletable('a', 0, 4));
+  t.false(facts.deletable('a', 2, 5), 'no gap and no ok delete after the last gap');
 });
 
 test('facts: an ok delete after the last gap can still delete a live key', (t) => {
   const facts = factsOf([okPut(0, 0, 'a', '1', 2), ok(1, 5, 6, del('a'), { revision: 4, deleted: 1 })]);
   t.deepEqual(facts.gaps, [3]);
-  t.true(facts.deletable(0, 4));
-  t.false(facts.deletable(0, 3));
+  t.true(facts.deletable('a', 0, 4));
+  t.false(facts.deletable('b', 0, 4), 'that delete is of a, not b');
+  t.false(facts.deletable('a', 0, 3));
+});
+
+test('facts: an ok revoke may delete only the keys ever put with its lease', (t) => {
+  const facts = factsOf([
+    ok(0, 0, 1, { type: 'leaseGrant', id: 7 }, { revision: 1 }),
+    ok(1, 2, 3, { type: 'put', key: 'a', value: '1', lease: 7 }, { revision: 2 }),
+    okPut(2, 4, 'b', '1', 3),
+    unknown(3, 5, { type: 'put', key: 'c', value: '1', lease: 7 }),
+    revoke(4, 8, 7, 4),
+  ]);
+  t.deepEqual([...(facts.leaseKeys.get(7) ?? [])].sort(), ['a', 'c'], 'an unknown put with the lease counts too');
+  t.is(facts.okDeletesIn('a', 3, 4), 1);
+  t.is(facts.okDeletesIn('c', 3, 4), 1);
+  t.is(facts.okDeletesIn('b', 3, 4), 0, 'b was never put with lease 7');
 });
 
 // --- candidates.ts --------------------------------------------------------
@@ -287,7 +303,7 @@ test('dueAfter: a creation by its revision, the puts to reach a version, a delet
 
 test('needs due by one deadline that outnumber the gaps before it are jointly infeasible', (t) => {
   const facts = threeNeeds();
-  const chosen = new ChosenFillers([], new Map());
+  const chosen = new ChosenFillers([], new Map(), new Map());
   // By 6: b's creation and c's two puts, with gaps 5 and 6 left.
   t.false(jointlyFeasible(facts, chosen, storeAfter(put('a', '1'), put('c', '1'), put('z', '1')), 0));
   // With c put once at 4, by 6 b's creation and one put of c: two gaps suffice; by 7, four needs and three gaps do not.
@@ -295,13 +311,13 @@ test('needs due by one deadline that outnumber the gaps before it are jointly in
   // With a deleted at 4 as well, one gap must still serve both b and c: only an unused write of two keys can.
   const store = storeAfter(put('a', '1'), put('c', '1'), txn([put('c', '2'), del('a')]));
   t.false(jointlyFeasible(facts, chosen, store, 0));
-  t.true(jointlyFeasible(facts, new ChosenFillers([unknown(5, 5, txn([put('b', '2'), put('c', '3')]))], new Map()), store, 0));
+  t.true(jointlyFeasible(facts, new ChosenFillers([unknown(5, 5, txn([put('b', '2'), put('c', '3')]))], new Map(), new Map()), store, 0));
 });
 
 /** a = 1 at 2, gaps 3 and 4, and reads at 4 showing b and c both created at 4. */
 const twoCreatedAt4 = (...writers: EtcdOp[]): { facts: GapFacts; chosen: ChosenFillers } => {
   const input = gapInput([okPut(0, 0, 'a', '1', 2), read(1, 100, 'b', 4, [kv('b', '1', 4, 4, 1)]), read(2, 100, 'c', 4, [kv('c', '1', 4, 4, 1)]), ...writers]);
-  return { facts: new GapFacts(input), chosen: new ChosenFillers(input.unknownWriters, input.optionalWriters) };
+  return { facts: new GapFacts(input), chosen: new ChosenFillers(input.unknownWriters, input.optionalWriters, new Map()) };
 };
 
 test('a jointly infeasible pair of dues: two keys created at one gap by writes of one key each', (t) => {
@@ -325,7 +341,7 @@ test('a later gap a read names loses its only writer once that writer fills an e
   const facts = new GapFacts(input);
   const [putB, putZ] = input.unknownWriters;
   if (putB === undefined || putZ === undefined) return t.fail();
-  const chosen = new ChosenFillers(input.unknownWriters, input.optionalWriters);
+  const chosen = new ChosenFillers(input.unknownWriters, input.optionalWriters, new Map());
   chosen.push(putB);
   t.false(namedStillPossible(facts, chosen, storeAfter(put('a', '1'), put('b', '1')), 0));
   t.true(namedStillPossible(facts, chosen, storeAfter(put('a', '1'), put('b', '1')), 1), 'at gap 4 itself nothing later is named');
@@ -338,7 +354,7 @@ test('a compare-and-swap on a mod revision already past can never make a later n
   const cas = unknown(2, 2, txn([put('b', '1')], [], [{ key: 'a', target: 'mod', result: '=', value: 2 }]));
   const input = gapInput([okPut(0, 0, 'a', '1', 2), read(1, 100, 'b', 4, [kv('b', '1', 4, 4, 1)]), cas, unknown(3, 3, put('a', '2'))]);
   const facts = new GapFacts(input);
-  const chosen = new ChosenFillers(input.unknownWriters, input.optionalWriters);
+  const chosen = new ChosenFillers(input.unknownWriters, input.optionalWriters, new Map());
   t.false(namedStillPossible(facts, chosen, storeAfter(put('a', '1'), put('a', '2')), 0), 'a moved to mod revision 3');
   t.true(namedStillPossible(facts, chosen, storeAfter(put('a', '1'), put('z', '1')), 0));
 });
@@ -348,27 +364,33 @@ test('chosen fillers: push and pop keep the extra keys and the unbounded writers
   const wide = unknown(1, 1, txn([put('a', '1'), put('b', '1'), put('c', '1')]));
   const ranged = unknown(2, 2, { type: 'delete', key: 'a', rangeEnd: 'z' });
   const okRevoke = revoke(3, 3, 1, 5);
-  const chosen = new ChosenFillers([single, wide, ranged], new Map([[5, [okRevoke]]]));
-  t.is(chosen.extraUnused, 2);
+  // Lease 1 had three keys put with it: its revoke may delete all three at once (two extra).
+  const chosen = new ChosenFillers([single, wide, ranged], new Map([[5, [okRevoke]]]), new Map([[1, new Set(['a', 'b', 'c'])]]));
+  t.is(chosen.extraUnused, 4);
+  t.true(chosen.unboundedLeft, 'the range delete is unused');
   chosen.push(single);
-  t.is(chosen.extraUnused, 2, 'a single put has no extra key');
+  t.is(chosen.extraUnused, 4, 'a single put has no extra key');
   chosen.push(wide);
-  t.is(chosen.extraUnused, 0);
+  t.is(chosen.extraUnused, 2);
   chosen.push(ranged);
-  t.true(chosen.unboundedLeft, 'the ok revoke is still unused');
+  t.false(chosen.unboundedLeft, 'a revoke is bounded by its lease\'s keys');
   chosen.push(okRevoke);
-  t.false(chosen.unboundedLeft);
+  t.is(chosen.extraUnused, 0);
   t.deepEqual(ids(chosen.path), [0, 1, 2, 3]);
   chosen.pop();
-  t.true(chosen.unboundedLeft);
+  t.is(chosen.extraUnused, 2);
   t.false(chosen.used.has(okRevoke));
   chosen.pop();
+  t.true(chosen.unboundedLeft);
   chosen.pop();
-  t.is(chosen.extraUnused, 2);
+  t.is(chosen.extraUnused, 4);
   chosen.pop();
   chosen.pop();
   t.deepEqual(chosen.path, [], 'popping an empty path changes nothing');
-  t.is(chosen.extraUnused, 2);
+  t.is(chosen.extraUnused, 4);
+  const keyless = new ChosenFillers([], new Map([[5, [okRevoke]]]), new Map());
+  t.is(keyless.extraUnused, 0, 'a revoke of a lease nothing was put with changes no key');
+  t.false(keyless.unboundedLeft);
 });
 
 // --- interchangeable.ts ---------------------------------------------------

@@ -35,7 +35,9 @@ test('writeWidth: one key per put or single delete, unbounded for a range delete
   t.is(writeWidth({ type: 'delete', key: 'a', rangeEnd: 'z' }), Infinity);
   t.is(writeWidth(txn([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: '1' }], [{ type: 'put', key: 'c', value: '1' }])), 2);
   t.is(writeWidth(txn([])), 1, 'an empty txn still makes its revision count as one');
-  t.is(writeWidth({ type: 'leaseRevoke', id: 1 }), Infinity);
+  t.is(writeWidth({ type: 'leaseRevoke', id: 1 }), Infinity, 'without the lease keys: unbounded');
+  t.is(writeWidth({ type: 'leaseRevoke', id: 1 }, new Map([[1, new Set(['a', 'b'])]])), 2, 'a revoke deletes at most the keys put with its lease');
+  t.is(writeWidth({ type: 'leaseRevoke', id: 2 }, new Map([[1, new Set(['a'])]])), 0);
 });
 
 test('putsOneKeyTwice: only a txn branch with the same key put twice', (t) => {

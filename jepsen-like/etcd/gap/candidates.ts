@@ -78,7 +78,7 @@ export function candidatesAt(rules: CandidateRules, used: ReadonlySet<EtcdOp>, l
   const optional = (rules.optionalWriters.get(gap) ?? []).filter((op) => rules.fits(op, gap));
   const out = firstOfEachClass(rules, used, gap).filter((op) => mayFill(rules, op, gap));
   const urgency = needs(rules.facts, store, gap);
-  const score = new Map(out.map((op) => [op, serves(op.input, urgency)]));
+  const score = new Map(out.map((op) => [op, serves(op.input, urgency, store)]));
   out.sort((a, b) => (score.get(a) ?? Infinity) - (score.get(b) ?? Infinity) || b.call - a.call);
   return [...optional, ...out];
 }

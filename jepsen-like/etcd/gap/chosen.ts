@@ -8,15 +8,17 @@ export class ChosenFillers {
   /** The filler of gaps[i] at path[i]. */
   readonly path: EtcdOp[] = [];
   readonly used = new Set<EtcdOp>();
-  /** How many keys beyond one each unknown write may change at its revision (Infinity: unbounded). */
+  /** How many keys beyond one each possible filler may change at its revision (Infinity: unbounded). */
   private readonly extraKeys: ReadonlyMap<EtcdOp, number>;
   private extraUnusedCount = 0;
-  /** Unused writes of unbounded width (and ok revokes that may make a gap). */
-  private unboundedUnusedCount: number;
+  /** Unused writes of unbounded width. */
+  private unboundedUnusedCount = 0;
 
-  constructor(unknownWriters: readonly EtcdOp[], optionalWriters: ReadonlyMap<number, readonly EtcdOp[]>) {
-    this.extraKeys = new Map(unknownWriters.map((op) => [op, writeWidth(op.input) - 1]));
-    this.unboundedUnusedCount = [...optionalWriters.values()].reduce((n, ops) => n + ops.length, 0);
+  /** `leaseKeys`: what each lease's revoke may delete (GapFacts.leaseKeys). */
+  constructor(unknownWriters: readonly EtcdOp[], optionalWriters: ReadonlyMap<number, readonly EtcdOp[]>, leaseKeys: ReadonlyMap<number, ReadonlySet<string>>) {
+    const fillers = [...unknownWriters, ...new Set([...optionalWriters.values()].flat())];
+    // A write that may change no key (a revoke of a lease nothing was put with) makes no revision: no extra.
+    this.extraKeys = new Map(fillers.map((op) => [op, Math.max(0, writeWidth(op.input, leaseKeys) - 1)]));
     for (const extra of this.extraKeys.values()) {
       if (extra === Infinity) this.unboundedUnusedCount++;
       else this.extraUnusedCount += extra;
@@ -49,9 +51,8 @@ export class ChosenFillers {
   }
 
   private adjust(op: EtcdOp, sign: 1 | -1): void {
-    const extra = this.extraKeys.get(op);
-    // An ok op here is an optional writer (a lease revoke): unbounded.
-    if (extra === Infinity || (extra === undefined && op.output !== undefined)) this.unboundedUnusedCount += sign;
-    else this.extraUnusedCount += sign * (extra ?? 0);
+    const extra = this.extraKeys.get(op) ?? 0;
+    if (extra === Infinity) this.unboundedUnusedCount += sign;
+    else this.extraUnusedCount += sign * extra;
   }
 }

@@ -29,7 +29,7 @@ export function deletesStillReachable(facts: GapFacts, store: ModelStore, level:
   for (const key of facts.observations.absences.keys()) {
     if (store.get(key) === undefined) continue;
     const by = facts.deleteBy(key, gap);
-    if (by !== Infinity && !facts.deletable(level, by)) return false;
+    if (by !== Infinity && !facts.deletable(key, level, by)) return false;
   }
   return true;
 }

@@ -6,6 +6,7 @@
 import type { Observations } from '../observations.js';
 import { countBelow } from '../sorted.js';
 import { mayPut, mayPutIndex, pairKey, putsOneKeyTwice } from './requests.js';
+import type { RequestOp } from '../types.js';
 import type { EtcdOp, GapSearchInput, Slot } from './types.js';
 
 /** A gap whose writer a response names with a value, and the writes that may have put it. */
@@ -22,8 +23,10 @@ export class GapFacts {
   readonly putters: ReadonlyMap<string, readonly EtcdOp[]>;
   /** The revisions of the ok ops' puts, per key, ascending. */
   readonly okPuts: ReadonlyMap<string, readonly number[]>;
-  /** Revisions at which an ok op may have deleted something (deletes, txns, lease revokes), ascending. */
-  readonly okDeletes: readonly number[];
+  /** The ok ops that may have deleted something (deletes, txns, lease revokes), by revision ascending. */
+  readonly okDeletes: readonly OkDelete[];
+  /** Per lease, every key some request (of any outcome) puts with it: all a revoke can ever delete. */
+  readonly leaseKeys: ReadonlyMap<number, ReadonlySet<string>>;
   /** Per key, the gaps whose writer a response shows put it (create or mod revision), ascending. */
   readonly forcedPuts: ReadonlyMap<string, readonly number[]>;
   readonly namedGaps: readonly NamedGap[];
@@ -40,7 +43,8 @@ export class GapFacts {
     this.observations = observations;
     this.putters = mayPutIndex(input.unknownWriters);
     this.okPuts = okPutsByKey(slots);
-    this.okDeletes = okDeleteRevisions(slots);
+    this.leaseKeys = keysPerLease([...slots.map((s) => s.op), ...input.unknownWriters]);
+    this.okDeletes = okDeletesOf(slots);
     this.forcedPuts = forcedPutsByKey(gaps, observations);
     this.namedGaps = namedGaps(gaps, observations, this.putters, input.optionalWriters);
     this.countable = !input.unknownWriters.some((op) => putsOneKeyTwice(op.input)) && !slots.some((s) => putsOneKeyTwice(s.op.input));
@@ -67,9 +71,16 @@ export class GapFacts {
     return countIn(this.forcedPuts.get(key) ?? [], lo, hi);
   }
 
-  /** How many ok deletes lie in (lo, hi]. */
-  okDeletesIn(lo: number, hi: number): number {
-    return countIn(this.okDeletes, lo, hi);
+  /** How many ok ops that may delete `key` lie in (lo, hi]. */
+  okDeletesIn(key: string, lo: number, hi: number): number {
+    const from = countBelow(this.okDeletes, (d) => d.revision <= lo);
+    const to = countBelow(this.okDeletes, (d) => d.revision <= hi);
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const d = this.okDeletes[i];
+      if (d !== undefined && mayDelete(d.op, key, this.leaseKeys)) n++;
+    }
+    return n;
   }
 
   /** The revision by which a key live now must be deleted, if a later read shows it gone or re-created. */
@@ -79,9 +90,9 @@ export class GapFacts {
     return Math.min(absent, seen !== undefined && seen.createRevision > revision && seen.at < absent ? seen.createRevision - 1 : Infinity);
   }
 
-  /** Whether a delete of a live key can still happen in (gaps[level], deadline]. */
-  deletable(level: number, deadline: number): boolean {
-    return this.gapsUpTo(level, deadline) > 0 || this.okDeletesIn(this.gapAt(level), deadline) > 0;
+  /** Whether a delete of live `key` can still happen in (gaps[level], deadline]. */
+  deletable(key: string, level: number, deadline: number): boolean {
+    return this.gapsUpTo(level, deadline) > 0 || this.okDeletesIn(key, this.gapAt(level), deadline) > 0;
   }
 }
 
@@ -107,11 +118,46 @@ function okPutsByKey(slots: readonly Slot[]): Map<string, number[]> {
   return out;
 }
 
-function okDeleteRevisions(slots: readonly Slot[]): number[] {
+/** An ok op that may have deleted keys at `revision` (its slot's). */
+export interface OkDelete {
+  readonly revision: number;
+  readonly op: EtcdOp;
+}
+
+function okDeletesOf(slots: readonly Slot[]): OkDelete[] {
   return slots
     .filter((s) => s.op.input.type === 'delete' || s.op.input.type === 'leaseRevoke' || (s.op.input.type === 'txn' && [...s.op.input.success, ...s.op.input.failure].some((o) => o.type === 'delete')))
-    .map((s) => s.key >> 1)
-    .sort((a, b) => a - b);
+    .map((s) => ({ revision: s.key >> 1, op: s.op }))
+    .sort((a, b) => a.revision - b.revision);
+}
+
+/** Whether an ok op may have deleted `key`: a delete covering it, a txn whose branch taken (either, when unknown) does, a revoke of a lease it was ever put with. */
+function mayDelete(op: EtcdOp, key: string, leaseKeys: ReadonlyMap<number, ReadonlySet<string>>): boolean {
+  const request = op.input;
+  if (request.type === 'leaseRevoke') return leaseKeys.get(request.id)?.has(key) ?? false;
+  const covers = (o: RequestOp): boolean => o.type === 'delete' && (o.key === key || (o.rangeEnd !== undefined && o.rangeEnd !== '' && key >= o.key && (o.rangeEnd === '\u0000' || key < o.rangeEnd)));
+  if (request.type === 'delete') return covers(request);
+  if (request.type !== 'txn') return false;
+  const succeeded = op.output?.['succeeded'];
+  const branches = succeeded === true ? request.success : succeeded === false ? request.failure : [...request.success, ...request.failure];
+  return branches.some(covers);
+}
+
+/** Per lease, every key some request puts with it (ok or not). */
+export function keysPerLease(ops: readonly EtcdOp[]): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  const note = (o: RequestOp): void => {
+    if (o.type !== 'put' || (o.lease ?? 0) === 0) return;
+    const lease = o.lease ?? 0;
+    const keys = out.get(lease);
+    if (keys === undefined) out.set(lease, new Set([o.key]));
+    else keys.add(o.key);
+  };
+  for (const { input } of ops) {
+    if (input.type === 'put') note(input);
+    if (input.type === 'txn') for (const o of [...input.success, ...input.failure]) note(o);
+  }
+  return out;
 }
 
 function forcedPutsByKey(gaps: readonly number[], observations: Observations): Map<string, number[]> {

@@ -22,7 +22,7 @@ export function dueAfter(facts: GapFacts, store: ModelStore, level: number): Due
     const kv = store.get(key);
     if (kv !== undefined) {
       const by = facts.deleteBy(key, gap);
-      if (by !== Infinity && facts.okDeletesIn(gap, by) === 0) due.push({ by, count: 1 });
+      if (by !== Infinity && facts.okDeletesIn(key, gap, by) === 0) due.push({ by, count: 1 });
     }
     const seen = observations.nextSighting(key, gap);
     if (seen === undefined) continue;

@@ -26,8 +26,12 @@ export function mayStillWrite(request: EtcdRequest, store: ModelStore): boolean 
   });
 }
 
-/** How many keys a request may change at its revision, at most (Infinity: a range delete or a lease revoke). */
-export function writeWidth(request: EtcdRequest): number {
+/**
+ * How many keys a request may change at its revision, at most (Infinity: a range
+ * delete). A lease revoke deletes the keys attached to its lease, which were all
+ * put with it by requests of the history: `leaseKeys` (Infinity without it).
+ */
+export function writeWidth(request: EtcdRequest, leaseKeys?: ReadonlyMap<number, ReadonlySet<string>>): number {
   const width = (ops: readonly RequestOp[]): number =>
     ops.reduce((n, op) => (op.type === 'put' ? n + 1 : op.type === 'delete' ? (op.rangeEnd === undefined || op.rangeEnd === '' ? n + 1 : Infinity) : n), 0);
   switch (request.type) {
@@ -37,7 +41,7 @@ export function writeWidth(request: EtcdRequest): number {
     case 'txn':
       return Math.max(1, width(request.success), width(request.failure));
     case 'leaseRevoke':
-      return Infinity;
+      return leaseKeys === undefined ? Infinity : (leaseKeys.get(request.id)?.size ?? 0);
     default:
       return 1;
   }
@@ -59,10 +63,11 @@ export interface Needs {
   readonly del: ReadonlyMap<string, number>;
 }
 
-/** The earliest deadline among the needs a request may serve (Infinity: none). */
-export function serves(request: EtcdRequest, need: Needs): number {
+/** The earliest deadline among the needs a request may serve on `store` (Infinity: none); a revoke deletes its lease's keys. */
+export function serves(request: EtcdRequest, need: Needs, store: ModelStore): number {
   const ops = request.type === 'txn' ? [...request.success, ...request.failure] : request.type === 'put' || request.type === 'delete' ? [request] : [];
   let best = Infinity;
+  if (request.type === 'leaseRevoke') for (const key of store.keysOfLease(request.id) ?? []) best = Math.min(best, need.del.get(key) ?? Infinity);
   for (const op of ops) {
     if (op.type === 'put') best = Math.min(best, need.put.get(op.key) ?? Infinity);
     if (op.type === 'delete') {
