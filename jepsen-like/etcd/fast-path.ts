@@ -35,6 +35,7 @@ import { realTimeFit, realTimeVerdict } from './fast/real-time.js';
 import { Observations } from './observations.js';
 import { ETCD_INITIAL_REVISION, ModelStore } from './store.js';
 import { responseMatches } from './types.js';
+import type { WatchFacts } from './watchFacts.js';
 
 export type FastPathResult =
   /** The store after replaying the linearization, with its event log. */
@@ -54,6 +55,8 @@ export interface FastPathOptions {
   readonly budget?: FastPathBudget;
   /** The revision of the empty store: etcd's 1 unless the history says otherwise. */
   readonly initialRevision?: number;
+  /** What watch streams heard (watchFacts.ts): the linearization found must agree with it too. */
+  readonly watchFacts?: WatchFacts;
 }
 
 export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastPathOptions = {}): FastPathResult {
@@ -91,7 +94,7 @@ export function revisionDirectedCheck(history: readonly EtcdOp[], options: FastP
     optionalWriters: revokesAt,
     fits: realTimeFit(placed),
     certain: certainSlots(history, stirredBuckets),
-    observations: new Observations(history),
+    observations: new Observations(history, options.watchFacts),
     initialRevision,
     expired: () => budget !== undefined && budget.now() >= budget.deadline,
   });

@@ -12,6 +12,7 @@
 import type { Operation } from '../history.js';
 import { countBelow } from './sorted.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp } from './types.js';
+import { NO_WATCH_FACTS, type WatchFacts } from './watchFacts.js';
 
 type EtcdOp = Operation<EtcdRequest, EtcdResponse>;
 
@@ -30,6 +31,9 @@ export interface Sighting {
   readonly version: number;
 }
 
+/** Records that nothing of some kind happened to `key` in (lo, hi]. */
+type AddInterval = (key: string, lo: number, hi: number) => void;
+
 /** Disjoint, sorted half-open-on-the-left intervals (lo, hi] of revisions. */
 type Intervals = readonly (readonly [number, number])[];
 
@@ -46,10 +50,13 @@ export class Observations {
   readonly sightings = new Map<string, Sighting[]>();
   /** Revisions at which a key was seen absent (a read that covered it and found nothing there), ascending. */
   readonly absences = new Map<string, number[]>();
+  /** For each revision, the keys its writer must have deleted (a watch heard it). */
+  readonly deletesAt = new Map<number, string[]>();
   private readonly noWrite: Map<string, Intervals>;
   private readonly noDelete: Map<string, Intervals>;
 
-  constructor(history: readonly EtcdOp[]) {
+  /** `watch`: what watch streams heard (watchFacts.ts), facts of the same standing as the responses'. */
+  constructor(history: readonly EtcdOp[], watch: WatchFacts = NO_WATCH_FACTS) {
     const noWrite = new Map<string, [number, number][]>();
     const noDelete = new Map<string, [number, number][]>();
     const add = (map: Map<string, [number, number][]>, key: string, lo: number, hi: number): void => {
@@ -87,6 +94,7 @@ export class Observations {
         add(noDelete, key, createRevision, at);
       }
     }
+    this.addWatchFacts(watch, universe, (key, lo, hi) => { add(noWrite, key, lo, hi); }, (key, lo, hi) => { add(noDelete, key, lo, hi); });
     for (const list of this.sightings.values()) list.sort((a, b) => a.at - b.at);
     for (const list of this.absences.values()) list.sort((a, b) => a - b);
     this.noWrite = new Map([...noWrite].map(([k, v]) => [k, merge(v)]));
@@ -108,6 +116,43 @@ export class Observations {
   nextAbsence(key: string, revision: number): number | undefined {
     const list = this.absences.get(key);
     return list === undefined ? undefined : list[countBelow(list, (at) => at < revision)];
+  }
+
+  /**
+   * A put heard at r: the write at r put that value, the one at its create
+   * revision put the key, and the key was live at r as the event shows it. A
+   * delete heard at r: the write at r deleted the key. A span: no write touched
+   * a key of the watched range in it, except where the stream heard one.
+   */
+  private addWatchFacts(watch: WatchFacts, universe: readonly string[], noWrite: AddInterval, noDelete: AddInterval): void {
+    for (const { revision, key, value, createRevision, version } of watch.puts) {
+      this.shown.add(`${key}\u0000${value}`);
+      this.require(revision, { key, value });
+      if (createRevision !== revision) this.require(createRevision, { key });
+      const sighting = { at: revision, createRevision, modRevision: revision, version };
+      const list = this.sightings.get(key);
+      if (list === undefined) this.sightings.set(key, [sighting]);
+      else list.push(sighting);
+      noDelete(key, createRevision, revision);
+    }
+    for (const { revision, key } of watch.deletes) {
+      const list = this.absences.get(key);
+      if (list === undefined) this.absences.set(key, [revision]);
+      else list.push(revision);
+      const keys = this.deletesAt.get(revision);
+      if (keys === undefined) this.deletesAt.set(revision, [key]);
+      else if (!keys.includes(key)) keys.push(key);
+    }
+    for (const span of watch.spans) {
+      for (const key of keysInRange(universe, span.key, span.rangeEnd)) {
+        let lo = span.from;
+        for (const r of span.heard.get(key) ?? []) {
+          noWrite(key, lo, r - 1);
+          lo = Math.max(lo, r);
+        }
+        noWrite(key, lo, span.to);
+      }
+    }
   }
 
   private require(revision: number, put: RequiredPut): void {

@@ -124,7 +124,7 @@ function nemesisContextFor(cluster: RealCluster, recorder: Recorder, log: (e: Fa
 }
 
 /** The highest revision any compaction in the history may have compacted to (the nemesis's, the kubernetes workload's). */
-function compactedTo(records: readonly HistoryRecord[]): number {
+export function compactedTo(records: readonly HistoryRecord[]): number {
   return Math.max(0, ...records.map((r) => (r.request.type === 'compact' && r.response?.['error'] === undefined ? r.request.revision : 0)));
 }
 

@@ -10,15 +10,16 @@
 
 import type { EtcdClient, Wire } from './client.js';
 import { bytes, keyValue, num, revisionOf } from './client.js';
-import { revisionDirectedCheck } from '../etcd/fast-path.js';
+import { revisionDirectedCheck, type FastPathResult } from '../etcd/fast-path.js';
 import { parseEtcdHistory } from '../etcd/parse.js';
+import { NO_WATCH_FACTS, watchFactsOf, type WatchFacts } from '../etcd/watchFacts.js';
 import type { KeyValue } from '../etcd/types.js';
 import type { RecordedEvent, WatchResponse, WatchStream, WatchViolation } from '../watch/validate.js';
 import { validateWatches } from '../watch/validate.js';
 
 const KEY = 'k';
 const RANGE_END = 'l';
-const PROGRESS_EVERY_MS = 1000;
+const PROGRESS_EVERY_MS = 100;
 /** A stream that has said nothing for this long (its member paused or cut off) is given up and resumed. */
 const SILENT_MS = 3000;
 /** Responses kept per run: beyond, the watcher stops recording (and says so). */
@@ -131,17 +132,36 @@ function revisionsOf(v: WatchViolation, streams: readonly WatchStream[]): number
   return [...v.message.matchAll(/at (?:revision )?(\d+)/g)].map((m) => Number(m[1]));
 }
 
-/** Every stream against the event log of the history's linearization. */
+/**
+ * Every stream against the event log of a linearization of the history that also
+ * agrees with what the streams heard (etcd/watchFacts.ts): where the history alone
+ * cannot say which unknown write made a revision, the events can. When no
+ * linearization agrees with them, the streams heard what no run of the history
+ * could have produced: a violation.
+ */
 export function judgeWatches(historyText: string, recorded: readonly WatchStream[], compactedTo = 0, timeoutMs = 60_000): WatchVerdict {
   // A stream that never got its created response has nothing to check.
   const streams = recorded.filter((s) => s.createdRevision > 0);
   const events = streams.reduce((n, s) => n + s.responses.reduce((m, r) => m + r.events.length, 0), 0);
   // Bounded as the linearizability verdict is: out of time, the fast path is inconclusive and the verdict unknown.
   const now = (): number => performance.now();
-  const fast = revisionDirectedCheck(parseEtcdHistory(historyText), { budget: { now, deadline: now() + timeoutMs } });
+  const history = parseEtcdHistory(historyText);
+  const deadline = now() + timeoutMs;
+  const linearize = (watchFacts: WatchFacts): FastPathResult => revisionDirectedCheck(history, { budget: { now, deadline }, watchFacts });
+  // With every fact first; when the streams contradict one another (one missed what another
+  // heard), without the silences, so that the validator can name the stream at fault.
+  const heard = watchFactsOf(streams);
+  let facts = heard;
+  let fast = linearize(facts);
+  if (fast.verdict === 'illegal') fast = linearize((facts = { ...heard, spans: [] }));
+  if (fast.verdict === 'illegal' && linearize(NO_WATCH_FACTS).verdict === 'ok') {
+    const violation: WatchViolation = { stream: -1, response: -1, property: 'contents', message: `the events fit no linearization of the history: ${fast.reason}` };
+    return { ok: false, streams: streams.length, events, violations: [violation] };
+  }
   if (fast.verdict !== 'ok') return { ok: null, streams: streams.length, events, violations: [], note: `no linearization to compare with (fast path: ${fast.verdict})` };
   const violations = validateWatches(fast.store.events, streams, compactedTo > 0 ? { compactRevision: compactedTo } : {});
-  const claimed = claimedRevisions(historyText);
+  // A revision the streams heard has its writer fixed by the facts, as an acknowledged write's is.
+  const claimed = new Set([...claimedRevisions(historyText), ...facts.puts.map((p) => p.revision), ...facts.deletes.map((d) => d.revision)]);
   // Only reliable and contents compare with the log; the rest are the stream's own.
   const againstLog = (v: WatchViolation): boolean => v.property === 'reliable' || v.property === 'contents';
   const certain = violations.filter((v) => !againstLog(v) || revisionsOf(v, streams).every((r) => claimed.has(r)));

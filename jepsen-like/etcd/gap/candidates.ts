@@ -6,7 +6,7 @@ import { countBelow } from '../sorted.js';
 import type { ModelStore } from '../store.js';
 import type { GapFacts } from './facts.js';
 import type { Needs } from './requests.js';
-import { mayPut, pairKey, serves } from './requests.js';
+import { mayDeleteKey, mayPut, pairKey, serves } from './requests.js';
 import type { EtcdOp } from './types.js';
 
 export interface CandidateRules {
@@ -37,11 +37,12 @@ export function firstOfEachClass(rules: CandidateRules, used: ReadonlySet<EtcdOp
   return [...firstOfClass.values()];
 }
 
-/** A filler may make `gap` only if real time lets it, it may make every put shown there, and it puts no key shown unchanged there. */
+/** A filler may make `gap` only if real time lets it, it may make every put and delete shown there, and it puts no key shown unchanged there. */
 export function mayFill(rules: CandidateRules, op: EtcdOp, gap: number): boolean {
   const { observations } = rules.facts;
   if (!rules.fits(op, gap)) return false;
   if (!(observations.putsAt.get(gap) ?? []).every((r) => mayPut(op.input, r.key, r.value))) return false;
+  if (!(observations.deletesAt.get(gap) ?? []).every((key) => mayDeleteKey(op.input, key, rules.facts.leaseKeys))) return false;
   return !(op.input.type === 'put' && observations.forbids(op.input.key, gap, false));
 }
 

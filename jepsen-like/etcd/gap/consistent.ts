@@ -11,7 +11,7 @@ export function madeItsRevision(facts: GapFacts, store: ModelStore, level: numbe
   return store.revision === facts.gapAt(level);
 }
 
-/** It wrote no key a response shows unchanged there, and made every put a response shows at that revision. */
+/** It wrote no key a response shows unchanged there, and made every put and delete a response (or a watch) shows at that revision. */
 export function writesAsShown(facts: GapFacts, store: ModelStore, level: number): boolean {
   const gap = facts.gapAt(level);
   const { observations } = facts;
@@ -20,6 +20,7 @@ export function writesAsShown(facts: GapFacts, store: ModelStore, level: number)
     const kv = store.get(r.key);
     if (kv === undefined || kv.modRevision !== gap || (r.value !== undefined && kv.value !== r.value)) return false;
   }
+  for (const key of observations.deletesAt.get(gap) ?? []) if (!store.lastWrites.some((w) => w.key === key && w.deleted)) return false;
   return true;
 }
 

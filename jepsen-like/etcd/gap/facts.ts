@@ -5,7 +5,7 @@
 
 import type { Observations } from '../observations.js';
 import { countBelow } from '../sorted.js';
-import { mayPut, mayPutIndex, pairKey, putsOneKeyTwice } from './requests.js';
+import { deleteCovers, mayPut, mayPutIndex, pairKey, putsOneKeyTwice } from './requests.js';
 import type { RequestOp } from '../types.js';
 import type { EtcdOp, GapSearchInput, Slot } from './types.js';
 
@@ -135,7 +135,7 @@ function okDeletesOf(slots: readonly Slot[]): OkDelete[] {
 function mayDelete(op: EtcdOp, key: string, leaseKeys: ReadonlyMap<number, ReadonlySet<string>>): boolean {
   const request = op.input;
   if (request.type === 'leaseRevoke') return leaseKeys.get(request.id)?.has(key) ?? false;
-  const covers = (o: RequestOp): boolean => o.type === 'delete' && (o.key === key || (o.rangeEnd !== undefined && o.rangeEnd !== '' && key >= o.key && (o.rangeEnd === '\u0000' || key < o.rangeEnd)));
+  const covers = (o: RequestOp): boolean => deleteCovers(o, key);
   if (request.type === 'delete') return covers(request);
   if (request.type !== 'txn') return false;
   const succeeded = op.output?.['succeeded'];

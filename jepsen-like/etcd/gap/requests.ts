@@ -13,6 +13,22 @@ export function mayPut(request: EtcdRequest, key: string, value: string | undefi
   return false;
 }
 
+/** Whether `op` is a delete of `key` or of a range holding it. */
+export function deleteCovers(op: RequestOp, key: string): boolean {
+  if (op.type !== 'delete') return false;
+  if (op.rangeEnd === undefined || op.rangeEnd === '') return op.key === key;
+  return key >= op.key && (op.rangeEnd === '\u0000' || key < op.rangeEnd);
+}
+
+/** Whether some branch of the request could delete `key`: a delete covering it, or a revoke of a lease it was ever put with. */
+export function mayDeleteKey(request: EtcdRequest, key: string, leaseKeys: ReadonlyMap<number, ReadonlySet<string>>): boolean {
+  const covers = (op: RequestOp): boolean => deleteCovers(op, key);
+  if (request.type === 'leaseRevoke') return leaseKeys.get(request.id)?.has(key) ?? false;
+  if (request.type === 'delete') return covers(request);
+  if (request.type === 'txn') return request.success.some(covers) || request.failure.some(covers);
+  return false;
+}
+
 /** Whether a request can still write in some future state of `store`: a txn needs a branch that writes and can still be taken. */
 export function mayStillWrite(request: EtcdRequest, store: ModelStore): boolean {
   if (request.type !== 'txn') return true;
