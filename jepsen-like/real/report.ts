@@ -103,7 +103,7 @@ function verdictRows(s: Summary): string {
   ];
   if (v.lease !== undefined) rows.push(row('lease expiry', v.lease.ok, `${v.lease.leases} leases (TTL ${v.lease.ttlS} s): ${v.lease.outlived.length} outlived TTL + ${v.lease.slackMs} ms, ${v.lease.early.length} gone before TTL, ${v.lease.undecided} undecided`));
   const w = v.watch;
-  if (w !== undefined) rows.push(row('watch streams', w.ok, `${w.streams} streams, ${w.events} events, ${w.violations.length} violations${w.violations.slice(0, 3).map((x) => `; ${x.property} (stream ${x.stream}, response ${x.response}): ${x.message}`).join('')}${w.note === undefined ? '' : `; ${w.note}`}`));
+  if (w !== undefined) rows.push(row('watch streams', w.ok, `${w.streams} streams, ${w.events} events, ${w.violations.length} violations${w.violations.slice(0, 3).map((x) => `; ${x.property} (${x.stream < 0 ? 'the streams together' : `stream ${x.stream}, response ${x.response}`}): ${x.message}`).join('')}${w.note === undefined ? '' : `; ${w.note}`}`));
   return rows.join('');
 }
 
