@@ -314,9 +314,9 @@ export class EtcdServer {
   private promoteIfLeader(): void {
     if (this.wasLeader || this.driver.status().role !== 'leader') return;
     const now = this.clock.nowMs();
-    this.machine.lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs);
-    this.lastCheckpointMs = now;
     this.leaseClockFromIndex = this.driver.status().lastIndex;
+    this.machine.lessor.promote(now, (this.config.electionTicks ?? 10) * this.config.tickMs, this.leaseClockFromIndex);
+    this.lastCheckpointMs = now;
     this.wasLeader = true;
   }
 

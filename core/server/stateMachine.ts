@@ -262,7 +262,7 @@ export class EtcdStateMachine implements StateMachine {
     } else if (request.kind === 'leaseRevoke') {
       this.lessor.revoke(request.id);
     } else if (request.kind === 'leaseCheckpoint') {
-      this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, now);
+      this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, now, index);
     }
   }
 
@@ -343,7 +343,7 @@ export class EtcdStateMachine implements StateMachine {
         return { kind: 'leaseRevoke', revision: store.currentRevision() };
       }
       case 'leaseCheckpoint':
-        this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, this.options.clock.nowMs());
+        this.lessor.applyCheckpoint(request.elapsedMs ?? 0, request.checkpoints, this.options.clock.nowMs(), index);
         store.skip(index);
         return { kind: 'leaseCheckpoint', revision: store.currentRevision() };
       case 'auth': {
