@@ -324,7 +324,13 @@ export class Member {
     });
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
-    const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
+    const http: HttpSources = {
+      healthy: (excluded) => this.healthy(excluded).then((ok) => {
+        (ok ? this.metrics.server.healthSuccess : this.metrics.server.healthFailures).inc(); // etcd counts each /health answer
+        return ok;
+      }),
+      metrics: () => this.metrics.exposition(),
+    };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
@@ -441,6 +447,10 @@ export class Member {
           watchStreams: hub.streamCount(), watchers: hub.watcherCount(), slowWatchers: hub.unsyncedCount(), eventsSent: hub.eventsSent,
         };
       },
+      serverId: () => this.membership.selfId.toString(16),
+      isLearner: () => this.membership.get(this.membership.selfId)?.isLearner ?? false,
+      authRevision: () => server.machine.auth.authRevision(),
+      leases: () => ({ ...server.machine.leaseCounts, expired: server.expiredLeasesRevoked }),
     };
   }
 
