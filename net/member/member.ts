@@ -20,6 +20,7 @@ import { learnerReadiness } from '../../core/server/learnerReadiness.js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
 import { peerDialTarget, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
+import { countingBytes } from '../metrics/grpcBytes.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
 import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
@@ -315,7 +316,7 @@ export class Member {
     this.services = made;
     const services = [...made.services];
     services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
-    for (const [definition, handlers] of services) this.clientServer.addService(definition, handlers);
+    for (const [definition, handlers] of services) this.clientServer.addService(countingBytes(definition, this.metrics.clientGrpcBytes), handlers);
     addLaterMethods(this.clientServer);
     // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
     const gateway = new Gateway({

@@ -11,6 +11,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_VERSION } from '../services/context.js';
 import { registerMvccMetrics, scrapeTimeGauges, type MvccReadings } from './mvccMetrics.js';
+import { byteCounters, type ByteCounters } from './grpcBytes.js';
 import { registerServerMetrics, type LeaseReadings, type ServerCounters } from './serverMetrics.js';
 
 /** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
@@ -66,6 +67,7 @@ export class MemberMetrics {
   /** etcd_server_client_requests_total: one per client call, by "unary"/"stream" and the client's API version. */
   readonly clientRequests: Counter<'client_api_version' | 'type'>;
   readonly server: ServerCounters;
+  readonly clientGrpcBytes: ByteCounters;
   private lastLead = 0;
   /** Bound once the member runs; the storage adapters feed their histograms before that. */
   private sources: MetricSources | null = null;
@@ -145,6 +147,7 @@ export class MemberMetrics {
       name: 'etcd_server_client_requests_total', help: 'The total number of client requests per client version.',
       labelNames: ['client_api_version', 'type'], registers,
     });
+    this.clientGrpcBytes = byteCounters(this.registry);
     collectDefaultMetrics({ register: this.registry });
   }
 

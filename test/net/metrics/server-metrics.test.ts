@@ -1,4 +1,4 @@
-// etcd 3.4's server, lease, health, auth, gRPC-message and fd families on Tern, beside
+// etcd 3.4's server, lease, health, auth, gRPC-message, gRPC-byte and fd families on Tern, beside
 // real etcd: the same etcdctl session (a put, a get, a lease granted, renewed once and
 // left to expire, a /health) leaves the same values on both, and each family has
 // etcd's help and type lines. The member id and the fd counts differ by nature: for
@@ -29,7 +29,10 @@ const FAMILIES = [
   'etcd_debugging_auth_revision', 'etcd_debugging_lease_granted_total', 'etcd_debugging_lease_revoked_total',
   'etcd_debugging_lease_renewed_total', 'etcd_debugging_server_lease_expired_total', 'etcd_server_client_requests_total',
   'grpc_server_msg_received_total', 'grpc_server_msg_sent_total', 'os_fd_used', 'os_fd_limit',
+  'etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total',
 ];
+/** Bytes: the requests are etcdctl's (the same on both but for the lease id etcdctl echoes); the answers carry each server's headers. */
+const BYTES = ['etcd_network_client_grpc_received_bytes_total', 'etcd_network_client_grpc_sent_bytes_total'];
 /** A lease that etcd (and Tern) revokes soon after: the minimum TTL with the default election timeout. */
 const TTL_SECONDS = 2;
 /** How long a lease may take to be revoked on a loaded machine before the test gives up. */
@@ -39,7 +42,7 @@ async function scrape(endpoint: string): Promise<string[]> {
   return (await (await fetch(`http://${endpoint}/metrics`)).text()).split('\n');
 }
 
-async function session(server: Running): Promise<{ values: string[]; shapes: boolean[]; described: string[] }> {
+async function session(server: Running): Promise<{ values: string[]; shapes: boolean[]; described: string[]; bytes: number[] }> {
   const ep = server.endpoint;
   const run = async (args: string[]): Promise<string> => {
     const out = await etcdctl(ep, args);
@@ -61,6 +64,7 @@ async function session(server: Running): Promise<{ values: string[]; shapes: boo
   return {
     values: COMPARED.map((name) => lines.find((l) => l.startsWith(`${name} `)) ?? `${name} MISSING`),
     shapes: SHAPED.map(([name, shape]) => lines.some((l) => l.startsWith(name) && shape.test(l))),
+    bytes: BYTES.map((name) => Number(lines.find((l) => l.startsWith(`${name} `))?.slice(name.length + 1) ?? 'NaN')),
     described: FAMILIES.flatMap((name) => lines.filter((l) => l.startsWith(`# HELP ${name} `) || l.startsWith(`# TYPE ${name} `))),
   };
 }
@@ -74,6 +78,10 @@ test('the server, lease, health, auth, gRPC message and fd families read on Tern
   t.deepEqual(ours.shapes, theirs.shapes);
   t.deepEqual(ours.described, theirs.described);
   t.is(ours.described.length, FAMILIES.length * 2);
+  // etcdctl's requests are byte for byte the same on both here (the lease ids both servers
+  // draw take as many varint bytes); the answers' headers (member id, term) differ in size.
+  t.is(ours.bytes[0], theirs.bytes[0], 'bytes received');
+  t.true((ours.bytes[1] ?? 0) > 0 && (theirs.bytes[1] ?? 0) > 0, `bytes sent: Tern ${String(ours.bytes[1])}, etcd ${String(theirs.bytes[1])}`);
   // What etcd 3.4.23 printed for this session, so that a drift on both sides shows too.
   t.deepEqual(ours.values.slice(0, 10), [
     'etcd_server_is_learner 0', 'etcd_server_health_success 1', 'etcd_server_health_failures 0', 'etcd_debugging_auth_revision 1',
