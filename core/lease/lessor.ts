@@ -61,6 +61,22 @@ export interface LessorOptions {
    * restarts every lease from its full TTL, as etcd 3.4 does without checkpoints.
    */
   readonly bugResetTtlOnPromote?: boolean;
+  /** Counts to add to; given, they outlive this lessor (a snapshot restore makes a new one). */
+  readonly counts?: LeaseCounts;
+}
+
+/**
+ * As etcd's lessor counts them for its metrics: leases granted and revoked (every member
+ * applies both), renewals (leader only).
+ */
+export interface LeaseCounts {
+  granted: number;
+  revoked: number;
+  renewed: number;
+}
+
+export function newLeaseCounts(): LeaseCounts {
+  return { granted: 0, revoked: 0, renewed: 0 };
 }
 
 /** A renewal or a lapse of time the leader must replicate. */
@@ -98,7 +114,11 @@ export class Lessor {
   /** Leader only: leases granted or renewed since their last proposed checkpoint, in that order. Invariant: ⊆ leases. */
   private readonly renewed = new Set<LeaseId>();
 
+  /** Where grants, revokes and renewals are counted (LessorOptions.counts). */
+  readonly counts: LeaseCounts;
+
   constructor(options: LessorOptions) {
+    this.counts = options.counts ?? newLeaseCounts();
     invariant(options.minTtlSeconds >= 1, 'the minimum lease TTL must be at least one second');
     this.minTtlSeconds = options.minTtlSeconds;
     this.bugResetTtlOnPromote = options.bugResetTtlOnPromote === true;
@@ -131,6 +151,7 @@ export class Lessor {
     this.leases.set(id, lease);
     // The followers start it from the clock as last applied; the checkpoint says exactly.
     if (this.primary) this.renewed.add(id);
+    this.counts.granted++;
     return lease;
   }
 
@@ -140,6 +161,7 @@ export class Lessor {
     if (lease === undefined) return etcdError('leaseNotFound');
     this.leases.delete(id);
     this.renewed.delete(id);
+    this.counts.revoked++;
     return [...lease.keys].sort();
   }
 
@@ -277,6 +299,7 @@ export class Lessor {
     lease.expiryMs = nowMs + lease.ttlSeconds * 1000;
     this.renewed.delete(id); // to the end: renewal order
     this.renewed.add(id);
+    this.counts.renewed++;
     return lease.ttlSeconds;
   }
 

@@ -162,6 +162,8 @@ export class EtcdServer {
   private readonly renewalAnswers = new RenewalAnswers(MAX_RENEWAL_ANSWERS_WAITING);
   /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
   private readonly revoking = new Set<LeaseId>();
+  /** Expired leases this member revoked as leader, since it started (etcd_debugging_server_lease_expired_total). */
+  expiredLeasesRevoked = 0;
   /** An entry applied here crossed this member's quota with no NOSPACE alarm raised: raise it next tick. */
   private quotaExceededAtApply = false;
 
@@ -339,7 +341,10 @@ export class EtcdServer {
       this.revoking.add(id);
       // etcd revokes expired leases as root (authStore.WithRoot), whatever keys they hold.
       const asRoot = this.machine.auth.isEnabled() ? { user: ROOT_USER, revision: this.machine.auth.authRevision() } : null;
-      this.propose({ kind: 'leaseRevoke', id }, () => { this.revoking.delete(id); }, asRoot);
+      this.propose({ kind: 'leaseRevoke', id }, (result) => {
+        this.revoking.delete(id);
+        if (result.kind === 'leaseRevoke') this.expiredLeasesRevoked++; // etcd counts the revokes of expired leases that succeed
+      }, asRoot);
     }
     // The lease clock moves on while leases exist; renewals not yet proposed go out now.
     if (lessor.count > 0 && (lessor.renewalsPending > 0 || now - this.lastCheckpointMs >= LEASE_CLOCK_INTERVAL_MS)) this.proposeLeaseClock(now);

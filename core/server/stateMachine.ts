@@ -22,7 +22,7 @@ import type { AuthInfo } from '../auth/permissionCheck.js';
 import { checkDeleteRange, checkLeaseKeys, checkPut, checkTxn, type RequestAuth } from '../auth/requestChecks.js';
 import { SimpleTokens, type TokenProvider } from '../auth/tokens.js';
 import { NO_LEASE, type LeaseId } from '../lease/leaseId.js';
-import { Lessor, type LeaseImage } from '../lease/lessor.js';
+import { Lessor, newLeaseCounts, type LeaseImage } from '../lease/lessor.js';
 import { upgradeLegacyImage } from './legacyLeaseIds.js';
 import { MemoryBackend, type BackendMeta, type MvccBackend, type StoredKv } from '../mvcc/backend.js';
 import { fromKey, toKey } from '../mvcc/keys.js';
@@ -127,6 +127,8 @@ export class EtcdStateMachine implements StateMachine {
   alarms: AlarmStore = new AlarmStore();
   /** Committed entries executed / skipped as already in the backend, since construction. */
   readonly applyCounts = { executed: 0, skipped: 0 };
+  /** Since this process started, across snapshot restores (etcd's lease metrics). */
+  readonly leaseCounts = newLeaseCounts();
   private readonly options: EtcdStateMachineOptions;
   private readonly backendStore: SizedBackend;
   /**
@@ -267,7 +269,9 @@ export class EtcdStateMachine implements StateMachine {
   }
 
   private newLessor(): Lessor {
-    return new Lessor({ minTtlSeconds: this.options.minLeaseTtlSeconds, bugResetTtlOnPromote: this.options.resetLeaseTtlOnPromote === true });
+    return new Lessor({
+      minTtlSeconds: this.options.minLeaseTtlSeconds, bugResetTtlOnPromote: this.options.resetLeaseTtlOnPromote === true, counts: this.leaseCounts,
+    });
   }
 
   private newStore(backend: MvccBackend): MvccStore {

@@ -20,6 +20,7 @@ import { learnerReadiness } from '../../core/server/learnerReadiness.js';
 import { etcdError, type EtcdError } from '../../core/errors.js';
 import { peerDialTarget, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
+import { countingBytes } from '../metrics/grpcBytes.js';
 import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
 import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
@@ -315,7 +316,7 @@ export class Member {
     this.services = made;
     const services = [...made.services];
     services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
-    for (const [definition, handlers] of services) this.clientServer.addService(definition, handlers);
+    for (const [definition, handlers] of services) this.clientServer.addService(countingBytes(definition, this.metrics.clientGrpcBytes), handlers);
     addLaterMethods(this.clientServer);
     // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
     const gateway = new Gateway({
@@ -324,7 +325,13 @@ export class Member {
     });
     await this.servePeers();
     // gRPC and HTTP/1.1 share each client port, as in etcd; metrics ports serve HTTP only.
-    const http: HttpSources = { healthy: (excluded) => this.healthy(excluded), metrics: () => this.metrics.exposition() };
+    const http: HttpSources = {
+      healthy: (excluded) => this.healthy(excluded).then((ok) => {
+        (ok ? this.metrics.server.healthSuccess : this.metrics.server.healthFailures).inc(); // etcd counts each /health answer
+        return ok;
+      }),
+      metrics: () => this.metrics.exposition(),
+    };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
@@ -441,6 +448,10 @@ export class Member {
           watchStreams: hub.streamCount(), watchers: hub.watcherCount(), slowWatchers: hub.unsyncedCount(), eventsSent: hub.eventsSent,
         };
       },
+      serverId: () => this.membership.selfId.toString(16),
+      isLearner: () => this.membership.get(this.membership.selfId)?.isLearner ?? false,
+      authRevision: () => server.machine.auth.authRevision(),
+      leases: () => ({ ...server.machine.leaseCounts, expired: server.expiredLeasesRevoked }),
     };
   }
 

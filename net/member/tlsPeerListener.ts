@@ -23,6 +23,7 @@ export class TlsPeerListener {
       ...options.tls,
       onSecure: (socket) => { options.injector.injectConnection(socket); },
       onRefused: options.onRefused,
+      noticeRefusals: true,
     });
     this.server = createServer((socket) => {
       this.sockets.add(socket);

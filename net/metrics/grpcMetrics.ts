@@ -1,6 +1,8 @@
 // grpc_server_started_total / grpc_server_handled_total as go-grpc-prometheus counts
 // them for etcd: one "started" when a call arrives, one "handled" with the status code
-// name when it ends, labelled by type, service and method. A grpc-js server
+// name when it ends, labelled by type, service and method; grpc_server_msg_received_total
+// and _sent_total, one per message each way; and etcd's own
+// etcd_server_client_requests_total, one per call by unary/stream and client version. A grpc-js server
 // interceptor, so it counts every service, including those added later.
 //
 // It also counts etcd_server_proposals_failed_total: etcd increments it when a proposal
@@ -23,6 +25,8 @@ const FAILED_PROPOSAL_TEXTS = new Set([
 ]);
 
 const WATCH_PATH = '/etcdserverpb.Watch/Watch';
+/** The metadata key clientv3 (and so etcdctl) sends its API version under, e.g. "3.4". */
+const CLIENT_API_VERSION = 'client-api-version';
 
 export function grpcType(method: { readonly requestStream: boolean; readonly responseStream: boolean }): GrpcType {
   if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
@@ -44,6 +48,7 @@ export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInter
     // etcd's e2e suite matches the printed line.
     const labels = { grpc_method: method, grpc_service: service, grpc_type: grpcType(descriptor) };
     metrics.grpcStarted.inc(labels);
+    const streaming = descriptor.requestStream || descriptor.responseStream;
     // One "handled" per call: a client that cancels (etcdctl watch killed) ends it as
     // Canceled, as grpc-go reports it, whatever status the handler sends afterwards.
     // etcd's Watch never ends on the client's half-close: it waits for the client to go
@@ -60,10 +65,18 @@ export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInter
     return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
       .withStart((next) => {
         next(new grpc.ServerListenerBuilder()
+          .withOnReceiveMetadata((metadata, done) => {
+            // etcd's interceptors: one per call, with the version clientv3 sends ("unknown" if none).
+            const version = metadata.get(CLIENT_API_VERSION)[0];
+            metrics.clientRequests.inc({ client_api_version: version === undefined ? 'unknown' : String(version), type: streaming ? 'stream' : 'unary' });
+            done(metadata);
+          })
+          .withOnReceiveMessage((message, done) => { metrics.grpcMsgReceived.inc(labels); done(message); })
           .withOnReceiveHalfClose((done) => { halfClosed = true; done(); })
           .withOnCancel(() => { handle('Canceled'); })
           .build());
       })
+      .withSendMessage((message, next) => { metrics.grpcMsgSent.inc(labels); next(message); })
       .withSendStatus((status, next) => {
         handle(isWatch && halfClosed && status.code === grpc.status.OK ? 'Canceled' : CODE_NAMES.get(status.code) ?? 'Unknown');
         if (FAILED_PROPOSAL_TEXTS.has(status.details)) metrics.proposalsFailed.inc();

@@ -11,6 +11,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_VERSION } from '../services/context.js';
 import { registerMvccMetrics, scrapeTimeGauges, type MvccReadings } from './mvccMetrics.js';
+import { byteCounters, type ByteCounters } from './grpcBytes.js';
+import { registerServerMetrics, type LeaseReadings, type ServerCounters } from './serverMetrics.js';
 
 /** What the Raft gauges read at scrape time (etcd_server_has_leader, is_leader, proposals committed/applied). */
 export interface RaftGaugeReadings {
@@ -34,6 +36,11 @@ export interface MetricSources {
   /** Committed entries the state machine executed / skipped as already applied, since start. */
   readonly applyCounts: () => { readonly executed: number; readonly skipped: number };
   readonly mvcc: () => MvccReadings;
+  /** This member's id, in hex as etcd prints it. */
+  readonly serverId: () => string;
+  readonly isLearner: () => boolean;
+  readonly authRevision: () => number;
+  readonly leases: () => LeaseReadings;
 }
 
 /** etcd's disk latency buckets: 1 ms … 8.192 s, doubling (wal.go, backend/metrics.go). */
@@ -55,6 +62,12 @@ export class MemberMetrics {
   readonly hashRevSeconds: Histogram;
   readonly grpcStarted: Counter<GrpcLabels>;
   readonly grpcHandled: Counter<GrpcLabels | 'grpc_code'>;
+  readonly grpcMsgReceived: Counter<GrpcLabels>;
+  readonly grpcMsgSent: Counter<GrpcLabels>;
+  /** etcd_server_client_requests_total: one per client call, by "unary"/"stream" and the client's API version. */
+  readonly clientRequests: Counter<'client_api_version' | 'type'>;
+  readonly server: ServerCounters;
+  readonly clientGrpcBytes: ByteCounters;
   private lastLead = 0;
   /** Bound once the member runs; the storage adapters feed their histograms before that. */
   private sources: MetricSources | null = null;
@@ -78,6 +91,7 @@ export class MemberMetrics {
     gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', (s) => s.quotaBackendBytes());
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', (s) => s.keysTotal());
     ({ hashSeconds: this.hashSeconds, hashRevSeconds: this.hashRevSeconds } = registerMvccMetrics(this.registry, () => this.sources));
+    this.server = registerServerMetrics(this.registry, current);
     // Tern's own: proves a restart resumes from the stored state instead of re-executing the log.
     gauge('tern_server_apply_executed_entries', 'Committed entries the state machine executed since this process started.',
       (s) => s.applyCounts().executed);
@@ -121,6 +135,19 @@ export class MemberMetrics {
       name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.',
       labelNames: ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
+    this.grpcMsgReceived = new Counter({
+      name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.',
+      labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
+    });
+    this.grpcMsgSent = new Counter({
+      name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.',
+      labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
+    });
+    this.clientRequests = new Counter({
+      name: 'etcd_server_client_requests_total', help: 'The total number of client requests per client version.',
+      labelNames: ['client_api_version', 'type'], registers,
+    });
+    this.clientGrpcBytes = byteCounters(this.registry);
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -9,6 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Message } from '../../core/raft/types.js';
 import { peerService } from '../proto/load.js';
+import { RereadingCredentials } from '../tls/rereadingCredentials.js';
 import { PEER_CHANNEL_OPTIONS } from './channelOptions.js';
 import { encodeMessage, type WireObject } from './codec.js';
 
@@ -34,6 +35,11 @@ export interface SenderStats {
 
 type State = 'idle' | 'open' | 'backoff' | 'closed';
 
+/** grpc-js's details when no connection could be made (refused, reset, TLS failure). */
+const NO_CONNECTION = 'No connection established';
+/** The least time between two probes of one peer for a refusal of our certificate. */
+const PROBE_INTERVAL_MS = 5_000;
+
 export class PeerSender {
   readonly stats: SenderStats = { sent: 0, dropped: 0, connects: 0 };
   private readonly client: grpc.Client;
@@ -48,6 +54,10 @@ export class PeerSender {
   private reached = false;
   /** The last failure logged: a peer that stays down is reported once, not per retry. */
   private lastFailure = '';
+  /** When the last probe for a refusal of our certificate started (ms), and whether one runs. */
+  private probedAt = -Infinity;
+  private probing = false;
+  private lastRefusal = '';
 
   constructor(private readonly options: SenderOptions) {
     this.client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
@@ -130,6 +140,26 @@ export class PeerSender {
     }
   }
 
+  /**
+   * A TLS peer that keeps refusing the connection may be refusing our certificate: ask
+   * it (refusalNotice.ts) and log the refusal as etcd's dialer does. At most one probe
+   * at a time and one per PROBE_INTERVAL_MS, so a peer that is down costs little.
+   */
+  private probeRefusal(): void {
+    const credentials = this.options.credentials;
+    if (!(credentials instanceof RereadingCredentials) || this.probing || Date.now() - this.probedAt < PROBE_INTERVAL_MS) return;
+    this.probing = true;
+    this.probedAt = Date.now();
+    void credentials.refusalBy(this.options.address).then((alert) => {
+      this.probing = false;
+      const refusal = alert === null ? '' : `remote error: tls: ${alert}`;
+      if (refusal !== '' && refusal !== this.lastRefusal && this.state !== 'closed') {
+        this.options.log(`rafthttp: failed to dial ${this.options.address} on stream Message (${refusal})`);
+      }
+      this.lastRefusal = refusal;
+    });
+  }
+
   /** The call ended (peer gone, restarted, refused us): drop the queue, retry later. */
   private broken(stream: grpc.ClientWritableStream<WireObject>, error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.state === 'closed') return;
@@ -139,6 +169,7 @@ export class PeerSender {
     const failure = error?.details ?? 'closed';
     if (this.reached || failure !== this.lastFailure) this.options.log(`peer stream to ${this.options.address} ended: ${failure}`);
     this.lastFailure = failure;
+    if (!this.reached && failure.startsWith(NO_CONNECTION)) this.probeRefusal();
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.options.backoffMaxMs, this.backoffMs * 2);
     this.state = 'backoff';

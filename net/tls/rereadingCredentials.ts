@@ -12,9 +12,11 @@
 // the server check exactly as the plain credentials would.
 
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { channelCredentials, type ChannelTlsFiles } from './channelCredentials.js';
 import { contentsOf } from './material.js';
+import { probeRefusal, type RefusalAlert } from './refusalNotice.js';
 
 type SecureConnector = grpc.experimental.SecureConnector;
 type SecureConnectResult = grpc.experimental.SecureConnectResult;
@@ -58,6 +60,28 @@ export class RereadingCredentials extends grpc.ChannelCredentials {
       getCallCredentials: () => calls,
       destroy: () => undefined,
     };
+  }
+
+  /**
+   * Whether the peer at `address` (host:port) refuses our certificate, and with which
+   * alert (refusalNotice.ts): one probe connection presenting the files as they are now.
+   */
+  refusalBy(address: string): Promise<RefusalAlert | null> {
+    const colon = address.lastIndexOf(':');
+    const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(address.slice(colon + 1));
+    const read = (file: string): Buffer | undefined => (file === '' ? undefined : readFileSync(file));
+    try {
+      return probeRefusal(host, port, {
+        ca: read(this.files.trustedCaFile), cert: read(this.files.certFile), key: read(this.files.keyFile),
+        rejectUnauthorized: !this.files.skipVerify,
+        // Only the refusal is read from this connection, nothing is sent on it: the
+        // name the server's certificate carries does not matter here.
+        checkServerIdentity: () => undefined,
+      });
+    } catch {
+      return Promise.resolve(null); // files unreadable: the dial's own error says so
+    }
   }
 
   /** The credentials over the files as they are now; throws if they cannot be used. */

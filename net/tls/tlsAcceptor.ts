@@ -17,7 +17,8 @@
 import { Socket as NetSocket, type Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { verifiesClients, type LoadedTls, type TlsMaterial } from './material.js';
-import { refusalOf, type CertificateRules } from './peerRules.js';
+import { CERT_AUTH_FAILED, refusalOf, type CertificateRules } from './peerRules.js';
+import { sendRefusalNotice, type RefusalAlert } from './refusalNotice.js';
 
 /** A client that has not finished its handshake within this time is dropped (a bound on half-open sockets). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -32,6 +33,11 @@ export interface TlsAcceptorOptions {
   readonly onSecure: (socket: TLSSocket, raw: Socket | null) => void;
   /** A refused connection, with etcd's reason (for the member's log). */
   readonly onRefused: (remote: string, reason: string) => void;
+  /**
+   * Tell a refused dialer which TLS alert etcd would have sent (refusalNotice.ts). For
+   * the peer port, whose dialers are Tern members; a client port closes silently.
+   */
+  readonly noticeRefusals?: boolean;
 }
 
 export class TlsAcceptor {
@@ -80,16 +86,23 @@ export class TlsAcceptor {
     if (!socket.authorized) {
       const presented = Object.keys(socket.getPeerCertificate()).length > 0;
       this.options.onRefused(remoteOf(socket), presented ? unverifiedReason(socket.authorizationError) : "tls: client didn't provide a certificate");
-      socket.destroy();
+      this.refuse(socket, presented ? 'bad certificate' : 'certificate required');
       return;
     }
     const reason = refusalOf(socket.getPeerCertificate(true), this.options.rules, this.installed.revoked);
     if (reason !== null) {
       this.options.onRefused(remoteOf(socket), reason);
-      socket.destroy();
+      // etcd refuses a CN/hostname mismatch in the handshake (bad_certificate), a
+      // revoked certificate after it (its listener closes the connection, no alert).
+      this.refuse(socket, reason === CERT_AUTH_FAILED ? 'bad certificate' : null);
       return;
     }
     this.options.onSecure(socket, rawOf(socket));
+  }
+
+  private refuse(socket: TLSSocket, alert: RefusalAlert | null): void {
+    if (alert !== null && this.options.noticeRefusals === true) sendRefusalNotice(socket, alert);
+    else socket.destroy();
   }
 }
 

@@ -170,6 +170,12 @@ export function startTernProcess(args: readonly string[], endpoint: string, cwd?
   return startAndWait(process.execPath, [TERN_BIN, ...args], READY, endpoint, () => undefined, cwd, env);
 }
 
+/** Like startTernProcess (or real etcd with `kind` 'etcd'), ready once its output shows `line` (a member that never serves says other things). */
+export function startMemberUntil(kind: 'tern' | 'etcd', args: readonly string[], endpoint: string, line: string): Promise<Running> {
+  const [command, argv] = kind === 'etcd' ? ['etcd', args] : [process.execPath, [TERN_BIN, ...args]];
+  return startAndWait(command, argv, line, endpoint, () => undefined);
+}
+
 /** `etcd gateway start` (real etcd's, or Tern's with the same arguments), ready once it says so. */
 export function startGatewayProcess(kind: 'tern' | 'etcd', args: readonly string[], endpoint: string): Promise<Running> {
   const [command, argv] = kind === 'etcd' ? ['etcd', ['gateway', 'start', ...args]] : [process.execPath, [TERN_BIN, 'gateway', 'start', ...args]];

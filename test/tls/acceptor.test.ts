@@ -11,6 +11,7 @@ import { revokedSerials } from '../../net/tls/certificates.js';
 import { TlsMaterial, type TlsFiles } from '../../net/tls/material.js';
 import { TlsAcceptor } from '../../net/tls/tlsAcceptor.js';
 import { NO_RULES, type CertificateRules } from '../../net/tls/peerRules.js';
+import { probeRefusal } from '../../net/tls/refusalNotice.js';
 import { makePki, type PemFiles, type Pki } from './pki.js';
 
 let pki: Pki;
@@ -28,11 +29,12 @@ function serverFiles(overrides: Partial<TlsFiles> = {}): TlsFiles {
 }
 
 /** A TCP server whose connections go through a TlsAcceptor; an admitted client reads "ok <alpn>". */
-async function serve(files: TlsFiles, rules: CertificateRules = NO_RULES): Promise<Served> {
+async function serve(files: TlsFiles, rules: CertificateRules = NO_RULES, noticeRefusals = false): Promise<Served> {
   const refusals: string[] = [];
   const acceptor = new TlsAcceptor({
     material: new TlsMaterial(files),
     rules,
+    noticeRefusals,
     onSecure: (socket) => { socket.end(`ok ${String(socket.alpnProtocol)}`); },
     onRefused: (_remote, reason) => { refusals.push(reason); },
   });
@@ -135,4 +137,23 @@ test('a certificate replaced on disk is served on the next handshake, without a 
     t.is(new X509Certificate(readFileSync(certFile)).serialNumber.toLowerCase(), next.issued.serialHex);
     t.true(after.text.startsWith('ok'));
   } finally { await served.close(); }
+});
+
+test('a peer port tells a refused dialer the TLS alert etcd would send; a client port and a revoked certificate get none', async (t) => {
+  const probe = (port: number, client: PemFiles | null): ReturnType<typeof probeRefusal> => probeRefusal('127.0.0.1', port, {
+    ca: readFileSync(pki.caFile), ...(client === null ? {} : { cert: readFileSync(client.cert), key: readFileSync(client.key) }),
+    checkServerIdentity: () => undefined,
+  });
+  const peer = await serve(serverFiles({ crlFile: pki.crlFile, parseCrl: revokedSerials }), { allowedCn: 'client', allowedHostname: '' }, true);
+  const client = await serve(serverFiles(), { allowedCn: 'client', allowedHostname: '' });
+  try {
+    t.is(await probe(peer.port, pki.otherNameClient), 'bad certificate', 'a CN the rule does not allow');
+    t.is(await probe(peer.port, pki.strangerClient), 'bad certificate', 'a stranger CA\'s certificate');
+    t.is(await probe(peer.port, null), 'certificate required', 'no certificate');
+    t.is(await probe(peer.port, pki.revokedClient), null, 'revoked: etcd drops it after the handshake, no alert');
+    t.is(await probe(peer.port, pki.client), null, 'an admitted peer reads no notice');
+    t.is(await probe(client.port, pki.otherNameClient), null, 'a client port closes silently');
+  } finally {
+    await Promise.all([peer.close(), client.close()]);
+  }
 });
