@@ -10,11 +10,13 @@
 // Durability is not awaited: the Raft log is the source of truth, and after a crash the
 // entries after meta.appliedIndex are applied again. What is guaranteed is atomicity —
 // records and meta of a batch commit together or not at all — and order: a later batch
-// never survives an earlier one.
+// never survives an earlier one. The member binary does not even commit a batch at once:
+// it defers it to the next Raft log write's transaction (`deferTo`, deferredWrites.ts).
 
 import type { BackendBatch, BackendDump, BackendMeta, MvccBackend, StoredKv } from '../core/mvcc/backend.js';
 import type { Rev } from '../core/mvcc/revision.js';
 import { decodeBackendMeta, decodeStoredKv, encodeBackendMeta, encodeStoredKv, readU64Key, u64Key } from './codec.js';
+import type { DeferredWrites } from './deferredWrites.js';
 import type { BinaryDb, CommitPromise, LmdbRoot } from './lmdbEnv.js';
 import { describeError, openBinaryDb, openLmdbEnv } from './lmdbEnv.js';
 
@@ -24,10 +26,16 @@ export interface LmdbBackendOptions {
   /** Called when a batch failed to commit; the backend then refuses every call. */
   readonly onError?: (detail: string) => void;
   /**
-   * Called once per LMDB transaction with the time from its first batch's write() to its
-   * commit, in seconds (etcd_disk_backend_commit_duration_seconds counts commits, not batches).
+   * Called once per LMDB transaction with the time from its issue (the first of its
+   * batches handed to lmdb-js) to its commit, in seconds (etcd_disk_backend_commit_duration_seconds counts commits, not batches).
    */
   readonly onCommit?: (seconds: number) => void;
+  /**
+   * Queue every batch here instead of committing it at once: it rides in the next
+   * durable write's transaction (storage/deferredWrites.ts; the log store's queue, on
+   * the same environment). Without it, a batch is a transaction of its own.
+   */
+  readonly deferTo?: DeferredWrites;
 }
 
 /** Every revision there is (revisions are below 2^53). */
@@ -57,6 +65,7 @@ export class LmdbBackend implements MvccBackend {
   private readonly onError: ((detail: string) => void) | null;
   private readonly onCommit: ((seconds: number) => void) | null;
   private timedCommit: CommitPromise | null = null;
+  private readonly deferTo: DeferredWrites | null;
 
   /** Opens (creating if needed) the backend in its own LMDB environment in `dir`. */
   static open(dir: string, options: LmdbBackendOptions = {}): LmdbBackend {
@@ -71,6 +80,7 @@ export class LmdbBackend implements MvccBackend {
   private constructor(readonly root: LmdbRoot, private readonly ownsRoot: boolean, options: LmdbBackendOptions) {
     this.onError = options.onError ?? null;
     this.onCommit = options.onCommit ?? null;
+    this.deferTo = options.deferTo ?? null;
     this.records = openBinaryDb(root, 'mvcc');
     this.metaDb = openBinaryDb(root, 'mvcc-meta');
     // The port has no failure channel for reading at open: a corrupt store throws here,
@@ -136,30 +146,40 @@ export class LmdbBackend implements MvccBackend {
   }
 
   private commit(puts: readonly [Buffer, Buffer][], deletes: readonly Buffer[], meta: Buffer, settle: () => void): void {
-    const startedMs = performance.now();
+    const ops = (): void => {
+      // Deletes first: a replaceAll deletes revisions it then writes again.
+      for (const k of deletes) void this.records.remove(k);
+      for (const [k, v] of puts) void this.records.put(k, v);
+      void this.metaDb.put(META_KEY, meta);
+    };
+    // Called when the batch's ops have been issued into a transaction (at once, or when
+    // the deferred queue is drained into one).
+    const issued = (committed: CommitPromise): void => {
+      // lmdb-js hands every batch of one transaction the same promise: time it once.
+      if (this.onCommit !== null && committed !== this.timedCommit) {
+        this.timedCommit = committed;
+        const onCommit = this.onCommit;
+        const startedMs = performance.now();
+        void committed.then(() => { onCommit((performance.now() - startedMs) / 1000); }, () => undefined);
+      }
+      void committed.then(() => {
+        // Reads after this point must see the committed transaction, not an older snapshot.
+        this.root.resetReadTxn();
+        settle();
+      }, (error: unknown) => { this.fail(error); });
+    };
+    if (this.deferTo !== null) {
+      this.deferTo.add(ops, issued);
+      return;
+    }
     let committed: CommitPromise;
     try {
-      committed = this.root.batch(() => {
-        // Deletes first: a replaceAll deletes revisions it then writes again.
-        for (const k of deletes) void this.records.remove(k);
-        for (const [k, v] of puts) void this.records.put(k, v);
-        void this.metaDb.put(META_KEY, meta);
-      });
+      committed = this.root.batch(ops);
     } catch (error) {
       this.fail(error);
       throw error;
     }
-    // lmdb-js hands every batch of one transaction the same promise: time it once.
-    if (this.onCommit !== null && committed !== this.timedCommit) {
-      this.timedCommit = committed;
-      const onCommit = this.onCommit;
-      void committed.then(() => { onCommit((performance.now() - startedMs) / 1000); }, () => undefined);
-    }
-    void committed.then(() => {
-      // Reads after this point must see the committed transaction, not an older snapshot.
-      this.root.resetReadTxn();
-      settle();
-    }, (error: unknown) => { this.fail(error); });
+    issued(committed);
   }
 
   get(revision: Rev): StoredKv | undefined {
@@ -202,6 +222,7 @@ export class LmdbBackend implements MvccBackend {
 
   /** Waits for every batch written so far to be synced, then closes the environment if it is ours. */
   async close(): Promise<void> {
+    this.deferTo?.flush();
     await this.root.flushed;
     if (this.ownsRoot) await this.root.close();
   }

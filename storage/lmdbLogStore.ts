@@ -7,14 +7,15 @@
 // sees a whole write or none of it.
 //
 // Durability: `done` is called when lmdb-js reports the transaction flushed (synced),
-// not merely committed. Writes with mustSync=false (a commit-index-only change; etcd
-// skips the fsync for it too) are acknowledged at once, in a microtask: lmdb-js keeps
-// the order of writes, so a later synced write covers them, and the backend batch the
-// driver applies on that acknowledgement shares their transaction.
-// Group commit: lmdb-js puts every write issued in one event turn into one transaction,
-// so when the MVCC backend shares this environment, the batch the driver applied and
-// the log write it issues right after go to disk in one sync. A Ready with many entries
-// is one transaction and one sync too.
+// not merely committed. A write with mustSync=false (a commit-index-only change; etcd
+// skips the fsync for it too) is acknowledged at once, in a microtask, and not even
+// committed: it waits in `deferred` (deferredWrites.ts) with the MVCC batches the
+// driver applies on that acknowledgement, and all of them ride in the next synced
+// write's transaction (or a timer's, when none comes). So a put costs one LMDB commit
+// and one fdatasync; deferredWrites.ts says why losing the deferred writes in a crash
+// loses nothing that was acknowledged.
+// Group commit: lmdb-js puts every write issued in one event turn into one transaction.
+// A Ready with many entries is one transaction and one sync too.
 
 import type { LogStore, LogWrite, RecoveredLog, RecoveryFailure, WriteResult } from '../core/node/ports.js';
 import type { Entry, HardState, Snapshot } from '../core/raft/types.js';
@@ -23,6 +24,8 @@ import {
   CorruptRecord, decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot,
   readU64Key, u64Key,
 } from './codec.js';
+import type { DeferredWritesOptions, OnCommit } from './deferredWrites.js';
+import { DeferredWrites, settle } from './deferredWrites.js';
 import type { BinaryDb, CommitPromise, LmdbRoot } from './lmdbEnv.js';
 import { describeError, isDiskFull, openBinaryDb, openLmdbEnv } from './lmdbEnv.js';
 
@@ -47,18 +50,24 @@ export class LmdbLogStore implements LogStore {
   private unsyncedHardState: HardState | null = null;
   /** Set when a write failed: the store refuses further writes (the member stops anyway). */
   private broken: string | null = null;
+  /**
+   * Writes that need no sync of their own (commit indexes; the MVCC backend's batches
+   * when it is given this queue): they go into this store's next transaction.
+   */
+  readonly deferred: DeferredWrites;
 
   /** Opens (creating if needed) the store in its own LMDB environment in `dir`. */
-  static open(dir: string): LmdbLogStore {
-    return new LmdbLogStore(openLmdbEnv(dir), true);
+  static open(dir: string, options: DeferredWritesOptions = {}): LmdbLogStore {
+    return new LmdbLogStore(openLmdbEnv(dir), true, options);
   }
 
   /** A store in an environment shared with other users (the MVCC backend). */
-  static onEnv(root: LmdbRoot): LmdbLogStore {
-    return new LmdbLogStore(root, false);
+  static onEnv(root: LmdbRoot, options: DeferredWritesOptions = {}): LmdbLogStore {
+    return new LmdbLogStore(root, false, options);
   }
 
-  private constructor(readonly root: LmdbRoot, private readonly ownsRoot: boolean) {
+  private constructor(readonly root: LmdbRoot, private readonly ownsRoot: boolean, options: DeferredWritesOptions) {
+    this.deferred = new DeferredWrites(root, options);
     this.log = openBinaryDb(root, 'raft-log');
     this.state = openBinaryDb(root, 'raft-state');
     try {
@@ -91,14 +100,19 @@ export class LmdbLogStore implements LogStore {
       expect++;
     }
     const hardState = request.hardState;
-    if (hardState !== null) this.unsyncedHardState = request.mustSync ? null : hardState;
+    // Raft asks no sync only of a Ready without entries or snapshot (a commit index);
+    // anything else is synced even if asked not to be.
+    const deferrable = !request.mustSync && request.snapshot === null && request.entries.length === 0;
+    if (hardState !== null) this.unsyncedHardState = deferrable ? hardState : null;
+    if (deferrable) {
+      this.defer(hardState, done);
+      return;
+    }
     this.commit(() => {
       if (request.snapshot !== null) this.installSnapshot(request.snapshot);
       if (request.entries.length > 0) this.append(request.entries);
       if (hardState !== null) this.putHardState(hardState);
-    }, request.mustSync, done, () => {
-      if (this.unsyncedHardState === hardState) this.unsyncedHardState = null;
-    });
+    }, done);
   }
 
   compact(snapshot: Snapshot, done: (result: WriteResult) => void): void {
@@ -108,7 +122,7 @@ export class LmdbLogStore implements LogStore {
       this.removeRange(this.first, Math.min(this.last, index));
       this.first = Math.max(this.first, index + 1);
       this.last = Math.max(this.last, index);
-    }, true, done);
+    }, done);
   }
 
   recover(): RecoveredLog | RecoveryFailure {
@@ -152,8 +166,9 @@ export class LmdbLogStore implements LogStore {
     }
   }
 
-  /** Waits for every write issued so far to be synced, then closes the environment if it is ours. */
+  /** Commits what is deferred, waits for every write so far to be synced, then closes the environment if it is ours. */
   async close(): Promise<void> {
+    this.deferred.flush();
     await this.root.flushed;
     if (this.ownsRoot) await this.root.close();
   }
@@ -161,34 +176,50 @@ export class LmdbLogStore implements LogStore {
   // ------------------------------------------------------------ internals
 
   /**
-   * Runs `ops` (asynchronous lmdb-js puts and removes) as one transaction and calls
-   * `done` once it is synced (or, without mustSync, committed), or has failed.
+   * A write that needs no sync (mustSync=false: a commit index only). It is acknowledged
+   * now, in a microtask of this event turn, and joins the next transaction (deferred).
+   * Nothing waits for its commit: waiting would cost a round trip to LMDB's writer
+   * thread, and a commit of its own would cost a sync that the next durable write
+   * would queue behind (lmdb-js syncs every transaction). A failed commit marks the
+   * store broken; the next write reports it.
    */
-  private commit(ops: () => void, mustSync: boolean, done: (result: WriteResult) => void, committedHook?: () => void): void {
+  private defer(hardState: HardState | null, done: (result: WriteResult) => void): void {
     if (this.broken !== null) {
       done({ kind: 'ioError', detail: `an earlier write failed: ${this.broken}` });
       return;
     }
+    if (hardState !== null) {
+      this.deferred.add(() => { this.putHardState(hardState); }, (committed) => {
+        void committed.then(() => {
+          if (this.unsyncedHardState === hardState) this.unsyncedHardState = null;
+        }, (error: unknown) => { this.failed(error); });
+      });
+    }
+    queueMicrotask(() => { done(this.broken === null ? { kind: 'ok' } : { kind: 'ioError', detail: this.broken }); });
+  }
+
+  /**
+   * Runs the deferred writes and `ops` (asynchronous lmdb-js puts and removes) as one
+   * transaction and calls `done` once it is synced, or has failed.
+   */
+  private commit(ops: () => void, done: (result: WriteResult) => void): void {
+    if (this.broken !== null) {
+      done({ kind: 'ioError', detail: `an earlier write failed: ${this.broken}` });
+      return;
+    }
+    const taken: { hooks: readonly OnCommit[] } = { hooks: [] };
     let committed: CommitPromise;
     try {
-      committed = this.root.batch(ops);
+      committed = this.root.batch(() => {
+        taken.hooks = this.deferred.drain();
+        ops();
+      });
     } catch (error) {
+      this.deferred.fail(taken.hooks, error);
       done(this.failed(error));
       return;
     }
-    if (!mustSync) {
-      // Nothing to wait for: the write needs no sync (a commit index only — etcd does
-      // not fsync it either), and lmdb-js commits writes in the order they were issued,
-      // so every later write, synced or not, lands after it. Waiting for the commit
-      // would cost a round trip to LMDB's writer thread on every proposal's path.
-      // A failed commit marks the store broken; the next write reports it.
-      // The acknowledgement comes in a microtask, still in this event turn: the backend
-      // batch the driver then applies joins this write's transaction (lmdb-js commits
-      // what one turn wrote together), so the commit index and its effects cost one sync.
-      void committed.then(() => { committedHook?.(); }, (error: unknown) => { this.failed(error); });
-      queueMicrotask(() => { done(this.broken === null ? { kind: 'ok' } : { kind: 'ioError', detail: this.broken }); });
-      return;
-    }
+    settle(taken.hooks, committed);
     // The two-argument then: an exception thrown by `done` itself is not reported to
     // `done` as a failed write (it surfaces as an unhandled rejection instead).
     void committed

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const metrics = new MemberMetrics();
-  const storage = openStorage(walDir, metrics);
+  const storage = openStorage(walDir, metrics, flags);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -283,14 +283,17 @@ interface Storage {
 
 /**
  * One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
- * records with their applied index: the backend batch applied after a write and the
- * next log write commit in one transaction, one sync (storage/lmdbEnv.ts). On start
- * the records are there already; the log after the last snapshot is only skipped through.
+ * records with their applied index. The backend's batches (and commit-index-only hard
+ * states) are deferred to the next log write's transaction, so a put costs one sync
+ * (storage/deferredWrites.ts says why a crash loses nothing acknowledged). On start
+ * the records are there already; the log after the backend's applied index is applied
+ * again, the rest only skipped through.
  */
-function openStorage(walDir: string, metrics: MemberMetrics): Storage {
+function openStorage(walDir: string, metrics: MemberMetrics, flags: Flags): Storage {
   const root = openLmdbEnv(walDir);
-  const logStore = LmdbLogStore.onEnv(root);
+  const logStore = LmdbLogStore.onEnv(root, { flushAfterMs: flags.backendBatchIntervalMs, maxQueued: flags.backendBatchLimit });
   const backend = LmdbBackend.onEnv(root, {
+    deferTo: logStore.deferred,
     onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
     onError: (detail) => {
       log.fatal(`the MVCC backend failed to commit, stopping: ${detail}`);

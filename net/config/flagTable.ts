@@ -60,7 +60,6 @@ const rows = (section: Section, list: readonly Row[]): FlagSpec[] =>
 
 const NO_FILE = { file: 'none' } as const;
 const NO_V2_PROXY = 'only used by the v2 proxy (--proxy), which Tern does not run';
-const LMDB_COMMITS = 'Tern commits MVCC writes together with the Raft log write, in one LMDB transaction per batch';
 
 const MEMBER = rows('Member', [
   ['name', STRING, 'default', 'This member\'s name (in --initial-cluster and member list).', HONOURED],
@@ -77,8 +76,8 @@ const MEMBER = rows('Member', [
   ['max-wals', UINT, '5', 'WAL files to keep.',
     inert('Tern\'s Raft log lives in LMDB and is truncated at each snapshot; there are no WAL files to retain')],
   ['quota-backend-bytes', INT, '0', 'Backend size that raises the NOSPACE alarm (0: 2 GiB).', HONOURED],
-  ['backend-batch-interval', DURATION, '', 'Longest time before a backend commit.', inert(LMDB_COMMITS)],
-  ['backend-batch-limit', INT, '0', 'Most operations before a backend commit.', inert(LMDB_COMMITS)],
+  ['backend-batch-interval', DURATION, '', 'Longest time before a backend commit (default 100ms).', HONOURED],
+  ['backend-batch-limit', INT, '0', 'Most applied entries before a backend commit (default 10000).', HONOURED],
   ['max-txn-ops', UINT, '128', 'Most operations in one transaction (compare, success and failure each).', HONOURED],
   ['max-request-bytes', UINT, '1572864', 'Largest client request, bytes.', HONOURED],
   // A uint32 in etcd (pkg/flags Uint32Value), checked when interpreted (goUint.ts: etcd prints strconv's whole

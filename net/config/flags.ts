@@ -54,6 +54,14 @@ export interface Flags {
   readonly preVote: boolean;
   /** Applied entries between snapshots (etcd's --snapshot-count). */
   readonly snapshotCount: number;
+  /**
+   * etcd's --backend-batch-interval in ms (0 or less: 100): the longest the MVCC batches
+   * and commit index wait for the next Raft log write before a commit of their own
+   * (storage/deferredWrites.ts).
+   */
+  readonly backendBatchIntervalMs: number;
+  /** etcd's --backend-batch-limit (0 or less: 10000): the most such batches that wait. */
+  readonly backendBatchLimit: number;
   /** 0 = etcd's default quota (2 GiB); negative: no quota (etcd's int64 flag). */
   readonly quotaBackendBytes: number;
   readonly autoCompactionMode: AutoCompactionMode;
@@ -195,6 +203,7 @@ function interpret(values: Values): Flags {
     initialElectionTickAdvance: goBool(values, 'initial-election-tick-advance', true),
     preVote: goBool(values, 'pre-vote', true),
     snapshotCount: unsigned(values, 'snapshot-count', 100_000),
+    ...backendBatching(values),
     quotaBackendBytes: signed(values, 'quota-backend-bytes', 0),
     autoCompactionMode: mode,
     autoCompactionRetention: retention(mode, values.get('auto-compaction-retention') ?? '0'),
@@ -233,6 +242,13 @@ function checkLeaseCheckpointFlags(values: Values): void {
   if (goBool(values, 'experimental-enable-lease-checkpoint-persist', false) && !goBool(values, 'experimental-enable-lease-checkpoint', false)) {
     throw verifyError('setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint');
   }
+}
+
+/** etcd's backend defaults (mvcc/backend/backend.go) stand for 0 and less, as there. */
+function backendBatching(values: Values): { backendBatchIntervalMs: number; backendBatchLimit: number } {
+  const intervalMs = duration(values, 'backend-batch-interval', 0);
+  const limit = signed(values, 'backend-batch-limit', 0);
+  return { backendBatchIntervalMs: intervalMs > 0 ? intervalMs : 100, backendBatchLimit: limit > 0 ? limit : 10_000 };
 }
 
 /** etcd sets server keepalive parameters only when both the interval and the timeout are positive. */
