@@ -7,6 +7,10 @@
 // --workload lease --nemesis leader`: a key gone 455 ms early after the leader was paused
 // 45 ms after answering). So the answer waits for the checkpoint entry that carries the
 // renewal to apply, and fails if it cannot.
+//
+// An answer belongs to the first checkpoint taken after its renewal, not to any
+// checkpoint of its lease: a keep-alive renewed while an earlier checkpoint of the same
+// lease is in flight must wait for the next one, which carries its later deadline.
 
 import type { EtcdError } from '../errors.js';
 import { invariant } from '../util/invariant.js';
@@ -18,8 +22,16 @@ interface Waiting {
   readonly fail: (error: EtcdError) => void;
 }
 
+/** The answers bound to one proposed checkpoint entry (see bind). */
+export interface BoundAnswers {
+  readonly waiting: Waiting[];
+}
+
 export class RenewalAnswers {
-  private readonly waiting = new Map<LeaseId, Waiting[]>();
+  /** Held answers whose renewal no proposed checkpoint carries yet. */
+  private readonly unbound = new Map<LeaseId, Waiting[]>();
+  /** Held answers bound to a proposed checkpoint, until it applies or fails. */
+  private readonly bound = new Set<BoundAnswers>();
   private count = 0;
 
   constructor(private readonly limit: number) {
@@ -34,46 +46,77 @@ export class RenewalAnswers {
     return this.count >= this.limit;
   }
 
-  /** Holds an answer until a checkpoint carrying `id`'s renewal applies (the caller checked `full`). */
+  /** Holds an answer until a checkpoint taken after this renewal applies (the caller checked `full`). */
   hold(id: LeaseId, waiting: Waiting): void {
     invariant(!this.full, () => `more than ${this.limit} keep-alive answers waiting`);
-    const list = this.waiting.get(id) ?? [];
+    const list = this.unbound.get(id) ?? [];
     list.push(waiting);
-    this.waiting.set(id, list);
+    this.unbound.set(id, list);
     this.count++;
   }
 
-  /** A checkpoint entry carrying these renewals applied: their answers go out. */
-  answer(ids: readonly LeaseId[]): void {
-    for (const id of ids) for (const w of this.take(id)) w.answer();
+  /** A checkpoint carrying these leases' renewals was taken: the answers held so far go with it. */
+  bind(ids: readonly LeaseId[]): BoundAnswers {
+    const waiting: Waiting[] = [];
+    for (const id of ids) {
+      const list = this.unbound.get(id);
+      if (list === undefined) continue;
+      this.unbound.delete(id);
+      waiting.push(...list);
+    }
+    const batch: BoundAnswers = { waiting };
+    this.bound.add(batch);
+    return batch;
   }
 
-  /** These renewals' checkpoint failed (or their lease is gone): their answers fail. */
-  fail(ids: readonly LeaseId[], error: EtcdError): void {
-    for (const id of ids) for (const w of this.take(id)) w.fail(error);
+  /** The checkpoint entry of `batch` applied: its answers go out. */
+  answer(batch: BoundAnswers): void {
+    for (const w of this.release(batch)) w.answer();
+  }
+
+  /** The checkpoint of `batch` failed: its answers fail. */
+  fail(batch: BoundAnswers, error: EtcdError): void {
+    for (const w of this.release(batch)) w.fail(error);
   }
 
   failAll(error: EtcdError): void {
-    this.fail([...this.waiting.keys()], error);
+    for (const batch of [...this.bound]) this.fail(batch, error);
+    for (const [id, list] of [...this.unbound]) {
+      this.unbound.delete(id);
+      this.count -= list.length;
+      for (const w of list) w.fail(error);
+    }
   }
 
   /** Answers past their deadline fail with `error` (bounded waiting). */
   expire(tick: number, error: EtcdError): void {
-    for (const [id, list] of this.waiting) {
-      const due = list.filter((w) => w.deadlineTick <= tick);
-      if (due.length === 0) continue;
-      const rest = list.filter((w) => w.deadlineTick > tick);
-      if (rest.length === 0) this.waiting.delete(id);
-      else this.waiting.set(id, rest);
-      this.count -= due.length;
-      for (const w of due) w.fail(error);
+    const due: Waiting[] = [];
+    for (const [id, list] of this.unbound) {
+      const rest = this.splitDue(list, tick, due);
+      if (rest.length === 0) this.unbound.delete(id);
+      else this.unbound.set(id, rest);
     }
+    for (const batch of this.bound) {
+      const rest = this.splitDue(batch.waiting, tick, due);
+      batch.waiting.length = 0;
+      batch.waiting.push(...rest);
+    }
+    this.count -= due.length;
+    for (const w of due) w.fail(error);
   }
 
-  private take(id: LeaseId): Waiting[] {
-    const list = this.waiting.get(id) ?? [];
-    this.waiting.delete(id);
+  private splitDue(list: readonly Waiting[], tick: number, due: Waiting[]): Waiting[] {
+    const rest: Waiting[] = [];
+    for (const w of list) (w.deadlineTick <= tick ? due : rest).push(w);
+    return rest;
+  }
+
+  private release(batch: BoundAnswers): Waiting[] {
+    if (!this.bound.delete(batch)) return []; // already released (failAll)
+    const list = [...batch.waiting];
+    batch.waiting.length = 0;
     this.count -= list.length;
+    invariant(this.count >= 0, 'keep-alive answers counted below zero');
     return list;
   }
 }

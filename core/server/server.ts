@@ -362,13 +362,14 @@ export class EtcdServer {
     const lessor = this.machine.lessor;
     this.lastCheckpointMs = now;
     const { elapsedMs, checkpoints, taken } = lessor.takeCheckpoint(now, MAX_CHECKPOINTS_PER_ENTRY);
+    const answers = this.renewalAnswers.bind(taken);
     this.propose({ kind: 'leaseCheckpoint', elapsedMs, checkpoints }, (result) => {
       if (result.kind === 'error') {
         lessor.renewalsNotCheckpointed(taken);
-        this.renewalAnswers.fail(taken, result.error);
+        this.renewalAnswers.fail(answers, result.error);
         return;
       }
-      this.renewalAnswers.answer(taken);
+      this.renewalAnswers.answer(answers);
     });
   }
 

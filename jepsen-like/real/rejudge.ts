@@ -31,11 +31,13 @@ interface Judged {
 
 function judge(dir: string, timeoutMs: number): Judged {
   const historyText = readFileSync(path.join(dir, 'history.jsonl'), 'utf8');
-  const lin = checkLinearizable(historyText, timeoutMs);
-  const base = { dir, linearizable: lin.verdict, linearizableMs: lin.ms };
   const watchFile = path.join(dir, 'watch.jsonl');
+  const streams = existsSync(watchFile)
+    ? readFileSync(watchFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as WatchStream)
+    : [];
+  const lin = checkLinearizable(historyText, timeoutMs, streams);
+  const base = { dir, linearizable: lin.verdict, linearizableMs: lin.ms };
   if (!existsSync(watchFile)) return { ...base, watch: 'none' };
-  const streams = readFileSync(watchFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as WatchStream);
   const records = historyText.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as HistoryRecord);
   const w = judgeWatches(historyText, streams, compactedTo(records), timeoutMs);
   return {

@@ -230,11 +230,12 @@ async function judge(j: Judged): Promise<Summary> {
   // After members were removed and added back: are they all in, and voters again?
   const members = options.nemesis.includes('member') ? { members: await listMembers(cluster) } : {};
   const lostWrites = await checkLostWrites(recorder.records, cluster.endpoints[0] ?? '', j.compactedTo);
-  const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000);
+  const streams = j.watchers.flatMap((w) => w.streams);
+  const linearizable = checkLinearizable(historyText, options.checkTimeoutS * 1000, streams);
   let watch: WatchVerdict | undefined;
   if (j.watchers.length > 0) {
     writeFileSync(path.join(options.out, 'watch.jsonl'), j.watchers.flatMap((w) => w.streams.map((s) => JSON.stringify({ watcher: w.name, ...s }))).join('\n') + '\n');
-    watch = judgeWatches(historyText, j.watchers.flatMap((w) => w.streams), j.compactedTo, options.checkTimeoutS * 1000);
+    watch = judgeWatches(historyText, streams, j.compactedTo, options.checkTimeoutS * 1000);
   }
   const verdicts = {
     linearizable, lostWrites, revisionMonotonic: monotonicVerdict(j.regressions), hashKv,

@@ -2,12 +2,14 @@
 // cluster: linearizability (the existing etcd checker), acknowledged writes read back,
 // revisions per client, HashKV on every member.
 
-import { checkerNamed } from '../checkers.js';
+import { checkerNamed, type Checker } from '../checkers.js';
 import type { Verdict } from '../history.js';
 import { bytes, EtcdClient, keyValue, num, statusOf, type Wire } from './client.js';
 import type { RealCluster } from './cluster.js';
 import type { HistoryRecord } from './recorder.js';
 import type { RevisionRegression } from './worker.js';
+import type { WatchStream } from '../watch/validate.js';
+import { linearizeWithStreams } from './watch.js';
 
 export interface LinearizableVerdict {
   readonly verdict: Verdict;
@@ -18,15 +20,25 @@ export interface LinearizableVerdict {
   readonly reason?: string;
 }
 
-/** The etcd checker on the history file's text: ok, illegal (with its window), or unknown when out of budget. */
-export function checkLinearizable(historyText: string, timeoutMs: number): LinearizableVerdict {
-  const checker = checkerNamed('etcd');
+/**
+ * The etcd checker on the history file's text: ok, illegal (with its window), or unknown
+ * when out of budget. When it gives up and the run recorded watch streams, the fast path
+ * directed by what they heard gets one more budget: a linearization it finds decides ok
+ * (linearizeWithStreams says why that is sound); anything else leaves the verdict unknown.
+ */
+export function checkLinearizable(
+  historyText: string, timeoutMs: number, streams: readonly WatchStream[] = [], checker: Checker | undefined = checkerNamed('etcd'),
+): LinearizableVerdict {
   if (checker === undefined) throw new Error('the etcd checker is missing');
   const started = performance.now();
   const checked = checker(historyText, { timeoutMs });
   const { result } = checked;
-  const ms = Math.round(performance.now() - started);
+  const elapsed = (): number => Math.round(performance.now() - started);
   const method = result.verdict === 'unknown' ? `out of budget (${result.cause})` : `${result.parts} part(s)`;
+  if (result.verdict === 'unknown' && streams.length > 0 && linearizeWithStreams(historyText, streams, timeoutMs).verdict === 'ok') {
+    return { verdict: 'ok', method: `${method}, then the fast path with the watch streams' facts`, ms: elapsed() };
+  }
+  const ms = elapsed();
   if (result.verdict !== 'illegal') return { verdict: result.verdict, method, ms };
   const explanation = checked.explain();
   const lineOf = new Map(checked.ops.map((op) => [op.id, op.line]));

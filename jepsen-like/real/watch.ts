@@ -133,6 +133,18 @@ function revisionsOf(v: WatchViolation, streams: readonly WatchStream[]): number
 }
 
 /**
+ * A linearization of the history that also agrees with everything the streams heard
+ * (the fast path directed by the watch facts). Found, it is a linearization of the
+ * history alone too — the facts only narrow the search — so an `ok` here decides a
+ * history the checker gave up on; an `illegal` here says nothing about the history alone.
+ */
+export function linearizeWithStreams(historyText: string, recorded: readonly WatchStream[], timeoutMs: number): FastPathResult {
+  const now = (): number => performance.now();
+  const streams = recorded.filter((s) => s.createdRevision > 0);
+  return revisionDirectedCheck(parseEtcdHistory(historyText), { budget: { now, deadline: now() + timeoutMs }, watchFacts: watchFactsOf(streams) });
+}
+
+/**
  * Every stream against the event log of a linearization of the history that also
  * agrees with what the streams heard (etcd/watchFacts.ts): where the history alone
  * cannot say which unknown write made a revision, the events can. When no

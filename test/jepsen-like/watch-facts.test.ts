@@ -12,6 +12,8 @@ import path from 'node:path';
 import { revisionDirectedCheck } from '../../jepsen-like/etcd/fast-path.js';
 import { etcdHistoryText } from '../../jepsen-like/etcd/generate.js';
 import { watchFactsOf } from '../../jepsen-like/etcd/watchFacts.js';
+import { checkerNamed, type Checker } from '../../jepsen-like/checkers.js';
+import { checkLinearizable } from '../../jepsen-like/real/verdicts.js';
 import { judgeWatches } from '../../jepsen-like/real/watch.js';
 import type { RecordedEvent, WatchResponse, WatchStream } from '../../jepsen-like/watch/validate.js';
 import { validateWatches } from '../../jepsen-like/watch/validate.js';
@@ -102,4 +104,21 @@ test('jepsen:judge judges a recorded run again from its files', (t) => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a history the checker gave up on is decided ok by a linearization that agrees with the streams, never illegal by one that does not', (t) => {
+  const etcd = checkerNamed('etcd');
+  if (etcd === undefined) return t.fail('no etcd checker');
+  // The checker as it is when its budget runs out on a long run: unknown.
+  const outOfBudget: Checker = (historyText, options) => {
+    const checked = etcd(historyText, options);
+    return { ...checked, result: { verdict: 'unknown', parts: 1, cause: 'timeout' } };
+  };
+  t.like(checkLinearizable(text, 1000, [], outOfBudget), { verdict: 'unknown' }, 'without streams nothing more to try');
+  const decided = checkLinearizable(text, 1000, [stream('k1', 'k0')], outOfBudget);
+  t.like(decided, { verdict: 'ok' });
+  t.regex(decided.method, /watch streams' facts/);
+  const contradicting = [stream('k1', 'k0'), stream('k0', 'k1')];
+  t.like(checkLinearizable(text, 1000, contradicting, outOfBudget), { verdict: 'unknown' }, 'streams at odds decide nothing about the history');
+  t.like(checkLinearizable(text, 1000, contradicting), { verdict: 'ok' }, 'the history alone is linearizable');
 });
