@@ -18,6 +18,10 @@ import type { Notice } from '../config/flagSources.js';
 import { flagsHelp, USAGE, versionText } from '../config/help.js';
 import { parseGatewayCommand } from '../gateway-tcp/gatewayCommand.js';
 import { TcpGateway } from '../gateway-tcp/tcpGateway.js';
+import { Backends } from '../grpc-proxy/backends.js';
+import { proxyChannelCredentials } from '../grpc-proxy/clientTls.js';
+import { GrpcProxy } from '../grpc-proxy/grpcProxy.js';
+import { parseGrpcProxyCommand } from '../grpc-proxy/proxyCommand.js';
 import { readInvocation, type RefusalForm } from '../config/invocation.js';
 import { bootLogger, loggerFor, type LogSettings } from '../log/logConfig.js';
 import type { Logger } from '../log/logger.js';
@@ -25,7 +29,7 @@ import { hostPort, listenAddressOf } from '../config/urls.js';
 import { bcryptPasswords } from '../auth/passwords.js';
 import { tokenProviderFor } from '../auth/tokenProviders.js';
 import { TlsFileError } from '../tls/material.js';
-import { memberTls, type MemberTls } from '../tls/memberTls.js';
+import { memberTls, servingTlsOf, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
 import { InitialCorruption } from '../member/corruptCheck.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
@@ -40,6 +44,10 @@ const say = (line: string): void => { log.info(line); };
 async function main(): Promise<void> {
   if (process.argv[2] === 'gateway') {
     await runGateway(process.argv.slice(3));
+    return;
+  }
+  if (process.argv[2] === 'grpc-proxy') {
+    await runGrpcProxy(process.argv.slice(3));
     return;
   }
   const flags = flagsOrExit(process.argv.slice(2));
@@ -126,6 +134,50 @@ async function runGateway(argv: readonly string[]): Promise<void> {
   // etcd's line, which harnesses (etcd's e2e TestGateway) wait for.
   gatewayLog.info(`ready to proxy client requests to [${command.endpoints.join(' ')}]`);
   const stop = (): void => { void gateway.close().then(() => process.exit(0)); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** `etcd grpc-proxy start …`: the gRPC proxy (net/grpc-proxy/). Runs until SIGTERM or SIGINT. */
+async function runGrpcProxy(argv: readonly string[]): Promise<void> {
+  const command = parseGrpcProxyCommand(argv);
+  if (typeof command === 'string') {
+    process.stderr.write(`${command}\n`);
+    process.exit(1);
+  }
+  const proxyLog = log.at('grpcproxy');
+  for (const flag of command.accepted) proxyLog.info(`--${flag} is accepted and changes nothing in Tern's grpc-proxy`);
+  let proxy: GrpcProxy;
+  try {
+    const credentials = proxyChannelCredentials(command.clientTls);
+    const backends = new Backends({ endpoints: command.endpoints, credentials, maxSendBytes: command.maxSendBytes, maxRecvBytes: command.maxRecvBytes });
+    const { servingTls } = command;
+    const serves = servingTls.certFile !== '' || servingTls.keyFile !== '' || servingTls.trustedCaFile !== '' || servingTls.autoTls;
+    const tls = serves ? await servingTlsOf(
+      { ...servingTls, clientCertAuth: false, rules: { allowedCn: '', allowedHostname: '' } },
+      path.join(command.dataDir, 'fixtures', 'proxy'), [`https://${command.listenHost}:${String(command.listenPort)}`], servingTls.ciphers,
+    ) : null;
+    tls?.material.current(); // bad files refuse the start, as etcd's do
+    proxy = new GrpcProxy({
+      backends, clientTls: command.clientTls, servingTls: tls, maxConcurrentStreams: command.maxConcurrentStreams,
+      onRefused: (remote, reason) => { proxyLog.warn(`rejected connection from "${remote}" (${reason})`); },
+    });
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const address = `${command.listenHost}:${String(command.listenPort)}`;
+  try {
+    await proxy.listen(command.listenHost, command.listenPort);
+    if (command.metricsAddr !== null) await proxy.listenMetrics(command.metricsAddr.host, command.metricsAddr.port);
+  } catch (error) {
+    process.stderr.write(`listen tcp ${address}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  // etcd's line, which harnesses wait for.
+  proxyLog.info(`started gRPC proxy on ${address}, forwarding to [${command.endpoints.join(' ')}]`);
+  const stop = (): void => { void proxy.close().then(() => process.exit(0)); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

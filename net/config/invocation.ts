@@ -52,7 +52,7 @@ export interface InvocationWorld {
   readonly readFile: (path: string) => string;
 }
 
-const SUBCOMMANDS = new Set(['gateway', 'grpc-proxy']);
+const SUBCOMMANDS = new Set(['gateway', 'grpc-proxy']); // served before the flags are read (net/bin/tern.ts)
 
 export function readInvocation(argv: readonly string[], world: InvocationWorld): Invocation {
   const first = argv[0];

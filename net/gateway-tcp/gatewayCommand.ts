@@ -2,6 +2,7 @@
 // (etcdmain/gateway.go): --endpoints (comma-separated, a URL's scheme stripped),
 // --listen-addr (127.0.0.1:23790), --retry-delay (1m). DNS discovery is not served.
 
+import { parseCobraFlags } from '../config/cobraFlags.js';
 import { parseGoDurationMs } from '../config/duration.js';
 
 export interface GatewayCommand {
@@ -15,23 +16,13 @@ const DISCOVERY_FLAGS = new Set(['discovery-srv', 'discovery-srv-name', 'insecur
 
 /** The command, or the error text to print (exit 1). */
 export function parseGatewayCommand(argv: readonly string[]): GatewayCommand | string {
-  const values = new Map<string, string>();
-  let started = false;
-  // As cobra reads it: flags before or after `start` (etcd's e2e passes them before).
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === 'start' && !started) {
-      started = true;
-      continue;
-    }
-    const match = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match === null) return `Error: unknown command "${arg}" for "etcd gateway"`;
-    const name = match[1] ?? '';
-    if (!['endpoints', 'listen-addr', 'retry-delay', ...DISCOVERY_FLAGS].includes(name)) return `Error: unknown flag: --${name}`;
-    const value = match[2] ?? (name === 'insecure-discovery' ? 'true' : argv[++i]);
-    if (value === undefined) return `Error: flag needs an argument: --${name}`;
-    values.set(name, value);
-  }
+  const parsed = parseCobraFlags(argv, {
+    command: 'etcd gateway',
+    values: new Set(['endpoints', 'listen-addr', 'retry-delay', 'discovery-srv', 'discovery-srv-name', 'trusted-ca-file']),
+    bools: new Set(['insecure-discovery']),
+  });
+  if (!parsed.ok) return parsed.error;
+  const { started, values } = parsed;
   if (!started) return 'usage: gateway start [--endpoints=…] [--listen-addr=…] [--retry-delay=…]';
   for (const name of DISCOVERY_FLAGS) {
     const value = values.get(name);

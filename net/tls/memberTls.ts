@@ -62,13 +62,16 @@ async function serving(side: TlsSideFlags, files: SideFiles, ciphers: string | u
   return { material, rules: side.rules };
 }
 
+/** One serving side from its flags: its files, or a self-signed pair made in `dir` for `urls` (auto-TLS). */
+export async function servingTlsOf(side: TlsSideFlags, dir: string, urls: readonly string[], ciphers: string | undefined): Promise<ServingTls> {
+  return serving(side, await filesOf(side, dir, urls, 'client'), ciphers);
+}
+
 export async function memberTls(input: MemberTlsInput): Promise<MemberTls> {
   const { tls } = input;
   const clientSecure = input.listenClientUrls.some(isSecureUrl);
   const peerSecure = input.listenPeerUrls.some(isSecureUrl);
-  const client = clientSecure
-    ? await serving(tls.client, await filesOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, 'client'), tls.ciphers)
-    : null;
+  const client = clientSecure ? await servingTlsOf(tls.client, path.join(input.dataDir, 'fixtures', 'client'), input.listenClientUrls, tls.ciphers) : null;
   // Auto-TLS makes a peer certificate only for a member that serves https peer URLs.
   const peerFiles = peerSecure
     ? await filesOf(tls.peer, path.join(input.dataDir, 'fixtures', 'peer'), input.listenPeerUrls, 'peer')

@@ -1,6 +1,6 @@
 // etcd 3.4.23's own e2e suite against Tern, in every CI run (#15): the suite's `*NoTLS`
 // tests and its `TestCtlV3(Put|Get|Del|Txn|Watch|Lease)*` tests, plus a handful of its
-// auth, user and role tests, each in a process of its own (the launcher behind
+// auth, user and role tests and its grpc-proxy and gateway tests, each in a process of its own (the launcher behind
 // `npm run e2e`), must pass. The suite is built here from Debian's source (golang-go,
 // golang-etcd-server-dev; .ci/run installs them); on a machine without them the tests are
 // skipped and say why.
@@ -21,6 +21,8 @@ import { buildSuite, listTests, missingEtcd, missingToolchain, onPath } from '..
 import { makeBinDir, makeWorkDir } from '../../net/bin/e2e/workspace.js';
 
 const AUTH_TESTS = ['TestCtlV3AuthEnable', 'TestCtlV3AuthDisable', 'TestCtlV3AuthWriteKey', 'TestCtlV3UserAdd', 'TestCtlV3RoleAdd', 'TestCtlV3UserPasswdNoTLS'];
+/** The subcommands: `grpc-proxy start` (net/grpc-proxy/) and `gateway start` (net/gateway-tcp/). */
+const PROXY_TESTS = ['TestGrpcproxyAndCommonName', 'TestGrpcproxyAndListenCipherSuite', 'TestGateway'];
 const CORE_PATTERN = 'NoTLS|^TestCtlV3(Put|Get|Del|Txn|Watch|Lease)';
 const V2_TESTS = /^TestV2/;
 const LIMIT_SECONDS = 90;
@@ -79,6 +81,11 @@ async function runAll(t: ExecutionContext, names: readonly string[]): Promise<vo
 run(`etcd's own e2e suite passes its auth/user/role tests against Tern${skipped}`, async (t) => {
   t.timeout(10 * 60_000);
   await runAll(t, AUTH_TESTS);
+});
+
+run(`etcd's own e2e suite passes its grpc-proxy and gateway tests against Tern${skipped}`, async (t) => {
+  t.timeout(5 * 60_000);
+  await runAll(t, PROXY_TESTS);
 });
 
 run(`etcd's own e2e suite passes its NoTLS and CtlV3 core tests against Tern${skipped}`, async (t) => {

@@ -182,6 +182,12 @@ export function startGatewayProcess(kind: 'tern' | 'etcd', args: readonly string
   return startAndWait(command, argv, 'ready to proxy client requests', endpoint, () => undefined);
 }
 
+/** `etcd grpc-proxy start` (real etcd's, or Tern's with the same arguments), ready once it says it started. */
+export function startGrpcProxyProcess(kind: 'tern' | 'etcd', args: readonly string[], endpoint: string): Promise<Running> {
+  const [command, argv] = kind === 'etcd' ? ['etcd', ['grpc-proxy', 'start', ...args]] : [process.execPath, [TERN_BIN, 'grpc-proxy', 'start', ...args]];
+  return startAndWait(command, argv, 'started gRPC proxy', endpoint, () => undefined);
+}
+
 /** A real etcd with exactly these flags. */
 export function startEtcdProcess(args: readonly string[], endpoint: string): Promise<Running> {
   return startAndWait('etcd', args, READY, endpoint, () => undefined);
