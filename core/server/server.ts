@@ -10,6 +10,7 @@
 //                 leader's clock and proposed through Raft; keep-alive on the leader
 
 import { RenewalAnswers } from '../lease/renewalAnswers.js';
+import { CatchUp } from './catchUp.js';
 import { NodeDriver, type DriverConfig, type DriverObserver } from '../node/driver.js';
 import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
@@ -160,6 +161,8 @@ export class EtcdServer {
   private readonly compactor: AutoCompactor | null;
   /** Keep-alive answers waiting for their renewal's checkpoint to apply (renewalAnswers.ts). */
   private readonly renewalAnswers = new RenewalAnswers(MAX_RENEWAL_ANSWERS_WAITING);
+  /** Serializable reads wait for a restarted member to apply again what it had (catchUp.ts). */
+  private readonly catchUp: CatchUp;
   /** Leases whose revoke this leader proposed and has not seen applied. Invariant: size <= MAX_LEASES_REVOKING. */
   private readonly revoking = new Set<LeaseId>();
   /** Expired leases this member revoked as leader, since it started (etcd_debugging_server_lease_expired_total). */
@@ -186,6 +189,8 @@ export class EtcdServer {
       invariant(Number.isInteger(limit) && limit > 0, () => `server limit ${name} must be a positive integer, got ${limit}`);
     }
     invariant(config.maxTxnOps === undefined || (Number.isSafeInteger(config.maxTxnOps) && config.maxTxnOps >= 0), 'maxTxnOps must be a count');
+    const booted = driver.status();
+    this.catchUp = new CatchUp({ lastIndex: booted.lastIndex, term: booted.hardState.term, applied: booted.applied }, this.limits.pendingReads);
     this.watches = new WatchStreams(() => machine.hub);
     this.compactor = config.autoCompaction === undefined ? null : new AutoCompactor(config.autoCompaction);
     this.lastProgressNotifyMs = clock.nowMs();
@@ -226,6 +231,7 @@ export class EtcdServer {
     });
     const driver = NodeDriver.start(config, { ...ports, stateMachine: machine }, {
       onApplied: (entry) => {
+        holder.server?.catchUp.onApplied(entry.index, entry.term);
         holder.server?.watches.flush();
         holder.server?.gate.onApplied();
         observer.onApplied?.(entry);
@@ -375,6 +381,7 @@ export class EtcdServer {
 
   private expireWaiters(): void {
     this.renewalAnswers.expire(this.ticks, etcdError('timeout'));
+    this.catchUp.expire(this.ticks, etcdError('timeout'));
     for (const [id, w] of this.waiters) {
       if (w.deadlineTick > this.ticks) continue;
       this.waiters.delete(id);
@@ -407,7 +414,8 @@ export class EtcdServer {
         reply('kind' in result ? result : { header: this.header(), ...result });
       };
       if (request.serializable === true) {
-        serve();
+        const deadlineTick = this.ticks + (this.config.requestTimeoutTicks ?? 70);
+        this.catchUp.whenCaughtUp({ deadlineTick, serve, fail: (error) => { reply(error); } }, etcdError('tooManyRequests'));
         return;
       }
       this.linearizable(serve, (error) => { reply(error); });

@@ -4,7 +4,7 @@
 // acknowledged puts exist only in its memory (--backend-batch-interval 1h: no timer
 // commits them), which the test checks in the data dir before the restart. The
 // restarted member applies those entries again from the Raft log: every acknowledged
-// put is there, with its revision, and the next put gets the next revision.
+// put is there, with its revision (read serializably too), and the next put gets the next revision.
 import test from 'ava';
 import path from 'node:path';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
@@ -70,6 +70,10 @@ test('SIGKILL with the last puts applied only in memory: the restart replays the
 
     const second = await startTern({ dataDir });
     running.push(second);
+    // A serializable read does not go back in time either: it waits for the replay (core/server/catchUp.ts).
+    const lastPut = acked.at(-1);
+    const serializable = await etcdctl(second.endpoint, ['get', lastPut?.key ?? '', '--consistency=s', '--print-value-only']);
+    t.is(serializable.stdout, `${lastPut?.value ?? ''}\n`, 'the last acknowledged put, read serializably at once');
     for (const a of acked) {
       const out = await etcdctl(second.endpoint, ['get', a.key, '--rev', String(a.revision), '--print-value-only']);
       t.is(out.stdout, `${a.value}\n`, `${a.key} at revision ${a.revision}`);
