@@ -33,6 +33,8 @@ const ERRORS = {
   notSupportedForLearner: 'etcdserver: rpc not supported for learner',
   tooManyLearners: 'etcdserver: too many learner members in cluster',
   notEnoughStarted: 'etcdserver: re-configuration failed due to not enough started members',
+  /** A removal that would leave fewer connected voters than a quorum (etcd's ErrUnhealthy, code Unavailable). */
+  unhealthy: 'etcdserver: unhealthy cluster',
   badLeaderTransferee: 'etcdserver: bad leader transferee',
   timeoutLeaderTransfer: 'etcdserver: request timed out, leader transfer took too long',
   authNotEnabled: 'etcdserver: authentication is not enabled',

@@ -52,6 +52,8 @@ export class PeerSender {
   private retry: NodeJS.Timeout | null = null;
   /** Whether the current stream got the peer's headers (it is really connected). */
   private reached = false;
+  /** When the current stream reached the peer (Date.now()); null while not connected (etcd's ActiveSince). */
+  private connectedAtMs: number | null = null;
   /** The last failure logged: a peer that stays down is reported once, not per retry. */
   private lastFailure = '';
   /** When the last probe for a refusal of our certificate started (ms), and whether one runs. */
@@ -88,8 +90,14 @@ export class PeerSender {
     this.state = 'idle';
   }
 
+  /** Since when the stream to the peer has been up (ms since the epoch), or null when it is down. */
+  get activeSinceMs(): number | null {
+    return this.connectedAtMs;
+  }
+
   close(): void {
     this.state = 'closed';
+    this.connectedAtMs = null;
     if (this.retry !== null) clearTimeout(this.retry);
     this.stream?.end();
     this.stream = null;
@@ -113,6 +121,7 @@ export class PeerSender {
     );
     stream.on('metadata', () => {
       this.reached = true;
+      this.connectedAtMs = Date.now();
       this.stats.connects++;
       this.backoffMs = this.options.backoffMinMs;
     });
@@ -164,6 +173,7 @@ export class PeerSender {
   private broken(stream: grpc.ClientWritableStream<WireObject>, error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.state === 'closed') return;
     this.stream = null;
+    this.connectedAtMs = null;
     this.stats.dropped += this.queue.length;
     this.queue = [];
     const failure = error?.details ?? 'closed';

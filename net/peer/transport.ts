@@ -37,6 +37,15 @@ export class PeerTransport implements Transport {
     this.senders.get(raftId)?.sender.reconnectNow();
   }
 
+  /**
+   * Since when this member's stream to the peer has been up (ms since the epoch), or null
+   * when it is down or was never needed (etcd's Transport.ActiveSince; etcdserver's
+   * mayRemoveMember counts the peers connected for its health interval).
+   */
+  activeSince(raftId: NodeId): number | null {
+    return this.senders.get(raftId)?.sender.activeSinceMs ?? null;
+  }
+
   stats(): Map<NodeId, SenderStats> {
     return new Map([...this.senders].map(([id, s]) => [id, { ...s.sender.stats }]));
   }

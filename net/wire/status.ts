@@ -37,6 +37,7 @@ const GRPC_CODES: Readonly<Record<EtcdErrorName, grpc.status>> = {
   notSupportedForLearner: grpc.status.UNAVAILABLE,
   tooManyLearners: grpc.status.FAILED_PRECONDITION,
   notEnoughStarted: grpc.status.FAILED_PRECONDITION,
+  unhealthy: grpc.status.UNAVAILABLE,
   badLeaderTransferee: grpc.status.FAILED_PRECONDITION,
   timeoutLeaderTransfer: grpc.status.UNAVAILABLE,
   authNotEnabled: grpc.status.FAILED_PRECONDITION,
