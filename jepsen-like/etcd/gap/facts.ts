@@ -5,7 +5,7 @@
 
 import type { Observations } from '../observations.js';
 import { countBelow } from '../sorted.js';
-import { deleteCovers, mayPut, mayPutIndex, pairKey, putsOneKeyTwice } from './requests.js';
+import { deleteCovers, mayDeleteKey, mayPut, mayPutIndex, pairKey, putsOneKeyTwice } from './requests.js';
 import type { RequestOp } from '../types.js';
 import type { EtcdOp, GapSearchInput, Slot } from './types.js';
 
@@ -134,13 +134,9 @@ function okDeletesOf(slots: readonly Slot[]): OkDelete[] {
 /** Whether an ok op may have deleted `key`: a delete covering it, a txn whose branch taken (either, when unknown) does, a revoke of a lease it was ever put with. */
 function mayDelete(op: EtcdOp, key: string, leaseKeys: ReadonlyMap<number, ReadonlySet<string>>): boolean {
   const request = op.input;
-  if (request.type === 'leaseRevoke') return leaseKeys.get(request.id)?.has(key) ?? false;
-  const covers = (o: RequestOp): boolean => deleteCovers(o, key);
-  if (request.type === 'delete') return covers(request);
-  if (request.type !== 'txn') return false;
   const succeeded = op.output?.['succeeded'];
-  const branches = succeeded === true ? request.success : succeeded === false ? request.failure : [...request.success, ...request.failure];
-  return branches.some(covers);
+  if (request.type !== 'txn' || typeof succeeded !== 'boolean') return mayDeleteKey(request, key, leaseKeys);
+  return (succeeded ? request.success : request.failure).some((o) => deleteCovers(o, key));
 }
 
 /** Per lease, every key some request puts with it (ok or not). */

@@ -88,7 +88,7 @@ export function serves(request: EtcdRequest, need: Needs, store: ModelStore): nu
     if (op.type === 'put') best = Math.min(best, need.put.get(op.key) ?? Infinity);
     if (op.type === 'delete') {
       if (op.rangeEnd === undefined || op.rangeEnd === '') best = Math.min(best, need.del.get(op.key) ?? Infinity);
-      else for (const [key, by] of need.del) if (key >= op.key && (op.rangeEnd === '\u0000' || key < op.rangeEnd)) best = Math.min(best, by);
+      else for (const [key, by] of need.del) if (deleteCovers(op, key)) best = Math.min(best, by);
     }
   }
   return best;
