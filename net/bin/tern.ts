@@ -32,6 +32,7 @@ import { TlsFileError } from '../tls/material.js';
 import { memberTls, servingTlsOf, type MemberTls } from '../tls/memberTls.js';
 import { Member, type MemberOptions } from '../member/member.js';
 import { InitialCorruption } from '../member/corruptCheck.js';
+import { forceNewCluster } from '../member/forceNewCluster.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   }
   const metrics = new MemberMetrics();
   const storage = openStorage(walDir, metrics, flags);
+  if (flags.forceNewCluster) await forceOrExit(storage, lock, boot.membership);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -106,6 +108,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   announceReady(member, flags, boot.membership);
+}
+
+/** --force-new-cluster: the log made to hold this member alone, before it starts; a disk failure exits 1. */
+async function forceOrExit(storage: Storage, lock: DataDirLock, membership: Membership): Promise<void> {
+  try {
+    const forced = await forceNewCluster(storage.logStore, membership);
+    if (forced === null) return;
+    log.at('etcdserver').warn('forcing restart member', {
+      'cluster-id': membership.clusterId.toString(16), 'local-member-id': membership.selfId.toString(16), 'commit-index': forced.commitIndex,
+      'removed-members': forced.removed,
+    }, `forcing restart of member ${membership.selfId.toString(16)} in cluster ${membership.clusterId.toString(16)} at commit index ${forced.commitIndex}, removing [${forced.removed.join(' ')}]`);
+  } catch (error) {
+    log.fatal((error as Error).message);
+    await storage.close();
+    lock.release();
+    process.exit(1);
+  }
 }
 
 /** Member.start; on the initial corruption check's refusal, etcdmain's fatal line and exit 1. */

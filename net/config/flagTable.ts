@@ -180,8 +180,7 @@ const EXPERIMENTAL = rows('Experimental', [
 ]);
 
 const UNSAFE = rows('Unsafe', [
-  ['force-new-cluster', BOOL, 'false', 'Restart as a one-member cluster, discarding the others.',
-    refused('Tern cannot rewrite its membership to one member yet', 'false')],
+  ['force-new-cluster', BOOL, 'false', 'Restart as a one-member cluster, discarding the others.', HONOURED],
   ['unsafe-no-fsync', BOOL, 'false', 'Skip fsync (data loss on a crash).',
     inert('Tern always syncs its LMDB commits; it never trades durability for speed'), { hidden: true }],
 ]);

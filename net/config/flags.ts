@@ -97,6 +97,8 @@ export interface Flags {
   readonly corruptCheckTimeMs: number;
   /** etcd's --strict-reconfig-check (default true): membership changes must keep a quorum of started voters. */
   readonly strictReconfigCheck: boolean;
+  /** etcd's --force-new-cluster: restart as a cluster of this member alone, keeping the data (net/member/forceNewCluster.ts). */
+  readonly forceNewCluster: boolean;
   /** --logger, --log-level, --log-outputs, --debug (net/log/logConfig.ts). */
   readonly logging: LogSettings;
   /** One line per inert flag that was set ("… accepted; no effect in Tern: <why>"). */
@@ -218,6 +220,7 @@ function interpret(values: Values): Flags {
     initialCorruptCheck: goBool(values, 'experimental-initial-corrupt-check', false),
     corruptCheckTimeMs: Math.max(0, duration(values, 'experimental-corrupt-check-time', 0)),
     strictReconfigCheck: goBool(values, 'strict-reconfig-check', true),
+    forceNewCluster: goBool(values, 'force-new-cluster', false),
     logging: logging.settings,
     notices: inertNotices(values.map),
   };

@@ -157,8 +157,8 @@ export interface RunningCluster {
   readonly endpoints: string;
   /** SIGKILL: no clean shutdown, as a crash. */
   kill(index: number): Promise<void>;
-  /** Starts a killed member again on its data dir (its flags unchanged, as etcd's docs say). */
-  restart(index: number): Promise<void>;
+  /** Starts a killed member again on its data dir (its flags unchanged, as etcd's docs say; `extraArgs` added). */
+  restart(index: number, extraArgs?: readonly string[]): Promise<void>;
   /** Stops every member and removes the data dirs. */
   stop(): Promise<void>;
 }
@@ -213,8 +213,9 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
     members.push({ name: `infra${i}`, endpoint: `127.0.0.1:${client}`, peerUrl: `${schemes.peer}://127.0.0.1:${peer}`, dataDir: path.join(root, `infra${i}`), running: null });
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-  const launch = async (m: ClusterMember): Promise<void> => {
+  const launch = async (m: ClusterMember, more: readonly string[] = []): Promise<void> => {
     const args = [
+      ...more,
       '--name', m.name, '--data-dir', m.dataDir,
       '--listen-client-urls', `${schemes.client}://${m.endpoint}`, '--advertise-client-urls', `${schemes.client}://${m.endpoint}`,
       '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
@@ -234,9 +235,9 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
       await new Promise((done) => { child.once('exit', done); child.kill('SIGKILL'); });
       m.running = null;
     },
-    restart: async (index) => {
+    restart: async (index, more) => {
       const m = members[index];
-      if (m !== undefined) await launch(m);
+      if (m !== undefined) await launch(m, more);
     },
     stop: async () => {
       await Promise.all(members.map((m) => m.running?.stop() ?? Promise.resolve(null)));
@@ -244,7 +245,7 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
     },
   };
   // Wait for every launch before giving up on one: none may outlive a failed start.
-  const failed = (await Promise.allSettled(members.map(launch))).find((r) => r.status === 'rejected');
+  const failed = (await Promise.allSettled(members.map((m) => launch(m)))).find((r) => r.status === 'rejected');
   if (failed !== undefined) {
     await cluster.stop();
     throw failed.reason;
