@@ -146,7 +146,7 @@ test('a semantics Tern lacks is refused with exit 1, naming the flag and why (fl
     [['--enable-v2'], '--enable-v2=true is not supported by Tern: Tern serves the v3 API only'],
     [['--proxy', 'on'], '--proxy=on is not supported by Tern: Tern does not run etcd\'s v2 proxy'],
     [['--discovery', 'https://discovery.etcd.io/x'], '--discovery=https://discovery.etcd.io/x is not supported by Tern'],
-    [['--force-new-cluster=true'], '--force-new-cluster=true is not supported by Tern'],
+    [['--discovery-srv', 'example.com'], '--discovery-srv=example.com is not supported by Tern'],
   ] as const;
   for (const [args, text] of cases) {
     const out = await runTernToExit([...args], BASE_ENV);
