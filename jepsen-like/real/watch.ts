@@ -139,9 +139,25 @@ function revisionsOf(v: WatchViolation, streams: readonly WatchStream[]): number
  * history the checker gave up on; an `illegal` here says nothing about the history alone.
  */
 export function linearizeWithStreams(historyText: string, recorded: readonly WatchStream[], timeoutMs: number): FastPathResult {
-  const now = (): number => performance.now();
   const streams = recorded.filter((s) => s.createdRevision > 0);
-  return revisionDirectedCheck(parseEtcdHistory(historyText), { budget: { now, deadline: now() + timeoutMs }, watchFacts: watchFactsOf(streams) });
+  const linearize = budgeted(parseEtcdHistory(historyText), timeoutMs);
+  const heard = watchFactsOf(streams);
+  const full = linearize(heard, 0.5);
+  return full.verdict === 'ok' ? full : linearize({ ...heard, spans: [] }, 1);
+}
+
+/**
+ * The fast path on `history` within `timeoutMs` in all: each call may use `share` of the
+ * time still left, so that a search that blows up on one set of facts (the silences of
+ * many streams multiply the candidate fillers) leaves time for the next.
+ */
+function budgeted(history: ReturnType<typeof parseEtcdHistory>, timeoutMs: number): (facts: WatchFacts, share: number) => FastPathResult {
+  const now = (): number => performance.now();
+  const end = now() + timeoutMs;
+  return (watchFacts, share) => {
+    const deadline = now() + Math.max(0, end - now()) * share;
+    return revisionDirectedCheck(history, { budget: { now, deadline }, watchFacts });
+  };
 }
 
 /**
@@ -156,19 +172,27 @@ export function judgeWatches(historyText: string, recorded: readonly WatchStream
   const streams = recorded.filter((s) => s.createdRevision > 0);
   const events = streams.reduce((n, s) => n + s.responses.reduce((m, r) => m + r.events.length, 0), 0);
   // Bounded as the linearizability verdict is: out of time, the fast path is inconclusive and the verdict unknown.
-  const now = (): number => performance.now();
-  const history = parseEtcdHistory(historyText);
-  const deadline = now() + timeoutMs;
-  const linearize = (watchFacts: WatchFacts): FastPathResult => revisionDirectedCheck(history, { budget: { now, deadline }, watchFacts });
+  const linearize = budgeted(parseEtcdHistory(historyText), timeoutMs);
   // With every fact first; when the streams contradict one another (one missed what another
-  // heard), without the silences, so that the validator can name the stream at fault.
+  // heard) or the silences make the search too big, without the silences, so that the
+  // validator can name the stream at fault.
   const heard = watchFactsOf(streams);
   let facts = heard;
-  let fast = linearize(facts);
-  if (fast.verdict === 'illegal') fast = linearize((facts = { ...heard, spans: [] }));
-  if (fast.verdict === 'illegal' && linearize(NO_WATCH_FACTS).verdict === 'ok') {
+  let fast = linearize(facts, 0.5);
+  // Out of time with the silences (not refuted by them): a linearization found without them
+  // may put an unknown write where every stream heard nothing, so a disagreement with it
+  // proves nothing, while an agreement still shows a run the streams fit.
+  const silencesUntried = fast.verdict === 'inconclusive';
+  if (fast.verdict !== 'ok') fast = linearize((facts = { ...heard, spans: [] }), 0.5);
+  if (fast.verdict === 'illegal' && linearize(NO_WATCH_FACTS, 1).verdict === 'ok') {
     const violation: WatchViolation = { stream: -1, response: -1, property: 'contents', message: `the events fit no linearization of the history: ${fast.reason}` };
     return { ok: false, streams: streams.length, events, violations: [violation] };
+  }
+  if (fast.verdict === 'inconclusive') {
+    // No time to bind the events to their writers: compare with the history's own
+    // linearization; its unclaimed revisions then stay ambiguous (claimed below).
+    const plain = linearize(NO_WATCH_FACTS, 1);
+    if (plain.verdict === 'ok') [facts, fast] = [NO_WATCH_FACTS, plain];
   }
   if (fast.verdict !== 'ok') return { ok: null, streams: streams.length, events, violations: [], note: `no linearization to compare with (fast path: ${fast.verdict})` };
   const violations = validateWatches(fast.store.events, streams, compactedTo > 0 ? { compactRevision: compactedTo } : {});
@@ -176,9 +200,12 @@ export function judgeWatches(historyText: string, recorded: readonly WatchStream
   const claimed = new Set([...claimedRevisions(historyText), ...facts.puts.map((p) => p.revision), ...facts.deletes.map((d) => d.revision)]);
   // Only reliable and contents compare with the log; the rest are the stream's own.
   const againstLog = (v: WatchViolation): boolean => v.property === 'reliable' || v.property === 'contents';
-  const certain = violations.filter((v) => !againstLog(v) || revisionsOf(v, streams).every((r) => claimed.has(r)));
+  const certain = violations.filter((v) => !againstLog(v) || (!silencesUntried && revisionsOf(v, streams).every((r) => claimed.has(r))));
   const ambiguous = violations.length - certain.length;
-  const note = ambiguous === 0 ? {} : { note: `${ambiguous} disagreements at revisions only unknown-outcome writes explain (the history cannot say which made them)` };
+  const why = silencesUntried
+    ? 'with a linearization found without the streams\' silences (the search with them ran out of time)'
+    : 'at revisions only unknown-outcome writes explain (the history cannot say which made them)';
+  const note = ambiguous === 0 ? {} : { note: `${ambiguous} disagreements ${why}` };
   const ok = certain.length > 0 ? false : ambiguous > 0 ? null : true;
   return { ok, streams: streams.length, events, violations: certain.slice(0, 50), ...note };
 }
