@@ -1,7 +1,7 @@
 // The simulator's command line (users and CI rely on these names):
 //
 //   sim --seed S | --seeds A..B [--nodes N] [--time-ms T] [--faults none|swarm]
-//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth] [--keep-going]
+//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth] [--keep-going] [--jobs N]
 //
 // Parsing is separate from running so that every bad input gets a clear message
 // (and exit code 2) and is unit-tested.
@@ -30,6 +30,7 @@ export const LIMITS = {
   nodesMax: 9,
   timeMsMax: 3_600_000,
   seedsMax: 1_000_000,
+  jobsMax: 64,
 } as const;
 
 export interface CliOptions {
@@ -53,6 +54,8 @@ export interface CliOptions {
   readonly auth: boolean;
   /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
   readonly keepGoing: boolean;
+  /** Worker threads for --seeds (sweep.ts); 0: one per core. */
+  readonly jobs: number;
   readonly help: boolean;
 }
 
@@ -74,7 +77,9 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
                     changing under faults, clients with tokens; every answer checked against a model
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
-  --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})`;
+  --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
+  --jobs N          with --seeds: run seeds in N worker threads, 1..${LIMITS.jobsMax} (default: one per core);
+                    the results and the summary are the same as with --jobs 1`;
 
 /** What the parser has read so far: a CliOptions under construction. */
 interface Draft {
@@ -92,6 +97,7 @@ interface Draft {
   livenessMs: number;
   auth: boolean;
   keepGoing: boolean;
+  jobs: number;
   help: boolean;
   readonly bugs: BugName[];
 }
@@ -171,6 +177,7 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
   ['--history', (d, value) => { d.history = value; return null; }],
   ['--watches', (d, value) => { d.watches = value; return null; }],
   ['--bug', readBug],
+  ['--jobs', integerFlag({ flag: '--jobs', min: 1, max: LIMITS.jobsMax, set: (d, n) => { d.jobs = n; } })],
 ]);
 
 /** The flags that take no value. */
@@ -185,7 +192,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, keepGoing: false, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, keepGoing: false, jobs: 0, help: false,
     bugs: [],
   };
 }

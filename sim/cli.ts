@@ -2,38 +2,19 @@
 // Exit codes: 0 every run passed, 1 some run found a violation or got stuck,
 // 2 bad options.
 
-import { writeFileSync } from 'node:fs';
 import process from 'node:process';
-import { parseArgs, plantedBugs, reproduceCommand, USAGE } from './args.js';
+import { parseArgs, reproduceCommand, USAGE } from './args.js';
 import type { CliOptions } from './args.js';
-import type { AuthResult, RunResult, WatchRecord } from './run.js';
-import { passed, runSimulation } from './run.js';
+import { PLAIN_EVERY_MS, progressBar, progressText } from './progress.js';
+import type { AuthResult, RunResult } from './run.js';
+import { passed } from './run.js';
+import { runOne } from './seedRun.js';
+import { sweep } from './sweep.js';
 import { formatHash } from './replay/runSpec.js';
 import { TraceFile } from './traceFile.js';
 
 /** The built viewer page (`npm run viewer` builds it), opened from disk. */
 const VIEWER_PAGE = new URL('../viewer/index.html', import.meta.url).href;
-
-function runOne(options: CliOptions, seed: number, trace: TraceFile | null): RunResult {
-  const historyFile = options.history;
-  const watchesFile = options.watches;
-  return runSimulation({
-    seed,
-    nodes: options.nodes,
-    timeMs: options.timeMs,
-    faults: options.faults,
-    bugs: plantedBugs(options.bugs),
-    livenessTimeoutMs: options.livenessMs,
-    workload: options.workload,
-    auth: options.auth,
-    keepGoing: options.keepGoing,
-    ...(trace === null ? {} : { trace: trace.sink }),
-    ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
-    ...(watchesFile === null ? {} : {
-      onWatches: ({ streams }: WatchRecord): void => { writeFileSync(watchesFile, streams.map((s) => JSON.stringify(s) + '\n').join('')); },
-    }),
-  });
-}
 
 function reproduce(options: CliOptions, seed: number): string {
   return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, keepGoing: options.keepGoing });
@@ -160,13 +141,6 @@ function addResult(tally: Tally, result: RunResult): void {
   if (!passed(result)) tally.failing.push(result);
 }
 
-/** A progress bar on a terminal's stderr (never in a pipe: CI logs stay clean). */
-function showProgress({ done, total, failing }: { readonly done: number; readonly total: number; readonly failing: number }): void {
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${failing} failing `);
-}
-
 /** The figures the text summary takes from the JSON one. */
 interface SummaryFigures {
   readonly passed: number;
@@ -234,16 +208,25 @@ function summaryText(options: CliOptions, tally: Tally, summary: SummaryFigures)
   return out.join('\n') + '\n';
 }
 
-function many(options: CliOptions): number {
+async function many(options: CliOptions): Promise<number> {
   const total = options.seedLast - options.seedFirst + 1;
   const tty = process.stderr.isTTY;
   const tally = emptyTally();
-  for (let seed = options.seedFirst; seed <= options.seedLast; seed++) {
-    const result = runOne(options, seed, null);
+  const started = performance.now();
+  let lastPlain = started;
+  let done = 0;
+  await sweep(options, (result) => {
     addResult(tally, result);
+    done++;
     if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
-    if (tty) showProgress({ done: seed - options.seedFirst + 1, total, failing: tally.failing.length });
-  }
+    const now = performance.now();
+    const progress = { done, total, failing: tally.failing.length, elapsedMs: now - started };
+    if (tty) process.stderr.write(`\r${progressBar(progress)} `);
+    else if (now - lastPlain >= PLAIN_EVERY_MS && done < total) {
+      lastPlain = now;
+      process.stderr.write(`sim: ${progressText(progress)}\n`);
+    }
+  });
   if (tty) process.stderr.write('\n');
   tally.rates.sort((a, b) => a - b);
   const summary = summaryOf(options, tally);
@@ -251,7 +234,7 @@ function many(options: CliOptions): number {
   return tally.failing.length === 0 ? 0 : 1;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
     process.stderr.write(`sim: ${parsed.error}\n${USAGE}\n`);
@@ -269,4 +252,4 @@ function main(argv: readonly string[]): number {
   return parsed.options.range ? many(parsed.options) : single(parsed.options);
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
