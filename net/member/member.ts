@@ -216,6 +216,7 @@ export class Member {
     const reconfig = new Reconfigurer({
       driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
       strict: options.strictReconfigCheck ?? true,
+      activeSinceMs: (raftId) => transport.activeSince(raftId),
       learnerReady: (id) => holder.member?.learnerReady(id) ?? Promise.resolve(etcdError('noLeader')),
     });
     holder.reconfig = reconfig;
@@ -286,6 +287,7 @@ export class Member {
       membership: this.membership,
       deliver: (message) => { this.server.driver.receive(message); },
       peerSeen: (memberId) => { this.transport.peerSeen(raftIdOf(memberId)); },
+      peerStreamOpened: (memberId) => this.transport.incomingStreamOpened(raftIdOf(memberId)),
       keepAlive: (id, reply) => {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },

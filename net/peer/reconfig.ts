@@ -4,7 +4,8 @@
 
 import { etcdError, type EtcdError } from '../../core/errors.js';
 import type { NodeDriver } from '../../core/node/driver.js';
-import type { ConfChangeType } from '../../core/raft/types.js';
+import { removalKeepsConnectedQuorum } from '../../core/membership/removalHealth.js';
+import type { ConfChangeType, NodeId } from '../../core/raft/types.js';
 import { memberId } from '../config/ids.js';
 import { peerDialTarget } from '../config/urls.js';
 import { encodeContext, raftIdOf, type ConfChangeContext, type MemberRecord, type Membership } from './membership.js';
@@ -17,6 +18,8 @@ export interface ReconfigOptions {
   readonly timeoutMs: number;
   /** etcd's --strict-reconfig-check (default true): refuse changes that would leave too few started voters. */
   readonly strict?: boolean;
+  /** Since when the stream to a member (by core id) has been up, ms since the epoch; null: down (etcd's ActiveSince). None: no health check. */
+  readonly activeSinceMs?: (raftId: NodeId) => number | null;
   /** Whether the leader finds learner `id` in sync (null) or why not; none: always in sync. */
   readonly learnerReady?: (id: bigint) => Promise<EtcdError | null>;
 }
@@ -54,7 +57,22 @@ export class Reconfigurer {
     const member = this.options.membership.get(id);
     if (member === undefined) return Promise.resolve(etcdError('memberNotFound'));
     if (!member.isLearner && this.strict() && !readyToRemoveVoter(this.options.membership.list(), id)) return Promise.resolve(etcdError('notEnoughStarted'));
+    if (!member.isLearner && this.strict() && !this.keepsConnectedQuorum(id)) return Promise.resolve(etcdError('unhealthy'));
     return this.propose('removeVoter', { op: 'remove', member });
+  }
+
+  /** etcd's mayRemoveMember health check (core/membership/removalHealth.ts). */
+  private keepsConnectedQuorum(id: bigint): boolean {
+    const activeSince = this.options.activeSinceMs;
+    if (activeSince === undefined) return true;
+    const { membership } = this.options;
+    const self = membership.selfId;
+    return removalKeepsConnectedQuorum({
+      self,
+      voters: membership.list().filter((m) => !m.isLearner).map((m) => m.id),
+      activeSinceMs: (member) => (member === self ? Date.now() : activeSince(raftIdOf(member))),
+      nowMs: Date.now(),
+    }, id);
   }
 
   update(id: bigint, peerUrls: readonly string[]): Promise<Outcome> {

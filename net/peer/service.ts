@@ -16,6 +16,8 @@ export interface PeerServiceDeps {
   deliver(message: Message): void;
   /** A peer (by etcd member id) reached this member: it is up. */
   peerSeen(memberId: bigint): void;
+  /** A peer's Raft stream to this member opened; the returned call marks it closed (for ActiveSince). */
+  peerStreamOpened?(memberId: bigint): () => void;
   /** Leader-side keep-alive (EtcdServer.leaseKeepAlive's answer, reduced to what crosses). */
   keepAlive(id: LeaseId, reply: (result: { ttlSeconds: number } | EtcdError) => void): void;
   timeToLive(id: LeaseId, reply: (result: TimeToLive | EtcdError) => void): void;
@@ -24,6 +26,20 @@ export interface PeerServiceDeps {
   /** This member's HashKV at a revision (0: now), for a peer's corruption check. */
   hashKv(revision: number): { hash: number; currentRevision: number; compactRevision: number } | EtcdError;
   log(line: string): void;
+}
+
+/** The peer is up; its stream counts as open until the call ends, however it ends. */
+function trackStream(deps: PeerServiceDeps, from: bigint, call: grpc.ServerReadableStream<WireObject, WireObject>): void {
+  deps.peerSeen(from);
+  const closed = deps.peerStreamOpened?.(from);
+  if (closed === undefined) return;
+  let once = false;
+  const close = (): void => {
+    if (once) return;
+    once = true;
+    closed();
+  };
+  for (const event of ['end', 'error', 'close', 'cancelled']) call.once(event, close);
 }
 
 export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplementation {
@@ -38,7 +54,7 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
     }
     call.sendMetadata(new grpc.Metadata()); // tells the sender it reached us
     const from = call.metadata.get('tern-from')[0];
-    if (typeof from === 'string' && /^\d+$/.test(from)) deps.peerSeen(BigInt(from));
+    if (typeof from === 'string' && /^\d+$/.test(from)) trackStream(deps, BigInt(from), call);
     call.on('data', (wire: WireObject) => {
       let message: Message;
       try {

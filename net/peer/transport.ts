@@ -19,6 +19,10 @@ export interface TransportOptions {
 
 export class PeerTransport implements Transport {
   private readonly senders = new Map<NodeId, { readonly address: string; readonly sender: PeerSender }>();
+  /** Peers' streams to this member: since when one has been open, and how many are (at most a few per peer). */
+  private readonly incoming = new Map<NodeId, { readonly sinceMs: number; streams: number }>();
+  /** Peers this member has had a stream with, either way (bounded by the members it knew). */
+  private readonly talkedTo = new Set<NodeId>();
   /** Messages to a member this one does not know (yet): Raft will retry. */
   unroutable = 0;
 
@@ -43,7 +47,27 @@ export class PeerTransport implements Transport {
    * mayRemoveMember counts the peers connected for its health interval).
    */
   activeSince(raftId: NodeId): number | null {
-    return this.senders.get(raftId)?.sender.activeSinceMs ?? null;
+    const out = this.senders.get(raftId)?.sender.activeSinceMs ?? null;
+    const incoming = this.incoming.get(raftId)?.sinceMs ?? null;
+    if (out !== null || incoming !== null) return Math.min(out ?? Infinity, incoming ?? Infinity);
+    // Unlike etcd's, Tern's members open streams only to whom Raft sends: a follower has
+    // none to the other followers and cannot tell whether they are up. It takes them as
+    // up since always (0), which leaves the refusal to the members that know: the leader.
+    return this.talkedTo.has(raftId) ? null : 0;
+  }
+
+  /** A peer's stream to this member opened (the peer service); the result marks it closed. */
+  incomingStreamOpened(raftId: NodeId): () => void {
+    this.talkedTo.add(raftId);
+    const known = this.incoming.get(raftId);
+    if (known === undefined) this.incoming.set(raftId, { sinceMs: Date.now(), streams: 1 });
+    else known.streams++;
+    return () => {
+      const entry = this.incoming.get(raftId);
+      if (entry === undefined) return;
+      entry.streams--;
+      if (entry.streams <= 0) this.incoming.delete(raftId);
+    };
   }
 
   stats(): Map<NodeId, SenderStats> {
@@ -71,6 +95,7 @@ export class PeerTransport implements Transport {
       ...(this.options.credentials === undefined ? {} : { credentials: this.options.credentials }),
     });
     this.senders.set(raftId, { address, sender });
+    this.talkedTo.add(raftId);
     return sender;
   }
 
