@@ -9,7 +9,8 @@ test('member add → the new member joins with --initial-cluster-state existing;
   const cluster = await startTernCluster(3);
   try {
     const first = cluster.members[0]?.endpoint ?? '';
-    t.is((await etcdctl(first, ['put', 'before-join', 'x'])).code, 0);
+    const before = await etcdctl(first, ['put', 'before-join', 'x']);
+    t.is(before.code, 0, before.stderr);
     const [client, peer] = [await freePort(), await freePort()];
     const peerUrl = `http://127.0.0.1:${peer}`;
     const added = await etcdctl(first, ['member', 'add', 'infra4', `--peer-urls=${peerUrl}`]);
