@@ -294,9 +294,11 @@ export class LeaseKeeper extends SimActor {
       const heldToUs = nowUs + 1000 * (deadlineMs - clockNowMs);
       const endUs = Math.max(lease.renewedUs, lease.serverRenewedUs) + lease.ttlUs;
       // A lease that ran out while no leader could revoke it gets an election timeout from
-      // the promotion (at or before now), as etcd's Promote(extend) gives.
+      // the promotion (at or before now), as etcd's Promote(extend) gives, and, like every
+      // deadline, the backward steps of the clocks since (seed 801: the new leader's clock
+      // stepped back 5.5 s right after it promoted an expired lease).
       const lostUs = this.lostUs - lease.lostAtAnchorUs;
-      const allowedUs = Math.max(endUs + allowanceUs + lostUs, nowUs + 1000 * (this.cluster.electionTimeoutMs + LEASE_BOUND_MARGIN_MS));
+      const allowedUs = Math.max(endUs + allowanceUs + lostUs, nowUs + 1000 * (this.cluster.electionTimeoutMs + LEASE_BOUND_MARGIN_MS + backwardMs));
       if (heldToUs <= allowedUs) continue;
       lease.outlived = true;
       this.outlived.push(`member ${member.id} holds lease ${id} (TTL ${lease.ttlUs / 1e6} s) until ${Math.round(heldToUs / 1000)} ms, `
