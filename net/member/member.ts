@@ -194,7 +194,7 @@ export class Member {
         logStore,
         transport,
         random: { intBelow: (bound) => randomInt(bound) },
-        clock: { nowMs: () => Date.now() },
+        clock: MONOTONIC_CLOCK,
         ...(options.backend === undefined ? {} : { backend: options.backend }),
         ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
       },
@@ -508,6 +508,14 @@ export class Member {
 }
 
 const CLIENT_SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * The member's clock: monotonic, as etcd's leases are (Go's time.Now carries a monotonic
+ * reading), so that a step of the wall clock (NTP, a VM resumed) neither ends a lease
+ * early nor stretches it. Anchored at the wall clock of the process's start, so readings
+ * stay comparable with the other members' and with this member's before a restart.
+ */
+const MONOTONIC_CLOCK = { nowMs: (): number => performance.timeOrigin + performance.now() };
 /** etcd's default --max-concurrent-streams (math.MaxUint32), HTTP/2's largest setting. */
 const UNLIMITED_STREAMS = 4_294_967_295;
 
