@@ -5,9 +5,8 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { channelCredentials } from '../tls/channelCredentials.js';
-import { TlsFileError } from '../tls/material.js';
+import { readOrRefuse, TlsFileError } from '../tls/material.js';
 import type { ProxyClientTls } from './proxyCommand.js';
 
 /** The Common Name of a PEM certificate's subject ('' when it has none). */
@@ -20,15 +19,6 @@ export function commonNameOf(pem: Buffer): string {
   }
   const line = certificate.subject.split('\n').find((l) => l.startsWith('CN='));
   return line === undefined ? '' : line.slice('CN='.length);
-}
-
-function readOrRefuse(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TlsFileError(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
-  }
 }
 
 /** Credentials for dialling the members; throws TlsFileError with etcd's text. */

@@ -40,7 +40,8 @@ export interface LoadedTls {
 /** A refusal with the text etcd prints (Go's error strings where etcd passes them on). */
 export class TlsFileError extends Error {}
 
-function readOrRefuse(path: string): Buffer {
+/** The file's bytes, or TlsFileError with Go's text for why it cannot be read. */
+export function readOrRefuse(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
