@@ -36,7 +36,7 @@ import { forceNewCluster } from '../member/forceNewCluster.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
 import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
-import type { Membership } from '../peer/membership.js';
+import type { Membership } from '../../core/membership/members.js';
 
 /** The member's log, set up from the logging flags once they are read. */
 let log: Logger = bootLogger().at('etcdmain');

@@ -19,7 +19,7 @@ import type { BackendMeta, StoredKv } from '../../core/mvcc/backend.js';
 import { toKey, type Key } from '../../core/mvcc/keys.js';
 import { rev, SUB_LIMIT, type Rev } from '../../core/mvcc/revision.js';
 import { ALARM_TYPES, type AlarmMember } from '../../core/server/alarms.js';
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import { readAuthBuckets } from '../snapshot/authBuckets.js';
 import type { KeyValues } from '../snapshot/bboltFormat.js';
 import { bytesOf, safeUint, uint, wireFields } from './wireFields.js';

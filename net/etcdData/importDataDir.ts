@@ -22,7 +22,8 @@ import { mainOf } from '../../core/mvcc/revision.js';
 import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
 import { encodeSnapshotImage } from '../../core/server/stateMachine.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
-import { Membership, raftIdOf } from '../peer/membership.js';
+import { Membership, raftIdOf } from '../../core/membership/members.js';
+import { membershipFile } from '../peer/membershipFile.js';
 import { readBbolt } from '../snapshot/bboltReader.js';
 import { readEtcdBackend, type EtcdBackend } from './backendImage.js';
 import { translateEntries } from './entries.js';
@@ -116,7 +117,7 @@ export async function importEtcdDataDir(options: ImportOptions): Promise<ImportS
       leases: [...backend.leases], auth: encodeAuthImage(backend.auth), members: [], alarms: [...backend.alarms],
     }),
   };
-  new Membership(wal.clusterId, wal.nodeId, members, options.membersFile).save();
+  new Membership(wal.clusterId, wal.nodeId, members, membershipFile(options.membersFile)).save();
   await writeEnvironment(options, snapshot, translated, hardState);
   return summary(backend, wal, members.length, { base, entries: translated, commit: hardState.commit, requests: countRequests(translated) });
 }

@@ -5,7 +5,7 @@
 // only fills in names and client URLs (published through v2 requests, which Tern does not
 // replay) where the store lacks them.
 
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import type { EtcdBackend } from './backendImage.js';
 import type { EtcdSnapshot } from './snapFile.js';
 import type { EtcdEntry } from './walReader.js';

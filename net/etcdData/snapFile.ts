@@ -5,7 +5,7 @@
 // newest file that reads back with a matching CRC (snap/snapshotter.go Load), and so does
 // Tern; the data dir's other files are not touched.
 
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import { Crc32c } from '../snapshot/crc32c.js';
 import { bytesOf, repeatedUint, safeUint, uint, wireFields } from './wireFields.js';
 

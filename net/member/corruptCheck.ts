@@ -11,7 +11,7 @@ import type { EtcdServer } from '../../core/server/server.js';
 import { peerDialTarget } from '../config/urls.js';
 import type { Logger } from '../log/logger.js';
 import type { PeerClients } from '../peer/client.js';
-import type { Membership } from '../peer/membership.js';
+import type { Membership } from '../../core/membership/members.js';
 import type { HashKvResult } from '../snapshot/hashKv.js';
 
 export interface CorruptCheckDeps {

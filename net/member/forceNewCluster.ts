@@ -6,7 +6,7 @@
 
 import { forceNewClusterWrite } from '../../core/node/forceNewCluster.js';
 import type { LogStore } from '../../core/node/ports.js';
-import { encodeContext, type Membership } from '../peer/membership.js';
+import { encodeContext, type Membership } from '../../core/membership/members.js';
 
 export interface Forced {
   readonly commitIndex: number;

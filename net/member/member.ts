@@ -16,8 +16,6 @@ import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
-import { learnerReadiness } from '../../core/server/learnerReadiness.js';
-import { etcdError, type EtcdError } from '../../core/errors.js';
 import { peerDialTarget, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { countingBytes } from '../metrics/grpcBytes.js';
@@ -27,9 +25,12 @@ import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { timedLogStore } from '../metrics/timedLogStore.js';
 import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
 import { PeerClients } from '../peer/client.js';
-import { leaderOnly, type KeepAlive, type LeaseTimeToLive } from '../peer/leaderOnly.js';
-import { decodeContext, decodeContextBytes, raftIdOf, type MemberRecord, type Membership } from '../peer/membership.js';
-import { Reconfigurer } from '../peer/reconfig.js';
+import { LeaderForwarding } from '../../core/membership/leaderForwarding.js';
+import { PeerActivity } from '../../core/membership/peerActivity.js';
+import { Reconfigurer } from '../../core/membership/reconfig.js';
+import { memberId } from '../config/ids.js';
+import { peerLeaderLink } from '../peer/leaderLink.js';
+import { decodeContext, decodeContextBytes, raftIdOf, type MemberRecord, type Membership } from '../../core/membership/members.js';
 import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
 import { loadEtcdServices, peerService } from '../proto/load.js';
@@ -119,6 +120,16 @@ export interface MemberOptions {
 /** Attributes (names, client URLs) are re-exchanged with every peer this often. */
 const ATTRIBUTE_EXCHANGE_MS = 1000;
 
+/** What Member.start builds before the Member itself. */
+interface MemberParts {
+  readonly server: EtcdServer;
+  readonly transport: PeerTransport;
+  readonly reconfig: Reconfigurer;
+  readonly metrics: MemberMetrics;
+  readonly peers: PeerClients;
+  readonly forwarding: LeaderForwarding;
+}
+
 export class Member {
   readonly server: EtcdServer;
   readonly membership: Membership;
@@ -135,17 +146,17 @@ export class Member {
   private services: EtcdServicesHandle | null = null;
   private readonly options: MemberOptions;
   /**
-   * Lease keep-alive and time-to-live from any member: drop-ins for EtcdServer's
-   * leaseKeepAlive / leaseTimeToLive (same signatures) that forward to the leader when
-   * this member is a follower. The Lease gRPC service should call these.
+   * Lease keep-alive and time-to-live from any member (forwarded to the leader when this
+   * member is a follower), and the leader's answer on learner readiness.
    */
-  readonly leaseKeepAlive: KeepAlive;
-  readonly leaseTimeToLive: LeaseTimeToLive;
+  readonly forwarding: LeaderForwarding;
 
-  private constructor(options: MemberOptions, server: EtcdServer, transport: PeerTransport, reconfig: Reconfigurer, metrics: MemberMetrics) {
+  private constructor(options: MemberOptions, parts: MemberParts) {
+    const { server, transport, reconfig, metrics, peers, forwarding } = parts;
     this.options = options;
     this.metrics = metrics;
-    this.peers = new PeerClients(options.tls?.peerChannel);
+    this.peers = peers;
+    this.forwarding = forwarding;
     const keepalive = options.grpcKeepalive ?? null;
     this.clientServer = new grpc.Server({
       interceptors: [
@@ -160,9 +171,6 @@ export class Member {
     this.server = server;
     this.transport = transport;
     this.reconfig = reconfig;
-    const forwarded = leaderOnly({ server, membership: this.membership, peers: this.peers, timeoutMs: 5000 + 2 * options.electionMs });
-    this.leaseKeepAlive = forwarded.keepAlive;
-    this.leaseTimeToLive = forwarded.timeToLive;
   }
 
   get ids(): { readonly memberId: string; readonly clusterId: string } {
@@ -172,9 +180,10 @@ export class Member {
   static async start(options: MemberOptions): Promise<Member> {
     const { membership } = options;
     const log = options.log ?? ((): void => undefined);
-    const transport = new PeerTransport(membership, { log, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
+    const activity = new PeerActivity(MONOTONIC_CLOCK);
+    const transport = new PeerTransport(membership, { log, activity, ...(options.tls === undefined ? {} : { credentials: options.tls.peerChannel }) });
     const electionTicks = Math.max(2, Math.round(options.electionMs / options.heartbeatMs));
-    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null; member: Member | null } = { reconfig: null, server: null, member: null };
+    const holder: { reconfig: Reconfigurer | null; server: EtcdServer | null } = { reconfig: null, server: null };
     const metrics = options.metrics ?? new MemberMetrics();
     const logStore = timedLogStore(options.logStore ?? new MemoryLogStore(), (s) => { metrics.walFsyncSeconds.observe(s); });
     const started = EtcdServer.start(
@@ -212,13 +221,7 @@ export class Member {
     if ('kind' in started) throw new Error(`cannot start: ${started.kind}: ${started.detail}`);
     holder.server = started;
     adoptSnapshotMembers(membership, started);
-    const electionMs = options.electionMs;
-    const reconfig = new Reconfigurer({
-      driver: started.driver, membership, clusterToken: options.clusterToken, timeoutMs: 5000 + 2 * electionMs,
-      strict: options.strictReconfigCheck ?? true,
-      activeSinceMs: (raftId) => transport.activeSince(raftId),
-      learnerReady: (id) => holder.member?.learnerReady(id) ?? Promise.resolve(etcdError('noLeader')),
-    });
+    const { peers, forwarding, reconfig } = Member.membershipParts(options, started, activity);
     holder.reconfig = reconfig;
     // etcd's --initial-election-tick-advance: a fresh member fast-forwards its election
     // clock, so that a new cluster elects at once (pre-vote keeps a restarted member
@@ -228,12 +231,13 @@ export class Member {
     const soleVoter = membership.voters().length === 1 && membership.voters()[0] === membership.selfRaftId;
     const advanceTicks = options.initialElectionTickAdvance === false ? 0 : soleVoter ? 2 * electionTicks - 1 : electionTicks - 1;
     for (let i = 0; i < advanceTicks; i++) started.tick();
-    const m = new Member(options, started, transport, reconfig, metrics);
-    holder.member = m;
+    const m = new Member(options, { server: started, transport, reconfig, metrics, peers, forwarding });
     const corruptChecks = await Member.initialCorruptCheck(m, options, started, transport);
     metrics.bind(m.metricSources(options.dbSizeBytes ?? (() => 0)));
     m.timers.push(setInterval(() => {
       started.tick();
+      reconfig.expire();
+      forwarding.expire();
       metrics.observeLeader(started.driver.status().lead);
     }, options.heartbeatMs));
     membership.onChange(() => {
@@ -246,6 +250,28 @@ export class Member {
     m.exchangeAttributes();
     m.timers.push(setInterval(() => { m.exchangeAttributes(); }, ATTRIBUTE_EXCHANGE_MS));
     return m;
+  }
+
+  /** The core's membership machinery, bound to this member's clock and Peer service. */
+  private static membershipParts(
+    options: MemberOptions, server: EtcdServer, activity: PeerActivity,
+  ): { peers: PeerClients; forwarding: LeaderForwarding; reconfig: Reconfigurer } {
+    const { membership } = options;
+    // etcd's request timeout: 5 s plus two election timeouts.
+    const requestTimeoutMs = 5000 + 2 * options.electionMs;
+    const peers = new PeerClients(options.tls?.peerChannel);
+    const forwarding = new LeaderForwarding({
+      server, membership, link: peerLeaderLink(membership, peers), clock: MONOTONIC_CLOCK, timeoutMs: requestTimeoutMs,
+    });
+    const reconfig = new Reconfigurer({
+      driver: server.driver, membership, clock: MONOTONIC_CLOCK, timeoutMs: requestTimeoutMs,
+      newMemberId: (peerUrls, nowSeconds) => memberId(peerUrls, options.clusterToken + String(nowSeconds)),
+      validPeerUrl: (url) => peerDialTarget(url) !== null,
+      strict: options.strictReconfigCheck ?? true,
+      activeSinceMs: (raftId) => activity.activeSinceMs(raftId),
+      learnerReady: (id, done) => { forwarding.learnerReady(id, done); },
+    });
+    return { peers, forwarding, reconfig };
   }
 
   /**
@@ -292,7 +318,7 @@ export class Member {
         this.server.leaseKeepAlive({ id }, (r) => { reply('kind' in r ? r : { ttlSeconds: r.ttlSeconds }); });
       },
       timeToLive: (id, reply) => { this.server.leaseTimeToLive({ id }, reply); },
-      learnerReady: (id) => this.learnerReadyHere(id),
+      learnerReady: (id) => this.forwarding.learnerReadyHere(id),
       hashKv: (revision) => this.timedHashKv(revision),
       log: this.options.log ?? ((): void => undefined),
     }));
@@ -308,8 +334,8 @@ export class Member {
       members: () => this.membership.list(),
       observeHash: (kind, seconds) => { (kind === 'hash' ? this.metrics.hashSeconds : this.metrics.hashRevSeconds).observe(seconds); },
       // Only the leader renews leases and knows their time to live: followers forward.
-      leaseKeepAlive: (id, reply) => { this.leaseKeepAlive({ id }, reply); },
-      leaseTimeToLive: (id, reply) => { this.leaseTimeToLive({ id }, reply); },
+      leaseKeepAlive: (id, reply) => { this.forwarding.keepAlive({ id }, reply); },
+      leaseTimeToLive: (id, reply) => { this.forwarding.timeToLive({ id }, reply); },
       clientCertAuth: this.options.tls?.client?.material.files.clientCertAuth ?? false,
       ...(this.options.passwords === undefined ? {} : { passwords: this.options.passwords }),
     };
@@ -375,25 +401,6 @@ export class Member {
       this.listeners.push(listener);
       await listener.listen(...splitHostPort(address));
     }
-  }
-
-  /** Whether learner `id` may be promoted: decided by the leader, asked over the Peer service from a follower. */
-  async learnerReady(id: bigint): Promise<EtcdError | null> {
-    const status = this.server.driver.status();
-    if (status.role === 'leader') return this.learnerReadyHere(id);
-    const address = peerDialTarget(this.membership.byRaftId(status.lead)?.peerUrls[0] ?? '');
-    if (address === null) return etcdError('noLeader');
-    try {
-      return await this.peers.learnerReady(address, id, 5000 + 2 * this.options.electionMs);
-    } catch {
-      return etcdError('leaderChanged');
-    }
-  }
-
-  /** This member's answer as leader (a follower answers `not leader`). */
-  private learnerReadyHere(id: bigint): EtcdError | null {
-    const raft = this.server.driver.raft;
-    return learnerReadiness((raftId) => raft.matchOf(raftId), this.membership.selfRaftId, raftIdOf(id));
   }
 
   private refusalLogger(side: 'client' | 'peer'): (remote: string, reason: string) => void {

@@ -11,12 +11,13 @@ import { clusterId, memberId } from '../config/ids.js';
 import { peerDialTarget } from '../config/urls.js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { PeerClients } from './client.js';
-import { Membership, type MemberRecord } from './membership.js';
+import { Membership, type MemberRecord } from '../../core/membership/members.js';
+import { loadMembership, membershipFile } from './membershipFile.js';
 
 export type Bootstrap = { readonly ok: true; readonly membership: Membership } | { readonly ok: false; readonly error: string };
 
 export async function bootstrapMembership(flags: Flags, file: string, credentials?: ChannelCredentials): Promise<Bootstrap> {
-  const saved = Membership.load(file);
+  const saved = loadMembership(file);
   if (saved !== null) return { ok: true, membership: saved };
   const membership = flags.initialClusterState === 'new' ? fromFlags(flags, file) : await fromPeers(flags, file, credentials);
   if (membership === null) {
@@ -34,7 +35,7 @@ function fromFlags(flags: Flags, file: string): Membership {
     id: memberId(m.peerUrls, flags.initialClusterToken), name: m.name, peerUrls: m.peerUrls, clientUrls: [], isLearner: false,
   }));
   const self = memberId(flags.initialAdvertisePeerUrls, flags.initialClusterToken);
-  return new Membership(clusterId(members.map((m) => m.id)), self, members, file);
+  return new Membership(clusterId(members.map((m) => m.id)), self, members, membershipFile(file));
 }
 
 async function fromPeers(flags: Flags, file: string, credentials: ChannelCredentials | undefined): Promise<Membership | null> {
@@ -50,7 +51,7 @@ async function fromPeers(flags: Flags, file: string, credentials: ChannelCredent
         const view = await clients.members(address, stranger, 2000).catch(() => null);
         if (view === null) continue;
         const self = view.members.find((m) => [...m.peerUrls].sort().join(',') === mine);
-        return new Membership(view.clusterId, self?.id ?? 0n, view.members, file);
+        return new Membership(view.clusterId, self?.id ?? 0n, view.members, membershipFile(file));
       }
     }
     return null;

@@ -25,6 +25,9 @@ export interface SenderOptions {
   readonly log: (line: string) => void;
   /** Plain if absent. */
   readonly credentials?: grpc.ChannelCredentials;
+  /** The stream reached the peer, and (after that) it ended: for core/membership/peerActivity.ts. */
+  readonly onReached?: () => void;
+  readonly onLost?: () => void;
 }
 
 export interface SenderStats {
@@ -52,8 +55,6 @@ export class PeerSender {
   private retry: NodeJS.Timeout | null = null;
   /** Whether the current stream got the peer's headers (it is really connected). */
   private reached = false;
-  /** When the current stream reached the peer (Date.now()); null while not connected (etcd's ActiveSince). */
-  private connectedAtMs: number | null = null;
   /** The last failure logged: a peer that stays down is reported once, not per retry. */
   private lastFailure = '';
   /** When the last probe for a refusal of our certificate started (ms), and whether one runs. */
@@ -90,18 +91,20 @@ export class PeerSender {
     this.state = 'idle';
   }
 
-  /** Since when the stream to the peer has been up (ms since the epoch), or null when it is down. */
-  get activeSinceMs(): number | null {
-    return this.connectedAtMs;
-  }
-
   close(): void {
     this.state = 'closed';
-    this.connectedAtMs = null;
+    this.lose();
     if (this.retry !== null) clearTimeout(this.retry);
     this.stream?.end();
     this.stream = null;
     this.client.close();
+  }
+
+  /** The stream that reached the peer is gone (told once per stream). */
+  private lose(): void {
+    if (!this.reached) return;
+    this.reached = false;
+    this.options.onLost?.();
   }
 
   private open(): void {
@@ -121,7 +124,7 @@ export class PeerSender {
     );
     stream.on('metadata', () => {
       this.reached = true;
-      this.connectedAtMs = Date.now();
+      this.options.onReached?.();
       this.stats.connects++;
       this.backoffMs = this.options.backoffMinMs;
     });
@@ -173,13 +176,14 @@ export class PeerSender {
   private broken(stream: grpc.ClientWritableStream<WireObject>, error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.state === 'closed') return;
     this.stream = null;
-    this.connectedAtMs = null;
+    const reached = this.reached;
+    this.lose();
     this.stats.dropped += this.queue.length;
     this.queue = [];
     const failure = error?.details ?? 'closed';
-    if (this.reached || failure !== this.lastFailure) this.options.log(`peer stream to ${this.options.address} ended: ${failure}`);
+    if (reached || failure !== this.lastFailure) this.options.log(`peer stream to ${this.options.address} ended: ${failure}`);
     this.lastFailure = failure;
-    if (!this.reached && failure.startsWith(NO_CONNECTION)) this.probeRefusal();
+    if (!reached && failure.startsWith(NO_CONNECTION)) this.probeRefusal();
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.options.backoffMaxMs, this.backoffMs * 2);
     this.state = 'backoff';

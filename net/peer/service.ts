@@ -8,7 +8,7 @@ import type { TimeToLive } from '../../core/lease/lessor.js';
 import { leaseId, wireLeaseId } from '../wire/message.js';
 import type { Message } from '../../core/raft/types.js';
 import { DecodeError, decodeMessage, type WireObject } from './codec.js';
-import type { Membership } from './membership.js';
+import type { Membership } from '../../core/membership/members.js';
 import { memberFromWire, memberToWire } from './wireMembers.js';
 
 export interface PeerServiceDeps {

@@ -5,7 +5,8 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Transport } from '../../core/node/ports.js';
 import type { Message, NodeId } from '../../core/raft/types.js';
 import { peerDialTarget } from '../config/urls.js';
-import type { Membership } from './membership.js';
+import type { Membership } from '../../core/membership/members.js';
+import type { PeerActivity } from '../../core/membership/peerActivity.js';
 import { PeerSender, type SenderStats } from './sender.js';
 
 export interface TransportOptions {
@@ -15,14 +16,12 @@ export interface TransportOptions {
   readonly log: (line: string) => void;
   /** For every peer stream; plain if absent. */
   readonly credentials?: ChannelCredentials;
+  /** Told of every stream that opens or closes, either way (the removal health check reads it). */
+  readonly activity?: PeerActivity;
 }
 
 export class PeerTransport implements Transport {
   private readonly senders = new Map<NodeId, { readonly address: string; readonly sender: PeerSender }>();
-  /** Peers' streams to this member: since when one has been open, and how many are (at most a few per peer). */
-  private readonly incoming = new Map<NodeId, { readonly sinceMs: number; streams: number }>();
-  /** Peers this member has had a stream with, either way (bounded by the members it knew). */
-  private readonly talkedTo = new Set<NodeId>();
   /** Messages to a member this one does not know (yet): Raft will retry. */
   unroutable = 0;
 
@@ -41,32 +40,15 @@ export class PeerTransport implements Transport {
     this.senders.get(raftId)?.sender.reconnectNow();
   }
 
-  /**
-   * Since when this member's stream to the peer has been up (ms since the epoch), or null
-   * when it is down or was never needed (etcd's Transport.ActiveSince; etcdserver's
-   * mayRemoveMember counts the peers connected for its health interval).
-   */
-  activeSince(raftId: NodeId): number | null {
-    const out = this.senders.get(raftId)?.sender.activeSinceMs ?? null;
-    const incoming = this.incoming.get(raftId)?.sinceMs ?? null;
-    if (out !== null || incoming !== null) return Math.min(out ?? Infinity, incoming ?? Infinity);
-    // Unlike etcd's, Tern's members open streams only to whom Raft sends: a follower has
-    // none to the other followers and cannot tell whether they are up. It takes them as
-    // up since always (0), which leaves the refusal to the members that know: the leader.
-    return this.talkedTo.has(raftId) ? null : 0;
-  }
-
   /** A peer's stream to this member opened (the peer service); the result marks it closed. */
   incomingStreamOpened(raftId: NodeId): () => void {
-    this.talkedTo.add(raftId);
-    const known = this.incoming.get(raftId);
-    if (known === undefined) this.incoming.set(raftId, { sinceMs: Date.now(), streams: 1 });
-    else known.streams++;
+    const activity = this.options.activity;
+    activity?.opened(raftId, 'in');
+    let open = true;
     return () => {
-      const entry = this.incoming.get(raftId);
-      if (entry === undefined) return;
-      entry.streams--;
-      if (entry.streams <= 0) this.incoming.delete(raftId);
+      if (!open) return;
+      open = false;
+      activity?.closed(raftId, 'in');
     };
   }
 
@@ -93,9 +75,11 @@ export class PeerTransport implements Transport {
       backoffMaxMs: this.options.backoffMaxMs ?? 500,
       log: this.options.log,
       ...(this.options.credentials === undefined ? {} : { credentials: this.options.credentials }),
+      onReached: () => { this.options.activity?.opened(raftId, 'out'); },
+      onLost: () => { this.options.activity?.closed(raftId, 'out'); },
     });
     this.senders.set(raftId, { address, sender });
-    this.talkedTo.add(raftId);
+    this.options.activity?.noteContact(raftId);
     return sender;
   }
 

@@ -1,7 +1,7 @@
 // MemberInfo (peer.proto) ↔ MemberRecord.
 
 import type { WireObject } from './codec.js';
-import type { MemberRecord } from './membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 
 export function memberToWire(m: MemberRecord): WireObject {
   return { id: m.id.toString(), name: m.name, peer_urls: m.peerUrls, client_urls: m.clientUrls, is_learner: m.isLearner };

@@ -1,11 +1,11 @@
 // etcd's Cluster service: MemberList from this member's view (as etcd 3.4 serves it,
-// without a Raft round), and membership changes through Raft (net/peer/reconfig.ts).
+// without a Raft round), and membership changes through Raft (core/membership/reconfig.ts).
 
 import type * as grpc from '@grpc/grpc-js';
-import { isEtcdError, type EtcdError } from '../../core/errors.js';
+import { isEtcdError } from '../../core/errors.js';
 import type { EtcdServer } from '../../core/server/server.js';
-import type { MemberRecord, Membership } from '../peer/membership.js';
-import type { Reconfigurer } from '../peer/reconfig.js';
+import type { MemberRecord, Membership } from '../../core/membership/members.js';
+import type { ReconfigOutcome, ReconfigReply, Reconfigurer } from '../../core/membership/reconfig.js';
 import type { Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
 import { adminOnly } from './context.js';
@@ -30,24 +30,23 @@ export function clusterHandlers(deps: ClusterDeps): grpc.UntypedServiceImplement
     revision: '0', raft_term: String(server.driver.status().hardState.term),
   });
   const members = (): Wire[] => membership.list().map(memberWire);
-  const answer = (outcome: Promise<MemberRecord | EtcdError>, callback: grpc.sendUnaryData<Wire>, withMember = false): void => {
-    void outcome.then((result) => {
-      if (isEtcdError(result)) callback(grpcError(result));
-      else callback(null, withMember ? { header: header(), member: memberWire(result), members: members() } : { header: header(), members: members() });
-    });
+  /** The reply a membership change answers through. */
+  const answer = (callback: grpc.sendUnaryData<Wire>, withMember = false): ReconfigReply => (result: ReconfigOutcome) => {
+    if (isEtcdError(result)) callback(grpcError(result));
+    else callback(null, withMember ? { header: header(), member: memberWire(result), members: members() } : { header: header(), members: members() });
   };
   const id = (w: Wire): bigint => BigInt(typeof w['ID'] === 'string' ? w['ID'] : '0');
   const urls = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
   const memberList: Handler = (_call, callback) => { callback(null, { header: header(), members: members() }); };
   const memberAdd: Handler = (call, callback) => {
-    answer(reconfig.add(urls(call.request['peerURLs']), call.request['isLearner'] === true), callback, true);
+    reconfig.add(urls(call.request['peerURLs']), call.request['isLearner'] === true, answer(callback, true));
   };
-  const memberRemove: Handler = (call, callback) => { answer(reconfig.remove(id(call.request)), callback); };
+  const memberRemove: Handler = (call, callback) => { reconfig.remove(id(call.request), answer(callback)); };
   const memberUpdate: Handler = (call, callback) => {
-    answer(reconfig.update(id(call.request), urls(call.request['peerURLs'])), callback);
+    reconfig.update(id(call.request), urls(call.request['peerURLs']), answer(callback));
   };
-  const memberPromote: Handler = (call, callback) => { answer(reconfig.promote(id(call.request)), callback); };
+  const memberPromote: Handler = (call, callback) => { reconfig.promote(id(call.request), answer(callback)); };
   return {
     MemberList: memberList,
     MemberAdd: adminOnly(deps, memberAdd),

@@ -10,7 +10,7 @@ import type { NodeId } from '../../core/raft/types.js';
 import type { Credentials } from '../../core/server/authGate.js';
 import type { EtcdServer, Reply, ResponseHeader } from '../../core/server/server.js';
 import type { Passwords } from '../auth/passwords.js';
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import { header, type Wire, type WireIds } from '../wire/message.js';
 import { grpcError, unconvertedAuthError } from '../wire/status.js';
 

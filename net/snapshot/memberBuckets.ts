@@ -4,7 +4,7 @@
 // `isLearner`, `name` and `clientURLs`, each left out when empty (Go's omitempty).
 // `etcdctl snapshot status` counts these keys, and etcd's Hash covers them.
 
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import type { KeyValues } from './bbolt.js';
 
 export function membersBucket(members: readonly MemberRecord[]): KeyValues {

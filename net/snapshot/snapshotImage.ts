@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { rev } from '../../core/mvcc/revision.js';
 import type { EtcdStateMachine } from '../../core/server/stateMachine.js';
-import type { MemberRecord } from '../peer/membership.js';
+import type { MemberRecord } from '../../core/membership/members.js';
 import { alarmBucket } from './alarmBucket.js';
 import { authBuckets } from './authBuckets.js';
 import { bboltSize, writeBbolt, type KeyValues } from './bbolt.js';

@@ -6,7 +6,7 @@ import { isEtcdError } from '../../../core/errors.js';
 import { message } from '../../../core/raft/types.js';
 import { clusterId, memberId } from '../../../net/config/ids.js';
 import { Member } from '../../../net/member/member.js';
-import { Membership, type MemberRecord } from '../../../net/peer/membership.js';
+import { Membership, type MemberRecord } from '../../../core/membership/members.js';
 import { PeerSender } from '../../../net/peer/sender.js';
 import { freePort } from '../processes.js';
 
@@ -62,7 +62,7 @@ test('a follower forwards lease keep-alive and time-to-live to the leader', asyn
     const direct = await new Promise((resolve) => { follower.server.leaseKeepAlive({ id: granted.id }, resolve); });
     t.true(isEtcdError(direct) && direct.name === 'notLeader');
     // … the Member forwards it.
-    const forwarded = await new Promise((resolve) => { follower.leaseKeepAlive({ id: granted.id }, resolve); });
+    const forwarded = await new Promise((resolve) => { follower.forwarding.keepAlive({ id: granted.id }, resolve); });
     if (isEtcdError(forwarded)) return t.fail(forwarded.message);
     t.like(forwarded, { id: granted.id, ttlSeconds: 60 });
     t.is((forwarded as { header: { memberId: number } }).header.memberId, follower.membership.selfRaftId, 'the header is the answering member\'s');
@@ -70,10 +70,10 @@ test('a follower forwards lease keep-alive and time-to-live to the leader', asyn
     await new Promise<void>((resolve) => {
       leader.server.put({ key: new Uint8Array([0x6b, 0xff]), value: new Uint8Array([1]), lease: granted.id }, () => { resolve(); });
     });
-    const ttl = await new Promise((resolve) => { follower.leaseTimeToLive({ id: granted.id }, resolve); });
+    const ttl = await new Promise((resolve) => { follower.forwarding.timeToLive({ id: granted.id }, resolve); });
     if (isEtcdError(ttl)) return t.fail(ttl.message);
     t.like(ttl, { id: granted.id, grantedTtlSeconds: 60, keys: ['k\u00ff'] });
-    const unknown = await new Promise((resolve) => { follower.leaseTimeToLive({ id: 424242n }, resolve); });
+    const unknown = await new Promise((resolve) => { follower.forwarding.timeToLive({ id: 424242n }, resolve); });
     t.like(unknown, { ttlSeconds: -1 });
     const sent = [...leader.transport.stats().values()].reduce((sum, s) => sum + s.sent, 0);
     t.true(sent > 0, 'the leader sent messages over its peer streams');

@@ -2,7 +2,7 @@
 // record following applied conf changes.
 import test from 'ava';
 import { clusterId, memberId } from '../../../net/config/ids.js';
-import { decodeContext, encodeContext, Membership, raftIdOf, type MemberRecord } from '../../../net/peer/membership.js';
+import { decodeContext, encodeContext, Membership, raftIdOf, type MemberRecord } from '../../../core/membership/members.js';
 
 test('member and cluster ids equal a real etcd 3.4 cluster\'s (infra1..3 on 127.0.0.1:12480/22480/32480)', (t) => {
   // Observed with `etcdctl member list -w json` on etcd 3.4.23, token etcd-cluster-1.

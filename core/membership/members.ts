@@ -11,12 +11,12 @@
 // conf-change entries whose context is the member's record (`confChangeContext`).
 // Names and client URLs of members are learned from the members themselves (peer
 // Members calls), as etcd learns them from each member's published attributes. The
-// record is saved under the data dir so that a restart knows the cluster without
-// its flags (etcd likewise ignores --initial-cluster once a data dir exists).
+// record is saved through a port (net/peer/membershipFile.ts keeps it under the data
+// dir) so that a restart knows the cluster without its flags (etcd likewise ignores
+// --initial-cluster once a data dir exists).
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { ConfChange, NodeId } from '../../core/raft/types.js';
-import { utf8KeepingBom } from '../../core/util/utf8.js';
+import type { ConfChange, NodeId } from '../raft/types.js';
+import { utf8KeepingBom } from '../util/utf8.js';
 
 export interface MemberRecord {
   readonly id: bigint;
@@ -60,7 +60,8 @@ export function decodeContextBytes(context: Uint8Array): ConfChangeContext | nul
   }
 }
 
-interface SavedMember {
+/** A member as the saved record and conf-change contexts spell it (ids in decimal). */
+export interface SavedMember {
   readonly id: string;
   readonly name: string;
   readonly peerUrls: readonly string[];
@@ -68,7 +69,19 @@ interface SavedMember {
   readonly isLearner: boolean;
 }
 
-function fromSaved(m: SavedMember): MemberRecord {
+/** The whole membership as it is saved (ids in decimal). */
+export interface SavedMembership {
+  readonly clusterId: string;
+  readonly selfId: string;
+  readonly members: readonly SavedMember[];
+}
+
+/** Where the membership is kept across restarts (a file beside the data dir in net/). */
+export interface MembershipStore {
+  save(saved: SavedMembership): void;
+}
+
+export function fromSaved(m: SavedMember): MemberRecord {
   return { id: BigInt(m.id), name: m.name, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner };
 }
 
@@ -85,21 +98,14 @@ export class Membership {
     readonly selfId: bigint,
     members: readonly MemberRecord[],
     /** Where the record is saved; null keeps it in memory only. */
-    private readonly file: string | null,
+    private readonly store: MembershipStore | null,
   ) {
     for (const m of members) this.members.set(m.id, m);
   }
 
-  /** The saved record, or null if there is none. */
-  static load(file: string): Membership | null {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return null;
-    }
-    const saved = JSON.parse(text) as { clusterId: string; selfId: string; members: SavedMember[] };
-    return new Membership(BigInt(saved.clusterId), BigInt(saved.selfId), saved.members.map(fromSaved), file);
+  /** A membership from its saved form. */
+  static fromSaved(saved: SavedMembership, store: MembershipStore | null): Membership {
+    return new Membership(BigInt(saved.clusterId), BigInt(saved.selfId), saved.members.map(fromSaved), store);
   }
 
   get selfRaftId(): NodeId {
@@ -184,10 +190,6 @@ export class Membership {
   }
 
   save(): void {
-    if (this.file === null) return;
-    const text = JSON.stringify({ clusterId: this.clusterId.toString(), selfId: this.selfId.toString(), members: this.list().map(toSaved) });
-    // Write then rename: a crash leaves the old record or the new one, never half of one.
-    writeFileSync(`${this.file}.tmp`, text);
-    renameSync(`${this.file}.tmp`, this.file);
+    this.store?.save({ clusterId: this.clusterId.toString(), selfId: this.selfId.toString(), members: this.list().map(toSaved) });
   }
 }
