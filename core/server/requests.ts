@@ -3,6 +3,7 @@
 
 import { CodecError, decodeValue, encodeValue } from './binaryCodec.js';
 import type { AlarmRequest } from './alarms.js';
+import type { MemberAttributes } from '../membership/attributes.js';
 import { upgradeLegacyEnvelope } from './legacyLeaseIds.js';
 import type { LeaseId } from '../lease/leaseId.js';
 import type { AuthRequest } from '../auth/authRequests.js';
@@ -21,7 +22,9 @@ export type InternalRequest =
   /** elapsedMs: the lease clock's advance (absent in entries written before the lease clock). */
   | { readonly kind: 'leaseCheckpoint'; readonly elapsedMs?: number; readonly checkpoints: readonly { readonly id: LeaseId; readonly remainingMs: number }[] }
   | { readonly kind: 'auth'; readonly auth: AuthRequest }
-  | { readonly kind: 'alarm'; readonly alarm: AlarmRequest };
+  | { readonly kind: 'alarm'; readonly alarm: AlarmRequest }
+  /** A member publishes its name and client URLs (etcd's publish at start). */
+  | { readonly kind: 'memberAttributes'; readonly attributes: MemberAttributes };
 
 export interface Envelope {
   /** Unique per proposer: member id and a counter (etcd's reqIDGen). 0: nobody waits. */

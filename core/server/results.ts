@@ -16,4 +16,5 @@ export type ApplyResult =
   | { readonly kind: 'leaseCheckpoint'; readonly revision: number }
   | { readonly kind: 'auth'; readonly answer: AuthAnswer; readonly revision: number }
   | { readonly kind: 'alarm'; readonly alarms: readonly AlarmMember[]; readonly revision: number }
+  | { readonly kind: 'memberAttributes'; readonly revision: number }
   | { readonly kind: 'error'; readonly error: EtcdError };

@@ -40,6 +40,7 @@ import { drawSimplePrefix, type TokenProvider } from '../auth/tokens.js';
 import { WatchStreams, type WatchSink, type WatchStream } from './watchStreams.js';
 import type { WatchHubLimits } from '../watch/watchHub.js';
 import type { MvccEvent } from '../mvcc/store.js';
+import { assertAttributes, type MemberAttributes } from '../membership/attributes.js';
 import type { AlarmMember, AlarmRequest } from './alarms.js';
 import { fitsQuota, quotaBytesOf, quotaCost } from './quota.js';
 
@@ -88,6 +89,8 @@ export interface ServerPorts {
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
 export interface ServerObserver extends DriverObserver {
   onRestore?(): void;
+  /** A member's published attributes applied here (core/membership/attributes.ts). */
+  onAttributes?(attributes: MemberAttributes): void;
   /** Every write this member applies, as MVCC events (also while it replays its log at start). */
   onEvents?(events: readonly MvccEvent[], mainRevision: number): void;
 }
@@ -218,6 +221,7 @@ export class EtcdServer {
       onResult: (requestId, result) => holder.server?.settle(requestId, result),
       onRestore: () => observer.onRestore?.(),
       onEvents: (events, mainRevision) => observer.onEvents?.(events, mainRevision),
+      onAttributes: (attributes) => observer.onAttributes?.(attributes),
       ...(ports.backend === undefined ? {} : { backend: ports.backend }),
       ...(ports.tokens === undefined ? {} : { tokens: ports.tokens }),
       ...(config.bugs?.authCheckStaleRevision === true ? { trustArrivalVerdict: true } : {}),
@@ -576,6 +580,21 @@ export class EtcdServer {
 
   leaseLeases(reply: Reply<{ ids: LeaseId[] }>): void {
     this.linearizable(() => { reply({ header: this.header(), ids: this.machine.lessor.ids() }); }, (e) => { reply(e); });
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /**
+   * Publishes this member's name and client URLs through Raft (etcd's publish at start);
+   * `done` once applied here, or with the error (the caller tries again, as etcd's
+   * publish loop does).
+   */
+  publishAttributes(attributes: Omit<MemberAttributes, 'raftId'>, done: (error: EtcdError | null) => void): void {
+    const published: MemberAttributes = { raftId: this.config.id, name: attributes.name, clientUrls: [...attributes.clientUrls] };
+    assertAttributes(published);
+    this.propose({ kind: 'memberAttributes', attributes: published }, (r) => {
+      done(r.kind === 'memberAttributes' ? null : this.failure(r));
+    });
   }
 
   // ------------------------------------------------------------------ alarms and quota

@@ -32,6 +32,7 @@ import type { Rev } from '../mvcc/revision.js';
 import { invariant } from '../util/invariant.js';
 import { WatchHub, type WatchHubLimits } from '../watch/watchHub.js';
 import { AlarmStore, type AlarmMember } from './alarms.js';
+import { AttributeRecords, validAttributes, type MemberAttributes } from '../membership/attributes.js';
 import { fitsQuota, quotaCost } from './quota.js';
 import { SizedBackend, estimateImageBytes } from '../mvcc/sizedBackend.js';
 import { decodeAny, decodeEnvelope, encodeBinary, type Envelope, type InternalRequest } from './requests.js';
@@ -68,6 +69,8 @@ export interface EtcdStateMachineOptions {
   readonly onQuotaExceeded?: () => void;
   /** Called before a grant is applied: the server promotes the lessor first if it leads now. */
   readonly beforeLeaseGrant?: () => void;
+  /** A member's published attributes applied here (the host's membership adopts them). */
+  readonly onAttributes?: (attributes: MemberAttributes) => void;
 }
 
 /**
@@ -93,6 +96,8 @@ export interface SnapshotImage {
   readonly members?: readonly (readonly [NodeId, Uint8Array])[];
   /** The raised alarms, in order; absent in images from before alarms were kept. */
   readonly alarms?: readonly AlarmMember[];
+  /** The members' published attributes; absent in images from before they went through Raft. */
+  readonly attributes?: readonly MemberAttributes[];
 }
 
 /**
@@ -123,6 +128,8 @@ export class EtcdStateMachine implements StateMachine {
    * members added in entries compacted away. Members of the initial cluster have none.
    */
   private memberContextsById = new Map<NodeId, Uint8Array>();
+  /** The members' published names and client URLs (core/membership/attributes.ts): replicated, in the snapshot. */
+  attributes = new AttributeRecords();
   /** The raised alarms (alarms.ts): replicated, in the snapshot; while one is raised, apply refuses requests. */
   alarms: AlarmStore = new AlarmStore();
   /** Committed entries executed / skipped as already in the backend, since construction. */
@@ -174,8 +181,10 @@ export class EtcdStateMachine implements StateMachine {
   applyConfChange(change: ConfChange, index: number): void {
     invariant(index > 0, 'a conf change applied without its index');
     // One record per member in the configuration: the map is as bounded as the cluster.
-    if (change.type === 'removeVoter') this.memberContextsById.delete(change.nodeId);
-    else if (change.context !== undefined) this.memberContextsById.set(change.nodeId, change.context);
+    if (change.type === 'removeVoter') {
+      this.memberContextsById.delete(change.nodeId);
+      this.attributes.remove(change.nodeId);
+    } else if (change.context !== undefined) this.memberContextsById.set(change.nodeId, change.context);
   }
 
   /** memberContextsById's entries, by Raft id. */
@@ -196,7 +205,7 @@ export class EtcdStateMachine implements StateMachine {
     const dump = this.store.backend.dump();
     return encodeSnapshotImage({
       records: dump.records, meta: dump.meta, leases: this.lessor.exportLeases(), auth: encodeAuthImage(this.auth.state()),
-      members: [...this.memberContextsById], alarms: this.alarms.image(),
+      members: [...this.memberContextsById], alarms: this.alarms.image(), attributes: this.attributes.all(),
     });
   }
 
@@ -212,6 +221,7 @@ export class EtcdStateMachine implements StateMachine {
     this.auth = image.auth === undefined ? new AuthStore() : new AuthStore(decodeAuthImage(image.auth));
     this.memberContextsById = new Map(image.members ?? []);
     this.alarms = new AlarmStore(image.alarms ?? []);
+    this.attributes = new AttributeRecords(image.attributes ?? []);
     this.store = this.storeFor(image);
     // Watchers keep their place and catch up from the new store's history.
     this.hub.rebind(this.store);
@@ -257,6 +267,8 @@ export class EtcdStateMachine implements StateMachine {
     const now = this.options.clock.nowMs();
     if (request.kind === 'alarm') {
       this.alarms.apply(request.alarm);
+    } else if (request.kind === 'memberAttributes') {
+      this.publish(request.attributes);
     } else if (request.kind === 'auth') {
       applyAuth(this.auth, request.auth, envelope.auth ?? null, { index, nowMs: now, tokens: null });
     } else if (request.kind === 'leaseGrant') {
@@ -360,7 +372,20 @@ export class EtcdStateMachine implements StateMachine {
         store.skip(index);
         return { kind: 'alarm', alarms, revision: store.currentRevision() };
       }
+      case 'memberAttributes':
+        this.publish(request.attributes);
+        store.skip(index);
+        return { kind: 'memberAttributes', revision: store.currentRevision() };
     }
+  }
+
+  /** A member's published attributes applied (also when replayed outside the backend). */
+  private publish(attributes: MemberAttributes): void {
+    // Only a Tern member proposes these, and it checks them first; a malformed one
+    // (a damaged or foreign entry) changes nothing rather than stop every member.
+    if (!validAttributes(attributes)) return;
+    this.attributes.apply(attributes);
+    this.options.onAttributes?.(attributes);
   }
 
   private refusalAtApply(envelope: Envelope): EtcdError | null {

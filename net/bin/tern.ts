@@ -418,7 +418,7 @@ function announceReady(member: Member, flags: Flags, membership: Membership): vo
   const [memberId, clusterId] = [membership.selfId.toString(16), membership.clusterId.toString(16)];
   const attributes = `{Name:${flags.name} ClientURLs:[${flags.advertiseClientUrls.join(' ')}]}`;
   const ready = setInterval(() => {
-    if (!member.hasLeader()) return;
+    if (!member.published) return;
     clearInterval(ready);
     server.info('published local member to cluster through raft', {
       'local-member-id': memberId, 'local-member-attributes': attributes, 'request-path': `/0/members/${memberId}/attributes`, 'cluster-id': clusterId,

@@ -27,6 +27,7 @@ import { PEER_CHANNEL_OPTIONS } from '../peer/channelOptions.js';
 import { PeerClients } from '../peer/client.js';
 import { LeaderForwarding } from '../../core/membership/leaderForwarding.js';
 import { PeerActivity } from '../../core/membership/peerActivity.js';
+import { AttributePublisher } from '../../core/membership/publisher.js';
 import { Reconfigurer } from '../../core/membership/reconfig.js';
 import { memberId } from '../config/ids.js';
 import { peerLeaderLink } from '../peer/leaderLink.js';
@@ -73,6 +74,8 @@ export interface MemberOptions {
   readonly log?: (line: string) => void;
   /** This member was removed from the cluster (etcd then stops the member). */
   readonly onRemoved?: () => void;
+  /** Once this member's name and client URLs applied through Raft (etcd's "published" line). */
+  readonly onPublished?: () => void;
   /** Where the MVCC records live; in memory (rebuilt from the log on start) if absent. */
   readonly backend?: MvccBackend;
   /** host:port pairs serving only /metrics and /health (etcd's --listen-metrics-urls). */
@@ -118,7 +121,6 @@ export interface MemberOptions {
 
 
 /** Attributes (names, client URLs) are re-exchanged with every peer this often. */
-const ATTRIBUTE_EXCHANGE_MS = 1000;
 
 /** What Member.start builds before the Member itself. */
 interface MemberParts {
@@ -150,6 +152,8 @@ export class Member {
    * member is a follower), and the leader's answer on learner readiness.
    */
   readonly forwarding: LeaderForwarding;
+  /** Publishes this member's attributes through Raft once it serves (etcd's publish). */
+  private publisher: AttributePublisher | null = null;
 
   private constructor(options: MemberOptions, parts: MemberParts) {
     const { server, transport, reconfig, metrics, peers, forwarding } = parts;
@@ -214,6 +218,10 @@ export class Member {
           membership.apply(change); // also while replaying the log at start
           holder.reconfig?.settle(change);
         },
+        onAttributes: (attributes) => {
+          const known = membership.byRaftId(attributes.raftId);
+          if (known !== undefined) membership.learnAttributes(known.id, attributes.name, attributes.clientUrls);
+        },
         // At start (a local snapshot) the server does not exist yet: adopted below.
         onRestore: () => { if (holder.server !== null) adoptSnapshotMembers(membership, holder.server); },
       },
@@ -238,6 +246,7 @@ export class Member {
       started.tick();
       reconfig.expire();
       forwarding.expire();
+      m.publisher?.tick();
       metrics.observeLeader(started.driver.status().lead);
     }, options.heartbeatMs));
     membership.onChange(() => {
@@ -247,9 +256,20 @@ export class Member {
       m.timers.push(periodicCorruptCheck(corruptChecks, options.corruptCheck?.intervalMs ?? 0));
     }
     await m.serve();
-    m.exchangeAttributes();
-    m.timers.push(setInterval(() => { m.exchangeAttributes(); }, ATTRIBUTE_EXCHANGE_MS));
+    m.startPublishing();
     return m;
+  }
+
+  /** etcd's publish: this member's name and client URLs through Raft, retried on the tick until applied. */
+  private startPublishing(): void {
+    const { options } = this;
+    const log = options.log ?? ((): void => undefined);
+    this.publisher = new AttributePublisher({
+      server: this.server, name: options.name, clientUrls: options.advertiseClientUrls,
+      onPublished: () => { options.onPublished?.(); },
+      onFailure: (error) => { log(`failed to publish local member to cluster through raft: ${error.message}`); },
+    });
+    this.publisher.tick();
   }
 
   /** The core's membership machinery, bound to this member's clock and Peer service. */
@@ -408,29 +428,9 @@ export class Member {
     return (remote, reason) => { log(`rejected ${side} connection from ${remote}: ${reason}`); };
   }
 
-  /** The record this member publishes about itself. */
-  private self(): MemberRecord {
-    const known = this.membership.get(this.membership.selfId);
-    return {
-      id: this.membership.selfId, name: this.options.name, peerUrls: known?.peerUrls ?? [],
-      clientUrls: this.options.advertiseClientUrls, isLearner: known?.isLearner ?? false,
-    };
-  }
-
-  /** Tells every peer our name and client URLs and learns theirs. */
-  private exchangeAttributes(): void {
-    const self = this.self();
-    this.membership.learnAttributes(self.id, self.name, self.clientUrls);
-    for (const peer of this.membership.list()) {
-      const address = peer.id === self.id ? null : peerDialTarget(peer.peerUrls[0] ?? '');
-      if (address === null) continue;
-      this.peers.members(address, self, ATTRIBUTE_EXCHANGE_MS).then((view) => {
-        const theirs = view.members.find((m) => m.id === peer.id);
-        if (view.clusterId === this.membership.clusterId && theirs !== undefined) {
-          this.membership.learnAttributes(theirs.id, theirs.name, theirs.clientUrls);
-        }
-      }, () => undefined); // down: try again next round
-    }
+  /** Whether this member's attributes have applied through Raft. */
+  get published(): boolean {
+    return this.publisher?.published ?? false;
   }
 
   private metricSources(dbSizeBytes: () => number): Parameters<MemberMetrics['bind']>[0] {
@@ -569,4 +569,8 @@ function adoptSnapshotMembers(membership: Membership, server: EtcdServer): void 
   }
   const { voters, learners } = server.driver.status().confState;
   membership.adoptSnapshot(records, (raftId) => voters.includes(raftId) || learners.includes(raftId));
+  for (const attributes of server.machine.attributes.all()) {
+    const known = membership.byRaftId(attributes.raftId);
+    if (known !== undefined) membership.learnAttributes(known.id, attributes.name, attributes.clientUrls);
+  }
 }

@@ -72,9 +72,8 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
   const members: grpc.handleUnaryCall<WireObject, WireObject> = (call, callback) => {
     const self = call.request['self'];
     if (typeof self === 'object' && self !== null) {
-      const caller = memberFromWire(self as WireObject);
-      membership.learnAttributes(caller.id, caller.name, caller.clientUrls);
-      deps.peerSeen(caller.id);
+      // Names and client URLs are learned through Raft (the caller publishes them), not here.
+      deps.peerSeen(memberFromWire(self as WireObject).id);
     }
     callback(null, { cluster_id: membership.clusterId.toString(), members: membership.list().map(memberToWire) });
   };

@@ -106,6 +106,27 @@ test('a member that starts after the log was compacted is sent a snapshot over i
     await until(() => has('k599'), 10_000);
     t.true(has('k0'), 'the state came with the snapshot');
     t.true(late.server.driver.status().applied >= 600);
+    // The others published their names before the 600 puts, in entries compacted away:
+    // the late member knows them from the snapshot image.
+    await until(() => late.published, 20_000);
+    t.deepEqual(late.membership.list().map((m) => m.name).sort(), ['m1', 'm2', 'm3']);
+  } finally {
+    await Promise.all(members.map((m) => m.stop()));
+  }
+});
+
+test('every member learns every member\'s name and client URLs through Raft (etcd\'s publish)', async (t) => {
+  const members = await startInProcess(3);
+  try {
+    await until(() => members.every((m) => m.published), 20_000);
+    // Published means applied on the publisher; the others apply it too once committed.
+    await until(() => members.every((m) => m.membership.list().every((r) => r.name !== '')), 20_000);
+    for (const m of members) {
+      t.deepEqual(m.membership.list().map((r) => r.name).sort(), ['m1', 'm2', 'm3']);
+      for (const r of m.membership.list()) t.is(r.clientUrls.length, 1, `${r.name}'s client URL is known on ${m.membership.selfId.toString(16)}`);
+    }
+    const records = members[0]?.server.machine.attributes.all().map((a) => a.name).sort();
+    t.deepEqual(records, ['m1', 'm2', 'm3'], 'replicated state, not learned over the Peer service');
   } finally {
     await Promise.all(members.map((m) => m.stop()));
   }
