@@ -1,7 +1,7 @@
 // The simulator's command line (users and CI rely on these names):
 //
 //   sim --seed S | --seeds A..B [--nodes N] [--time-ms T] [--faults none|swarm]
-//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth] [--keep-going] [--jobs N]
+//       [--json] [--trace FILE] [--bug NAME]... [--liveness-ms T] [--auth] [--membership] [--keep-going] [--jobs N]
 //
 // Parsing is separate from running so that every bad input gets a clear message
 // (and exit code 2) and is unit-tested.
@@ -52,6 +52,8 @@ export interface CliOptions {
   readonly livenessMs: number;
   /** The auth workload (authWorkload.ts) instead of the KV and watch clients. */
   readonly auth: boolean;
+  /** Membership changes under the faults: members removed, spares added and promoted (membershipNemesis.ts). */
+  readonly membership: boolean;
   /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
   readonly keepGoing: boolean;
   /** Worker threads for --seeds (sweep.ts); 0: one per core. */
@@ -75,6 +77,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --bug NAME        plant a bug in the core (${ALL_BUG_NAMES.join(', ')}); repeatable
   --auth            the auth workload instead of the KV and watch clients: users, roles and permissions
                     changing under faults, clients with tokens; every answer checked against a model
+  --membership      membership changes under the faults: a member (a follower or the leader) removed, a
+                    spare added as a learner and promoted, through the members' own Reconfigurer
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
@@ -96,6 +100,7 @@ interface Draft {
   trace: string | null;
   livenessMs: number;
   auth: boolean;
+  membership: boolean;
   keepGoing: boolean;
   jobs: number;
   help: boolean;
@@ -184,6 +189,7 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
 const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
   ['--json', (d) => { d.json = true; }],
   ['--auth', (d) => { d.auth = true; }],
+  ['--membership', (d) => { d.membership = true; }],
   ['--keep-going', (d) => { d.keepGoing = true; }],
   ['--help', (d) => { d.help = true; }],
   ['-h', (d) => { d.help = true; }],
@@ -192,7 +198,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, keepGoing: false, jobs: 0, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, membership: false, keepGoing: false, jobs: 0, help: false,
     bugs: [],
   };
 }
@@ -219,8 +225,9 @@ function readFlags(argv: readonly string[], draft: Draft): string | null {
 
 /** The rules between flags, once all are read. */
 function combinationError(draft: Draft): string | null {
-  const { range, trace, history, watches, workload, auth } = draft;
+  const { range, trace, history, watches, workload, auth, membership } = draft;
   if (auth && workload !== 'kv') return '--auth needs EtcdServer members: leave --workload at kv';
+  if (membership && workload !== 'kv') return '--membership needs EtcdServer members: leave --workload at kv';
   if (auth && (history !== null || watches !== null)) return '--auth runs no KV or watch clients: --history and --watches do not apply';
   if (trace !== null && range) return '--trace writes one run: use it with --seed, not --seeds';
   if (history !== null && range) return '--history writes one run: use it with --seed, not --seeds';
@@ -264,7 +271,7 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
   readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
-  readonly keepGoing?: boolean;
+  readonly membership?: boolean; readonly keepGoing?: boolean;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
@@ -272,6 +279,7 @@ export function reproduceCommand(options: {
   const workload = options.workload ?? 'none';
   if (workload !== 'kv') parts.push('--workload', workload);
   if (options.auth === true) parts.push('--auth');
+  if (options.membership === true) parts.push('--membership');
   if (options.keepGoing === true) parts.push('--keep-going');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {

@@ -17,7 +17,7 @@ import { TraceFile } from './traceFile.js';
 const VIEWER_PAGE = new URL('../viewer/index.html', import.meta.url).href;
 
 function reproduce(options: CliOptions, seed: number): string {
-  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, keepGoing: options.keepGoing });
+  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, membership: options.membership, keepGoing: options.keepGoing });
 }
 
 /** The viewer URL that opens a seed's run, in the hash form the page reads (docs/viewer.md). */
@@ -52,6 +52,12 @@ function describe(result: RunResult): string {
     for (const d of kv.serializable_detail) lines.push(`    ${d}`);
     lines.push(`  watch: ${kv.watch} (${kv.watch_streams} streams, ${kv.watch_events} events, ${kv.watch_progress} progress notifications)`);
     for (const d of kv.watch_detail) lines.push(`    ${d}`);
+  }
+  if (result.membership !== undefined) {
+    const m = result.membership;
+    const refused = Object.entries(m.refusals).map(([name, n]) => `${name} ${n}`).join(', ');
+    lines.push(`  membership: ${m.removed} removed, ${m.added} added, ${m.promoted} promoted; voters at the end ${m.voters.join(',') || '(no leader)'}` +
+      (refused === '' ? '' : `; refused: ${refused}`));
   }
   if (!passed(result)) {
     for (const m of result.members) {

@@ -7,7 +7,7 @@
 import type { DriverConfig, DriverObserver } from '../core/node/driver.js';
 import { NodeDriver } from '../core/node/driver.js';
 import type { RecoveryFailure } from '../core/node/ports.js';
-import { EtcdServer, type ServerConfig } from '../core/server/server.js';
+import { EtcdServer, type ServerConfig, type ServerPorts } from '../core/server/server.js';
 import type { WatchHubLimits } from '../core/watch/watchHub.js';
 import type { MvccEvent } from '../core/mvcc/store.js';
 import type { PlantedBugs } from '../core/raft/rawNode.js';
@@ -21,6 +21,8 @@ import type { SimNetwork } from './network.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import { HashChainMachine } from './hashChainMachine.js';
+import { initialRecord, SimMemberCore } from './memberCore.js';
+import { raftIdOf, type MemberRecord } from '../core/membership/members.js';
 import type { SwarmRaftOptions } from './swarm.js';
 
 export type MemberState = 'up' | 'paused' | 'down' | 'refused';
@@ -38,6 +40,19 @@ export class SimMember {
   /** Set once bit rot hit this member's disk (a later `corrupt` refusal is expected). */
   rotted = false;
   refusal = '';
+  /**
+   * With membership changes: false for a spare not yet added and for a member removed
+   * (it stays down and is never restarted, as an operator stops a removed etcd).
+   */
+  inCluster = true;
+  /** With membership changes: the cluster as this member learned it when it joined (its "members file"). */
+  records: readonly MemberRecord[] = [];
+  /** With membership changes: the initial voters it starts its Raft node with. */
+  initialVoters: readonly NodeId[] = [];
+  /** With membership changes: its membership machinery (rebuilt at every start). */
+  core: SimMemberCore | null = null;
+  /** Removed from the cluster (it stays down for good). */
+  retired = false;
 
   readonly disk: SimDisk;
 
@@ -87,6 +102,11 @@ export interface ClusterOptions {
   readonly etcd?: boolean;
   /** With `etcd`: the watch hubs' bounds the seed drew (small ones make slow watchers catch up). */
   readonly watchLimits?: WatchHubLimits;
+  /**
+   * With `etcd`: members run core/membership (sim/memberCore.ts), and these ids are spare
+   * members, not in the cluster until the membership nemesis adds them.
+   */
+  readonly spareIds?: readonly NodeId[];
 }
 
 /** The cluster id every simulated EtcdServer reports in its response headers. */
@@ -115,16 +135,49 @@ export class Cluster {
     this.random = options.random;
     this.network = options.network;
     this.checker = options.checker;
-    this.ids = [...options.nodeIds];
-    for (const id of options.nodeIds) {
+    const spares = options.spareIds ?? [];
+    this.ids = [...options.nodeIds, ...spares];
+    for (const id of this.ids) {
       const drift = options.clockDriftPpmMax === 0 ? 0 : this.random.between(-options.clockDriftPpmMax, options.clockDriftPpmMax);
       const clock = new SimClock({ scheduler: this.scheduler, driftPpm: drift });
       const member = new SimMember(id, clock, (self) => new SimDisk({
         id, scheduler: this.scheduler, random: this.random, faults: options.diskFaults,
         gate: (run) => { this.runOn(self, run, false); },
       }));
+      if (this.membershipChanges) {
+        member.inCluster = !spares.includes(id);
+        member.records = options.nodeIds.map(initialRecord);
+        member.initialVoters = options.nodeIds;
+      }
       this.members.set(id, member);
     }
+  }
+
+  /** Whether members run core/membership and the membership nemesis may change who is in. */
+  get membershipChanges(): boolean {
+    return this.options.etcd === true && this.options.spareIds !== undefined;
+  }
+
+  /**
+   * A spare was added through Raft: it starts on its empty disk with the cluster as the
+   * leader knew it, as an etcd started with --initial-cluster-state existing.
+   */
+  join(id: NodeId, records: readonly MemberRecord[]): boolean {
+    const member = this.member(id);
+    invariant(!member.inCluster && member.state === 'down', `member ${id} joins only once, from down`);
+    member.inCluster = true;
+    member.records = records;
+    member.initialVoters = records.filter((r) => !r.isLearner).map((r) => raftIdOf(r.id));
+    return this.restart(id);
+  }
+
+  /** A member was removed: it stops for good (its disk is kept, never started again). */
+  retire(id: NodeId): void {
+    const member = this.member(id);
+    if (!member.inCluster) return;
+    this.crash(id);
+    member.inCluster = false;
+    member.retired = true;
   }
 
   member(id: NodeId): SimMember {
@@ -192,6 +245,7 @@ export class Cluster {
    */
   restart(id: NodeId): boolean {
     const member = this.member(id);
+    if (!member.inCluster) return false;
     if (member.state !== 'down') return member.state !== 'refused';
     const stateMachine = new HashChainMachine({
       onChain: (index, chain) => { this.checker.onChain({ id, index, chain }); },
@@ -206,7 +260,7 @@ export class Cluster {
     const raft = this.options.raft;
     const config: DriverConfig = {
       id,
-      initialVoters: this.options.nodeIds,
+      initialVoters: this.membershipChanges ? member.initialVoters : this.options.nodeIds,
       electionTicks: raft.electionTicks,
       heartbeatTicks: raft.heartbeatTicks,
       snapshotEveryEntries: raft.snapshotEveryEntries,
@@ -231,19 +285,7 @@ export class Cluster {
     let started: NodeDriver | RecoveryFailure;
     if (this.options.etcd === true) {
       member.stateMachine = null;
-      const server = EtcdServer.start(this.serverConfig(config), { ...ports, clock: member.clock }, {
-        ...observer,
-        // The checker's applied-order check must know when a snapshot replaced the state.
-        onRestore: () => { this.checker.onRestore({ id, lastIndex: 0, chain: 0 }); this.options.hooks.onRestore?.(id); },
-        onEvents: (events, mainRevision) => { this.options.hooks.onEvents?.(id, events, mainRevision); },
-      });
-      if (server instanceof EtcdServer) {
-        member.server = server;
-        this.options.hooks.onServer?.(id, server);
-        started = server.driver;
-      } else {
-        started = server;
-      }
+      started = this.startServer(member, config, { ...ports, clock: member.clock }, observer);
     } else {
       started = NodeDriver.start(config, { ...ports, stateMachine }, observer);
     }
@@ -264,6 +306,32 @@ export class Cluster {
     this.startTicks(member);
     this.checker.afterEvent(id, true);
     return true;
+  }
+
+  /** Starts the member as an EtcdServer (the KV workload), with its membership machinery when membership changes. */
+  private startServer(member: SimMember, config: DriverConfig, ports: ServerPorts, observer: DriverObserver): NodeDriver | RecoveryFailure {
+    const { id } = member;
+    const core = this.membershipChanges
+      ? new SimMemberCore({ id, clock: member.clock, records: member.records, timeoutMs: 5000 + 2 * this.electionTimeoutMs })
+      : null;
+    member.core = core;
+    const server = EtcdServer.start(this.serverConfig(config), ports, {
+      ...observer,
+      onApplied: (entry) => { core?.onApplied(entry); observer.onApplied?.(entry); this.retireIfRemoved(member); },
+      // The checker's applied-order check must know when a snapshot replaced the state.
+      onRestore: () => {
+        if (member.server !== null) core?.onRestore(member.server);
+        this.checker.onRestore({ id, lastIndex: 0, chain: 0 });
+        this.options.hooks.onRestore?.(id);
+      },
+      onEvents: (events, mainRevision) => { this.options.hooks.onEvents?.(id, events, mainRevision); },
+      onAttributes: (attributes) => { core?.onAttributes(attributes); },
+    });
+    if (!(server instanceof EtcdServer)) return server;
+    core?.bind(server);
+    member.server = server;
+    this.options.hooks.onServer?.(id, server);
+    return server.driver;
   }
 
   private serverConfig(config: DriverConfig): ServerConfig {
@@ -312,6 +380,20 @@ export class Cluster {
     return best;
   }
 
+  /**
+   * A member that applied its own removal stops (etcd's removed member exits), on an
+   * event of its own: not from inside the apply that removed it.
+   */
+  private retireIfRemoved(member: SimMember): void {
+    const core = member.core;
+    if (core === null || core.isMember) return;
+    const incarnation = member.incarnation;
+    this.scheduler.after(0, {
+      kind: 'membership', node: member.id, a: 1,
+      run: () => { if (member.incarnation === incarnation && member.core === core) this.retire(member.id); },
+    });
+  }
+
   /** Disk failure reported by the driver: the member stops; an operator restarts it later. */
   private onFatal(member: SimMember, reason: string): void {
     const incarnation = member.incarnation;
@@ -336,7 +418,12 @@ export class Cluster {
       if (member.state === 'up') {
         const driver = member.driver;
         if (driver !== null) {
-          if (member.server !== null) member.server.tick(); else driver.tick();
+          if (member.server !== null) {
+            member.server.tick();
+            member.core?.tick();
+          } else {
+            driver.tick();
+          }
           if (isUp(member)) this.checker.afterEvent(member.id, false);
         }
       }

@@ -8,6 +8,7 @@ import { SimActor, type SimParts } from './simActor.js';
 import type { SimNetwork } from './network.js';
 import type { EventKind } from './scheduler.js';
 import type { FaultOptions, PartitionMode, Recurring } from './swarm.js';
+import type { MembershipNemesis } from './membershipNemesis.js';
 
 export interface NemesisStats {
   partitions: number;
@@ -23,6 +24,8 @@ export interface NemesisSetup extends SimParts {
   readonly network: SimNetwork;
   /** Which faults the seed turned on, and how hard they hit (swarm.ts). */
   readonly faults: FaultOptions;
+  /** With --membership: members replaced while the other faults go on; it starts and stops with them. */
+  readonly membership?: MembershipNemesis;
 }
 
 /** A fault's end (a heal, a restart, a resume) or a delayed strike, scheduled by `later`. */
@@ -44,11 +47,13 @@ export class Nemesis extends SimActor {
 
   private readonly network: SimNetwork;
   private readonly faults: FaultOptions;
+  readonly membership: MembershipNemesis | null;
 
   constructor(setup: NemesisSetup) {
     super(setup);
     this.network = setup.network;
     this.faults = setup.faults;
+    this.membership = setup.membership ?? null;
     this.ids = setup.cluster.ids;
     this.rotVictim = this.random.pick(this.ids);
   }
@@ -63,10 +68,12 @@ export class Nemesis extends SimActor {
     this.every(f.diskFull, 'diskFault', (durationUs) => { this.diskFull(durationUs); });
     if (this.ids.length >= 3) this.every(f.bitRot, 'diskFault', () => { this.bitRot(); });
     this.every(f.clockJumps, 'clock', () => { this.clockJump(); });
+    this.membership?.start();
   }
 
   stop(): void {
     this.active = false;
+    this.membership?.stop();
   }
 
   /** Every message sent: maybe crash a voter before its grant is durable. */
@@ -165,6 +172,7 @@ export class Nemesis extends SimActor {
 
   /** Restarts a member; a transient read error means another try a little later. */
   private restartUntilUp(id: NodeId): void {
+    if (!this.cluster.member(id).inCluster) return; // removed meanwhile: it stays down
     if (this.cluster.restart(id)) return;
     if (this.cluster.member(id).state !== 'down') return;
     const retryUs = Math.floor(1000 * (10 + this.random.exponential(100)));

@@ -26,6 +26,8 @@ export interface RunOptions extends KvReporting {
   readonly workload?: WorkloadMode;
   /** With `kv`: the auth workload (authWorkload.ts) instead of the KV and watch clients. Default off. */
   readonly auth?: boolean;
+  /** With `kv`: membership changes under the faults (membershipNemesis.ts). Default off. */
+  readonly membership?: boolean;
   /**
    * Run on after the first violation (default: halt there, later ones are usually its
    * consequences). The end-of-run checks (linearizability, watches) then judge the whole

@@ -1,6 +1,7 @@
 // What one simulation run found (runSimulation's output), and how it is read off the
 // world once the run is over.
 
+import type { MembershipStats } from './membershipNemesis.js';
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { AuthResult } from './authVerdict.js';
@@ -52,6 +53,8 @@ export interface RunResult {
   readonly kv?: KvResult;
   /** With --auth: the auth workload's model check (authVerdict.ts). */
   readonly auth?: AuthResult;
+  /** With --membership: what the membership nemesis changed, what the cluster refused, and the voters at the end (the leader's). */
+  readonly membership?: MembershipStats & { readonly voters: readonly NodeId[] };
 }
 
 export interface Injected {
@@ -144,14 +147,20 @@ export function resultOf({ world, options, phases, kv, auth, wallMs }: ResultInp
     linearizable: kv.linearizable, watch: kv.watch, kv,
   };
   const withAuth = auth === null ? withKv : { ...withKv, workload: 'kv' as const, auth };
-  return phases.stack === undefined ? withAuth : { ...withAuth, stack: phases.stack };
+  const changes = world.nemesis.membership;
+  const voters = world.cluster.leader()?.status().confState.voters ?? [];
+  const withMembership = changes === null ? withAuth : {
+    ...withAuth, membership: { ...changes.stats, refusals: { ...changes.stats.refusals }, voters: [...voters].sort((x, y) => x - y) },
+  };
+  return phases.stack === undefined ? withMembership : { ...withMembership, stack: phases.stack };
 }
 
 function memberSummaries({ cluster }: SimWorld): MemberSummary[] {
   return [...cluster.members.values()].map((member) => {
     const status = member.driver?.status();
     return {
-      id: member.id, state: member.state, role: status?.role ?? '-', term: status?.hardState.term ?? -1,
+      // Out of the cluster (--membership): removed, or a spare never added.
+      id: member.id, state: member.retired ? 'removed' : member.inCluster ? member.state : 'spare', role: status?.role ?? '-', term: status?.hardState.term ?? -1,
       commit: status?.hardState.commit ?? -1, applied: status?.applied ?? -1, lastIndex: status?.lastIndex ?? -1,
     };
   });

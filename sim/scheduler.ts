@@ -20,6 +20,8 @@ export const EVENT_KINDS = [
   'client', 'clientTimeout',
   // Appended: watch clients (stream opens, health checks, progress requests) and deliveries.
   'watch', 'watchDeliver',
+  // Appended: membership changes (the membership nemesis's steps, a removed member stopping).
+  'membership',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 const KIND_CODE: ReadonlyMap<EventKind, number> = new Map(EVENT_KINDS.map((kind, code) => [kind, code]));

@@ -20,6 +20,7 @@ import type { KvClients } from './kvVerdict.js';
 import { KvWorkload } from './kvWorkload.js';
 import type { KvWorkloadOptions } from './kvWorkload.js';
 import { Nemesis } from './nemesis.js';
+import { MembershipNemesis, type MembershipFaults } from './membershipNemesis.js';
 import { SimNetwork } from './network.js';
 import type { SimParts } from './simActor.js';
 import { SimRandom } from './prng.js';
@@ -91,10 +92,15 @@ export function buildWorld(options: RunOptions): SimWorld {
   const draws = options.workload === 'kv' ? drawKvDraws(random) : null;
   // Drawn after the KV shapes, and only with --auth: every other seed keeps its meaning.
   const authDraws = draws !== null && options.auth === true ? drawAuthOptions(random) : null;
+  // Likewise last, and only with --membership.
+  const membershipFaults = draws !== null && options.membership === true ? drawMembershipFaults(random) : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];
   for (let id = 1; id <= options.nodes; id++) nodeIds.push(id);
+  const spareIds: NodeId[] = [];
+  if (membershipFaults !== null) for (let i = 1; i <= SPARE_MEMBERS; i++) spareIds.push(options.nodes + i);
+  const allIds = [...nodeIds, ...spareIds];
 
   const checker = new SafetyChecker({
     now: () => scheduler.nowUs,
@@ -106,12 +112,13 @@ export function buildWorld(options: RunOptions): SimWorld {
     onLeader: (id) => { world.nemesis.observeLeader(id); },
   });
   const network = new SimNetwork({
-    scheduler, random, nodeIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
+    scheduler, random, nodeIds: allIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
     deliver: (message) => { world.cluster.deliver(message); },
   });
   const cluster = new Cluster({
     scheduler, random, network, checker, nodeIds, raft: swarm.raft, diskFaults: swarm.faults.disk,
     clockDriftPpmMax: swarm.faults.clockDriftPpmMax, bugs: options.bugs ?? {}, etcd: draws !== null,
+    ...(membershipFaults === null ? {} : { spareIds }),
     ...(draws === null ? {} : {
       watchLimits: { maxBufferedEvents: draws.watch.maxBufferedEvents, catchUpRevisionsPerStep: draws.watch.catchUpRevisionsPerStep },
     }),
@@ -125,7 +132,10 @@ export function buildWorld(options: RunOptions): SimWorld {
   });
   const parts: SimParts = { scheduler, random, cluster };
   const workload = new Workload({ ...parts, checker, options: swarm.workload, onLive: () => { scheduler.halt(); } });
-  const nemesis = new Nemesis({ ...parts, network, faults: swarm.faults });
+  const nemesis = new Nemesis({
+    ...parts, network, faults: swarm.faults,
+    ...(membershipFaults === null ? {} : { membership: new MembershipNemesis(parts, membershipFaults, spareIds) }),
+  });
   const kv = draws === null || authDraws !== null ? null : kvClients(parts, draws);
   const auth = authDraws === null ? null : {
     // The nemesis starts once users, roles and permissions are in place (run.ts) — unless
@@ -148,6 +158,14 @@ function onApplied(world: SimWorld, id: NodeId, entry: Entry): void {
   world.workload.onApplied(id, entry);
   world.kv?.kv.keeper.onApplied(world.cluster.member(id), entry);
   world.auth?.log.onApplied(entry);
+}
+
+/** Spare members a --membership run may add (each joins once). */
+const SPARE_MEMBERS = 2;
+
+/** How often the membership nemesis steps, and how often it removes the leader. */
+function drawMembershipFaults(random: SimRandom): MembershipFaults {
+  return { meanStepMs: 200 + random.intBelow(1800), removeLeaderProbability: random.pick([0, 0.25, 0.5]) };
 }
 
 /** The auth workload's shape (keys at most 9: their names then sort as their numbers). */

@@ -11,8 +11,6 @@ import type { Server as HttpServer } from 'node:http';
 import type { MvccBackend } from '../../core/mvcc/backend.js';
 import { MemoryLogStore } from '../../core/node/memoryLogStore.js';
 import type { LogStore } from '../../core/node/ports.js';
-import { decodeConfChange } from '../../core/raft/confchange.js';
-import type { Entry } from '../../core/raft/types.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { EtcdServer } from '../../core/server/server.js';
 import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
@@ -28,10 +26,11 @@ import { PeerClients } from '../peer/client.js';
 import { LeaderForwarding } from '../../core/membership/leaderForwarding.js';
 import { PeerActivity } from '../../core/membership/peerActivity.js';
 import { AttributePublisher } from '../../core/membership/publisher.js';
+import { adoptAttributes, adoptSnapshotMembers, confChangeContextOf } from '../../core/membership/adopt.js';
 import { Reconfigurer } from '../../core/membership/reconfig.js';
 import { memberId } from '../config/ids.js';
 import { peerLeaderLink } from '../peer/leaderLink.js';
-import { decodeContext, decodeContextBytes, raftIdOf, type MemberRecord, type Membership } from '../../core/membership/members.js';
+import { raftIdOf, type Membership } from '../../core/membership/members.js';
 import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
 import { loadEtcdServices, peerService } from '../proto/load.js';
@@ -213,15 +212,12 @@ export class Member {
       },
       {
         onApplied: (entry) => {
-          const change = confContext(entry);
+          const change = confChangeContextOf(entry);
           if (change === null) return;
           membership.apply(change); // also while replaying the log at start
           holder.reconfig?.settle(change);
         },
-        onAttributes: (attributes) => {
-          const known = membership.byRaftId(attributes.raftId);
-          if (known !== undefined) membership.learnAttributes(known.id, attributes.name, attributes.clientUrls);
-        },
+        onAttributes: (attributes) => { adoptAttributes(membership, attributes); },
         // At start (a local snapshot) the server does not exist yet: adopted below.
         onRestore: () => { if (holder.server !== null) adoptSnapshotMembers(membership, holder.server); },
       },
@@ -526,11 +522,6 @@ const MONOTONIC_CLOCK = { nowMs: (): number => performance.timeOrigin + performa
 /** etcd's default --max-concurrent-streams (math.MaxUint32), HTTP/2's largest setting. */
 const UNLIMITED_STREAMS = 4_294_967_295;
 
-function confContext(entry: Entry): ReturnType<typeof decodeContext> {
-  if (entry.type !== 'confChange') return null;
-  const change = decodeConfChange(entry.data);
-  return change === null ? null : decodeContext(change);
-}
 
 function bind(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -560,17 +551,3 @@ function closable(server: HttpServer): { close(): Promise<void> } {
   };
 }
 
-/** The members a restored snapshot holds (etcd keeps them in its backend; Tern in the state machine's image). */
-function adoptSnapshotMembers(membership: Membership, server: EtcdServer): void {
-  const records: MemberRecord[] = [];
-  for (const context of server.machine.memberContexts().values()) {
-    const decoded = decodeContextBytes(context);
-    if (decoded !== null) records.push(decoded.member);
-  }
-  const { voters, learners } = server.driver.status().confState;
-  membership.adoptSnapshot(records, (raftId) => voters.includes(raftId) || learners.includes(raftId));
-  for (const attributes of server.machine.attributes.all()) {
-    const known = membership.byRaftId(attributes.raftId);
-    if (known !== undefined) membership.learnAttributes(known.id, attributes.name, attributes.clientUrls);
-  }
-}
