@@ -22,6 +22,7 @@ import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import { HashChainMachine } from './hashChainMachine.js';
 import { initialRecord, SimMemberCore } from './memberCore.js';
+import { simLeaderLink } from './leaderLink.js';
 import { raftIdOf, type MemberRecord } from '../core/membership/members.js';
 import type { SwarmRaftOptions } from './swarm.js';
 
@@ -312,7 +313,10 @@ export class Cluster {
   private startServer(member: SimMember, config: DriverConfig, ports: ServerPorts, observer: DriverObserver): NodeDriver | RecoveryFailure {
     const { id } = member;
     const core = this.membershipChanges
-      ? new SimMemberCore({ id, clock: member.clock, records: member.records, timeoutMs: 5000 + 2 * this.electionTimeoutMs })
+      ? new SimMemberCore({
+        id, clock: member.clock, records: member.records, timeoutMs: 5000 + 2 * this.electionTimeoutMs,
+        link: simLeaderLink(this, this.network, member),
+      })
       : null;
     member.core = core;
     const server = EtcdServer.start(this.serverConfig(config), ports, {

@@ -287,8 +287,9 @@ export class LeaseKeeper extends SimActor {
     const allowanceUs = 1000 * (this.cluster.electionTimeoutMs + LEASE_CLOCK_INTERVAL_MS + backwardMs + LEASE_BOUND_MARGIN_MS);
     for (const [id, lease] of this.leases) {
       if (lease.expired || lease.outlived || lease.ttlUs === 0 || lease.anchorUs < this.unknownLossAtUs) continue;
-      // This leader may hold a renewal its answer has not told the client of yet.
-      if (lease.inFlight > 0 && lease.inFlightTo === member.id) continue;
+      // This leader may hold a renewal its answer has not told the client of yet: one sent
+      // to it, or (members forwarding keep-alives) one sent to any member, forwarded to it.
+      if (lease.inFlight > 0 && (lease.inFlightTo === member.id || this.cluster.membershipChanges)) continue;
       const deadlineMs = lessor.deadlineMs(coreLeaseId(id));
       if (deadlineMs === null) continue;
       const heldToUs = nowUs + 1000 * (deadlineMs - clockNowMs);
@@ -319,26 +320,21 @@ export class LeaseKeeper extends SimActor {
     return !lease.expired && lease.ttlUs > 0 && this.scheduler.nowUs < lease.renewedUs + lease.ttlUs / 2;
   }
 
-  /** Keep-alives go to the leader (etcd's followers forward them there). */
+  /**
+   * Keep-alives go to the leader (etcd's followers forward them there). With membership
+   * changes the members run core/membership, and the client sends to any running member,
+   * which forwards to its leader over the simulated network (sim/leaderLink.ts).
+   */
   private keepAlive(id: number, lease: ShortLease): void {
-    let leader: SimMember | null = null;
-    let term = -1;
-    for (const nodeId of this.cluster.ids) {
-      const m = this.cluster.member(nodeId);
-      const status = m.state === 'up' ? m.server?.driver.status() : undefined;
-      if (status?.role === 'leader' && status.hardState.term > term) {
-        leader = m;
-        term = status.hardState.term;
-      }
-    }
-    if (leader === null) return;
-    const target = leader;
+    const target = this.cluster.membershipChanges ? this.anyMember() : this.leader();
+    if (target === null) return;
     this.keepAlives++;
     const sentUs = this.scheduler.nowUs;
     lease.inFlight++;
     lease.inFlightTo = target.id;
     this.cluster.runOn(target, () => {
-      target.server?.leaseKeepAlive({ id: coreLeaseId(id) }, (answer) => {
+      const request = { id: coreLeaseId(id) };
+      const answered = (answer: Parameters<Parameters<EtcdServer['leaseKeepAlive']>[1]>[0]): void => {
         lease.inFlight--;
         if (isEtcdError(answer)) {
           // It may have renewed and then failed the answer (its checkpoint did not apply in
@@ -352,7 +348,33 @@ export class LeaseKeeper extends SimActor {
         // The leader renewed before it answered (after confirming its leadership, before its checkpoint applied).
         lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
         this.anchor(lease);
-      });
+      };
+      if (target.core !== null) target.core.forwarding.keepAlive(request, answered);
+      else target.server?.leaseKeepAlive(request, answered);
     }, false);
+  }
+
+  /** A running member with a server, drawn at random (the client's endpoint). */
+  private anyMember(): SimMember | null {
+    const running: SimMember[] = [];
+    for (const nodeId of this.cluster.ids) {
+      const m = this.cluster.member(nodeId);
+      if (m.state === 'up' && m.server !== null && m.core !== null) running.push(m);
+    }
+    return running.length === 0 ? null : (running[this.random.intBelow(running.length)] ?? null);
+  }
+
+  private leader(): SimMember | null {
+    let leader: SimMember | null = null;
+    let term = -1;
+    for (const nodeId of this.cluster.ids) {
+      const m = this.cluster.member(nodeId);
+      const status = m.state === 'up' ? m.server?.driver.status() : undefined;
+      if (status?.role === 'leader' && status.hardState.term > term) {
+        leader = m;
+        term = status.hardState.term;
+      }
+    }
+    return leader;
   }
 }

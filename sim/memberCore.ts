@@ -1,6 +1,7 @@
 // A simulated member's membership machinery: the same core objects a net/ member runs
 // (core/membership: the Membership it follows from the log, the Reconfigurer that
-// turns MemberAdd/Remove/Promote into conf changes, the AttributePublisher), bound to
+// turns MemberAdd/Remove/Promote into conf changes, the LeaderForwarding that takes a
+// client's keep-alive to the leader, the AttributePublisher), bound to
 // the member's simulated clock. Built at every (re)start, as a process builds them; a
 // member's records come back from its log and snapshot, as in net/.
 //
@@ -10,12 +11,12 @@
 
 import type { MemberAttributes } from '../core/membership/attributes.js';
 import { adoptAttributes, adoptSnapshotMembers, confChangeContextOf } from '../core/membership/adopt.js';
-import { Membership, raftIdOf, type MemberRecord } from '../core/membership/members.js';
+import { LeaderForwarding, type LeaderLink } from '../core/membership/leaderForwarding.js';
+import { Membership, type MemberRecord } from '../core/membership/members.js';
 import { AttributePublisher } from '../core/membership/publisher.js';
 import { Reconfigurer } from '../core/membership/reconfig.js';
 import type { Clock } from '../core/node/ports.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
-import { learnerReadiness } from '../core/server/learnerReadiness.js';
 import type { EtcdServer } from '../core/server/server.js';
 import { invariant } from '../core/util/invariant.js';
 
@@ -43,12 +44,15 @@ export interface MemberCoreOptions {
   readonly records: readonly MemberRecord[];
   /** etcd's request timeout for this run's election timeout. */
   readonly timeoutMs: number;
+  /** How this member reaches the leader (sim/leaderLink.ts). */
+  readonly link: LeaderLink;
 }
 
 export class SimMemberCore {
   readonly membership: Membership;
   private reconfigurer: Reconfigurer | null = null;
   private publisher: AttributePublisher | null = null;
+  private leaderForwarding: LeaderForwarding | null = null;
 
   constructor(private readonly options: MemberCoreOptions) {
     this.membership = new Membership(SIM_ETCD_CLUSTER_ID, simEtcdId(options.id), options.records, null);
@@ -57,6 +61,11 @@ export class SimMemberCore {
   get reconfig(): Reconfigurer {
     invariant(this.reconfigurer !== null, 'the member core is bound to a server before it is used');
     return this.reconfigurer;
+  }
+
+  get forwarding(): LeaderForwarding {
+    invariant(this.leaderForwarding !== null, 'the member core is bound to a server before it is used');
+    return this.leaderForwarding;
   }
 
   /** Whether the member is in its own membership (false once it applied its removal). */
@@ -68,12 +77,16 @@ export class SimMemberCore {
   bind(server: EtcdServer): void {
     adoptSnapshotMembers(this.membership, server);
     const self = this.options.id;
+    const forwarding = new LeaderForwarding({
+      server, membership: this.membership, link: this.options.link, clock: this.options.clock, timeoutMs: this.options.timeoutMs,
+    });
+    this.leaderForwarding = forwarding;
     this.reconfigurer = new Reconfigurer({
       driver: server.driver, membership: this.membership, clock: this.options.clock, timeoutMs: this.options.timeoutMs,
       newMemberId: (peerUrls) => simEtcdId(Number(PEER_URL.exec(peerUrls[0] ?? '')?.[1] ?? 0)),
       validPeerUrl: (url) => PEER_URL.test(url),
       // The simulated network has no streams to time: no health check (net/ runs it).
-      learnerReady: (id, done) => { done(learnerReadiness((raftId) => server.driver.raft.matchOf(raftId), self, raftIdOf(id))); },
+      learnerReady: (id, done) => { forwarding.learnerReady(id, done); },
     });
     this.publisher = new AttributePublisher({ server, name: `m${self}`, clientUrls: [`http://m${self}:2379`], onPublished: () => undefined });
   }
@@ -97,6 +110,7 @@ export class SimMemberCore {
   /** The member's tick: deadlines of waiting changes, and the publish loop. */
   tick(): void {
     this.reconfigurer?.expire();
+    this.leaderForwarding?.expire();
     this.publisher?.tick();
   }
 }

@@ -73,6 +73,17 @@ export class MembershipNemesis extends SimActor {
     });
   }
 
+  /**
+   * Whether the voters other than `id` are a quorum (as the leader knows them; with no
+   * leader, no: the bit rot that asks waits for a cluster it can leave whole).
+   */
+  goodQuorumWithout(id: NodeId): boolean {
+    const voters = this.leader()?.core?.membership.voters();
+    if (voters === undefined) return false;
+    if (!voters.includes(id)) return true;
+    return voters.length - 1 >= Math.floor(voters.length / 2) + 1;
+  }
+
   /** The running leader's member, if it runs the membership machinery. */
   private leader(): SimMember | null {
     const driver = this.cluster.leader();
@@ -106,8 +117,12 @@ export class MembershipNemesis extends SimActor {
       this.step();
       return;
     }
+    // A member whose disk rotted is the one to replace (the operator's move): removing a
+    // good one instead could leave the bad disk needed for a quorum, which the swarm's
+    // bit rot never does (one member only, so that a quorum of good disks remains).
+    const rotted = voters.find((id) => this.cluster.member(id).rotted);
     const others = voters.filter((id) => id !== leader.id);
-    const victim = this.random.chance(this.faults.removeLeaderProbability) || others.length === 0 ? leader.id : this.random.pick(others);
+    const victim = rotted ?? (this.random.chance(this.faults.removeLeaderProbability) || others.length === 0 ? leader.id : this.random.pick(others));
     this.ask(leader, 'remove', victim, (reply) => { leader.core?.reconfig.remove(simEtcdId(victim), reply); }, () => {
       this.stats.removed++;
       // An operator stops the removed process, which may never learn of its removal (it

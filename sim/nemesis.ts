@@ -194,6 +194,8 @@ export class Nemesis extends SimActor {
   }
 
   private bitRot(): void {
+    // With membership changes the voters may be two: a rotted one of them would leave no quorum of good disks.
+    if (this.membership !== null && !this.membership.goodQuorumWithout(this.rotVictim)) return;
     const member = this.cluster.member(this.rotVictim);
     member.rotted = true;
     const what = member.disk.rot();

@@ -22,6 +22,9 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
 ];
 const TYPE_CODE: ReadonlyMap<MessageType, number> = new Map(MESSAGE_TYPES.map((type, code) => [type, code]));
 
+/** The code a peer call's delivery is hashed with (beyond every message type's). */
+const PEER_CALL_CODE = 254;
+
 export function messageTypeCode(type: MessageType): number {
   return TYPE_CODE.get(type) ?? 255;
 }
@@ -198,6 +201,22 @@ export class SimNetwork {
       this.lastArrivalUs[link] = arrivalUs;
     }
     this.scheduler.at(arrivalUs, new Delivery(this, message, this.scheduler.tracing));
+  }
+
+  /**
+   * A call between members outside Raft (a keep-alive a follower forwards to its leader),
+   * on the same link as their messages: after a latency, held by a clog, and never
+   * arriving when the link is blocked or loses it (a TCP call that hangs: the caller's
+   * deadline ends it). `arrive` runs at the far end.
+   */
+  call(from: NodeId, to: NodeId, arrive: () => void): void {
+    invariant(from > 0 && from < this.width && to > 0 && to < this.width, () => `no link ${from}-${to}`);
+    const link = from * this.width + to;
+    if (this.blocked[link] === 1 || this.random.chance(this.faults.lossProbability)) return;
+    const faults = this.faults;
+    const latencyUs = 1000 * (this.latencyFactor[link] ?? 1) * (faults.latencyMsMin + this.random.exponential(faults.latencyMsMean));
+    const arrivalUs = Math.max(Math.floor(this.scheduler.nowUs + latencyUs), this.clogUntilUs[link] ?? 0);
+    this.scheduler.at(arrivalUs, { kind: 'deliver', node: to, a: PEER_CALL_CODE, run: arrive });
   }
 
   /** Called by a Delivery when its time has come. */

@@ -6,25 +6,31 @@
 // validator and the Raft checks keep judging the cluster throughout.
 import test from 'ava';
 import { runSimulation, type RunResult } from '../../sim/run.js';
+import { commandOf, formatHash, parseHash, runOptionsOf, specOf } from '../../sim/replay/runSpec.js';
 
 function run(seed: number, faults: 'none' | 'swarm'): RunResult {
   return runSimulation({ seed, nodes: 3, timeMs: 10_000, faults, workload: 'kv', membership: true });
 }
 
-test('without faults, both spares replace two members: removed members stay down, the spares end as voters', (t) => {
-  for (const seed of [1, 2]) {
+test('without faults, members are replaced: the removed stay down and out of the voters, promoted spares are voters', (t) => {
+  let fullReplacements = 0;
+  for (const seed of [1, 2, 3, 4]) {
     const result = run(seed, 'none');
     t.deepEqual(result.violations, [], `seed ${seed}`);
     t.is(result.liveness, 'ok');
     t.is(result.kv?.linearizable, 'ok');
     t.is(result.watch, 'ok');
-    t.like(result.membership, { removed: 2, added: 2, promoted: 2 }, `seed ${seed}`);
-    const removed = result.members.filter((m) => m.state === 'removed').map((m) => m.id);
-    t.is(removed.length, 2);
-    const voters = result.membership?.voters ?? [];
-    t.deepEqual(voters, [1, 2, 3, 4, 5].filter((id) => !removed.includes(id)), 'the voters are the members not removed');
-    t.true(voters.includes(4) && voters.includes(5), 'both spares were promoted to voters');
+    const m = result.membership;
+    if (m === undefined) return t.fail('no membership result');
+    t.is(m.removed, 2, `seed ${seed}: both removals applied (no faults to refuse them)`);
+    t.true(m.added >= 1 && m.promoted <= m.added);
+    const removed = result.members.filter((r) => r.state === 'removed').map((r) => r.id);
+    t.is(removed.length, m.removed, 'each removed member stopped for good');
+    t.true(m.voters.every((id) => !removed.includes(id)), `seed ${seed}: no removed member is a voter (${m.voters.join(',')})`);
+    t.is(m.voters.length, 3 - m.removed + m.promoted, `seed ${seed}: the voters are the initial three, less the removed, plus the promoted`);
+    if (m.added === 2 && m.promoted === 2) fullReplacements++;
   }
+  t.true(fullReplacements >= 1, 'some seed replaced two members start to end');
 });
 
 test('under the swarm\'s faults, membership changes leave the histories linearizable and the watches valid', (t) => {
@@ -47,4 +53,17 @@ test('a --membership run is deterministic, and runs without it keep their traces
   const plain = runSimulation({ seed: 3, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv' });
   t.not(plain.trace_hash, a.trace_hash);
   t.is(plain.membership, undefined);
+});
+
+test('the viewer URL of a --membership run reopens that run (membership=1 in the hash)', (t) => {
+  const spec = specOf({ seed: 3, membership: true });
+  const hash = formatHash(spec);
+  t.regex(hash, /membership=1/);
+  const parsed = parseHash(hash);
+  if (!parsed.ok) return t.fail(parsed.error);
+  t.is(parsed.spec.membership, true);
+  t.is(runSimulation(runOptionsOf(parsed.spec)).trace_hash, run(3, 'swarm').trace_hash);
+  t.regex(commandOf(parsed.spec), /--membership/);
+  const plain = parseHash('#seed=3&nodes=3');
+  t.true(plain.ok && plain.spec.membership === undefined, 'absent unless asked for');
 });
