@@ -55,7 +55,7 @@ function describe(result: RunResult): string {
   }
   if (result.membership !== undefined) {
     const m = result.membership;
-    const refused = Object.entries(m.refusals).map(([name, n]) => `${name} ${n}`).join(', ');
+    const refused = m.refusals.map((r) => `${r.name} ${r.count}`).join(', ');
     lines.push(`  membership: ${m.removed} removed, ${m.added} added, ${m.promoted} promoted; voters at the end ${m.voters.join(',') || '(no leader)'}` +
       (refused === '' ? '' : `; refused: ${refused}`));
   }

@@ -9,13 +9,27 @@ import { isEtcdError } from '../core/errors.js';
 import type { LeaderLink } from '../core/membership/leaderForwarding.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdServer } from '../core/server/server.js';
-import type { Cluster, SimMember } from './cluster.js';
+import type { SimMemberCore } from './memberCore.js';
 import type { SimNetwork } from './network.js';
 
-/** A call as the leader's member runs it; its answer goes to `answer`. */
-type LeaderCall<R> = (server: EtcdServer, member: SimMember, answer: (result: R) => void) => void;
+/** What the link needs of a simulated member (cluster.ts SimMember has it). */
+export interface LinkMember {
+  readonly id: NodeId;
+  readonly incarnation: number;
+  readonly server: EtcdServer | null;
+  readonly core: SimMemberCore | null;
+}
 
-export function simLeaderLink(cluster: Cluster, network: SimNetwork, self: SimMember): LeaderLink {
+/** What the link needs of the cluster: its members, and running work as one of them (held while it is paused). */
+export interface LinkCluster<M extends LinkMember> {
+  member(id: NodeId): M;
+  runOn(member: M, work: () => void, logMayChange: boolean): void;
+}
+
+/** A call as the leader's member runs it; its answer goes to `answer`. */
+type LeaderCall<R> = (server: EtcdServer, member: LinkMember, answer: (result: R) => void) => void;
+
+export function simLeaderLink<M extends LinkMember>(cluster: LinkCluster<M>, network: SimNetwork, self: M): LeaderLink {
   /** Sends `call` to `leader`; `done` gets the answer back on `self` unless either incarnation ended or it was cancelled. */
   const forward = <R>(leader: NodeId, call: LeaderCall<R>, done: (result: R) => void): (() => void) => {
     const state = { cancelled: false };

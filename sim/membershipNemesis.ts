@@ -26,8 +26,8 @@ export interface MembershipStats {
   removed: number;
   added: number;
   promoted: number;
-  /** Steps the cluster refused, by etcd error name (tried again later). */
-  refusals: Record<string, number>;
+  /** Steps the cluster refused, by etcd error name in the order first seen (tried again later). */
+  readonly refusals: { readonly name: string; count: number }[];
 }
 
 type Stage = 'remove' | 'add' | 'promote' | 'done';
@@ -36,7 +36,7 @@ type Stage = 'remove' | 'add' | 'promote' | 'done';
 const MIN_VOTERS_TO_REMOVE = 3;
 
 export class MembershipNemesis extends SimActor {
-  readonly stats: MembershipStats = { removed: 0, added: 0, promoted: 0, refusals: {} };
+  readonly stats: MembershipStats = { removed: 0, added: 0, promoted: 0, refusals: [] };
   private active = false;
   private stage: Stage = 'remove';
   private readonly spares: NodeId[];
@@ -202,6 +202,8 @@ export class MembershipNemesis extends SimActor {
   }
 
   private refused(error: EtcdError): void {
-    this.stats.refusals[error.name] = (this.stats.refusals[error.name] ?? 0) + 1;
+    const known = this.stats.refusals.find((r) => r.name === error.name);
+    if (known === undefined) this.stats.refusals.push({ name: error.name, count: 1 });
+    else known.count++;
   }
 }

@@ -150,7 +150,7 @@ export function resultOf({ world, options, phases, kv, auth, wallMs }: ResultInp
   const changes = world.nemesis.membership;
   const voters = world.cluster.leader()?.status().confState.voters ?? [];
   const withMembership = changes === null ? withAuth : {
-    ...withAuth, membership: { ...changes.stats, refusals: { ...changes.stats.refusals }, voters: [...voters].sort((x, y) => x - y) },
+    ...withAuth, membership: { ...changes.stats, refusals: changes.stats.refusals.map((r) => ({ ...r })), voters: [...voters].sort((x, y) => x - y) },
   };
   return phases.stack === undefined ? withMembership : { ...withMembership, stack: phases.stack };
 }
