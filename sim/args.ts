@@ -52,8 +52,11 @@ export interface CliOptions {
   readonly livenessMs: number;
   /** The auth workload (authWorkload.ts) instead of the KV and watch clients. */
   readonly auth: boolean;
-  /** Membership changes under the faults: members removed, spares added and promoted (membershipNemesis.ts). */
-  readonly membership: boolean;
+  /**
+   * Membership changes under the faults: members removed, spares added and promoted
+   * (membershipNemesis.ts); null: drawn from the seed (one swarm seed in four, world.ts).
+   */
+  readonly membership: boolean | null;
   /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
   readonly keepGoing: boolean;
   /** Worker threads for --seeds (sweep.ts); 0: one per core. */
@@ -79,6 +82,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
                     changing under faults, clients with tokens; every answer checked against a model
   --membership      membership changes under the faults: a member (a follower or the leader) removed, a
                     spare added as a learner and promoted, through the members' own Reconfigurer
+                    (without this flag: drawn from the seed, in one swarm run of the KV clients in four)
+  --no-membership   no membership changes, whatever the seed draws
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
@@ -100,7 +105,7 @@ interface Draft {
   trace: string | null;
   livenessMs: number;
   auth: boolean;
-  membership: boolean;
+  membership: boolean | null;
   keepGoing: boolean;
   jobs: number;
   help: boolean;
@@ -190,6 +195,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
   ['--json', (d) => { d.json = true; }],
   ['--auth', (d) => { d.auth = true; }],
   ['--membership', (d) => { d.membership = true; }],
+  ['--no-membership', (d) => { d.membership = false; }],
   ['--keep-going', (d) => { d.keepGoing = true; }],
   ['--help', (d) => { d.help = true; }],
   ['-h', (d) => { d.help = true; }],
@@ -198,7 +204,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, membership: false, keepGoing: false, jobs: 0, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, membership: null, keepGoing: false, jobs: 0, help: false,
     bugs: [],
   };
 }
@@ -227,7 +233,7 @@ function readFlags(argv: readonly string[], draft: Draft): string | null {
 function combinationError(draft: Draft): string | null {
   const { range, trace, history, watches, workload, auth, membership } = draft;
   if (auth && workload !== 'kv') return '--auth needs EtcdServer members: leave --workload at kv';
-  if (membership && workload !== 'kv') return '--membership needs EtcdServer members: leave --workload at kv';
+  if (membership === true && workload !== 'kv') return '--membership needs EtcdServer members: leave --workload at kv';
   if (auth && (history !== null || watches !== null)) return '--auth runs no KV or watch clients: --history and --watches do not apply';
   if (trace !== null && range) return '--trace writes one run: use it with --seed, not --seeds';
   if (history !== null && range) return '--history writes one run: use it with --seed, not --seeds';
@@ -271,7 +277,7 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
   readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
-  readonly membership?: boolean; readonly keepGoing?: boolean;
+  readonly membership?: boolean | null; readonly keepGoing?: boolean;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
@@ -280,6 +286,7 @@ export function reproduceCommand(options: {
   if (workload !== 'kv') parts.push('--workload', workload);
   if (options.auth === true) parts.push('--auth');
   if (options.membership === true) parts.push('--membership');
+  if (options.membership === false) parts.push('--no-membership');
   if (options.keepGoing === true) parts.push('--keep-going');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {

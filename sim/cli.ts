@@ -23,7 +23,10 @@ function reproduce(options: CliOptions, seed: number): string {
 /** The viewer URL that opens a seed's run, in the hash form the page reads (docs/viewer.md). */
 function viewerUrl(options: CliOptions, seed: number): string {
   const { nodes, timeMs, faults, workload, bugs, livenessMs, auth, membership, keepGoing } = options;
-  return VIEWER_PAGE + formatHash({ seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, membership, keepGoing, ruleChecks: true, script: [] });
+  return VIEWER_PAGE + formatHash({
+    seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, keepGoing, ruleChecks: true, script: [],
+    ...(membership === null ? {} : { membership }),
+  });
 }
 
 function authLines(auth: AuthResult): string[] {
@@ -116,15 +119,15 @@ interface Tally {
   events: number;
   simMs: number;
   wallMs: number;
-  /** With --membership: the changes summed over the seeds. */
-  readonly membership: { removed: number; added: number; promoted: number };
+  /** The seeds that changed their membership (asked for or drawn), and the changes summed over them. */
+  readonly membership: { seeds: number; removed: number; added: number; promoted: number };
 }
 
 function emptyTally(): Tally {
   return {
     failing: [], rates: [], violations: 0, stuck: 0, verdicts: { ok: 0, illegal: 0, unknown: 0 },
     watchVerdicts: new Map(), serializableVerdicts: new Map(), expiries: 0, opsOk: 0, opsUnknown: 0, events: 0, simMs: 0, wallMs: 0,
-    membership: { removed: 0, added: 0, promoted: 0 },
+    membership: { seeds: 0, removed: 0, added: 0, promoted: 0 },
   };
 }
 
@@ -148,6 +151,7 @@ function addResult(tally: Tally, result: RunResult): void {
     tally.opsUnknown += result.kv.ops_unknown;
   }
   if (result.membership !== undefined) {
+    tally.membership.seeds++;
     tally.membership.removed += result.membership.removed;
     tally.membership.added += result.membership.added;
     tally.membership.promoted += result.membership.promoted;
@@ -208,7 +212,8 @@ function summaryText(options: CliOptions, tally: Tally, summary: SummaryFigures)
       (options.bugs.length > 0 ? `, bugs ${options.bugs.join(',')}` : ''),
     `passed ${summary.passed}, with violations ${tally.violations}, stuck ${tally.stuck}`,
     ...(options.workload === 'kv' ? kvSummaryLines(tally, total) : []),
-    ...(options.membership ? [`membership: ${tally.membership.removed} removed, ${tally.membership.added} added, ${tally.membership.promoted} promoted`] : []),
+    ...(tally.membership.seeds > 0 ? [`membership changes in ${tally.membership.seeds} seeds: ` +
+      `${tally.membership.removed} removed, ${tally.membership.added} added, ${tally.membership.promoted} promoted`] : []),
     `events/s min ${summary.events_per_s.min} median ${summary.events_per_s.median} max ${summary.events_per_s.max}; ` +
       `${summary.sim_s_per_wall_s} simulated s per wall s`,
   ];

@@ -69,6 +69,12 @@ export class Nemesis extends SimActor {
     if (this.ids.length >= 3) this.every(f.bitRot, 'diskFault', () => { this.bitRot(); });
     this.every(f.clockJumps, 'clock', () => { this.clockJump(); });
     this.membership?.start();
+    // A member whose first start met a read error is started again as a crashed one is
+    // (an init system's restart); before, it stayed down until the liveness phase.
+    for (const id of this.ids) {
+      const member = this.cluster.member(id);
+      if (member.inCluster && member.state === 'down') this.restartUntilUp(id);
+    }
   }
 
   stop(): void {

@@ -32,10 +32,16 @@ export class SimRandom implements Random {
   readonly seed: number;
   private readonly next: seedrandom.PRNG;
 
-  constructor(seed: number) {
+  /**
+   * `stream` names a generator of its own beside the run's one (same seed, other draws):
+   * a choice made from it leaves every draw of the main generator as it was, so adding
+   * such a choice keeps the traces of the seeds it does not switch on.
+   */
+  constructor(seed: number, stream?: string) {
     invariant(Number.isSafeInteger(seed) && seed >= 0, `seed must be a non-negative safe integer, got ${seed}`);
+    invariant(stream === undefined || /^[a-z]+$/.test(stream), `a stream is named in lower-case letters, got ${stream}`);
     this.seed = seed;
-    this.next = seedrandom.alea(String(seed));
+    this.next = seedrandom.alea(stream === undefined ? String(seed) : `${seed}/${stream}`);
   }
 
   /** A float in [0, 1) with 32 bits of randomness (alea's native output). */

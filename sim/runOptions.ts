@@ -26,7 +26,10 @@ export interface RunOptions extends KvReporting {
   readonly workload?: WorkloadMode;
   /** With `kv`: the auth workload (authWorkload.ts) instead of the KV and watch clients. Default off. */
   readonly auth?: boolean;
-  /** With `kv`: membership changes under the faults (membershipNemesis.ts). Default off. */
+  /**
+   * With `kv`: membership changes under the faults (membershipNemesis.ts). Absent: drawn
+   * from the seed in a swarm run (world.ts membershipOn); true or false: as asked.
+   */
   readonly membership?: boolean;
   /**
    * Run on after the first violation (default: halt there, later ones are usually its

@@ -20,7 +20,7 @@ export function runOne(options: CliOptions, seed: number, trace: TraceFile | nul
     livenessTimeoutMs: options.livenessMs,
     workload: options.workload,
     auth: options.auth,
-    membership: options.membership,
+    ...(options.membership === null ? {} : { membership: options.membership }),
     keepGoing: options.keepGoing,
     ...(trace === null ? {} : { trace: trace.sink }),
     ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),

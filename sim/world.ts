@@ -92,8 +92,8 @@ export function buildWorld(options: RunOptions): SimWorld {
   const draws = options.workload === 'kv' ? drawKvDraws(random) : null;
   // Drawn after the KV shapes, and only with --auth: every other seed keeps its meaning.
   const authDraws = draws !== null && options.auth === true ? drawAuthOptions(random) : null;
-  // Likewise last, and only with --membership.
-  const membershipFaults = draws !== null && options.membership === true ? drawMembershipFaults(random) : null;
+  // Likewise last, and only when membership changes are on (asked for, or drawn for this seed).
+  const membershipFaults = draws !== null && membershipOn(options) ? drawMembershipFaults(random) : null;
   const scheduler = new Scheduler();
   if (options.trace !== undefined) scheduler.setTraceSink(options.trace);
   const nodeIds: NodeId[] = [];
@@ -160,7 +160,22 @@ function onApplied(world: SimWorld, id: NodeId, entry: Entry): void {
   world.auth?.log.onApplied(entry);
 }
 
-/** Spare members a --membership run may add (each joins once). */
+/**
+ * Whether the run changes its membership: as asked (`--membership`, `--no-membership`),
+ * or else, in a swarm run of the KV clients on three members or more, for one seed in
+ * MEMBERSHIP_DRAWN_ONE_IN, drawn from a generator of its own so that the other seeds
+ * keep their traces.
+ */
+export function membershipOn(options: RunOptions): boolean {
+  if (options.membership !== undefined) return options.membership;
+  if (options.faults !== 'swarm' || options.workload !== 'kv' || options.auth === true || options.nodes < 3) return false;
+  return new SimRandom(options.seed, 'membership').intBelow(MEMBERSHIP_DRAWN_ONE_IN) === 0;
+}
+
+/** One swarm seed in this many draws membership changes. */
+const MEMBERSHIP_DRAWN_ONE_IN = 4;
+
+/** Spare members a run with membership changes may add (each joins once). */
 const SPARE_MEMBERS = 2;
 
 /** How often the membership nemesis steps, and how often it removes the leader. */

@@ -87,7 +87,7 @@ export interface RunSpec {
   readonly bugs: readonly BugName[];
   readonly livenessMs: number;
   readonly auth: boolean;
-  /** The membership nemesis (the CLI's --membership); absent: off. */
+  /** The membership nemesis (the CLI's --membership / --no-membership); absent: drawn from the seed. */
   readonly membership?: boolean;
   /** False: the checker's Raft rule checks are off (the run goes on to what a broken rule leads to; Figure 8's tour). */
   readonly ruleChecks: boolean;
@@ -112,7 +112,7 @@ export function runOptionsOf(spec: RunSpec): RunOptions {
   return {
     seed: spec.seed, nodes: spec.nodes, timeMs: spec.timeMs, faults: spec.faults, bugs: plantedBugs(spec.bugs),
     livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth, ruleChecks: spec.ruleChecks, keepGoing: spec.keepGoing,
-    ...(spec.membership === true ? { membership: true } : {}),
+    ...(spec.membership === undefined ? {} : { membership: spec.membership }),
   };
 }
 
@@ -134,7 +134,7 @@ export function formatHash(spec: RunSpec, at?: number): string {
   if (spec.faults !== DEFAULT_SPEC.faults) parts.push(`faults=${spec.faults}`);
   if (spec.workload !== DEFAULT_SPEC.workload) parts.push(`workload=${spec.workload}`);
   if (spec.auth) parts.push('auth=1');
-  if (spec.membership === true) parts.push('membership=1');
+  if (spec.membership !== undefined) parts.push(`membership=${spec.membership ? 1 : 0}`);
   if (!spec.ruleChecks) parts.push('rule-checks=0');
   if (spec.keepGoing) parts.push('keep-going=1');
   for (const bug of spec.bugs) parts.push(`bug=${bug}`);
@@ -162,7 +162,7 @@ interface Draft {
   bugs: BugName[];
   livenessMs: number;
   auth: boolean;
-  membership: boolean;
+  membership: boolean | null;
   ruleChecks: boolean;
   keepGoing: boolean;
   script: ForkAction[];
@@ -231,6 +231,7 @@ function readPair(draft: Draft, name: string, value: string): string | null {
       draft.auth = value === '1' || value === 'true';
       return null;
     case 'membership':
+      if (value !== '1' && value !== 'true' && value !== '0' && value !== 'false') return `membership is 1 or 0, got '${value}'`;
       draft.membership = value === '1' || value === 'true';
       return null;
     case 'rule-checks':
@@ -256,7 +257,7 @@ function readPair(draft: Draft, name: string, value: string): string | null {
 /** Reads a URL hash (with or without its '#'); every bad field gets a clear message. */
 export function parseHash(hash: string): ParsedSpec {
   const text = hash.startsWith('#') ? hash.slice(1) : hash;
-  const draft: Draft = { ...DEFAULT_SPEC, membership: false, seed: null, bugs: [], script: [], at: null };
+  const draft: Draft = { ...DEFAULT_SPEC, membership: null, seed: null, bugs: [], script: [], at: null };
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -267,7 +268,7 @@ export function parseHash(hash: string): ParsedSpec {
   }
   if (draft.seed === null) return { ok: false, error: 'the hash needs a seed, e.g. #seed=17&nodes=5' };
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
-  if (draft.membership && draft.workload !== 'kv') return { ok: false, error: 'membership needs workload=kv' };
+  if (draft.membership === true && draft.workload !== 'kv') return { ok: false, error: 'membership needs workload=kv' };
   if ((draft.auth || draft.workload !== 'kv') && draft.script.some((a) => isClientAction(a.action))) {
     return { ok: false, error: 'put and read actions need the KV clients (workload=kv, no auth)' };
   }
@@ -278,7 +279,7 @@ export function parseHash(hash: string): ParsedSpec {
     return { ok: false, error: `fork action on member ${which}, but the run has ${draft.nodes}` };
   }
   const { at, seed, membership, ...rest } = draft;
-  return { ok: true, spec: { ...rest, seed, ...(membership ? { membership } : {}) }, at };
+  return { ok: true, spec: { ...rest, seed, ...(membership === null ? {} : { membership }) }, at };
 }
 
 /** The spec of a seed with the CLI's defaults and these overrides. */

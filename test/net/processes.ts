@@ -23,12 +23,29 @@ export interface Running {
  */
 const READY_TIMEOUT_MS = 90_000;
 
+/**
+ * How long a stop waits after SIGTERM before SIGKILL. A member that ignores SIGTERM is a
+ * bug the test must report (stop() then answers null, not 0), never a test that waits
+ * forever: a worker with a live child never exits, and CI waited on one for an hour.
+ */
+const STOP_GRACE_MS = 30_000;
+
+/** Every process started here that has not exited: killed when the test file's process exits, whatever failed. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => { for (const child of live) child.kill('SIGKILL'); });
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => { live.delete(child); });
+}
+
 /** Starts a process and waits until its stderr shows `readyLine`. */
 function startAndWait(
   command: string, args: readonly string[], readyLine: string, endpoint: string, cleanup: () => void, cwd?: string,
   env?: NodeJS.ProcessEnv,
 ): Promise<Running> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }), ...(env === undefined ? {} : { env }) });
+  track(child);
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} never said "${readyLine}":\n${log}`)); }, READY_TIMEOUT_MS);
@@ -44,7 +61,8 @@ function startAndWait(
             done(child.exitCode);
             return;
           }
-          child.once('exit', (code) => { cleanup(); done(code); });
+          const kill = setTimeout(() => { child.kill('SIGKILL'); }, STOP_GRACE_MS);
+          child.once('exit', (code) => { clearTimeout(kill); cleanup(); done(code); });
           child.kill('SIGTERM');
         }),
       });
@@ -297,7 +315,10 @@ export function spawnEtcdctl(endpoint: string, args: readonly string[]): Etcdctl
   const listeners = new Set<() => void>();
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); for (const l of listeners) l(); });
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-  child.once('exit', (code) => {
+  track(child);
+  // 'close', not 'exit': 'exit' may come before the last of stdout is read (a lock's
+  // command output was missed that way), 'close' comes after the streams ended.
+  child.once('close', (code) => {
     exitCode = code;
     for (const w of exitWaiters.splice(0)) w(code);
     for (const l of listeners) l();
@@ -355,5 +376,5 @@ export function runScript(t: ExecutionContext, args: readonly string[]): Promise
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 100_000) stderr += chunk.toString(); });
-  return new Promise((resolve) => { child.once('exit', (code) => { resolve({ code, stdout, stderr }); }); });
+  return new Promise((resolve) => { child.once('close', (code) => { resolve({ code, stdout, stderr }); }); });
 }

@@ -6,7 +6,10 @@
 // validator and the Raft checks keep judging the cluster throughout.
 import test from 'ava';
 import { runSimulation, type RunResult } from '../../sim/run.js';
+import { parseArgs, reproduceCommand } from '../../sim/args.js';
 import { commandOf, formatHash, parseHash, runOptionsOf, specOf } from '../../sim/replay/runSpec.js';
+import type { RunOptions } from '../../sim/runOptions.js';
+import { membershipOn } from '../../sim/world.js';
 
 function run(seed: number, faults: 'none' | 'swarm'): RunResult {
   return runSimulation({ seed, nodes: 3, timeMs: 10_000, faults, workload: 'kv', membership: true });
@@ -50,7 +53,7 @@ test('a --membership run is deterministic, and runs without it keep their traces
   const a = run(3, 'swarm');
   const b = run(3, 'swarm');
   t.is(a.trace_hash, b.trace_hash);
-  const plain = runSimulation({ seed: 3, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv' });
+  const plain = runSimulation({ seed: 3, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv', membership: false });
   t.not(plain.trace_hash, a.trace_hash);
   t.is(plain.membership, undefined);
 });
@@ -66,4 +69,34 @@ test('the viewer URL of a --membership run reopens that run (membership=1 in the
   t.regex(commandOf(parsed.spec), /--membership/);
   const plain = parseHash('#seed=3&nodes=3');
   t.true(plain.ok && plain.spec.membership === undefined, 'absent unless asked for');
+});
+
+test('a swarm run draws membership changes for one seed in four, from the seed alone; asked for, they are on or off', (t) => {
+  const options = (seed: number): RunOptions => ({ seed, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv' });
+  const drawn = Array.from({ length: 400 }, (_, i) => i + 1).filter((seed) => membershipOn(options(seed)));
+  t.true(drawn.length > 70 && drawn.length < 130, `${drawn.length} of 400 seeds`);
+  t.false(membershipOn({ ...options(drawn[0] ?? 0), faults: 'none' }), 'never without the swarm');
+  t.false(membershipOn({ ...options(drawn[0] ?? 0), nodes: 1 }), 'never on one member');
+  t.true(membershipOn({ ...options(1), membership: true }));
+  t.false(membershipOn({ ...options(drawn[0] ?? 0), membership: false }));
+  // A seed that draws it runs as --membership does; one that does not, as --no-membership.
+  const on = drawn[0] ?? 0;
+  const off = [1, 2, 3, 4, 5, 6].find((seed) => !drawn.includes(seed)) ?? 0;
+  const onRun = runSimulation(options(on));
+  t.not(onRun.membership, undefined);
+  t.is(onRun.trace_hash, run(on, 'swarm').trace_hash);
+  t.is(runSimulation(options(off)).trace_hash, runSimulation({ ...options(off), membership: false }).trace_hash);
+});
+
+test('--no-membership and membership=0 turn a drawn seed\'s changes off, and the reproduce command keeps the choice', (t) => {
+  const parsed = parseArgs(['--seed', '2', '--no-membership']);
+  if (!parsed.ok) return t.fail(parsed.error);
+  t.is(parsed.options.membership, false);
+  const drawn = parseArgs(['--seed', '2']);
+  t.true(drawn.ok && drawn.options.membership === null, 'absent: drawn');
+  t.regex(reproduceCommand({ seed: 2, nodes: 3, timeMs: 10_000, faults: 'swarm', bugs: [], workload: 'kv', membership: false }), /--no-membership/);
+  const hash = parseHash('#seed=2&nodes=3&membership=0');
+  t.true(hash.ok && hash.spec.membership === false);
+  t.regex(formatHash({ ...specOf({ seed: 2 }), membership: false }), /membership=0/);
+  t.false(parseHash('#seed=2&membership=maybe').ok, 'anything but 1 or 0 is refused');
 });
