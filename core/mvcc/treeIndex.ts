@@ -1,14 +1,14 @@
-// The ordered index of keys → KeyIndex (etcd's treeIndex). A sorted array of keys
-// with binary search, beside a Map for point lookups: range scans walk the array.
-// Insertion is O(n) in the number of keys, which is fine at the sizes the simulator
-// and tests run; a B-tree can replace it behind the same methods.
+// The ordered index of keys → KeyIndex (etcd's treeIndex): the keys in order
+// (sortedKeys.ts, chunks of at most 512) beside a Map for point lookups; range scans
+// walk the chunks.
 
 import { invariant } from '../util/invariant.js';
 import { KeyIndex } from './keyIndex.js';
 import type { Key, KeyRange } from './keys.js';
+import { SortedKeys } from './sortedKeys.js';
 
 export class TreeIndex {
-  private readonly sortedKeys: Key[] = [];
+  private readonly sortedKeys = new SortedKeys();
   private readonly byKey = new Map<Key, KeyIndex>();
 
   get(key: Key): KeyIndex | undefined {
@@ -21,15 +21,13 @@ export class TreeIndex {
     if (existing !== undefined) return existing;
     const created = new KeyIndex();
     this.byKey.set(key, created);
-    this.sortedKeys.splice(this.lowerBound(key), 0, key);
+    this.sortedKeys.insert(key);
     return created;
   }
 
   remove(key: Key): void {
     if (!this.byKey.delete(key)) return;
-    const at = this.lowerBound(key);
-    invariant(this.sortedKeys[at] === key, () => 'tree index: key missing from the sorted array');
-    this.sortedKeys.splice(at, 1);
+    this.sortedKeys.remove(key);
   }
 
   /** Visits the keys in the range in ascending order; stop by returning false. */
@@ -39,29 +37,16 @@ export class TreeIndex {
       if (index !== undefined) visit(range.key, index);
       return;
     }
-    for (let i = this.lowerBound(range.from); i < this.sortedKeys.length; i++) {
-      const key = this.sortedKeys[i];
-      invariant(key !== undefined, 'tree index hole');
-      if (range.to !== null && key >= range.to) return;
+    const to = range.to;
+    this.sortedKeys.forEachFrom(range.from, (key) => {
+      if (to !== null && key >= to) return false;
       const index = this.byKey.get(key);
       invariant(index !== undefined, 'tree index: sorted key without an index');
-      if (!visit(key, index)) return;
-    }
+      return visit(key, index);
+    });
   }
 
   size(): number {
-    return this.sortedKeys.length;
-  }
-
-  /** The first position whose key is ≥ key. */
-  private lowerBound(key: Key): number {
-    let lo = 0;
-    let hi = this.sortedKeys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.sortedKeys[mid] ?? '') < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.sortedKeys.size;
   }
 }

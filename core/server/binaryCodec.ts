@@ -228,8 +228,12 @@ class Reader {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const key = this.string();
-          // defineProperty: assigning "__proto__" would set the prototype, not a field.
-          Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+          const item = this.value(depth + 1);
+          // Plain assignment keeps the object in V8's fast mode (defineProperty on every
+          // field cost more than the rest of a put's decode); only "__proto__" needs
+          // defineProperty, as assigning it would set the prototype, not a field.
+          if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+          else out[key] = item;
         }
         return out;
       }

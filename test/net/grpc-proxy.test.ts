@@ -25,8 +25,10 @@ async function session(kind: 'tern' | 'etcd', member: Running, extra: readonly s
     const at = proxy.endpoint;
     const key = `via-${kind}`;
     const seen: string[] = [];
-    const watcher = spawnEtcdctl(at, ['watch', key]);
-    await new Promise((resolve) => { setTimeout(resolve, 500); }); // a late watch start only costs an event the comparison then shows
+    // From the next revision on, however late the watch is set up: the comparison must not
+    // depend on how quickly etcdctl got its stream open.
+    const revision = /"revision":(\d+)/.exec((await etcdctl(at, ['get', key, '-w', 'json'])).stdout)?.[1] ?? 'none';
+    const watcher = spawnEtcdctl(at, ['watch', key, '--rev', String(Number(revision) + 1)]);
     for (const args of [
       ['put', key, 'v1'], ['put', key, 'v2', '--prev-kv'], ['get', key, '--print-value-only'],
       ['get', key, '--rev', '1000000'], ['txn'], ['lease', 'grant', '60'], ['del', key],
