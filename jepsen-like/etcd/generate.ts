@@ -25,6 +25,8 @@ export interface GenerateOptions {
   readonly unknownRevokes?: boolean;
   /** Whether some range reads cover the whole key space with no limit (so they show which keys are absent). */
   readonly wholeRanges?: boolean;
+  /** Whether some puts name a lease already revoked (answered leaseNotFound, placed after the revoke). */
+  readonly staleLeases?: boolean;
 }
 
 type Plan = (store: ModelStore) => EtcdRequest;
@@ -77,7 +79,7 @@ export function generateEtcdHistory(options: GenerateOptions): Operation<EtcdReq
   const draws = new Draws(seeded(options.seed), options.keys);
   const plans = basePlans(draws);
   if (options.wholeRanges === true) plans.push({ weight: 5, writes: 'none', plan: () => ({ type: 'range', key: 'k', rangeEnd: 'l' }) });
-  if (options.leases === true) plans.push(...leasePlans(draws, options.unknownRevokes === true));
+  if (options.leases === true) plans.push(...leasePlans(draws, options.unknownRevokes === true, options.staleLeases === true));
   const { slots, end } = schedule(options, draws, plans);
   slots.sort((a, b) => a.point - b.point);
   const store = new ModelStore();
@@ -125,24 +127,29 @@ function basePlans(d: Draws): PlanEntry[] {
  * stays exact); revokes may, with `unknownRevokes` (a revoke that may not have
  * happened only leaves a lease nobody uses again).
  */
-function leasePlans(d: Draws, unknownRevokes: boolean): PlanEntry[] {
+function leasePlans(d: Draws, unknownRevokes: boolean, staleLeases: boolean): PlanEntry[] {
   const live: number[] = [];
+  const revoked: number[] = [];
   let nextLease = 1;
+  // With stale leases, lease ops are drawn more often, so that revokes come early enough to be reused.
+  const w = staleLeases ? 4 : 1;
   return [
-    { weight: 1, writes: 'none', plan: () => ({ type: 'leaseGrant', id: (live.push(nextLease), nextLease++) }) },
+    { weight: w, writes: 'none', plan: () => ({ type: 'leaseGrant', id: (live.push(nextLease), nextLease++) }) },
     {
-      weight: 3,
+      weight: 3 * w,
       writes: 'none',
       plan: () => {
-        const lease = live[d.below(live.length)];
+        const stale = staleLeases && revoked.length > 0 && d.below(3) === 0;
+        const lease = stale ? revoked[d.below(revoked.length)] : live[d.below(live.length)];
         return lease === undefined ? { type: 'range', key: d.key() } : { type: 'put', key: d.key(), value: d.value(), lease, prevKv: true };
       },
     },
     {
-      weight: 1,
+      weight: w,
       writes: unknownRevokes ? 'delete' : 'none',
       plan: () => {
         const lease = live.splice(d.below(live.length), 1)[0];
+        if (lease !== undefined) revoked.push(lease);
         return lease === undefined ? { type: 'range', key: d.key() } : { type: 'leaseRevoke', id: lease };
       },
     },

@@ -196,10 +196,37 @@ test('error conditions: the compact revision grows with the position; each error
   t.is(c.holds(failed(13, 0, 1, { type: 'compact', revision: 2 }, 'leaseExists'), 6), undefined);
 });
 
-test('with a lease revoke in the history, lease errors are no longer monotone and are not placed', (t) => {
+test('with an ok revoke of its lease, leaseNotFound holds before the grant and from the revoke\'s bucket on; leaseExists goes to the search', (t) => {
+  // Lease 1 granted in bucket 3 (position 7), revoked at revision 4 (position 9).
   const c = conditions({ op: revoke(13, 8, 1, 4), key: 9 });
-  t.is(c.holds(failed(8, 0, 1, { type: 'put', key: 'a', value: '1', lease: 1 }, 'leaseNotFound'), 6), undefined);
-  t.is(c.holds(failed(9, 0, 1, { type: 'leaseGrant', id: 1 }, 'leaseExists'), 6), undefined);
+  const noLease = failed(8, 0, 1, { type: 'put', key: 'a', value: '1', lease: 1 }, 'leaseNotFound');
+  t.deepEqual([6, 7, 8, 9, 10].map((idx) => c.holds(noLease, idx)), [true, false, false, true, true]);
+  t.is(c.leastEarly(noLease, 6, 12), 6, 'before the grant');
+  t.is(c.leastEarly(noLease, 7, 12), 9, 'past the grant: the revoke\'s bucket, after it');
+  t.is(c.leastEarly(noLease, 7, 8), 9, 'hi + 1: the window ends before the revoke');
+  t.is(c.holds(failed(9, 0, 1, { type: 'leaseGrant', id: 1 }, 'leaseExists'), 8), undefined);
+  // Another lease's errors are placed as without the revoke.
+  t.is(c.holds(failed(10, 0, 1, { type: 'put', key: 'a', value: '1', lease: 2 }, 'leaseNotFound'), 8), true);
+  // Two grants of one id: where it exists depends on more than the ok ops' places.
+  const twice = conditions({ op: revoke(13, 8, 1, 4), key: 9 }, { op: grant(14, 20, 1, 5), key: 11 });
+  t.is(twice.holds(noLease, 10), undefined);
+});
+
+test('placeFloating puts a leaseNotFound after the revoke that explains it, and refuses one whose window ends before the revoke', (t) => {
+  const placed = (): Placed[] => [
+    { op: okPut(0, 0, 'a', '1', 2), key: 4 },
+    { op: grant(1, 1, 7, 2), key: 5 },
+    { op: okPut(2, 10, 'a', '2', 3), key: 6 },
+    { op: revoke(3, 12, 7, 3), key: 7 },
+    { op: okPut(4, 30, 'a', '3', 4), key: 8 },
+  ];
+  const late = failed(5, 20, 25, { type: 'put', key: 'b', value: 'x', lease: 7 }, 'leaseNotFound');
+  const into = placed();
+  t.is(placeFloating(into, [{ op: late, side: 'early' }], 1, 4), undefined);
+  t.deepEqual(into.find((p) => p.op === late), { op: late, key: 7, late: true }, 'bucket 3, after the revoke');
+  // Invoked after the grant returned, answered before the revoke was invoked: nothing explains it.
+  const early = failed(6, 3, 5, { type: 'put', key: 'b', value: 'x', lease: 7 }, 'leaseNotFound');
+  t.regex(placeFloating(placed(), [{ op: early, side: 'early' }], 1, 4) ?? '', /no point in its real-time window/);
 });
 
 test('leastHolding finds the first position of a suffix, or one past the window when none holds', (t) => {

@@ -175,6 +175,28 @@ test('differential with lease expiries and whole-range reads: the fast path neve
   });
 });
 
+test('differential with puts on revoked leases (leaseNotFound after a revoke): the fast path never contradicts the WGL search', (t) => {
+  let placedAfterRevoke = 0;
+  assertFastAgreesUnderMutation(t, {
+    kinds: 3,
+    numRuns: 300,
+    history: (seed) => {
+      const history = generateEtcdHistory({ ops: 30, clients: 4, keys: 3, unknownRate: 0.2, seed, leases: true, staleLeases: true });
+      if (history.some((op) => op.output?.['error'] === 'leaseNotFound') && revisionDirectedCheck(history).verdict === 'ok') placedAfterRevoke++;
+      return history;
+    },
+    mutate: ({ victim, kind, pick }) => {
+      const out = victim.output;
+      if (out === undefined) return victim;
+      // An error turned into a success at some revision, a success with a lease turned into the error, or a revision off by one.
+      if (kind === 0 && out['error'] !== undefined) return { ...victim, output: { revision: 2 + (pick % 8) } };
+      if (kind === 1 && victim.input.type === 'put' && (victim.input.lease ?? 0) !== 0) return { ...victim, output: { error: 'leaseNotFound' } };
+      return { ...victim, output: { ...out, revision: Number(out['revision'] ?? 0) + (pick % 2 === 0 ? 1 : -1) } };
+    },
+  });
+  t.true(placedAfterRevoke >= 5, `the fast path decided ${placedAfterRevoke} generated histories with leaseNotFound answers`);
+});
+
 /**
  * The shape that kept 60 s jepsen-like runs undecided: leases expire (revokes
  * with unknown outcomes, from "the lessor") in a run of revisions nobody reads,

@@ -28,8 +28,9 @@ export type Refusal = Illegal | { readonly verdict: 'inconclusive'; readonly rea
  * Which end of its real-time window an error response (which carries no
  * revision) is best placed at. The conditions behind the errors are monotone
  * along the linearization: the revision and the compact revision only grow, and
- * a lease exists only after its grant (lease revokes go to the search). So if
- * the best end does not explain the error, no point does.
+ * a lease exists only after its grant (and, once revoked, no more: floating.ts
+ * takes the first position past the revoke). So if the best end does not
+ * explain the error, no point does.
  */
 export function errorSide(error: Json): 'early' | 'late' | undefined {
   if (error === 'futureRev' || error === 'leaseNotFound') return 'early';

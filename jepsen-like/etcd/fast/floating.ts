@@ -3,7 +3,8 @@
 // A position is idx = 2r + phase: bucket r, before (phase 0) or after (phase 1)
 // the bucket's compactions and lease grants. Each error holds on a prefix or a
 // suffix of positions (revision and compact revision only grow; a lease exists
-// from its grant on), so with the window real time allows (PositionWindows),
+// from its grant on), or, for a lease that an ok revoke removed, outside the
+// interval from its grant to that revoke; so with the window real time allows (PositionWindows),
 // each op gets an interval; errors ordered by real time among themselves take
 // the least positions satisfying their bounds (the least solution exists iff
 // any does). Whether an error holds at a position is ErrorConditions.holds.
@@ -89,16 +90,29 @@ export class ErrorConditions {
   private readonly compactions: { idx: number; to: number }[] = [];
   /** Successful compactions go in increasing order (one bucket may hold several), so the value is the running maximum. */
   private readonly compactMax: number[] = [];
+  /** Each lease's least ok grant position, and how many ok grants it has. */
   private readonly grants = new Map<number, number>();
-  /** With revokes, a lease's existence is no longer monotone along the linearization. */
-  private readonly revoked: boolean;
+  private readonly grantCount = new Map<number, number>();
+  /**
+   * Each revoked lease's least position from which an ok revoke has surely removed it:
+   * the revoke sits in its revision's bucket (2r + 1) or made that revision (2r), so
+   * from 2r + 1 on it is gone either way.
+   */
+  private readonly goneFrom = new Map<number, number>();
 
   constructor(placed: readonly Placed[]) {
-    this.revoked = placed.some((p) => p.op.input.type === 'leaseRevoke');
     for (const p of placed) {
+      if (p.op.input.type === 'leaseRevoke') {
+        const id = p.op.input.id;
+        this.goneFrom.set(id, Math.min(p.key | 1, this.goneFrom.get(id) ?? Infinity));
+      }
       if (!isStirring(p.op)) continue;
       if (p.op.input.type === 'compact') this.compactions.push({ idx: p.key, to: p.op.input.revision });
-      if (p.op.input.type === 'leaseGrant') this.grants.set(p.op.input.id, Math.min(p.key, this.grants.get(p.op.input.id) ?? Infinity));
+      if (p.op.input.type === 'leaseGrant') {
+        const id = p.op.input.id;
+        this.grants.set(id, Math.min(p.key, this.grants.get(id) ?? Infinity));
+        this.grantCount.set(id, (this.grantCount.get(id) ?? 0) + 1);
+      }
     }
     this.compactions.sort((a, b) => a.idx - b.idx);
     for (const c of this.compactions) this.compactMax.push(Math.max(this.compactMax[this.compactMax.length - 1] ?? -1, c.to));
@@ -106,6 +120,20 @@ export class ErrorConditions {
 
   compactAt(idx: number): number {
     return this.compactMax[countBelow(this.compactions, (c) => c.idx <= idx) - 1] ?? -1;
+  }
+
+  /**
+   * Where a lease is known to be absent: before its one ok grant, and from its first ok
+   * revoke on (unknown grants and revokes are taken as not having happened, which can
+   * only leave an error unexplained, never explain one wrongly). Undefined when the ok
+   * ops alone do not say: several grants of one id, or a revoke before the grant.
+   */
+  private leaseAbsence(id: number): { readonly before: number; readonly from: number } | undefined {
+    if ((this.grantCount.get(id) ?? 0) > 1) return undefined;
+    const before = this.grants.get(id) ?? Infinity;
+    const from = this.goneFrom.get(id) ?? Infinity;
+    if (from < before) return undefined;
+    return { before, from };
   }
 
   /** Whether the op's error holds at position idx; undefined when it depends on more than the position. */
@@ -124,15 +152,36 @@ export class ErrorConditions {
         if (error === 'compacted') return request.revision <= this.compactAt(idx);
         if (error === 'futureRev') return request.revision > this.compactAt(idx) && request.revision > revision;
         return undefined;
-      case 'put':
-        if (this.revoked) return undefined;
-        return error === 'leaseNotFound' && (request.lease ?? 0) !== 0 ? idx < (this.grants.get(request.lease ?? 0) ?? Infinity) : undefined;
-      case 'leaseGrant':
-        if (this.revoked) return undefined;
-        return error === 'leaseExists' ? idx >= (this.grants.get(request.id) ?? Infinity) : undefined;
+      case 'put': {
+        const lease = request.lease ?? 0;
+        if (error !== 'leaseNotFound' || lease === 0) return undefined;
+        const absent = this.leaseAbsence(lease);
+        return absent === undefined ? undefined : idx < absent.before || idx >= absent.from;
+      }
+      case 'leaseGrant': {
+        if (error !== 'leaseExists') return undefined;
+        const absent = this.leaseAbsence(request.id);
+        // With a revoke, existence is an interval, not a suffix: left to the search.
+        return absent === undefined || absent.from !== Infinity ? undefined : idx >= absent.before;
+      }
       default:
         return undefined; // txn / revoke errors depend on more than the position
     }
+  }
+
+  /**
+   * The least position in [lo, hi] where an 'early' error holds (hi + 1 when none). A
+   * lease error holds before the grant and again from the revoke on, so past lo the
+   * first holding position is lo or the revoke's.
+   */
+  leastEarly(op: EtcdOp, lo: number, hi: number): number {
+    if (this.holds(op, lo) === true) return lo;
+    const request = op.input;
+    if (request.type === 'put' && (request.lease ?? 0) !== 0) {
+      const from = this.leaseAbsence(request.lease ?? 0)?.from ?? Infinity;
+      if (from <= hi && this.holds(op, Math.max(lo, from)) === true) return Math.max(lo, from);
+    }
+    return hi + 1;
   }
 }
 
@@ -159,7 +208,7 @@ export function placeFloating(placed: Placed[], floating: readonly Floating[], i
     let lo = window.lo;
     for (const a of assigned) if (a.op.ret < op.call) lo = Math.max(lo, a.idx);
     if (conditions.holds(op, lo) === undefined) return `line ${op.line}: cannot place the error ${JSON.stringify(op.output?.['error'])}`;
-    const idx = side === 'late' ? leastHolding(conditions, op, lo, window.hi) : lo;
+    const idx = side === 'late' ? leastHolding(conditions, op, lo, window.hi) : conditions.leastEarly(op, lo, window.hi);
     if (idx > window.hi || conditions.holds(op, idx) !== true) return `line ${op.line}: no point in its real-time window explains the error`;
     assigned.push({ op, idx });
   }
