@@ -26,6 +26,12 @@ export const ETCD_BUG_NAMES = [
 const ALL_BUG_NAMES = [...BUG_NAMES, ...AUTH_BUG_NAMES, ...ETCD_BUG_NAMES] as const;
 export type BugName = (typeof ALL_BUG_NAMES)[number];
 
+/**
+ * A sweep's default checker budget per seed. About one seed in a hundred is a history
+ * the checker cannot decide in 30 s either; at 30 s those took half a sweep's time.
+ */
+export const SWEEP_CHECK_MS = 10_000;
+
 export const LIMITS = {
   nodesMax: 9,
   timeMsMax: 3_600_000,
@@ -50,6 +56,11 @@ export interface CliOptions {
   readonly trace: string | null;
   readonly bugs: readonly BugName[];
   readonly livenessMs: number;
+  /**
+   * The linearizability checker's wall-clock budget per seed; null: 30 s for one seed,
+   * SWEEP_CHECK_MS per seed of a sweep (a verdict out of budget is unknown, never ok).
+   */
+  readonly checkMs: number | null;
   /** The auth workload (authWorkload.ts) instead of the KV and watch clients. */
   readonly auth: boolean;
   /**
@@ -87,6 +98,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
+  --check-ms T      the linearizability checker's budget per seed (default 30000 with --seed,
+                    ${SWEEP_CHECK_MS} with --seeds); out of budget the verdict is unknown
   --jobs N          with --seeds: run seeds in N worker threads, 1..${LIMITS.jobsMax} (default: one per core);
                     the results and the summary are the same as with --jobs 1`;
 
@@ -104,6 +117,7 @@ interface Draft {
   json: boolean;
   trace: string | null;
   livenessMs: number;
+  checkMs: number | null;
   auth: boolean;
   membership: boolean | null;
   keepGoing: boolean;
@@ -172,6 +186,7 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
   ['--seeds', readSeeds],
   ['--nodes', integerFlag({ flag: '--nodes', min: 1, max: LIMITS.nodesMax, set: (d, n) => { d.nodes = n; } })],
   ['--time-ms', integerFlag({ flag: '--time-ms', min: 1, max: LIMITS.timeMsMax, set: (d, t) => { d.timeMs = t; } })],
+  ['--check-ms', integerFlag({ flag: '--check-ms', min: 1, max: LIMITS.timeMsMax, set: (d, t) => { d.checkMs = t; } })],
   ['--liveness-ms', integerFlag({ flag: '--liveness-ms', min: 1, max: LIMITS.timeMsMax, set: (d, t) => { d.livenessMs = t; } })],
   ['--faults', (d, value) => {
     if (value !== 'none' && value !== 'swarm') return `--faults must be 'none' or 'swarm', got '${value}'`;
@@ -204,7 +219,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, auth: false, membership: null, keepGoing: false, jobs: 0, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, checkMs: null, auth: false, membership: null, keepGoing: false, jobs: 0, help: false,
     bugs: [],
   };
 }

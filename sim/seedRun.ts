@@ -3,7 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { CliOptions } from './args.js';
-import { plantedBugs } from './args.js';
+import { plantedBugs, SWEEP_CHECK_MS } from './args.js';
 import type { RunResult, WatchRecord } from './run.js';
 import { runSimulation } from './run.js';
 import type { TraceFile } from './traceFile.js';
@@ -22,6 +22,7 @@ export function runOne(options: CliOptions, seed: number, trace: TraceFile | nul
     auth: options.auth,
     ...(options.membership === null ? {} : { membership: options.membership }),
     keepGoing: options.keepGoing,
+    ...(options.checkMs !== null ? { checkTimeoutMs: options.checkMs } : options.range ? { checkTimeoutMs: SWEEP_CHECK_MS } : {}),
     ...(trace === null ? {} : { trace: trace.sink }),
     ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
     ...(watchesFile === null ? {} : {
