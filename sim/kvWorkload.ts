@@ -77,8 +77,20 @@ export interface KvWorkloadOptions {
 const LEASE_TTL_SECONDS = 24 * 3600;
 const SHORT_LEASE_PROBABILITY = 0.5;
 const FIRST_LEASE_ID = 1000;
-const BACKOFF_MEAN_MS = 100;
+/**
+ * After an error or a timeout a client waits longer each time, up to a cap, as clientv3's
+ * retries back off: an overloaded cluster then sheds load instead of piling up writes of
+ * unknown outcome, and a healthy one is not slowed (an ok answer resets the wait).
+ */
+const BACKOFF_MEAN_MS = 50;
+const BACKOFF_MAX_MS = 1000;
 const SWITCH_PROBABILITY = 0.05;
+
+/** The mean extra wait before a client's next request after `failuresInRow` failures or timeouts in a row. */
+function backoffMeanMs(failuresInRow: number): number {
+  if (failuresInRow === 0) return 0;
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_MEAN_MS * 2 ** Math.min(failuresInRow - 1, 16));
+}
 
 /** A server's answer to a request whose response body is `T`. */
 type Answer<T> = { readonly header: ResponseHeader } & T;
@@ -96,6 +108,8 @@ interface Client {
   /** The server (member incarnation) that answered last, and the highest header revision it reported. */
   seenServer: EtcdServer | null;
   seenRevision: number;
+  /** Requests in a row that failed or timed out: the next one waits longer. */
+  failuresInRow: number;
   /** A client the viewer drives (one request per click): never schedules a request of its own. */
   readonly manual?: true;
 }
@@ -211,7 +225,7 @@ export class KvWorkload extends SimActor {
   start(): void {
     this.running = true;
     for (let i = 0; i < this.options.clients; i++) {
-      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0 };
+      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0, failuresInRow: 0 };
       this.clients.push(client);
       this.scheduleNext(client);
     }
@@ -263,7 +277,7 @@ export class KvWorkload extends SimActor {
       this.manual.push({ request, record: null });
       return false;
     }
-    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, manual: true };
+    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, failuresInRow: 0, manual: true };
     const before = this.records.length;
     if (request.kind === 'put') {
       this.dispatch({ client, member }, this.putValue(request.key, request.value, 0));
@@ -318,8 +332,8 @@ export class KvWorkload extends SimActor {
       for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 1) - 1);
       if (record.outcome === 'unknown') client.process = this.nextProcess++;
       if (record.outcome === 'unknown' || record.outcome === 'fail') client.endpoint = 0;
-      // After an error a client backs off a little (as clientv3's retry interceptor does).
-      this.scheduleNext(client, record.outcome === 'fail' && record.ret === record.call ? BACKOFF_MEAN_MS : 0);
+      client.failuresInRow = record.outcome === 'ok' ? 0 : client.failuresInRow + 1;
+      this.scheduleNext(client, backoffMeanMs(client.failuresInRow));
     };
     for (const id of call.leases) this.leaseUsers.set(id, (this.leaseUsers.get(id) ?? 0) + 1);
     this.scheduler.after(timeoutUs, {

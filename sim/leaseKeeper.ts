@@ -177,14 +177,20 @@ export class LeaseKeeper extends SimActor {
     // Lease clock entries are proposed only while leases exist.
     if (this.pending === 0 && server.machine.lessor.count === 0) return;
     const envelope = decodeEnvelope(entry.data);
+    const status = server.driver.status();
+    const leader = status.role === 'leader';
     if (envelope?.request.kind === 'leaseCheckpoint') {
+      // A promotion is counted with the clock the lessor had when it promoted, before this
+      // entry: a new leader's first applied entry may be a clock entry of its predecessor
+      // (seed 13: restarted from a snapshot, so its loss was unknown, but counting this
+      // entry first made it look known).
+      this.trackLeadership(member.id, leader, status.hardState.term);
       this.clockEntryApplied(member.id, envelope);
       this.renewalsReplicated(envelope.request.checkpoints);
     }
-    const status = server.driver.status();
-    const leader = status.role === 'leader';
     this.trackLeadership(member.id, leader, status.hardState.term);
     if (this.pending === 0) return;
+    if (leader && envelope?.request.kind === 'leaseGrant') this.grantAppliedByLeader(envelope.request.id);
     if (leader) this.checkBound(member);
     if (envelope?.request.kind !== 'leaseRevoke') return;
     // The clients' ids are small counters: a larger id (one a server drew) is none of them.
@@ -216,6 +222,18 @@ export class LeaseKeeper extends SimActor {
       const lease = this.leases.get(historyLeaseId(cp.id));
       if (lease !== undefined && lease.ttlUs > 0) lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
     }
+  }
+
+  /**
+   * A leader's lessor starts a lease's deadline when the leader applies its grant (etcd's
+   * too). A leader that applies it late — paused right after the commit, while the member
+   * that answered the client applied it at once — gives it that much longer (seed 630: a
+   * leader paused for 1 s applied a grant then). So the lease's end counts from then.
+   */
+  private grantAppliedByLeader(requestId: bigint): void {
+    if (requestId > BigInt(Number.MAX_SAFE_INTEGER) || requestId < 0n) return;
+    const lease = this.leases.get(historyLeaseId(requestId));
+    if (lease !== undefined && lease.ttlUs > 0) lease.serverRenewedUs = Math.max(lease.serverRenewedUs, this.scheduler.nowUs);
   }
 
   private anchor(lease: ShortLease): void {

@@ -67,9 +67,9 @@ interface KvDraws {
 /** Draws the KV clients' shape, then the watch clients': the order is part of every seed's meaning. */
 function drawKvDraws(random: SimRandom): KvDraws {
   const kv: KvWorkloadOptions = {
-    clients: 2 + random.intBelow(5),
+    clients: 8 + random.intBelow(17),
     keys: 3 + random.intBelow(8),
-    thinkMeanMs: Math.round(5 + random.float() * 45),
+    thinkMeanMs: Math.round(1 + random.float() * 9),
     timeoutMsMin: 200,
     timeoutMsMax: 200 + random.intBelow(1800),
   };

@@ -10,10 +10,10 @@ import { openPage, pageFrame, ready, shot, useBrowser } from './browser.js';
 useBrowser();
 
 test.serial('a non-linearizable seed: the window is listed, outlined on the timeline, and "jump to window" goes to its first op', async (t) => {
-  const spec = specOf({ seed: 4, nodes: 1, bugs: ['ackBeforeDurable'], keepGoing: true });
+  const spec = specOf({ seed: 10, nodes: 1, bugs: ['ackBeforeDurable'], keepGoing: true });
   const window = survey(spec, () => performance.now()).verdict?.window ?? null;
   if (window === null) return t.fail('the Node engine finds no window for this seed');
-  const { page, errors } = await openPage(t, `${ready().baseUrl}#seed=4&nodes=1&bug=ackBeforeDurable&keep-going=1`);
+  const { page, errors } = await openPage(t, `${ready().baseUrl}#seed=10&nodes=1&bug=ackBeforeDurable&keep-going=1`);
   t.is(await page.getAttribute('#verdict', 'data-linearizable'), 'illegal');
   t.true(await page.isVisible('#failure'), 'the failure panel is shown');
   const rows = page.locator('#failure li.window-op');
