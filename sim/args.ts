@@ -8,8 +8,8 @@
 
 import type { PlantedBugs } from '../core/raft/rawNode.js';
 import { parseSeed } from './prng.js';
-import type { FaultMode, WorkloadMode } from './runOptions.js';
-import { DEFAULT_LIVENESS_TIMEOUT_MS } from './runOptions.js';
+import type { FaultMode, TrafficProfile, WorkloadMode } from './runOptions.js';
+import { DEFAULT_LIVENESS_TIMEOUT_MS, TRAFFIC_PROFILES } from './runOptions.js';
 
 /** Bugs planted in Raft: found with any workload. */
 export const BUG_NAMES = ['voteWithoutPersist', 'commitOldTermByCounting', 'appendWithoutTruncate'] as const;
@@ -70,6 +70,8 @@ export interface CliOptions {
    * (membershipNemesis.ts); null: drawn from the seed (one swarm seed in four, world.ts).
    */
   readonly membership: boolean | null;
+  /** The KV and watch clients' traffic (kubernetesTraffic.ts for `kubernetes`). */
+  readonly profile: TrafficProfile;
   /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
   readonly keepGoing: boolean;
   /** Worker threads for --seeds (sweep.ts); 0: one per core. */
@@ -97,6 +99,9 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
                     spare added as a learner and promoted, through the members' own Reconfigurer
                     (without this flag: drawn from the seed, in one swarm run of the KV clients in four)
   --no-membership   no membership changes, whatever the seed draws
+  --profile P       the KV clients' traffic: default | kubernetes (kube-apiserver's: every write a Txn on
+                    mod_revision, paginated lists, counts, compaction through compact_rev_key, every
+                    watch on the prefix with prev_kv and progress notifications)
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
@@ -122,6 +127,7 @@ interface Draft {
   checkMs: number | null;
   auth: boolean;
   membership: boolean | null;
+  profile: TrafficProfile;
   keepGoing: boolean;
   jobs: number;
   help: boolean;
@@ -204,6 +210,12 @@ const VALUE_FLAGS = new Map<string, ReadValue>([
   ['--history', (d, value) => { d.history = value; return null; }],
   ['--watches', (d, value) => { d.watches = value; return null; }],
   ['--bug', readBug],
+  ['--profile', (d, value) => {
+    const profile = TRAFFIC_PROFILES.find((p) => p === value);
+    if (profile === undefined) return `--profile must be one of ${TRAFFIC_PROFILES.join(', ')}, got '${value}'`;
+    d.profile = profile;
+    return null;
+  }],
   ['--jobs', integerFlag({ flag: '--jobs', min: 1, max: LIMITS.jobsMax, set: (d, n) => { d.jobs = n; } })],
 ]);
 
@@ -221,7 +233,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, checkMs: null, auth: false, membership: null, keepGoing: false, jobs: 0, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, checkMs: null, auth: false, membership: null, profile: 'default', keepGoing: false, jobs: 0, help: false,
     bugs: [],
   };
 }
@@ -248,7 +260,8 @@ function readFlags(argv: readonly string[], draft: Draft): string | null {
 
 /** The rules between flags, once all are read. */
 function combinationError(draft: Draft): string | null {
-  const { range, trace, history, watches, workload, auth, membership } = draft;
+  const { range, trace, history, watches, workload, auth, membership, profile } = draft;
+  if (profile !== 'default' && (workload !== 'kv' || auth)) return '--profile shapes the KV clients\' traffic: leave --workload at kv, without --auth';
   if (auth && workload !== 'kv') return '--auth needs EtcdServer members: leave --workload at kv';
   if (membership === true && workload !== 'kv') return '--membership needs EtcdServer members: leave --workload at kv';
   if (auth && (history !== null || watches !== null)) return '--auth runs no KV or watch clients: --history and --watches do not apply';
@@ -294,7 +307,7 @@ export function plantedBugs(bugs: readonly BugName[]): PlantedBugs {
 export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
   readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
-  readonly membership?: boolean | null; readonly keepGoing?: boolean;
+  readonly membership?: boolean | null; readonly keepGoing?: boolean; readonly profile?: TrafficProfile;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
@@ -304,6 +317,7 @@ export function reproduceCommand(options: {
   if (options.auth === true) parts.push('--auth');
   if (options.membership === true) parts.push('--membership');
   if (options.membership === false) parts.push('--no-membership');
+  if (options.profile !== undefined && options.profile !== 'default') parts.push('--profile', options.profile);
   if (options.keepGoing === true) parts.push('--keep-going');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {

@@ -37,6 +37,7 @@ import type { EtcdServer, Reply, ResponseHeader } from '../core/server/server.js
 import type { NodeId } from '../core/raft/types.js';
 import type { EtcdRequest, EtcdResponse, Json, RequestOp, TxnRequest } from '../jepsen-like/etcd/types.js';
 import type { SimMember } from './cluster.js';
+import { COMPACT_REV_KEY, drawKubernetesRequest, nextPage, PREFIX_END, PREFIX_START, type KubernetesClient, type ListPage } from './kubernetesTraffic.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { StaleRead } from './staleReads.js';
 import { coreLeaseId, historyLeaseId } from './historyLeaseId.js';
@@ -68,6 +69,8 @@ export interface KvWorkloadOptions {
   readonly thinkMeanMs: number;
   readonly timeoutMsMin: number;
   readonly timeoutMsMax: number;
+  /** `kubernetes`: kube-apiserver's requests (kubernetesTraffic.ts) instead of the default mix. */
+  readonly profile?: 'kubernetes';
 }
 
 /**
@@ -110,6 +113,8 @@ interface Client {
   seenRevision: number;
   /** Requests in a row that failed or timed out: the next one waits longer. */
   failuresInRow: number;
+  /** With the Kubernetes profile: a list page or a compaction that comes next. */
+  readonly kubernetes: KubernetesClient;
   /** A client the viewer drives (one request per click): never schedules a request of its own. */
   readonly manual?: true;
 }
@@ -225,7 +230,7 @@ export class KvWorkload extends SimActor {
   start(): void {
     this.running = true;
     for (let i = 0; i < this.options.clients; i++) {
-      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0, failuresInRow: 0 };
+      const client: Client = { process: this.nextProcess++, endpoint: 0, seenServer: null, seenRevision: 0, failuresInRow: 0, kubernetes: { continuation: null } };
       this.clients.push(client);
       this.scheduleNext(client);
     }
@@ -277,7 +282,8 @@ export class KvWorkload extends SimActor {
       this.manual.push({ request, record: null });
       return false;
     }
-    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, failuresInRow: 0, manual: true };
+    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, failuresInRow: 0, kubernetes: { continuation: null }, manual: true,
+    };
     const before = this.records.length;
     if (request.kind === 'put') {
       this.dispatch({ client, member }, this.putValue(request.key, request.value, 0));
@@ -448,6 +454,10 @@ export class KvWorkload extends SimActor {
 
   /** Draws the client's next request and starts it (each kind has its own answer type). */
   private issueNext(target: CallTarget): void {
+    if (this.options.profile === 'kubernetes') {
+      this.issueKubernetes(target);
+      return;
+    }
     const roll = this.random.intBelow(100);
     if (roll < 20) { this.dispatch(target, this.get(this.key(), false)); return; }
     if (roll < 27) { this.dispatch(target, this.list()); return; }
@@ -671,14 +681,136 @@ export class KvWorkload extends SimActor {
   }
 
   private compact(): KvCall<CompactionResponse> {
-    const revision = Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10));
-    this.compactAsked = revision;
+    return this.compactTo(Math.max(2, this.compactAsked + 1, this.maxRevision - this.random.intBelow(10)));
+  }
+
+  private compactTo(revision: number): KvCall<CompactionResponse> {
+    this.compactAsked = Math.max(this.compactAsked, revision);
     return {
       request: { type: 'compact', revision: revision },
       readOnly: false,
       leases: [],
       send: (m, reply) => { m.server?.compact({ revision }, reply); },
       response: (answer) => ({ revision: answer.header.revision }),
+    };
+  }
+
+  // ---------------------------------------------------------------- the Kubernetes profile
+
+  /** The next request of kube-apiserver's traffic (kubernetesTraffic.ts). */
+  private issueKubernetes(target: CallTarget): void {
+    const request = drawKubernetesRequest(this.random, target.client.kubernetes);
+    switch (request.kind) {
+      case 'get': this.dispatch(target, this.get(this.key(), request.serializable)); return;
+      case 'getAtRevision': this.dispatch(target, this.getAt()); return;
+      case 'list': this.dispatch(target, this.listPage(target.client, request.page)); return;
+      case 'count': this.dispatch(target, this.count()); return;
+      case 'optimisticPut': this.dispatch(target, this.optimistic(this.key(), 'put')); return;
+      case 'optimisticDelete': this.dispatch(target, this.optimistic(this.key(), 'delete')); return;
+      case 'compactTxn': this.dispatch(target, this.compactTxn(target.client)); return;
+      case 'compact': this.dispatch(target, this.compactTo(request.revision)); return;
+    }
+  }
+
+  /** One page of a paginated List; a page with more after it makes the client's next request the next page. */
+  private listPage(client: Client, page: ListPage): KvCall<RangeResponse> {
+    const { key, revision, limit } = page;
+    const at = revision > 0 ? { revision } : {};
+    return {
+      request: { type: 'range', key, rangeEnd: PREFIX_END, limit, ...at },
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey(key), rangeEnd: fromKey(PREFIX_END), limit, ...at }, reply); },
+      response: (r) => {
+        // A later page shows the first page's revision: what it shows is not the latest.
+        this.learn(r.header.revision, revision > 0 ? [] : r.kvs);
+        const last = r.kvs[r.kvs.length - 1];
+        const next = nextPage(page, { revision: r.header.revision, more: r.more, lastKey: last === undefined ? null : str(last.key) });
+        client.kubernetes.continuation = next === null ? null : { kind: 'list', page: next };
+        return { revision: r.header.revision, ...rangeJson(r) };
+      },
+    };
+  }
+
+  /** Count: a count_only range over the prefix. */
+  private count(): KvCall<RangeResponse> {
+    return {
+      request: { type: 'range', key: PREFIX_START, rangeEnd: PREFIX_END, countOnly: true },
+      readOnly: true,
+      leases: [],
+      send: (m, reply) => { m.server?.range({ key: fromKey(PREFIX_START), rangeEnd: fromKey(PREFIX_END), countOnly: true }, reply); },
+      response: (r) => {
+        this.learn(r.header.revision, []);
+        return { revision: r.header.revision, count: r.count };
+      },
+    };
+  }
+
+  /**
+   * OptimisticPut / OptimisticDelete: If(mod_revision(key) == last seen) Then(the write)
+   * Else(Range(key)); a put on a key last seen absent (mod 0) is a create.
+   */
+  private optimistic(key: string, write: 'put' | 'delete'): KvCall<TxnResponse> {
+    const mod = this.lastMod.get(key) ?? 0;
+    const value = this.value();
+    const op: RequestOp = write === 'put' ? { type: 'put', key, value, prevKv: true } : { type: 'delete', key, prevKv: true };
+    const sentOp: CoreRequestOp = write === 'put'
+      ? { put: { key: fromKey(key), value: fromKey(value), prevKv: true } }
+      : { deleteRange: { key: fromKey(key), prevKv: true } };
+    const call = this.txn({
+      recorded: { type: 'txn', compare: [{ key, target: 'mod', result: '=', value: mod }], success: [op], failure: [{ type: 'range', key }] },
+      sent: {
+        compare: [{ key: fromKey(key), target: 'mod', modRevision: mod, result: 'equal' }], success: [sentOp], failure: [{ range: { key: fromKey(key) } }],
+      },
+    });
+    return {
+      ...call,
+      response: (r) => {
+        const json = call.response(r);
+        // What the key's mod revision is now: the write's, or (on failure) the one the range showed, 0 when absent.
+        const shown = r.responses[0];
+        const absent = r.succeeded ? write === 'delete' : shown !== undefined && 'range' in shown && shown.range.kvs.length === 0;
+        if (absent) {
+          this.lastMod.set(key, 0);
+          this.lastVersion.set(key, 0);
+        } else if (r.succeeded) {
+          this.lastMod.set(key, r.header.revision);
+        }
+        return json;
+      },
+    };
+  }
+
+  /**
+   * kube-apiserver's compaction: If(version(compact_rev_key) == last seen)
+   * Then(Put(compact_rev_key, rev)) Else(Range(compact_rev_key)); when it succeeds, the
+   * client's next request compacts to rev.
+   */
+  private compactTxn(client: Client): KvCall<TxnResponse> {
+    const version = this.lastVersion.get(COMPACT_REV_KEY) ?? 0;
+    const revision = Math.max(2, this.maxRevision - this.random.intBelow(10));
+    const value = String(revision);
+    const call = this.txn({
+      recorded: {
+        type: 'txn', compare: [{ key: COMPACT_REV_KEY, target: 'version', result: '=', value: version }],
+        success: [{ type: 'put', key: COMPACT_REV_KEY, value, prevKv: true }], failure: [{ type: 'range', key: COMPACT_REV_KEY }],
+      },
+      sent: {
+        compare: [{ key: fromKey(COMPACT_REV_KEY), target: 'version', version, result: 'equal' }],
+        success: [{ put: { key: fromKey(COMPACT_REV_KEY), value: fromKey(value), prevKv: true } }],
+        failure: [{ range: { key: fromKey(COMPACT_REV_KEY) } }],
+      },
+    });
+    return {
+      ...call,
+      response: (r) => {
+        const json = call.response(r);
+        if (r.succeeded) {
+          this.lastVersion.set(COMPACT_REV_KEY, version + 1);
+          client.kubernetes.continuation = { kind: 'compact', revision };
+        }
+        return json;
+      },
     };
   }
 }

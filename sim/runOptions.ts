@@ -11,6 +11,10 @@ export type WorkloadMode = 'none' | 'kv';
 
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
 
+/** The KV clients' traffic: `kubernetes` is kube-apiserver's (kubernetesTraffic.ts). */
+export type TrafficProfile = 'default' | 'kubernetes';
+export const TRAFFIC_PROFILES: readonly TrafficProfile[] = ['default', 'kubernetes'];
+
 export interface RunOptions extends KvReporting {
   readonly seed: number;
   readonly nodes: number;
@@ -31,6 +35,8 @@ export interface RunOptions extends KvReporting {
    * from the seed in a swarm run (world.ts membershipOn); true or false: as asked.
    */
   readonly membership?: boolean;
+  /** With `kv`: the KV and watch clients' traffic. Default `default`. */
+  readonly profile?: TrafficProfile;
   /**
    * Run on after the first violation (default: halt there, later ones are usually its
    * consequences). The end-of-run checks (linearizability, watches) then judge the whole

@@ -21,6 +21,7 @@ export function runOne(options: CliOptions, seed: number, trace: TraceFile | nul
     workload: options.workload,
     auth: options.auth,
     ...(options.membership === null ? {} : { membership: options.membership }),
+    ...(options.profile === 'default' ? {} : { profile: options.profile }),
     keepGoing: options.keepGoing,
     ...(options.checkMs !== null ? { checkTimeoutMs: options.checkMs } : options.range ? { checkTimeoutMs: SWEEP_CHECK_MS } : {}),
     ...(trace === null ? {} : { trace: trace.sink }),

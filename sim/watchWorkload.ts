@@ -49,6 +49,8 @@ export interface WatchWorkloadOptions {
   /** The members' watch hub bounds (watchHub.ts), drawn small so that slow watchers overflow. */
   readonly maxBufferedEvents: number;
   readonly catchUpRevisionsPerStep: number;
+  /** The Kubernetes profile: every client watches the prefix, with prev_kv and progress notifications, as kube-apiserver does. */
+  readonly kubernetes?: boolean;
 }
 
 /** One watch stream as recorded: the validator's fields plus where and when. */
@@ -133,7 +135,10 @@ export class WatchWorkload extends SimActor {
     const k = this.random.intBelow(keyCount);
     // All keys k…, one key, or the prefix k<d> (k1 covers k1 only with fewer than 11 keys).
     const [key, rangeEnd] = shape <= 1 ? ['k', 'l'] : shape === 2 ? [`k${k}`, ''] : [`k${k}`, `k${k + 1}`];
-    return { key, rangeEnd, prevKv: this.random.chance(0.5), progressNotify: this.random.chance(0.5) };
+    const prevKv = this.random.chance(0.5);
+    const progressNotify = this.random.chance(0.5);
+    if (this.options.kubernetes === true) return { key: 'k', rangeEnd: 'l', prevKv: true, progressNotify: true };
+    return { key, rangeEnd, prevKv, progressNotify };
   }
 
   start(): void {

@@ -24,7 +24,7 @@ import { MembershipNemesis, type MembershipFaults } from './membershipNemesis.js
 import { SimNetwork } from './network.js';
 import type { SimParts } from './simActor.js';
 import { SimRandom } from './prng.js';
-import type { RunOptions } from './runOptions.js';
+import type { RunOptions, TrafficProfile } from './runOptions.js';
 import type { CheckerOptions } from './safetyChecker.js';
 import { SafetyChecker } from './safetyChecker.js';
 import { Scheduler } from './scheduler.js';
@@ -65,13 +65,15 @@ interface KvDraws {
 }
 
 /** Draws the KV clients' shape, then the watch clients': the order is part of every seed's meaning. */
-function drawKvDraws(random: SimRandom): KvDraws {
+function drawKvDraws(random: SimRandom, profile: TrafficProfile): KvDraws {
+  const kubernetes = profile === 'kubernetes';
   const kv: KvWorkloadOptions = {
     clients: 8 + random.intBelow(17),
     keys: 3 + random.intBelow(8),
     thinkMeanMs: Math.round(1 + random.float() * 9),
     timeoutMsMin: 200,
     timeoutMsMax: 200 + random.intBelow(1800),
+    ...(kubernetes ? { profile: 'kubernetes' as const } : {}),
   };
   const watch: WatchWorkloadOptions = {
     clients: 1 + random.intBelow(3),
@@ -81,6 +83,7 @@ function drawKvDraws(random: SimRandom): KvDraws {
     slowMeanMs: 20 + random.intBelow(500),
     maxBufferedEvents: random.pick([2, 8, 64, 1024]),
     catchUpRevisionsPerStep: random.pick([1, 4, 256]),
+    ...(kubernetes ? { kubernetes: true } : {}),
   };
   return { kv, watch, truth: new WatchTruth() };
 }
@@ -89,7 +92,7 @@ export function buildWorld(options: RunOptions): SimWorld {
   const random = new SimRandom(options.seed);
   // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
   const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
-  const draws = options.workload === 'kv' ? drawKvDraws(random) : null;
+  const draws = options.workload === 'kv' ? drawKvDraws(random, options.profile ?? 'default') : null;
   // Drawn after the KV shapes, and only with --auth: every other seed keeps its meaning.
   const authDraws = draws !== null && options.auth === true ? drawAuthOptions(random) : null;
   // Likewise last, and only when membership changes are on (asked for, or drawn for this seed).

@@ -12,8 +12,8 @@
 import { AUTH_BUG_NAMES, BUG_NAMES, ETCD_BUG_NAMES, LIMITS, plantedBugs, reproduceCommand } from '../args.js';
 import type { BugName } from '../args.js';
 import { parseSeed } from '../prng.js';
-import type { FaultMode, RunOptions, WorkloadMode } from '../runOptions.js';
-import { DEFAULT_LIVENESS_TIMEOUT_MS } from '../runOptions.js';
+import type { FaultMode, RunOptions, TrafficProfile, WorkloadMode } from '../runOptions.js';
+import { DEFAULT_LIVENESS_TIMEOUT_MS, TRAFFIC_PROFILES } from '../runOptions.js';
 
 /** Done to one member (diskfull: its disk refuses writes for DISK_FULL_MS; rot: a bit of its durable log flips). */
 export const MEMBER_ACTIONS = ['crash', 'restart', 'pause', 'resume', 'diskfull', 'rot'] as const;
@@ -89,6 +89,8 @@ export interface RunSpec {
   readonly auth: boolean;
   /** The membership nemesis (the CLI's --membership / --no-membership); absent: drawn from the seed. */
   readonly membership?: boolean;
+  /** The KV clients' traffic (the CLI's --profile); absent: the default mix. */
+  readonly profile?: TrafficProfile;
   /** False: the checker's Raft rule checks are off (the run goes on to what a broken rule leads to; Figure 8's tour). */
   readonly ruleChecks: boolean;
   /** True: the run goes on past the first violation (the CLI's --keep-going). */
@@ -113,6 +115,7 @@ export function runOptionsOf(spec: RunSpec): RunOptions {
     seed: spec.seed, nodes: spec.nodes, timeMs: spec.timeMs, faults: spec.faults, bugs: plantedBugs(spec.bugs),
     livenessTimeoutMs: spec.livenessMs, workload: spec.workload, auth: spec.auth, ruleChecks: spec.ruleChecks, keepGoing: spec.keepGoing,
     ...(spec.membership === undefined ? {} : { membership: spec.membership }),
+    ...(spec.profile === undefined ? {} : { profile: spec.profile }),
   };
 }
 
@@ -135,6 +138,7 @@ export function formatHash(spec: RunSpec, at?: number): string {
   if (spec.workload !== DEFAULT_SPEC.workload) parts.push(`workload=${spec.workload}`);
   if (spec.auth) parts.push('auth=1');
   if (spec.membership !== undefined) parts.push(`membership=${spec.membership ? 1 : 0}`);
+  if (spec.profile !== undefined && spec.profile !== 'default') parts.push(`profile=${spec.profile}`);
   if (!spec.ruleChecks) parts.push('rule-checks=0');
   if (spec.keepGoing) parts.push('keep-going=1');
   for (const bug of spec.bugs) parts.push(`bug=${bug}`);
@@ -163,6 +167,7 @@ interface Draft {
   livenessMs: number;
   auth: boolean;
   membership: boolean | null;
+  profile: TrafficProfile;
   ruleChecks: boolean;
   keepGoing: boolean;
   script: ForkAction[];
@@ -234,6 +239,12 @@ function readPair(draft: Draft, name: string, value: string): string | null {
       if (value !== '1' && value !== 'true' && value !== '0' && value !== 'false') return `membership is 1 or 0, got '${value}'`;
       draft.membership = value === '1' || value === 'true';
       return null;
+    case 'profile': {
+      const profile = TRAFFIC_PROFILES.find((p) => p === value);
+      if (profile === undefined) return `profile must be one of ${TRAFFIC_PROFILES.join(', ')}, got '${value}'`;
+      draft.profile = profile;
+      return null;
+    }
     case 'rule-checks':
       draft.ruleChecks = !(value === '0' || value === 'false');
       return null;
@@ -250,14 +261,14 @@ function readPair(draft: Draft, name: string, value: string): string | null {
     }
     case 'fork': return readScript(draft, value);
     case 'at': return set(integer(value, 'at', { min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => { draft.at = n; });
-    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, membership, bug, liveness-ms, rule-checks, keep-going, fork, at)`;
+    default: return `unknown field '${name}' (seed, nodes, time-ms, faults, workload, auth, membership, profile, bug, liveness-ms, rule-checks, keep-going, fork, at)`;
   }
 }
 
 /** Reads a URL hash (with or without its '#'); every bad field gets a clear message. */
 export function parseHash(hash: string): ParsedSpec {
   const text = hash.startsWith('#') ? hash.slice(1) : hash;
-  const draft: Draft = { ...DEFAULT_SPEC, membership: null, seed: null, bugs: [], script: [], at: null };
+  const draft: Draft = { ...DEFAULT_SPEC, membership: null, profile: 'default', seed: null, bugs: [], script: [], at: null };
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -269,6 +280,7 @@ export function parseHash(hash: string): ParsedSpec {
   if (draft.seed === null) return { ok: false, error: 'the hash needs a seed, e.g. #seed=17&nodes=5' };
   if (draft.auth && draft.workload !== 'kv') return { ok: false, error: 'auth needs workload=kv' };
   if (draft.membership === true && draft.workload !== 'kv') return { ok: false, error: 'membership needs workload=kv' };
+  if (draft.profile !== 'default' && (draft.workload !== 'kv' || draft.auth)) return { ok: false, error: 'profile needs workload=kv without auth' };
   if ((draft.auth || draft.workload !== 'kv') && draft.script.some((a) => isClientAction(a.action))) {
     return { ok: false, error: 'put and read actions need the KV clients (workload=kv, no auth)' };
   }
@@ -278,8 +290,8 @@ export function parseHash(hash: string): ParsedSpec {
     const which = outside(badNode.node) ? badNode.node : badNode.peer;
     return { ok: false, error: `fork action on member ${which}, but the run has ${draft.nodes}` };
   }
-  const { at, seed, membership, ...rest } = draft;
-  return { ok: true, spec: { ...rest, seed, ...(membership === null ? {} : { membership }) }, at };
+  const { at, seed, membership, profile, ...rest } = draft;
+  return { ok: true, spec: { ...rest, seed, ...(membership === null ? {} : { membership }), ...(profile === 'default' ? {} : { profile }) }, at };
 }
 
 /** The spec of a seed with the CLI's defaults and these overrides. */
