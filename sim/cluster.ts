@@ -183,7 +183,7 @@ export class Cluster {
 
   member(id: NodeId): SimMember {
     const member = this.members.get(id);
-    invariant(member !== undefined, `no member ${id}`);
+    invariant(member !== undefined, () => `no member ${id}`);
     return member;
   }
 

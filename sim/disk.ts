@@ -293,7 +293,7 @@ export class SimDisk implements LogStore {
 
   private complete(op: Op): void {
     const position = this.volatile.indexOf(op);
-    invariant(position >= 0, `disk ${this.id}: completing an unknown write`);
+    invariant(position >= 0, () => `disk ${this.id}: completing an unknown write`);
     op.completed = true;
     const failure = this.drawFailure();
     if (failure !== null) {
@@ -307,7 +307,7 @@ export class SimDisk implements LogStore {
       // fsync: everything issued up to and including this op is now durable.
       const flushed = this.volatile.splice(0, position + 1);
       for (const earlier of flushed) {
-        invariant(earlier.completed, `disk ${this.id}: fsync overtook an unfinished write`);
+        invariant(earlier.completed, () => `disk ${this.id}: fsync overtook an unfinished write`);
         this.apply(earlier);
       }
       this.stats.syncs++;

@@ -133,7 +133,7 @@ export class RunStepper {
     const threw = this.guard.run(() => {
       scheduler.run(untilUs, bounded ? (): boolean => scheduler.events >= targetEvents : undefined);
     });
-    invariant(scheduler.events <= targetEvents, `ran past the target: ${scheduler.events} > ${targetEvents} (from ${before})`);
+    invariant(scheduler.events <= targetEvents, () => `ran past the target: ${scheduler.events} > ${targetEvents} (from ${before})`);
     // Stopped by the target, the stage goes on; by its time, a halt or an exception, it is over.
     const stoppedAtTarget = !threw && bounded && scheduler.events >= targetEvents && !scheduler.lastRunHalted();
     return !stoppedAtTarget;

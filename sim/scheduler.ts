@@ -148,14 +148,14 @@ export class Scheduler {
 
   /** Schedules an event `delayUs` from now (rounded down to whole microseconds). */
   after(delayUs: number, spec: EventSpec): void {
-    invariant(delayUs >= 0 && Number.isFinite(delayUs), `event delay must be finite and ≥ 0, got ${delayUs}`);
+    invariant(delayUs >= 0 && Number.isFinite(delayUs), () => `event delay must be finite and ≥ 0, got ${delayUs}`);
     this.at(this.nowUsValue + Math.floor(delayUs), spec);
   }
 
   /** Schedules an event at an absolute time, never in the past. */
   at(timeUs: number, spec: EventSpec): void {
-    invariant(Number.isSafeInteger(timeUs), `event time must be an integer, got ${timeUs}`);
-    invariant(timeUs >= this.nowUsValue, `event scheduled in the past: ${timeUs} < ${this.nowUsValue}`);
+    invariant(Number.isSafeInteger(timeUs), () => `event time must be an integer, got ${timeUs}`);
+    invariant(timeUs >= this.nowUsValue, () => `event scheduled in the past: ${timeUs} < ${this.nowUsValue}`);
     this.push(timeUs, this.nextSeq++, spec);
   }
 
