@@ -190,7 +190,7 @@ export class RaftLog {
   }
 
   /** Committed entries not yet applied, at most maxSizeBytes (but at least one). */
-  nextCommittedEntries(maxSizeBytes: number): Entry[] {
+  nextCommittedEntries(maxSizeBytes: number): readonly Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());
     if (this.committed < lo) return [];
     return this.slice(lo, this.committed + 1, maxSizeBytes);
@@ -202,7 +202,7 @@ export class RaftLog {
   }
 
   /** Entries from `lo` on, at most maxSizeBytes; null if `lo` is compacted. */
-  entriesFrom(lo: number, maxSizeBytes: number): Entry[] | null {
+  entriesFrom(lo: number, maxSizeBytes: number): readonly Entry[] | null {
     if (lo > this.lastIndex()) return [];
     if (lo < this.firstIndex()) return null;
     return this.slice(lo, this.lastIndex() + 1, maxSizeBytes);
@@ -216,28 +216,27 @@ export class RaftLog {
   }
 
   /** Entries [lo, hi) from storage and unstable together. */
-  slice(lo: number, hi: number, maxSizeBytes: number): Entry[] {
+  slice(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] {
     invariant(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi,
       () => `slice(${lo}, ${hi}) outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
     if (lo === hi) return [];
     const offset = this.unstable.offset;
-    let result: Entry[] = [];
+    let stored: readonly Entry[] = [];
     if (lo < offset) {
-      const stored = this.storage.entries(lo, Math.min(hi, offset), maxSizeBytes);
-      invariant(typeof stored !== 'string', () => `storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
-      result = [...stored];
-      // Storage returned fewer than asked because of the size limit: stop here.
-      if (result.length < Math.min(hi, offset) - lo) return result;
+      const fromStorage = this.storage.entries(lo, Math.min(hi, offset), maxSizeBytes);
+      invariant(typeof fromStorage !== 'string', () => `storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
+      // Storage returned fewer than asked because of the size limit, or all that was asked: done
+      // (a readonly slice of its own, not copied again: this runs for every append sent).
+      if (hi <= offset || fromStorage.length < offset - lo) return fromStorage;
+      stored = fromStorage;
     }
-    if (hi > offset) {
-      const fromUnstable = this.unstable.slice(Math.max(lo, offset), hi);
-      result = result.length > 0 ? result.concat(fromUnstable) : fromUnstable;
-    }
+    const fromUnstable = this.unstable.slice(Math.max(lo, offset), hi);
+    const result = stored.length > 0 ? stored.concat(fromUnstable) : fromUnstable;
     return maxSizeBytes === Number.POSITIVE_INFINITY ? result : limitSize(result, maxSizeBytes);
   }
 
   /** Every entry held, stable and unstable (for checkers and printing). */
-  allEntries(): Entry[] {
+  allEntries(): readonly Entry[] {
     return this.slice(this.firstIndex(), this.lastIndex() + 1, Number.POSITIVE_INFINITY);
   }
 }
