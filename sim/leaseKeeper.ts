@@ -13,7 +13,8 @@
 // leader proposing again) are ignored. Clients never revoke these leases themselves.
 //
 // And the lease bound (etcd #9395's class): no leader may hold a lease past its true end
-// (the later of the grant's answer and the last renewal any leader granted, plus the TTL)
+// (the latest of the grant's answer, a leader's own apply of the grant — its lessor counts
+// the TTL from there, as etcd's does — and the last renewal any leader granted, plus the TTL)
 // (or, for a lease that ran out while there was no leader, past the promotion) by more
 // than an election timeout (etcd's Promote extension) plus how stale that
 // leader's lease clock was — how long after its latest lease clock entry was proposed
