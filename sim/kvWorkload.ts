@@ -282,7 +282,8 @@ export class KvWorkload extends SimActor {
       this.manual.push({ request, record: null });
       return false;
     }
-    const client: Client = { process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, failuresInRow: 0, kubernetes: { continuation: null }, manual: true,
+    const client: Client = {
+      process: this.nextProcess++, endpoint: member.id, seenServer: null, seenRevision: 0, failuresInRow: 0, kubernetes: { continuation: null }, manual: true,
     };
     const before = this.records.length;
     if (request.kind === 'put') {
@@ -752,7 +753,7 @@ export class KvWorkload extends SimActor {
    */
   private optimistic(key: string, write: 'put' | 'delete'): KvCall<TxnResponse> {
     const mod = this.lastMod.get(key) ?? 0;
-    const value = this.value();
+    const value = write === 'put' ? this.value() : '';
     const op: RequestOp = write === 'put' ? { type: 'put', key, value, prevKv: true } : { type: 'delete', key, prevKv: true };
     const sentOp: CoreRequestOp = write === 'put'
       ? { put: { key: fromKey(key), value: fromKey(value), prevKv: true } }

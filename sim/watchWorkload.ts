@@ -30,6 +30,7 @@ import type { SimMember } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { WatchTruth } from './watchTruth.js';
 import { historyLeaseId } from './historyLeaseId.js';
+import { PREFIX_END, PREFIX_START } from './kubernetesTraffic.js';
 
 /** The watch clients' shape, drawn from the seed after the KV shape (world.ts). */
 export interface WatchWorkloadOptions {
@@ -137,7 +138,7 @@ export class WatchWorkload extends SimActor {
     const [key, rangeEnd] = shape <= 1 ? ['k', 'l'] : shape === 2 ? [`k${k}`, ''] : [`k${k}`, `k${k + 1}`];
     const prevKv = this.random.chance(0.5);
     const progressNotify = this.random.chance(0.5);
-    if (this.options.kubernetes === true) return { key: 'k', rangeEnd: 'l', prevKv: true, progressNotify: true };
+    if (this.options.kubernetes === true) return { key: PREFIX_START, rangeEnd: PREFIX_END, prevKv: true, progressNotify: true };
     return { key, rangeEnd, prevKv, progressNotify };
   }
 
