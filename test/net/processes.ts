@@ -100,7 +100,11 @@ export function runToExit(command: string, args: readonly string[], env?: NodeJS
 }
 
 /** Starts a Tern member (on `port` if given: a restart keeps its address). With no `dataDir`, it gets a temporary one, removed when it stops. */
-export async function startTern(options: { dataDir?: string; port?: number; extraArgs?: readonly string[] } = {}): Promise<Running> {
+export function startTern(options: { dataDir?: string; port?: number; extraArgs?: readonly string[] } = {}): Promise<Running> {
+  return withPortRetry(() => startTernOnce(options));
+}
+
+async function startTernOnce(options: { dataDir?: string; port?: number; extraArgs?: readonly string[] }): Promise<Running> {
   const [port, peerPort] = [options.port ?? await freePort(), await freePort()];
   const dataDir = options.dataDir ?? tempDataDir();
   const cleanup = options.dataDir === undefined ? (): void => { removeDataDir(dataDir); } : (): void => undefined;
@@ -113,7 +117,11 @@ export async function startTern(options: { dataDir?: string; port?: number; extr
 }
 
 /** Starts real etcd; on `dataDir` if given (e.g. made by `etcdctl snapshot restore`), else a fresh one; `extraArgs` appended. */
-export async function startEtcd(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
+export function startEtcd(options: { dataDir?: string; extraArgs?: readonly string[] } = {}): Promise<Running> {
+  return withPortRetry(() => startEtcdOnce(options));
+}
+
+async function startEtcdOnce(options: { dataDir?: string; extraArgs?: readonly string[] }): Promise<Running> {
   const [client, peer] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-etcd-'));
   return startAndWait('etcd', [
@@ -271,8 +279,12 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
   return cluster;
 }
 
-/** A free port may be taken by a parallel test between `freePort` and the bind: retry with new ports. */
-async function withPortRetry(start: () => Promise<RunningCluster>): Promise<RunningCluster> {
+/**
+ * A free port may be taken by a parallel test between `freePort` and the bind: retry with
+ * new ports (a port the caller chose stays; the others are drawn again). Two CI runs lost
+ * a single-member start this way (EADDRINUSE) before single starts retried too.
+ */
+async function withPortRetry<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
