@@ -13,7 +13,7 @@ import test from 'ava';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { makePki } from '../tls/pki.js';
-import { etcdctl, startEtcdCluster, startTern, startTernCluster, type Running } from './processes.js';
+import { etcdctl, startEtcdCluster, startTern, startTernCluster, type Running, startBoth } from './processes.js';
 
 /** The RST_STREAM code a plain node:http2 server answers a request with this :authority. */
 async function resetCodeFor(authority: string): Promise<number> {
@@ -82,7 +82,7 @@ test('etcdctl endpoint status and hashkv with an https:// endpoint, on Tern as o
   const tls = { client: 'https', peer: 'http' } as const;
   const serverArgs = ['--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', pki.caFile, '--client-cert-auth'];
   const clientArgs = ['--cacert', pki.caFile, '--cert', pki.client.cert, '--key', pki.client.key];
-  const [etcd, tern] = await Promise.all([startEtcdCluster(1, serverArgs, tls), startTernCluster(1, serverArgs, tls)]);
+  const [etcd, tern] = await startBoth(startEtcdCluster(1, serverArgs, tls), startTernCluster(1, serverArgs, tls));
   try {
     for (const command of [['endpoint', 'status'], ['endpoint', 'hashkv'], ['endpoint', 'status', '--cluster']]) {
       const [fromEtcd, fromTern] = await Promise.all([etcd, tern].map((cluster) => etcdctl(`https://${cluster.members[0]?.endpoint ?? ''}`, [...clientArgs, ...command])));

@@ -2,7 +2,7 @@
 // across members, etcdctl's member list against a real etcd cluster's, leader
 // failover after SIGKILL, and a restarted member catching up from its data dir.
 import test from 'ava';
-import { etcdctl, leaderIndex, startEtcdCluster, startTernCluster, type RunningCluster } from './processes.js';
+import { etcdctl, leaderIndex, startEtcdCluster, startTernCluster, type RunningCluster, startBoth } from './processes.js';
 
 /** etcdctl member list with ids and each member's ports replaced by its name, lines sorted. */
 async function maskedMemberList(cluster: RunningCluster): Promise<string> {
@@ -40,7 +40,7 @@ test('a put on one member is read on the others (linearizable and serializable)'
 });
 
 test('etcdctl member list matches a real 3-member etcd (ids masked)', async (t) => {
-  const [tern, etcd] = await Promise.all([startTernCluster(3), startEtcdCluster(3)]);
+  const [tern, etcd] = await startBoth(startTernCluster(3), startEtcdCluster(3));
   try {
     // Names and client URLs arrive with the members' attribute exchange: wait for them.
     let ternList = '';

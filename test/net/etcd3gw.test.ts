@@ -7,7 +7,7 @@
 import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startEtcd, startTern, type Running } from './processes.js';
+import { startEtcd, startTern, type Running, startBoth } from './processes.js';
 
 /** Debian's interpreter: the pyenv python on PATH does not see Debian's dist-packages. */
 const PYTHON = '/usr/bin/python3';
@@ -56,7 +56,7 @@ run(title, async (t) => {
   t.timeout(2 * PROBE_TIMEOUT_MS + 120_000);
   const servers: Running[] = [];
   t.teardown(async () => { await Promise.all(servers.map((s) => s.stop())); });
-  const [etcd, tern] = await Promise.all([startEtcd(), startTern()]);
+  const [etcd, tern] = await startBoth(startEtcd(), startTern());
   servers.push(etcd, tern);
   // One after the other: each probe has the 2-core machine to itself.
   const fromEtcd = await probe(etcd);

@@ -4,7 +4,7 @@
 // bootstrap entries put its first leader in term 2; no client depends on the number).
 import test from 'ava';
 import { compare } from './differential.js';
-import { leaderIndex, startEtcd, startEtcdCluster, startTern, startTernCluster, type RunningCluster } from './processes.js';
+import { leaderIndex, startEtcd, startEtcdCluster, startTern, startTernCluster, type RunningCluster, startBoth } from './processes.js';
 
 test('etcdctl cannot tell Tern from etcd on the KV API', async (t) => {
   const etcd = await startEtcd();
@@ -18,7 +18,7 @@ test('etcdctl cannot tell Tern from etcd on the KV API', async (t) => {
 });
 
 test('etcdctl cannot tell a three-member Tern cluster from a three-member etcd on the KV API', async (t) => {
-  const [etcd, tern] = await Promise.all([startEtcdCluster(3), startTernCluster(3)]);
+  const [etcd, tern] = await startBoth(startEtcdCluster(3), startTernCluster(3));
   try {
     // Through a follower on both sides (asked of each cluster): writes and reads forwarded.
     const [etcdFollower, ternFollower] = await Promise.all([follower(etcd), follower(tern)]);

@@ -6,7 +6,7 @@
 // snapshot path, and lease ids (etcd draws random ones; each side's ids, learned from
 // its own `lease grant` output or from lock/elect keys, become LEASE).
 import test, { type ExecutionContext } from 'ava';
-import { etcdctl, spawnEtcdctl, startEtcd, startEtcdCluster, startTern, startTernCluster, type Outcome, type Running, type RunningCluster } from './processes.js';
+import { etcdctl, spawnEtcdctl, startEtcd, startEtcdCluster, startTern, startTernCluster, type Outcome, type Running, type RunningCluster, startBoth } from './processes.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -185,7 +185,7 @@ function side(name: string, server: Running): Side {
 }
 
 test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenance and disabled auth', async (t) => {
-  const [etcdServer, ternServer] = await Promise.all([startEtcd(), startTern()]);
+  const [etcdServer, ternServer] = await startBoth(startEtcd(), startTern());
   try {
     await compareServices(t, etcdServer, ternServer);
   } finally {
@@ -195,7 +195,7 @@ test('etcdctl cannot tell Tern from etcd on watch, lease, lock, elect, maintenan
 });
 
 test('the same on three-member clusters, through the leader', async (t) => {
-  const [etcdCluster, ternCluster] = await Promise.all([startEtcdCluster(3), startTernCluster(3)]);
+  const [etcdCluster, ternCluster] = await startBoth(startEtcdCluster(3), startTernCluster(3));
   try {
     // Through each cluster's leader: move-leader answers differently on a follower, and
     // which member leads is up to the election.

@@ -7,7 +7,7 @@
 // two requests).
 import test, { type ExecutionContext } from 'ava';
 import { curl, curlStream, type CurlAnswer, type CurlStep } from './curl.js';
-import { freePort, startEtcd, startTern, type Running } from './processes.js';
+import { freePort, startEtcd, startTern, type Running, startBoth } from './processes.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const json = (value: unknown): string => JSON.stringify(value);
@@ -214,7 +214,7 @@ function normalize(answer: CurlAnswer, endpoint: string): string {
 async function both(body: (etcd: Running, tern: Running) => Promise<void>): Promise<void> {
   const port = await freePort();
   // Advertised as etcd's test process advertises itself, so that member lists agree.
-  const [etcd, tern] = await Promise.all([startEtcd(), startTern({ port, extraArgs: ['--advertise-client-urls', `http://127.0.0.1:${port}`] })]);
+  const [etcd, tern] = await startBoth(startEtcd(), startTern({ port, extraArgs: ['--advertise-client-urls', `http://127.0.0.1:${port}`] }));
   try {
     await body(etcd, tern);
   } finally {

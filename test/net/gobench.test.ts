@@ -6,7 +6,7 @@
 // against real etcd and Tern and checks that its table has that row. Skipped where Go or Debian's clientv3 is not installed.
 import anyTest, { type TestFn } from 'ava';
 import { buildGoBench, goBenchUnavailable, runGoBench } from '../../net/bin/loadgen/goBench.js';
-import { etcdctl, runScript, startTern, type Running } from './processes.js';
+import { etcdctl, runScript, startTern, type Running, startBoth } from './processes.js';
 
 const unavailable = goBenchUnavailable();
 const test = anyTest as TestFn<{ tern: Running; binary: string }>;
@@ -15,7 +15,7 @@ if (unavailable !== null) {
   test('ternbench (skipped: no Go toolchain)', (t) => { t.log(unavailable); t.pass(); });
 } else {
   test.before(async (t) => {
-    const [binary, tern] = await Promise.all([buildGoBench(), startTern()]);
+    const [binary, tern] = await startBoth(buildGoBench(), startTern());
     t.context = { binary, tern };
   });
   test.after.always(async (t) => {

@@ -12,7 +12,7 @@ import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../net/proto/load.js';
 import type { Wire } from '../../net/wire/message.js';
-import { startEtcd, startTern, startTernCluster, type Running } from './processes.js';
+import { startEtcd, startTern, startTernCluster, type Running, startBoth } from './processes.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -209,7 +209,7 @@ async function runOn(server: Running): Promise<string[]> {
 }
 
 test.serial('Lock and Election answer as etcd 3.4 does: waits, revisions, keys, leader keys, errors, observe', async (t) => {
-  const [etcd, tern] = await Promise.all([startEtcd(), startTern()]);
+  const [etcd, tern] = await startBoth(startEtcd(), startTern());
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const [fromEtcd, fromTern] = await Promise.all([runOn(etcd), runOn(tern)]);
   t.is(fromTern.length, fromEtcd.length);
@@ -267,7 +267,7 @@ async function authScenario(c: Clients, r: Transcript): Promise<void> {
 }
 
 test.serial('with auth on, Lock and Election act with the caller\'s permissions, as on etcd 3.4', async (t) => {
-  const [etcd, tern] = await Promise.all([startEtcd(), startTern()]);
+  const [etcd, tern] = await startBoth(startEtcd(), startTern());
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const run = async (server: Running): Promise<string[]> => {
     const c = connect(server.endpoint);

@@ -6,7 +6,7 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../net/proto/load.js';
-import { runTernToExit, startEtcd, startTern, type Running } from './processes.js';
+import { runTernToExit, startEtcd, startTern, type Running, startBoth } from './processes.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,7 +61,7 @@ async function probe(member: Running, thirdDeadlineMs: number): Promise<Outcomes
 }
 
 async function onBoth(args: readonly string[], thirdDeadlineMs: number): Promise<{ etcd: Outcomes; tern: Outcomes }> {
-  const [etcd, tern] = await Promise.all([startEtcd({ extraArgs: args }), startTern({ extraArgs: args })]);
+  const [etcd, tern] = await startBoth(startEtcd({ extraArgs: args }), startTern({ extraArgs: args }));
   try {
     return { etcd: await probe(etcd, thirdDeadlineMs), tern: await probe(tern, thirdDeadlineMs) };
   } finally {

@@ -3,7 +3,7 @@
 // is refused; a request over --max-request-bytes fails as it does on etcd.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { etcdctl, freePort, removeDataDir, startEtcd, startTern, tempDataDir, TERN_BIN, type Outcome } from './processes.js';
+import { etcdctl, freePort, removeDataDir, startEtcd, startTern, tempDataDir, TERN_BIN, type Outcome, startBoth } from './processes.js';
 
 async function metric(endpoint: string, name: string): Promise<number> {
   const text = await (await fetch(`http://${endpoint}/metrics`)).text();
@@ -69,7 +69,7 @@ test('a second member on the same data dir exits 1 with a clear message; the dir
 });
 
 test('requests over --max-request-bytes fail as on etcd (same etcdctl output), smaller ones pass', async (t) => {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+  const [tern, etcd] = await startBoth(startTern(), startEtcd());
   try {
     for (const [bytes, ok] of [[1_500_000, true], [1_600_000, false], [2 * 1024 * 1024, false]] as const) {
       const value = 'a'.repeat(bytes);

@@ -1,6 +1,6 @@
 // Real processes for compatibility tests: a Tern member, a real etcd, and etcdctl.
 
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { registerCompletionHandler, type ExecutionContext, type TestFn } from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,15 @@ const STOP_GRACE_MS = 30_000;
 /** Every process started here that has not exited: killed when the test file's process exits, whatever failed. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => { for (const child of live) child.kill('SIGKILL'); });
+// Once a file's tests and hooks are done, a child still running is one a test failed to stop
+// (a start that failed beside another, a test that threw before its stop). It would keep
+// the worker from exiting, and the whole run waiting on it; it is killed, and named.
+registerCompletionHandler(() => {
+  for (const child of live) {
+    process.stderr.write(`test/net/processes: pid ${child.pid ?? '?'} (${child.spawnargs.slice(0, 2).join(' ')}) outlived its test file; killed\n`);
+    child.kill('SIGKILL');
+  }
+});
 
 function track(child: ChildProcess): void {
   live.add(child);
@@ -149,6 +158,25 @@ export function etcdctl(endpoint: string, args: readonly string[], input?: strin
   });
 }
 
+interface Stoppable { stop(): Promise<unknown> }
+
+function stoppable(value: unknown): value is Stoppable {
+  return typeof value === 'object' && value !== null && 'stop' in value && typeof value.stop === 'function';
+}
+
+/**
+ * Two starts at once, as Promise.all would, except that when one fails the other's server
+ * (anything with a `stop`) is stopped before the failure is rethrown: a child left running
+ * keeps the ava worker alive, and a CI run waited 20 minutes on one.
+ */
+export async function startBoth<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  const started = [a, b].flatMap((s) => (s.status === 'fulfilled' && stoppable(s.value) ? [s.value] : []));
+  await Promise.all(started.map((s) => s.stop().catch(() => undefined)));
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+}
+
 /** One member of a cluster started by `startTernCluster` or `startEtcdCluster`. */
 export interface ClusterMember {
   readonly name: string;
@@ -169,7 +197,7 @@ export interface SideBySide {
 export function sideBySideTest(): TestFn<SideBySide> {
   const test = anyTest as TestFn<SideBySide>;
   test.before(async (t) => {
-    const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+    const [tern, etcd] = await startBoth(startTern(), startEtcd());
     t.context = { tern, etcd };
   });
   test.after.always(async (t) => {

@@ -9,7 +9,7 @@
 // compaction names (how many 4 KiB puts fit differs: etcd's bbolt file has free pages,
 // Tern's size is the image's; both fill until refused).
 import test from 'ava';
-import { etcdctl, removeDataDir, startEtcd, startTern, startTernCluster, tempDataDir, type Outcome, type Running } from './processes.js';
+import { etcdctl, removeDataDir, startEtcd, startTern, startTernCluster, tempDataDir, type Outcome, type Running, startBoth } from './processes.js';
 
 const QUOTA = String(13 * 4096);
 const SMALL = 'a'.repeat(64);
@@ -82,7 +82,7 @@ async function alarmSequence(server: Running): Promise<string[]> {
 
 test.serial('the alarm sequence of etcd\'s TestCtlV3Alarm reads the same on Tern as on etcd 3.4', async (t) => {
   t.timeout(180_000);
-  const [etcd, tern] = await Promise.all([startEtcd({ extraArgs: ['--quota-backend-bytes', QUOTA] }), startTern({ extraArgs: ['--quota-backend-bytes', QUOTA] })]);
+  const [etcd, tern] = await startBoth(startEtcd({ extraArgs: ['--quota-backend-bytes', QUOTA] }), startTern({ extraArgs: ['--quota-backend-bytes', QUOTA] }));
   t.teardown(async () => { await Promise.all([etcd.stop(), tern.stop()]); });
   const fromEtcd = await alarmSequence(etcd);
   const fromTern = await alarmSequence(tern);

@@ -15,7 +15,7 @@ import { PeerClients } from '../../net/peer/client.js';
 import { channelCredentials } from '../../net/tls/channelCredentials.js';
 import { makePki, type PemFiles, type Pki } from '../tls/pki.js';
 import { compare, normalize } from './differential.js';
-import { etcdctl, freePort, runTernToExit, startEtcdCluster, startTernCluster, startTernProcess, type Running, type RunningCluster } from './processes.js';
+import { etcdctl, freePort, runTernToExit, startEtcdCluster, startTernCluster, startTernProcess, type Running, type RunningCluster, startBoth } from './processes.js';
 
 let pki: Pki;
 test.before(async () => { pki = await makePki(); });
@@ -33,7 +33,7 @@ function clientArgs(client: PemFiles | null): string[] {
 }
 
 async function both<T>(run: (etcd: RunningCluster, tern: RunningCluster) => Promise<T>, args: readonly string[]): Promise<T> {
-  const [etcd, tern] = await Promise.all([startEtcdCluster(1, args, HTTPS_CLIENTS), startTernCluster(1, args, HTTPS_CLIENTS)]);
+  const [etcd, tern] = await startBoth(startEtcdCluster(1, args, HTTPS_CLIENTS), startTernCluster(1, args, HTTPS_CLIENTS));
   try {
     return await run(etcd, tern);
   } finally {

@@ -3,7 +3,7 @@
 // same port, and the metrics move with the traffic.
 import test from 'ava';
 import { httpEndpoints } from '../../../net/http/endpoints.js';
-import { etcdctl, freePort, startEtcd, startTern, type Running } from '../processes.js';
+import { etcdctl, freePort, startEtcd, startTern, type Running, startBoth } from '../processes.js';
 
 interface Answer {
   readonly status: number;
@@ -24,7 +24,7 @@ function sample(metrics: string, prefix: string): number {
 }
 
 async function both<T>(body: (tern: Running, etcd: Running) => Promise<T>): Promise<T> {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+  const [tern, etcd] = await startBoth(startTern(), startEtcd());
   try {
     return await body(tern, etcd);
   } finally {

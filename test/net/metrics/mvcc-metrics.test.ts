@@ -5,7 +5,7 @@
 // step, and the families carry etcd's help and type lines.
 import { spawn } from 'node:child_process';
 import test from 'ava';
-import { etcdctl, startEtcd, startTern, type Running } from '../processes.js';
+import { etcdctl, startEtcd, startTern, type Running, startBoth } from '../processes.js';
 
 /** The series both servers must agree on (sizes, histograms and bbolt's read txns differ by design). */
 const COMPARED = [
@@ -93,7 +93,7 @@ async function session(server: Running): Promise<{ steps: string[]; described: s
 }
 
 test('etcdctl traffic moves the mvcc metrics on Tern exactly as on etcd 3.4', async (t) => {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+  const [tern, etcd] = await startBoth(startTern(), startEtcd());
   t.teardown(async () => { await Promise.all([tern.stop(), etcd.stop()]); });
   const [ours, theirs] = await Promise.all([session(tern), session(etcd)]);
   t.deepEqual(ours.steps, theirs.steps);

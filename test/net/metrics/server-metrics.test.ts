@@ -5,7 +5,7 @@
 // them only the shape of the line is compared.
 
 import test from 'ava';
-import { etcdctl, startEtcd, startTern, type Running } from '../processes.js';
+import { etcdctl, startEtcd, startTern, type Running, startBoth } from '../processes.js';
 
 const COMPARED = [
   'etcd_server_is_learner', 'etcd_server_health_success', 'etcd_server_health_failures', 'etcd_debugging_auth_revision',
@@ -70,7 +70,7 @@ async function session(server: Running): Promise<{ values: string[]; shapes: boo
 }
 
 test('the server, lease, health, auth, gRPC message and fd families read on Tern as on etcd 3.4', async (t) => {
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+  const [tern, etcd] = await startBoth(startTern(), startEtcd());
   t.teardown(async () => { await Promise.all([tern.stop(), etcd.stop()]); });
   const [ours, theirs] = await Promise.all([session(tern), session(etcd)]);
   t.deepEqual(ours.values, theirs.values);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readBbolt } from '../../../net/snapshot/bboltReader.js';
 import { curl } from '../curl.js';
-import { etcdctl, startEtcd, startTern, type Running } from '../processes.js';
+import { etcdctl, startEtcd, startTern, type Running, startBoth } from '../processes.js';
 
 const IDS = ['7', '4503599627370497', '4611686018427400249', '9223372036854775807', '-5', '-9223372036854775808'];
 
@@ -26,7 +26,7 @@ async function leaseBucket(server: Running, file: string): Promise<[string, stri
 test('Tern\'s lease bucket equals etcd\'s, byte for byte, for ids across all of int64', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-lease-bucket-'));
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }); });
-  const [tern, etcd] = await Promise.all([startTern(), startEtcd()]);
+  const [tern, etcd] = await startBoth(startTern(), startEtcd());
   t.teardown(() => Promise.all([tern.stop(), etcd.stop()]));
   const ours = await leaseBucket(tern, path.join(dir, 'tern.db'));
   const theirs = await leaseBucket(etcd, path.join(dir, 'etcd.db'));
