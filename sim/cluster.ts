@@ -10,9 +10,9 @@ import type { RecoveryFailure } from '../core/node/ports.js';
 import { EtcdServer, type ServerConfig, type ServerPorts } from '../core/server/server.js';
 import type { WatchHubLimits } from '../core/watch/watchHub.js';
 import type { MvccEvent } from '../core/mvcc/store.js';
-import type { PlantedBugs } from '../core/raft/rawNode.js';
+import type { PlantedBugs, RaftView } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
-import { invariant } from '../core/util/invariant.js';
+import { invariant, invariantFailed } from '../core/util/invariant.js';
 import type { SafetyChecker } from './safetyChecker.js';
 import { SimClock } from './clock.js';
 import type { DiskFaults } from './disk.js';
@@ -183,7 +183,7 @@ export class Cluster {
 
   member(id: NodeId): SimMember {
     const member = this.members.get(id);
-    invariant(member !== undefined, () => `no member ${id}`);
+    if (member === undefined) invariantFailed(`no member ${id}`);
     return member;
   }
 
@@ -373,16 +373,21 @@ export class Cluster {
   leader(): NodeDriver | null {
     let best: NodeDriver | null = null;
     let bestTerm = -1;
+    const view = this.leaderView;
     for (const member of this.members.values()) {
       if (member.state !== 'up' || member.driver === null) continue;
-      const status = member.driver.status();
-      if (status.role === 'leader' && status.hardState.term > bestTerm) {
+      // The core's cheap view, not status() (which copies the configuration and progress): clients ask on every request.
+      member.driver.raft.inspect(view);
+      if (view.role === 'leader' && view.term > bestTerm) {
         best = member.driver;
-        bestTerm = status.hardState.term;
+        bestTerm = view.term;
       }
     }
     return best;
   }
+
+  /** leader()'s scratch view of one member. */
+  private readonly leaderView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
 
   /**
    * A member that applied its own removal stops (etcd's removed member exits), on an

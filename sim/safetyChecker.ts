@@ -58,17 +58,12 @@ interface EntryRecord {
   shared: boolean;
 }
 
-/** One look at a member after an event: who, what the checker remembered of it, its status now. */
+/** One look at a member after an event: who, what the checker remembered of it, its status now, its log. */
 interface Look {
   readonly id: NodeId;
   readonly view: NodeView;
   readonly status: Readonly<RaftView>;
-}
-
-/** A run of one log's entries, the first of them at index `first`. */
-interface LogSlice {
-  readonly entries: readonly Entry[];
-  readonly first: number;
+  readonly entry: (index: number) => Entry | undefined;
 }
 
 /** Keys (index, term) pairs in one number; terms stay far below 2^20 in any run. */
@@ -77,13 +72,14 @@ const TERM_SPACE = 1 << 20;
 export interface CheckerOptions {
   readonly now: () => number;
   /**
-   * Status and log of a running member: `log(lo, hi)` gives its entries from index `lo`
-   * (≥ firstIndex) to `hi` (default: its last). Asking for slices keeps checks cheap.
+   * Status and log of a running member: `entry(i)` is its entry at index i, undefined
+   * outside [firstIndex, lastIndex]. One entry at a time, never a copied range: the
+   * checker reads the uncommitted tail after every event.
    */
   readonly inspect: (id: NodeId) => {
     /** The core's cheap view of the member (RawNode.inspect); the checker only reads it. */
     readonly status: Readonly<RaftView>;
-    readonly log: (lo: number, hi?: number) => readonly Entry[];
+    readonly entry: (index: number) => Entry | undefined;
   } | null;
   /** Stop at the first violation (the default): later ones are usually consequences. */
   readonly stopAtFirst?: boolean;
@@ -167,18 +163,15 @@ export class SafetyChecker {
       // read; after anything else, only what lies beyond the previous last entry.
       const scanFrom = Math.max(status.firstIndex,
         logMayChange ? Math.min(view.commit, hs.commit) : Math.min(view.lastIndex, status.lastIndex));
-      const look: Look = { id, view, status };
-      const tail: LogSlice = { entries: inspected.log(scanFrom), first: scanFrom };
-      this.checkLog(look, tail);
+      const look: Look = { id, view, status, entry: inspected.entry };
+      this.checkLog(look, scanFrom);
       if (hs.commit > view.commit) {
-        const commitFrom = Math.max(status.firstIndex, view.commit);
-        const committed = commitFrom >= scanFrom ? tail : { entries: inspected.log(commitFrom, hs.commit), first: commitFrom };
         if (status.role === 'leader' && !becameLeader && this.options.ruleChecks !== false) {
-          this.checkCommitRule(look, committed);
+          this.checkCommitRule(look);
         }
-        this.checkCommitted(look, committed);
+        this.checkCommitted(look, Math.max(status.firstIndex, view.commit));
       }
-      if (becameLeader) this.checkLeaderCompleteness(look, inspected.log(status.firstIndex));
+      if (becameLeader) this.checkLeaderCompleteness(look);
     }
     view.commit = hs.commit;
     view.firstIndex = status.firstIndex;
@@ -319,10 +312,9 @@ export class SafetyChecker {
     const inspected = this.options.inspect(id);
     if (inspected === null) return;
     const first = inspected.status.firstIndex;
-    const log = inspected.log(first);
     for (const [seq, index] of acknowledged) {
       if (index < first || index > inspected.status.lastIndex) continue;
-      const entry = log[index - first];
+      const entry = inspected.entry(index);
       if (entry === undefined || payloadIndexOf(entry) !== seq) {
         this.report('lostAcknowledged', id, `proposal #${seq}, acknowledged at index ${index}, is not in the leader's log`);
         return;
@@ -357,14 +349,14 @@ export class SafetyChecker {
   }
 
   /** Log matching, entry by entry, for entries this member did not hold at the last check. */
-  private checkLog({ id, view, status }: Look, { entries: log, first }: LogSlice): void {
+  private checkLog({ id, view, status, entry: entryAt }: Look, first: number): void {
     const seen = view.seen;
+    const last = status.lastIndex;
     let prevTerm = -1;
-    for (let k = 0; k < log.length; k++) {
-      const entry = log[k] as Entry;
-      const i = entry.index;
-      if (i !== first + k) {
-        this.report('logMatching', id, `log not contiguous: entry ${i} at position ${k} after first index ${first}`);
+    for (let i = first; i <= last; i++) {
+      const entry = entryAt(i);
+      if (entry === undefined || entry.index !== i) {
+        this.report('logMatching', id, `log not contiguous: ${entry === undefined ? 'no entry' : `entry ${entry.index}`} at index ${i} (scanned from ${first})`);
         return;
       }
       if (seen[i] !== entry) {
@@ -378,7 +370,7 @@ export class SafetyChecker {
       }
       prevTerm = entry.term;
     }
-    if (seen.length > first + log.length) seen.length = first + log.length;
+    if (seen.length > last + 1) seen.length = last + 1;
   }
 
   private recordEntry(id: NodeId, entry: Entry, prevTerm: number): boolean {
@@ -408,11 +400,11 @@ export class SafetyChecker {
   }
 
   /** Newly committed entries (up to the member's commit now) agree with what anyone committed at those indexes. */
-  private checkCommitted({ id, view, status }: Look, { entries: log, first }: LogSlice): void {
+  private checkCommitted({ id, view, status, entry: entryAt }: Look, first: number): void {
     const commit = status.commit;
     const from = Math.max(view.commit + 1, first);
     for (let i = from; i <= commit; i++) {
-      const entry = log[i - first];
+      const entry = entryAt(i);
       if (entry === undefined) break; // committed beyond what this member holds: learned from the leader
       const seenIn = this.committedInTerm[i];
       if (seenIn === undefined || status.term < seenIn) this.committedInTerm[i] = status.term;
@@ -428,8 +420,8 @@ export class SafetyChecker {
   }
 
   /** A leader commits by counting replicas only entries of its current term (§5.4.2). */
-  private checkCommitRule({ id, status }: Look, { entries: log, first }: LogSlice): void {
-    const entry = log[status.commit - first];
+  private checkCommitRule({ id, status, entry: entryAt }: Look): void {
+    const entry = entryAt(status.commit);
     if (entry !== undefined && entry.term !== status.term) {
       this.report('commitRule', id,
         `leader of term ${status.term} advanced its commit index to ${entry.index}, an entry of term ${entry.term}`);
@@ -441,13 +433,13 @@ export class SafetyChecker {
    * an earlier term. (A stale leader of an old term — e.g. a candidate resumed after a
    * pause — need not hold what later terms committed.)
    */
-  private checkLeaderCompleteness({ id, status }: Look, log: readonly Entry[]): void {
+  private checkLeaderCompleteness({ id, status, entry: entryAt }: Look): void {
     const first = status.firstIndex;
     for (let i = Math.max(first, 1); i <= this.committedMax; i++) {
       const seenIn = this.committedInTerm[i];
       const known = this.committedTerm[i];
       if (seenIn === undefined || seenIn >= status.term || known === undefined || known === 0) continue;
-      const entry = log[i - first];
+      const entry = entryAt(i);
       if (entry === undefined) {
         this.report('leaderCompleteness', id,
           `leader of term ${status.term} ends at ${status.lastIndex}, but ${i} was committed in term ${seenIn} or earlier`);

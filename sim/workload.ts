@@ -4,6 +4,7 @@
 // be lost. In the liveness phase, the first proposal made after healing that gets
 // applied proves the cluster makes progress again.
 
+import type { RaftView } from '../core/raft/rawNode.js';
 import type { Entry, NodeId } from '../core/raft/types.js';
 import type { ReadReady } from './cluster.js';
 import { SimActor, type SimParts } from './simActor.js';
@@ -43,6 +44,8 @@ export class Workload extends SimActor {
   private firstAfterHeal = Number.MAX_SAFE_INTEGER;
   livenessMet = false;
   livenessLeader: NodeId = 0;
+  /** issue()'s scratch view of the leader. */
+  private readonly leaderView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
   private nextProposal = 1;
   private nextRead = 1;
   private running = false;
@@ -102,8 +105,8 @@ export class Workload extends SimActor {
   private issue(): void {
     const leader = this.cluster.leader();
     if (leader === null) return;
-    const status = leader.status();
-    const member = this.cluster.member(status.id);
+    const status = leader.raft.inspect(this.leaderView);
+    const member = this.cluster.member(leader.id);
     if (this.random.chance(this.options.readIndexProbability)) {
       const context = `r${this.nextRead++}`;
       this.readsPending.set(context, this.checker.appliedMax);
@@ -115,7 +118,7 @@ export class Workload extends SimActor {
     // requests"): a backlog this client alone fed grew to 6,400 uncommitted entries on a
     // cluster of one entry per message (seed 4532 of 10,000, proposals every 2 ms), and
     // the liveness phase's proposal waited behind all of it.
-    if (status.lastIndex - status.hardState.commit >= UNCOMMITTED_BACKLOG_MAX) {
+    if (status.lastIndex - status.commit >= UNCOMMITTED_BACKLOG_MAX) {
       this.heldBack++;
       return;
     }

@@ -6,10 +6,9 @@
 //
 // Invariants: applied ≤ committed ≤ lastIndex; firstIndex - 1 ≤ applied.
 
-import { invariant } from '../util/invariant.js';
-import { limitSize } from './memoryStorage.js';
+import { invariant, invariantFailed } from '../util/invariant.js';
 import type { PlantedBugs } from './plantedBugs.js';
-import type { Entry, Snapshot, Storage } from './types.js';
+import { entrySizeBytes, type Entry, type Snapshot, type Storage } from './types.js';
 import { Unstable } from './unstable.js';
 
 export class RaftLog {
@@ -40,7 +39,7 @@ export class RaftLog {
 
   lastTerm(): number {
     const term = this.term(this.lastIndex());
-    invariant(term !== null, () => `the last entry ${this.lastIndex()} has no term`);
+    if (term === null) invariantFailed(`the last entry ${this.lastIndex()} has no term`);
     return term;
   }
 
@@ -54,8 +53,21 @@ export class RaftLog {
     if (fromUnstable !== null) return fromUnstable;
     const stored = this.storage.term(index);
     if (typeof stored === 'number') return stored;
-    invariant(stored === 'compacted', () => `storage.term(${index}) unavailable inside [first-1, last]`);
+    if (stored !== 'compacted') invariantFailed(`storage.term(${index}) unavailable inside [first-1, last]`);
     return null;
+  }
+
+  /**
+   * Entry `index` itself, or undefined outside [firstIndex, lastIndex]: a look at one
+   * entry that copies no range (checkers read the log after every event).
+   */
+  entryAt(index: number): Entry | undefined {
+    if (index < this.firstIndex() || index > this.lastIndex()) return undefined;
+    const fromUnstable = this.unstable.maybeEntry(index);
+    if (fromUnstable !== undefined) return fromUnstable;
+    const stored = this.storage.entry(index);
+    if (typeof stored === 'string') invariantFailed(`storage.entry(${index}) ${stored} inside [first, last]`);
+    return stored;
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -78,7 +90,7 @@ export class RaftLog {
       ? this.firstBeyondLog(entries)
       : this.findConflict(entries);
     if (conflict !== 0) {
-      invariant(conflict > this.committed, () => `entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
+      if (conflict <= this.committed) invariantFailed(`entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
       const from = entries[conflict - index - 1];
       invariant(from !== undefined && from.index === conflict, 'conflict index outside the appended entries');
       if (conflict <= lastBefore) truncatedFrom = conflict;
@@ -92,9 +104,8 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     const first = entries[0];
     if (first === undefined) return this.lastIndex();
-    invariant(first.index - 1 >= this.committed,
-      () => `append after ${first.index - 1} would overwrite committed entries (committed ${this.committed})`);
-    invariant(first.index <= this.lastIndex() + 1, () => `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    if (first.index - 1 < this.committed) invariantFailed(`append after ${first.index - 1} would overwrite committed entries (committed ${this.committed})`);
+    if (!(first.index <= this.lastIndex() + 1)) invariantFailed(`append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -148,7 +159,7 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return; // never decrease
-    invariant(index <= this.lastIndex(), () => `commitTo(${index}) beyond last index ${this.lastIndex()}; was the log truncated or lost?`);
+    if (!(index <= this.lastIndex())) invariantFailed(`commitTo(${index}) beyond last index ${this.lastIndex()}; was the log truncated or lost?`);
     this.committed = index;
   }
 
@@ -167,8 +178,8 @@ export class RaftLog {
 
   appliedTo(index: number): void {
     if (index === 0) return;
-    invariant(index <= this.committed, () => `appliedTo(${index}) beyond committed ${this.committed}`);
-    invariant(index >= this.applied, () => `appliedTo(${index}) goes back from ${this.applied}`);
+    if (index > this.committed) invariantFailed(`appliedTo(${index}) beyond committed ${this.committed}`);
+    if (index < this.applied) invariantFailed(`appliedTo(${index}) goes back from ${this.applied}`);
     this.applied = index;
   }
 
@@ -217,22 +228,23 @@ export class RaftLog {
 
   /** Entries [lo, hi) from storage and unstable together. */
   slice(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] {
-    invariant(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi,
-      () => `slice(${lo}, ${hi}) outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
+    if (!(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi)) invariantFailed(`slice(${lo}, ${hi}) outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
     if (lo === hi) return [];
     const offset = this.unstable.offset;
     let stored: readonly Entry[] = [];
+    let storedBytes = 0;
     if (lo < offset) {
       const fromStorage = this.storage.entries(lo, Math.min(hi, offset), maxSizeBytes);
-      invariant(typeof fromStorage !== 'string', () => `storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
+      if (typeof fromStorage === 'string') invariantFailed(`storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
       // Storage returned fewer than asked because of the size limit, or all that was asked: done
       // (a readonly slice of its own, not copied again: this runs for every append sent).
       if (hi <= offset || fromStorage.length < offset - lo) return fromStorage;
       stored = fromStorage;
+      if (maxSizeBytes !== Number.POSITIVE_INFINITY) for (const entry of stored) storedBytes += entrySizeBytes(entry);
     }
-    const fromUnstable = this.unstable.slice(Math.max(lo, offset), hi);
-    const result = stored.length > 0 ? stored.concat(fromUnstable) : fromUnstable;
-    return maxSizeBytes === Number.POSITIVE_INFINITY ? result : limitSize(result, maxSizeBytes);
+    // The unstable part gets what the stored part left of the budget: only that is copied.
+    const fromUnstable = this.unstable.sliceWithinSize(Math.max(lo, offset), hi, maxSizeBytes, storedBytes);
+    return stored.length > 0 ? stored.concat(fromUnstable) : fromUnstable;
   }
 
   /** Every entry held, stable and unstable (for checkers and printing). */

@@ -4,7 +4,7 @@
 // entries[0] is a dummy holding the index and term of the last compacted entry
 // (the snapshot's), so term(firstIndex - 1) is always answerable.
 
-import { invariant } from '../util/invariant.js';
+import { invariant, invariantFailed } from '../util/invariant.js';
 import type { ConfState, Entry, HardState, Snapshot, Storage, StorageError } from './types.js';
 import { EMPTY_HARD_STATE, entrySizeBytes } from './types.js';
 
@@ -40,12 +40,18 @@ export class MemoryStorage implements Storage {
     return entry.term;
   }
 
+  entry(index: number): Entry | StorageError {
+    const offset = this.dummy().index;
+    if (index <= offset) return 'compacted';
+    return this.entriesWithDummy[index - offset] ?? 'unavailable';
+  }
+
   entries(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] | StorageError {
     const offset = this.dummy().index;
     if (lo <= offset) return 'compacted';
     if (hi > this.lastIndex() + 1) return 'unavailable';
-    invariant(lo <= hi, () => `entries(${lo}, ${hi}): lo > hi`);
-    return limitSize(this.entriesWithDummy.slice(lo - offset, hi - offset), maxSizeBytes);
+    if (lo > hi) invariantFailed(`entries(${lo}, ${hi}): lo > hi`);
+    return sliceWithinSize(this.entriesWithDummy, lo - offset, hi - offset, maxSizeBytes);
   }
 
   snapshot(): Snapshot {
@@ -60,18 +66,17 @@ export class MemoryStorage implements Storage {
 
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snapshot: Snapshot): void {
-    invariant(snapshot.metadata.index >= this.snap.metadata.index,
-      () => `applySnapshot: snapshot ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`);
+    if (snapshot.metadata.index < this.snap.metadata.index) invariantFailed(`applySnapshot: snapshot ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`);
     this.snap = snapshot;
     this.entriesWithDummy = [{ term: snapshot.metadata.term, index: snapshot.metadata.index, type: 'normal', data: EMPTY_DATA }];
   }
 
   /** Records a snapshot the application made at `index` (≤ applied), without compacting. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
-    invariant(index > this.snap.metadata.index, () => `createSnapshot(${index}) is not newer than ${this.snap.metadata.index}`);
-    invariant(index <= this.lastIndex(), () => `createSnapshot(${index}) beyond last index ${this.lastIndex()}`);
+    if (index <= this.snap.metadata.index) invariantFailed(`createSnapshot(${index}) is not newer than ${this.snap.metadata.index}`);
+    if (!(index <= this.lastIndex())) invariantFailed(`createSnapshot(${index}) beyond last index ${this.lastIndex()}`);
     const term = this.term(index);
-    invariant(typeof term === 'number', () => `createSnapshot(${index}): term ${String(term)}`);
+    if (typeof term !== 'number') invariantFailed(`createSnapshot(${index}): term ${term}`);
     this.snap = { metadata: { index, term, confState }, data };
     return this.snap;
   }
@@ -80,7 +85,7 @@ export class MemoryStorage implements Storage {
   compact(index: number): void {
     const offset = this.dummy().index;
     if (index <= offset) return;
-    invariant(index <= this.lastIndex(), () => `compact(${index}) beyond last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex())) invariantFailed(`compact(${index}) beyond last index ${this.lastIndex()}`);
     const kept = this.entriesWithDummy.slice(index - offset);
     const first = kept[0];
     invariant(first !== undefined, 'compact kept no dummy');
@@ -99,8 +104,7 @@ export class MemoryStorage implements Storage {
     const freshFirst = fresh[0];
     invariant(freshFirst !== undefined, 'append: nothing fresh');
     const offset = freshFirst.index - this.dummy().index;
-    invariant(offset <= this.entriesWithDummy.length,
-      () => `append: missing log entry [last ${this.lastIndex()}, append at ${freshFirst.index}]`);
+    if (offset > this.entriesWithDummy.length) invariantFailed(`append: missing log entry [last ${this.lastIndex()}, append at ${freshFirst.index}]`);
     this.entriesWithDummy.length = offset;
     this.entriesWithDummy.push(...fresh);
   }
@@ -112,15 +116,29 @@ export class MemoryStorage implements Storage {
   }
 }
 
-/** Keeps a prefix of at most maxSizeBytes, but always at least one entry. */
-export function limitSize(entries: Entry[], maxSizeBytes: number): Entry[] {
-  if (entries.length <= 1) return entries;
-  let size = 0;
-  for (let i = 0; i < entries.length; i++) {
+/**
+ * entries[from, to), at most maxSizeBytes but at least one entry, copying only what is kept: a follower far
+ * behind is asked for thousands of entries and sent a few (the sweep copied 51 entries
+ * for each one it sent before this).
+ */
+export function sliceWithinSize(entries: readonly Entry[], from: number, to: number, maxSizeBytes: number): Entry[] {
+  return entries.slice(from, cutWithinSize(entries, from, to, maxSizeBytes, 0));
+}
+
+/**
+ * Where a prefix of entries[from, to) ends so that, after entries of `spentBytes` already
+ * chosen before it (0 bytes: none), the whole stays within maxSizeBytes, but holds at
+ * least one entry. Positional arguments: this runs for every append sent.
+ */
+export function cutWithinSize(entries: readonly Entry[], from: number, to: number, maxSizeBytes: number, spentBytes: number): number {
+  if (maxSizeBytes === Number.POSITIVE_INFINITY) return to;
+  let size = spentBytes;
+  for (let i = from; i < to; i++) {
     const entry = entries[i];
-    invariant(entry !== undefined, 'limitSize hole');
+    invariant(entry !== undefined, 'cutWithinSize hole');
+    // The first entry overall is kept whatever its size (an entry's size is never 0).
+    if (size > 0 && size + entrySizeBytes(entry) > maxSizeBytes) return i;
     size += entrySizeBytes(entry);
-    if (i > 0 && size > maxSizeBytes) return entries.slice(0, i);
   }
-  return entries;
+  return to;
 }

@@ -14,11 +14,26 @@ export function majority(voterCount: number): number {
  * An empty configuration commits nothing... but is never asked (invariant upstream).
  */
 export function committedIndex(voters: readonly NodeId[], ackedIndex: (id: NodeId) => number): number {
-  if (voters.length === 0) return Number.POSITIVE_INFINITY;
-  const acked = voters.map(ackedIndex).sort((a, b) => b - a);
-  const index = acked[majority(voters.length) - 1];
-  return index ?? 0;
+  const n = voters.length;
+  if (n === 0) return Number.POSITIVE_INFINITY;
+  // Sorted descending in place by insertion (a handful of voters), in a scratch array
+  // reused across calls: the leader asks after every append acknowledgement.
+  if (ackedScratch.length < n) ackedScratch = new Float64Array(2 * n);
+  const acked = ackedScratch;
+  for (let i = 0; i < n; i++) {
+    const value = ackedIndex(voters[i] ?? 0);
+    let j = i;
+    while (j > 0 && (acked[j - 1] ?? 0) < value) {
+      acked[j] = acked[j - 1] ?? 0;
+      j--;
+    }
+    acked[j] = value;
+  }
+  return acked[majority(n) - 1] ?? 0;
 }
+
+/** committedIndex's sort space: only ever read within one call. */
+let ackedScratch = new Float64Array(16);
 
 /** Tallies votes: won once a majority granted, lost once a majority can no longer grant. */
 export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId, boolean>): VoteResult {

@@ -12,7 +12,7 @@
 // The contract is asserted: a second ready() before advance(), advance() before
 // persisted(), or persisted() of a stale Ready throws.
 
-import { invariant } from '../util/invariant.js';
+import { invariant, invariantFailed } from '../util/invariant.js';
 import type { Random } from '../util/random.js';
 import { encodeConfChange } from './confchange.js';
 import { MAX_PENDING_READ_INDEX_REQUESTS, MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES } from './limits.js';
@@ -144,9 +144,9 @@ export class RawNode {
 
   /** Feeds a message from a peer. Local-only message types are rejected. */
   step(m: Message): void {
-    invariant(m.to === this.raft.id, () => `message to ${m.to} stepped into ${this.raft.id}`);
+    if (m.to !== this.raft.id) invariantFailed(`message to ${m.to} stepped into ${this.raft.id}`);
     if (m.term === 0 && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgVote')) {
-      invariant(false, () => `${m.type} from the network without a term`);
+      invariantFailed(`${m.type} from the network without a term`);
     }
     this.raft.step(m);
   }
@@ -204,8 +204,11 @@ export class RawNode {
   hasReady(): boolean {
     const r = this.raft;
     if (this.outstanding !== null) return false;
-    if (!sameSoft(this.softState(), this.prevSoft)) return true;
-    if (!sameHard(r.hardState(), this.prevHard)) return true;
+    // Field by field, not through softState()/hardState(): this runs in every driver loop.
+    const soft = this.prevSoft;
+    if (r.lead !== soft.lead || r.role !== soft.role) return true;
+    const hard = this.prevHard;
+    if (r.term !== hard.term || r.vote !== hard.vote || r.log.committed !== hard.commit) return true;
     if (r.log.unstable.snapshot !== null || r.log.unstableEntries().length > 0) return true;
     if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.stepsOnPersist.length > 0) return true;
     if (r.log.hasNextCommittedEntries()) return true;
@@ -324,6 +327,16 @@ export class RawNode {
     view.firstIndex = r.log.firstIndex();
     view.lastIndex = r.log.lastIndex();
     return view;
+  }
+
+  /** The index applied last (status().applied without building a Status: the driver asks after every write). */
+  appliedIndex(): number {
+    return this.raft.log.applied;
+  }
+
+  /** Entry `index` of the log, or undefined outside it (no copy: the simulator's checker looks after every event). */
+  entryAt(index: number): Entry | undefined {
+    return this.raft.log.entryAt(index);
   }
 
   /** Entries lo..hi inclusive (within [firstIndex, lastIndex]), stable and unstable. */

@@ -149,6 +149,8 @@ export interface Storage {
   entries(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] | StorageError;
   /** The term of entry i, for firstIndex-1 ≤ i ≤ lastIndex. */
   term(index: number): number | StorageError;
+  /** Entry i itself (no copy of a range), for firstIndex ≤ i ≤ lastIndex. */
+  entry(index: number): Entry | StorageError;
   firstIndex(): number;
   lastIndex(): number;
   /** The latest snapshot, or 'unavailable' if it is being made (the leader retries). */

@@ -15,6 +15,15 @@ export function invariant(condition: boolean, message: string | (() => string)):
   }
 }
 
+/**
+ * Throws InvariantError: for hot paths, as `if (!condition) invariantFailed(\`…\`)`, so
+ * that a message with details costs nothing until it fails (a lazy message for
+ * `invariant` is a closure, allocated on every call).
+ */
+export function invariantFailed(message: string): never {
+  throw new InvariantError(message);
+}
+
 /** Marks a branch that a well-formed discriminated union can never reach. */
 export function unreachable(value: never, what: string): never {
   // bigints (lease ids) print as their digits: JSON.stringify throws on them.

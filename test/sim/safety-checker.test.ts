@@ -32,7 +32,7 @@ function world(ids: readonly NodeId[]): { checker: SafetyChecker; nodes: Map<Nod
       const fake = get(id);
       return {
         status: fake.view,
-        log: (lo: number, hi: number = fake.view.lastIndex) => fake.log.slice(lo - fake.view.firstIndex, hi - fake.view.firstIndex + 1),
+        entry: (index: number) => (index < fake.view.firstIndex ? undefined : fake.log[index - fake.view.firstIndex]),
       };
     },
     durable: (id) => get(id).durable,
