@@ -12,7 +12,7 @@ import type { WatchHubLimits } from '../core/watch/watchHub.js';
 import type { MvccEvent } from '../core/mvcc/store.js';
 import type { PlantedBugs, RaftView } from '../core/raft/rawNode.js';
 import type { Entry, Message, NodeId } from '../core/raft/types.js';
-import { invariant, invariantFailed } from '../core/util/invariant.js';
+import { invariant } from '../core/util/invariant.js';
 import type { SafetyChecker } from './safetyChecker.js';
 import { SimClock } from './clock.js';
 import type { DiskFaults } from './disk.js';
@@ -183,7 +183,7 @@ export class Cluster {
 
   member(id: NodeId): SimMember {
     const member = this.members.get(id);
-    if (member === undefined) invariantFailed(`no member ${id}`);
+    invariant(member !== undefined, () => `no member ${id}`);
     return member;
   }
 

@@ -20,7 +20,7 @@
 import type { Entry, HardState, Snapshot } from '../core/raft/types.js';
 import { EMPTY_HARD_STATE } from '../core/raft/types.js';
 import type { LogStore, LogWrite, RecoveredLog, RecoveryFailure, WriteResult } from '../core/node/ports.js';
-import { invariant, invariantFailed } from '../core/util/invariant.js';
+import { invariant } from '../core/util/invariant.js';
 import type { SimRandom } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import { FNV_INITIAL, fnvBytes, fnvNumber, fnvWord } from './scheduler.js';
@@ -293,7 +293,7 @@ export class SimDisk implements LogStore {
 
   private complete(op: Op): void {
     const position = this.volatile.indexOf(op);
-    if (position < 0) invariantFailed(`disk ${this.id}: completing an unknown write`);
+    invariant(position >= 0, () => `disk ${this.id}: completing an unknown write`);
     op.completed = true;
     const failure = this.drawFailure();
     if (failure !== null) {
@@ -307,7 +307,7 @@ export class SimDisk implements LogStore {
       // fsync: everything issued up to and including this op is now durable.
       const flushed = this.volatile.splice(0, position + 1);
       for (const earlier of flushed) {
-        if (!earlier.completed) invariantFailed(`disk ${this.id}: fsync overtook an unfinished write`);
+        invariant(earlier.completed, () => `disk ${this.id}: fsync overtook an unfinished write`);
         this.apply(earlier);
       }
       this.stats.syncs++;
@@ -359,12 +359,13 @@ export class SimDisk implements LogStore {
     if (first === undefined) return;
     const base = d.entries[0]?.entry.index ?? snapshotIndex + 1;
     const lastIndex = base + d.entries.length - 1;
-    if (first.index > lastIndex + 1) invariantFailed(`disk ${this.id}: write of entries from ${first.index} leaves a gap after ${lastIndex}`);
+    invariant(first.index <= lastIndex + 1,
+      () => `disk ${this.id}: write of entries from ${first.index} leaves a gap after ${lastIndex}`);
     // Entries at index i replace any stored at ≥ i (the conflicting suffix goes).
     d.entries.length = first.index - base;
     for (const entry of fresh) {
       const expected = base + d.entries.length;
-      if (entry.index !== expected) invariantFailed(`disk ${this.id}: non-contiguous write: ${entry.index} where ${expected} was due`);
+      invariant(entry.index === expected, () => `disk ${this.id}: non-contiguous write: ${entry.index} where ${expected} was due`);
       d.entries.push({ entry, checksum: entryChecksum(entry) });
     }
   }

@@ -11,7 +11,7 @@
 
 import type { Message, MessageType, NodeId } from '../core/raft/types.js';
 import type { Transport } from '../core/node/ports.js';
-import { invariant, invariantFailed } from '../core/util/invariant.js';
+import { invariant } from '../core/util/invariant.js';
 import type { SimRandom } from './prng.js';
 import type { EventSpec, Scheduler } from './scheduler.js';
 
@@ -112,7 +112,8 @@ export class SimNetwork {
       send: (message: Message): void => {
         // A follower forwards a client's MsgProp / MsgReadIndex to its leader with the
         // original sender kept (as etcd's raft does); the link is still this member's.
-        if (!(message.from === id || message.type === 'MsgProp' || message.type === 'MsgReadIndex')) invariantFailed(`node ${id} sent a ${message.type} from ${message.from}`);
+        invariant(message.from === id || message.type === 'MsgProp' || message.type === 'MsgReadIndex',
+          () => `node ${id} sent a ${message.type} from ${message.from}`);
         this.sendFrom(id, message);
       },
     };
@@ -128,7 +129,8 @@ export class SimNetwork {
 
   /** Sends over the link from `sender` (the message's `from` unless it is forwarded). */
   private sendFrom(sender: NodeId, message: Message): void {
-    if (!(message.to > 0 && message.to < this.width && message.to !== sender)) invariantFailed(`message to unknown or self member ${message.to} from ${sender}`);
+    invariant(message.to > 0 && message.to < this.width && message.to !== sender,
+      () => `message to unknown or self member ${message.to} from ${sender}`);
     this.stats.sent++;
     const link = sender * this.width + message.to;
     if (this.blocked[link] === 1 || this.random.chance(this.faults.lossProbability)) {
@@ -162,7 +164,7 @@ export class SimNetwork {
 
   /** Ends a partition of the link between `a` and `b`, both directions (the viewer's heal click). */
   healLink(a: NodeId, b: NodeId): void {
-    if (!(a > 0 && a < this.width && b > 0 && b < this.width)) invariantFailed(`no link ${a}-${b}`);
+    invariant(a > 0 && a < this.width && b > 0 && b < this.width, () => `no link ${a}-${b}`);
     this.blocked[a * this.width + b] = 0;
     this.blocked[b * this.width + a] = 0;
   }
@@ -208,7 +210,7 @@ export class SimNetwork {
    * deadline ends it). `arrive` runs at the far end.
    */
   call(from: NodeId, to: NodeId, arrive: () => void): void {
-    if (!(from > 0 && from < this.width && to > 0 && to < this.width)) invariantFailed(`no link ${from}-${to}`);
+    invariant(from > 0 && from < this.width && to > 0 && to < this.width, () => `no link ${from}-${to}`);
     const link = from * this.width + to;
     if (this.blocked[link] === 1 || this.random.chance(this.faults.lossProbability)) return;
     const faults = this.faults;

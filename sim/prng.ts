@@ -8,7 +8,7 @@
 
 import seedrandom from 'seedrandom';
 import type { Random } from '../core/util/random.js';
-import { invariant, invariantFailed } from '../core/util/invariant.js';
+import { invariant } from '../core/util/invariant.js';
 
 /** The largest seed accepted: seeds stay exact as JavaScript numbers. */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
@@ -51,7 +51,7 @@ export class SimRandom implements Random {
 
   /** A uniformly distributed integer in [0, bound) (the core's Random port). */
   intBelow(bound: number): number {
-    if (!(Number.isSafeInteger(bound) && bound > 0)) invariantFailed(`intBelow bound must be a positive safe integer, got ${bound}`);
+    invariant(Number.isSafeInteger(bound) && bound > 0, () => `intBelow bound must be a positive safe integer, got ${bound}`);
     // 32 random bits suffice for every bound the simulator uses (all far below 2^32);
     // above that, use 53 bits so that large bounds still reach every value.
     const unit = bound <= 0x1_0000_0000 ? this.next() : this.next.double();
@@ -60,7 +60,7 @@ export class SimRandom implements Random {
 
   /** An integer in [min, max], both inclusive. */
   between(min: number, max: number): number {
-    if (min > max) invariantFailed(`between: min ${min} > max ${max}`);
+    invariant(min <= max, () => `between: min ${min} > max ${max}`);
     return min + this.intBelow(max - min + 1);
   }
 

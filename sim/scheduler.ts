@@ -10,7 +10,7 @@
 // of one seed execute the same events in the same order iff their hashes agree, which
 // is what the determinism tests compare.
 
-import { invariant, invariantFailed } from '../core/util/invariant.js';
+import { invariant } from '../core/util/invariant.js';
 
 /** What kind of event ran; the code is hashed, the name is printed in traces. */
 export const EVENT_KINDS = [
@@ -148,14 +148,14 @@ export class Scheduler {
 
   /** Schedules an event `delayUs` from now (rounded down to whole microseconds). */
   after(delayUs: number, spec: EventSpec): void {
-    if (!(delayUs >= 0 && Number.isFinite(delayUs))) invariantFailed(`event delay must be finite and ≥ 0, got ${delayUs}`);
+    invariant(delayUs >= 0 && Number.isFinite(delayUs), () => `event delay must be finite and ≥ 0, got ${delayUs}`);
     this.at(this.nowUsValue + Math.floor(delayUs), spec);
   }
 
   /** Schedules an event at an absolute time, never in the past. */
   at(timeUs: number, spec: EventSpec): void {
-    if (!Number.isSafeInteger(timeUs)) invariantFailed(`event time must be an integer, got ${timeUs}`);
-    if (timeUs < this.nowUsValue) invariantFailed(`event scheduled in the past: ${timeUs} < ${this.nowUsValue}`);
+    invariant(Number.isSafeInteger(timeUs), () => `event time must be an integer, got ${timeUs}`);
+    invariant(timeUs >= this.nowUsValue, () => `event scheduled in the past: ${timeUs} < ${this.nowUsValue}`);
     this.push(timeUs, this.nextSeq++, spec);
   }
 
@@ -204,6 +204,11 @@ export class Scheduler {
     }
   }
 
+  private before(i: number, time: number, seq: number): boolean {
+    const t = this.times[i] ?? 0;
+    return t < time || (t === time && (this.seqs[i] ?? 0) < seq);
+  }
+
   private grow(): void {
     const times = new Float64Array(this.times.length * 2);
     times.set(this.times);
@@ -213,28 +218,18 @@ export class Scheduler {
     this.seqs = seqs;
   }
 
-  // A 4-ary heap: half the depth of a binary one, and a parent's four children sit side
-  // by side in the arrays. Each pop walks one path down, comparing up to four children
-  // per level; this loop runs once per event.
-
   private push(time: number, seq: number, spec: EventSpec): void {
     if (this.size === this.times.length) this.grow();
-    const times = this.times;
-    const seqs = this.seqs;
-    const specs = this.specs;
     let i = this.size++;
     while (i > 0) {
-      const parent = (i - 1) >> 2;
-      const pt = times[parent] ?? 0;
-      if (pt < time || (pt === time && (seqs[parent] ?? 0) < seq)) break;
-      times[i] = pt;
-      seqs[i] = seqs[parent] ?? 0;
-      specs[i] = specs[parent];
+      const parent = (i - 1) >> 1;
+      if (this.before(parent, time, seq)) break;
+      this.moveSlot(parent, i);
       i = parent;
     }
-    times[i] = time;
-    seqs[i] = seq;
-    specs[i] = spec;
+    this.times[i] = time;
+    this.seqs[i] = seq;
+    this.specs[i] = spec;
   }
 
   private pop(): void {
@@ -249,28 +244,24 @@ export class Scheduler {
     if (n === 0) return;
     let i = 0;
     for (;;) {
-      const first = 4 * i + 1;
-      if (first >= n) break;
-      const end = first + 4 < n ? first + 4 : n;
-      let best = first;
-      let bestTime = times[first] ?? 0;
-      let bestSeq = seqs[first] ?? 0;
-      for (let c = first + 1; c < end; c++) {
-        const t = times[c] ?? 0;
-        if (t < bestTime || (t === bestTime && (seqs[c] ?? 0) < bestSeq)) {
-          best = c;
-          bestTime = t;
-          bestSeq = seqs[c] ?? 0;
-        }
-      }
-      if (bestTime > time || (bestTime === time && bestSeq > seq)) break;
-      times[i] = bestTime;
-      seqs[i] = bestSeq;
-      specs[i] = specs[best];
-      i = best;
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      let child = left;
+      if (right < n && this.before(right, times[left] ?? 0, seqs[left] ?? 0)) child = right;
+      if (!this.before(child, time, seq)) break;
+      this.moveSlot(child, i);
+      i = child;
     }
     times[i] = time;
     seqs[i] = seq;
     specs[i] = spec;
+  }
+
+  /** Heap slot `from`'s event moves to slot `to` (a sift step; `from` is overwritten next). */
+  private moveSlot(from: number, to: number): void {
+    this.times[to] = this.times[from] ?? 0;
+    this.seqs[to] = this.seqs[from] ?? 0;
+    this.specs[to] = this.specs[from];
   }
 }

@@ -108,7 +108,7 @@ export function buildWorld(options: RunOptions): SimWorld {
   const checker = new SafetyChecker({
     now: () => scheduler.nowUs,
     inspect: memberInspector((id) => world.cluster.running(id)),
-    durable: (id) => durableOf(world.cluster.member(id).disk),
+    durable: durableReader((id) => world.cluster.member(id).disk),
     ruleChecks: options.ruleChecks !== false,
     stopAtFirst: options.keepGoing !== true,
     onViolation: () => { scheduler.halt(); },
@@ -197,9 +197,17 @@ function drawAuthOptions(random: SimRandom): AuthWorkloadOptions {
   };
 }
 
-function durableOf(disk: SimDisk): ReturnType<NonNullable<CheckerOptions['durable']>> {
-  const hs = disk.durableHardState();
-  return { term: hs.term, vote: hs.vote, lastIndex: disk.durableLastIndex() };
+/** What a member's disk holds durably, in one view reused for every call: the checker reads it at each message sent, and keeps nothing. */
+function durableReader(diskOf: (id: NodeId) => SimDisk): NonNullable<CheckerOptions['durable']> {
+  const view = { term: 0, vote: 0, lastIndex: 0 };
+  return (id) => {
+    const disk = diskOf(id);
+    const hs = disk.durableHardState();
+    view.term = hs.term;
+    view.vote = hs.vote;
+    view.lastIndex = disk.durableLastIndex();
+    return view;
+  };
 }
 
 /**

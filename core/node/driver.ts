@@ -10,7 +10,7 @@ import { decodeConfChange } from '../raft/confchange.js';
 import { MemoryStorage } from '../raft/memoryStorage.js';
 import { RawNode, type Accepted, type PlantedBugs, type Ready, type Status } from '../raft/rawNode.js';
 import type { ConfChange, Entry, Message, NodeId } from '../raft/types.js';
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import type { Random } from '../util/random.js';
 import type { LogStore, RecoveryFailure, Transport, WriteResult } from './ports.js';
 
@@ -252,7 +252,7 @@ export class NodeDriver {
   private apply(entry: Entry): void {
     if (entry.type === 'confChange') {
       const change = decodeConfChange(entry.data);
-      if (change === null) invariantFailed(`undecodable conf change at index ${entry.index}`);
+      invariant(change !== null, () => `undecodable conf change at index ${entry.index}`);
       this.raft.applyConfChange(change);
       this.ports.stateMachine.applyConfChange?.(change, entry.index);
     } else if (entry.data.byteLength > 0) {

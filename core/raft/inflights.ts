@@ -2,7 +2,7 @@
 // one slot per MsgApp sent and not yet acknowledged, holding the last index it
 // carried. A full window pauses replication to that follower (maxInflightMsgs).
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 
 export class Inflights {
   /** Last index of each in-flight MsgApp, oldest first; strictly increasing. */
@@ -12,7 +12,7 @@ export class Inflights {
   private bytes = 0;
 
   constructor(readonly capacity: number) {
-    if (capacity < 1) invariantFailed(`inflight capacity ${capacity} < 1`);
+    invariant(capacity >= 1, () => `inflight capacity ${capacity} < 1`);
   }
 
   count(): number {
@@ -26,7 +26,8 @@ export class Inflights {
   add(lastIndex: number, sizeBytes: number): void {
     invariant(!this.full(), 'cannot add into a full inflights window');
     const newest = this.lastIndexes[this.lastIndexes.length - 1];
-    if (!(this.count() === 0 || newest === undefined || lastIndex > newest)) invariantFailed(`inflight ${lastIndex} is not after the newest ${String(newest)}`);
+    invariant(this.count() === 0 || newest === undefined || lastIndex > newest,
+      () => `inflight ${lastIndex} is not after the newest ${String(newest)}`);
     this.lastIndexes.push(lastIndex);
     this.sizesBytes.push(sizeBytes);
     this.bytes += sizeBytes;

@@ -6,7 +6,7 @@
 //
 // Invariants: applied ≤ committed ≤ lastIndex; firstIndex - 1 ≤ applied.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import type { PlantedBugs } from './plantedBugs.js';
 import { entrySizeBytes, type Entry, type Snapshot, type Storage } from './types.js';
 import { Unstable } from './unstable.js';
@@ -39,7 +39,7 @@ export class RaftLog {
 
   lastTerm(): number {
     const term = this.term(this.lastIndex());
-    if (term === null) invariantFailed(`the last entry ${this.lastIndex()} has no term`);
+    invariant(term !== null, () => `the last entry ${this.lastIndex()} has no term`);
     return term;
   }
 
@@ -53,7 +53,7 @@ export class RaftLog {
     if (fromUnstable !== null) return fromUnstable;
     const stored = this.storage.term(index);
     if (typeof stored === 'number') return stored;
-    if (stored !== 'compacted') invariantFailed(`storage.term(${index}) unavailable inside [first-1, last]`);
+    invariant(stored === 'compacted', () => `storage.term(${index}) unavailable inside [first-1, last]`);
     return null;
   }
 
@@ -62,12 +62,12 @@ export class RaftLog {
    * entry that copies no range (checkers read the log after every event).
    */
   entryAt(index: number): Entry | undefined {
-    if (index < this.firstIndex() || index > this.lastIndex()) return undefined;
-    const fromUnstable = this.unstable.maybeEntry(index);
-    if (fromUnstable !== undefined) return fromUnstable;
+    const unstable = this.unstable;
+    if (index >= unstable.offset) return unstable.entries[index - unstable.offset];
+    // Below the unstable entries: storage's, unless compacted (or replaced by an unstable snapshot).
+    if (unstable.snapshot !== null) return undefined;
     const stored = this.storage.entry(index);
-    if (typeof stored === 'string') invariantFailed(`storage.entry(${index}) ${stored} inside [first, last]`);
-    return stored;
+    return typeof stored === 'string' ? undefined : stored;
   }
 
   matchTerm(index: number, term: number): boolean {
@@ -90,7 +90,7 @@ export class RaftLog {
       ? this.firstBeyondLog(entries)
       : this.findConflict(entries);
     if (conflict !== 0) {
-      if (conflict <= this.committed) invariantFailed(`entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
+      invariant(conflict > this.committed, () => `entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
       const from = entries[conflict - index - 1];
       invariant(from !== undefined && from.index === conflict, 'conflict index outside the appended entries');
       if (conflict <= lastBefore) truncatedFrom = conflict;
@@ -104,8 +104,9 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     const first = entries[0];
     if (first === undefined) return this.lastIndex();
-    if (first.index - 1 < this.committed) invariantFailed(`append after ${first.index - 1} would overwrite committed entries (committed ${this.committed})`);
-    if (!(first.index <= this.lastIndex() + 1)) invariantFailed(`append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    invariant(first.index - 1 >= this.committed,
+      () => `append after ${first.index - 1} would overwrite committed entries (committed ${this.committed})`);
+    invariant(first.index <= this.lastIndex() + 1, () => `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -159,7 +160,7 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return; // never decrease
-    if (!(index <= this.lastIndex())) invariantFailed(`commitTo(${index}) beyond last index ${this.lastIndex()}; was the log truncated or lost?`);
+    invariant(index <= this.lastIndex(), () => `commitTo(${index}) beyond last index ${this.lastIndex()}; was the log truncated or lost?`);
     this.committed = index;
   }
 
@@ -178,8 +179,8 @@ export class RaftLog {
 
   appliedTo(index: number): void {
     if (index === 0) return;
-    if (index > this.committed) invariantFailed(`appliedTo(${index}) beyond committed ${this.committed}`);
-    if (index < this.applied) invariantFailed(`appliedTo(${index}) goes back from ${this.applied}`);
+    invariant(index <= this.committed, () => `appliedTo(${index}) beyond committed ${this.committed}`);
+    invariant(index >= this.applied, () => `appliedTo(${index}) goes back from ${this.applied}`);
     this.applied = index;
   }
 
@@ -228,14 +229,15 @@ export class RaftLog {
 
   /** Entries [lo, hi) from storage and unstable together. */
   slice(lo: number, hi: number, maxSizeBytes: number): readonly Entry[] {
-    if (!(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi)) invariantFailed(`slice(${lo}, ${hi}) outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
+    invariant(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi,
+      () => `slice(${lo}, ${hi}) outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
     if (lo === hi) return [];
     const offset = this.unstable.offset;
     let stored: readonly Entry[] = [];
     let storedBytes = 0;
     if (lo < offset) {
       const fromStorage = this.storage.entries(lo, Math.min(hi, offset), maxSizeBytes);
-      if (typeof fromStorage === 'string') invariantFailed(`storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
+      invariant(typeof fromStorage !== 'string', () => `storage.entries(${lo}, ${Math.min(hi, offset)}) failed`);
       // Storage returned fewer than asked because of the size limit, or all that was asked: done
       // (a readonly slice of its own, not copied again: this runs for every append sent).
       if (hi <= offset || fromStorage.length < offset - lo) return fromStorage;

@@ -4,7 +4,7 @@
 // entries[0] is a dummy holding the index and term of the last compacted entry
 // (the snapshot's), so term(firstIndex - 1) is always answerable.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import type { ConfState, Entry, HardState, Snapshot, Storage, StorageError } from './types.js';
 import { EMPTY_HARD_STATE, entrySizeBytes } from './types.js';
 
@@ -50,7 +50,7 @@ export class MemoryStorage implements Storage {
     const offset = this.dummy().index;
     if (lo <= offset) return 'compacted';
     if (hi > this.lastIndex() + 1) return 'unavailable';
-    if (lo > hi) invariantFailed(`entries(${lo}, ${hi}): lo > hi`);
+    invariant(lo <= hi, () => `entries(${lo}, ${hi}): lo > hi`);
     return sliceWithinSize(this.entriesWithDummy, lo - offset, hi - offset, maxSizeBytes);
   }
 
@@ -66,17 +66,18 @@ export class MemoryStorage implements Storage {
 
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snapshot: Snapshot): void {
-    if (snapshot.metadata.index < this.snap.metadata.index) invariantFailed(`applySnapshot: snapshot ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`);
+    invariant(snapshot.metadata.index >= this.snap.metadata.index,
+      () => `applySnapshot: snapshot ${snapshot.metadata.index} is older than ${this.snap.metadata.index}`);
     this.snap = snapshot;
     this.entriesWithDummy = [{ term: snapshot.metadata.term, index: snapshot.metadata.index, type: 'normal', data: EMPTY_DATA }];
   }
 
   /** Records a snapshot the application made at `index` (≤ applied), without compacting. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
-    if (index <= this.snap.metadata.index) invariantFailed(`createSnapshot(${index}) is not newer than ${this.snap.metadata.index}`);
-    if (!(index <= this.lastIndex())) invariantFailed(`createSnapshot(${index}) beyond last index ${this.lastIndex()}`);
+    invariant(index > this.snap.metadata.index, () => `createSnapshot(${index}) is not newer than ${this.snap.metadata.index}`);
+    invariant(index <= this.lastIndex(), () => `createSnapshot(${index}) beyond last index ${this.lastIndex()}`);
     const term = this.term(index);
-    if (typeof term !== 'number') invariantFailed(`createSnapshot(${index}): term ${term}`);
+    invariant(typeof term === 'number', () => `createSnapshot(${index}): term ${String(term)}`);
     this.snap = { metadata: { index, term, confState }, data };
     return this.snap;
   }
@@ -85,7 +86,7 @@ export class MemoryStorage implements Storage {
   compact(index: number): void {
     const offset = this.dummy().index;
     if (index <= offset) return;
-    if (!(index <= this.lastIndex())) invariantFailed(`compact(${index}) beyond last index ${this.lastIndex()}`);
+    invariant(index <= this.lastIndex(), () => `compact(${index}) beyond last index ${this.lastIndex()}`);
     const kept = this.entriesWithDummy.slice(index - offset);
     const first = kept[0];
     invariant(first !== undefined, 'compact kept no dummy');
@@ -104,7 +105,8 @@ export class MemoryStorage implements Storage {
     const freshFirst = fresh[0];
     invariant(freshFirst !== undefined, 'append: nothing fresh');
     const offset = freshFirst.index - this.dummy().index;
-    if (offset > this.entriesWithDummy.length) invariantFailed(`append: missing log entry [last ${this.lastIndex()}, append at ${freshFirst.index}]`);
+    invariant(offset <= this.entriesWithDummy.length,
+      () => `append: missing log entry [last ${this.lastIndex()}, append at ${freshFirst.index}]`);
     this.entriesWithDummy.length = offset;
     this.entriesWithDummy.push(...fresh);
   }

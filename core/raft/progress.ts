@@ -8,7 +8,7 @@
 //
 // Invariant: 0 ≤ match < next.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import { Inflights } from './inflights.js';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
@@ -107,7 +107,7 @@ export class Progress {
   sentEntries(count: number, lastIndex: number, bytes: number): void {
     if (this.state === 'replicate') {
       if (count > 0) {
-        if (lastIndex < this.next) invariantFailed(`sent up to ${lastIndex} but next was ${this.next}`);
+        invariant(lastIndex >= this.next, () => `sent up to ${lastIndex} but next was ${this.next}`);
         this.next = lastIndex + 1;
         this.inflights.add(lastIndex, bytes);
       }
@@ -129,6 +129,6 @@ export class Progress {
   }
 
   private assertInvariant(): void {
-    if (!(this.match >= 0 && this.match < this.next)) invariantFailed(`progress invariant 0 ≤ match (${this.match}) < next (${this.next}) broken`);
+    invariant(this.match >= 0 && this.match < this.next, () => `progress invariant 0 ≤ match (${this.match}) < next (${this.next}) broken`);
   }
 }

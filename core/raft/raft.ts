@@ -10,7 +10,7 @@
 //                     a candidate's vote for itself), stepped once the state they
 //                     acknowledge is durable.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import type { Random } from '../util/random.js';
 import { applyConfChange as nextConf, decodeConfChange } from './confchange.js';
 import { RaftLog } from './log.js';
@@ -92,7 +92,8 @@ export class Raft {
 
   constructor(options: RaftOptions) {
     invariant(options.id !== NONE, 'a member cannot have id 0');
-    if (options.electionTicks <= options.heartbeatTicks) invariantFailed(`electionTicks (${options.electionTicks}) must exceed heartbeatTicks (${options.heartbeatTicks})`);
+    invariant(options.electionTicks > options.heartbeatTicks,
+      () => `electionTicks (${options.electionTicks}) must exceed heartbeatTicks (${options.heartbeatTicks})`);
     invariant(options.heartbeatTicks > 0, 'heartbeatTicks must be positive');
     invariant(options.maxInflightMsgs > 0, 'maxInflightMsgs must be positive');
     invariant(options.maxUncommittedEntriesSizeBytes > 0, 'maxUncommittedEntriesSizeBytes must be positive');
@@ -175,7 +176,7 @@ export class Raft {
 
   private reset(term: number): void {
     if (this.term !== term) {
-      if (term <= this.term) invariantFailed(`term goes back from ${this.term} to ${term}`);
+      invariant(term > this.term, () => `term goes back from ${this.term} to ${term}`);
       this.term = term;
       this.vote = NONE;
     }
@@ -230,7 +231,7 @@ export class Raft {
   }
 
   private becomeLeader(): void {
-    if (this.role !== 'candidate') invariantFailed(`invalid transition ${this.role} -> leader`);
+    invariant(this.role === 'candidate', () => `invalid transition ${this.role} -> leader`);
     invariant(this.vote === this.id, 'a leader must have voted for itself');
     invariant(voteResult(this.voters, this.votes) === 'won', 'a leader must hold a quorum of votes');
     this.reset(this.term);
@@ -382,7 +383,7 @@ export class Raft {
       if (m.type === 'MsgVote') {
         // One vote per term: a grant either repeats our vote or is our first this term.
         invariant(m.term === this.term, 'a vote is granted only in our current term');
-        if (!(this.vote === NONE || this.vote === m.from)) invariantFailed(`second vote in term ${this.term}: ${this.vote} then ${m.from}`);
+        invariant(this.vote === NONE || this.vote === m.from, () => `second vote in term ${this.term}: ${this.vote} then ${m.from}`);
         this.electionElapsed = 0;
         this.vote = m.from;
       }
@@ -656,7 +657,7 @@ export class Raft {
   /** Sends one MsgApp (or a snapshot) to `to` if its progress allows. */
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const pr = this.progress.get(to);
-    if (pr === undefined) invariantFailed(`sendAppend to non-member ${to}`);
+    invariant(pr !== undefined, () => `sendAppend to non-member ${to}`);
     if (pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
@@ -899,9 +900,11 @@ export class Raft {
    * as etcd-raft does), since they also carry the term.
    */
   private send(m: Message): void {
-    if (!(m.from === this.id || m.type === 'MsgTransferLeader' || m.type === 'MsgProp' || m.type === 'MsgReadIndex')) invariantFailed(`message from ${m.from} sent by ${this.id}`);
+    invariant(m.from === this.id || m.type === 'MsgTransferLeader' || m.type === 'MsgProp' || m.type === 'MsgReadIndex',
+      () => `message from ${m.from} sent by ${this.id}`);
     if (m.to === this.id) {
-      if (!(m.type === 'MsgAppResp' || m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp')) invariantFailed(`unexpected self-addressed ${m.type}`);
+      invariant(m.type === 'MsgAppResp' || m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp',
+        () => `unexpected self-addressed ${m.type}`);
       this.stepsOnPersist.push(m);
       return;
     }
@@ -913,7 +916,8 @@ export class Raft {
 
   private loadHardState(hardState: HardState): void {
     const last = this.log.lastIndex();
-    if (!(hardState.commit >= this.log.committed && hardState.commit <= last)) invariantFailed(`stored commit ${hardState.commit} outside [${this.log.committed}, ${last}]`);
+    invariant(hardState.commit >= this.log.committed && hardState.commit <= last,
+      () => `stored commit ${hardState.commit} outside [${this.log.committed}, ${last}]`);
     this.log.committed = hardState.commit;
     this.term = hardState.term;
     this.vote = hardState.vote;
@@ -922,7 +926,7 @@ export class Raft {
 
 export function voteRespType(type: MessageType): MessageType {
   if (type === 'MsgVote') return 'MsgVoteResp';
-  if (type !== 'MsgPreVote') invariantFailed(`not a vote request: ${type}`);
+  invariant(type === 'MsgPreVote', () => `not a vote request: ${type}`);
   return 'MsgPreVoteResp';
 }
 

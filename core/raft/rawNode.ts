@@ -144,7 +144,7 @@ export class RawNode {
 
   /** Feeds a message from a peer. Local-only message types are rejected. */
   step(m: Message): void {
-    if (m.to !== this.raft.id) invariantFailed(`message to ${m.to} stepped into ${this.raft.id}`);
+    invariant(m.to === this.raft.id, () => `message to ${m.to} stepped into ${this.raft.id}`);
     if (m.term === 0 && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgVote')) {
       invariantFailed(`${m.type} from the network without a term`);
     }

@@ -3,7 +3,7 @@
 // read's context, that this leader was still the leader after the read arrived.
 // Reads are confirmed in order: an ack for a later read confirms the earlier ones.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import type { NodeId } from './types.js';
 
 export interface ReadRequest {
@@ -40,7 +40,7 @@ export class ReadOnly {
     if (at < 0) return [];
     const released = this.queue.splice(0, at + 1).map((c) => {
       const request = this.pending.get(c);
-      if (request === undefined) invariantFailed(`read ${c} queued but not pending`);
+      invariant(request !== undefined, () => `read ${c} queued but not pending`);
       this.pending.delete(c);
       return request;
     });

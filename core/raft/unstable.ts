@@ -4,7 +4,7 @@
 // Invariant: entries[i].index === offset + i; if a snapshot is present,
 // offset === snapshot.metadata.index + 1.
 
-import { invariant, invariantFailed } from '../util/invariant.js';
+import { invariant } from '../util/invariant.js';
 import { cutWithinSize } from './memoryStorage.js';
 import type { Entry, Snapshot } from './types.js';
 
@@ -15,7 +15,7 @@ export class Unstable {
   offset: number;
 
   constructor(offset: number) {
-    if (offset < 1) invariantFailed(`unstable offset ${offset} < 1`);
+    invariant(offset >= 1, () => `unstable offset ${offset} < 1`);
     this.offset = offset;
   }
 
@@ -37,7 +37,7 @@ export class Unstable {
     const last = this.maybeLastIndex();
     if (last === null || index > last) return null;
     const entry = this.entries[index - this.offset];
-    if (!(entry !== undefined && entry.index === index)) invariantFailed(`unstable entry ${index} missing`);
+    invariant(entry !== undefined && entry.index === index, () => `unstable entry ${index} missing`);
     return entry.term;
   }
 
@@ -99,8 +99,8 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    if (!(lo >= this.offset && lo <= hi)) invariantFailed(`unstable.slice(${lo}, ${hi}) out of bounds (offset ${this.offset})`);
-    if (hi > this.offset + this.entries.length) invariantFailed(`unstable.slice(${lo}, ${hi}) beyond ${this.offset + this.entries.length}`);
+    invariant(lo >= this.offset && lo <= hi, () => `unstable.slice(${lo}, ${hi}) out of bounds (offset ${this.offset})`);
+    invariant(hi <= this.offset + this.entries.length, () => `unstable.slice(${lo}, ${hi}) beyond ${this.offset + this.entries.length}`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 
@@ -108,7 +108,7 @@ export class Unstable {
     const first = this.entries[0];
     const last = this.entries[this.entries.length - 1];
     if (first === undefined || last === undefined) return;
-    if (first.index !== this.offset) invariantFailed(`unstable entries start at ${first.index}, offset ${this.offset}`);
+    invariant(first.index === this.offset, () => `unstable entries start at ${first.index}, offset ${this.offset}`);
     invariant(last.index === this.offset + this.entries.length - 1, 'unstable entries are not contiguous');
   }
 }
