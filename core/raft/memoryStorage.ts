@@ -119,9 +119,9 @@ export class MemoryStorage implements Storage {
 }
 
 /**
- * entries[from, to), at most maxSizeBytes but at least one entry, copying only what is kept: a follower far
- * behind is asked for thousands of entries and sent a few (the sweep copied 51 entries
- * for each one it sent before this).
+ * entries[from, to), at most maxSizeBytes but at least one entry, copying only what is
+ * kept: a follower far behind is asked for thousands of entries and sent a few (the
+ * simulator's leaders copied 51 entries for each one they sent before this).
  */
 export function sliceWithinSize(entries: readonly Entry[], from: number, to: number, maxSizeBytes: number): Entry[] {
   return entries.slice(from, cutWithinSize(entries, from, to, maxSizeBytes, 0));

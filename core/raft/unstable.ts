@@ -87,11 +87,6 @@ export class Unstable {
     this.assertContiguous();
   }
 
-  /** Entry `index` if it is among the unstable entries, else undefined. */
-  maybeEntry(index: number): Entry | undefined {
-    return index < this.offset ? undefined : this.entries[index - this.offset];
-  }
-
   /** slice(lo, hi) cut to what fits in maxSizeBytes after `spentBytes` already taken (memoryStorage.cutWithinSize). */
   sliceWithinSize(lo: number, hi: number, maxSizeBytes: number, spentBytes: number): Entry[] {
     const cut = cutWithinSize(this.entries, lo - this.offset, hi - this.offset, maxSizeBytes, spentBytes);
