@@ -74,6 +74,11 @@ export interface CliOptions {
   readonly profile: TrafficProfile;
   /** Run on past the first violation, so that the end-of-run checks judge the whole history. */
   readonly keepGoing: boolean;
+  /**
+   * The Raft rule checks (commitRule, persistBeforeSend; safetyChecker.ts). Off, only a
+   * rule's consequences are caught: Figure 8's overwrite, not the commit that allows it.
+   */
+  readonly ruleChecks: boolean;
   /** Worker threads for --seeds (sweep.ts); 0: one per core. */
   readonly jobs: number;
   readonly help: boolean;
@@ -104,6 +109,8 @@ export const USAGE = `usage: npm run --silent sim -- (--seed S | --seeds A..B) [
                     watch on the prefix with prev_kv and progress notifications)
   --keep-going      run on after the first violation (the end-of-run checks, linearizability and the
                     watch validator, then judge the whole history)
+  --no-rule-checks  no Raft rule checks (commitRule, persistBeforeSend): only their consequences are caught,
+                    e.g. the overwrite of a committed entry that --bug commitOldTermByCounting leads to
   --liveness-ms T   bound on the liveness phase (default ${DEFAULT_LIVENESS_TIMEOUT_MS})
   --check-ms T      the linearizability checker's budget per seed (default 30000 with --seed,
                     ${SWEEP_CHECK_MS} with --seeds); out of budget the verdict is unknown
@@ -129,6 +136,7 @@ interface Draft {
   membership: boolean | null;
   profile: TrafficProfile;
   keepGoing: boolean;
+  ruleChecks: boolean;
   jobs: number;
   help: boolean;
   readonly bugs: BugName[];
@@ -226,6 +234,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
   ['--membership', (d) => { d.membership = true; }],
   ['--no-membership', (d) => { d.membership = false; }],
   ['--keep-going', (d) => { d.keepGoing = true; }],
+  ['--no-rule-checks', (d) => { d.ruleChecks = false; }],
   ['--help', (d) => { d.help = true; }],
   ['-h', (d) => { d.help = true; }],
 ]);
@@ -233,7 +242,7 @@ const SWITCH_FLAGS = new Map<string, (draft: Draft) => void>([
 function emptyDraft(): Draft {
   return {
     seedFirst: null, seedLast: null, range: false, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv',
-    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, checkMs: null, auth: false, membership: null, profile: 'default', keepGoing: false, jobs: 0, help: false,
+    history: null, watches: null, json: false, trace: null, livenessMs: DEFAULT_LIVENESS_TIMEOUT_MS, checkMs: null, auth: false, membership: null, profile: 'default', keepGoing: false, ruleChecks: true, jobs: 0, help: false,
     bugs: [],
   };
 }
@@ -308,6 +317,7 @@ export function reproduceCommand(options: {
   readonly seed: number; readonly nodes: number; readonly timeMs: number; readonly faults: FaultMode;
   readonly bugs: readonly string[]; readonly livenessMs?: number; readonly workload?: WorkloadMode; readonly auth?: boolean;
   readonly membership?: boolean | null; readonly keepGoing?: boolean; readonly profile?: TrafficProfile;
+  readonly ruleChecks?: boolean;
 }): string {
   const parts = ['npm run --silent sim --', '--seed', String(options.seed), '--nodes', String(options.nodes),
     '--time-ms', String(options.timeMs), '--faults', options.faults];
@@ -319,6 +329,7 @@ export function reproduceCommand(options: {
   if (options.membership === false) parts.push('--no-membership');
   if (options.profile !== undefined && options.profile !== 'default') parts.push('--profile', options.profile);
   if (options.keepGoing === true) parts.push('--keep-going');
+  if (options.ruleChecks === false) parts.push('--no-rule-checks');
   for (const bug of options.bugs) parts.push('--bug', bug);
   if (options.livenessMs !== undefined && options.livenessMs !== DEFAULT_LIVENESS_TIMEOUT_MS) {
     parts.push('--liveness-ms', String(options.livenessMs));

@@ -17,14 +17,14 @@ import { TraceFile } from './traceFile.js';
 const VIEWER_PAGE = new URL('../viewer/index.html', import.meta.url).href;
 
 function reproduce(options: CliOptions, seed: number): string {
-  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, membership: options.membership, keepGoing: options.keepGoing, profile: options.profile });
+  return reproduceCommand({ seed, nodes: options.nodes, timeMs: options.timeMs, faults: options.faults, bugs: options.bugs, livenessMs: options.livenessMs, workload: options.workload, auth: options.auth, membership: options.membership, keepGoing: options.keepGoing, profile: options.profile, ruleChecks: options.ruleChecks });
 }
 
 /** The viewer URL that opens a seed's run, in the hash form the page reads (docs/viewer.md). */
 function viewerUrl(options: CliOptions, seed: number): string {
-  const { nodes, timeMs, faults, workload, bugs, livenessMs, auth, membership, keepGoing, profile } = options;
+  const { nodes, timeMs, faults, workload, bugs, livenessMs, auth, membership, keepGoing, profile, ruleChecks } = options;
   return VIEWER_PAGE + formatHash({
-    seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, keepGoing, ruleChecks: true, script: [],
+    seed, nodes, timeMs, faults, workload, bugs, livenessMs, auth, keepGoing, ruleChecks, script: [],
     ...(membership === null ? {} : { membership }),
     ...(profile === 'default' ? {} : { profile }),
   });

@@ -23,6 +23,7 @@ export function runOne(options: CliOptions, seed: number, trace: TraceFile | nul
     ...(options.membership === null ? {} : { membership: options.membership }),
     ...(options.profile === 'default' ? {} : { profile: options.profile }),
     keepGoing: options.keepGoing,
+    ruleChecks: options.ruleChecks,
     ...(options.checkMs !== null ? { checkTimeoutMs: options.checkMs } : options.range ? { checkTimeoutMs: SWEEP_CHECK_MS } : {}),
     ...(trace === null ? {} : { trace: trace.sink }),
     ...(historyFile === null ? {} : { onHistory: (text: string): void => { writeFileSync(historyFile, text); } }),
