@@ -4,11 +4,16 @@
 // where every outgoing connection's local port comes from, so a port found free can be
 // taken by some client's connection before the member binds it (a jepsen campaign lost
 // a run to EADDRINUSE that way). Ports are drawn at random below the ephemeral range,
-// and each is proven free by binding it; two runs on one machine rarely draw the same.
+// and each is proven free by binding it. Each drawn port is also claimed for the
+// drawing process's lifetime (a file made exclusively): two processes drawing the same
+// port before either binds it was the race left (CI runs lost a start to it now and
+// then, with parallel test workers drawing thousands of ports).
 
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** etcd's e2e suite uses fixed ports from 20000 up; ours start above them. */
 const LOWEST = 24_000;
@@ -37,10 +42,48 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
+/** One file per claimed port, holding the claiming process's pid. */
+const CLAIMS_DIR = path.join(tmpdir(), 'tern-port-claims');
+const claimedHere: string[] = [];
+process.once('exit', () => { for (const file of claimedHere) rmSync(file, { force: true }); });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, owned by someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `port` for this process until it exits; false if a live process claimed it
+ * first. A claim left by a process that is gone (killed before its exit handler) is
+ * taken over.
+ */
+function claim(port: number): boolean {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const file = path.join(CLAIMS_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      claimedHere.push(file);
+      return true;
+    } catch {
+      let owner = Number.NaN;
+      try { owner = Number(readFileSync(file, 'utf8')); } catch { /* removed meanwhile: try again */ }
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
 export async function freePort(): Promise<number> {
   for (let draw = 0; draw < MAX_DRAWS; draw++) {
     const port = randomInt(LOWEST, HIGHEST);
-    if (await bindable(port)) return port;
+    if (claim(port) && await bindable(port)) return port;
   }
   throw new Error(`no free port in ${LOWEST}..${HIGHEST - 1} after ${MAX_DRAWS} draws`);
 }

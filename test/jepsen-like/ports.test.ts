@@ -1,6 +1,7 @@
 // Ports for members and proxies come from below the kernel's ephemeral range, where no
 // outgoing connection's local port can take them between the choice and the bind.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { freePorts } from '../../jepsen-like/real/ports.js';
@@ -20,4 +21,26 @@ test('free ports are distinct, below the ephemeral range, and bindable', async (
   } finally {
     server.close();
   }
+});
+
+test('two processes drawing at once never get the same port (a drawn port is claimed until its process exits)', async (t) => {
+  // The child draws 300 ports and stays alive holding none of them bound, as a test
+  // worker does between choosing ports and starting a member. Unclaimed, about ten of
+  // 300 draws here would repeat one of its 300 (8,767 ports to draw from).
+  const portsModule = new URL('../../jepsen-like/real/ports.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { freePorts } = await import(${JSON.stringify(portsModule)}); console.log(JSON.stringify(await freePorts(300))); setInterval(() => {}, 1000);`,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  const theirs = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+    });
+    child.once('exit', (code) => { reject(new Error(`the child exited ${String(code)} before drawing`)); });
+  });
+  t.is(theirs.length, 300);
+  const ours = await freePorts(300);
+  t.deepEqual(ours.filter((port) => theirs.includes(port)), []);
 });
