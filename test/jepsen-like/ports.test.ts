@@ -25,8 +25,9 @@ test('free ports are distinct, below the ephemeral range, and bindable', async (
 
 test('two processes drawing at once never get the same port (a drawn port is claimed until its process exits)', async (t) => {
   // The child draws 300 ports and stays alive holding none of them bound, as a test
-  // worker does between choosing ports and starting a member. Unclaimed, about ten of
-  // 300 draws here would repeat one of its 300 (8,767 ports to draw from).
+  // worker does between choosing ports and starting a member. Unclaimed, 300 × 300 /
+  // 8,767 ≈ 10 of our draws are expected to repeat one of its (computed; with the claims
+  // switched off in the build, this test failed).
   const portsModule = new URL('../../jepsen-like/real/ports.js', import.meta.url).href;
   const child = spawn(process.execPath, ['--input-type=module', '-e',
     `const { freePorts } = await import(${JSON.stringify(portsModule)}); console.log(JSON.stringify(await freePorts(300))); setInterval(() => {}, 1000);`,

@@ -312,7 +312,7 @@ async function startCluster(kind: 'tern' | 'etcd', n: number, extraArgs: readonl
  * new ports (a port the caller chose stays; the others are drawn again). Two CI runs lost
  * a single-member start this way (EADDRINUSE) before single starts retried too.
  */
-export async function withPortRetry<T>(start: () => Promise<T>): Promise<T> {
+async function withPortRetry<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();

@@ -9,21 +9,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePki } from '../tls/pki.js';
-import { etcdctl, freePort, runTernToExit, startTernProcess, tempDataDir, withPortRetry } from './processes.js';
+import { etcdctl, freePort, runTernToExit, startTernProcess, tempDataDir } from './processes.js';
 
 test('a unix:// client URL serves etcdctl beside the TCP port; the socket file goes when the member stops', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-unix-'));
-  // Drawn again if another test's member took one first (EADDRINUSE).
-  let name = 0;
-  const tern = await withPortRetry(async () => {
-    const [port, peer] = [await freePort(), await freePort()];
-    name = await freePort();
-    return startTernProcess([
-      '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unix://localhost:${name}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-    ], `127.0.0.1:${port}`, dir);
-  });
+  const [port, peer, name] = [await freePort(), await freePort(), await freePort()];
   const socket = path.join(dir, `localhost:${name}`);
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unix://localhost:${name}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+  ], `127.0.0.1:${port}`, dir);
   try {
     t.true(existsSync(socket));
     t.is((await etcdctl(`unix://localhost:${name}`, ['put', 'k', 'over-unix'], undefined, dir)).code, 0);
@@ -37,13 +32,11 @@ test('a unix:// client URL serves etcdctl beside the TCP port; the socket file g
 
 test('a unix:///absolute/path client URL serves etcdctl, the path as :authority notwithstanding (issue #15)', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-unix-abs-'));
+  const [port, peer] = [await freePort(), await freePort()];
   const url = `unix://${path.join(dir, 'tern.sock')}`;
-  const tern = await withPortRetry(async () => {
-    const [port, peer] = [await freePort(), await freePort()];
-    return startTernProcess([
-      '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},${url}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-    ], `127.0.0.1:${port}`, dir);
-  });
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},${url}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+  ], `127.0.0.1:${port}`, dir);
   try {
     const put = await etcdctl(url, ['put', 'k', 'over-an-absolute-path']);
     t.is(put.code, 0, put.stderr);
@@ -59,15 +52,11 @@ test('a unix:///absolute/path client URL serves etcdctl, the path as :authority 
 test('a unixs:// client URL serves TLS with the client certificate files', async (t) => {
   const pki = await makePki();
   const dir = mkdtempSync(path.join(tmpdir(), 'tern-unixs-'));
-  let name = 0;
-  const tern = await withPortRetry(async () => {
-    const [port, peer] = [await freePort(), await freePort()];
-    name = await freePort();
-    return startTernProcess([
-      '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unixs://localhost:${name}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--cert-file', pki.server.cert, '--key-file', pki.server.key,
-    ], `127.0.0.1:${port}`, dir);
-  });
+  const [port, peer, name] = [await freePort(), await freePort(), await freePort()];
+  const tern = await startTernProcess([
+    '--data-dir', tempDataDir(), '--listen-client-urls', `http://127.0.0.1:${port},unixs://localhost:${name}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--cert-file', pki.server.cert, '--key-file', pki.server.key,
+  ], `127.0.0.1:${port}`, dir);
   try {
     const secure = ['--insecure-skip-tls-verify', '--insecure-transport=false'];
     t.is((await etcdctl(`unixs://localhost:${name}`, [...secure, 'put', 'k', 'over-unixs'], undefined, dir)).code, 0);
