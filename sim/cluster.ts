@@ -224,8 +224,11 @@ export class Cluster {
     return member.state === 'up' ? member.driver : null;
   }
 
-  /** Power loss: the process dies and the disk keeps only what was durable. */
-  crash(id: NodeId): void {
+  /**
+   * Power loss: the process dies and the disk keeps only what was durable. `afterSave`
+   * (a failpoint's crash): the writes in flight reached the disk first.
+   */
+  crash(id: NodeId, afterSave = false): void {
     const member = this.member(id);
     if (member.state === 'down' || member.state === 'refused') return;
     this.crashes++;
@@ -235,7 +238,7 @@ export class Cluster {
     member.stateMachine = null;
     member.deferred = [];
     member.incarnation++;
-    member.disk.crash();
+    member.disk.crash(afterSave);
     member.state = 'down';
     this.checker.onCrash({ id, durableCommit: member.disk.durableHardState().commit, durableLastIndex: member.disk.durableLastIndex() });
   }
@@ -386,7 +389,25 @@ export class Cluster {
     return best;
   }
 
-  /** leader()'s scratch view of one member. */
+  /**
+   * Where member `id`'s log ends: in memory if it runs, on its disk otherwise (what it
+   * will hold when it starts again). For the nemesis's failpoints, which look for logs
+   * that diverge.
+   */
+  logEnd(id: NodeId): number {
+    const member = this.member(id);
+    if (member.state !== 'up' || member.driver === null) return member.disk.durableLastIndex();
+    return member.driver.raft.inspect(this.leaderView).lastIndex;
+  }
+
+  /** The term of member `id`'s entry at `index` (as logEnd: in memory or on disk), undefined if it has none there. */
+  termAt(id: NodeId, index: number): number | undefined {
+    const member = this.member(id);
+    if (member.state !== 'up' || member.driver === null) return member.disk.durableTermAt(index);
+    return member.driver.raft.entryAt(index)?.term;
+  }
+
+  /** leader()'s and logEnd()'s scratch view of one member. */
   private readonly leaderView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
 
   /**

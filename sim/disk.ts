@@ -201,13 +201,14 @@ export class SimDisk implements LogStore {
   /**
    * Power loss. Keeps an in-order prefix of unsynced writes (each survives with
    * unsyncedSurvivalProbability), may tear the first lost one, drops the rest.
-   * Pending completions never run.
+   * Pending completions never run. `afterSave`: the power went just after the writes in
+   * flight reached the platter (a failpoint's crash), so all of them are kept.
    */
-  crash(): void {
+  crash(afterSave = false): void {
     this.epoch++;
     let surviving = true;
     for (const op of this.volatile) {
-      if (surviving && this.random.chance(this.faults.unsyncedSurvivalProbability)) {
+      if (surviving && (afterSave || this.random.chance(this.faults.unsyncedSurvivalProbability))) {
         this.apply(op);
         continue;
       }
@@ -263,6 +264,13 @@ export class SimDisk implements LogStore {
     const last = this.durable.entries[this.durable.entries.length - 1];
     if (last !== undefined) return last.entry.index;
     return this.durable.snapshot?.metadata.index ?? 0;
+  }
+
+  /** The term of the durable entry at `index`, or undefined where the durable log has none. */
+  durableTermAt(index: number): number | undefined {
+    const first = this.durable.entries[0];
+    if (first === undefined) return undefined;
+    return this.durable.entries[index - first.entry.index]?.entry.term;
   }
 
   durableSnapshot(): Snapshot | null {

@@ -4,11 +4,16 @@
 // more than the shared PRNG must. `stop()` ends every chain (the liveness phase).
 
 import type { Message, NodeId } from '../core/raft/types.js';
+import type { RaftView } from '../core/raft/rawNode.js';
 import { SimActor, type SimParts } from './simActor.js';
 import type { SimNetwork } from './network.js';
 import type { EventKind } from './scheduler.js';
 import type { FaultOptions, PartitionMode, Recurring } from './swarm.js';
 import type { MembershipNemesis } from './membershipNemesis.js';
+import type { SimRandom } from './prng.js';
+
+/** How much of a new leader's uncommitted tail noteInheritedTail compares with the others' logs. */
+const MAX_TAIL_COMPARED = 256;
 
 export interface NemesisStats {
   partitions: number;
@@ -18,6 +23,8 @@ export interface NemesisStats {
   bitRots: number;
   clockJumps: number;
   targetedCrashes: number;
+  /** Crashes by a failpoint (FaultOptions.crashAtElectionProbability). */
+  failpointCrashes: number;
 }
 
 export interface NemesisSetup extends SimParts {
@@ -26,6 +33,8 @@ export interface NemesisSetup extends SimParts {
   readonly faults: FaultOptions;
   /** With --membership: members replaced while the other faults go on; it starts and stops with them. */
   readonly membership?: MembershipNemesis;
+  /** The failpoints' generator (swarm.ts withFailpoints), apart so that other seeds keep their traces. */
+  readonly failpoints?: SimRandom;
 }
 
 /** A fault's end (a heal, a restart, a resume) or a delayed strike, scheduled by `later`. */
@@ -38,7 +47,10 @@ interface LaterEvent {
 }
 
 export class Nemesis extends SimActor {
-  readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0 };
+  readonly stats: NemesisStats = { partitions: 0, clogs: 0, pauses: 0, diskFulls: 0, bitRots: 0, clockJumps: 0, targetedCrashes: 0, failpointCrashes: 0 };
+  /** Per leader: the term in which it took office with an uncommitted tail another member contradicts. */
+  private readonly inheritedTailIn = new Map<NodeId, number>();
+  private readonly leaderView: RaftView = { role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0 };
   private active = false;
   private partitioned = false;
   private readonly ids: readonly NodeId[];
@@ -48,9 +60,11 @@ export class Nemesis extends SimActor {
   private readonly network: SimNetwork;
   private readonly faults: FaultOptions;
   readonly membership: MembershipNemesis | null;
+  private readonly failpoints: SimRandom | null;
 
   constructor(setup: NemesisSetup) {
     super(setup);
+    this.failpoints = setup.failpoints ?? null;
     this.network = setup.network;
     this.faults = setup.faults;
     this.membership = setup.membership ?? null;
@@ -88,10 +102,95 @@ export class Nemesis extends SimActor {
     if (this.random.chance(this.faults.crashAfterVoteProbability)) this.crashSoon(message.from, 0.2);
   }
 
-  /** A member won an election: maybe crash it before its log is fully replicated. */
+  /**
+   * A member won an election: maybe a failpoint crash right now, if it won without
+   * entries another member holds (electedWithout); else maybe a targeted crash before
+   * its log is fully replicated.
+   */
   observeLeader(id: NodeId): void {
     if (!this.active) return;
+    if (this.failpoints !== null && this.electedWithout(id) && this.failpoints.chance(this.faults.crashAtElectionProbability)) {
+      this.powerLossNow(id, true);
+      return;
+    }
+    if (this.failpoints !== null) this.noteInheritedTail(id);
     if (this.random.chance(this.faults.crashNewLeaderProbability)) this.crashSoon(id, 10);
+  }
+
+  /**
+   * A leader's commit index moved for the first time in its term. If it took office with
+   * an uncommitted tail another member contradicts (noteInheritedTail), maybe lose power
+   * right then: that commit settles whose entries survive, and what it sends next would
+   * tell the others so.
+   */
+  observeFirstCommit(id: NodeId, term: number): void {
+    if (!this.active || this.failpoints === null) return;
+    if (this.inheritedTailIn.get(id) !== term) return;
+    this.inheritedTailIn.delete(id);
+    if (this.failpoints.chance(this.faults.crashAtFirstCommitProbability)) this.powerLossNow(id, false);
+  }
+
+  /**
+   * Whether new leader `id` won without entries another running member holds (a
+   * partitioned old leader's tail, appends that were lost): that member's log reaches the
+   * index of the entry `id` just appended for its term, so they conflict. Members that are
+   * down do not count: a crashed member's longer log waits on its disk, and counting it
+   * would crash leader after leader until it is back (seeds 1..200: 374 ok ops per seed
+   * instead of 514).
+   */
+  private electedWithout(id: NodeId): boolean {
+    const end = this.cluster.logEnd(id);
+    for (const other of this.ids) {
+      if (other !== id && this.cluster.running(other) !== null && this.cluster.logEnd(other) >= end) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Notes the term in which new leader `id` took office with an uncommitted tail that
+   * another member's log contradicts (a different term at one of its indexes): the
+   * logs diverge, and its first commit decides whose entries survive.
+   */
+  private noteInheritedTail(id: NodeId): void {
+    const driver = this.cluster.running(id);
+    if (driver === null) return;
+    const view = driver.raft.inspect(this.leaderView);
+    this.inheritedTailIn.delete(id);
+    // lastIndex is the entry the leader appended for its term; before it lie its predecessors'.
+    const last = Math.min(view.lastIndex - 1, view.commit + MAX_TAIL_COMPARED);
+    for (let index = view.commit + 1; index <= last; index++) {
+      const term = driver.raft.entryAt(index)?.term;
+      if (term === undefined) continue;
+      for (const other of this.ids) {
+        if (other === id || !this.cluster.member(other).inCluster) continue;
+        const theirs = this.cluster.termAt(other, index);
+        if (theirs !== undefined && theirs !== term) {
+          this.inheritedTailIn.set(id, view.term);
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * A failpoint (etcd's raftAfterSave kind): power lost in this very instant, so what
+   * the member sent in it never leaves the host. `afterSave`: the writes in flight
+   * reached the disk first. Down as long as an ordinary crash.
+   */
+  private powerLossNow(id: NodeId, afterSave: boolean): void {
+    const failpoints = this.failpoints;
+    if (failpoints === null) return;
+    const member = this.cluster.member(id);
+    const incarnation = member.incarnation;
+    const downtimeUs = Math.floor(1000 * failpoints.exponential(Math.max(1, this.faults.crashes.meanDurationMs)));
+    // An event of its own in this same instant: the checker that reported the moment is still looking at the member.
+    this.later({ durationUs: 0, kind: 'crash', node: id, end: () => {
+      if (member.incarnation !== incarnation) return;
+      this.network.powerLoss(id);
+      this.cluster.crash(id, afterSave);
+      this.stats.failpointCrashes++;
+      this.later({ durationUs: downtimeUs, kind: 'restart', node: id, end: () => { this.restartUntilUp(id); } });
+    } });
   }
 
   /** A targeted crash shortly (mean `withinMs`), back after a short downtime. */

@@ -78,6 +78,8 @@ export class SimNetwork {
   private readonly clogUntilUs: Float64Array;
   /** For FIFO links: the time the last message on the link arrives. */
   private readonly lastArrivalUs: Float64Array;
+  /** Per member: when it last lost power, µs (-1: never). What it sent in that instant never arrives. */
+  private readonly powerLostAtUs: Float64Array;
 
   private readonly scheduler: Scheduler;
   private readonly random: SimRandom;
@@ -95,6 +97,7 @@ export class SimNetwork {
     this.latencyFactor = new Float64Array(links).fill(1);
     this.clogUntilUs = new Float64Array(links);
     this.lastArrivalUs = new Float64Array(links);
+    this.powerLostAtUs = new Float64Array(this.width).fill(-1);
     invariant(options.linkLatencySpread >= 1, 'linkLatencySpread must be ≥ 1');
     if (options.linkLatencySpread > 1) {
       const logSpread = Math.log(options.linkLatencySpread);
@@ -184,6 +187,15 @@ export class SimNetwork {
     this.clogUntilUs[link] = Math.max(this.clogUntilUs[link] ?? 0, untilUs);
   }
 
+  /**
+   * Member `id` lost power now: the messages it sent in this same instant were still in
+   * the host (its send buffers, the NIC) and never arrive. Earlier ones are on the wire.
+   */
+  powerLoss(id: NodeId): void {
+    invariant(id > 0 && id < this.width, () => `no member ${id}`);
+    this.powerLostAtUs[id] = this.scheduler.nowUs;
+  }
+
   /** Ends every partition and clog. */
   heal(): void {
     this.blocked.fill(0);
@@ -200,7 +212,7 @@ export class SimNetwork {
       arrivalUs = Math.max(arrivalUs, this.lastArrivalUs[link] ?? 0);
       this.lastArrivalUs[link] = arrivalUs;
     }
-    this.scheduler.at(arrivalUs, new Delivery(this, message, this.scheduler.tracing));
+    this.scheduler.at(arrivalUs, new Delivery(this, message, Math.floor(link / this.width), this.scheduler.nowUs, this.scheduler.tracing));
   }
 
   /**
@@ -219,8 +231,15 @@ export class SimNetwork {
     this.scheduler.at(arrivalUs, { kind: 'deliver', node: to, a: PEER_CALL_CODE, run: arrive });
   }
 
-  /** Called by a Delivery when its time has come. */
-  arrive(message: Message): void {
+  /**
+   * Called by a Delivery when its time has come: dropped if `sender`, whose link it left
+   * on (its `from`, unless forwarded) at `sentUs`, lost power in that same instant.
+   */
+  arrive(message: Message, sender: NodeId, sentUs: number): void {
+    if (this.powerLostAtUs[sender] === sentUs) {
+      this.stats.dropped++;
+      return;
+    }
     this.stats.delivered++;
     this.deliver(message);
   }
@@ -238,7 +257,10 @@ class Delivery implements EventSpec {
   readonly b: number;
   readonly info: (() => unknown) | undefined;
 
-  constructor(private readonly network: SimNetwork, readonly message: Message, tracing: boolean) {
+  constructor(
+    private readonly network: SimNetwork, readonly message: Message,
+    private readonly sender: NodeId, private readonly sentUs: number, tracing: boolean,
+  ) {
     this.node = message.to;
     this.a = messageTypeCode(message.type) | (message.from << 8);
     this.b = message.index + message.term * 65536;
@@ -246,7 +268,7 @@ class Delivery implements EventSpec {
   }
 
   run(): void {
-    this.network.arrive(this.message);
+    this.network.arrive(this.message, this.sender, this.sentUs);
   }
 }
 

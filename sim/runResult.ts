@@ -62,6 +62,8 @@ export interface Injected {
   readonly clogs: number;
   readonly crashes: number;
   readonly targetedCrashes: number;
+  /** Crashes by a failpoint where logs diverged (swarm.ts FaultOptions.crashAtElectionProbability). */
+  readonly failpointCrashes: number;
   readonly pauses: number;
   readonly clockJumps: number;
   readonly diskFulls: number;
@@ -184,7 +186,7 @@ function injectedFaults({ cluster, nemesis, network }: SimWorld): Injected {
   }
   const n = nemesis.stats;
   return {
-    partitions: n.partitions, clogs: n.clogs, crashes: cluster.crashes, targetedCrashes: n.targetedCrashes,
+    partitions: n.partitions, clogs: n.clogs, crashes: cluster.crashes, targetedCrashes: n.targetedCrashes, failpointCrashes: n.failpointCrashes,
     pauses: n.pauses, clockJumps: n.clockJumps, diskFulls: n.diskFulls, bitRots: n.bitRots,
     messagesDropped: network.stats.dropped, messagesDuplicated: network.stats.duplicated,
     unsyncedWritesLost, tornWrites, tornTailsTruncated, readErrors, writeFailures, corruptionRefusals,

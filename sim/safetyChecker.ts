@@ -46,6 +46,8 @@ interface NodeView {
   owned: number[];
   lastApplied: number;
   restoredSinceApply: boolean;
+  /** The last term in which this member, as leader, was seen to move its commit index. */
+  committedAsLeaderIn: number;
 }
 
 interface EntryRecord {
@@ -95,6 +97,8 @@ export interface CheckerOptions {
   readonly onViolation?: () => void;
   /** Called when a member is seen to win an election. */
   readonly onLeader?: (id: NodeId, term: number) => void;
+  /** Called when a leader's commit index moves for the first time in its term. */
+  readonly onFirstCommit?: (id: NodeId, term: number) => void;
 }
 
 export class SafetyChecker {
@@ -170,6 +174,10 @@ export class SafetyChecker {
           this.checkCommitRule(look);
         }
         this.checkCommitted(look, Math.max(status.firstIndex, view.commit));
+        if (status.role === 'leader' && view.committedAsLeaderIn !== hs.term) {
+          view.committedAsLeaderIn = hs.term;
+          this.options.onFirstCommit?.(id, hs.term);
+        }
       }
       if (becameLeader) this.checkLeaderCompleteness(look);
     }
@@ -331,7 +339,7 @@ export class SafetyChecker {
     if (view === undefined) {
       view = {
         running: false, role: 'follower', term: 0, commit: 0, firstIndex: 0, lastIndex: 0,
-        seen: [], owned: [], lastApplied: -1, restoredSinceApply: false,
+        seen: [], owned: [], lastApplied: -1, restoredSinceApply: false, committedAsLeaderIn: 0,
       };
       this.views.set(id, view);
     }

@@ -29,7 +29,7 @@ import type { CheckerOptions } from './safetyChecker.js';
 import { SafetyChecker } from './safetyChecker.js';
 import { Scheduler } from './scheduler.js';
 import type { SwarmOptions } from './swarm.js';
-import { calmOptions, drawSwarm } from './swarm.js';
+import { calmOptions, drawSwarm, withFailpoints } from './swarm.js';
 import { WatchTruth } from './watchTruth.js';
 import { WatchWorkload } from './watchWorkload.js';
 import type { WatchWorkloadOptions } from './watchWorkload.js';
@@ -91,7 +91,9 @@ function drawKvDraws(random: SimRandom, profile: TrafficProfile): KvDraws {
 export function buildWorld(options: RunOptions): SimWorld {
   const random = new SimRandom(options.seed);
   // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
-  const swarm = options.faults === 'swarm' ? drawSwarm(random) : calmOptions(random);
+  // The failpoints come from a generator of their own, drawn after the swarm's own draws.
+  const failpoints = new SimRandom(options.seed, 'failpoints');
+  const swarm = options.faults === 'swarm' ? withFailpoints(drawSwarm(random), failpoints) : calmOptions(random);
   const draws = options.workload === 'kv' ? drawKvDraws(random, options.profile ?? 'default') : null;
   // Drawn after the KV shapes, and only with --auth: every other seed keeps its meaning.
   const authDraws = draws !== null && options.auth === true ? drawAuthOptions(random) : null;
@@ -113,6 +115,7 @@ export function buildWorld(options: RunOptions): SimWorld {
     stopAtFirst: options.keepGoing !== true,
     onViolation: () => { scheduler.halt(); },
     onLeader: (id) => { world.nemesis.observeLeader(id); },
+    onFirstCommit: (id, term) => { world.nemesis.observeFirstCommit(id, term); },
   });
   const network = new SimNetwork({
     scheduler, random, nodeIds: allIds, faults: swarm.faults.network, linkLatencySpread: swarm.faults.linkLatencySpread,
@@ -136,7 +139,7 @@ export function buildWorld(options: RunOptions): SimWorld {
   const parts: SimParts = { scheduler, random, cluster };
   const workload = new Workload({ ...parts, checker, options: swarm.workload, onLive: () => { scheduler.halt(); } });
   const nemesis = new Nemesis({
-    ...parts, network, faults: swarm.faults,
+    ...parts, network, faults: swarm.faults, failpoints,
     ...(membershipFaults === null ? {} : { membership: new MembershipNemesis(parts, membershipFaults, spareIds) }),
   });
   const kv = draws === null || authDraws !== null ? null : kvClients(parts, draws);

@@ -80,6 +80,24 @@ test('a crash may keep unsynced writes in order when they reached the platter', 
   t.deepEqual(recovered(disk.recover()).entries.map((e) => e.index), [1]);
 });
 
+test('a failpoint crash after the save keeps every write in flight, whatever the survival odds', (t) => {
+  const { scheduler, disk } = setup({ unsyncedSurvivalProbability: 0, tornWriteProbability: 1 });
+  const results: WriteResult[] = [];
+  write(disk, { hardState: hard(3, 1, 0), entries: [entry(1, 3)] }, results);
+  write(disk, { entries: [entry(2, 3)], mustSync: false }, results);
+  disk.crash(true);
+  scheduler.run(1_000_000);
+  t.deepEqual(results, [], 'no completion after power loss');
+  const log = recovered(disk.recover());
+  t.deepEqual(log.entries.map((e) => e.index), [1, 2]);
+  t.deepEqual(log.hardState, hard(3, 1, 0));
+  t.is(disk.stats.tornWrites, 0);
+  // An ordinary crash with the same odds loses the write in flight.
+  write(disk, { entries: [entry(3, 3)] }, results);
+  disk.crash();
+  t.deepEqual(recovered(disk.recover()).entries.map((e) => e.index), [1, 2]);
+});
+
 test('a torn write is detected by its checksum and truncated at recovery', (t) => {
   const { scheduler, disk } = setup({ tornWriteProbability: 1 });
   const results: WriteResult[] = [];

@@ -73,6 +73,21 @@ test('partitions: symmetric, one-direction, and healing', (t) => {
   t.is(arrived.length, 3);
 });
 
+test('a power loss drops what the member sent in that same instant, not what it sent before', (t) => {
+  const { scheduler, network, arrived } = world({ latencyMsMin: 1 });
+  network.send(heartbeat(1, 2, 1));
+  scheduler.after(500, { kind: 'crash', node: 1, run: () => {
+    network.send(heartbeat(1, 2, 2));
+    network.send(heartbeat(1, 3, 3));
+    network.send(heartbeat(2, 3, 4)); // another member's, same instant
+    network.powerLoss(1);
+  } });
+  scheduler.after(600, { kind: 'crash', node: 1, run: () => { network.send(heartbeat(1, 3, 5)); } });
+  scheduler.run(10_000_000);
+  t.deepEqual(arrived.map(([, m]) => m.index).sort(), [1, 4, 5]);
+  t.is(network.stats.dropped, 2);
+});
+
 test('a clogged link holds messages until the clog ends', (t) => {
   const { scheduler, network, arrived } = world();
   network.clog({ from: 1, to: 2, untilUs: 500_000 });
