@@ -91,7 +91,7 @@ function drawKvDraws(random: SimRandom, profile: TrafficProfile): KvDraws {
 export function buildWorld(options: RunOptions): SimWorld {
   const random = new SimRandom(options.seed);
   // The draw order is part of every seed's meaning: the swarm, then the KV and watch shapes.
-  // The failpoints come from a generator of their own, drawn after the swarm's own draws.
+  // The failpoints draw from a generator of their own, so the seed's other draws stay as they were.
   const failpoints = new SimRandom(options.seed, 'failpoints');
   const swarm = options.faults === 'swarm' ? withFailpoints(drawSwarm(random), failpoints) : calmOptions(random);
   const draws = options.workload === 'kv' ? drawKvDraws(random, options.profile ?? 'default') : null;
