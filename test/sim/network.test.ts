@@ -84,7 +84,7 @@ test('a power loss drops what the member sent in that same instant, not what it 
   } });
   scheduler.after(600, { kind: 'crash', node: 1, run: () => { network.send(heartbeat(1, 3, 5)); } });
   scheduler.run(10_000_000);
-  t.deepEqual(arrived.map(([, m]) => m.index).sort(), [1, 4, 5]);
+  t.deepEqual(arrived.map(([, m]) => m.index).sort((a, b) => a - b), [1, 4, 5]);
   t.is(network.stats.dropped, 2);
 });
 
