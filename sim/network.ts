@@ -212,7 +212,7 @@ export class SimNetwork {
       arrivalUs = Math.max(arrivalUs, this.lastArrivalUs[link] ?? 0);
       this.lastArrivalUs[link] = arrivalUs;
     }
-    this.scheduler.at(arrivalUs, new Delivery(this, message, Math.floor(link / this.width), this.scheduler.nowUs, this.scheduler.tracing));
+    this.scheduler.at(arrivalUs, new Delivery(this, message, Math.floor(link / this.width), this.scheduler.nowUs));
   }
 
   /**
@@ -255,16 +255,19 @@ class Delivery implements EventSpec {
   readonly node: number;
   readonly a: number;
   readonly b: number;
-  readonly info: (() => unknown) | undefined;
 
   constructor(
     private readonly network: SimNetwork, readonly message: Message,
-    private readonly sender: NodeId, private readonly sentUs: number, tracing: boolean,
+    private readonly sender: NodeId, private readonly sentUs: number,
   ) {
     this.node = message.to;
     this.a = messageTypeCode(message.type) | (message.from << 8);
     this.b = message.index + message.term * 65536;
-    this.info = tracing ? (): unknown => describeMessage(message) : undefined;
+  }
+
+  /** Read only when a trace sink is attached: on the prototype, not a closure per message. */
+  info(): unknown {
+    return describeMessage(this.message);
   }
 
   run(): void {

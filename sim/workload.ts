@@ -20,7 +20,8 @@ const PAYLOAD_HEADER_BYTES = 5;
 export function proposalOf(entry: Entry): number {
   const data = entry.data;
   if (data.length < PAYLOAD_HEADER_BYTES || data[0] !== PAYLOAD_TAG) return -1;
-  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(1, true);
+  // Little-endian by hand: a DataView per call was ~1% of a run (every member applies every entry).
+  return ((data[1] as number) | ((data[2] as number) << 8) | ((data[3] as number) << 16) | ((data[4] as number) << 24)) >>> 0;
 }
 
 export interface WorkloadSetup extends SimParts {
@@ -134,7 +135,10 @@ export class Workload extends SimActor {
     const length = PAYLOAD_HEADER_BYTES + this.random.intBelow(this.options.payloadBytesMax);
     const data = new Uint8Array(length);
     data[0] = PAYLOAD_TAG;
-    new DataView(data.buffer).setUint32(1, seq, true);
+    data[1] = seq & 0xff;
+    data[2] = (seq >>> 8) & 0xff;
+    data[3] = (seq >>> 16) & 0xff;
+    data[4] = (seq >>> 24) & 0xff;
     for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) data[i] = (seq + i) & 0xff;
     return data;
   }

@@ -234,8 +234,9 @@ export class NodeDriver {
       this.snapshotIndex = ready.snapshot.metadata.index;
       this.lastApplied = { index: ready.snapshot.metadata.index, term: ready.snapshot.metadata.term };
     }
-    if (!this.appliedEarly.has(ready)) for (const entry of ready.committedEntries) this.apply(entry);
-    this.appliedEarly.delete(ready);
+    if (!this.ackBeforeDurable || !this.appliedEarly.delete(ready)) {
+      for (const entry of ready.committedEntries) this.apply(entry);
+    }
     for (const read of ready.readStates) this.observer.onReadReady?.(read.context, read.index);
     this.raft.advance(ready);
     this.maybeCompact();

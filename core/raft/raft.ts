@@ -21,7 +21,7 @@ import { ReadOnly } from './readOnly.js';
 import type {
   ConfChange, ConfState, Entry, HardState, Message, MessageType, NodeId, ReadState, Role, Snapshot, Storage,
 } from './types.js';
-import { entrySizeBytes, message, NONE } from './types.js';
+import { appendAck, appendMessage, entrySizeBytes, heartbeatAck, heartbeatMessage, message, NONE } from './types.js';
 
 export interface RaftOptions {
   readonly id: NodeId;
@@ -480,7 +480,7 @@ export class Raft {
       return true;
     }
     // The leader acknowledges its own entries only once they are durable.
-    this.send(message({ type: 'MsgAppResp', from: this.id, to: this.id, term: this.term, index: last }));
+    this.send(appendAck(this.id, this.id, this.term, last));
     return true;
   }
 
@@ -646,7 +646,7 @@ export class Raft {
       if (id === this.id) continue;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
-      this.send(message({ type: 'MsgHeartbeat', from: this.id, to: id, term: this.term, commit, context }));
+      this.send(heartbeatMessage(this.id, id, this.term, commit, context));
     }
   }
 
@@ -667,10 +667,7 @@ export class Raft {
     const last = entries[entries.length - 1];
     let bytes = 0;
     for (const e of entries) bytes += entrySizeBytes(e);
-    this.send(message({
-      type: 'MsgApp', from: this.id, to, term: this.term, index: prevIndex, logTerm: prevTerm,
-      entries, commit: this.log.committed,
-    }));
+    this.send(appendMessage(this.id, to, this.term, prevIndex, prevTerm, entries, this.log.committed));
     pr.sentEntries(entries.length, last?.index ?? prevIndex, bytes);
     return true;
   }
@@ -782,13 +779,13 @@ export class Raft {
   private handleAppendEntries(m: Message): void {
     if (m.index < this.log.committed) {
       // Already committed here: tell the leader where we are.
-      this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: this.log.committed }));
+      this.send(appendAck(this.id, m.from, this.term, this.log.committed));
       return;
     }
     const appended = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (appended !== null) {
       if (appended.truncatedFrom !== null) this.dropAcksFrom(appended.truncatedFrom);
-      this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index: appended.lastNew }));
+      this.send(appendAck(this.id, m.from, this.term, appended.lastNew));
       return;
     }
     // Reject, with a hint: the last index ≤ m.index whose term is ≤ m.logTerm. Our
@@ -803,7 +800,7 @@ export class Raft {
 
   private handleHeartbeat(m: Message): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send(message({ type: 'MsgHeartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context }));
+    this.send(heartbeatAck(this.id, m.from, this.term, m.context));
   }
 
   private handleSnapshot(m: Message): void {
@@ -811,7 +808,7 @@ export class Raft {
     invariant(snapshot !== null, 'MsgSnap without a snapshot');
     const restored = this.restore(snapshot);
     const index = restored ? this.log.lastIndex() : this.log.committed;
-    this.send(message({ type: 'MsgAppResp', from: this.id, to: m.from, term: this.term, index }));
+    this.send(appendAck(this.id, m.from, this.term, index));
   }
 
   /** Installs a snapshot if it is ahead of us. Returns whether it was installed. */

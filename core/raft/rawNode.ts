@@ -100,6 +100,14 @@ interface Outstanding {
 }
 
 const ACCEPTED: Accepted = { ok: true };
+const NO_ENTRIES: readonly Entry[] = [];
+const NO_MESSAGES: readonly Message[] = [];
+const NO_READS: readonly ReadState[] = [];
+
+/** A queue's messages for a Ready: the array itself (the caller replaces it), or the shared empty one. */
+function takeMessages(queue: readonly Message[]): readonly Message[] {
+  return queue.length === 0 ? NO_MESSAGES : queue;
+}
 
 export class RawNode {
   readonly raft: Raft;
@@ -218,38 +226,42 @@ export class RawNode {
   ready(): Ready {
     invariant(this.outstanding === null, 'ready() called again before advance() of the previous Ready');
     const r = this.raft;
-    const soft = this.softState();
-    const hard = r.hardState();
-    const entries = [...r.log.unstableEntries()];
-    const committedEntries = r.log.nextCommittedEntries(this.maxCommittedSizePerReadyBytes);
+    // Unchanged states and empty lists are shared, not allocated: a Ready is built after
+    // nearly every message, and most carry one or two of its eight parts.
+    const prevSoft = this.prevSoft;
+    const soft = r.lead === prevSoft.lead && r.role === prevSoft.role ? null : this.softState();
+    const prevHard = this.prevHard;
+    const hard = r.term === prevHard.term && r.vote === prevHard.vote && r.log.committed === prevHard.commit ? null : r.hardState();
+    const unstable = r.log.unstableEntries();
+    const entries = unstable.length === 0 ? NO_ENTRIES : [...unstable];
+    const committedEntries = r.log.hasNextCommittedEntries() ? r.log.nextCommittedEntries(this.maxCommittedSizePerReadyBytes) : NO_ENTRIES;
     // Handed out to apply: no longer uncommitted (etcd-io/raft reduces here too).
     r.reduceUncommittedSize(committedEntries);
     const lastCommitted = committedEntries[committedEntries.length - 1];
     const snapshot = r.log.unstable.snapshot;
     const appliedAfter = Math.max(lastCommitted?.index ?? 0, snapshot?.metadata.index ?? 0, r.log.applied);
     const readCount = this.releasableReadCount(appliedAfter);
-    const hardChanged = !sameHard(hard, this.prevHard);
     const ready: Ready = {
-      softState: sameSoft(soft, this.prevSoft) ? null : soft,
-      hardState: hardChanged ? hard : null,
+      softState: soft,
+      hardState: hard,
       entries,
       snapshot,
       committedEntries,
-      messages: r.msgs,
-      readStates: r.readStates.splice(0, readCount),
-      mustSync: entries.length > 0 || snapshot !== null || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+      messages: takeMessages(r.msgs),
+      readStates: readCount === 0 ? NO_READS : r.readStates.splice(0, readCount),
+      mustSync: entries.length > 0 || snapshot !== null || (hard !== null && (hard.term !== prevHard.term || hard.vote !== prevHard.vote)),
     };
     this.outstanding = {
       ready,
-      heldMessages: r.msgsAfterPersist,
-      selfResponses: r.stepsOnPersist,
+      heldMessages: takeMessages(r.msgsAfterPersist),
+      selfResponses: takeMessages(r.stepsOnPersist),
       persisted: false,
     };
-    r.msgs = [];
-    r.msgsAfterPersist = [];
-    r.stepsOnPersist = [];
-    this.prevSoft = soft;
-    if (hardChanged) this.prevHard = hard;
+    if (r.msgs.length > 0) r.msgs = [];
+    if (r.msgsAfterPersist.length > 0) r.msgsAfterPersist = [];
+    if (r.stepsOnPersist.length > 0) r.stepsOnPersist = [];
+    if (soft !== null) this.prevSoft = soft;
+    if (hard !== null) this.prevHard = hard;
     return ready;
   }
 
@@ -357,12 +369,4 @@ export class RawNode {
     }
     return count;
   }
-}
-
-function sameSoft(a: SoftState, b: SoftState): boolean {
-  return a.lead === b.lead && a.role === b.role;
-}
-
-function sameHard(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }

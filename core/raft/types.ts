@@ -122,6 +122,32 @@ export function message(fields: Pick<Message, 'type' | 'from' | 'to'> & Partial<
 
 const NO_ENTRIES: readonly Entry[] = [];
 
+// The replication messages, which are nearly all the traffic (the simulator's swarm
+// seeds: 90% of deliveries are MsgApp/MsgAppResp, the rest mostly heartbeats), built
+// from positional fields: message() copies an options object whose shape differs at
+// every call site, and measured on the simulator that copy was 11% of all bytes
+// allocated. The literal's field order is message()'s, so every message keeps one shape.
+
+/** MsgApp: `entries` follow the entry at (index, logTerm); the leader has committed `commit`. */
+export function appendMessage(from: NodeId, to: NodeId, term: number, index: number, logTerm: number, entries: readonly Entry[], commit: number): Message {
+  return { type: 'MsgApp', from, to, term, logTerm, index, entries, commit, reject: false, rejectHint: 0, context: '', snapshot: null };
+}
+
+/** An accepting MsgAppResp: the sender's log matches the leader's up to `index`. */
+export function appendAck(from: NodeId, to: NodeId, term: number, index: number): Message {
+  return { type: 'MsgAppResp', from, to, term, logTerm: 0, index, entries: NO_ENTRIES, commit: 0, reject: false, rejectHint: 0, context: '', snapshot: null };
+}
+
+/** MsgHeartbeat: commit up to `commit`; `context` names the ReadIndex round it confirms ('' if none). */
+export function heartbeatMessage(from: NodeId, to: NodeId, term: number, commit: number, context: string): Message {
+  return { type: 'MsgHeartbeat', from, to, term, logTerm: 0, index: 0, entries: NO_ENTRIES, commit, reject: false, rejectHint: 0, context, snapshot: null };
+}
+
+/** MsgHeartbeatResp, echoing the heartbeat's ReadIndex context. */
+export function heartbeatAck(from: NodeId, to: NodeId, term: number, context: string): Message {
+  return { type: 'MsgHeartbeatResp', from, to, term, logTerm: 0, index: 0, entries: NO_ENTRIES, commit: 0, reject: false, rejectHint: 0, context, snapshot: null };
+}
+
 /** A confirmed linearizable read: serve it once applied ≥ index. */
 export interface ReadState {
   readonly index: number;
