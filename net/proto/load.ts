@@ -60,12 +60,27 @@ function strict(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
   return methods;
 }
 
+/**
+ * The service with its responses also accepted as bytes already encoded (the watch
+ * stream's events: net/wire/watchEncoding.ts); objects are encoded by proto-loader.
+ */
+function preEncodedResponses(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    methods[name] = {
+      ...method,
+      responseSerialize: (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : method.responseSerialize(value)),
+    };
+  }
+  return methods;
+}
+
 export function loadEtcdServices(): EtcdServices {
   const client = load(['rpc.proto', 'health.proto', 'v3lock.proto', 'v3election.proto']);
   const service = (path: string): grpc.ServiceDefinition => strict(client(path).service);
   return {
     kv: service('etcdserverpb.KV'),
-    watch: service('etcdserverpb.Watch'),
+    watch: preEncodedResponses(service('etcdserverpb.Watch')),
     lease: service('etcdserverpb.Lease'),
     maintenance: service('etcdserverpb.Maintenance'),
     auth: service('etcdserverpb.Auth'),

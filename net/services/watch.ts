@@ -8,14 +8,16 @@ import { etcdError } from '../../core/errors.js';
 import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
 import { int, type Wire } from '../wire/message.js';
 import { goStatusText } from '../wire/status.js';
-import { watchCreateRequest, watchResponse } from '../wire/watch.js';
+import { watchCreateRequest } from '../wire/watch.js';
+import { encodeWatchResponse, HeaderIds } from '../wire/watchEncoding.js';
 import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
 
 export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
   const { server } = context;
   const head = (revision: number): Wire => wireHeader(context, server.header(revision));
-  const watch: grpc.handleBidiStreamingCall<Wire, Wire> = (call) => {
+  const encoded = watchEncoder(context);
+  const watch: grpc.handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
     if (requiresLeader(call) && !hasLeader(server)) {
       failStream(call, etcdError('noLeader'));
       return;
@@ -27,7 +29,7 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       if (!open) return;
       for (const r of responses) {
         const fragment = fragments.seen(r);
-        for (const part of fragment ? fragmentResponse(r) : [r]) call.write(watchResponse(part, head));
+        for (const part of fragment ? fragmentResponse(r) : [r]) call.write(encoded(part));
       }
     }, () => !call.writableNeedDrain);
     call.on('drain', () => { stream.resume(); });
@@ -82,6 +84,24 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
     call.on('close', close);
   };
   return { Watch: watch };
+}
+
+/**
+ * The watch responses as protobuf bytes (watchEncoding.ts). The header's ids are
+ * encoded once, again only if they change (a member learns its cluster id when it joins).
+ */
+function watchEncoder(context: ServiceContext): (r: WatchResponse & { readonly fragment?: boolean }) => Buffer {
+  const { server } = context;
+  let headerIds = new HeaderIds(context.ids);
+  return (r) => {
+    const ids = context.ids;
+    if (ids.clusterId !== headerIds.ids.clusterId || ids.memberId !== headerIds.ids.memberId) headerIds = new HeaderIds(ids);
+    // A watcher canceled because its history was compacted carries no header revision in
+    // etcd 3.4 (only compact_revision), so Tern sends 0 there as well.
+    const compactedAway = r.canceled && r.compactRevision > 0;
+    const h = server.header(compactedAway ? 0 : r.revision);
+    return encodeWatchResponse(r, headerIds, { revision: h.revision, raftTerm: h.raftTerm });
+  };
 }
 
 /**

@@ -1,7 +1,6 @@
-// Watch messages on the wire ↔ the core's watch requests and responses.
+// Watch requests on the wire → the core's (responses are encoded by watchEncoding.ts).
 
-import type { WatchCreateRequest, WatchFilter, WatchResponse } from '../../core/watch/watchHub.js';
-import { keyValue } from './kv.js';
+import type { WatchCreateRequest, WatchFilter } from '../../core/watch/watchHub.js';
 import { bytes, int, type Wire } from './message.js';
 
 const FILTERS: Record<string, WatchFilter> = { NOPUT: 'noPut', NODELETE: 'noDelete' };
@@ -22,28 +21,5 @@ export function watchCreateRequest(w: Wire): WatchCreateRequest {
     prevKv: w['prev_kv'] === true,
     progressNotify: w['progress_notify'] === true,
     watchId: int(w['watch_id']),
-  };
-}
-
-/**
- * A core watch response on the wire. `head` builds the response header for a revision.
- * A watcher canceled because its history was compacted carries no header revision in
- * etcd 3.4 (only compact_revision), so Tern sends 0 there as well.
- */
-export function watchResponse(r: WatchResponse & { readonly fragment?: boolean }, head: (revision: number) => Wire): Wire {
-  const compactedAway = r.canceled && r.compactRevision > 0;
-  return {
-    header: head(compactedAway ? 0 : r.revision),
-    watch_id: String(r.watchId),
-    created: r.created,
-    canceled: r.canceled,
-    compact_revision: String(r.compactRevision),
-    cancel_reason: r.cancelReason ?? '',
-    fragment: r.fragment === true,
-    events: r.events.map((e) => {
-      const event: Wire = { type: e.type === 'put' ? 'PUT' : 'DELETE', kv: keyValue(e.kv) };
-      if (e.prevKv !== null) event['prev_kv'] = keyValue(e.prevKv);
-      return event;
-    }),
   };
 }
