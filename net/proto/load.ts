@@ -61,8 +61,9 @@ function strict(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
 }
 
 /**
- * The service with its responses also accepted as bytes already encoded (the watch
- * stream's events: net/wire/watchEncoding.ts); objects are encoded by proto-loader.
+ * The service with its responses also accepted as bytes already encoded (watch events,
+ * Range, Put, DeleteRange: net/wire/watchEncoding.ts, kvEncoding.ts); objects are
+ * encoded by proto-loader.
  */
 function preEncodedResponses(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -79,7 +80,7 @@ export function loadEtcdServices(): EtcdServices {
   const client = load(['rpc.proto', 'health.proto', 'v3lock.proto', 'v3election.proto']);
   const service = (path: string): grpc.ServiceDefinition => strict(client(path).service);
   return {
-    kv: service('etcdserverpb.KV'),
+    kv: preEncodedResponses(service('etcdserverpb.KV')),
     watch: preEncodedResponses(service('etcdserverpb.Watch')),
     lease: service('etcdserverpb.Lease'),
     maintenance: service('etcdserverpb.Maintenance'),

@@ -77,7 +77,8 @@ export function singleMemberContext(server: EtcdServer, ids: WireIds, electionMs
   };
 }
 
-export type UnaryHandler = grpc.handleUnaryCall<Wire, Wire>;
+/** Answers with a wire object, or with protobuf bytes already encoded (net/wire/kvEncoding.ts). */
+export type UnaryHandler = grpc.handleUnaryCall<Wire, Wire | Buffer>;
 
 export function wireHeader(context: ServiceContext, h: ResponseHeader): Wire {
   return header(h, context.ids);
@@ -87,7 +88,7 @@ export function wireHeader(context: ServiceContext, h: ResponseHeader): Wire {
 export function unary<T extends { header: ResponseHeader }>(
   context: Pick<ServiceContext, 'clientCertAuth'>,
   call: (request: Wire, reply: (result: T | EtcdError) => void, credentials: Credentials | undefined) => void,
-  encode: (result: T) => Wire,
+  encode: (result: T) => Wire | Buffer,
 ): UnaryHandler {
   return (rpc, callback) => {
     call(rpc.request, (result) => {

@@ -5,7 +5,9 @@ import type {
   CompactionResponse, DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse,
 } from '../../core/mvcc/types.js';
 import type { ResponseHeader } from '../../core/server/server.js';
-import { deleteRangeRequest, deleteRangeResponse, putRequest, putResponse, rangeRequest, rangeResponse, txnRequest, txnResponse } from '../wire/kv.js';
+import { deleteRangeRequest, putRequest, rangeRequest, txnRequest, txnResponse } from '../wire/kv.js';
+import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse } from '../wire/kvEncoding.js';
+import { CurrentHeaderIds, type HeaderIds, type HeaderNumbers } from '../wire/protoWriter.js';
 import { int } from '../wire/message.js';
 import { unary, wireHeader, type ServiceContext } from './context.js';
 
@@ -14,11 +16,15 @@ type WithHeader<T> = { readonly header: ResponseHeader } & T;
 export function kvHandlers(context: ServiceContext): grpc.UntypedServiceImplementation {
   const { server } = context;
   const head = (h: ResponseHeader): ReturnType<typeof wireHeader> => wireHeader(context, h);
+  // Range, Put and DeleteRange answer in protobuf bytes written by hand (kvEncoding.ts).
+  const headerIds = new CurrentHeaderIds();
+  const encoded = <R>(encode: (r: R, ids: HeaderIds, h: HeaderNumbers) => Buffer) => (r: WithHeader<R>): Buffer =>
+    encode(r, headerIds.of(context.ids), r.header);
   return {
-    Range: unary<WithHeader<RangeResponse>>(context, (w, reply, who) => { server.range(rangeRequest(w), reply, who); }, (r) => rangeResponse(r, head(r.header))),
-    Put: unary<WithHeader<PutResponse>>(context, (w, reply, who) => { server.put(putRequest(w), reply, who); }, (r) => putResponse(r, head(r.header))),
+    Range: unary<WithHeader<RangeResponse>>(context, (w, reply, who) => { server.range(rangeRequest(w), reply, who); }, encoded(encodeRangeResponse)),
+    Put: unary<WithHeader<PutResponse>>(context, (w, reply, who) => { server.put(putRequest(w), reply, who); }, encoded(encodePutResponse)),
     DeleteRange: unary<WithHeader<DeleteRangeResponse>>(context, (w, reply, who) => { server.deleteRange(deleteRangeRequest(w), reply, who); },
-      (r) => deleteRangeResponse(r, head(r.header))),
+      encoded(encodeDeleteRangeResponse)),
     Txn: unary<WithHeader<TxnResponse>>(context, (w, reply, who) => { server.txn(txnRequest(w), reply, who); }, (r) => txnResponse(r, head(r.header))),
     Compact: unary<WithHeader<CompactionResponse>>(
       context,

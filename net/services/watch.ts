@@ -9,7 +9,8 @@ import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
 import { int, type Wire } from '../wire/message.js';
 import { goStatusText } from '../wire/status.js';
 import { watchCreateRequest } from '../wire/watch.js';
-import { encodeWatchResponse, HeaderIds } from '../wire/watchEncoding.js';
+import { CurrentHeaderIds } from '../wire/protoWriter.js';
+import { encodeWatchResponse } from '../wire/watchEncoding.js';
 import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
 
@@ -87,20 +88,17 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
 }
 
 /**
- * The watch responses as protobuf bytes (watchEncoding.ts). The header's ids are
- * encoded once, again only if they change (a member learns its cluster id when it joins).
+ * The watch responses as protobuf bytes (watchEncoding.ts), the header's ids encoded
+ * once per change of ids.
  */
 function watchEncoder(context: ServiceContext): (r: WatchResponse & { readonly fragment?: boolean }) => Buffer {
   const { server } = context;
-  let headerIds = new HeaderIds(context.ids);
+  const headerIds = new CurrentHeaderIds();
   return (r) => {
-    const ids = context.ids;
-    if (ids.clusterId !== headerIds.ids.clusterId || ids.memberId !== headerIds.ids.memberId) headerIds = new HeaderIds(ids);
     // A watcher canceled because its history was compacted carries no header revision in
     // etcd 3.4 (only compact_revision), so Tern sends 0 there as well.
     const compactedAway = r.canceled && r.compactRevision > 0;
-    const h = server.header(compactedAway ? 0 : r.revision);
-    return encodeWatchResponse(r, headerIds, { revision: h.revision, raftTerm: h.raftTerm });
+    return encodeWatchResponse(r, headerIds.of(context.ids), server.header(compactedAway ? 0 : r.revision));
   };
 }
 

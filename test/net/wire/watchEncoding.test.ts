@@ -9,7 +9,8 @@ import type { WatchResponse } from '../../../core/watch/watchHub.js';
 import { loadEtcdServices } from '../../../net/proto/load.js';
 import { keyValue } from '../../../net/wire/kv.js';
 import type { Wire, WireIds } from '../../../net/wire/message.js';
-import { encodeWatchResponse, HeaderIds, type HeaderNumbers } from '../../../net/wire/watchEncoding.js';
+import { HeaderIds, type HeaderNumbers } from '../../../net/wire/protoWriter.js';
+import { encodeWatchResponse } from '../../../net/wire/watchEncoding.js';
 
 const watchMethod = loadEtcdServices().watch['Watch'];
 if (watchMethod === undefined) throw new Error('no Watch method');
