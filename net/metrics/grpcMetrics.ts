@@ -11,7 +11,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { LATER_METHOD_PATHS } from '../services/laterMethods.js';
-import type { GrpcType, MemberMetrics } from './memberMetrics.js';
+import type { LabelValues } from 'prom-client';
+import type { CounterCell } from './counterCells.js';
+import type { GrpcLabels, GrpcType, MemberMetrics } from './memberMetrics.js';
 
 /** grpc-go's code names ("OK", "InvalidArgument", ...), as go-grpc-prometheus prints them. */
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -39,15 +41,45 @@ export function splitPath(path: string): { service: string; method: string } {
   return { service: path.slice(1, slash), method: path.slice(slash + 1) };
 }
 
+/** One method's counter cells: made at its first call, kept (the services' methods are a fixed set). */
+class MethodCells {
+  readonly started: CounterCell<GrpcLabels>;
+  readonly received: CounterCell<GrpcLabels>;
+  readonly sent: CounterCell<GrpcLabels>;
+  private readonly handled = new Map<string, CounterCell<GrpcLabels | 'grpc_code'>>();
+
+  constructor(private readonly metrics: MemberMetrics, private readonly labels: LabelValues<GrpcLabels>) {
+    this.started = metrics.grpcStarted.cell(labels);
+    this.received = metrics.grpcMsgReceived.cell(labels);
+    this.sent = metrics.grpcMsgSent.cell(labels);
+  }
+
+  /** The "handled" cell for a status code name (at most one per grpc-go code). */
+  handledWith(code: string): CounterCell<GrpcLabels | 'grpc_code'> {
+    let cell = this.handled.get(code);
+    if (cell === undefined) {
+      cell = this.metrics.grpcHandled.cell({ grpc_code: code, ...this.labels });
+      this.handled.set(code, cell);
+    }
+    return cell;
+  }
+}
+
 export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInterceptor {
+  const byPath = new Map<string, MethodCells>();
   return (descriptor, call) => {
     // Methods grpc-go does not know never reach etcd's interceptors.
     if (LATER_METHOD_PATHS.has(descriptor.path)) return new grpc.ServerInterceptingCall(call);
-    const { service, method } = splitPath(descriptor.path);
-    // Labels in etcd's (alphabetical) order: prom-client prints them as given, and
-    // etcd's e2e suite matches the printed line.
-    const labels = { grpc_method: method, grpc_service: service, grpc_type: grpcType(descriptor) };
-    metrics.grpcStarted.inc(labels);
+    let cells = byPath.get(descriptor.path);
+    if (cells === undefined) {
+      const { service, method } = splitPath(descriptor.path);
+      // Labels in etcd's (alphabetical) order: prom-client prints them as given, and
+      // etcd's e2e suite matches the printed line.
+      cells = new MethodCells(metrics, { grpc_method: method, grpc_service: service, grpc_type: grpcType(descriptor) });
+      byPath.set(descriptor.path, cells);
+    }
+    const counted = cells;
+    counted.started.inc();
     const streaming = descriptor.requestStream || descriptor.responseStream;
     // One "handled" per call: a client that cancels (etcdctl watch killed) ends it as
     // Canceled, as grpc-go reports it, whatever status the handler sends afterwards.
@@ -60,7 +92,7 @@ export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInter
     const handle = (code: string): void => {
       if (handled) return;
       handled = true;
-      metrics.grpcHandled.inc({ grpc_code: code, ...labels });
+      counted.handledWith(code).inc();
     };
     return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
       .withStart((next) => {
@@ -71,12 +103,12 @@ export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInter
             metrics.clientRequests.inc({ client_api_version: version === undefined ? 'unknown' : String(version), type: streaming ? 'stream' : 'unary' });
             done(metadata);
           })
-          .withOnReceiveMessage((message, done) => { metrics.grpcMsgReceived.inc(labels); done(message); })
+          .withOnReceiveMessage((message, done) => { counted.received.inc(); done(message); })
           .withOnReceiveHalfClose((done) => { halfClosed = true; done(); })
           .withOnCancel(() => { handle('Canceled'); })
           .build());
       })
-      .withSendMessage((message, next) => { metrics.grpcMsgSent.inc(labels); next(message); })
+      .withSendMessage((message, next) => { counted.sent.inc(); next(message); })
       .withSendStatus((status, next) => {
         handle(isWatch && halfClosed && status.code === grpc.status.OK ? 'Canceled' : CODE_NAMES.get(status.code) ?? 'Unknown');
         if (FAILED_PROPOSAL_TEXTS.has(status.details)) metrics.proposalsFailed.inc();

@@ -11,6 +11,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
 import { ETCD_VERSION } from '../services/context.js';
 import { registerMvccMetrics, scrapeTimeGauges, type MvccReadings } from './mvccMetrics.js';
+import { CellCounter } from './counterCells.js';
 import { byteCounters, type ByteCounters } from './grpcBytes.js';
 import { registerServerMetrics, type LeaseReadings, type ServerCounters } from './serverMetrics.js';
 
@@ -49,7 +50,7 @@ const DISK_BUCKETS = exponentialBuckets(0.001, 2, 14);
 const RTT_BUCKETS = exponentialBuckets(0.0001, 2, 14);
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
-type GrpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
+export type GrpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
 
 export class MemberMetrics {
   readonly registry = new Registry();
@@ -60,10 +61,10 @@ export class MemberMetrics {
   readonly peerRoundTripSeconds: Histogram<'To'>;
   readonly hashSeconds: Histogram;
   readonly hashRevSeconds: Histogram;
-  readonly grpcStarted: Counter<GrpcLabels>;
-  readonly grpcHandled: Counter<GrpcLabels | 'grpc_code'>;
-  readonly grpcMsgReceived: Counter<GrpcLabels>;
-  readonly grpcMsgSent: Counter<GrpcLabels>;
+  readonly grpcStarted: CellCounter<GrpcLabels>;
+  readonly grpcHandled: CellCounter<GrpcLabels | 'grpc_code'>;
+  readonly grpcMsgReceived: CellCounter<GrpcLabels>;
+  readonly grpcMsgSent: CellCounter<GrpcLabels>;
   /** etcd_server_client_requests_total: one per client call, by "unary"/"stream" and the client's API version. */
   readonly clientRequests: Counter<'client_api_version' | 'type'>;
   readonly server: ServerCounters;
@@ -127,19 +128,19 @@ export class MemberMetrics {
       name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers',
       labelNames: ['To'], buckets: RTT_BUCKETS, registers,
     });
-    this.grpcStarted = new Counter({
+    this.grpcStarted = new CellCounter({
       name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.',
       labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
-    this.grpcHandled = new Counter({
+    this.grpcHandled = new CellCounter({
       name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.',
       labelNames: ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
-    this.grpcMsgReceived = new Counter({
+    this.grpcMsgReceived = new CellCounter({
       name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.',
       labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
-    this.grpcMsgSent = new Counter({
+    this.grpcMsgSent = new CellCounter({
       name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.',
       labelNames: ['grpc_method', 'grpc_service', 'grpc_type'], registers,
     });
