@@ -62,7 +62,7 @@ function strict(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
 
 /**
  * The service with its responses also accepted as bytes already encoded (watch events,
- * Range, Put, DeleteRange: net/wire/watchEncoding.ts, kvEncoding.ts); objects are
+ * Range, Put, DeleteRange, Txn: net/wire/watchEncoding.ts, kvEncoding.ts); objects are
  * encoded by proto-loader.
  */
 function preEncodedResponses(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {

@@ -1,12 +1,12 @@
-// Range, Put and DeleteRange responses written by hand against proto-loader: each,
+// Range, Put, DeleteRange and Txn responses written by hand against proto-loader: each,
 // decoded by its method's deserializer, must equal what proto-loader made of the wire
-// object the KV service built before (net/wire/kv.ts, still the Txn path).
+// object the KV service built before (net/wire/kv.ts), sub-response headers included.
 
 import test, { type ExecutionContext } from 'ava';
-import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse } from '../../../core/mvcc/types.js';
+import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, TxnResponse } from '../../../core/mvcc/types.js';
 import { loadEtcdServices } from '../../../net/proto/load.js';
-import { deleteRangeResponse, putResponse, rangeResponse } from '../../../net/wire/kv.js';
-import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse } from '../../../net/wire/kvEncoding.js';
+import { deleteRangeResponse, putResponse, rangeResponse, txnResponse } from '../../../net/wire/kv.js';
+import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse } from '../../../net/wire/kvEncoding.js';
 import type { Wire, WireIds } from '../../../net/wire/message.js';
 import { HeaderIds, type HeaderNumbers } from '../../../net/wire/protoWriter.js';
 
@@ -69,4 +69,25 @@ test('a header of revision 0 and term 0 still goes out (etcd always sends the he
   const zero = { revision: 0, raftTerm: 0 };
   const bytes = encodePutResponse({ revision: 0, prevKv: null }, new HeaderIds({ clusterId: '0', memberId: '0' }), zero);
   t.deepEqual([...bytes], [0x0a, 0x00]);
+});
+
+test('txn responses: failed and succeeded, every kind of op, nested txns keep an empty header', (t) => {
+  const range: RangeResponse = { revision: 9, kvs: [kv({}), kv({ key: new TextEncoder().encode('fop') })], more: true, count: 3 };
+  const nested: TxnResponse = {
+    revision: 9, succeeded: false,
+    responses: [{ put: { revision: 9, prevKv: null } }, { range: { revision: 9, kvs: [], more: false, count: 0 } }],
+  };
+  const cases: TxnResponse[] = [
+    { revision: 8, succeeded: false, responses: [] },
+    { revision: 8, succeeded: true, responses: [] },
+    {
+      revision: 2 ** 36, succeeded: true,
+      responses: [
+        { range }, { put: { revision: 2 ** 36, prevKv: kv({ lease: -(2n ** 63n) }) } },
+        { deleteRange: { revision: 2 ** 36, deleted: 2, prevKvs: [kv({})] } },
+        { txn: nested }, { txn: { revision: 9, succeeded: true, responses: [{ txn: nested }] } },
+      ],
+    },
+  ];
+  for (const r of cases) assertSame(t, 'Txn', encodeTxnResponse(r, ids, HEADER), txnResponse(r, wireHead(HEADER)));
 });
