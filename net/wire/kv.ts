@@ -1,9 +1,9 @@
-// KV's wire messages (Range, Put, DeleteRange, Txn) ↔ the core's request and response
-// types.
+// KV's wire requests (Range, Put, DeleteRange, Txn) → the core's request types, and a
+// KeyValue as a wire object (Election's responses). The KV responses are encoded by
+// kvEncoding.ts.
 
 import type {
-  Compare, CompareResult, DeleteRangeRequest, DeleteRangeResponse, KeyValue, PutRequest, PutResponse, RangeRequest,
-  RangeResponse, RequestOp, ResponseOp, SortOrder, SortTarget, TxnRequest, TxnResponse,
+  Compare, CompareResult, DeleteRangeRequest, KeyValue, PutRequest, RangeRequest, RequestOp, SortOrder, SortTarget, TxnRequest,
 } from '../../core/mvcc/types.js';
 import { bool, bytes, int, leaseId, sub, wireLeaseId, type Wire } from './message.js';
 
@@ -73,40 +73,9 @@ export function txnRequest(w: Wire): TxnRequest {
 // ------------------------------------------------------------------ responses
 
 /** Sub-responses inside a txn carry a header with only the revision (as etcd 3.4). */
-function revisionHeader(revision: number): Wire {
-  return { revision: String(revision) };
-}
-
 export function keyValue(kv: KeyValue): Wire {
   return {
     key: Buffer.from(kv.key), create_revision: String(kv.createRevision), mod_revision: String(kv.modRevision),
     version: String(kv.version), value: Buffer.from(kv.value), lease: wireLeaseId(kv.lease),
   };
-}
-
-export function rangeResponse(r: RangeResponse, head: Wire): Wire {
-  return { header: head, kvs: r.kvs.map(keyValue), more: r.more, count: String(r.count) };
-}
-
-export function putResponse(r: PutResponse, head: Wire): Wire {
-  return r.prevKv === null ? { header: head } : { header: head, prev_kv: keyValue(r.prevKv) };
-}
-
-export function deleteRangeResponse(r: DeleteRangeResponse, head: Wire): Wire {
-  return { header: head, deleted: String(r.deleted), prev_kvs: r.prevKvs.map(keyValue) };
-}
-
-function responseOp(op: ResponseOp): Wire {
-  if ('range' in op) return { response_range: rangeResponse(op.range, revisionHeader(op.range.revision)) };
-  if ('put' in op) return { response_put: putResponse(op.put, revisionHeader(op.put.revision)) };
-  if ('deleteRange' in op) {
-    return { response_delete_range: deleteRangeResponse(op.deleteRange, revisionHeader(op.deleteRange.revision)) };
-  }
-  // etcd 3.4 fills in the revision of every sub-response except a nested txn's: that one
-  // keeps the empty header newTxnResp made it, whatever ran inside.
-  return { response_txn: txnResponse(op.txn, {}) };
-}
-
-export function txnResponse(r: TxnResponse, head: Wire): Wire {
-  return { header: head, succeeded: r.succeeded, responses: r.responses.map(responseOp) };
 }

@@ -1,10 +1,9 @@
 // Range, Put, DeleteRange and Txn responses encoded straight to protobuf bytes (protoWriter.ts),
 // as the watch events are (watchEncoding.ts): their header's int64s went through decimal
 // strings and protobufjs's Long.fromString, every key and value was copied into a Buffer
-// for the wire object, and proto-loader's reflective encoder walked it (net/wire/kv.ts's
-// objects, still what the JSON gateway's tests and the Txn sub-responses are pinned
-// against). test/net/wire/kvEncoding.test.ts compares the bytes, decoded by
-// proto-loader, with that path.
+// for the wire object, and proto-loader's reflective encoder walked it.
+// test/net/wire/kvEncoding.test.ts compares the bytes, decoded by proto-loader, with that
+// path (kept as the tests' oracle, test/net/wire/wireObjects.ts).
 //
 //   RangeResponse       1 header  2 kvs (repeated)  3 more  4 count
 //   PutResponse         1 header  2 prev_kv
@@ -78,7 +77,8 @@ function writeDeleteRange(out: Uint8Array, start: number, r: DeleteRangeResponse
 function txnSize(r: TxnResponse, ids: HeaderIds, header: HeaderNumbers): number {
   let size = headerFieldSize(ids, header) + (r.succeeded ? 2 : 0);
   for (const op of r.responses) {
-    const body = responseOpSize(op);
+    const inner = responseOpInnerSize(op);
+    const body = 1 + varintSize(inner) + inner;
     size += 1 + varintSize(body) + body;
   }
   return size;
@@ -88,15 +88,16 @@ function writeTxn(out: Uint8Array, start: number, r: TxnResponse, ids: HeaderIds
   let at = writeHeader(out, start, 0x0a, ids, header);
   if (r.succeeded) at = writeBool(out, at, 0x10);
   for (const op of r.responses) {
+    const inner = responseOpInnerSize(op);
     out[at++] = 0x1a;
-    at = writeVarint(out, at, responseOpSize(op));
-    at = writeResponseOp(out, at, op);
+    at = writeVarint(out, at, 1 + varintSize(inner) + inner);
+    at = writeResponseOp(out, at, op, inner);
   }
   return at;
 }
 
 // A sub-response's header carries only its revision, and a nested txn's none at all
-// (etcd 3.4's apply.go; net/wire/kv.ts's responseOp, which Tern's tests pinned against etcd).
+// (etcd 3.4's apply.go; test/net/wire/kv.test.ts).
 const NO_IDS = new HeaderIds({ clusterId: '0', memberId: '0' });
 
 function revisionOnly(revision: number): HeaderNumbers {
@@ -105,38 +106,31 @@ function revisionOnly(revision: number): HeaderNumbers {
 
 const EMPTY_HEADER: HeaderNumbers = { revision: 0, raftTerm: 0 };
 
-/** ResponseOp's body: the one field of its oneof (1 range, 2 put, 3 delete_range, 4 txn). */
-function responseOpSize(op: ResponseOp): number {
-  const inner = 'range' in op ? rangeSize(op.range, NO_IDS, revisionOnly(op.range.revision))
-    : 'put' in op ? putSize(op.put, NO_IDS, revisionOnly(op.put.revision))
-      : 'deleteRange' in op ? deleteRangeSize(op.deleteRange, NO_IDS, revisionOnly(op.deleteRange.revision))
-        : txnSize(op.txn, NO_IDS, EMPTY_HEADER);
-  return 1 + varintSize(inner) + inner;
+/** The size of the one message in a ResponseOp's oneof (1 range, 2 put, 3 delete_range, 4 txn). */
+function responseOpInnerSize(op: ResponseOp): number {
+  if ('range' in op) return rangeSize(op.range, NO_IDS, revisionOnly(op.range.revision));
+  if ('put' in op) return putSize(op.put, NO_IDS, revisionOnly(op.put.revision));
+  if ('deleteRange' in op) return deleteRangeSize(op.deleteRange, NO_IDS, revisionOnly(op.deleteRange.revision));
+  return txnSize(op.txn, NO_IDS, EMPTY_HEADER);
 }
 
-function writeResponseOp(out: Uint8Array, start: number, op: ResponseOp): number {
-  let at = start;
+/** A ResponseOp's body, whose one message is `innerSize` bytes (responseOpInnerSize). */
+function writeResponseOp(out: Uint8Array, start: number, op: ResponseOp, innerSize: number): number {
+  const at = start + 1;
   if ('range' in op) {
-    const h = revisionOnly(op.range.revision);
-    out[at++] = 0x0a;
-    at = writeVarint(out, at, rangeSize(op.range, NO_IDS, h));
-    return writeRange(out, at, op.range, NO_IDS, h);
+    out[start] = 0x0a;
+    return writeRange(out, writeVarint(out, at, innerSize), op.range, NO_IDS, revisionOnly(op.range.revision));
   }
   if ('put' in op) {
-    const h = revisionOnly(op.put.revision);
-    out[at++] = 0x12;
-    at = writeVarint(out, at, putSize(op.put, NO_IDS, h));
-    return writePut(out, at, op.put, NO_IDS, h);
+    out[start] = 0x12;
+    return writePut(out, writeVarint(out, at, innerSize), op.put, NO_IDS, revisionOnly(op.put.revision));
   }
   if ('deleteRange' in op) {
-    const h = revisionOnly(op.deleteRange.revision);
-    out[at++] = 0x1a;
-    at = writeVarint(out, at, deleteRangeSize(op.deleteRange, NO_IDS, h));
-    return writeDeleteRange(out, at, op.deleteRange, NO_IDS, h);
+    out[start] = 0x1a;
+    return writeDeleteRange(out, writeVarint(out, at, innerSize), op.deleteRange, NO_IDS, revisionOnly(op.deleteRange.revision));
   }
-  out[at++] = 0x22;
-  at = writeVarint(out, at, txnSize(op.txn, NO_IDS, EMPTY_HEADER));
-  return writeTxn(out, at, op.txn, NO_IDS, EMPTY_HEADER);
+  out[start] = 0x22;
+  return writeTxn(out, writeVarint(out, at, innerSize), op.txn, NO_IDS, EMPTY_HEADER);
 }
 
 function keyValuesSize(kvs: readonly KeyValue[]): number {

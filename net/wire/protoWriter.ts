@@ -1,5 +1,5 @@
 // Protobuf's wire format written by hand, for the responses on the hot paths (watch
-// events, Put, Range): sizes first, then the bytes into one buffer of exactly that size.
+// events, Range, Put, DeleteRange, Txn): sizes first, then the bytes into one buffer of exactly that size.
 // What each message carries and why it is not proto-loader's path: watchEncoding.ts,
 // kvEncoding.ts. Proto3 defaults (0, false, empty) are left out, as etcd's gogoproto
 // encoder does; a decoder fills them in.

@@ -1,11 +1,11 @@
 // Range, Put, DeleteRange and Txn responses written by hand against proto-loader: each,
 // decoded by its method's deserializer, must equal what proto-loader made of the wire
-// object the KV service built before (net/wire/kv.ts), sub-response headers included.
+// object the KV service built before (./wireObjects.ts), sub-response headers included.
 
 import test, { type ExecutionContext } from 'ava';
 import type { DeleteRangeResponse, KeyValue, PutResponse, RangeResponse, TxnResponse } from '../../../core/mvcc/types.js';
 import { loadEtcdServices } from '../../../net/proto/load.js';
-import { deleteRangeResponse, putResponse, rangeResponse, txnResponse } from '../../../net/wire/kv.js';
+import { deleteRangeResponse, putResponse, rangeResponse, txnResponse } from './wireObjects.js';
 import { encodeDeleteRangeResponse, encodePutResponse, encodeRangeResponse, encodeTxnResponse } from '../../../net/wire/kvEncoding.js';
 import type { Wire, WireIds } from '../../../net/wire/message.js';
 import { HeaderIds, type HeaderNumbers } from '../../../net/wire/protoWriter.js';
