@@ -11,6 +11,7 @@
 
 import { RenewalAnswers } from '../lease/renewalAnswers.js';
 import { CatchUp } from './catchUp.js';
+import { ReadRounds } from './readRounds.js';
 import { NodeDriver, type DriverConfig, type DriverObserver } from '../node/driver.js';
 import type { Accepted } from '../raft/rawNode.js';
 import type { Clock, LogStore, RecoveryFailure, Transport } from '../node/ports.js';
@@ -84,6 +85,13 @@ export interface ServerPorts {
   readonly backend?: MvccBackend;
   /** Auth tokens (a JWT provider from the host); etcd's simple tokens if absent. */
   readonly tokens?: TokenProvider;
+  /**
+   * A linearizable read waits for the next flushReads(), the first since the last flush.
+   * The host flushes soon (the gRPC host: after this event-loop turn), and the reads that
+   * arrived in between share one ReadIndex round (readRounds.ts). Absent: every read is
+   * asked for at once.
+   */
+  readonly readsWaiting?: () => void;
 }
 
 /** What the host may observe: the driver's events, plus a state machine replaced by a snapshot. */
@@ -141,18 +149,12 @@ export class EtcdServer {
    * Requests refused because no leader is known yet: retried every tick until they are
    * accepted or their deadline passes (etcd holds proposals while there is no leader,
    * and answers "request timed out" if none appears). Every id is also in `waiters` or
-   * `reads`. Invariant: size <= waiters.size + reads.size (MAX_UNSENT_REQUESTS).
+   * is a read round out. Invariant: size <= waiters.size + rounds out (MAX_UNSENT_REQUESTS).
    */
   private readonly unsent = new Map<string, () => boolean>();
-  /** Linearizable reads waiting for their read index. Invariant: size <= limits.pendingReads. */
-  private readonly reads = new Map<string, Waiter & { readonly serve: () => void }>();
-  /**
-   * Only with the planted bug reuseReadIndex: reads answered by another read's round
-   * (its context → the reads that joined it). Invariant: total <= limits.pendingReads.
-   */
-  private readonly joinedReads = new Map<string, { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[]>();
-  /** The context of the last ReadIndex round this member asked for (for reuseReadIndex). */
-  private lastReadContext = '';
+  /** Linearizable reads, batched into ReadIndex rounds (readRounds.ts). Invariant: waiting <= limits.pendingReads. */
+  private readonly readRounds: ReadRounds;
+  private readonly readsWaiting: (() => void) | undefined;
   private nextRequest = 1;
   private ticks = 0;
   private wasLeader = false;
@@ -191,6 +193,15 @@ export class EtcdServer {
     for (const [name, limit] of Object.entries(this.limits)) {
       invariant(Number.isInteger(limit) && limit > 0, () => `server limit ${name} must be a positive integer, got ${limit}`);
     }
+    this.readsWaiting = ports.readsWaiting;
+    this.readRounds = new ReadRounds({
+      maxReads: this.limits.pendingReads,
+      joinRoundOut: config.bugs?.reuseReadIndex === true,
+    }, {
+      ask: (context) => { this.submit(context, () => this.driver.readIndex(context)); },
+      dropped: (context) => { this.unsent.delete(context); },
+      newContext: () => `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`,
+    });
     invariant(config.maxTxnOps === undefined || (Number.isSafeInteger(config.maxTxnOps) && config.maxTxnOps >= 0), 'maxTxnOps must be a count');
     const booted = driver.status();
     this.catchUp = new CatchUp({ lastIndex: booted.lastIndex, term: booted.hardState.term, applied: booted.applied }, this.limits.pendingReads);
@@ -285,9 +296,8 @@ export class EtcdServer {
   /** The limit of every map this server keeps (limits.ts), checked once a tick. */
   private assertBounded(): void {
     invariant(this.waiters.size <= this.limits.pendingProposals, 'more proposals pending than the limit');
-    invariant(this.reads.size <= this.limits.pendingReads, 'more reads pending than the limit');
-    invariant(this.joinedReads.size <= this.reads.size, 'reads joined to a round nobody waits for');
-    invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'an unsent request with nobody waiting for it');
+    invariant(this.readRounds.waiting <= this.limits.pendingReads, 'more reads pending than the limit');
+    invariant(this.unsent.size <= this.waiters.size + this.readRounds.roundsOut, 'an unsent request with nobody waiting for it');
     invariant(this.revoking.size <= MAX_LEASES_REVOKING, 'more lease revokes in flight than the limit');
     invariant(this.gate.waiting <= this.limits.pendingProposals, 'more requests waiting for a token than the limit');
   }
@@ -392,12 +402,7 @@ export class EtcdServer {
       this.unsent.delete(id);
       w.settle(etcdError('timeout'));
     }
-    for (const [id, r] of this.reads) {
-      if (r.deadlineTick > this.ticks) continue;
-      this.reads.delete(id);
-      this.unsent.delete(id);
-      r.settle(etcdError('timeout'));
-    }
+    this.readRounds.expire(this.ticks);
   }
 
   // ------------------------------------------------------------------ KV
@@ -727,13 +732,13 @@ export class EtcdServer {
 
   /** Hands a request to Raft now, or — if no leader is known — on a later tick. */
   private submit(id: string, attempt: () => Accepted): void {
-    invariant(this.waiters.has(id) !== this.reads.has(id), 'a request submitted is not waited for exactly once');
+    invariant(this.waiters.has(id) !== this.readRounds.has(id), 'a request submitted is not waited for exactly once');
     const first = attempt();
     if (first.ok) return;
     switch (first.refusal) {
       case 'proposalDropped': // no leader known yet (or the leader's uncommitted tail is full): retry
         this.unsent.set(id, () => attempt().ok);
-        invariant(this.unsent.size <= this.waiters.size + this.reads.size, 'more unsent requests than waiting ones');
+        invariant(this.unsent.size <= this.waiters.size + this.readRounds.roundsOut, 'more unsent requests than waiting ones');
         return;
       case 'tooManyReads':
         this.failNow(id, 'tooManyRequests');
@@ -749,51 +754,31 @@ export class EtcdServer {
   }
 
   private failNow(id: string, error: EtcdErrorName): void {
-    const waiter = this.waiters.get(id) ?? this.reads.get(id);
+    if (this.readRounds.has(id)) {
+      this.readRounds.failed(id, etcdError(error));
+      return;
+    }
+    const waiter = this.waiters.get(id);
     this.waiters.delete(id);
-    this.reads.delete(id);
     waiter?.settle(etcdError(error));
   }
 
   private linearizable(serve: () => void, fail: (error: EtcdError) => void): void {
-    if (this.reads.size >= this.limits.pendingReads) {
+    const deadlineTick = this.ticks + (this.config.requestTimeoutTicks ?? 70);
+    if (!this.readRounds.read({ serve, fail, deadlineTick })) {
       fail(etcdError('tooManyRequests'));
       return;
     }
-    if (this.config.bugs?.reuseReadIndex === true && this.joinRound(serve, fail)) return;
-    const context = `read-${this.config.id}-${this.incarnation}-${this.nextRequest++}`;
-    this.lastReadContext = context;
-    this.reads.set(context, {
-      deadlineTick: this.ticks + (this.config.requestTimeoutTicks ?? 70),
-      serve: () => {
-        serve();
-        for (const joined of this.takeJoined(context)) joined.serve();
-      },
-      settle: (result) => {
-        if (!isEtcdError(result)) return;
-        fail(result);
-        for (const joined of this.takeJoined(context)) joined.fail(result);
-      },
-    });
-    this.submit(context, () => this.driver.readIndex(context));
+    if (this.readsWaiting === undefined) {
+      this.readRounds.flush();
+    } else if (this.readRounds.unasked === 1) {
+      this.readsWaiting();
+    }
   }
 
-  /** The planted bug reuseReadIndex: a read joins the round still out, if there is one. */
-  private joinRound(serve: () => void, fail: (error: EtcdError) => void): boolean {
-    if (!this.reads.has(this.lastReadContext)) return false;
-    const joined = this.joinedReads.get(this.lastReadContext) ?? [];
-    let total = 0;
-    for (const list of this.joinedReads.values()) total += list.length;
-    if (total >= this.limits.pendingReads) return false;
-    joined.push({ serve, fail });
-    this.joinedReads.set(this.lastReadContext, joined);
-    return true;
-  }
-
-  private takeJoined(context: string): readonly { readonly serve: () => void; readonly fail: (error: EtcdError) => void }[] {
-    const joined = this.joinedReads.get(context) ?? [];
-    this.joinedReads.delete(context);
-    return joined;
+  /** Asks one ReadIndex round for every linearizable read since the last flush (ports.readsWaiting). */
+  flushReads(): void {
+    this.readRounds.flush();
   }
 
   private settle(requestId: string, result: ApplyResult): void {
@@ -804,9 +789,7 @@ export class EtcdServer {
   }
 
   private serveRead(context: string): void {
-    const read = this.reads.get(context);
-    if (read === undefined) return;
-    this.reads.delete(context);
-    read.serve();
+    this.readRounds.served(context);
   }
+
 }

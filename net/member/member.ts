@@ -207,6 +207,7 @@ export class Member {
         transport,
         random: { intBelow: (bound) => randomInt(bound) },
         clock: MONOTONIC_CLOCK,
+        readsWaiting: flushReadsAfterThisTurn(() => holder.server),
         ...(options.backend === undefined ? {} : { backend: options.backend }),
         ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
       },
@@ -551,3 +552,19 @@ function closable(server: HttpServer): { close(): Promise<void> } {
   };
 }
 
+/**
+ * The linearizable reads that arrive within one event-loop turn (the requests one socket
+ * read carried, across every connection polled in it) share one ReadIndex round: the
+ * flush runs once the turn's I/O callbacks are done.
+ */
+function flushReadsAfterThisTurn(server: () => EtcdServer | null): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      server()?.flushReads();
+    });
+  };
+}

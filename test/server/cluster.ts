@@ -14,11 +14,21 @@ export class ServerCluster {
   /** Members up but cut off: nothing they send or are sent is delivered. */
   readonly isolated = new Set<NodeId>();
   private queue: Message[] = [];
+  /** Every message sent, when a test asks for them (`recordSent`). */
+  readonly sent: Message[] = [];
+  recordSent = false;
+  /** With `hostFlushesReads`: the members that asked for a flush of waiting reads, in order. */
+  readonly flushesAsked: NodeId[] = [];
   nowMs = 0;
   readonly tickMs = 100;
 
   /** `options`: server settings beyond the cluster's own (ids, timing). */
-  constructor(readonly ids: readonly NodeId[], private readonly options: Partial<Omit<ServerConfig, 'id' | 'initialVoters'>> = {}) {
+  /** `hostFlushesReads`: linearizable reads wait for the test's flushReads(), as under the gRPC host. */
+  constructor(
+    readonly ids: readonly NodeId[],
+    private readonly options: Partial<Omit<ServerConfig, 'id' | 'initialVoters'>> = {},
+    private readonly hostFlushesReads = false,
+  ) {
     for (const id of ids) {
       this.disks.set(id, new MemoryLogStore());
       this.start(id);
@@ -30,7 +40,13 @@ export class ServerCluster {
     if (disk === undefined) throw new Error(`no disk for ${id}`);
     const server = EtcdServer.start(
       { clusterId: 99, tickMs: this.tickMs, electionTicks: 10, heartbeatTicks: 1, ...this.options, id, initialVoters: this.ids },
-      { logStore: disk, transport: { send: (m) => this.queue.push(m) }, random: new TestRandom(id), clock: { nowMs: () => this.nowMs } },
+      {
+        logStore: disk,
+        transport: { send: (m) => { this.queue.push(m); if (this.recordSent) this.sent.push(m); } },
+        random: new TestRandom(id),
+        clock: { nowMs: () => this.nowMs },
+        ...(this.hostFlushesReads ? { readsWaiting: () => { this.flushesAsked.push(id); } } : {}),
+      },
     );
     if ('kind' in server) throw new Error(server.detail);
     this.servers.set(id, server);
