@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
-import type { ResponseHeader } from '../../core/server/server.js';
+import type { Reply, ResponseHeader } from '../../core/server/server.js';
 import type { LeaseId } from '../../core/lease/leaseId.js';
 import { int, leaseId, wireLeaseId, type Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
@@ -58,7 +58,10 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
   };
 }
 
-/** LeaseKeepAlive: one renewal per request, answered on the stream, by the leader. */
+/** What a renewal answers: the lease's TTL, or the error that ends the stream. */
+type KeepAliveResult = Parameters<Reply<{ id: LeaseId; ttlSeconds: number }>>[0];
+
+/** LeaseKeepAlive: one renewal per request, answered on the stream in request order, by the leader. */
 function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.handleBidiStreamingCall<Wire, Wire> {
   const { server } = context;
   const keepAlive = context.leaseKeepAlive ?? ((id, reply): void => { server.leaseKeepAlive({ id }, reply); });
@@ -87,20 +90,33 @@ function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.
       close();
       call.end();
     };
-    call.on('data', (request: Wire) => {
-      const id = leaseId(request['ID']);
-      pending++;
-      keepAlive(id, (result) => {
+    // etcd renews and answers one request at a time, in the order read: an answer that
+    // is ready early (an unknown lease's TTL 0) waits for the renewals asked before it.
+    const answers: { readonly id: LeaseId; result: KeepAliveResult | null }[] = [];
+    const sendReady = (): void => {
+      for (let head = answers[0]; head !== undefined && head.result !== null; head = answers[0]) {
+        answers.shift();
         pending--;
-        if (!open) return;
+        const result = head.result;
+        if (!open) continue;
         if (isEtcdError(result)) {
           close();
           failStream(call, result);
-          return;
+          continue;
         }
         // Unknown or expired leases answer TTL 0, not an error (clients treat it as lost).
-        call.write({ header: wireHeader(context, result.header), ID: wireLeaseId(id), TTL: String(result.ttlSeconds) });
-        endIfDone();
+        call.write({ header: wireHeader(context, result.header), ID: wireLeaseId(head.id), TTL: String(result.ttlSeconds) });
+      }
+      endIfDone();
+    };
+    call.on('data', (request: Wire) => {
+      const id = leaseId(request['ID']);
+      const answer: { readonly id: LeaseId; result: KeepAliveResult | null } = { id, result: null };
+      answers.push(answer);
+      pending++;
+      keepAlive(id, (result) => {
+        answer.result = result;
+        sendReady();
       });
     });
     call.on('end', () => {
