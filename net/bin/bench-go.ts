@@ -10,9 +10,11 @@
 // the official tool's figures there. The totals are half of perf-anchor.md's (30,000 puts,
 // 20,000 ranges) so that the whole run stays within a few minutes at Tern's rates.
 //
-//   npm run bench:server [-- --members 1,3 --runs 1 --cases put256,put1,range-l,watch --quick --base-port 23800 --verbose]
+//   npm run bench:server [-- --members 1,3 --runs 1 --cases put256,put1,range-l,watch,ceiling --quick --base-port 23800 --verbose]
 //
 // --quick divides every total by 10 (a smoke run). --verbose prints each run's JSON line.
+// The ceiling case runs put c=256 against servers that do no work (loadgen/nullServer.ts):
+// what grpc-js and bare node:http2 allow on this machine, beside etcd.
 // Then the JSON gateway's put and range (the Node HTTP client; --no-gateway leaves them out).
 // Without Go (golang-go, golang-etcd-server-dev) it says so and exits 0.
 
@@ -20,7 +22,7 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { buildGoBench, goBenchUnavailable, runGoBench, type GoBenchResult } from './loadgen/goBench.js';
-import { cpuSeconds, startCluster, type RunningCluster, type ServerKind } from './loadgen/servers.js';
+import { cpuSeconds, startCluster, type NullServerKind, type RunningCluster, type ServerKind } from './loadgen/servers.js';
 
 interface Case {
   readonly name: string;
@@ -93,7 +95,7 @@ interface Measured {
   readonly serverUsPerOp: number;
 }
 
-async function measure(binary: string, kind: ServerKind, members: number, c: Case, total: number, port: number): Promise<Measured> {
+async function measure(binary: string, kind: ServerKind | NullServerKind, members: number, c: Case, total: number, port: number): Promise<Measured> {
   const cluster: RunningCluster = await startCluster(kind, members, port);
   try {
     const endpoints = await leaderFirst(cluster.endpoints);
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
   const members = new Set(arg('members', '1,3').split(',').map(Number));
   const runs = Number(arg('runs', '1'));
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs wants 1..20, got ${arg('runs', '')}`);
-  const wanted = new Set(arg('cases', CASES.map((c) => c.name).join(',')).split(','));
+  const wanted = new Set(arg('cases', [...CASES.map((c) => c.name), 'ceiling'].join(',')).split(','));
   const divisor = flag('quick') ? 10 : 1;
   let port = Number(arg('base-port', '23800'));
   if (!Number.isInteger(port) || port < 1024 || port > 60_000) throw new Error(`--base-port wants a port in 1024..60000, got ${arg('base-port', '')}`);
@@ -182,7 +184,41 @@ async function main(): Promise<void> {
   process.stdout.write(`\nternbench (Go, clientv3 3.4) against etcd ${await etcdVersion()} and Tern; median of ${runs} run${runs > 1 ? 's' : ''}${divisor > 1 ? ', --quick (totals ÷ 10)' : ''}\n\n`);
   process.stdout.write('| case | etcd | Tern | Tern ÷ etcd | target | server µs CPU/op, etcd / Tern |\n|---|---|---|---|---|---|\n');
   for (const row of rows) process.stdout.write(`${row}\n`);
+  if (wanted.has('ceiling')) await ceilingRows(binary, port, runs, divisor);
   if (!flag('no-gateway')) await gatewayRows(await gatewayBasePort(port), divisor > 1 ? 2 : 5);
+}
+
+/**
+ * The transport's ceiling: put c=256 on one member against a process that answers every
+ * Put with fixed bytes and does nothing else (loadgen/nullServer.ts), on grpc-js (Tern's
+ * transport) and on bare node:http2, beside etcd doing the real work, interleaved.
+ * Where grpc-js alone is below etcd, no Tern on grpc-js meets the put c=256 target.
+ */
+async function ceilingRows(binary: string, after: number, runs: number, divisor: number): Promise<void> {
+  const put = CASES.find((c) => c.name === 'put256');
+  if (put === undefined) throw new Error('no put256 case');
+  const total = Math.max(1, Math.round(put.total / divisor));
+  const kinds = ['etcd', 'grpc-js-null', 'http2-null'] as const;
+  const cells: Record<(typeof kinds)[number], Measured[]> = { 'etcd': [], 'grpc-js-null': [], 'http2-null': [] };
+  let port = after;
+  for (let run = 0; run < runs; run++) {
+    for (const kind of kinds) {
+      port = await nextBasePort(port, 1);
+      const measured = await measure(binary, kind, 1, put, total, port);
+      cells[kind].push(measured);
+      process.stderr.write(`${kind} put c=256, 1 member, run ${run + 1}: ${fmt(measured.result.opsPerSecond)} ops/s, ${measured.result.errors} errors\n`);
+    }
+  }
+  const ops = (kind: (typeof kinds)[number]): number => median(cells[kind].map((x) => x.result.opsPerSecond));
+  const cpu = (kind: (typeof kinds)[number]): string => fmt(median(cells[kind].map((x) => x.serverUsPerOp)));
+  const etcd = ops('etcd');
+  const ratio = (kind: (typeof kinds)[number]): string => (etcd === 0 ? '–' : fmt(ops(kind) / etcd, 2));
+  process.stdout.write('\nThe transport\'s ceiling: put c=256, one member, against a process that answers every Put with fixed bytes\n'
+    + `and does nothing else (net/bin/loadgen/nullServer.ts); median of ${runs} run${runs > 1 ? 's' : ''}\n\n`
+    + '| server | puts/s | ÷ etcd | server µs CPU/op |\n|---|---|---|---|\n'
+    + `| etcd ${await etcdVersion()}, doing the work | ${fmt(etcd)} | 1.00 | ${cpu('etcd')} |\n`
+    + `| grpc-js, no work (Tern's transport) | ${fmt(ops('grpc-js-null'))} | ${ratio('grpc-js-null')} | ${cpu('grpc-js-null')} |\n`
+    + `| node:http2, no work (no gRPC library) | ${fmt(ops('http2-null'))} | ${ratio('http2-null')} | ${cpu('http2-null')} |\n`);
 }
 
 /**

@@ -2,8 +2,8 @@
 // (offline, on Debian's clientv3) and run briefly against one real Tern member. Checks
 // that its --json line parses and that its counts agree with what the server holds
 // (200 puts on 200 sequential keys leave 200 keys; every watcher gets every put). No
-// timing is asserted. The last test runs `npm run bench:server` itself (one case, --quick)
-// against real etcd and Tern and checks that its table has that row. Skipped where Go or Debian's clientv3 is not installed.
+// timing is asserted. The last tests run `npm run bench:server` itself (one case, --quick)
+// against real etcd and Tern (and the transport's no-work servers) and check its tables' rows. Skipped where Go or Debian's clientv3 is not installed.
 import anyTest, { type TestFn } from 'ava';
 import { buildGoBench, goBenchUnavailable, runGoBench } from '../../net/bin/loadgen/goBench.js';
 import { etcdctl, runScript, startTern, type Running, startBoth } from './processes.js';
@@ -67,5 +67,18 @@ if (unavailable !== null) {
     const cells = (row ?? '').split('|').map((c) => c.trim());
     t.true(Number(cells[2]) > 0 && Number(cells[3]) > 0, row);
     t.false((row ?? '').includes('errors'), row);
+  });
+
+  test.serial('bench:server --quick --cases ceiling: etcd and the two servers that do no work each answer every put', async (t) => {
+    const { code, stdout, stderr } = await runScript(t, ['net/bin/bench-go', '--members', '1', '--cases', 'ceiling', '--quick', '--no-gateway',
+      '--base-port', String(30_000 + 1000 * Math.floor(Math.random() * 25))]);
+    t.is(code, 0, stderr);
+    t.regex(stderr, /grpc-js-null put c=256, 1 member, run 1: [\d,]+ ops\/s, 0 errors/);
+    t.regex(stderr, /http2-null put c=256, 1 member, run 1: [\d,]+ ops\/s, 0 errors/);
+    for (const server of ['etcd 3.4', 'grpc-js, no work', 'node:http2, no work']) {
+      const row = stdout.split('\n').find((l) => l.startsWith(`| ${server}`));
+      const puts = Number((row ?? '').split('|')[2]?.trim().replaceAll(',', ''));
+      t.true(puts > 0, `${server}: ${String(row)}\n${stdout}`);
+    }
   });
 }

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ServerKind = 'etcd' | 'tern';
+/** A server that does no work (nullServer.ts): the transport's ceiling, one member only. */
+export type NullServerKind = 'grpc-js-null' | 'http2-null';
 
 export interface RunningCluster {
-  readonly kind: ServerKind;
+  readonly kind: ServerKind | NullServerKind;
   readonly endpoints: readonly string[];
   /** The members' current pids (a restart changes one). */
   pids(): readonly number[];
@@ -23,13 +25,16 @@ export interface RunningCluster {
 
 // The package's bin, as an operator runs it (it starts the compiled member without building).
 const TERN_BIN = fileURLToPath(new URL('../../../../net/bin/tern.mjs', import.meta.url));
+const NULL_SERVER = fileURLToPath(new URL('./nullServer.js', import.meta.url));
 const READY_WAIT_MS = 30_000;
 
 /** Spawns one member and resolves once it says it is ready (rejects if it exits first). */
-function spawnReady(kind: ServerKind, name: string, flags: readonly string[]): { child: ChildProcess; ready: Promise<void> } {
-  const child = kind === 'etcd'
-    ? spawn('etcd', flags, { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(process.execPath, [TERN_BIN, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnReady(kind: ServerKind | NullServerKind, name: string, flags: readonly string[]): { child: ChildProcess; ready: Promise<void> } {
+  const command = kind === 'etcd' ? 'etcd' : process.execPath;
+  const args = kind === 'etcd' ? flags
+    : kind === 'tern' ? [TERN_BIN, ...flags]
+      : [NULL_SERVER, '--transport', kind === 'grpc-js-null' ? 'grpc-js' : 'http2', ...flags];
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const ready = new Promise<void>((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => { reject(new Error(`${kind} ${name} not ready after 30 s:\n${log.slice(-2000)}`)); }, READY_WAIT_MS);
@@ -63,7 +68,8 @@ export interface ServerTlsFlags {
   readonly flags: readonly string[];
 }
 
-export async function startCluster(kind: ServerKind, members: number, basePort: number, tls?: ServerTlsFlags): Promise<RunningCluster> {
+export async function startCluster(kind: ServerKind | NullServerKind, members: number, basePort: number, tls?: ServerTlsFlags): Promise<RunningCluster> {
+  if (kind !== 'etcd' && kind !== 'tern' && (members !== 1 || tls !== undefined)) throw new Error(`${kind} runs as one plain-text member`);
   const scheme = tls === undefined ? 'http' : 'https';
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${kind}-`));
   const names = Array.from({ length: members }, (_, i) => `m${i}`);
