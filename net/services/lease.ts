@@ -6,6 +6,7 @@ import { etcdError, isEtcdError, type EtcdError } from '../../core/errors.js';
 import type { TimeToLive } from '../../core/lease/lessor.js';
 import { fromKey } from '../../core/mvcc/keys.js';
 import type { Reply, ResponseHeader } from '../../core/server/server.js';
+import { MAX_PENDING_READS } from '../../core/server/limits.js';
 import type { LeaseId } from '../../core/lease/leaseId.js';
 import { int, leaseId, wireLeaseId, type Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
@@ -58,6 +59,13 @@ export function leaseHandlers(context: ServiceContext, monitor: LeaderMonitor): 
   };
 }
 
+/**
+ * Keep-alives one stream may have read and not yet answered. etcd reads the next request
+ * only after answering one; a client that floods a stream far ahead of its answers is
+ * refused as etcd refuses too many requests (the server's read limit, limits.ts).
+ */
+const MAX_KEEPALIVES_WAITING = MAX_PENDING_READS;
+
 /** What a renewal answers: the lease's TTL, or the error that ends the stream. */
 type KeepAliveResult = Parameters<Reply<{ id: LeaseId; ttlSeconds: number }>>[0];
 
@@ -71,11 +79,6 @@ function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.
       return;
     }
     let open = true;
-    // Renewals asked for and not yet answered. etcd answers each request it has read
-    // before it sees the client's half-close (its loop renews and sends, then reads
-    // again), so a half-close waits for these: the gateway half-closes right after the
-    // body's last request, and in a cluster a renewal answers later (from the leader).
-    let pending = 0;
     let halfClosed = false;
     const release = requiresLeader(call) ? monitor.track(() => {
       close();
@@ -86,17 +89,20 @@ function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.
       release();
     };
     const endIfDone = (): void => {
-      if (!open || !halfClosed || pending > 0) return;
+      if (!open || !halfClosed || answers.length > 0) return;
       close();
       call.end();
     };
-    // etcd renews and answers one request at a time, in the order read: an answer that
-    // is ready early (an unknown lease's TTL 0) waits for the renewals asked before it.
+    // Renewals asked for and not yet sent, in the order read. etcd renews and answers one
+    // request at a time, so an answer ready early (an unknown lease's TTL 0) waits for the
+    // renewals asked before it; and it answers each request it read before the client's
+    // half-close, so a half-close waits for these too (the gateway half-closes right after
+    // the body's last request; in a cluster a renewal answers later, from the leader).
+    // Invariant: length <= MAX_KEEPALIVES_WAITING.
     const answers: { readonly id: LeaseId; result: KeepAliveResult | null }[] = [];
     const sendReady = (): void => {
       for (let head = answers[0]; head !== undefined && head.result !== null; head = answers[0]) {
         answers.shift();
-        pending--;
         const result = head.result;
         if (!open) continue;
         if (isEtcdError(result)) {
@@ -111,9 +117,14 @@ function keepAliveStream(context: ServiceContext, monitor: LeaderMonitor): grpc.
     };
     call.on('data', (request: Wire) => {
       const id = leaseId(request['ID']);
+      if (!open) return;
+      if (answers.length >= MAX_KEEPALIVES_WAITING) {
+        close();
+        failStream(call, etcdError('tooManyRequests'));
+        return;
+      }
       const answer: { readonly id: LeaseId; result: KeepAliveResult | null } = { id, result: null };
       answers.push(answer);
-      pending++;
       keepAlive(id, (result) => {
         answer.result = result;
         sendReady();
