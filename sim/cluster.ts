@@ -289,7 +289,7 @@ export class Cluster {
     let started: NodeDriver | RecoveryFailure;
     if (this.options.etcd === true) {
       member.stateMachine = null;
-      started = this.startServer(member, config, { ...ports, clock: member.clock }, observer);
+      started = this.startServer(member, config, { ...ports, clock: member.clock, readsWaiting: this.flushReadsAtEndOfEvent(member) }, observer);
     } else {
       started = NodeDriver.start(config, { ...ports, stateMachine }, observer);
     }
@@ -310,6 +310,22 @@ export class Cluster {
     this.startTicks(member);
     this.checker.afterEvent(id, true);
     return true;
+  }
+
+  /**
+   * The server's `readsWaiting` port: as the gRPC host flushes once per event-loop turn,
+   * the simulated member flushes once at the end of the event that brought the reads, so
+   * the simulator judges the batched ReadIndex rounds production runs. A crash in that
+   * event took the reads with it; a pause holds the flush until resume.
+   */
+  private flushReadsAtEndOfEvent(member: SimMember): () => void {
+    const incarnation = member.incarnation;
+    return () => {
+      this.scheduler.atEndOfEvent(() => {
+        if (member.incarnation !== incarnation) return;
+        this.runOn(member, () => { member.server?.flushReads(); }, false);
+      });
+    };
   }
 
   /** Starts the member as an EtcdServer (the KV workload), with its membership machinery when membership changes. */

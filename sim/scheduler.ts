@@ -78,6 +78,9 @@ export function fnvBytes(hash: number, bytes: Uint8Array): number {
 
 export const FNV_INITIAL = FNV_OFFSET;
 
+/** A bound on the work one event may leave for its end (a member leaves one flush per turn). */
+const MAX_END_OF_EVENT_WORK = 4096;
+
 export class Scheduler {
   // The heap is kept in parallel arrays (times, sequence numbers, specs) so that
   // scheduling allocates nothing beyond the caller's spec: this loop runs millions
@@ -92,6 +95,10 @@ export class Scheduler {
   private hash = FNV_OFFSET;
   private sink: TraceSink | null = null;
   private halted = false;
+  /** True while an event's `run` (or its end-of-event work) executes. */
+  private inEvent = false;
+  /** Work the running event left for its end (`atEndOfEvent`), in the order it was left. */
+  private endOfEvent: (() => void)[] = [];
 
   get nowUs(): number {
     return this.nowUsValue;
@@ -148,6 +155,21 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Runs `work` after the running event, before the next one: as the production host
+   * defers work to the end of its event-loop turn (the gRPC host flushes batched reads
+   * so). Work left outside any event (setup, a test's direct call) runs at once. Not
+   * hashed: it belongs to the event that left it.
+   */
+  atEndOfEvent(work: () => void): void {
+    if (!this.inEvent) {
+      work();
+      return;
+    }
+    invariant(this.endOfEvent.length < MAX_END_OF_EVENT_WORK, () => `more than ${MAX_END_OF_EVENT_WORK} end-of-event tasks in one event`);
+    this.endOfEvent.push(work);
+  }
+
   /** Schedules an event `delayUs` from now (rounded down to whole microseconds). */
   after(delayUs: number, spec: EventSpec): void {
     invariant(delayUs >= 0 && Number.isFinite(delayUs), () => `event delay must be finite and ≥ 0, got ${delayUs}`);
@@ -168,6 +190,8 @@ export class Scheduler {
    */
   run(untilUs: number, stop?: () => boolean): void {
     this.halted = false;
+    this.inEvent = false; // an event that threw ended the run it was in
+    this.endOfEvent.length = 0;
     for (;;) {
       if (this.size === 0 || (this.times[0] ?? 0) > untilUs) {
         this.nowUsValue = Math.max(this.nowUsValue, untilUs);
@@ -192,9 +216,19 @@ export class Scheduler {
           a: spec.a ?? 0, b: spec.b ?? 0, info: spec.info === undefined ? undefined : spec.info(),
         });
       }
+      this.inEvent = true;
       spec.run();
+      if (this.endOfEvent.length !== 0) this.runEndOfEvent();
+      this.inEvent = false;
       if (this.haltRequested() || (stop !== undefined && stop())) break;
     }
+  }
+
+  /** Runs the running event's end-of-event work, including work that work leaves. */
+  private runEndOfEvent(): void {
+    const work = this.endOfEvent;
+    for (let i = 0; i < work.length; i++) (work[i] as () => void)();
+    work.length = 0;
   }
 
   /** Visits every pending event in heap order (not time order): the viewer draws what is in flight. */

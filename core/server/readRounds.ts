@@ -2,8 +2,9 @@
 // share one round: one ReadIndex serves them all once this member has applied up to its
 // index. The host decides when to flush: the gRPC host after each event-loop turn that
 // brought reads (the requests one socket read carried share a round, as etcd's
-// linearizableReadLoop folds waiting reads into one ReadIndex); the simulator and the
-// tests at every read.
+// linearizableReadLoop folds waiting reads into one ReadIndex); the simulator at the end
+// of each event that brought reads (the same path, judged under faults); unit tests that
+// leave the port out at every read.
 // Rounds do not wait for each other: a read never waits behind a round asked before it
 // arrived, so batching adds no latency.
 //

@@ -83,3 +83,25 @@ test('the trace hash follows the executed events, and the sink sees each one', (
   t.is(one.records.length, 3);
   t.like(one.records[1], { kind: 'deliver', node: 2, timeUs: 10, a: 6, b: 1, info: { node: 2 } });
 });
+
+test('work left for the end of an event runs after it, in order, before the next event; outside an event at once', (t) => {
+  const scheduler = new Scheduler();
+  const order: string[] = [];
+  scheduler.at(10, {
+    kind: 'other', node: 0, run: () => {
+      scheduler.atEndOfEvent(() => {
+        order.push(`end1@${scheduler.nowUs}`);
+        scheduler.atEndOfEvent(() => { order.push('end1 left end3'); });
+      });
+      scheduler.atEndOfEvent(() => { order.push('end2'); });
+      order.push('first');
+    },
+  });
+  scheduler.at(10, { kind: 'other', node: 0, run: () => { order.push('second'); } });
+  scheduler.atEndOfEvent(() => { order.push('outside'); });
+  const hashBefore = scheduler.traceHash;
+  scheduler.run(100);
+  t.deepEqual(order, ['outside', 'first', 'end1@10', 'end2', 'end1 left end3', 'second']);
+  t.is(scheduler.events, 2, 'end-of-event work is no event of its own');
+  t.not(scheduler.traceHash, hashBefore);
+});
