@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TokenProvider } from '../../core/auth/tokens.js';
 import type { AutoCompaction } from '../../core/server/autoCompactor.js';
 import { DataDirLock, DataDirLocked } from '../../storage/dataDirLock.js';
-import { LmdbBackend } from '../../storage/lmdbBackend.js';
+import { BboltBackend } from '../../storage/bboltBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import type { Flags } from '../config/flags.js';
@@ -35,7 +35,7 @@ import { InitialCorruption } from '../member/corruptCheck.js';
 import { forceNewCluster } from '../member/forceNewCluster.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { bootstrapMembership } from '../peer/bootstrap.js';
-import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
+import { detectEtcdDataDir, EtcdDataDirError, importEtcdDataDir, walNames, type EtcdDataDirPaths } from '../etcdData/importDataDir.js';
 import type { Membership } from '../../core/membership/members.js';
 
 /** The member's log, set up from the logging flags once they are read. */
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const metrics = new MemberMetrics();
-  const storage = openStorage(walDir, metrics, flags);
+  const storage = openStorage(memberDir, walDir, metrics, flags);
   if (flags.forceNewCluster) await forceOrExit(storage, lock, boot.membership);
   let stopping = false;
   const stop = (): void => {
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     logStore: storage.logStore,
     backend: storage.backend,
     metrics,
-    dbSizeBytes: () => allocatedBytes(path.join(walDir, 'data.mdb')),
+    dbSizeBytes: () => allocatedBytes(storage.backendFile),
     onRemoved: () => {
       say('the member has been permanently removed from the cluster');
       stop();
@@ -347,34 +347,51 @@ async function importOrExit(paths: EtcdDataDirPaths, flags: Flags, lock: DataDir
 
 interface Storage {
   readonly logStore: LmdbLogStore;
-  readonly backend: LmdbBackend;
-  /** Closes the backend, the log store and their environment, in that order. */
+  readonly backend: BboltBackend;
+  /** The MVCC backend's file (etcd's member/snap/db). */
+  readonly backendFile: string;
+  /** Commits the backend and closes it, then the log store and its environment, in that order. */
   close(): Promise<void>;
 }
 
 /**
- * One LMDB environment holds the Raft log, hard state and snapshots and the MVCC
- * records with their applied index. The backend's batches (and commit-index-only hard
- * states) are deferred to the next log write's transaction, so a put costs one sync
- * (storage/deferredWrites.ts says why a crash loses nothing acknowledged). On start
- * the records are there already; the log after the backend's applied index is applied
+ * The Raft log, hard state and snapshots live in one LMDB environment in the WAL dir;
+ * the MVCC records with their applied index in a bbolt file laid out as etcd's backend,
+ * at etcd's place, member/snap/db (storage/bboltBackend.ts) — so etcd's tools and its
+ * e2e suite find it there. In a data dir imported from etcd, etcd's own db stays as it
+ * was (its files are read, never changed) and Tern's is member/snap/tern.db beside it.
+ * The backend commits every --backend-batch-interval (or at --backend-batch-limit
+ * records) without waiting on the log: a crash loses nothing the Raft log cannot replay
+ * (docs/storage.md). On start, the log after the backend's applied index is applied
  * again, the rest only skipped through.
  */
-function openStorage(walDir: string, metrics: MemberMetrics, flags: Flags): Storage {
+function openStorage(memberDir: string, walDir: string, metrics: MemberMetrics, flags: Flags): Storage {
   const root = openLmdbEnv(walDir);
   const logStore = LmdbLogStore.onEnv(root, { flushAfterMs: flags.backendBatchIntervalMs, maxQueued: flags.backendBatchLimit });
-  const backend = LmdbBackend.onEnv(root, {
-    deferTo: logStore.deferred,
+  const snapDir = path.join(memberDir, 'snap');
+  mkdirSync(snapDir, { recursive: true });
+  const backendFile = path.join(snapDir, walNames(walDir).length > 0 ? 'tern.db' : 'db');
+  const fatal = (detail: string): void => {
+    log.fatal(`the MVCC backend failed to commit, stopping: ${detail}`);
+    process.exit(1);
+  };
+  const backend = BboltBackend.open(backendFile, {
+    maxPending: flags.backendBatchLimit,
     onCommit: (seconds) => { metrics.backendCommitSeconds.observe(seconds); },
-    onError: (detail) => {
-      log.fatal(`the MVCC backend failed to commit, stopping: ${detail}`);
-      process.exit(1);
-    },
+    onError: fatal,
   });
+  const commits = setInterval(() => { backend.commit(); }, flags.backendBatchIntervalMs);
+  commits.unref();
   return {
     logStore,
     backend,
-    close: () => backend.close().then(() => logStore.close()).then(() => root.close()),
+    backendFile,
+    close: async () => {
+      clearInterval(commits);
+      backend.close();
+      await logStore.close();
+      await root.close();
+    },
   };
 }
 

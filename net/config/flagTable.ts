@@ -167,7 +167,7 @@ const EXPERIMENTAL = rows('Experimental', [
   ['experimental-initial-corrupt-check', BOOL, 'false', 'Compare hashes with the peers before serving.', HONOURED],
   ['experimental-corrupt-check-time', DURATION, '0s', 'Interval of the periodic corruption check.', HONOURED],
   ['experimental-enable-v2v3', STRING, '', 'Serve v2 requests from the v3 store under a prefix.', refused('Tern serves the v3 API only', '')],
-  ['experimental-backend-bbolt-freelist-type', STRING, 'array', 'bbolt freelist type (array or map).', inert('a bbolt setting; Tern\'s backend is LMDB')],
+  ['experimental-backend-bbolt-freelist-type', STRING, 'array', 'bbolt freelist type (array or map).', inert('Tern\'s bbolt backend keeps bbolt\'s array freelist, which is what either type writes to disk')],
   ['experimental-enable-lease-checkpoint', BOOL, 'false', 'Leader checkpoints remaining lease TTLs to the followers.',
     inert('Tern\'s leader always replicates a lease clock (every 0.5 s) and each renewal, so a new leader resumes a lease where it was, not from its full TTL')],
   ['experimental-enable-lease-checkpoint-persist', BOOL, 'false', 'Persist lease checkpoints (needs the flag above).',

@@ -74,7 +74,8 @@ function clusterVersionOf(bucket: KeyValues): string | null {
   return version;
 }
 
-function metaOf(bucket: KeyValues): BackendMeta {
+/** The meta bucket's consistent_index and compaction. */
+export function metaOf(bucket: KeyValues): BackendMeta {
   let appliedIndex = 0;
   let scheduled = 0;
   let finished = 0;
@@ -93,7 +94,8 @@ function metaOf(bucket: KeyValues): BackendMeta {
   return { appliedIndex, compactRevision: Math.max(scheduled, finished) };
 }
 
-function keyRecord(k: Uint8Array, v: Uint8Array): readonly [Rev, StoredKv] {
+/** One record of the key bucket: etcd's revision key and its mvccpb.KeyValue. */
+export function keyRecord(k: Uint8Array, v: Uint8Array): readonly [Rev, StoredKv] {
   const key = Buffer.from(k);
   if ((key.length !== 17 && key.length !== 18) || key[8] !== 0x5f || (key.length === 18 && key[17] !== 0x74)) {
     throw new BackendImageError(`key bucket key ${key.toString('hex')} is not a revision`);

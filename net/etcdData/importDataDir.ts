@@ -142,7 +142,8 @@ function newestSnapshot(dir: string): EtcdSnapshot | null {
   return null;
 }
 
-function walNames(dir: string): string[] {
+/** etcd's WAL segments in `dir` (Tern never writes any: a data dir that has them was etcd's). */
+export function walNames(dir: string): string[] {
   try {
     return readdirSync(dir).filter((n) => n.endsWith('.wal'));
   } catch {

@@ -1,32 +1,30 @@
 // etcd's corruption checks on three Tern processes. One member's MVCC store is made to
-// differ while it is stopped (a record's value rewritten in its LMDB environment, through
-// Tern's own backend so the file stays well formed: the only thing wrong is the data).
+// differ while it is stopped (a record's value rewritten in its backend file, etcd's
+// member/snap/db, through Tern's own backend so the file stays well formed: the only
+// thing wrong is the data; etcd's e2e TestEtcdCorruptHash does the same with Go's bbolt).
 //   --experimental-initial-corrupt-check: that member refuses to start, exit 1, with
 //     etcd's "<id> found data inconsistency with peers" (etcd's e2e TestEtcdCorruptHash
-//     waits for that text; it corrupts member/snap/db, which Tern does not read after import).
+//     waits for that text).
 //   --experimental-corrupt-check-time: the leader raises CORRUPT (member id 0, as etcd
 //     3.4.23; etcdctl prints it as "alarm:CORRUPT", the zero id omitted), every member lists it, writes fail with "etcdserver: corrupt cluster",
 //     reads go on, endpoint status shows it.
 import test from 'ava';
 import path from 'node:path';
-import { LmdbBackend } from '../../storage/lmdbBackend.js';
-import { openLmdbEnv } from '../../storage/lmdbEnv.js';
+import { BboltBackend } from '../../storage/bboltBackend.js';
 import type { Rev } from '../../core/mvcc/revision.js';
 import type { StoredKv } from '../../core/mvcc/backend.js';
 import { etcdctl, leaderIndex, startTernCluster, type RunningCluster } from './processes.js';
 
 /** Rewrites the value of the newest record of the member's store (the member must be stopped). */
-async function corruptStore(dataDir: string): Promise<void> {
-  const root = openLmdbEnv(path.join(dataDir, 'member', 'wal'));
-  const backend = LmdbBackend.onEnv(root);
+function corruptStore(dataDir: string): void {
+  const backend = BboltBackend.open(path.join(dataDir, 'member', 'snap', 'db'));
   const seen: [Rev, StoredKv][] = [];
   backend.scan(0, Number.MAX_SAFE_INTEGER, (r, kv) => { seen.splice(0, 1, [r, kv]); return true; });
   const found = seen[0];
   if (found === undefined) throw new Error(`no record in ${dataDir}`);
   const [rev, kv] = found;
   backend.write({ puts: [[rev, { ...kv, value: Buffer.from('corrupted') }]], deletes: [], meta: backend.meta() });
-  await backend.close();
-  await root.close();
+  backend.close();
 }
 
 async function putKeys(cluster: RunningCluster): Promise<void> {
@@ -66,7 +64,7 @@ test.serial('initial check: a member whose store differs refuses to start with e
     await stopMember(cluster, 1);
     await cluster.restart(1);
     await stopMember(cluster, 0);
-    await corruptStore(cluster.members[0]?.dataDir ?? '');
+    corruptStore(cluster.members[0]?.dataDir ?? '');
     const refused = await cluster.restart(0).then(() => null, (error: unknown) => (error instanceof Error ? error.message : String(error)));
     t.truthy(refused);
     t.regex(refused ?? '', /exited 1/);
@@ -86,7 +84,7 @@ test.serial('periodic check: the leader raises CORRUPT, every member lists it, w
     const leader = await leaderIndex(cluster);
     const follower = leader === 0 ? 1 : 0;
     await stopMember(cluster, follower);
-    await corruptStore(cluster.members[follower]?.dataDir ?? '');
+    corruptStore(cluster.members[follower]?.dataDir ?? '');
     await cluster.restart(follower);
     let listed = '';
     for (let i = 0; i < 300 && !listed.includes('CORRUPT'); i++) {

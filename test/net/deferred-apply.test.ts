@@ -7,7 +7,7 @@
 // put is there, with its revision (read serializably too), and the next put gets the next revision.
 import test from 'ava';
 import path from 'node:path';
-import { LmdbBackend } from '../../storage/lmdbBackend.js';
+import { BboltBackend } from '../../storage/bboltBackend.js';
 import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
 import { etcdctl, removeDataDir, startTern, tempDataDir, type Running } from './processes.js';
@@ -33,9 +33,11 @@ function killed(member: Running): Promise<void> {
 
 /** What the (stopped) member's LMDB environment holds: the backend's applied index, the log's end and commit. */
 async function onDisk(dataDir: string): Promise<{ applied: number; lastIndex: number; commit: number }> {
+  const backend = BboltBackend.open(path.join(dataDir, 'member', 'snap', 'db'));
+  const applied = backend.durableMeta.appliedIndex;
+  backend.close();
   const root = openLmdbEnv(path.join(dataDir, 'member', 'wal'));
   try {
-    const applied = LmdbBackend.onEnv(root).meta().appliedIndex;
     const recovered = LmdbLogStore.onEnv(root).recover();
     if ('kind' in recovered) throw new Error(`the log does not recover: ${recovered.detail}`);
     const lastIndex = recovered.entries.at(-1)?.index ?? recovered.snapshot?.metadata.index ?? 0;
