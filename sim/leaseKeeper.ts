@@ -118,6 +118,8 @@ export class LeaseKeeper extends SimActor {
   /** The lease clock time lost so far, µs (see the top), and when an unknown amount last was. */
   private lostUs = 0;
   private unknownLossAtUs = -1;
+  /** The highest index of a checkpoint entry whose renewals were learned (a replay teaches only later ones). */
+  private renewalsLearnedToIndex = 0;
   /** Leases held past the bound: what was found, for the verdict. */
   readonly outlived: string[] = [];
 
@@ -166,9 +168,14 @@ export class LeaseKeeper extends SimActor {
   onApplied(member: SimMember, entry: Entry): void {
     const server = member.server;
     if (server === null) {
-      // A restart replaying its log (the server is not up yet): only the lease clock counts.
+      // A restart replaying its log (the server is not up yet): the lease clock, and the
+      // renewals of a checkpoint no member applied before (seed 7158: a leader committed
+      // it and crashed before applying it, so its first apply was a restart's replay).
       const envelope = decodeEnvelope(entry.data);
-      if (envelope?.request.kind === 'leaseCheckpoint') this.clockEntryApplied(member.id, envelope);
+      if (envelope?.request.kind === 'leaseCheckpoint') {
+        this.clockEntryApplied(member.id, envelope);
+        if (entry.index > this.renewalsLearnedToIndex) this.renewalsReplicated(envelope.request.checkpoints, entry.index);
+      }
       this.trackLeadership(member.id, false);
       return;
     }
@@ -187,7 +194,7 @@ export class LeaseKeeper extends SimActor {
       // entry first made it look known).
       this.trackLeadership(member.id, leader, status.hardState.term);
       this.clockEntryApplied(member.id, envelope);
-      this.renewalsReplicated(envelope.request.checkpoints);
+      this.renewalsReplicated(envelope.request.checkpoints, entry.index);
     }
     this.trackLeadership(member.id, leader, status.hardState.term);
     if (this.pending === 0) return;
@@ -217,7 +224,8 @@ export class LeaseKeeper extends SimActor {
    * one, or one whose answer never came: its leader crashed first), they are the cluster's
    * now. Its end is at most the TTL from now (remaining was measured at the proposal).
    */
-  private renewalsReplicated(checkpoints: readonly { readonly id: bigint }[]): void {
+  private renewalsReplicated(checkpoints: readonly { readonly id: bigint }[], index: number): void {
+    this.renewalsLearnedToIndex = Math.max(this.renewalsLearnedToIndex, index);
     for (const cp of checkpoints) {
       if (cp.id > BigInt(Number.MAX_SAFE_INTEGER) || cp.id < 0n) continue;
       const lease = this.leases.get(historyLeaseId(cp.id));

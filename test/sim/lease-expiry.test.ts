@@ -43,3 +43,17 @@ test('the recorded expiry is what explains a key vanishing (the model has no exp
   t.is(checkEtcdHistory(parseEtcdHistory([grant, put, expiry, get].join('\n'))).result.verdict, 'ok');
   t.is(checkEtcdHistory(parseEtcdHistory([grant, put, get].join('\n'))).result.verdict, 'illegal');
 });
+
+// Seed 7158 (10,000-seed sweep, 2026-12-07): a keep-alive renewed lease 1017 on leader
+// m1, whose checkpoint entry committed only after m1 crashed, and whose first apply
+// anywhere was m2's restart replaying its log. The lease bound ignored renewals learned
+// on a replay, so it judged m2's later promotion against the grant's end and reported
+// leaseOutlived; the lessor had done as designed (etcd would hold the lease longer).
+// The bound now learns a checkpoint's renewals on the first apply of that entry by any
+// member, replay or not (sim/leaseKeeper.ts). Kept as a scenario while the seed's trace
+// is this one (trace hash 291ba7fe at 152d628).
+test('a checkpoint first applied by a restart\'s replay still teaches the lease bound its renewals (seed 7158)', (t) => {
+  const result = runSimulation({ seed: 7158, nodes: 3, timeMs: 10_000, faults: 'swarm', workload: 'kv' });
+  t.deepEqual(result.violations, []);
+  t.deepEqual(result.kv?.lease_outlived ?? [], []);
+});
