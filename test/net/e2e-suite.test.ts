@@ -1,6 +1,6 @@
 // etcd 3.4.23's own e2e suite against Tern, in every CI run (#15): the suite's `*NoTLS`
 // tests and its `TestCtlV3(Put|Get|Del|Txn|Watch|Lease)*` tests, plus a handful of its
-// auth, user and role tests and its grpc-proxy and gateway tests, each in a process of its own (the launcher behind
+// auth, user and role tests, its grpc-proxy and gateway tests and TestEtcdCorruptHash, each in a process of its own (the launcher behind
 // `npm run e2e`), must pass. The suite is built here from Debian's source (golang-go,
 // golang-etcd-server-dev; .ci/run installs them); on a machine without them the tests are
 // skipped and say why.
@@ -81,6 +81,14 @@ async function runAll(t: ExecutionContext, names: readonly string[]): Promise<vo
 run(`etcd's own e2e suite passes its auth/user/role tests against Tern${skipped}`, async (t) => {
   t.timeout(10 * 60_000);
   await runAll(t, AUTH_TESTS);
+});
+
+/** It rewrites a stopped member's bbolt backend (member/snap/db) with Go's bbolt: Tern's records must live there. */
+const CORRUPTION_TESTS = ['TestEtcdCorruptHash'];
+
+run(`etcd's own e2e suite passes TestEtcdCorruptHash against Tern (the backend file is etcd's)${skipped}`, async (t) => {
+  t.timeout(3 * 60_000);
+  await runAll(t, CORRUPTION_TESTS);
 });
 
 run(`etcd's own e2e suite passes its grpc-proxy and gateway tests against Tern${skipped}`, async (t) => {
