@@ -20,7 +20,7 @@ import {
   BUCKET_HEADER_BYTES, BUCKET_LEAF_FLAG, fnv1a64, META_CHECKED_BYTES, META_MAGIC, META_PAGE, META_VERSION, PAGE_HEADER_BYTES,
 } from '../../net/snapshot/bboltFormat.js';
 import { Freelist, readFreelist } from './freelist.js';
-import { BboltFormatError, Node, parseNode, splitInodes, writeNode, type Inode } from './node.js';
+import { BboltFormatError, Node, parseNode, sizeOf, splitInodes, writeNode, type Inode } from './node.js';
 import { PageFile } from './pageFile.js';
 
 export { BboltFormatError } from './node.js';
@@ -56,6 +56,12 @@ export class BboltDb {
   private readonly cache = new Map<number, Node>();
   private writing = false;
   private failure: string | null = null;
+  /**
+   * The read transaction views share until the next commit: it holds nothing but the
+   * buckets it looked up, which stay valid while the committed state does (the backend
+   * reads a record per put and per range hit).
+   */
+  private reader: Tx | null = null;
 
   private constructor(private readonly file: PageFile, meta: Meta) {
     this.meta = meta;
@@ -98,7 +104,8 @@ export class BboltDb {
   /** Reads the last commit's state. */
   view<T>(read: (tx: Tx) => T): T {
     this.check();
-    return read(new Tx(this, false));
+    this.reader ??= new Tx(this, false);
+    return read(this.reader);
   }
 
   /** Runs `write` in a transaction and commits it (nothing is written if it throws). */
@@ -169,7 +176,7 @@ export class BboltDb {
       pageSize: this.file.pageSize,
       release: (pgid, span) => { this.freelist.release(pgid, span); },
       place: (leaf, inodes) => {
-        const bytes = sizeOfInodes(leaf, inodes);
+        const bytes = sizeOf(leaf, inodes);
         const pgid = allocate(Math.ceil(bytes / this.file.pageSize));
         writes.set(pgid, writeNode(leaf, inodes, pgid, bytes, this.file.pageSize));
         return pgid;
@@ -198,6 +205,7 @@ export class BboltDb {
     this.freelist.commit();
     this.freelistSpan = freelistSpan;
     this.meta = meta;
+    this.reader = null;
   }
 
   private check(): void {
@@ -509,10 +517,6 @@ function parseBucketHeader(value: Buffer, name: string): BucketHeader {
   if (value.length < BUCKET_HEADER_BYTES) throw new BboltFormatError(`bucket ${name}'s header is cut short`);
   const root = Number(value.readBigUInt64LE(0));
   return { root, sequence: value.readBigUInt64LE(8), inline: root === 0 ? value.subarray(BUCKET_HEADER_BYTES) : null };
-}
-
-function sizeOfInodes(leaf: boolean, inodes: readonly Inode[]): number {
-  return new Node(leaf, [...inodes], 0, 0).size();
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -153,7 +153,8 @@ export function splitInodes(leaf: boolean, inodes: readonly Inode[], pageSize: n
   }
 }
 
-function sizeOf(leaf: boolean, inodes: readonly Inode[]): number {
+/** The bytes of a page holding `inodes` (header, elements, keys and, on a leaf, values). */
+export function sizeOf(leaf: boolean, inodes: readonly Inode[]): number {
   let bytes = PAGE_HEADER_BYTES;
   for (const inode of inodes) bytes += ELEMENT_BYTES + inode.key.length + (leaf ? inode.value.length : 0);
   return bytes;

@@ -3,10 +3,10 @@
 // reads exactly the model; whatever Go's bbolt writes, Tern reads and goes on writing.
 import test from 'ava';
 import fc from 'fast-check';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BboltDb, BboltFormatError } from '../../storage/bbolt/db.js';
+import { inTempDir } from './util.js';
 import { boltcheckUnavailable, goApply, goRead } from './boltcheck.js';
 
 
@@ -131,14 +131,6 @@ function modelRows(model: Model): Map<string, [string, string][]> {
 
 const unavailable = boltcheckUnavailable();
 
-function inTempDir(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'tern-bbolt-test-'));
-  try {
-    run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('any sequence of transactions: Tern reads the model back, after reopening too, and reads every key by Get', (t) => {
   inTempDir((dir) => {

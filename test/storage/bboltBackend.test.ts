@@ -5,8 +5,6 @@
 // as before; and Go's bbolt reads the file as etcd's key and meta buckets.
 import test from 'ava';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
@@ -14,18 +12,11 @@ import { rev, type Rev } from '../../core/mvcc/revision.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { marshalKeyValue, revBytes } from '../../net/snapshot/records.js';
 import { BboltBackend } from '../../storage/bboltBackend.js';
+import { inTempDir } from './util.js';
 import { boltcheckUnavailable, goRead } from './boltcheck.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function inTempDir(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'tern-bbolt-backend-test-'));
-  try {
-    run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function scanAll(b: MvccBackend, from: Rev, to: Rev, limit = Infinity): [Rev, StoredKv][] {
   const out: [Rev, StoredKv][] = [];

@@ -9,6 +9,16 @@ import { fileURLToPath } from 'node:url';
 import type { LogStore, LogWrite, RecoveredLog, RecoveryFailure, WriteResult } from '../../core/node/ports.js';
 import type { Entry, HardState, Snapshot } from '../../core/raft/types.js';
 
+/** withTempDir for synchronous work. */
+export function inTempDir(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'tern-storage-test-'));
+  try {
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tern-storage-test-'));
   try {
