@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
 import { rev, type Rev } from '../../core/mvcc/revision.js';
+import { observe, scanAll } from './backendCheck.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
@@ -13,15 +14,6 @@ import { openLmdbEnv } from '../../storage/lmdbEnv.js';
 import { entries, hardState, withTempDir, write } from './util.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function scanAll(b: MvccBackend, from: Rev, to: Rev, limit = Infinity): [Rev, StoredKv][] {
-  const out: [Rev, StoredKv][] = [];
-  b.scan(from, to, (r, kv) => {
-    out.push([r, kv]);
-    return out.length < limit;
-  });
-  return out;
-}
 
 /** A batch step: new revisions put, some existing ones deleted (compaction), meta advanced. */
 interface BatchPlan {
@@ -53,19 +45,7 @@ test('LmdbBackend answers like MemoryBackend for the same batches, before commit
         let lmdb = LmdbBackend.open(dir);
         let main = 2;
         let applied = 0;
-        const probe = (i: number): number => probes[i % probes.length] ?? 0;
-        const check = (b: MvccBackend): unknown => {
-          const all = scanAll(b, 0, Number.MAX_SAFE_INTEGER);
-          const revs = all.map(([r]) => r);
-          const pick = (i: number): Rev => revs.length === 0 ? 0 : (revs[probe(i) % revs.length] ?? 0);
-          return {
-            all,
-            meta: b.meta(),
-            gets: [pick(0), pick(1), pick(1) + 1, rev(main + 5, 0)].map((r) => b.get(r) ?? null),
-            window: scanAll(b, pick(2), pick(3) + 1),
-            limited: scanAll(b, pick(4), Number.MAX_SAFE_INTEGER, 1 + (probe(5) % 3)),
-          };
-        };
+        const check = (b: MvccBackend): unknown => observe(b, probes, main);
         for (const [i, plan] of plans.entries()) {
           const existing = scanAll(memory, 0, Number.MAX_SAFE_INTEGER).map(([r]) => r);
           const subs = [...new Set(plan.puts.map((p) => p.sub))].sort((a, b) => a - b);

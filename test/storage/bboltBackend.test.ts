@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
 import { rev, type Rev } from '../../core/mvcc/revision.js';
+import { observe, scanAll } from './backendCheck.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { marshalKeyValue, revBytes } from '../../net/snapshot/records.js';
 import { BboltBackend } from '../../storage/bboltBackend.js';
@@ -17,15 +18,6 @@ import { boltcheckUnavailable, goRead } from './boltcheck.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-
-function scanAll(b: MvccBackend, from: Rev, to: Rev, limit = Infinity): [Rev, StoredKv][] {
-  const out: [Rev, StoredKv][] = [];
-  b.scan(from, to, (r, kv) => {
-    out.push([r, kv]);
-    return out.length < limit;
-  });
-  return out;
-}
 
 interface BatchPlan {
   readonly puts: readonly { sub: number; key: string; value: number[]; tombstone: boolean; lease: bigint }[];
@@ -65,19 +57,7 @@ test('BboltBackend answers like MemoryBackend for the same batches: before a com
         let backend = BboltBackend.open(file, { maxPending });
         let main = 2;
         let applied = 0;
-        const probe = (i: number): number => probes[i % probes.length] ?? 0;
-        const check = (b: MvccBackend): unknown => {
-          const all = scanAll(b, 0, Number.MAX_SAFE_INTEGER);
-          const revs = all.map(([r]) => r);
-          const pick = (i: number): Rev => revs.length === 0 ? 0 : (revs[probe(i) % revs.length] ?? 0);
-          return {
-            all,
-            meta: b.meta(),
-            gets: [pick(0), pick(1), pick(1) + 1, rev(main + 5, 0)].map((r) => b.get(r) ?? null),
-            window: scanAll(b, pick(2), pick(3) + 1),
-            limited: scanAll(b, pick(4), Number.MAX_SAFE_INTEGER, 1 + (probe(5) % 3)),
-          };
-        };
+        const check = (b: MvccBackend): unknown => observe(b, probes, main);
         try {
           for (const [i, plan] of plans.entries()) {
             const existing = scanAll(memory, 0, Number.MAX_SAFE_INTEGER).map(([r]) => r);
