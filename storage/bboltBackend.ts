@@ -212,7 +212,7 @@ function findRecord(bucket: Bucket, revision: Rev): readonly [Rev, StoredKv] | n
   const prefix = revBytes(revision, false);
   let found: readonly [Rev, StoredKv] | null = null;
   bucket.scan(prefix, null, (key, value) => {
-    if (key.subarray(0, prefix.length).equals(Buffer.from(prefix))) found = keyRecord(key, value);
+    if (Buffer.compare(key.subarray(0, prefix.length), prefix) === 0) found = keyRecord(key, value);
     return false;
   });
   return found;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
 import { rev, type Rev } from '../../core/mvcc/revision.js';
-import { observe, scanAll } from './backendCheck.js';
+import { askStore, observe, runHistory, scanAll } from './backendCheck.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { LmdbBackend } from '../../storage/lmdbBackend.js';
 import { LmdbLogStore } from '../../storage/lmdbLogStore.js';
@@ -82,21 +82,8 @@ test('the MVCC store rebuilt over a reopened LmdbBackend answers like before', a
   await withTempDir(async (dir) => {
     let backend = LmdbBackend.open(dir);
     const store = new MvccStore(backend);
-    let applied = 0;
-    for (let i = 0; i < 200; i++) {
-      const key = enc(`k${i % 17}`);
-      if (i % 11 === 10) store.deleteRange({ key: enc('k1'), rangeEnd: enc('k2') }, ++applied);
-      else if (i % 13 === 12) store.txn({ compare: [], success: [{ put: { key, value: enc(`t${i}`) } }, { put: { key: enc('z'), value: enc(`${i}`) } }], failure: [] }, ++applied);
-      else store.put({ key, value: enc(`v${i}`), lease: 0n }, ++applied);
-      if (i === 120) store.compact({ revision: 60 }, ++applied);
-    }
-    const ask = (s: MvccStore): unknown => ({
-      current: s.currentRevision(),
-      compacted: s.compactRevision(),
-      applied: s.appliedIndex(),
-      reads: [0, 60, 61, 100, 150, 199, 230].map((revision) => s.range({ key: enc('\0'), rangeEnd: enc('\0'), revision })),
-      one: s.range({ key: enc('k3') }),
-    });
+    runHistory(store, 200, false);
+    const ask = (st: MvccStore): unknown => askStore(st, [0, 60, 61, 100, 150, 199, 230]);
     const before = ask(store);
     await backend.close();
     backend = LmdbBackend.open(dir);

@@ -9,14 +9,13 @@ import { join } from 'node:path';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
 import { rev, type Rev } from '../../core/mvcc/revision.js';
-import { observe, scanAll } from './backendCheck.js';
+import { askStore, observe, runHistory, scanAll } from './backendCheck.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { marshalKeyValue, revBytes } from '../../net/snapshot/records.js';
 import { BboltBackend } from '../../storage/bboltBackend.js';
 import { inTempDir } from './util.js';
 import { boltcheckUnavailable, goRead } from './boltcheck.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 
 interface BatchPlan {
@@ -104,31 +103,13 @@ test('BboltBackend answers like MemoryBackend for the same batches: before a com
   t.true(batches > 200);
 });
 
-/** Runs a store history like the KV tests': puts, deletes, a txn, a compaction. */
-function history(store: MvccStore): void {
-  let applied = 0;
-  for (let i = 0; i < 300; i++) {
-    const key = enc(`k${i % 17}`);
-    if (i % 11 === 10) store.deleteRange({ key: enc('k1'), rangeEnd: enc('k2') }, ++applied);
-    else if (i % 13 === 12) store.txn({ compare: [], success: [{ put: { key, value: enc(`t${i}`) } }, { put: { key: enc('z'), value: enc(`${i}`) } }], failure: [] }, ++applied);
-    else store.put({ key, value: enc(`v${i}`.repeat(1 + (i % 40))), lease: 0n }, ++applied);
-    if (i === 120) store.compact({ revision: 60 }, ++applied);
-  }
-}
-
 test('the MVCC store rebuilt over a reopened BboltBackend answers like before; what was not committed is not there', (t) => {
   inTempDir((dir) => {
     const file = join(dir, 'db');
     let backend = BboltBackend.open(file);
     const store = new MvccStore(backend);
-    history(store);
-    const ask = (s: MvccStore): unknown => ({
-      current: s.currentRevision(),
-      compacted: s.compactRevision(),
-      applied: s.appliedIndex(),
-      reads: [0, 60, 61, 100, 150, 199, 280].map((revision) => s.range({ key: enc('\0'), rangeEnd: enc('\0'), revision })),
-      one: s.range({ key: enc('k3') }),
-    });
+    runHistory(store, 300, true);
+    const ask = (s: MvccStore): unknown => askStore(s, [0, 60, 61, 100, 150, 199, 280]);
     const before = ask(store);
     t.is(backend.durableMeta.appliedIndex, 0, 'nothing reached the file before a commit (fewer than maxPending records)');
     backend.close();
@@ -148,7 +129,7 @@ if (unavailable === null) {
       const file = join(dir, 'db');
       const backend = BboltBackend.open(file);
       const store = new MvccStore(backend);
-      history(store);
+      runHistory(store, 300, true);
       const records = scanAll(backend, 0, Number.MAX_SAFE_INTEGER);
       const applied = store.appliedIndex();
       backend.close();
