@@ -67,6 +67,15 @@ export class Raft {
 
   msgs: Message[] = [];
   msgsAfterPersist: Message[] = [];
+  /**
+   * A proposal or a commit advance asked for a broadcast of appends, which waits for the
+   * next Ready (flushBroadcast). Messages leave only in a Ready anyway, so nothing is
+   * sent later than before; what changes is that the proposals of one Ready (all those
+   * that arrive while the previous write is in flight) go out as one MsgApp per
+   * follower instead of one each, and a follower appends and acks them once. Measured
+   * with Go clients, 3 members, put c=256: that was 2 MsgApps and 2 acks per put.
+   */
+  broadcastPending = false;
   stepsOnPersist: Message[] = [];
   readStates: ReadState[] = [];
 
@@ -185,6 +194,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = NONE;
+    this.broadcastPending = false;
     this.votes.clear();
     const last = this.log.lastIndex();
     for (const [id, pr] of this.progress) {
@@ -437,7 +447,7 @@ export class Raft {
     const appended = this.appendEntries(m.entries);
     invariant(appended, 'leader append failed');
     if (m.entries.some((e) => e.type === 'confChange')) this.pendingConfIndex = this.log.lastIndex();
-    this.bcastAppend();
+    this.broadcastPending = true;
     return null;
   }
 
@@ -535,7 +545,14 @@ export class Raft {
 
   private onCommitAdvanced(): void {
     this.releasePendingReadIndexMessages();
-    this.bcastAppend();
+    this.broadcastPending = true;
+  }
+
+  /** The broadcast asked for since the last Ready (broadcastPending), if still leader. */
+  flushBroadcast(): void {
+    if (!this.broadcastPending) return;
+    this.broadcastPending = false;
+    if (this.role === 'leader') this.bcastAppend();
   }
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {

@@ -218,7 +218,7 @@ export class RawNode {
     const hard = this.prevHard;
     if (r.term !== hard.term || r.vote !== hard.vote || r.log.committed !== hard.commit) return true;
     if (r.log.unstable.snapshot !== null || r.log.unstableEntries().length > 0) return true;
-    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.stepsOnPersist.length > 0) return true;
+    if (r.broadcastPending || r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.stepsOnPersist.length > 0) return true;
     if (r.log.hasNextCommittedEntries()) return true;
     return this.releasableReadCount(r.log.applied) > 0;
   }
@@ -226,6 +226,7 @@ export class RawNode {
   ready(): Ready {
     invariant(this.outstanding === null, 'ready() called again before advance() of the previous Ready');
     const r = this.raft;
+    r.flushBroadcast();
     // Unchanged states and empty lists are shared, not allocated: a Ready is built after
     // nearly every message, and most carry one or two of its eight parts.
     const prevSoft = this.prevSoft;

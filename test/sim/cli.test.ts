@@ -58,9 +58,9 @@ test('the reproduce command names every option that shapes the run', (t) => {
 });
 
 test('--no-rule-checks: the planted Figure 8 bug trips commitRule with the rule checks, and without them its consequence, a committed entry overwritten', (t) => {
-  // Seed 59 of the Raft-only swarm: the failpoints (swarm.ts withFailpoints) set Figure 8 up.
+  // Seed 70 of the Raft-only swarm: the failpoints (swarm.ts withFailpoints) set Figure 8 up.
   const run = (extra: readonly string[]): { status: number | null; kinds: string[] } => {
-    const result = spawnSync(process.execPath, [CLI, '--seed', '59', '--workload', 'none', '--bug', 'commitOldTermByCounting', '--json', ...extra], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [CLI, '--seed', '70', '--workload', 'none', '--bug', 'commitOldTermByCounting', '--json', ...extra], { encoding: 'utf8' });
     const last = result.stdout.trim().split('\n').pop() ?? '{}';
     const parsed = JSON.parse(last) as { violations?: { kind: string }[] };
     return { status: result.status, kinds: (parsed.violations ?? []).map((v) => v.kind) };

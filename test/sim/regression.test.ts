@@ -8,8 +8,8 @@ import type { FaultMode } from '../../sim/run.js';
 
 const PINS: readonly { seed: number; nodes: number; timeMs: number; faults: FaultMode; traceHash: string; events: number }[] = [
   { seed: 1, nodes: 3, timeMs: 2000, faults: 'none', traceHash: 'db64908a', events: 2737 },
-  { seed: 2, nodes: 5, timeMs: 3000, faults: 'swarm', traceHash: '64287247', events: 6991 },
-  { seed: 3, nodes: 3, timeMs: 3000, faults: 'swarm', traceHash: 'b095343d', events: 2133 },
+  { seed: 2, nodes: 5, timeMs: 3000, faults: 'swarm', traceHash: 'cb889ad4', events: 7150 },
+  { seed: 3, nodes: 3, timeMs: 3000, faults: 'swarm', traceHash: '38775b99', events: 1518 },
 ];
 
 for (const pin of PINS) {
