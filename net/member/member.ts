@@ -33,7 +33,7 @@ import { peerLeaderLink } from '../peer/leaderLink.js';
 import { raftIdOf, type Membership } from '../../core/membership/members.js';
 import { peerHandlers } from '../peer/service.js';
 import { PeerTransport } from '../peer/transport.js';
-import { loadEtcdServices, peerService } from '../proto/load.js';
+import { loadEtcdServices, peerServerDefinition } from '../proto/load.js';
 import { clusterHandlers } from '../services/cluster.js';
 import { etcdServices, type EtcdServicesHandle, type ServiceContext } from '../services/register.js';
 import { addLaterMethods } from '../services/laterMethods.js';
@@ -326,7 +326,7 @@ export class Member {
   }
 
   private async serve(): Promise<void> {
-    this.peerServer.addService(peerService().service, peerHandlers({
+    this.peerServer.addService(peerServerDefinition(), peerHandlers({
       membership: this.membership,
       deliver: (message) => { this.server.driver.receive(message); },
       peerSeen: (memberId) => { this.transport.peerSeen(raftIdOf(memberId)); },

@@ -48,7 +48,7 @@ export class PeerSender {
   private readonly client: grpc.Client;
   private queue: Message[] = [];
   private state: State = 'idle';
-  private stream: grpc.ClientWritableStream<WireObject> | null = null;
+  private stream: grpc.ClientWritableStream<Buffer> | null = null;
   /** grpc-js asked us to wait for 'drain' before writing more. */
   private full = false;
   private backoffMs: number;
@@ -114,9 +114,9 @@ export class PeerSender {
     metadata.set('tern-cluster-id', this.options.clusterId);
     metadata.set('tern-from', this.options.fromId);
     this.reached = false;
-    const stream = this.client.makeClientStreamRequest<WireObject, WireObject>(
+    const stream = this.client.makeClientStreamRequest<Buffer, WireObject>(
       definition.path,
-      definition.requestSerialize as (value: WireObject) => Buffer,
+      (bytes: Buffer): Buffer => bytes, // encoded by net/peer/codec.ts
       definition.responseDeserialize as (bytes: Buffer) => WireObject,
       metadata,
       {},
@@ -173,7 +173,7 @@ export class PeerSender {
   }
 
   /** The call ended (peer gone, restarted, refused us): drop the queue, retry later. */
-  private broken(stream: grpc.ClientWritableStream<WireObject>, error: grpc.ServiceError | null): void {
+  private broken(stream: grpc.ClientWritableStream<Buffer>, error: grpc.ServiceError | null): void {
     if (this.stream !== stream || this.state === 'closed') return;
     this.stream = null;
     const reached = this.reached;

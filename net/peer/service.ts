@@ -29,7 +29,7 @@ export interface PeerServiceDeps {
 }
 
 /** The peer is up; its stream counts as open until the call ends, however it ends. */
-function trackStream(deps: PeerServiceDeps, from: bigint, call: grpc.ServerReadableStream<WireObject, WireObject>): void {
+function trackStream(deps: PeerServiceDeps, from: bigint, call: grpc.ServerReadableStream<Buffer, WireObject>): void {
   deps.peerSeen(from);
   const closed = deps.peerStreamOpened?.(from);
   if (closed === undefined) return;
@@ -44,7 +44,7 @@ function trackStream(deps: PeerServiceDeps, from: bigint, call: grpc.ServerReada
 
 export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplementation {
   const { membership } = deps;
-  const stream = (call: grpc.ServerReadableStream<WireObject, WireObject>, callback: grpc.sendUnaryData<WireObject>): void => {
+  const stream = (call: grpc.ServerReadableStream<Buffer, WireObject>, callback: grpc.sendUnaryData<WireObject>): void => {
     const clusterId = call.metadata.get('tern-cluster-id')[0];
     if (clusterId !== membership.clusterId.toString()) {
       // etcd's peers refuse a stranger with "cluster ID mismatch" as well.
@@ -55,7 +55,7 @@ export function peerHandlers(deps: PeerServiceDeps): grpc.UntypedServiceImplemen
     call.sendMetadata(new grpc.Metadata()); // tells the sender it reached us
     const from = call.metadata.get('tern-from')[0];
     if (typeof from === 'string' && /^\d+$/.test(from)) trackStream(deps, BigInt(from), call);
-    call.on('data', (wire: WireObject) => {
+    call.on('data', (wire: Buffer) => {
       let message: Message;
       try {
         message = decodeMessage(wire);

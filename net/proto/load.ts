@@ -100,6 +100,17 @@ export function peerService(): grpc.ServiceClientConstructor {
   return peerCached;
 }
 
+/**
+ * The Peer service as its server registers it: the Raft stream's requests reach the
+ * handler as their bytes, which net/peer/codec.ts reads (the sender writes bytes too).
+ */
+export function peerServerDefinition(): grpc.ServiceDefinition {
+  const definition = peerService().service;
+  const stream = definition['Stream'];
+  if (stream === undefined) throw new Error('peer.proto has no Stream method');
+  return { ...definition, Stream: { ...stream, requestDeserialize: (bytes: Buffer): Buffer => bytes } };
+}
+
 let reflectionCached: protobuf.Root | null = null;
 
 /**
