@@ -7,7 +7,8 @@
 // last commit holds (free ones, or new ones past the end), then the freelist, syncs,
 // and only then writes the meta page (the two alternate, by txid) and syncs again. A
 // crash before that meta write leaves the file as the last commit left it; a torn meta
-// page fails its checksum and the other one wins.
+// page fails its checksum and the other one wins. The syncs and the meta write may run
+// in the background (updateInBackground): reads see the last commit until it lands.
 //
 // One level of buckets under the root, as etcd's backend has (key, meta, lease, auth,
 // members, …); small buckets inline in the root's leaf, as bbolt keeps them. Left out:
@@ -42,6 +43,25 @@ interface Meta {
   readonly txid: number;
 }
 
+/** A transaction's pages, written: the meta that will make them the committed tree. */
+interface Prepared {
+  readonly meta: Meta;
+  readonly freelistSpan: number;
+}
+
+/** A commit landing in the background: where it stands, and whom to tell. */
+interface Landing extends Prepared {
+  /** Pages written and not synced; or the meta page written too, not synced. */
+  stage: 'pagesWritten' | 'metaWritten';
+  /** Landed or failed (a late sync's callback then does nothing). */
+  settled: boolean;
+  readonly landed: (error: Error | null) => void;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** A bucket as its header in the root says: a root page, or (root 0) an inline leaf page. */
 interface BucketHeader {
   readonly root: number;
@@ -62,6 +82,8 @@ export class BboltDb {
    * reads a record per put and per range hit).
    */
   private reader: Tx | null = null;
+  /** A commit of updateInBackground whose syncs or meta page are still to come. */
+  private landing: Landing | null = null;
 
   private constructor(private readonly file: PageFile, meta: Meta) {
     this.meta = meta;
@@ -108,10 +130,14 @@ export class BboltDb {
     return read(this.reader);
   }
 
-  /** Runs `write` in a transaction and commits it (nothing is written if it throws). */
+  /**
+   * Runs `write` in a transaction and commits it, syncs included (nothing is written if
+   * it throws). A commit still landing from updateInBackground lands first.
+   */
   update<T>(write: (tx: Tx) => T): T {
     this.check();
     invariant(!this.writing, 'one write transaction at a time');
+    this.settle();
     this.writing = true;
     try {
       const tx = new Tx(this, true);
@@ -123,8 +149,13 @@ export class BboltDb {
     }
   }
 
+  /** Lands a commit still landing (settle), then closes the file. */
   close(): void {
-    this.file.close();
+    try {
+      if (this.failure === null) this.settle();
+    } finally {
+      this.file.close();
+    }
   }
 
   /** The node of page `pgid` (parsed once, then from the cache). */
@@ -162,7 +193,93 @@ export class BboltDb {
     return { bytes, span };
   }
 
+  /**
+   * Runs `write` in a transaction, writes its pages and returns at once; the syncs and
+   * the meta page follow off the main thread (`landed` is told when the commit is
+   * durable, or why it failed). Until then reads see the last commit, which no page of
+   * this one touches (copy-on-write), and no other write may start: the pages this one
+   * frees are still the durable tree's. `settle()` finishes a landing commit at once.
+   */
+  updateInBackground(write: (tx: Tx) => void, landed: (error: Error | null) => void): void {
+    this.check();
+    invariant(!this.writing && this.landing === null, 'one write transaction at a time');
+    this.writing = true;
+    let prepared: Prepared | null;
+    try {
+      const tx = new Tx(this, true);
+      write(tx);
+      prepared = this.writePages(tx);
+    } finally {
+      this.writing = false;
+    }
+    if (prepared === null) {
+      landed(null);
+      return;
+    }
+    const landing: Landing = { ...prepared, stage: 'pagesWritten', settled: false, landed };
+    this.landing = landing;
+    this.file.syncInBackground((error) => {
+      if (landing.settled) return;
+      if (error !== null) {
+        this.landingFailed(landing, error);
+        return;
+      }
+      try {
+        this.file.writePages(landing.meta.txid % 2, metaPage(landing.meta, this.file.pageSize));
+      } catch (writeError) {
+        this.landingFailed(landing, writeError);
+        return;
+      }
+      landing.stage = 'metaWritten';
+      this.file.syncInBackground((metaError) => {
+        if (landing.settled) return;
+        if (metaError !== null) this.landingFailed(landing, metaError);
+        else this.land(landing);
+      });
+    });
+  }
+
+  /** True while a commit of updateInBackground is not yet durable. */
+  get landingCommit(): boolean {
+    return this.landing !== null;
+  }
+
+  /** Finishes a landing commit now, on this thread (before a write that may not wait, or a close). */
+  settle(): void {
+    const landing = this.landing;
+    if (landing === null) return;
+    try {
+      if (landing.stage === 'pagesWritten') {
+        this.file.sync();
+        this.file.writePages(landing.meta.txid % 2, metaPage(landing.meta, this.file.pageSize));
+      }
+      this.file.sync();
+    } catch (error) {
+      this.landingFailed(landing, error);
+      throw error;
+    }
+    this.land(landing);
+  }
+
   private commit(tx: Tx): void {
+    const prepared = this.writePages(tx);
+    if (prepared === null) return;
+    try {
+      this.file.sync();
+      this.file.writePages(prepared.meta.txid % 2, metaPage(prepared.meta, this.file.pageSize));
+      this.file.sync();
+    } catch (error) {
+      this.failure = describe(error);
+      throw error;
+    }
+    this.install(prepared);
+  }
+
+  /**
+   * Lays the transaction's nodes and the freelist out on pages no committed tree holds
+   * and writes them (not synced); null when nothing was written.
+   */
+  private writePages(tx: Tx): Prepared | null {
     const writes = new Map<number, Buffer>();
     let highWater = this.meta.pgid;
     const allocate = (span: number): number => {
@@ -183,7 +300,7 @@ export class BboltDb {
       },
     };
     const root = tx.spill(layout);
-    if (writes.size === 0 && root === this.meta.root) return; // nothing written: no commit (and nothing freed)
+    if (writes.size === 0 && root === this.meta.root) return null; // nothing written: no commit (and nothing freed)
     this.freelist.release(this.meta.freelist, this.freelistSpan);
     const freelistSpan = Math.ceil(this.freelist.pageBytes() / this.file.pageSize);
     const freelistPgid = allocate(freelistSpan);
@@ -194,18 +311,34 @@ export class BboltDb {
         this.file.writePages(pgid, writes.get(pgid) as Buffer);
         this.cache.delete(pgid);
       }
-      this.file.sync();
-      this.file.writePages(meta.txid % 2, metaPage(meta, this.file.pageSize));
-      this.file.sync();
     } catch (error) {
       // The file may hold half a commit (never referenced by a meta); this handle is done.
-      this.failure = error instanceof Error ? error.message : String(error);
+      this.failure = describe(error);
       throw error;
     }
+    return { meta, freelistSpan };
+  }
+
+  /** The commit is durable: it is the state reads see, and the pages it freed may be reused. */
+  private install(prepared: Prepared): void {
     this.freelist.commit();
-    this.freelistSpan = freelistSpan;
-    this.meta = meta;
+    this.freelistSpan = prepared.freelistSpan;
+    this.meta = prepared.meta;
     this.reader = null;
+  }
+
+  private land(landing: Landing): void {
+    landing.settled = true;
+    this.landing = null;
+    this.install(landing);
+    landing.landed(null);
+  }
+
+  private landingFailed(landing: Landing, error: unknown): void {
+    landing.settled = true;
+    this.landing = null;
+    this.failure = describe(error);
+    landing.landed(error instanceof Error ? error : new Error(this.failure));
   }
 
   private check(): void {

@@ -1,8 +1,9 @@
 // The file under a bbolt database, page by page: positioned reads and writes and a data
-// sync, synchronous (a commit is a few pages and two syncs; the host calls it off the
-// request path, as etcd's backend commits every interval).
+// sync. Reads and writes are synchronous (a commit writes a few pages to the page
+// cache); the syncs of a commit may run on libuv's thread pool (db.ts
+// updateInBackground), so that the main thread does not wait on the disk.
 
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { invariant } from '../../core/util/invariant.js';
 
 export class PageFile {
@@ -48,6 +49,14 @@ export class PageFile {
 
   sync(): void {
     fdatasyncSync(this.handle());
+  }
+
+  /**
+   * A data sync on libuv's thread pool. The caller must not close the file before it
+   * is told, or must ignore what it is told (db.ts settles a landing commit on close).
+   */
+  syncInBackground(done: (error: Error | null) => void): void {
+    fdatasync(this.handle(), (error) => { done(error); });
   }
 
   close(): void {

@@ -2,9 +2,11 @@
 // MemoryBackend (the reference): the same batches give the same get/scan/meta before a
 // commit (the overlay), after commits (automatic at maxPending, and the host's), after a
 // replaceAll and after a reopen; the MVCC store rebuilt over the reopened file answers
-// as before; and Go's bbolt reads the file as etcd's key and meta buckets.
+// as before; a commit landing in the background is read meanwhile and is whole or absent
+// in the file; and Go's bbolt reads the file as etcd's key and meta buckets.
 import test from 'ava';
 import fc from 'fast-check';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendBatch, MvccBackend, StoredKv } from '../../core/mvcc/backend.js';
 import { MemoryBackend } from '../../core/mvcc/backend.js';
@@ -13,7 +15,7 @@ import { askStore, observe, runHistory, scanAll } from './backendCheck.js';
 import { MvccStore } from '../../core/mvcc/store.js';
 import { marshalKeyValue, revBytes } from '../../net/snapshot/records.js';
 import { BboltBackend } from '../../storage/bboltBackend.js';
-import { inTempDir } from './util.js';
+import { inTempDir, withTempDir } from './util.js';
 import { boltcheckUnavailable, goRead } from './boltcheck.js';
 
 
@@ -116,6 +118,64 @@ test('the MVCC store rebuilt over a reopened BboltBackend answers like before; w
     backend = BboltBackend.open(file);
     try {
       t.deepEqual(ask(new MvccStore(backend)), before);
+    } finally {
+      backend.close();
+    }
+  });
+});
+
+test('a commit lands in the background: its records are read meanwhile, and the file holds it whole or not at all', async (t) => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, 'db');
+    let landed = 0;
+    let backend = BboltBackend.open(file, { onCommit: () => { landed++; } });
+    const store = new MvccStore(backend);
+    runHistory(store, 120, true);
+    const ask = (s: MvccStore): unknown => askStore(s, [0, 30, 61, 100, 119]);
+    const before = ask(store);
+    backend.commit();
+    // Its pages are written, its syncs and meta page not yet: a crash now leaves the last commit.
+    copyFileSync(file, join(dir, 'crashed.db'));
+    t.true(backend.pendingCount === 0 && landed === 0);
+    t.is(backend.durableMeta.appliedIndex, 0, 'not durable before it lands');
+    t.deepEqual(ask(store), before, 'the landing records are read from the backend meanwhile');
+    backend.commit(); // another commit waits for this one
+    while (landed === 0) await new Promise((resolve) => setImmediate(resolve));
+    t.is(backend.durableMeta.appliedIndex, store.appliedIndex());
+    t.deepEqual(ask(store), before);
+    backend.close();
+    const crashed = BboltBackend.open(join(dir, 'crashed.db'));
+    try {
+      t.is(crashed.durableMeta.appliedIndex, 0);
+      t.deepEqual(scanAll(crashed, 0, Number.MAX_SAFE_INTEGER), []);
+    } finally {
+      crashed.close();
+    }
+    backend = BboltBackend.open(file);
+    try {
+      t.deepEqual(ask(new MvccStore(backend)), before);
+    } finally {
+      backend.close();
+    }
+  });
+});
+
+test('closing while a commit lands finishes it first, and what waited behind it', (t) => {
+  inTempDir((dir) => {
+    const file = join(dir, 'db');
+    let backend = BboltBackend.open(file);
+    const store = new MvccStore(backend);
+    runHistory(store, 80, true);
+    backend.commit();
+    const next = store.appliedIndex();
+    for (let i = 1; i <= 40; i++) store.put({ key: new TextEncoder().encode(`late${i % 7}`), value: new TextEncoder().encode(`v${i}`), lease: 0n }, next + i); // gathers behind the landing commit
+    const after = askStore(store, [0, 50, 79, 100, 119]);
+    backend.close();
+    backend = BboltBackend.open(file);
+    try {
+      t.is(backend.durableMeta.appliedIndex, store.appliedIndex());
+      t.deepEqual(askStore(new MvccStore(backend), [0, 50, 79, 100, 119]), after);
+      t.true(store.appliedIndex() === next + 40);
     } finally {
       backend.close();
     }
