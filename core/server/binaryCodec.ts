@@ -40,10 +40,16 @@ export class CodecError extends Error {}
 const utf8 = new TextEncoder();
 const fromUtf8 = utf8KeepingBom;
 
+/** A writer's first buffer; one grown beyond SHARED_WRITER_MAX_BYTES is not kept for the next value. */
+const WRITER_START_BYTES = 256;
+const SHARED_WRITER_MAX_BYTES = 64 * 1024;
+
 class Writer {
-  bytes = new Uint8Array(256);
+  bytes = new Uint8Array(WRITER_START_BYTES);
   view = new DataView(this.bytes.buffer);
   length = 0;
+  /** A value is being written (the shared writer is not reentrant). */
+  busy = false;
 
   reserve(n: number): void {
     if (this.length + n <= this.bytes.length) return;
@@ -105,10 +111,16 @@ class Writer {
       this.varuint(v.length);
       for (const item of v as unknown[]) this.value(item);
     } else if (typeof v === 'object') {
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      // Keys counted, then written: no [key, value] pair or filtered copy per property.
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record);
+      let count = 0;
+      for (const k of keys) if (record[k] !== undefined) count++;
       this.byte(OBJECT);
-      this.varuint(entries.length);
-      for (const [k, x] of entries) {
+      this.varuint(count);
+      for (const k of keys) {
+        const x = record[k];
+        if (x === undefined) continue;
         this.string(k);
         this.value(x);
       }
@@ -242,16 +254,34 @@ class Reader {
   }
 }
 
+/**
+ * One writer for every value (every proposal is encoded here): its buffer is reused, and
+ * the value's bytes are copied out of it. A buffer grown past SHARED_WRITER_MAX_BYTES (a
+ * snapshot) is let go afterwards.
+ */
+const shared = new Writer();
+
 /** Encodes a value after `prefix` (a format marker the caller chooses). */
 export function encodeValue(value: unknown, prefix: readonly number[] = []): Uint8Array {
-  const w = new Writer();
-  for (const b of prefix) {
-    invariant(Number.isInteger(b) && b >= 0 && b <= 0xff, 'a prefix value is not a byte');
-    w.byte(b);
+  invariant(!shared.busy, 'encodeValue called while encoding');
+  const w = shared;
+  w.busy = true;
+  w.length = 0;
+  try {
+    for (const b of prefix) {
+      invariant(Number.isInteger(b) && b >= 0 && b <= 0xff, 'a prefix value is not a byte');
+      w.byte(b);
+    }
+    w.value(value);
+    invariant(w.length > prefix.length && w.length <= w.bytes.length, 'the writer lost track of its length');
+    return w.bytes.slice(0, w.length);
+  } finally {
+    w.busy = false;
+    if (w.bytes.length > SHARED_WRITER_MAX_BYTES) {
+      w.bytes = new Uint8Array(WRITER_START_BYTES);
+      w.view = new DataView(w.bytes.buffer);
+    }
   }
-  w.value(value);
-  invariant(w.length > prefix.length && w.length <= w.bytes.length, 'the writer lost track of its length');
-  return w.bytes.slice(0, w.length);
 }
 
 /** The inverse of encodeValue (after skipping `skip` prefix bytes); throws CodecError. */

@@ -22,6 +22,18 @@ test('every value round-trips, byte arrays as byte arrays', (t) => {
   }), { numRuns: 2000 });
 });
 
+test('the writer is shared: a value encoded after a large one, or after a refused one, is its own bytes', (t) => {
+  const small = encodeValue({ a: [1, 'x'] });
+  const large = encodeValue({ blob: new Uint8Array(200_000).fill(7) });
+  t.is(large.length > 200_000, true);
+  t.deepEqual(encodeValue({ a: [1, 'x'] }), small);
+  t.throws(() => encodeValue({ a: 2n ** 70n }), { instanceOf: CodecError });
+  t.deepEqual(encodeValue({ a: [1, 'x'] }), small);
+  const held = encodeValue('first');
+  encodeValue('second, over the same buffer');
+  t.is(decodeValue(held), 'first', 'an encoding is a copy, not a view of the writer');
+});
+
 test('a string that starts with a byte order mark keeps it', (t) => {
   for (const v of ['\uFEFF', '\uFEFFx', { k: '\uFEFF' }]) t.deepEqual(decodeValue(encodeValue(v)), v);
 });
