@@ -1,5 +1,5 @@
-// The member's storage on real processes and real LMDB: a restart resumes from the MVCC
-// records in LMDB without executing the log again; a second member on the same data dir
+// The member's storage on real processes, real LMDB and its bbolt file: a restart
+// resumes from the MVCC records in member/snap/db without executing the log again; a second member on the same data dir
 // is refused; a request over --max-request-bytes fails as it does on etcd.
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -19,7 +19,7 @@ function runTern(args: readonly string[]): Promise<Outcome> {
   });
 }
 
-test('a restart resumes from the records in LMDB: the log is skipped through, not executed again', async (t) => {
+test('a restart resumes from the records in member/snap/db: the log is skipped through, not executed again', async (t) => {
   const dataDir = tempDataDir();
   try {
     const first = await startTern({ dataDir });
@@ -31,7 +31,7 @@ test('a restart resumes from the records in LMDB: the log is skipped through, no
 
     const second = await startTern({ dataDir });
     t.is(await metric(second.endpoint, 'tern_server_apply_executed_entries'), 1, 'nothing was executed again: only this start\'s publish');
-    t.is(await metric(second.endpoint, 'tern_server_apply_skipped_entries'), 21, 'the publish and the 20 writes were already in LMDB');
+    t.is(await metric(second.endpoint, 'tern_server_apply_skipped_entries'), 21, 'the publish and the 20 writes were already in the backend file');
     t.is(await metric(second.endpoint, 'etcd_debugging_mvcc_keys_total'), 7);
     const after = await etcdctl(second.endpoint, ['get', '', '--prefix', '-w', 'json']);
     const kvs = (o: string): unknown => (JSON.parse(o) as { kvs: unknown }).kvs;
