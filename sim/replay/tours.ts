@@ -80,6 +80,11 @@ const leaseDeadlineAfter = (id: number, lease: string, afterMs: number): TourSte
     ? null : `member ${id}'s deadline for lease ${lease} is ${String(found.leaderDeadlineMs)}, not after ${afterMs} ms`;
 };
 
+const commitIs = (id: number, commit: number): TourStep['check'] => (frame) => {
+  const found = member(frame, id)?.commit;
+  return found === commit ? null : `member ${id}'s commit is ${String(found)}, not ${commit}`;
+};
+
 const ISOLATE_2 = 'cut:2-1,{i}:cut:2-3,{i}:cut:2-4,{i}:cut:2-5';
 const HEAL_2 = 'heal:2-1,{i}:heal:2-3,{i}:heal:2-4,{i}:heal:2-5';
 const ISOLATE_4 = 'cut:4-1,{i}:cut:4-2,{i}:cut:4-3,{i}:cut:4-5';
@@ -104,23 +109,19 @@ const FIGURE7: Tour = {
       text: 'Just before the heal, three kinds of log: members 1, 3 and 4 agree (term 2 from index 19 on); member 2 has extra uncommitted entries of term 1 at 19-21 (like Figure 7\'s followers with entries from an old term); member 5 lacks everything after 7.' },
     { at: 2000, check: is(5, 'follower'),
       text: 'The links heal and member 5 restarts from its disk. Member 2 has stepped down already (check-quorum): no one obeys a leader that cannot reach a majority.' },
-    { at: 2028, check: entry(5, 19, 2),
-      text: 'The leader\'s MsgApp fills member 5\'s log: the consistency check (the previous entry\'s index and term must match) finds where the logs agree, and the leader sends everything after it.' },
-    { at: 2031, check: all(entry(2, 19, 2), is(2, 'follower', 2)),
-      text: 'Member 2 gets its MsgApp: its entry 19 conflicts with the leader\'s (term 1 against 2), so it deletes it and everything after, and takes the leader\'s entries. Every log now matches the leader\'s. Nothing committed was lost: entries 19-21 of term 1 never were.' },
+    { at: 2038, check: all(entry(2, 19, 2), is(2, 'follower', 2)),
+      text: 'Member 2 gets the leader\'s MsgApp: the consistency check (the previous entry\'s index and term must match) finds where the logs agree, and its entry 19 conflicts with the leader\'s (term 1 against 2), so it deletes it and everything after and takes the leader\'s entries. Nothing committed was lost: entries 19-21 of term 1 never were.' },
+    { at: 2047, check: all(entry(5, 19, 2), entry(2, 19, 2), commitIs(5, 38)),
+      text: 'The leader\'s MsgApp fills member 5\'s log too: the same check finds where it agrees (index 7, all it had), and the leader sends everything after it. Every log now matches the leader\'s.' },
   ],
 };
 
 /** Figure 8's five servers S1..S5 are members 4, 5, 2, 3 and 1 here; the seed's swarm has every fault off and one entry per message. */
 const FIGURE8_SCRIPT = [
   '1000:cut:4-1', '1000:cut:4-2', '1000:cut:4-3', '1000:cut:5-1', '1000:cut:5-2', '1000:cut:5-3',
-  '1383:cut:1-2', '1383:cut:1-3', '1500:heal:4-2', '1500:heal:4-3', '1771:crash:4', '1771:heal:1-2', '1771:heal:1-3',
+  '1292:cut:1-2', '1292:cut:1-3', '1400:heal:4-2', '1400:heal:4-3', '1716:crash:4', '1716:heal:1-2', '1716:heal:1-3',
 ].join(',');
 
-const commitIs = (id: number, commit: number): TourStep['check'] => (frame) => {
-  const found = member(frame, id)?.commit;
-  return found === commit ? null : `member ${id}'s commit is ${String(found)}, not ${commit}`;
-};
 
 const FIGURE8: Tour = {
   name: 'figure8',
@@ -129,17 +130,17 @@ const FIGURE8: Tour = {
   steps: [
     { at: 999, check: is(4, 'leader', 1),
       text: 'Seed 17331 draws a swarm with every fault off and one entry per message (maxSizePerMsgBytes 1, maxInflightMsgs 1): a leader sends its entries one by one, as Figure 8 needs. The planted bug commitOldTermByCounting is on; the simulator\'s commit-rule check is off (rule-checks=0) and the run goes on past violations (keep-going=1), so that we see what the bug leads to. Member 4 leads term 1.' },
-    { at: 1250, check: all(is(4, 'leader', 1), entry(4, 17, 1), entry(5, 17, 1), uncommitted(4), (f) => ((member(f, 1)?.lastIndex ?? 0) === 16 ? null : 'member 1 holds more than 16 entries')),
-      text: 'At event 1000 the tour cut members 4 and 5 off from 1, 2 and 3. Leader 4 goes on appending proposals of term 1 (17 to 22) and replicates them to member 5 only: not committed (Figure 8 (a): S1 with an entry on S2 only).' },
-    { at: 1384, check: all(is(1, 'leader', 2), entry(1, 17, 2)),
+    { at: 1230, check: all(is(4, 'leader', 1), entry(4, 19, 1), entry(5, 19, 1), uncommitted(4), (f) => ((member(f, 1)?.lastIndex ?? 0) === 16 ? null : 'member 1 holds more than 16 entries')),
+      text: 'At event 1000 the tour cut members 4 and 5 off from 1, 2 and 3. Leader 4 goes on appending proposals of term 1 (17 to 19) and replicates them to member 5 only: not committed (Figure 8 (a): S1 with an entry on S2 only).' },
+    { at: 1293, check: all(is(1, 'leader', 2), entry(1, 17, 2)),
       text: 'Members 1, 2 and 3, a majority, elect member 1 for term 2. One event before, the tour cut member 1 off too, so its term-2 no-op at index 17 stays in its own log (Figure 8 (b): S5 elected, its entry on no one else).' },
-    { at: 1667, check: is(4, 'leader', 3),
-      text: 'At 1500 the tour healed the links from member 4 to 2 and 3. Member 4 wins term 3 (votes from 2, 3 and 5: its log ends with term 1 at index 22, theirs at 16) and appends its term-3 no-op at index 23.' },
-    { at: 1770, check: all(is(4, 'leader', 3), commitIs(4, 17), entry(3, 17, 1), entry(1, 17, 2)),
-      text: 'One entry per message: member 3 gets entry 17 of term 1 first. Its ack puts entry 17 on members 4, 5 and 3, a majority, and with the bug leader 4 commits it by counting (commit 17, underlined), while its term-3 no-op is on 4 and 5 only (Figure 8 (c)). Raft\'s rule would wait until an entry of term 3 is on a majority.' },
-    { at: 1994, check: all(is(1, 'leader', 4), is(4, 'down'), violation('leaderCompleteness')),
+    { at: 1607, check: all(is(4, 'leader', 3), entry(4, 20, 3)),
+      text: 'At 1400 the tour healed the links from member 4 to 2 and 3. Member 4 wins term 3 (votes from 2, 3 and 5: its log ends with term 1 at index 19, theirs at 16) and appends its term-3 no-op at index 20.' },
+    { at: 1715, check: all(is(4, 'leader', 3), commitIs(4, 17), entry(2, 17, 1), entry(5, 20, 3), entry(1, 17, 2)),
+      text: 'One entry per message: member 2 gets entry 17 of term 1 first. Its ack puts entry 17 on members 4, 5 and 2, a majority, and with the bug leader 4 commits it by counting (commit 17, underlined), while its term-3 no-op is on 4 and 5 only (Figure 8 (c)). Raft\'s rule would wait until an entry of term 3 is on a majority.' },
+    { at: 1874, check: all(is(1, 'leader', 4), is(4, 'down'), violation('leaderCompleteness')),
       text: 'Right after, the tour crashed member 4 and healed member 1\'s links. Member 1\'s last entry has term 2, newer than 2\'s and 3\'s (term 1), so they vote for it: member 1 leads term 4 without the committed entry 17 (Figure 8 (d)). The checker reports it: leaderCompleteness.' },
-    { at: 2059, check: all(entry(2, 17, 2), entry(3, 17, 2), violation('stateMachineSafety')),
+    { at: 1973, check: all(entry(2, 17, 2), entry(3, 17, 2), violation('stateMachineSafety')),
       text: 'Member 1 replaces entry 17 on members 2 and 3 with its own of term 2 and commits it: an entry that was committed is gone, overwritten. The checker: stateMachineSafety (committed entry 17 of term 2, but term 1 was committed there). This is what Figure 8 shows, and the rule the bug removes prevents it.' },
   ],
 };
@@ -179,15 +180,17 @@ const LEASE_BUG: Tour = {
   title: 'An etcd bug: a new leader restarts every lease from its full TTL (leaseTtlResetLost, etcd #9395)',
   hash: '#seed=21&nodes=3&bug=leaseTtlResetLost',
   steps: [
-    { at: 549, check: all(is(1, 'leader', 2), leaseDeadlineAfter(1, '1002', 3400)),
-      text: 'A three-member swarm seed with the KV clients and the planted bug leaseTtlResetLost. Member 1, leader of term 2, grants lease 1002 with a TTL of 3 s (see its card): its deadline is 3461 ms. The leader keeps each lease\'s deadline on its own clock and replicates a lease clock (checkpoints) so that a successor knows how much is left.' },
-    { at: 1314, check: all(is(1, 'down'), is(3, 'leader', 3), leaseDeadlineAfter(3, '1002', 3800)),
-      text: 'Member 1 has crashed, and member 3 won term 3. With the bug, promotion restarts every lease from its full TTL plus the election timeout (100 ms in the simulator), ignoring the replicated lease clock: the deadline is now 3889 ms, 3.1 s after the promotion at 789 ms.' },
-    { at: 1956, check: all(is(3, 'paused'), is(2, 'leader', 4), leaseDeadlineAfter(2, '1002', 4200)),
-      text: 'Now the swarm pauses member 3 (a process stopped, as by SIGSTOP), and member 2 wins term 4. It restarts the lease from its full TTL once more: deadline 4259 ms. It was last renewed at about 498 ms, so it ends at 3498 ms as the checker reckons it (its last renewal plus the TTL). Without the bug, a new leader resumes each lease from the replicated lease clock plus an election timeout.' },
-    { at: 'end', check: (_frame, verdict) => (verdict?.leaseOutlived.some((line) => line.startsWith('member 2 holds lease 1002 ')) === true
-      ? null : 'the verdict finds no outliving of lease 1002 by member 2'),
-      text: 'The run\'s verdict (the line under the cluster, judged over the whole run at its end): the lease bound is broken (leaseOutlived). Member 2 held lease 1002 until 4259 ms, 762 ms past its end at 3498 ms, beyond the slack allowed (until 4235 ms). The same check found etcd 3.4\'s bug #9395.' },
+    { at: 1074, check: all(is(1, 'leader', 2), leaseDeadlineAfter(1, '1002', 1600)),
+      text: 'A three-member swarm seed with the KV clients and the planted bug leaseTtlResetLost. Member 1, leader of term 2, grants lease 1002 with a TTL of 1 s at 608 ms (see its card): its deadline is 1607 ms. The leader keeps each lease\'s deadline on its own clock and replicates a lease clock (checkpoints) so that a successor knows how much is left.' },
+    { at: 1914, check: all(is(1, 'paused'), is(3, 'follower', 2)),
+      text: 'Member 1 has stepped down (it heard from no majority in time), and now the swarm pauses it: a process stopped, as by SIGSTOP. Members 2 and 3 campaign for the next term.' },
+    { at: 2399, check: all(is(3, 'leader', 4), leaseDeadlineAfter(3, '1002', 2700)),
+      text: 'Member 3 won term 4 at 1657 ms. With the bug, promotion restarts every lease from its full TTL plus the election timeout (100 ms in the simulator), ignoring the replicated lease clock: the deadline of lease 1002 is now 2759 ms, 1.1 s after the promotion. Without the bug, a new leader resumes each lease from the replicated lease clock plus an election timeout.' },
+    { at: 4674, check: all(is(3, 'leader', 5), leaseDeadlineAfter(3, '1002', 3500)),
+      text: 'Member 3 lost office and won it again, term 5 at 2490 ms, and the bug restarts the lease once more: deadline 3589 ms. Its last renewal was at about 1735 ms, so as the checker reckons it (its last renewal plus the TTL) it ended at 2735 ms.' },
+    { at: 'end', check: (_frame, verdict) => (verdict?.leaseOutlived.some((line) => line.startsWith('member 3 holds lease 1002 ')) === true
+      ? null : 'the verdict finds no outliving of lease 1002 by member 3'),
+      text: 'The run\'s verdict (the line under the cluster, judged over the whole run at its end): the lease bound is broken (leaseOutlived). Member 3 held lease 1002 until 6247 ms, 3512 ms past its end at 2735 ms, beyond the slack allowed (until 6185 ms). The same check found etcd 3.4\'s bug #9395.' },
   ],
 };
 

@@ -7,7 +7,7 @@ import { Replay } from '../../sim/replay/replay.js';
 import { parseHash } from '../../sim/replay/runSpec.js';
 
 const CLI = path.join(process.cwd(), 'build/sim/cli.js');
-// Seeds 10..11, 3 members, 2 s, Raft only, appendWithoutTruncate: seed 11 fails, seed 10 passes.
+// Seeds 10..11, 3 members, 2 s, Raft only, appendWithoutTruncate: seed 10 fails, seed 11 passes.
 const SWEEP = ['--seeds', '10..11', '--nodes', '3', '--time-ms', '2000', '--workload', 'none', '--bug', 'appendWithoutTruncate'];
 
 interface SeedLine {
@@ -20,12 +20,12 @@ interface SeedLine {
 test('a failing seed in a sweep comes with the viewer URL that replays it', (t) => {
   const text = spawnSync(process.execPath, [CLI, ...SWEEP], { encoding: 'utf8' });
   t.is(text.status, 1, 'the sweep found the planted bug');
-  const printed = /seed 11 FAILED[^\n]*\n {2}reproduce: [^\n]*\n {2}viewer: (file:\/\/\S+)/.exec(text.stdout);
+  const printed = /seed 10 FAILED[^\n]*\n {2}reproduce: [^\n]*\n {2}viewer: (file:\/\/\S+)/.exec(text.stdout);
   if (printed?.[1] === undefined) return t.fail(`no viewer line under the failing seed:\n${text.stdout}`);
   const url = new URL(printed[1]);
   t.true(url.pathname.endsWith('/build/viewer/index.html'), 'the page npm run viewer builds');
-  t.is(url.hash, '#seed=11&nodes=3&time-ms=2000&workload=none&bug=appendWithoutTruncate');
-  t.notRegex(text.stdout, /seed 10 FAILED/);
+  t.is(url.hash, '#seed=10&nodes=3&time-ms=2000&workload=none&bug=appendWithoutTruncate');
+  t.notRegex(text.stdout, /seed 11 FAILED/);
 
   const json = spawnSync(process.execPath, [CLI, ...SWEEP, '--json'], { encoding: 'utf8' });
   const lines = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as SeedLine);
@@ -37,6 +37,6 @@ test('a failing seed in a sweep comes with the viewer URL that replays it', (t) 
   if (!parsed.ok) return t.fail(parsed.error);
   const replay = new Replay(parsed.spec);
   replay.seek(Number.MAX_SAFE_INTEGER);
-  t.is(replay.frame().traceHash, lines.find((line) => line.seed === 11)?.trace_hash ?? 'missing', 'the URL replays the failing run');
+  t.is(replay.frame().traceHash, lines.find((line) => line.seed === 10)?.trace_hash ?? 'missing', 'the URL replays the failing run');
   t.true(replay.frame().violations.length > 0, 'and shows its violation');
 });
