@@ -239,11 +239,6 @@ export class BboltDb {
     });
   }
 
-  /** True while a commit of updateInBackground is not yet durable. */
-  get landingCommit(): boolean {
-    return this.landing !== null;
-  }
-
   /** Finishes a landing commit now, on this thread (before a write that may not wait, or a close). */
   settle(): void {
     const landing = this.landing;
