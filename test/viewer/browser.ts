@@ -79,8 +79,14 @@ export function ready(): Harness {
 }
 
 /** Opens `url` in a new tab; `errors` collects the page's uncaught errors (a test ends by asserting there were none). */
+/** How long a page may take to answer a wait (playwright's default is 30 s). */
+const PAGE_WAIT_MS = 120_000;
+
 export async function openPage(t: ExecutionContext, url: string): Promise<{ readonly page: Page; readonly errors: string[] }> {
   const page = await ready().browser.newPage({ viewport: { width: 1300, height: 900 } });
+  // A bound on every wait of the page, not a speed claim: on a loaded 2-core CI box a
+  // reload that replays and surveys a 22,000-event run took more than playwright's 30 s.
+  page.setDefaultTimeout(PAGE_WAIT_MS);
   t.teardown(async () => { await page.close(); });
   const errors: string[] = [];
   page.on('pageerror', (error) => { errors.push(error.message); });
@@ -94,7 +100,7 @@ export async function openPage(t: ExecutionContext, url: string): Promise<{ read
 }
 
 export async function waitForRun(page: Page): Promise<void> {
-  await page.waitForFunction('window.ternViewer !== undefined && window.ternViewer.frame() !== null', undefined, { timeout: 30_000 });
+  await page.waitForFunction('window.ternViewer !== undefined && window.ternViewer.frame() !== null', undefined, { timeout: PAGE_WAIT_MS });
 }
 
 export async function pageFrame(page: Page): Promise<Frame> {
