@@ -15,7 +15,7 @@
 //
 // A commit's pages are written on the main thread and its two syncs run on libuv's
 // thread pool (bbolt/db.ts updateInBackground): measured on a member under put c=256,
-// the syncs on the main thread were 4-9% of it, in stalls of ~9 ms every interval. While
+// the syncs on the main thread were 2-9% of it, in stalls of ~9 ms every interval. While
 // a commit lands, its records stay readable here (`landing`), new writes gather in the
 // overlay, and the interval's next commit waits for it; at maxPending the landing
 // commit is finished on the main thread, so the overlay stays bounded.
