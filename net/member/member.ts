@@ -17,7 +17,9 @@ import { DEFAULT_QUOTA_BYTES } from '../../core/server/quota.js';
 import { peerDialTarget, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { countingBytes } from '../metrics/grpcBytes.js';
-import { grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { GrpcCallMetrics, grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
+import { serveInjectedStreamsFirst } from '../grpcDirect/takeover.js';
+import { DIRECT_PATHS, DirectUnaryCalls, directMethods, type DirectMethod } from '../grpcDirect/unaryCalls.js';
 import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { timedLogStore } from '../metrics/timedLogStore.js';
@@ -87,6 +89,11 @@ export interface MemberOptions {
    * Default 2^32-1, as etcd's math.MaxUint32, and node's own default.
    */
   readonly maxConcurrentStreams?: number;
+  /**
+   * KV Range/Put/DeleteRange/Txn served straight off node:http2 (net/grpcDirect); on by
+   * default. false leaves every call to grpc-js: the tests compare the two paths.
+   */
+  readonly directUnaryCalls?: boolean;
   /** The --auth-token provider (net/auth/tokenProviders.ts); etcd's simple tokens if absent. */
   readonly tokens?: TokenProvider;
   /** bcrypt at --bcrypt-cost; cost 10 if absent. */
@@ -154,6 +161,15 @@ export class Member {
   /** Publishes this member's attributes through Raft once it serves (etcd's publish). */
   private publisher: AttributePublisher | null = null;
 
+  /** The client port's call counters, shared by grpc-js's interceptor and the direct path. */
+  private readonly callMetrics: GrpcCallMetrics;
+  private directCalls: DirectUnaryCalls | null = null;
+
+  /** Client calls served by the direct path (net/grpcDirect) rather than grpc-js. */
+  get directCallsServed(): number {
+    return this.directCalls?.served ?? 0;
+  }
+
   private constructor(options: MemberOptions, parts: MemberParts) {
     const { server, transport, reconfig, metrics, peers, forwarding } = parts;
     this.options = options;
@@ -161,9 +177,10 @@ export class Member {
     this.peers = peers;
     this.forwarding = forwarding;
     const keepalive = options.grpcKeepalive ?? null;
+    this.callMetrics = new GrpcCallMetrics(metrics);
     this.clientServer = new grpc.Server({
       interceptors: [
-        grpcMetricsInterceptor(metrics),
+        grpcMetricsInterceptor(this.callMetrics),
         learnerGuard(() => options.membership.get(options.membership.selfId)?.isLearner === true),
       ],
       'grpc.max_receive_message_length': (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
@@ -361,7 +378,12 @@ export class Member {
     this.services = made;
     const services = [...made.services];
     services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
-    for (const [definition, handlers] of services) this.clientServer.addService(countingBytes(definition, this.metrics.clientGrpcBytes), handlers);
+    const direct = new Map<string, DirectMethod>();
+    for (const [definition, handlers] of services) {
+      const counted = countingBytes(definition, this.metrics.clientGrpcBytes);
+      this.clientServer.addService(counted, handlers);
+      for (const [path, method] of directMethods(counted, handlers)) direct.set(path, method);
+    }
     addLaterMethods(this.clientServer);
     // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
     const gateway = new Gateway({
@@ -378,6 +400,7 @@ export class Member {
       metrics: () => this.metrics.exposition(),
     };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    if (this.options.directUnaryCalls !== false) this.serveDirectly(direct, maxRequestBytes + GRPC_OVERHEAD_BYTES);
     const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
     const onRefused = this.refusalLogger('client');
@@ -396,6 +419,18 @@ export class Member {
     }
   }
 
+
+  /** From now on the client port serves the direct methods itself (net/grpcDirect), all else through grpc-js. */
+  private serveDirectly(methods: ReadonlyMap<string, DirectMethod>, maxReceiveBytes: number): void {
+    invariant(methods.size === DIRECT_PATHS.size, 'every direct path has a registered method');
+    const directCalls = new DirectUnaryCalls({
+      methods, maxReceiveBytes, calls: this.callMetrics,
+      // A learner's calls pass grpc-js's learner guard (learnerGuard.ts).
+      leaveToGrpc: () => this.membership.get(this.membership.selfId)?.isLearner === true,
+    });
+    serveInjectedStreamsFirst(this.clientServer, directCalls.serve);
+    this.directCalls = directCalls;
+  }
 
   /** Plain peer addresses are bound by grpc-js; TLS ones go through the TLS acceptor into the peer server. */
   private async servePeers(): Promise<void> {

@@ -3,7 +3,8 @@
 // name when it ends, labelled by type, service and method; grpc_server_msg_received_total
 // and _sent_total, one per message each way; and etcd's own
 // etcd_server_client_requests_total, one per call by unary/stream and client version. A grpc-js server
-// interceptor, so it counts every service, including those added later.
+// interceptor counts every call grpc-js serves, including services added later;
+// net/grpcDirect counts the calls it serves itself through the same CallCount.
 //
 // It also counts etcd_server_proposals_failed_total: etcd increments it when a proposal
 // is not applied in time or is dropped for lack of a leader, which reaches the client
@@ -26,9 +27,10 @@ const FAILED_PROPOSAL_TEXTS = new Set([
   'etcdserver: request timed out', 'etcdserver: no leader', 'etcdserver: server stopped',
 ]);
 
+const OK: number = grpc.status.OK;
 const WATCH_PATH = '/etcdserverpb.Watch/Watch';
 /** The metadata key clientv3 (and so etcdctl) sends its API version under, e.g. "3.4". */
-const CLIENT_API_VERSION = 'client-api-version';
+export const CLIENT_API_VERSION = 'client-api-version';
 
 export function grpcType(method: { readonly requestStream: boolean; readonly responseStream: boolean }): GrpcType {
   if (method.requestStream) return method.responseStream ? 'bidi_stream' : 'client_stream';
@@ -65,53 +67,112 @@ class MethodCells {
   }
 }
 
-export function grpcMetricsInterceptor(metrics: MemberMetrics): grpc.ServerInterceptor {
-  const byPath = new Map<string, MethodCells>();
-  return (descriptor, call) => {
-    // Methods grpc-go does not know never reach etcd's interceptors.
-    if (LATER_METHOD_PATHS.has(descriptor.path)) return new grpc.ServerInterceptingCall(call);
-    let cells = byPath.get(descriptor.path);
+/** A method as grpc-js describes it: its path and whether each side streams. */
+export interface MethodShape {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+/**
+ * The counters of every call of the client-port server: the interceptor below counts
+ * the calls grpc-js serves, net/grpcDirect the unary calls it serves itself, each call
+ * through one `CallCount`, so both count alike.
+ */
+export class GrpcCallMetrics {
+  private readonly byPath = new Map<string, MethodCells>();
+
+  constructor(private readonly metrics: MemberMetrics) {}
+
+  /** A call arrives: counts it "started"; null for methods grpc-go does not know (never counted). */
+  begin(method: MethodShape): CallCount | null {
+    if (LATER_METHOD_PATHS.has(method.path)) return null;
+    let cells = this.byPath.get(method.path);
     if (cells === undefined) {
-      const { service, method } = splitPath(descriptor.path);
+      const { service, method: name } = splitPath(method.path);
       // Labels in etcd's (alphabetical) order: prom-client prints them as given, and
       // etcd's e2e suite matches the printed line.
-      cells = new MethodCells(metrics, { grpc_method: method, grpc_service: service, grpc_type: grpcType(descriptor) });
-      byPath.set(descriptor.path, cells);
+      cells = new MethodCells(this.metrics, { grpc_method: name, grpc_service: service, grpc_type: grpcType(method) });
+      this.byPath.set(method.path, cells);
     }
-    const counted = cells;
-    counted.started.inc();
-    const streaming = descriptor.requestStream || descriptor.responseStream;
-    // One "handled" per call: a client that cancels (etcdctl watch killed) ends it as
-    // Canceled, as grpc-go reports it, whatever status the handler sends afterwards.
-    // etcd's Watch never ends on the client's half-close: it waits for the client to go
-    // away and reports Canceled (ErrGRPCWatchCanceled). Tern ends the stream OK at the
-    // half-close (watch.ts); the metric reports what etcd's would.
-    const isWatch = descriptor.path === WATCH_PATH;
-    let halfClosed = false;
-    let handled = false;
-    const handle = (code: string): void => {
-      if (handled) return;
-      handled = true;
-      counted.handledWith(code).inc();
-    };
+    cells.started.inc();
+    return new CallCount(this.metrics, cells, method);
+  }
+}
+
+/** One call's counting: its metadata, messages and the one "handled" at its end. */
+export class CallCount {
+  private readonly streaming: boolean;
+  /**
+   * etcd's Watch never ends on the client's half-close: it waits for the client to go
+   * away and reports Canceled (ErrGRPCWatchCanceled). Tern ends the stream OK at the
+   * half-close (watch.ts); the metric reports what etcd's would.
+   */
+  private readonly isWatch: boolean;
+  private halfClosed = false;
+  private handled = false;
+
+  constructor(private readonly metrics: MemberMetrics, private readonly cells: MethodCells, method: MethodShape) {
+    this.streaming = method.requestStream || method.responseStream;
+    this.isWatch = method.path === WATCH_PATH;
+  }
+
+  /** etcd's interceptors count one client request per call, by the version clientv3 sends ("unknown" if none). */
+  metadata(clientApiVersion: string | undefined): void {
+    this.metrics.clientRequests.inc({ client_api_version: clientApiVersion ?? 'unknown', type: this.streaming ? 'stream' : 'unary' });
+  }
+
+  received(): void {
+    this.cells.received.inc();
+  }
+
+  sent(): void {
+    this.cells.sent.inc();
+  }
+
+  halfClose(): void {
+    this.halfClosed = true;
+  }
+
+  /** The client went away: Canceled, as grpc-go reports it, whatever status the handler sends afterwards. */
+  cancelled(): void {
+    this.handle('Canceled');
+  }
+
+  status(code: number, details: string): void {
+    this.handle(this.isWatch && this.halfClosed && code === OK ? 'Canceled' : CODE_NAMES.get(code) ?? 'Unknown');
+    if (FAILED_PROPOSAL_TEXTS.has(details)) this.metrics.proposalsFailed.inc();
+  }
+
+  /** One "handled" per call. */
+  private handle(code: string): void {
+    if (this.handled) return;
+    this.handled = true;
+    this.cells.handledWith(code).inc();
+  }
+}
+
+export function grpcMetricsInterceptor(metrics: MemberMetrics | GrpcCallMetrics): grpc.ServerInterceptor {
+  const calls = metrics instanceof GrpcCallMetrics ? metrics : new GrpcCallMetrics(metrics);
+  return (descriptor, call) => {
+    const count = calls.begin(descriptor);
+    if (count === null) return new grpc.ServerInterceptingCall(call);
     return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder()
       .withStart((next) => {
         next(new grpc.ServerListenerBuilder()
           .withOnReceiveMetadata((metadata, done) => {
-            // etcd's interceptors: one per call, with the version clientv3 sends ("unknown" if none).
             const version = metadata.get(CLIENT_API_VERSION)[0];
-            metrics.clientRequests.inc({ client_api_version: version === undefined ? 'unknown' : String(version), type: streaming ? 'stream' : 'unary' });
+            count.metadata(version === undefined ? undefined : String(version));
             done(metadata);
           })
-          .withOnReceiveMessage((message, done) => { counted.received.inc(); done(message); })
-          .withOnReceiveHalfClose((done) => { halfClosed = true; done(); })
-          .withOnCancel(() => { handle('Canceled'); })
+          .withOnReceiveMessage((message, done) => { count.received(); done(message); })
+          .withOnReceiveHalfClose((done) => { count.halfClose(); done(); })
+          .withOnCancel(() => { count.cancelled(); })
           .build());
       })
-      .withSendMessage((message, next) => { counted.sent.inc(); next(message); })
+      .withSendMessage((message, next) => { count.sent(); next(message); })
       .withSendStatus((status, next) => {
-        handle(isWatch && halfClosed && status.code === grpc.status.OK ? 'Canceled' : CODE_NAMES.get(status.code) ?? 'Unknown');
-        if (FAILED_PROPOSAL_TEXTS.has(status.details)) metrics.proposalsFailed.inc();
+        count.status(status.code, status.details);
         next(status);
       })
       .build());
