@@ -18,8 +18,8 @@ import { peerDialTarget, splitHostPort } from '../config/urls.js';
 import { httpEndpoints, type HttpSources } from '../http/endpoints.js';
 import { countingBytes } from '../metrics/grpcBytes.js';
 import { GrpcCallMetrics, grpcMetricsInterceptor } from '../metrics/grpcMetrics.js';
-import { serveInjectedStreamsFirst } from '../grpcDirect/takeover.js';
-import { DIRECT_PATHS, DirectUnaryCalls, directMethods, type DirectMethod } from '../grpcDirect/unaryCalls.js';
+import type { DirectCalls } from '../grpcDirect/directCalls.js';
+import { serveDirectly } from '../grpcDirect/serveDirectly.js';
 import { learnerGuard } from '../services/learnerGuard.js';
 import { MemberMetrics } from '../metrics/memberMetrics.js';
 import { timedLogStore } from '../metrics/timedLogStore.js';
@@ -90,10 +90,11 @@ export interface MemberOptions {
    */
   readonly maxConcurrentStreams?: number;
   /**
-   * KV Range/Put/DeleteRange/Txn served straight off node:http2 (net/grpcDirect); on by
-   * default. false leaves every call to grpc-js: the tests compare the two paths.
+   * KV Range/Put/DeleteRange/Txn and Watch served straight off node:http2
+   * (net/grpcDirect); on by default. false leaves every call to grpc-js: the tests
+   * compare the two paths.
    */
-  readonly directUnaryCalls?: boolean;
+  readonly directCalls?: boolean;
   /** The --auth-token provider (net/auth/tokenProviders.ts); etcd's simple tokens if absent. */
   readonly tokens?: TokenProvider;
   /** bcrypt at --bcrypt-cost; cost 10 if absent. */
@@ -163,7 +164,7 @@ export class Member {
 
   /** The client port's call counters, shared by grpc-js's interceptor and the direct path. */
   private readonly callMetrics: GrpcCallMetrics;
-  private directCalls: DirectUnaryCalls | null = null;
+  private directCalls: DirectCalls | null = null;
 
   /** Client calls served by the direct path (net/grpcDirect) rather than grpc-js. */
   get directCallsServed(): number {
@@ -378,12 +379,8 @@ export class Member {
     this.services = made;
     const services = [...made.services];
     services.push([loadEtcdServices().cluster, clusterHandlers({ server: this.server, membership: this.membership, reconfig: this.reconfig })]);
-    const direct = new Map<string, DirectMethod>();
-    for (const [definition, handlers] of services) {
-      const counted = countingBytes(definition, this.metrics.clientGrpcBytes);
-      this.clientServer.addService(counted, handlers);
-      for (const [path, method] of directMethods(counted, handlers)) direct.set(path, method);
-    }
+    const registered = services.map(([definition, handlers]) => [countingBytes(definition, this.metrics.clientGrpcBytes), handlers] as const);
+    for (const [definition, handlers] of registered) this.clientServer.addService(definition, handlers);
     addLaterMethods(this.clientServer);
     // The JSON gateway calls the same handlers (net/gateway/gateway.ts).
     const gateway = new Gateway({
@@ -400,7 +397,14 @@ export class Member {
       metrics: () => this.metrics.exposition(),
     };
     const injector = this.clientServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    if (this.options.directUnaryCalls !== false) this.serveDirectly(direct, maxRequestBytes + GRPC_OVERHEAD_BYTES);
+    if (this.options.directCalls !== false) {
+      this.directCalls = serveDirectly({
+        server: this.clientServer, services: registered, openWatch: made.openWatch, calls: this.callMetrics,
+        maxReceiveBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES,
+        // A learner's calls pass grpc-js's learner guard (learnerGuard.ts).
+        leaveToGrpc: () => this.membership.get(this.membership.selfId)?.isLearner === true,
+      });
+    }
     const clientHttp = httpEndpoints(http, 'client', gateway);
     this.listeners.push(closable(clientHttp));
     const onRefused = this.refusalLogger('client');
@@ -419,18 +423,6 @@ export class Member {
     }
   }
 
-
-  /** From now on the client port serves the direct methods itself (net/grpcDirect), all else through grpc-js. */
-  private serveDirectly(methods: ReadonlyMap<string, DirectMethod>, maxReceiveBytes: number): void {
-    invariant(methods.size === DIRECT_PATHS.size, 'every direct path has a registered method');
-    const directCalls = new DirectUnaryCalls({
-      methods, maxReceiveBytes, calls: this.callMetrics,
-      // A learner's calls pass grpc-js's learner guard (learnerGuard.ts).
-      leaveToGrpc: () => this.membership.get(this.membership.selfId)?.isLearner === true,
-    });
-    serveInjectedStreamsFirst(this.clientServer, directCalls.serve);
-    this.directCalls = directCalls;
-  }
 
   /** Plain peer addresses are bound by grpc-js; TLS ones go through the TLS acceptor into the peer server. */
   private async servePeers(): Promise<void> {

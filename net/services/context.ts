@@ -111,7 +111,7 @@ export function immediate(answer: (request: Wire) => Wire | EtcdError): UnaryHan
  * clientv3's WithRequireLeader (etcdctl watch, lease keep-alive) sets `hasleader`:
  * such a stream must fail at once with `no leader` while the member knows none.
  */
-export function requiresLeader(call: grpc.ServerDuplexStream<Wire, Wire>): boolean {
+export function requiresLeader(call: Pick<CallerView, 'metadata'>): boolean {
   return call.metadata.get('hasleader').some((v) => v.toString() === 'true');
 }
 

@@ -16,7 +16,7 @@ import { electionHandlers } from './election.js';
 import { lockHandlers } from './lock.js';
 import { RecipeCalls } from './recipeCalls.js';
 import { DEFAULT_MAX_REQUEST_BYTES, limitRequestSize } from './requestLimit.js';
-import { watchHandlers } from './watch.js';
+import { watchHandlers, watchOpener, type WatchOpener } from './watch.js';
 
 export { ETCD_VERSION, singleMemberContext, type ServiceContext } from './context.js';
 
@@ -32,6 +32,8 @@ export interface EtcdServicesHandle {
 /** etcd's services over `context`, and how to end their waiting calls. */
 export interface EtcdServices extends EtcdServicesHandle {
   readonly services: RegisteredService[];
+  /** Opens a Watch stream on another transport than grpc-js (net/grpcDirect), over the same hub and leader monitor. */
+  readonly openWatch: WatchOpener;
 }
 
 /** `maxRequestBytes`: etcd's --max-request-bytes for the requests that become proposals. */
@@ -39,10 +41,12 @@ export function etcdServices(context: ServiceContext, maxRequestBytes = DEFAULT_
   const services = loadEtcdServices();
   const monitor = new LeaderMonitor(context.server, context.electionMs ?? 1000);
   const recipeCalls = new RecipeCalls();
+  const openWatch = watchOpener(context, monitor);
   return {
+    openWatch,
     services: [
       limitRequestSize(services.kv, kvHandlers(context), maxRequestBytes),
-      [services.watch, watchHandlers(context, monitor)],
+      [services.watch, watchHandlers(openWatch)],
       limitRequestSize(services.lease, leaseHandlers(context, monitor), maxRequestBytes),
       [services.maintenance, maintenanceHandlers(context)],
       [services.auth, authHandlers(context, context.passwords ?? bcryptPasswords())],

@@ -4,39 +4,68 @@
 // or by cancellation — closes the core stream, so no watcher outlives its client.
 
 import type * as grpc from '@grpc/grpc-js';
-import { etcdError } from '../../core/errors.js';
+import { etcdError, type EtcdError } from '../../core/errors.js';
 import type { WatchEvent, WatchResponse } from '../../core/watch/watchHub.js';
 import { int, type Wire } from '../wire/message.js';
 import { goStatusText } from '../wire/status.js';
 import { watchCreateRequest } from '../wire/watch.js';
 import { CurrentHeaderIds } from '../wire/protoWriter.js';
 import { encodeWatchResponse } from '../wire/watchEncoding.js';
-import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type ServiceContext } from './context.js';
+import { credentialsOf, failStream, hasLeader, requiresLeader, wireHeader, type CallerView, type ServiceContext } from './context.js';
 import type { LeaderMonitor } from './leaderMonitor.js';
 
-export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): grpc.UntypedServiceImplementation {
+/** What the Watch service needs of one stream, whichever transport carries it (grpc-js here, net/grpcDirect). */
+export interface WatchChannel {
+  /** The call's metadata and auth context (credentials, hasleader). */
+  readonly caller: CallerView;
+  /** Sends one response: bytes already encoded, or a wire object the method's serializer encodes. */
+  send(response: Buffer | Wire): void;
+  /** True while sent responses wait in the transport: the hub holds further ones until `drained`. */
+  backedUp(): boolean;
+  /** Ends the stream OK. */
+  end(): void;
+  /** Ends the stream with etcd's error as its status. */
+  fail(e: EtcdError): void;
+}
+
+/** What the transport tells one watch stream. */
+export interface WatchStreamEvents {
+  request(request: Wire): void;
+  /** The client sent its last request. */
+  halfClosed(): void;
+  /** What waited in the transport went out. */
+  drained(): void;
+  /** The stream ended (the client left, or its status went out): idempotent. */
+  gone(): void;
+}
+
+/** Opens one Watch stream over `channel`: serves etcd's Watch, one core watch stream per gRPC stream. */
+export type WatchOpener = (channel: WatchChannel) => WatchStreamEvents;
+
+export function watchOpener(context: ServiceContext, monitor: LeaderMonitor): WatchOpener {
   const { server } = context;
   const head = (revision: number): Wire => wireHeader(context, server.header(revision));
   const encoded = watchEncoder(context);
-  const watch: grpc.handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
-    if (requiresLeader(call) && !hasLeader(server)) {
-      failStream(call, etcdError('noLeader'));
-      return;
+  const ignore: WatchStreamEvents = { request: () => undefined, halfClosed: () => undefined, drained: () => undefined, gone: () => undefined };
+  return (channel) => {
+    const leaderRequired = requiresLeader(channel.caller);
+    if (leaderRequired && !hasLeader(server)) {
+      channel.fail(etcdError('noLeader'));
+      return ignore;
     }
     let open = true;
     const fragments = new FragmentChoices();
-    // Backpressure: while grpc-js holds unsent responses, take no more from the hub.
+    // Backpressure: while the transport holds unsent responses, take no more from the hub.
     const stream = server.openWatchStream((responses) => {
       if (!open) return;
       for (const r of responses) {
         const fragment = fragments.seen(r);
-        for (const part of fragment ? fragmentResponse(r) : [r]) call.write(encoded(part));
+        for (const part of fragment ? fragmentResponse(r) : [r]) channel.send(encoded(part));
       }
-    }, () => !call.writableNeedDrain);
-    call.on('drain', () => { stream.resume(); });
-    const release = requiresLeader(call) ? monitor.track(() => {
+    }, () => !channel.backedUp());
+    const release = leaderRequired ? monitor.track(() => {
       close();
-      failStream(call, etcdError('noLeader'));
+      channel.fail(etcdError('noLeader'));
     }) : (): void => undefined;
     const close = (): void => {
       if (!open) return;
@@ -44,6 +73,7 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       stream.close();
       release();
     };
+    const credentials = credentialsOf(context, channel.caller);
     const serve = (request: Wire, done: () => void): void => {
       switch (request['request_union']) {
         case 'create_request': {
@@ -55,7 +85,7 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
               fragments.asked(create['fragment'] === true);
               stream.watch(watch);
             } else {
-              call.write(refusedWatch(head(server.machine.store.currentRevision()), goStatusText(refusal)));
+              channel.send(refusedWatch(head(server.machine.store.currentRevision()), goStatusText(refusal)));
             }
             done();
           });
@@ -67,22 +97,42 @@ export function watchHandlers(context: ServiceContext, monitor: LeaderMonitor): 
       }
       done();
     };
-    const credentials = credentialsOf(context, call);
     const requests = new SerialRequests(serve);
-    call.on('data', (request: Wire) => {
-      if (!open) return;
-      if (!requests.push(request)) {
+    return {
+      request: (request) => {
+        if (!open) return;
+        if (!requests.push(request)) {
+          close();
+          channel.fail(etcdError('tooManyRequests'));
+        }
+      },
+      halfClosed: () => {
         close();
-        failStream(call, etcdError('tooManyRequests'));
-      }
+        channel.end();
+      },
+      drained: () => { stream.resume(); },
+      gone: close,
+    };
+  };
+}
+
+/** The Watch service on grpc-js: each call's stream is a WatchChannel. */
+export function watchHandlers(open: WatchOpener): grpc.UntypedServiceImplementation {
+  const watch: grpc.handleBidiStreamingCall<Wire, Wire | Buffer> = (call) => {
+    const events = open({
+      caller: call,
+      send: (response) => { call.write(response); },
+      backedUp: () => call.writableNeedDrain,
+      end: () => { call.end(); },
+      fail: (e) => { failStream(call, e); },
     });
-    call.on('end', () => {
-      close();
-      call.end();
-    });
-    call.on('cancelled', close);
-    call.on('error', close);
-    call.on('close', close);
+    call.on('drain', () => { events.drained(); });
+    call.on('data', (request: Wire) => { events.request(request); });
+    call.on('end', () => { events.halfClosed(); });
+    const gone = (): void => { events.gone(); };
+    call.on('cancelled', gone);
+    call.on('error', gone);
+    call.on('close', gone);
   };
   return { Watch: watch };
 }

@@ -2,19 +2,34 @@
 // not exercise — many watchers on one stream, client-chosen and duplicate watch ids,
 // cancel and progress requests, a stream's end closing the core stream, keep-alive of
 // several leases on one stream, `hasleader` without a leader, gRPC health.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { createServer, type Server as TcpServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { MemoryLogStore } from '../../../core/node/memoryLogStore.js';
 import { EtcdServer } from '../../../core/server/server.js';
 import { loadEtcdServices } from '../../../net/proto/load.js';
 import { LeaderMonitor } from '../../../net/services/leaderMonitor.js';
-import { addEtcdServices, singleMemberContext } from '../../../net/services/register.js';
+import { etcdServices, singleMemberContext } from '../../../net/services/register.js';
+import { addLaterMethods } from '../../../net/services/laterMethods.js';
+import { serveDirectly } from '../../../net/grpcDirect/serveDirectly.js';
+import { GrpcCallMetrics } from '../../../net/metrics/grpcMetrics.js';
+import { MemberMetrics } from '../../../net/metrics/memberMetrics.js';
 import type { Wire } from '../../../net/wire/message.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
+/** grpc-js serves every call, or the direct path (net/grpcDirect) serves KV and Watch in front of it, as in a member. */
+type Transport = 'grpc-js' | 'direct';
+
+/** The scenario once on each transport. */
+function onBothTransports(name: string, run: (t: ExecutionContext, transport: Transport) => Promise<void>): void {
+  for (const transport of ['grpc-js', 'direct'] as const) test(`${name} (${transport})`, (t) => run(t, transport));
+}
+
 interface Served {
   readonly server: EtcdServer;
+  /** Calls the direct path served (0 on grpc-js). */
+  readonly directServed: () => number;
   readonly client: (service: keyof ReturnType<typeof loadEtcdServices>) => Client;
   stop(): Promise<void>;
 }
@@ -22,7 +37,7 @@ interface Served {
 const IDS = { memberId: '10276657743932975437', clusterId: '14841639068965178418' };
 
 /** A member on loopback; with `voters` [1, 2] and no peer 2 it never has a leader. */
-async function serve(voters: number[] = [1]): Promise<Served> {
+async function serve(transport: Transport, voters: number[] = [1]): Promise<Served> {
   const started = EtcdServer.start(
     { id: 1, initialVoters: voters, clusterId: 0, tickMs: 10, heartbeatTicks: 1, electionTicks: 10 },
     {
@@ -35,15 +50,31 @@ async function serve(voters: number[] = [1]): Promise<Served> {
   for (let i = 0; i < 9; i++) server.tick();
   const timer = setInterval(() => { server.tick(); }, 10);
   const grpcServer = new grpc.Server();
-  addEtcdServices(grpcServer, singleMemberContext(server, IDS));
-  const port = await new Promise<number>((resolve, reject) => {
-    grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => { if (e === null) resolve(p); else reject(e); });
-  });
+  const made = etcdServices(singleMemberContext(server, IDS));
+  for (const [definition, handlers] of made.services) grpcServer.addService(definition, handlers);
+  addLaterMethods(grpcServer);
+  let direct: { served: number } | null = null;
+  let tcp: TcpServer | null = null;
+  const port = transport === 'grpc-js'
+    ? await new Promise<number>((resolve, reject) => {
+      grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => { if (e === null) resolve(p); else reject(e); });
+    })
+    : await new Promise<number>((resolve) => {
+      const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      direct = serveDirectly({
+        server: grpcServer, services: made.services, openWatch: made.openWatch, calls: new GrpcCallMetrics(new MemberMetrics()),
+        maxReceiveBytes: 4 * 1024 * 1024, leaveToGrpc: () => false, // grpc-js's default receive limit
+      });
+      const listening = createServer((socket) => { injector.injectConnection(socket); });
+      tcp = listening;
+      listening.listen(0, '127.0.0.1', () => { resolve((listening.address() as { port: number }).port); });
+    });
   while (voters.length === 1 && server.driver.status().lead === 0) await new Promise((r) => setTimeout(r, 10));
   const services = loadEtcdServices();
   const clients: Client[] = [];
   return {
     server,
+    directServed: () => direct?.served ?? 0,
     client: (name) => {
       const Ctor = grpc.makeGenericClientConstructor(services[name], name);
       const c = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as Client;
@@ -55,7 +86,7 @@ async function serve(voters: number[] = [1]): Promise<Served> {
       clearInterval(timer);
       server.driver.stop();
       grpcServer.forceShutdown();
-      await Promise.resolve();
+      await new Promise<void>((resolve) => { if (tcp === null) resolve(); else tcp.close(() => { resolve(); }); });
     },
   };
 }
@@ -94,8 +125,8 @@ function bidi(client: Client, method: string, metadata = new grpc.Metadata()) {
 const put = (s: Served, key: string, value: string): Promise<Wire> =>
   unaryCall(s.client('kv'), 'Put', { key: Buffer.from(key), value: Buffer.from(value) });
 
-test('one watch stream multiplexes watchers: auto and chosen ids, duplicates, negative start, cancel, progress, filters', async (t) => {
-  const s = await serve();
+onBothTransports('one watch stream multiplexes watchers: auto and chosen ids, duplicates, negative start, cancel, progress, filters', async (t, transport) => {
+  const s = await serve(transport);
   try {
     const w = bidi(s.client('watch'), 'Watch');
     w.call.write({ create_request: { key: Buffer.from('a') } });
@@ -139,13 +170,14 @@ test('one watch stream multiplexes watchers: auto and chosen ids, duplicates, ne
     w2.call.cancel();
     for (let i = 0; i < 100 && s.server.openWatchStreams > 0; i++) await new Promise((r) => setTimeout(r, 10));
     t.is(s.server.openWatchStreams, 0, "the client's cancel closes the core watch stream");
+    t.is(s.directServed() > 0, transport === 'direct', 'the direct path served the watch stream (and only there)');
   } finally {
     await s.stop();
   }
 });
 
-test('keep-alive renews several leases on one stream; an unknown lease answers TTL 0', async (t) => {
-  const s = await serve();
+onBothTransports('keep-alive renews several leases on one stream; an unknown lease answers TTL 0', async (t, transport) => {
+  const s = await serve(transport);
   try {
     const lease = s.client('lease');
     const a = await unaryCall(lease, 'LeaseGrant', { TTL: '30' });
@@ -164,9 +196,9 @@ test('keep-alive renews several leases on one stream; an unknown lease answers T
   }
 });
 
-test('health, status and watch with hasleader, with and without a leader', async (t) => {
-  const led = await serve();
-  const leaderless = await serve([1, 2]);
+onBothTransports('health, status and watch with hasleader, with and without a leader', async (t, transport) => {
+  const led = await serve(transport);
+  const leaderless = await serve(transport, [1, 2]);
   try {
     t.deepEqual(await unaryCall(led.client('health'), 'Check', { service: '' }), { status: 'SERVING' });
     await t.throwsAsync(unaryCall(led.client('health'), 'Check', { service: 'etcdserverpb.KV' }), { message: /unknown service/ });
@@ -186,8 +218,8 @@ test('health, status and watch with hasleader, with and without a leader', async
   }
 });
 
-test('hash of the whole store, alarms raised and cleared; auth answers while disabled', async (t) => {
-  const s = await serve();
+onBothTransports('hash of the whole store, alarms raised and cleared; auth answers while disabled', async (t, transport) => {
+  const s = await serve(transport);
   try {
     const m = s.client('maintenance');
     const before = await unaryCall(m, 'Hash', {});
@@ -224,8 +256,8 @@ test('streams that require a leader are canceled after 3 election timeouts witho
   release();
 });
 
-test('a watcher whose client stops reading falls back to history and then delivers every event in order', async (t) => {
-  const s = await serve();
+onBothTransports('a watcher whose client stops reading falls back to history and then delivers every event in order', async (t, transport) => {
+  const s = await serve(transport);
   try {
     const w = bidi(s.client('watch'), 'Watch');
     w.call.write({ create_request: { key: Buffer.from('slow/'), range_end: Buffer.from('slow0') } });
@@ -242,13 +274,14 @@ test('a watcher whose client stops reading falls back to history and then delive
     const keys = (): string[] => w.received.slice(1).flatMap((r) => (r['events'] as Wire[]).map((e) => String((e['kv'] as Wire)['key'])));
     while (keys().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     t.deepEqual(keys(), Array.from({ length: total }, (_, i) => `slow/${String(i).padStart(5, '0')}`));
+    t.is(s.directServed() > 0, transport === 'direct');
   } finally {
     await s.stop();
   }
 });
 
-test('a watcher that asked for fragments gets a large revision split; others get it whole', async (t) => {
-  const s = await serve();
+onBothTransports('a watcher that asked for fragments gets a large revision split; others get it whole', async (t, transport) => {
+  const s = await serve(transport);
   try {
     const w = bidi(s.client('watch'), 'Watch');
     w.call.write({ create_request: { key: Buffer.from('big/'), range_end: Buffer.from('big0'), prev_kv: true, fragment: true } });

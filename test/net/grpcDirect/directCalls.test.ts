@@ -1,6 +1,6 @@
 // The direct path (net/grpcDirect) against grpc-js, on the wire: two single members
-// with the same identity, one serving KV calls directly and one leaving them to
-// grpc-js, get the same raw HTTP/2 requests — well-formed calls and every malformed
+// with the same identity, one serving KV and Watch calls directly and one leaving them
+// to grpc-js, get the same raw HTTP/2 requests — well-formed calls and every malformed
 // shape grpc-js answers itself — and must answer with the same response headers,
 // message bytes and trailers, and count the same metrics.
 import test from 'ava';
@@ -13,6 +13,7 @@ import { loadEtcdServices } from '../../../net/proto/load.js';
 import { freePort } from '../processes.js';
 
 const KV = loadEtcdServices().kv;
+const WATCH = loadEtcdServices().watch;
 const MAX_REQUEST_BYTES = 1024;
 
 function encode(method: string, request: Record<string, unknown>): Buffer {
@@ -113,14 +114,14 @@ async function startPair(voters: number): Promise<Pair> {
   const cluster = clusterId(records.map((r) => r.id));
   const self = records[0];
   if (self === undefined) throw new Error('no member');
-  const start = async (directUnaryCalls: boolean, metrics: MemberMetrics): Promise<[Member, number]> => {
+  const start = async (directCalls: boolean, metrics: MemberMetrics): Promise<[Member, number]> => {
     const [client, peer] = [await freePort(), await freePort()];
     const member = await Member.start({
       membership: new Membership(cluster, self.id, records, null),
       clientAddresses: [{ address: `127.0.0.1:${client}`, secure: false }],
       peerAddresses: [{ address: `127.0.0.1:${peer}`, secure: false }],
       name: self.name, advertiseClientUrls: [`http://127.0.0.1:${client}`], clusterToken: 'direct',
-      heartbeatMs: 20, electionMs: 200, maxRequestBytes: MAX_REQUEST_BYTES, metrics, directUnaryCalls,
+      heartbeatMs: 20, electionMs: 200, maxRequestBytes: MAX_REQUEST_BYTES, metrics, directCalls,
     });
     return [member, client];
   };
@@ -211,6 +212,96 @@ test('a call that outlives its deadline ends with DEADLINE_EXCEEDED on both path
       'grpc_server_handled_total{grpc_code="Canceled",grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"} 1',
     ]);
     t.is(pair.direct.directCallsServed, 2);
+  } finally {
+    for (const session of sessions) session.close();
+    await Promise.all([pair.direct.stop(), pair.grpcJs.stop()]);
+  }
+});
+
+/** A raw Watch stream: requests written one at a time, response messages collected as hex. */
+class RawWatch {
+  readonly messages: string[] = [];
+  headers: Record<string, unknown> = {};
+  trailers: Record<string, unknown> | null = null;
+  readonly closed: Promise<void>;
+  private pending = Buffer.alloc(0);
+  private readonly stream: http2.ClientHttp2Stream;
+
+  constructor(session: http2.ClientHttp2Session) {
+    this.stream = session.request({ ':method': 'POST', ':path': '/etcdserverpb.Watch/Watch', 'content-type': 'application/grpc', te: 'trailers' });
+    this.stream.on('response', (h: http2.IncomingHttpHeaders) => { this.headers = withoutDate(h); });
+    this.stream.on('trailers', (h: http2.IncomingHttpHeaders) => { this.trailers = withoutDate(h); });
+    this.stream.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      while (this.pending.length >= 5 && this.pending.length >= 5 + this.pending.readUInt32BE(1)) {
+        const length = this.pending.readUInt32BE(1);
+        this.messages.push(this.pending.subarray(5, 5 + length).toString('hex'));
+        this.pending = this.pending.subarray(5 + length);
+      }
+    });
+    this.closed = new Promise((resolve) => { this.stream.on('close', () => { resolve(); }); });
+  }
+
+  write(bytes: Buffer): void {
+    this.stream.write(bytes);
+  }
+
+  request(request: Record<string, unknown>): void {
+    const definition = WATCH['Watch'];
+    if (definition === undefined) throw new Error('no Watch method');
+    this.write(frame(definition.requestSerialize(request)));
+  }
+
+  end(): void {
+    this.stream.end();
+  }
+
+  async until(count: number): Promise<void> {
+    for (let i = 0; i < 1000 && this.messages.length < count; i++) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  decoded(): unknown[] {
+    const definition = WATCH['Watch'];
+    if (definition === undefined) throw new Error('no Watch method');
+    return this.messages.map((hex): unknown => definition.responseDeserialize(Buffer.from(hex, 'hex')));
+  }
+}
+
+test('a Watch stream goes the same on both paths: create, events, progress, cancel, half-close, and bad requests', async (t) => {
+  const pair = await startPair(1);
+  const sessions = pair.ports.map((port) => http2.connect(`http://127.0.0.1:${port}`));
+  try {
+    await Promise.all([untilLeader(pair.direct), untilLeader(pair.grpcJs)]);
+    const sides = sessions.map((session) => ({ session, watch: new RawWatch(session) }));
+    const step = async (act: (side: { session: http2.ClientHttp2Session; watch: RawWatch }) => unknown, messages: number): Promise<void> => {
+      await Promise.all(sides.map(async (side) => { await act(side); await side.watch.until(messages); }));
+    };
+    await step(({ watch }) => { watch.request({ create_request: { key: Buffer.from('w'), range_end: Buffer.from('x'), prev_kv: true } }); }, 1);
+    await step(({ session }) => send(session, { name: 'put', path: '/etcdserverpb.KV/Put', body: frame(put('w1', 'v')) }), 2);
+    // Two watchers on one revision: both events in one delivery (written at once on the direct path).
+    await step(({ watch }) => { watch.request({ create_request: { key: Buffer.from('w1') } }); }, 3);
+    await step(({ session }) => send(session, { name: 'put', path: '/etcdserverpb.KV/Put', body: frame(put('w1', 'u')) }), 5);
+    await step(({ watch }) => { watch.request({ progress_request: {} }); }, 6);
+    await step(({ watch }) => { watch.request({ cancel_request: { watch_id: '0' } }); }, 7);
+    await Promise.all(sides.map(async ({ watch }) => { watch.end(); await watch.closed; }));
+    const [direct, grpcJs] = sides.map(({ watch }) => ({ headers: watch.headers, messages: watch.messages, trailers: watch.trailers }));
+    t.deepEqual(direct, grpcJs);
+    t.is(direct?.messages.length, 7);
+    t.deepEqual([direct?.trailers?.['grpc-status'], direct?.trailers?.['grpc-message']], ['0', 'OK']);
+    const events = (sides[0]?.watch.decoded() ?? []) as { watch_id: string; events: unknown[] }[];
+    t.deepEqual(events.map((r) => [r.watch_id, r.events.length]), [['0', 0], ['0', 1], ['1', 0], ['0', 1], ['1', 1], ['-1', 0], ['0', 0]]);
+
+    for (const bad of [Buffer.from([0, 0, 0, 0, 3, 0x0a, 0x7f, 0x01]), frame(Buffer.alloc(MAX_REQUEST_BYTES + 512 * 1024 + 1))]) {
+      const answers = await Promise.all(sessions.map(async (session) => {
+        const watch = new RawWatch(session);
+        watch.write(bad);
+        watch.end();
+        await watch.closed;
+        return { headers: watch.headers, messages: watch.messages, trailers: watch.trailers };
+      }));
+      t.deepEqual(answers[0], answers[1]);
+    }
+    t.is(pair.direct.directCallsServed, 2 + 3);
   } finally {
     for (const session of sessions) session.close();
     await Promise.all([pair.direct.stop(), pair.grpcJs.stop()]);

@@ -1,0 +1,246 @@
+// What every call served directly (directCalls.ts) shares with grpc-js's own calls:
+// reading length-prefixed messages off the HTTP/2 stream within the receive limit,
+// the metadata and auth context handlers read, the response headers before the first
+// message, the status in trailers (or a trailers-only response when nothing was sent),
+// the deadline, and the client going away. Texts and headers are grpc-js 1.14.7's
+// (server-interceptors.js, stream-decoder.js).
+
+import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import process from 'node:process';
+import { TLSSocket } from 'node:tls';
+import { CLIENT_API_VERSION, type CallCount, type GrpcCallMetrics, type MethodShape } from '../metrics/grpcMetrics.js';
+import type { CallerView } from '../services/context.js';
+
+export const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = {
+  [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_OK,
+  [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+};
+/** Headers grpc-js removes from the metadata it hands handlers. */
+const NOT_METADATA = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
+export const SEND_ERROR_DETAILS = process.env['GRPC_NODE_DEBUG_SEND_ERROR_DETAILS'] === 'true';
+const FRAME_HEADER_BYTES = 5;
+
+export interface CallStatus {
+  readonly code: number;
+  readonly details: string;
+  readonly metadata: grpc.Metadata | null;
+}
+
+/** How one call was asked for: its stream and headers, its method, the receive limit and counters, its deadline. */
+export interface CallStart {
+  readonly stream: http2.ServerHttp2Stream;
+  readonly headers: http2.IncomingHttpHeaders;
+  readonly shape: MethodShape;
+  readonly maxReceiveBytes: number;
+  readonly calls: GrpcCallMetrics;
+  /** From grpc-timeout; null: none. */
+  readonly timeoutMs: number | null;
+}
+
+/** One length-prefixed gRPC message of `message`'s bytes (the compressed flag 0, as grpc-js sends). */
+export function framed(message: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
+  frame.writeUInt8(0, 0);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export abstract class DirectCallBase implements CallerView {
+  protected readonly stream: http2.ServerHttp2Stream;
+  protected readonly count: CallCount | null;
+  protected readonly path: string;
+  private readonly headers: http2.IncomingHttpHeaders;
+  private readonly maxReceiveBytes: number;
+  private readonly deadline: number;
+  private timer: NodeJS.Timeout | null = null;
+  /** Bytes received and not yet a whole message. */
+  private pending: Buffer = Buffer.alloc(0);
+  private headersSent = false;
+  /** A status went out, or the client went away: nothing more is sent. */
+  private ended = false;
+  /** The stream closed before the call's status. */
+  private clientLeft = false;
+  private metadataValue: grpc.Metadata | null = null;
+
+  constructor(start: CallStart) {
+    this.stream = start.stream;
+    this.headers = start.headers;
+    this.path = start.shape.path;
+    this.maxReceiveBytes = start.maxReceiveBytes;
+    this.count = start.calls.begin(start.shape);
+    this.deadline = start.timeoutMs === null ? Infinity : Date.now() + start.timeoutMs;
+    if (start.timeoutMs !== null) {
+      this.timer = setTimeout(() => { this.endWith({ code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }); }, start.timeoutMs);
+    }
+  }
+
+  /** Listens to the stream; the subclass's `began` runs first. */
+  start(): void {
+    const stream = this.stream;
+    // As grpc-js: an error event always comes with a close, which ends the call.
+    stream.once('error', () => undefined);
+    stream.once('close', () => { this.onClose(); });
+    const version = this.headers[CLIENT_API_VERSION];
+    this.count?.metadata(typeof version === 'string' ? version : undefined);
+    this.began();
+    stream.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    stream.once('end', () => {
+      if (this.ended) return;
+      this.count?.halfClose();
+      this.halfClosed();
+    });
+  }
+
+  // ------------------------------------------------------------ what a subclass does
+
+  /** The call began (its metadata is in); no message yet. */
+  protected abstract began(): void;
+  /** One request message arrived, as its bytes. */
+  protected abstract message(bytes: Buffer): void;
+  /** The client sent its last message. */
+  protected abstract halfClosed(): void;
+  /** The call ended without a status of the subclass's: the client left, or a deadline or bad input ended it. */
+  protected abstract gone(): void;
+
+  // ------------------------------------------------------------ what handlers read (CallerView)
+
+  get cancelled(): boolean {
+    return this.clientLeft;
+  }
+
+  get metadata(): grpc.Metadata {
+    if (this.metadataValue === null) {
+      const metadata = grpc.Metadata.fromHttp2Headers(this.headers);
+      for (const key of NOT_METADATA) metadata.remove(key);
+      this.metadataValue = metadata;
+    }
+    return this.metadataValue;
+  }
+
+  getAuthContext(): ReturnType<CallerView['getAuthContext']> {
+    const socket = this.stream.session?.socket;
+    if (!(socket instanceof TLSSocket) || !socket.authorized) return {};
+    const certificate = socket.getPeerCertificate();
+    // As grpc-js: node's types say `raw` is always there; without a certificate the object is empty.
+    const raw: unknown = certificate.raw;
+    return raw instanceof Buffer ? { sslPeerCertificate: certificate } : {};
+  }
+
+  getPeer(): string {
+    const socket = this.stream.session?.socket;
+    if (socket?.remoteAddress === undefined) return 'unknown';
+    return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  getDeadline(): number {
+    return this.deadline;
+  }
+
+  getPath(): string {
+    return this.path;
+  }
+
+  // ------------------------------------------------------------ sending
+
+  /** True once the call has its status (or the client left): sends are dropped. */
+  protected isEnded(): boolean {
+    return this.ended || this.stream.destroyed || this.stream.closed;
+  }
+
+  /** Sends one message (response headers first, before the first one). */
+  protected sendFrame(frame: Buffer): void {
+    if (this.isEnded()) return;
+    this.count?.sent();
+    if (!this.headersSent) {
+      this.headersSent = true;
+      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    }
+    this.stream.write(frame);
+  }
+
+  /** Ends the call with `status`: in trailers after messages, else as gRPC's trailers-only response. */
+  protected endWith(status: CallStatus): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearTimer();
+    if (this.stream.destroyed || this.stream.closed) return;
+    this.count?.status(status.code, status.details);
+    const code = { 'grpc-status': status.code, 'grpc-message': encodeURI(status.details) };
+    const custom = status.metadata?.toHttp2Headers();
+    if (this.headersSent) {
+      this.stream.once('wantTrailers', () => { this.stream.sendTrailers({ ...code, ...custom }); });
+      this.stream.end();
+    } else {
+      this.stream.respond({
+        ...code,
+        [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_OK,
+        [http2.constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
+        ...custom,
+      }, { endStream: true });
+    }
+    this.gone();
+  }
+
+  /** As grpc-js's serializer failure: INTERNAL, with the reason only when grpc-js would show it. */
+  protected serializeFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error serializing response: ${reason}` : 'Error serializing response', metadata: null });
+  }
+
+  /** As grpc-js's deserializer failure. */
+  protected deserializeFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error deserializing request: ${reason}` : 'Error deserializing request', metadata: null });
+  }
+
+  // ------------------------------------------------------------ reading
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return; // answered early (too large, two messages): the rest is read and dropped, as grpc-js does
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (!this.isEnded() && this.pending.length >= FRAME_HEADER_BYTES) {
+      const length = this.pending.readUInt32BE(1);
+      if (length > this.maxReceiveBytes) {
+        this.endWith({ code: grpc.status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${length} vs ${this.maxReceiveBytes})`, metadata: null });
+        return;
+      }
+      if (this.pending.length < FRAME_HEADER_BYTES + length) return;
+      // The compressed flag is ignored, as grpc-js does when the call's encoding is identity.
+      const message = this.pending.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
+      this.pending = this.pending.subarray(FRAME_HEADER_BYTES + length);
+      this.message(message);
+    }
+  }
+
+  private onClose(): void {
+    this.clearTimer();
+    if (this.ended) return;
+    // The client went away (or the session ended) before the status.
+    this.ended = true;
+    this.clientLeft = true;
+    this.count?.cancelled();
+    this.gone();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/** grpc-js's serverErrorToStatus: what a handler's error becomes on the wire. */
+export function statusOf(error: unknown): CallStatus {
+  if (typeof error !== 'object' || error === null) return { code: grpc.status.UNKNOWN, details: 'Unknown Error', metadata: null };
+  const fields = error as { readonly code?: unknown; readonly details?: unknown; readonly message?: unknown; readonly metadata?: unknown };
+  const metadata = fields.metadata instanceof grpc.Metadata ? fields.metadata : null;
+  let details = 'message' in error ? String(fields.message) : 'Unknown Error';
+  if (typeof fields.code === 'number' && Number.isInteger(fields.code)) {
+    if (typeof fields.details === 'string') details = fields.details;
+    return { code: fields.code, details, metadata };
+  }
+  return { code: grpc.status.UNKNOWN, details, metadata };
+}
