@@ -217,8 +217,8 @@ async function ceilingRows(binary: string, after: number, runs: number, divisor:
     + `and does nothing else (net/bin/loadgen/nullServer.ts); median of ${runs} run${runs > 1 ? 's' : ''}\n\n`
     + '| server | puts/s | ÷ etcd | server µs CPU/op |\n|---|---|---|---|\n'
     + `| etcd ${await etcdVersion()}, doing the work | ${fmt(etcd)} | 1.00 | ${cpu('etcd')} |\n`
-    + `| grpc-js, no work (Tern's transport) | ${fmt(ops('grpc-js-null'))} | ${ratio('grpc-js-null')} | ${cpu('grpc-js-null')} |\n`
-    + `| node:http2, no work (no gRPC library) | ${fmt(ops('http2-null'))} | ${ratio('http2-null')} | ${cpu('http2-null')} |\n`);
+    + `| grpc-js, no work (Tern's transport for all but KV and Watch) | ${fmt(ops('grpc-js-null'))} | ${ratio('grpc-js-null')} | ${cpu('grpc-js-null')} |\n`
+    + `| node:http2, no work (what net/grpcDirect serves KV and Watch on) | ${fmt(ops('http2-null'))} | ${ratio('http2-null')} | ${cpu('http2-null')} |\n`);
 }
 
 /**
