@@ -57,8 +57,9 @@ export abstract class DirectCallBase implements CallerView {
   private readonly maxReceiveBytes: number;
   private readonly deadline: number;
   private timer: NodeJS.Timeout | null = null;
-  /** Bytes received and not yet a whole message. */
-  private pending: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet a whole message, as they came (joined once per message). */
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
   private headersSent = false;
   /** A status went out, or the client went away: nothing more is sent. */
   private ended = false;
@@ -84,8 +85,8 @@ export abstract class DirectCallBase implements CallerView {
     // As grpc-js: an error event always comes with a close, which ends the call.
     stream.once('error', () => undefined);
     stream.once('close', () => { this.onClose(); });
-    const version = this.headers[CLIENT_API_VERSION];
-    this.count?.metadata(typeof version === 'string' ? version : undefined);
+    const version = this.metadata.get(CLIENT_API_VERSION)[0];
+    this.count?.metadata(version === undefined ? undefined : String(version));
     this.began();
     stream.on('data', (chunk: Buffer) => { this.onData(chunk); });
     stream.once('end', () => {
@@ -167,7 +168,13 @@ export abstract class DirectCallBase implements CallerView {
     if (this.ended) return;
     this.ended = true;
     this.clearTimer();
-    if (this.stream.destroyed || this.stream.closed) return;
+    if (this.stream.destroyed || this.stream.closed) {
+      // The stream went before its close event: the call ends as the client's leaving does.
+      this.clientLeft = true;
+      this.count?.cancelled();
+      this.gone();
+      return;
+    }
     this.count?.status(status.code, status.details);
     const code = { 'grpc-status': status.code, 'grpc-message': encodeURI(status.details) };
     const custom = status.metadata?.toHttp2Headers();
@@ -191,6 +198,12 @@ export abstract class DirectCallBase implements CallerView {
     this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error serializing response: ${reason}` : 'Error serializing response', metadata: null });
   }
 
+  /** As grpc-js when a handler throws: UNKNOWN, with the reason only when grpc-js would show it. */
+  protected handlerThrew(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.endWith({ code: grpc.status.UNKNOWN, details: SEND_ERROR_DETAILS ? `Server method handler threw error ${reason}` : 'Unknown error', metadata: null });
+  }
+
   /** As grpc-js's deserializer failure. */
   protected deserializeFailed(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
@@ -201,19 +214,55 @@ export abstract class DirectCallBase implements CallerView {
 
   private onData(chunk: Buffer): void {
     if (this.ended) return; // answered early (too large, two messages): the rest is read and dropped, as grpc-js does
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (!this.isEnded() && this.pending.length >= FRAME_HEADER_BYTES) {
-      const length = this.pending.readUInt32BE(1);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    // As grpc-js's decoder: every frame header the chunk completes is checked before any
+    // message of the chunk is handed on, so a too-large one fails the chunk's others too.
+    const messages: Buffer[] = [];
+    while (this.buffered >= FRAME_HEADER_BYTES) {
+      const length = this.peekHeader().readUInt32BE(1);
       if (length > this.maxReceiveBytes) {
         this.endWith({ code: grpc.status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${length} vs ${this.maxReceiveBytes})`, metadata: null });
         return;
       }
-      if (this.pending.length < FRAME_HEADER_BYTES + length) return;
+      if (this.buffered < FRAME_HEADER_BYTES + length) break;
       // The compressed flag is ignored, as grpc-js does when the call's encoding is identity.
-      const message = this.pending.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
-      this.pending = this.pending.subarray(FRAME_HEADER_BYTES + length);
+      messages.push(this.take(FRAME_HEADER_BYTES + length).subarray(FRAME_HEADER_BYTES));
+    }
+    for (const message of messages) {
+      if (this.isEnded()) return;
       this.message(message);
     }
+  }
+
+  /** The first five buffered bytes (buffered ≥ 5). */
+  private peekHeader(): Buffer {
+    const first = this.chunks[0] as Buffer;
+    return first.length >= FRAME_HEADER_BYTES ? first : Buffer.concat(this.chunks, Math.min(this.buffered, 64)).subarray(0, FRAME_HEADER_BYTES);
+  }
+
+  /** Takes the first `bytes` buffered bytes off the chunks (buffered ≥ bytes), copying only when they span chunks. */
+  private take(bytes: number): Buffer {
+    const first = this.chunks[0] as Buffer;
+    let taken: Buffer;
+    if (first.length >= bytes) {
+      taken = first.subarray(0, bytes);
+      if (first.length === bytes) this.chunks.shift();
+      else this.chunks[0] = first.subarray(bytes);
+    } else {
+      taken = Buffer.allocUnsafe(bytes);
+      let filled = 0;
+      while (filled < bytes) {
+        const chunk = this.chunks[0] as Buffer;
+        const part = Math.min(chunk.length, bytes - filled);
+        chunk.copy(taken, filled, 0, part);
+        filled += part;
+        if (part === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(part);
+      }
+    }
+    this.buffered -= bytes;
+    return taken;
   }
 
   private onClose(): void {

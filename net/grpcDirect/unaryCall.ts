@@ -93,7 +93,11 @@ export class DirectUnaryCall extends DirectCallBase implements UnaryCallView {
       this.endWith({ code: grpc.status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.path}`, metadata: null });
       return;
     }
-    this.method.handler(this, (error, value) => { this.answer(error, value); });
+    try {
+      this.method.handler(this, (error, value) => { this.answer(error, value); });
+    } catch (error) {
+      this.handlerThrew(error);
+    }
   }
 
   protected gone(): void {
@@ -101,8 +105,19 @@ export class DirectUnaryCall extends DirectCallBase implements UnaryCallView {
   }
 
   private answer(error: unknown, value: unknown): void {
-    if (this.isEnded()) return;
-    if (error !== null && error !== undefined) {
+    const failed = error !== null && error !== undefined;
+    if (this.isEnded()) {
+      // Too late for the client (it left, or the deadline passed), but counted as grpc-js's
+      // interceptor counts a late answer: a message sent, or a status (a failed proposal).
+      if (failed) {
+        const status = statusOf(error);
+        this.count?.status(status.code, status.details);
+      } else {
+        this.count?.sent();
+      }
+      return;
+    }
+    if (failed) {
       this.endWith(statusOf(error));
       return;
     }

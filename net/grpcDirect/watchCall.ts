@@ -34,7 +34,15 @@ export class DirectWatchCall extends DirectCallBase {
 
   protected began(): void {
     this.stream.on('drain', () => { this.events?.drained(); });
-    this.events = this.watch.open({
+    try {
+      this.events = this.open();
+    } catch (error) {
+      this.handlerThrew(error);
+    }
+  }
+
+  private open(): WatchStreamEvents {
+    return this.watch.open({
       caller: this,
       send: (response) => { this.send(response); },
       backedUp: () => this.stream.writableNeedDrain,
@@ -52,7 +60,11 @@ export class DirectWatchCall extends DirectCallBase {
       return;
     }
     this.count?.received();
-    this.events?.request(request as Wire);
+    try {
+      this.events?.request(request as Wire);
+    } catch (error) {
+      this.handlerThrew(error); // grpc-js would leave it uncaught: no request ends a member
+    }
   }
 
   protected halfClosed(): void {
