@@ -34,6 +34,9 @@ export interface CallStart {
   readonly stream: http2.ServerHttp2Stream;
   readonly headers: http2.IncomingHttpHeaders;
   readonly shape: MethodShape;
+  /** The method's request deserializer and response serializer, as registered with grpc-js. */
+  readonly deserialize: (bytes: Buffer) => unknown;
+  readonly serialize: (value: unknown) => Buffer;
   readonly maxReceiveBytes: number;
   readonly calls: GrpcCallMetrics;
   /** From grpc-timeout; null: none. */
@@ -41,7 +44,7 @@ export interface CallStart {
 }
 
 /** One length-prefixed gRPC message of `message`'s bytes (the compressed flag 0, as grpc-js sends). */
-export function framed(message: Buffer): Buffer {
+function framed(message: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
   frame.writeUInt8(0, 0);
   frame.writeUInt32BE(message.length, 1);
@@ -54,6 +57,8 @@ export abstract class DirectCallBase implements CallerView {
   protected readonly count: CallCount | null;
   protected readonly path: string;
   private readonly headers: http2.IncomingHttpHeaders;
+  private readonly deserialize: (bytes: Buffer) => unknown;
+  private readonly serialize: (value: unknown) => Buffer;
   private readonly maxReceiveBytes: number;
   private readonly deadline: number;
   private timer: NodeJS.Timeout | null = null;
@@ -71,6 +76,8 @@ export abstract class DirectCallBase implements CallerView {
     this.stream = start.stream;
     this.headers = start.headers;
     this.path = start.shape.path;
+    this.deserialize = start.deserialize;
+    this.serialize = start.serialize;
     this.maxReceiveBytes = start.maxReceiveBytes;
     this.count = start.calls.begin(start.shape);
     this.deadline = start.timeoutMs === null ? Infinity : Date.now() + start.timeoutMs;
@@ -100,8 +107,8 @@ export abstract class DirectCallBase implements CallerView {
 
   /** The call began (its metadata is in); no message yet. */
   protected abstract began(): void;
-  /** One request message arrived, as its bytes. */
-  protected abstract message(bytes: Buffer): void;
+  /** One request message arrived, decoded (and counted). */
+  protected abstract received(request: unknown): void;
   /** The client sent its last message. */
   protected abstract halfClosed(): void;
   /** The call ended without a status of the subclass's: the client left, or a deadline or bad input ended it. */
@@ -152,15 +159,27 @@ export abstract class DirectCallBase implements CallerView {
     return this.ended || this.stream.destroyed || this.stream.closed;
   }
 
-  /** Sends one message (response headers first, before the first one). */
-  protected sendFrame(frame: Buffer): void {
-    if (this.isEnded()) return;
+  /**
+   * Sends one message, encoded by the method's serializer (response headers first,
+   * before the first one). False: it could not be encoded, and the call ended INTERNAL.
+   */
+  protected sendMessage(value: unknown): boolean {
+    if (this.isEnded()) return false;
+    let message: Buffer;
+    try {
+      message = this.serialize(value);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error serializing response: ${reason}` : 'Error serializing response', metadata: null });
+      return false;
+    }
     this.count?.sent();
     if (!this.headersSent) {
       this.headersSent = true;
       this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     }
-    this.stream.write(frame);
+    this.stream.write(framed(message));
+    return true;
   }
 
   /** Ends the call with `status`: in trailers after messages, else as gRPC's trailers-only response. */
@@ -192,22 +211,10 @@ export abstract class DirectCallBase implements CallerView {
     this.gone();
   }
 
-  /** As grpc-js's serializer failure: INTERNAL, with the reason only when grpc-js would show it. */
-  protected serializeFailed(error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error serializing response: ${reason}` : 'Error serializing response', metadata: null });
-  }
-
   /** As grpc-js when a handler throws: UNKNOWN, with the reason only when grpc-js would show it. */
   protected handlerThrew(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     this.endWith({ code: grpc.status.UNKNOWN, details: SEND_ERROR_DETAILS ? `Server method handler threw error ${reason}` : 'Unknown error', metadata: null });
-  }
-
-  /** As grpc-js's deserializer failure. */
-  protected deserializeFailed(error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error deserializing request: ${reason}` : 'Error deserializing request', metadata: null });
   }
 
   // ------------------------------------------------------------ reading
@@ -231,7 +238,16 @@ export abstract class DirectCallBase implements CallerView {
     }
     for (const message of messages) {
       if (this.isEnded()) return;
-      this.message(message);
+      let request: unknown;
+      try {
+        request = this.deserialize(message);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error deserializing request: ${reason}` : 'Error deserializing request', metadata: null });
+        return;
+      }
+      this.count?.received();
+      this.received(request);
     }
   }
 

@@ -61,10 +61,11 @@ export class DirectCalls {
     this.served++;
     const { maxReceiveBytes, calls } = this.options;
     if (unary !== undefined) {
-      new DirectUnaryCall({ stream, headers, shape: unary.shape, maxReceiveBytes, calls, timeoutMs } satisfies CallStart, unary).start();
+      const start: CallStart = { stream, headers, shape: unary.shape, deserialize: unary.deserialize, serialize: unary.serialize, maxReceiveBytes, calls, timeoutMs };
+      new DirectUnaryCall(start, unary).start();
     } else {
       const watch = this.options.watch;
-      new DirectWatchCall({ stream, headers, shape: watch.shape, maxReceiveBytes, calls, timeoutMs }, watch).start();
+      new DirectWatchCall({ stream, headers, shape: watch.shape, deserialize: watch.deserialize, serialize: watch.serialize, maxReceiveBytes, calls, timeoutMs }, watch).start();
     }
     return true;
   };

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { invariant } from '../../core/util/invariant.js';
 import type { MethodShape } from '../metrics/grpcMetrics.js';
 import type { CallerView } from '../services/context.js';
-import { DirectCallBase, framed, statusOf, type CallStart } from './callBase.js';
+import { DirectCallBase, statusOf, type CallStart } from './callBase.js';
 
 /** What a unary handler registered by Tern reads of its call: the request and what credentialsOf reads. */
 export interface UnaryCallView extends CallerView {
@@ -72,15 +72,7 @@ export class DirectUnaryCall extends DirectCallBase implements UnaryCallView {
     // A unary call waits for its message and the client's half-close.
   }
 
-  protected message(bytes: Buffer): void {
-    let request: unknown;
-    try {
-      request = this.method.deserialize(bytes);
-    } catch (error) {
-      this.deserializeFailed(error);
-      return;
-    }
-    this.count?.received();
+  protected received(request: unknown): void {
     if (++this.messages > 1) {
       this.endWith({ code: grpc.status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.path}`, metadata: null });
       return;
@@ -121,14 +113,6 @@ export class DirectUnaryCall extends DirectCallBase implements UnaryCallView {
       this.endWith(statusOf(error));
       return;
     }
-    let message: Buffer;
-    try {
-      message = this.method.serialize(value);
-    } catch (e) {
-      this.serializeFailed(e);
-      return;
-    }
-    this.sendFrame(framed(message));
-    this.endWith({ code: grpc.status.OK, details: 'OK', metadata: null });
+    if (this.sendMessage(value)) this.endWith({ code: grpc.status.OK, details: 'OK', metadata: null });
   }
 }

@@ -12,7 +12,7 @@ import type { MethodShape } from '../metrics/grpcMetrics.js';
 import type { WatchOpener, WatchStreamEvents } from '../services/watch.js';
 import type { Wire } from '../wire/message.js';
 import { grpcError } from '../wire/status.js';
-import { DirectCallBase, framed, type CallStart } from './callBase.js';
+import { DirectCallBase, type CallStart } from './callBase.js';
 
 export const WATCH_PATH = '/etcdserverpb.Watch/Watch';
 
@@ -51,15 +51,7 @@ export class DirectWatchCall extends DirectCallBase {
     });
   }
 
-  protected message(bytes: Buffer): void {
-    let request: unknown;
-    try {
-      request = this.watch.deserialize(bytes);
-    } catch (error) {
-      this.deserializeFailed(error);
-      return;
-    }
-    this.count?.received();
+  protected received(request: unknown): void {
     try {
       this.events?.request(request as Wire);
     } catch (error) {
@@ -77,13 +69,6 @@ export class DirectWatchCall extends DirectCallBase {
 
   private send(response: Buffer | Wire): void {
     if (this.isEnded()) return;
-    let message: Buffer;
-    try {
-      message = this.watch.serialize(response);
-    } catch (error) {
-      this.serializeFailed(error);
-      return;
-    }
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -92,7 +77,7 @@ export class DirectWatchCall extends DirectCallBase {
         this.stream.uncork();
       });
     }
-    this.sendFrame(framed(message));
+    this.sendMessage(response);
   }
 
   /** failStream's status: etcd's error, as grpc-js sends a handler's error event. */
