@@ -5,7 +5,8 @@
 // the targets of issue #17: case | etcd | Tern | Tern ÷ etcd.
 //
 // Interleaved in one run: for each member count and case, etcd then Tern, --runs times,
-// each on a fresh cluster with fresh data dirs; a cell is the median of its runs. Command
+// each on a fresh cluster with fresh data dirs; a cell is the median of its runs, the
+// ratio the median of each run's Tern ÷ the etcd run just before it. Command
 // lines are etcd benchmark's (perf-anchor.md §4), so the etcd column can be read against
 // the official tool's figures there. The totals are half of perf-anchor.md's (30,000 puts,
 // 20,000 ranges) so that the whole run stays within a few minutes at Tern's rates.
@@ -177,12 +178,20 @@ async function main(): Promise<void> {
       const errors = [...cells.etcd, ...cells.tern].reduce((s, x) => s + x.result.errors, 0);
       const sample = [...cells.etcd, ...cells.tern].map((x) => x.result.errorSample).find((s) => s !== '') ?? '';
       const digits = c.metric === 'ops/s' ? 0 : 2;
-      rows.push(`| ${c.label(m)} | ${fmt(etcd, digits)} | ${fmt(tern, digits)} | ${etcd === 0 ? '–' : fmt(tern / etcd, 2)} | ${c.target} | ${cpu('etcd')} / ${cpu('tern')} |`
+      // Each Tern run beside the etcd run just before it: the box's speed wanders between
+      // runs (etcd's own put c=256 measured 19,204 then 9,946), and a pair shares its moment.
+      const ratios = cells.tern.flatMap((x, i) => {
+        const paired = cells.etcd[i];
+        const e = paired === undefined ? 0 : valueOf(c, paired.result);
+        return e === 0 ? [] : [valueOf(c, x.result) / e];
+      });
+      const ratio = ratios.length === 0 ? '–' : fmt(median(ratios), 2) + (ratios.length > 1 ? ` (${ratios.map((r) => fmt(r, 2)).join(', ')})` : '');
+      rows.push(`| ${c.label(m)} | ${fmt(etcd, digits)} | ${fmt(tern, digits)} | ${ratio} | ${c.target} | ${cpu('etcd')} / ${cpu('tern')} |`
         + (errors > 0 ? ` errors: ${errors} (${sample})` : ''));
     }
   }
   process.stdout.write(`\nternbench (Go, clientv3 3.4) against etcd ${await etcdVersion()} and Tern; median of ${runs} run${runs > 1 ? 's' : ''}${divisor > 1 ? ', --quick (totals ÷ 10)' : ''}\n\n`);
-  process.stdout.write('| case | etcd | Tern | Tern ÷ etcd | target | server µs CPU/op, etcd / Tern |\n|---|---|---|---|---|---|\n');
+  process.stdout.write('| case | etcd | Tern | Tern ÷ etcd (median of paired runs) | target | server µs CPU/op, etcd / Tern |\n|---|---|---|---|---|---|\n');
   for (const row of rows) process.stdout.write(`${row}\n`);
   if (wanted.has('ceiling')) await ceilingRows(binary, port, runs, divisor);
   if (!flag('no-gateway')) await gatewayRows(await gatewayBasePort(port), divisor > 1 ? 2 : 5);
