@@ -111,7 +111,7 @@ export abstract class DirectCallBase implements CallerView {
   protected abstract received(request: unknown): void;
   /** The client sent its last message. */
   protected abstract halfClosed(): void;
-  /** The call ended without a status of the subclass's: the client left, or a deadline or bad input ended it. */
+  /** The call ended (its status went out, or the client left): let go of what it holds. Called once. */
   protected abstract gone(): void;
 
   // ------------------------------------------------------------ what handlers read (CallerView)

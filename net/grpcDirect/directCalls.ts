@@ -1,7 +1,7 @@
 // The hot calls served straight off node:http2, without grpc-js's per-call machinery:
 // its intercepting-call chain (two interceptors, each with builders and listeners per
-// call), its stream wrappers and its queues. Under put c=256 that machinery was ~25% of
-// a member's CPU. Served here: KV Range, Put, DeleteRange and Txn (unaryCall.ts) and
+// call), its stream wrappers and its queues. Bypassing it took ~22% off a member's CPU
+// per put under put c=256 (docs/bench.md, session 21). Served here: KV Range, Put, DeleteRange and Txn (unaryCall.ts) and
 // Watch (watchCall.ts); everything else stays on grpc-js.
 //
 // What a client sees must be what grpc-js would have sent: the same response headers,
