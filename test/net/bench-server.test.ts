@@ -4,7 +4,7 @@
 // prefill or case wiring shows up here, not first on the day someone runs the benchmark.
 // It asserts nothing about speed.
 import test from 'ava';
-import { runScript } from './processes.js';
+import { benchBasePort, runScript } from './processes.js';
 import { createServer } from 'node:net';
 
 /** Whether 127.0.0.1:port can be bound now. */
@@ -23,7 +23,7 @@ function bindable(port: number): Promise<boolean> {
  */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + 1000 * Math.floor(Math.random() * 25);
+    const base = benchBasePort();
     const ports = [1, 2, 3, 4].flatMap((k) => [base + 100 * k, base + 100 * k + 1]);
     const free = await Promise.all(ports.map(bindable));
     if (free.every(Boolean)) return base;

@@ -6,7 +6,7 @@
 // against real etcd and Tern (and the transport's no-work servers) and check its tables' rows. Skipped where Go or Debian's clientv3 is not installed.
 import anyTest, { type TestFn } from 'ava';
 import { buildGoBench, goBenchUnavailable, runGoBench } from '../../net/bin/loadgen/goBench.js';
-import { etcdctl, runScript, startTern, type Running, startBoth } from './processes.js';
+import { benchBasePort, etcdctl, runScript, startTern, type Running, startBoth } from './processes.js';
 
 const unavailable = goBenchUnavailable();
 const test = anyTest as TestFn<{ tern: Running; binary: string }>;
@@ -60,7 +60,7 @@ if (unavailable !== null) {
 
   test.serial('bench:server --quick --cases put1 prints a row with both servers\' figures', async (t) => {
     const { code, stdout, stderr } = await runScript(t, ['net/bin/bench-go', '--members', '1', '--cases', 'put1', '--quick',
-      '--base-port', String(30_000 + 1000 * Math.floor(Math.random() * 25))]);
+      '--base-port', String(benchBasePort())]);
     t.is(code, 0, stderr);
     const row = stdout.split('\n').find((l) => l.startsWith('| put c=1, 1 member (p50 ms) |'));
     t.not(row, undefined, stdout);
@@ -71,7 +71,7 @@ if (unavailable !== null) {
 
   test.serial('bench:server --quick --cases ceiling: etcd and the two servers that do no work each answer every put', async (t) => {
     const { code, stdout, stderr } = await runScript(t, ['net/bin/bench-go', '--members', '1', '--cases', 'ceiling', '--quick', '--no-gateway',
-      '--base-port', String(30_000 + 1000 * Math.floor(Math.random() * 25))]);
+      '--base-port', String(benchBasePort())]);
     t.is(code, 0, stderr);
     t.regex(stderr, /grpc-js-null put c=256, 1 member, run 1: [\d,]+ ops\/s, 0 errors/);
     t.regex(stderr, /http2-null put c=256, 1 member, run 1: [\d,]+ ops\/s, 0 errors/);

@@ -10,6 +10,17 @@ import { freePort } from '../../jepsen-like/real/ports.js';
 // One way of asking the kernel for a free port, shared with the jepsen-like tool.
 export { freePort };
 
+/**
+ * A random base port for the bench scripts' fixed port layouts (base + 100·k + 10·i + 0/1),
+ * in 10,000..29,999: below Linux's ephemeral range (32768..60999), where any outgoing
+ * connection of a test running beside it may take a port between the check and the bind
+ * (a CI run lost etcd's 127.0.0.1:40300 so). Ports from freePort() come from that range,
+ * so they never meet these.
+ */
+export function benchBasePort(): number {
+  return 10_000 + 1000 * Math.floor(Math.random() * 19);
+}
+
 export interface Running {
   readonly process: ChildProcess;
   readonly endpoint: string;
