@@ -169,8 +169,7 @@ export abstract class DirectCallBase implements CallerView {
     try {
       message = this.serialize(value);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error serializing response: ${reason}` : 'Error serializing response', metadata: null });
+      this.endWithError(grpc.status.INTERNAL, 'Error serializing response', 'Error serializing response: ', error);
       return false;
     }
     this.count?.sent();
@@ -213,9 +212,15 @@ export abstract class DirectCallBase implements CallerView {
 
   /** As grpc-js when a handler throws: UNKNOWN, with the reason only when grpc-js would show it. */
   protected handlerThrew(error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.endWith({ code: grpc.status.UNKNOWN, details: SEND_ERROR_DETAILS ? `Server method handler threw error ${reason}` : 'Unknown error', metadata: null });
+    this.endWithError(grpc.status.UNKNOWN, 'Unknown error', 'Server method handler threw error ', error);
   }
+
+  /** A status for a thrown error, in grpc-js's words: the error's own text only with GRPC_NODE_DEBUG_SEND_ERROR_DETAILS. */
+  private endWithError(code: number, details: string, detailedPrefix: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.endWith({ code, details: SEND_ERROR_DETAILS ? `${detailedPrefix}${reason}` : details, metadata: null });
+  }
+
 
   // ------------------------------------------------------------ reading
 
@@ -242,8 +247,7 @@ export abstract class DirectCallBase implements CallerView {
       try {
         request = this.deserialize(message);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.endWith({ code: grpc.status.INTERNAL, details: SEND_ERROR_DETAILS ? `Error deserializing request: ${reason}` : 'Error deserializing request', metadata: null });
+        this.endWithError(grpc.status.INTERNAL, 'Error deserializing request', 'Error deserializing request: ', error);
         return;
       }
       this.count?.received();
